@@ -1,0 +1,1 @@
+"""Everything that runs without a screen: sources, scheduler, store, sketch and rules."""

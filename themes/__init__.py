@@ -1,0 +1,1 @@
+"""Textual `.tcss` themes shipped as package data."""

@@ -1,0 +1,1 @@
+"""The wootwatch application: command line, config, live views and export."""

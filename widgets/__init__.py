@@ -1,0 +1,1 @@
+"""Reusable Textual widgets that draw plain data (lists of floats, dataclasses)."""
