@@ -1,0 +1,290 @@
+"""Runs every configured source on its interval and hands what it read to the store.
+
+Contract:
+
+* Each source polls in its own task: a source that hangs or fails never
+  delays another. A poll is bounded by the source's timeout; a failure backs
+  off exponentially (interval x 2^(n-1), capped) with jitter, or waits as long
+  as the collector's `SourceError.retry_after` asks.
+* The scheduler keeps, per source, the last success, the last error (one
+  line, safe to show), the consecutive failures and a state: `ok` after a
+  good poll, `stale` after fewer than `down_after` failures in a row, `down`
+  from then on.
+* One writer task drains finished polls and commits them to the store in
+  batches. When a write fails (a full disk), the records are kept, within a
+  bound, and retried: nothing is lost while the failure lasts.
+* `stop()` (Ctrl-C, SIGTERM) ends the polls, flushes pending writes and
+  closes every collector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from collectors.base import (
+    Collector,
+    SourceConfig,
+    SourceError,
+    SourceState,
+    SourceStatus,
+    collector_class,
+    format_duration,
+)
+from collectors.store import SourceBatch, Store, StoreError
+
+__all__ = ["BackoffPolicy", "Scheduler", "describe_failure"]
+
+log = logging.getLogger(__name__)
+
+_MAX_PENDING_RECORDS: Final = 500_000
+"""Records kept for retry while the store cannot write; the oldest go beyond it."""
+_ERROR_LENGTH: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """When to poll a source next, after a success or a failure."""
+
+    jitter: float = 0.1
+    """Each wait is stretched or shrunk by up to this fraction, so sources drift apart."""
+    cap: float = 300.0
+    """The longest wait after failures, in seconds."""
+    down_after: int = 3
+    """Consecutive failures after which a source is `down` rather than `stale`."""
+
+    def next_delay(
+        self, config: SourceConfig, status: SourceStatus, rng: random.Random, *, hint: float | None
+    ) -> float:
+        """Seconds from the end of the last poll to the start of the next one."""
+        if hint is not None:
+            return hint
+        base = config.interval
+        if status.consecutive_failures:
+            base = min(config.interval * 2 ** (status.consecutive_failures - 1), self.cap)
+            base = max(base, config.interval)
+        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+
+    def after_failure(self, previous: SourceStatus, error: str, now: float) -> SourceStatus:
+        """The status a failed poll leads to."""
+        failures = previous.consecutive_failures + 1
+        state = SourceState.DOWN if failures >= self.down_after else SourceState.STALE
+        return replace(
+            previous,
+            state=state,
+            checked_at=now,
+            last_error=error,
+            consecutive_failures=failures,
+            note=None,
+        )
+
+
+def describe_failure(exc: BaseException, timeout: float) -> str:
+    """One line about why a poll failed, fit for a status bar (no traceback)."""
+    if isinstance(exc, SourceError):
+        text = str(exc)
+    elif isinstance(exc, TimeoutError):
+        text = f"no answer within {format_duration(timeout)}"
+    else:
+        detail = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
+
+
+@dataclass(slots=True)
+class _Source:
+    config: SourceConfig
+    collector: Collector
+    status: SourceStatus
+    retry_hint: float | None = None
+    polls: int = 0
+
+
+@dataclass(slots=True)
+class _Outbox:
+    """Polls waiting for the writer, and those a failed write must retry."""
+
+    queue: asyncio.Queue[SourceBatch] = field(default_factory=asyncio.Queue)
+    retry: list[SourceBatch] = field(default_factory=list)
+    dropped: int = 0
+
+    def take_all(self) -> list[SourceBatch]:
+        batches, self.retry = self.retry, []
+        while not self.queue.empty():
+            batches.append(self.queue.get_nowait())
+        return batches
+
+    def keep_for_retry(self, batches: list[SourceBatch]) -> None:
+        self.retry = batches
+        total = sum(len(b.records) for b in batches)
+        while total > _MAX_PENDING_RECORDS and len(self.retry) > 1:
+            oldest = self.retry.pop(0)
+            total -= len(oldest.records)
+            self.dropped += len(oldest.records)
+
+
+class Scheduler:
+    """Polls sources on their intervals and writes what they return to a store.
+
+    Args:
+        configs: the enabled sources to run.
+        store: the writer store.
+        make_collector: builds a collector from its config (the registry by default).
+        policy: backoff, jitter and state thresholds.
+        rng: randomness for jitter (seed it in tests).
+        clock: wall-clock time for timestamps.
+    """
+
+    def __init__(
+        self,
+        configs: Sequence[SourceConfig],
+        store: Store,
+        *,
+        make_collector: Callable[[SourceConfig], Collector] | None = None,
+        policy: BackoffPolicy | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        build = make_collector or (lambda config: collector_class(config.type)(config))
+        now = clock()
+        self._sources = {
+            config.name: _Source(
+                config, build(config), SourceStatus(config.name, SourceState.STALE, now)
+            )
+            for config in configs
+            if config.enabled
+        }
+        self._store = store
+        self._policy = policy or BackoffPolicy()
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._outbox = _Outbox()
+        self._wake_writer = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._write_error: str | None = None
+
+    @property
+    def statuses(self) -> Mapping[str, SourceStatus]:
+        """The latest status of every source, by name."""
+        return {name: source.status for name, source in self._sources.items()}
+
+    @property
+    def write_error(self) -> str | None:
+        """Why the store is not accepting writes right now, or None."""
+        return self._write_error
+
+    def stop(self) -> None:
+        """Ask `run()` to finish: polls end, pending writes are flushed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Poll every source until `stop()`, then flush and close the collectors."""
+        pollers = [
+            asyncio.create_task(self._poll_forever(source), name=f"poll:{name}")
+            for name, source in self._sources.items()
+        ]
+        writer = asyncio.create_task(self._write_forever(), name="store-writer")
+        try:
+            await self._stopping.wait()
+        finally:
+            for task in pollers:
+                task.cancel()
+            await asyncio.gather(*pollers, return_exceptions=True)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await self._flush()
+            await self.aclose()
+
+    async def run_once(self) -> Mapping[str, SourceStatus]:
+        """Poll every source once, concurrently, write the results and return the statuses."""
+        batches = await asyncio.gather(*(self._poll(s) for s in self._sources.values()))
+        for batch in batches:
+            self._outbox.queue.put_nowait(batch)
+        await self._flush()
+        return self.statuses
+
+    async def aclose(self) -> None:
+        """Close every collector; a failing close is logged, never raised."""
+        for name, source in self._sources.items():
+            try:
+                await source.collector.aclose()
+            except Exception:
+                log.exception("closing source %s failed", name)
+
+    async def _poll_forever(self, source: _Source) -> None:
+        # Start soon, but not all at once.
+        await asyncio.sleep(self._rng.uniform(0, min(1.0, source.config.interval / 10)))
+        while True:
+            started = time.monotonic()
+            batch = await self._poll(source)
+            self._outbox.queue.put_nowait(batch)
+            self._wake_writer.set()
+            delay = self._policy.next_delay(
+                source.config, source.status, self._rng, hint=source.retry_hint
+            )
+            await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
+
+    async def _poll(self, source: _Source) -> SourceBatch:
+        config = source.config
+        source.polls += 1
+        source.retry_hint = None
+        try:
+            async with asyncio.timeout(config.poll_timeout):
+                records = await source.collector.collect()
+        except Exception as exc:  # any failure of a source becomes its status
+            error = describe_failure(exc, config.poll_timeout)
+            if not isinstance(exc, SourceError | TimeoutError):
+                log.warning("source %s failed unexpectedly", config.name, exc_info=exc)
+            if isinstance(exc, SourceError):
+                source.retry_hint = exc.retry_after
+            previous_state = source.status.state
+            source.status = self._policy.after_failure(source.status, error, self._clock())
+            if source.status.state != previous_state:
+                log.warning("source %s is %s: %s", config.name, source.status.state, error)
+            return SourceBatch(config.name, (), source.status)
+        now = self._clock()
+        if source.status.state is not SourceState.OK and source.polls > 1:
+            log.info("source %s recovered", config.name)
+        source.status = SourceStatus(
+            source=config.name,
+            state=SourceState.OK,
+            checked_at=now,
+            last_success=now,
+            note=source.collector.notes,
+        )
+        return SourceBatch(config.name, records, source.status)
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake_writer.wait()
+            self._wake_writer.clear()
+            if not await self._flush():
+                await asyncio.sleep(1.0)  # the store is failing; retry, do not spin
+                self._wake_writer.set()
+
+    async def _flush(self) -> bool:
+        """Write everything queued; False when the store refused (kept for retry)."""
+        batches = self._outbox.take_all()
+        if not batches:
+            return True
+        try:
+            await self._store.write(batches)
+        except StoreError as exc:
+            self._outbox.keep_for_retry(batches)
+            if str(exc) != self._write_error:
+                log.error("%s (keeping the data and retrying)", exc)
+            self._write_error = str(exc)
+            return False
+        if self._write_error is not None:
+            log.warning("store writes again")
+            self._write_error = None
+        if self._outbox.dropped:
+            log.error("dropped %d records while the store was failing", self._outbox.dropped)
+            self._outbox.dropped = 0
+        return True

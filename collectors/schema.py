@@ -1,0 +1,140 @@
+"""The store's SQL schema as forward migrations, versioned by `PRAGMA user_version`.
+
+`MIGRATIONS[i]` takes a database from version `i` to `i + 1`. A migration is
+never edited once released: a change to the schema is a new entry at the end.
+The writer applies what is missing inside one transaction per step; readers
+only check that the version is one they understand.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_V1 = """
+CREATE TABLE series (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    labels      TEXT NOT NULL DEFAULT '{}',   -- canonical JSON, keys sorted
+    unit        TEXT NOT NULL DEFAULT '',
+    last_ts     REAL,
+    last_value  REAL,
+    UNIQUE (source, name, labels)
+);
+
+-- The raw ring buffer: rowids only grow, so the oldest rows are a rowid range.
+CREATE TABLE samples (
+    id          INTEGER PRIMARY KEY,
+    series_id   INTEGER NOT NULL,
+    ts          REAL NOT NULL,
+    value       REAL NOT NULL
+);
+CREATE INDEX samples_series_ts ON samples (series_id, ts);
+
+-- One row per series per minute; `sketch` is a serialized LatencySketch.
+CREATE TABLE rollups (
+    id          INTEGER PRIMARY KEY,
+    series_id   INTEGER NOT NULL,
+    minute      INTEGER NOT NULL,             -- unix time // 60
+    count       INTEGER NOT NULL,
+    sum         REAL NOT NULL,
+    min         REAL NOT NULL,
+    max         REAL NOT NULL,
+    sketch      BLOB NOT NULL,
+    UNIQUE (series_id, minute)
+);
+
+-- The current state of each source, and a row for every change of it.
+CREATE TABLE sources (
+    name                  TEXT PRIMARY KEY,
+    state                 TEXT NOT NULL,
+    checked_at            REAL NOT NULL,
+    last_success          REAL,
+    last_error            TEXT,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    note                  TEXT
+);
+CREATE TABLE source_status (
+    id                    INTEGER PRIMARY KEY,
+    source                TEXT NOT NULL,
+    ts                    REAL NOT NULL,
+    state                 TEXT NOT NULL,
+    last_error            TEXT,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX source_status_source ON source_status (source, ts);
+
+-- Cached log lines, searchable through the external-content FTS5 index.
+CREATE TABLE log_lines (
+    id          INTEGER PRIMARY KEY,
+    ts          REAL NOT NULL,
+    source      TEXT NOT NULL,
+    log_group   TEXT NOT NULL DEFAULT '',
+    stream      TEXT NOT NULL DEFAULT '',
+    level       TEXT NOT NULL DEFAULT '',
+    event_id    TEXT,
+    message     TEXT NOT NULL
+);
+CREATE INDEX log_lines_ts ON log_lines (ts);
+CREATE UNIQUE INDEX log_lines_event ON log_lines (source, event_id) WHERE event_id IS NOT NULL;
+CREATE VIRTUAL TABLE log_fts USING fts5 (
+    message, content='log_lines', content_rowid='id', tokenize='unicode61'
+);
+CREATE TRIGGER log_lines_ai AFTER INSERT ON log_lines BEGIN
+    INSERT INTO log_fts (rowid, message) VALUES (new.id, new.message);
+END;
+CREATE TRIGGER log_lines_ad AFTER DELETE ON log_lines BEGIN
+    INSERT INTO log_fts (log_fts, rowid, message) VALUES ('delete', old.id, old.message);
+END;
+
+-- Alerts: one row per alert, every transition/ack as an event, silences.
+CREATE TABLE alerts (
+    id               INTEGER PRIMARY KEY,
+    rule             TEXT NOT NULL,
+    labels           TEXT NOT NULL DEFAULT '{}',
+    severity         TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    value            REAL,
+    summary          TEXT NOT NULL DEFAULT '',
+    started_at       REAL NOT NULL,
+    updated_at       REAL NOT NULL,
+    resolved_at      REAL,
+    acknowledged_by  TEXT,
+    acknowledged_at  REAL,
+    ack_note         TEXT,
+    flapping         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX alerts_state ON alerts (state, rule);
+CREATE TABLE alert_events (
+    id          INTEGER PRIMARY KEY,
+    alert_id    INTEGER NOT NULL REFERENCES alerts (id),
+    ts          REAL NOT NULL,
+    kind        TEXT NOT NULL,                -- transition, ack, notify, flapping
+    from_state  TEXT,
+    to_state    TEXT,
+    value       REAL,
+    actor       TEXT,
+    note        TEXT
+);
+CREATE INDEX alert_events_alert ON alert_events (alert_id, ts);
+CREATE TABLE silences (
+    id          INTEGER PRIMARY KEY,
+    matchers    TEXT NOT NULL,                -- JSON: {"rule": ..., label: value}
+    starts_at   REAL NOT NULL,
+    ends_at     REAL NOT NULL,
+    created_by  TEXT NOT NULL,
+    comment     TEXT NOT NULL,
+    created_at  REAL NOT NULL
+);
+
+-- Small shared settings, e.g. the pinned incident start.
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+"""Migration scripts in order; the schema version is their count."""
+
+SCHEMA_VERSION = len(MIGRATIONS)

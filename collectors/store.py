@@ -1,0 +1,775 @@
+"""The SQLite ring buffer every process meets at: schema, batched writes, window queries.
+
+Contract:
+
+* One writer per database file, enforced with an advisory lock beside it;
+  any number of readers in other processes (WAL mode, so they never block the
+  writer and the writer never blocks them).
+* `Store.write` takes batches from several sources and commits them in one
+  transaction: raw samples, per-minute rollups (count, sum, min, max and a
+  `LatencySketch`), each series' latest value, log lines, source status.
+* Every growing table is a ring: after each write the oldest rows beyond the
+  age and row bounds of `Retention` are deleted by rowid range, a bounded chunk
+  per transaction, so a writer never stalls on a large delete.
+* Window statistics merge the rollups of whole minutes and read raw samples
+  only for the partial minutes at the edges (the current minute, usually), so
+  a 24-hour percentile is a merge of 1440 small sketches, never a sort.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Final, Literal
+
+import aiosqlite
+
+from collectors.base import LogEvent, Record, Sample, SourceState, SourceStatus
+from collectors.retention import Retention
+from collectors.schema import MIGRATIONS, SCHEMA_VERSION
+from collectors.sketch import LatencySketch
+
+__all__ = [
+    "DEFAULT_LATENCY_BUCKETS_MS",
+    "Bucket",
+    "BucketCount",
+    "SeriesInfo",
+    "SourceBatch",
+    "Store",
+    "StoreError",
+    "WindowStats",
+]
+
+_PREP_SLICE: Final = 2048
+"""Records prepared between two yields to the event loop, to keep its lag low."""
+_TRIM_CHUNK: Final = 20_000
+"""Rows one retention step may delete from one table, at the least."""
+_CHECKPOINT_EVERY: Final = 30.0
+"""Seconds between passive WAL checkpoints."""
+_ROLLUP_CACHE_MINUTES: Final = 5
+"""Minutes of open rollups the writer keeps in memory."""
+_LOOKUP_CHUNK: Final = 400
+"""(series, minute) pairs looked up per query; well under SQLite's variable limit."""
+QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
+
+
+class StoreError(Exception):
+    """A store problem a person can act on, with a one-line message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One bar of a latency distribution: values in `[low, high)`."""
+
+    label: str
+    low: float
+    high: float
+
+
+DEFAULT_LATENCY_BUCKETS_MS: Final = (
+    Bucket("<1s", 0.0, 1000.0),
+    Bucket("<2s", 1000.0, 2000.0),
+    Bucket("<5s", 2000.0, 5000.0),
+    Bucket("5-10s", 5000.0, 10000.0),
+    Bucket("10-30s", 10000.0, 30000.0),
+    Bucket(">30s", 30000.0, math.inf),
+)
+"""Seed 001's SLA buckets, in milliseconds: under 5 s is compliant."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketCount:
+    """How many values of a window fell in one bucket."""
+
+    bucket: Bucket
+    count: float
+    """Approximate where the bucket edge splits a sketch bin (within 1 % of the value)."""
+    percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    """Summary of one or more series over a time window."""
+
+    count: int
+    mean: float | None
+    min: float | None
+    max: float | None
+    quantiles: Mapping[float, float]
+    """Quantile (0.5, 0.9, 0.95, 0.99) to value; empty when there is no data."""
+    buckets: tuple[BucketCount, ...]
+
+    def quantile(self, q: float) -> float | None:
+        """The value at quantile `q`, or None without data."""
+        return self.quantiles.get(q)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """A stored series and its latest value."""
+
+    id: int
+    source: str
+    name: str
+    labels: Mapping[str, str]
+    unit: str
+    last_ts: float | None
+    last_value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBatch:
+    """What one poll of one source produced: records and the status after it."""
+
+    source: str
+    records: Sequence[Record] = ()
+    status: SourceStatus | None = None
+
+
+@dataclass(slots=True)
+class _Rollup:
+    count: int = 0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+    sketch: LatencySketch = field(default_factory=LatencySketch)
+
+    def add_many(self, values: list[float]) -> None:
+        self.count += len(values)
+        self.total += math.fsum(values)
+        self.low = min(self.low, min(values))
+        self.high = max(self.high, max(values))
+        self.sketch.add_many(values)
+
+    def row(self, series_id: int, minute: int) -> tuple[object, ...]:
+        return (
+            series_id,
+            minute,
+            self.count,
+            self.total,
+            self.low,
+            self.high,
+            self.sketch.to_bytes(),
+        )
+
+
+def labels_key(labels: Mapping[str, str]) -> str:
+    """Canonical JSON of a label set: the form stored and compared."""
+    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)
+
+
+class _WriterLock:
+    """An advisory lock beside the database so that a second writer fails fast."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._path = db_path.with_name(db_path.name + ".writer-lock")
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = self._path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreError(
+                f"{self._path.parent / self._path.name[: -len('.writer-lock')]} is being "
+                f"written by {holder}; read it with --attach instead"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+class Store:
+    """The database of one wootwatch deployment; open it with `Store.open`."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        path: Path,
+        *,
+        retention: Retention,
+        readonly: bool,
+        lock: _WriterLock | None,
+    ) -> None:
+        self._conn = conn
+        self.path = path
+        """Where the database file is."""
+        self.retention = retention
+        """The ring bounds this writer enforces."""
+        self.readonly = readonly
+        """True for a reader (`--attach`, `export`): writes raise StoreError."""
+        self._lock = lock
+        self._write_lock = asyncio.Lock()
+        self._series_ids: dict[tuple[str, str, str], int] = {}
+        self._rollups: dict[tuple[int, int], _Rollup] = {}
+        self._last_checkpoint = time.monotonic()
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        retention: Retention | None = None,
+        readonly: bool = False,
+    ) -> Store:
+        """Open (and, for a writer, create and migrate) the database at `path`.
+
+        Raises:
+            StoreError: the file cannot be opened, is not a wootwatch database,
+                was made by a newer wootwatch, or already has a writer.
+        """
+        db_path = Path(path).expanduser()
+        lock: _WriterLock | None = None
+        try:
+            if readonly:
+                if not db_path.exists():
+                    raise StoreError(f"{db_path}: no such database")
+                conn = await aiosqlite.connect(
+                    f"file:{db_path}?mode=ro", uri=True, isolation_level=None
+                )
+            else:
+                db_path.parent.mkdir(parents=True, exist_ok=True)
+                lock = _WriterLock(db_path)
+                lock.acquire()
+                conn = await aiosqlite.connect(db_path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            if lock is not None:
+                lock.release()
+            raise StoreError(f"{db_path}: cannot open: {exc}") from exc
+        store = cls(conn, db_path, retention=retention or Retention(), readonly=readonly, lock=lock)
+        try:
+            await store._prepare()
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def _prepare(self) -> None:
+        try:
+            await self._conn.execute("PRAGMA busy_timeout = 10000")
+            version = await self._scalar("PRAGMA user_version")
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: made by a newer wootwatch (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}); upgrade wootwatch"
+                )
+            if self.readonly:
+                if version < SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: not a wootwatch database, or an older one "
+                        "(start `wootwatch collect` on it to upgrade)"
+                    )
+                return
+            await self._conn.execute("PRAGMA journal_mode = WAL")
+            await self._conn.execute("PRAGMA synchronous = NORMAL")
+            await self._conn.execute("PRAGMA journal_size_limit = 67108864")
+            await self._migrate(version)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    async def _migrate(self, version: int) -> None:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[target - 1]
+            await self._conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
+            )
+
+    async def close(self) -> None:
+        """Checkpoint (writer only), close the connection and release the writer lock."""
+        try:
+            if not self.readonly:
+                # Closing anyway on failure: the WAL is replayed on the next open.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await self._conn.close()
+            if self._lock is not None:
+                self._lock.release()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _scalar(self, sql: str, params: Sequence[object] = ()) -> int:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # ------------------------------------------------------------------ writes
+
+    async def write(self, batches: Sequence[SourceBatch]) -> None:
+        """Commit the batches of one or more sources in one transaction.
+
+        Raises:
+            StoreError: the write failed (disk full, read-only file); nothing of
+                the batches was stored, so the caller may retry them.
+        """
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        async with self._write_lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                inserted = await self._write_in_transaction(batches)
+                await self._trim(inserted)
+                await self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+            except BaseException:
+                await self._rollback()
+                raise
+            await self._maybe_checkpoint()
+
+    async def _rollback(self) -> None:
+        # What the cancelled transaction put in the caches is not in the file.
+        self._series_ids.clear()
+        self._rollups.clear()
+        if self._conn.in_transaction:
+            # The connection may be closing, or SQLite rolled back already.
+            with contextlib.suppress(sqlite3.Error):
+                await self._conn.execute("ROLLBACK")
+
+    async def _write_in_transaction(self, batches: Sequence[SourceBatch]) -> int:
+        """Insert everything; return how many rows went into the ring tables."""
+        sample_rows: list[tuple[int, float, float]] = []
+        by_minute: dict[tuple[int, int], list[float]] = {}
+        latest: dict[int, tuple[float, float]] = {}
+        log_rows: list[tuple[object, ...]] = []
+        for batch in batches:
+            samples = [r for r in batch.records if isinstance(r, Sample)]
+            ids = await self._series_ids_for(batch.source, samples)
+            for start in range(0, len(samples), _PREP_SLICE):
+                for sample, series_id in zip(
+                    samples[start : start + _PREP_SLICE],
+                    ids[start : start + _PREP_SLICE],
+                    strict=True,
+                ):
+                    value, ts = sample.value, sample.ts
+                    if not math.isfinite(value):
+                        continue
+                    sample_rows.append((series_id, ts, value))
+                    by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
+                    known = latest.get(series_id)
+                    if known is None or ts >= known[0]:
+                        latest[series_id] = (ts, value)
+                await asyncio.sleep(0)
+            log_rows.extend(
+                (r.ts, batch.source, r.group, r.stream, r.level, r.event_id, r.message)
+                for r in batch.records
+                if isinstance(r, LogEvent)
+            )
+        if sample_rows:
+            await self._conn.executemany(
+                "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", sample_rows
+            )
+            await self._conn.executemany(
+                "UPDATE series SET last_ts = ?, last_value = ? "
+                "WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)",
+                [(ts, value, sid, ts) for sid, (ts, value) in latest.items()],
+            )
+            await self._write_rollups(by_minute)
+        if log_rows:
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO log_lines "
+                "(ts, source, log_group, stream, level, event_id, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                log_rows,
+            )
+        statuses = [b.status for b in batches if b.status is not None]
+        for status in statuses:
+            await self._write_status(status)
+        return len(sample_rows) + len(log_rows)
+
+    async def _series_ids_for(self, source: str, samples: Sequence[Sample]) -> list[int]:
+        keys = [(source, s.series, labels_key(s.labels)) for s in samples]
+        missing = {k: s.unit for k, s in zip(keys, samples, strict=True)}
+        for key in list(missing):
+            if key in self._series_ids:
+                del missing[key]
+        if missing:
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)",
+                [(*key, unit) for key, unit in missing.items()],
+            )
+            for key in missing:
+                async with self._conn.execute(
+                    "SELECT id FROM series WHERE source = ? AND name = ? AND labels = ?", key
+                ) as cursor:
+                    row = await cursor.fetchone()
+                assert row is not None  # inserted just above, in this transaction
+                self._series_ids[key] = int(row[0])
+        return [self._series_ids[key] for key in keys]
+
+    async def _write_rollups(self, by_minute: dict[tuple[int, int], list[float]]) -> None:
+        unknown = [key for key in by_minute if key not in self._rollups]
+        for key in unknown:
+            self._rollups[key] = _Rollup()
+        for start in range(0, len(unknown), _LOOKUP_CHUNK):
+            chunk = unknown[start : start + _LOOKUP_CHUNK]
+            pairs = ",".join("(?, ?)" for _ in chunk)
+            async with self._conn.execute(
+                "SELECT series_id, minute, count, sum, min, max, sketch FROM rollups "
+                f"WHERE (series_id, minute) IN (VALUES {pairs})",
+                [value for key in chunk for value in key],
+            ) as cursor:
+                async for series_id, minute, count, total, low, high, blob in cursor:
+                    self._rollups[series_id, minute] = _Rollup(
+                        count, total, low, high, LatencySketch.from_bytes(blob)
+                    )
+        for key, values in by_minute.items():
+            self._rollups[key].add_many(values)
+        await self._conn.executemany(
+            "INSERT INTO rollups (series_id, minute, count, sum, min, max, sketch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, minute) DO UPDATE SET "
+            "count = excluded.count, sum = excluded.sum, min = excluded.min, "
+            "max = excluded.max, sketch = excluded.sketch",
+            [self._rollups[key].row(*key) for key in by_minute],
+        )
+        newest = max(minute for _, minute in by_minute)
+        for key in [k for k in self._rollups if k[1] < newest - _ROLLUP_CACHE_MINUTES]:
+            del self._rollups[key]
+
+    async def _write_status(self, status: SourceStatus) -> None:
+        async with self._conn.execute(
+            "SELECT state, last_error FROM sources WHERE name = ?", (status.source,)
+        ) as cursor:
+            previous = await cursor.fetchone()
+        await self._conn.execute(
+            "INSERT INTO sources (name, state, checked_at, last_success, last_error, "
+            "consecutive_failures, note) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET state = excluded.state, "
+            "checked_at = excluded.checked_at, last_success = excluded.last_success, "
+            "last_error = excluded.last_error, "
+            "consecutive_failures = excluded.consecutive_failures, note = excluded.note",
+            (
+                status.source,
+                status.state.value,
+                status.checked_at,
+                status.last_success,
+                status.last_error,
+                status.consecutive_failures,
+                status.note,
+            ),
+        )
+        if previous is None or tuple(previous) != (status.state.value, status.last_error):
+            await self._conn.execute(
+                "INSERT INTO source_status (source, ts, state, last_error, "
+                "consecutive_failures) VALUES (?, ?, ?, ?, ?)",
+                (
+                    status.source,
+                    status.checked_at,
+                    status.state.value,
+                    status.last_error,
+                    status.consecutive_failures,
+                ),
+            )
+
+    # --------------------------------------------------------------- retention
+
+    async def _trim(self, inserted: int) -> None:
+        # Deleting at least twice what was inserted keeps a steady ingest inside
+        # the bounds; a larger backlog (bounds just lowered) drains over writes.
+        budget = max(_TRIM_CHUNK, 2 * inserted)
+        now = time.time()
+        keep = self.retention
+        await self._trim_table("samples", "ts", now - keep.raw_max_age, keep.raw_max_rows, budget)
+        await self._trim_table("rollups", "minute * 60", now - keep.rollup_max_age, None, budget)
+        await self._trim_table("log_lines", "ts", now - keep.log_max_age, keep.log_max_rows, budget)
+        await self._trim_table("source_status", "ts", now - keep.status_max_age, None, budget)
+
+    async def _trim_table(
+        self, table: str, ts_expr: str, oldest_ts: float, max_rows: int | None, budget: int
+    ) -> None:
+        """Delete, oldest first, the rows beyond the bounds: at most a chunk per call.
+
+        Rowids grow with insertion, so the rows to drop are the rowid range below
+        a cutoff: found by counting for the row bound and by binary search over
+        rowids (timestamps grow with them, give or take late data) for the age.
+        """
+        async with self._conn.execute(f"SELECT min(id), max(id) FROM {table}") as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] is None:
+            return
+        first, last = int(row[0]), int(row[1])
+        cutoff = first
+        if max_rows is not None and last - first + 1 > max_rows:
+            cutoff = last - max_rows + 1
+        if await self._ts_at_or_after(table, ts_expr, cutoff) < oldest_ts:
+            cutoff = await self._first_id_not_older(table, ts_expr, cutoff, last, oldest_ts)
+        if cutoff <= first:
+            return
+        await self._conn.execute(
+            f"DELETE FROM {table} WHERE id < ?", (min(cutoff, first + budget),)
+        )
+
+    async def _ts_at_or_after(self, table: str, ts_expr: str, rowid: int) -> float:
+        async with self._conn.execute(
+            f"SELECT {ts_expr} FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (rowid,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return float(row[0]) if row else math.inf
+
+    async def _first_id_not_older(
+        self, table: str, ts_expr: str, low: int, high: int, oldest_ts: float
+    ) -> int:
+        while low < high:
+            middle = (low + high) // 2
+            if await self._ts_at_or_after(table, ts_expr, middle) < oldest_ts:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    async def _maybe_checkpoint(self) -> None:
+        if time.monotonic() - self._last_checkpoint < _CHECKPOINT_EVERY:
+            return
+        self._last_checkpoint = time.monotonic()
+        with contextlib.suppress(sqlite3.Error):  # a busy one is retried next interval
+            await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def checkpoint(self) -> None:
+        """Run a passive WAL checkpoint now (the writer does it every 30 s anyway)."""
+        self._last_checkpoint = 0.0
+        await self._maybe_checkpoint()
+
+    # ------------------------------------------------------------------- reads
+
+    async def series(
+        self,
+        name: str | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        source: str | None = None,
+    ) -> list[SeriesInfo]:
+        """Stored series matching a name, a label subset and a source (all optional).
+
+        Each comes with its latest value, so this is also the "latest value per
+        series" query of the overview.
+        """
+        clauses, params = [], []
+        if name is not None:
+            clauses.append("name = ?")
+            params.append(name)
+        if source is not None:
+            clauses.append("source = ?")
+            params.append(source)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        found = []
+        async with self._conn.execute(
+            "SELECT id, source, name, labels, unit, last_ts, last_value FROM series "
+            f"{where} ORDER BY source, name, labels",
+            params,
+        ) as cursor:
+            async for row in cursor:
+                row_labels: dict[str, str] = json.loads(row[3])
+                if labels and any(row_labels.get(k) != v for k, v in labels.items()):
+                    continue
+                found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
+        return found
+
+    async def points(
+        self,
+        series: Sequence[SeriesInfo],
+        start: float,
+        end: float,
+        width: int,
+        *,
+        how: Literal["mean", "max", "sum"] = "mean",
+    ) -> list[float | None]:
+        """A window downsampled to `width` points (None where a slot has no data).
+
+        Slots of a minute or longer are read from the rollups, shorter ones from
+        raw samples. Several series are combined per slot the same way (`sum`
+        adds them, e.g. the queue sizes of every queue).
+        """
+        if width <= 0 or end <= start or not series:
+            return []
+        step = (end - start) / width
+        ids = [s.id for s in series]
+        marks = ",".join("?" * len(ids))
+        if step >= 60:
+            agg = {"mean": "sum(sum) / sum(count)", "max": "max(max)", "sum": "sum(sum)"}[how]
+            sql = (
+                f"SELECT CAST((minute * 60 - ?) / ? AS INTEGER) AS slot, {agg} FROM rollups "
+                f"WHERE series_id IN ({marks}) AND minute >= ? AND minute < ? GROUP BY slot"
+            )
+            params: list[object] = [start, step, *ids, math.ceil(start / 60), math.ceil(end / 60)]
+        else:
+            agg = {"mean": "avg(value)", "max": "max(value)", "sum": "sum(value)"}[how]
+            sql = (
+                f"SELECT CAST((ts - ?) / ? AS INTEGER) AS slot, {agg} FROM samples "
+                f"WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? GROUP BY slot"
+            )
+            params = [start, step, *ids, start, end]
+        values: list[float | None] = [None] * width
+        async with self._conn.execute(sql, params) as cursor:
+            async for slot, value in cursor:
+                if 0 <= slot < width and value is not None:
+                    values[slot] = float(value)
+        return values
+
+    async def window_stats(
+        self,
+        series: Sequence[SeriesInfo],
+        start: float,
+        end: float,
+        *,
+        buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
+    ) -> WindowStats:
+        """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`.
+
+        Whole minutes come from the rollups; the partial minutes at either edge
+        from raw samples, or from their rollup when the ring has already dropped
+        those raw samples.
+        """
+        ids = [s.id for s in series]
+        if not ids or end <= start:
+            return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
+        first_full = math.ceil(start / 60)
+        last_full = math.floor(end / 60)  # exclusive
+        if first_full > last_full:  # no minute boundary inside: all of it is an edge
+            rollup_minutes: set[int] = set()
+            edges = [(start, end)]
+        else:
+            rollup_minutes = set(range(first_full, last_full))
+            edges = [(start, first_full * 60.0), (last_full * 60.0, end)]
+        marks = ",".join("?" * len(ids))
+        count, total, low, high = 0, 0.0, math.inf, -math.inf
+        blobs: list[bytes] = []
+        raw_ranges = []
+        raw_floor = await self._oldest_raw_ts(ids)
+        for edge_start, edge_end in edges:
+            if edge_end <= edge_start:
+                continue
+            if edge_start >= raw_floor:
+                raw_ranges.append((edge_start, edge_end))
+            else:
+                rollup_minutes.add(math.floor(edge_start / 60))
+        async with self._conn.execute(
+            f"SELECT count, sum, min, max, sketch FROM rollups WHERE series_id IN ({marks}) "
+            "AND minute >= ? AND minute < ?",
+            [*ids, min(rollup_minutes, default=0), max(rollup_minutes, default=-1) + 1],
+        ) as cursor:
+            async for row_count, row_sum, row_min, row_max, blob in cursor:
+                count += row_count
+                total += row_sum
+                low, high = min(low, row_min), max(high, row_max)
+                blobs.append(blob)
+        sketch = LatencySketch.merged(blobs)
+        for raw_start, raw_end in raw_ranges:
+            async with self._conn.execute(
+                f"SELECT value FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?",
+                [*ids, raw_start, raw_end],
+            ) as cursor:
+                values = [float(v) for (v,) in await cursor.fetchall()]
+            if values:
+                count += len(values)
+                total += math.fsum(values)
+                low, high = min(low, min(values)), max(high, max(values))
+                sketch.add_many(values)
+        return _stats(count, total, low, high, sketch, buckets)
+
+    async def _oldest_raw_ts(self, ids: Sequence[int]) -> float:
+        oldest = math.inf
+        for series_id in ids:
+            async with self._conn.execute(
+                "SELECT ts FROM samples WHERE series_id = ? ORDER BY ts LIMIT 1", (series_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                oldest = min(oldest, float(row[0]))
+        return oldest
+
+    async def source_statuses(self) -> dict[str, SourceStatus]:
+        """The current status of every source that has reported, by name."""
+        statuses = {}
+        async with self._conn.execute(
+            "SELECT name, state, checked_at, last_success, last_error, consecutive_failures, "
+            "note FROM sources ORDER BY name"
+        ) as cursor:
+            async for row in cursor:
+                statuses[row[0]] = SourceStatus(
+                    source=row[0],
+                    state=SourceState(row[1]),
+                    checked_at=row[2],
+                    last_success=row[3],
+                    last_error=row[4],
+                    consecutive_failures=row[5],
+                    note=row[6],
+                )
+        return statuses
+
+    async def status_history(self, source: str, since: float) -> list[SourceStatus]:
+        """The state changes of one source since a time, oldest first."""
+        async with self._conn.execute(
+            "SELECT ts, state, last_error, consecutive_failures FROM source_status "
+            "WHERE source = ? AND ts >= ? ORDER BY ts",
+            (source, since),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            SourceStatus(source, SourceState(state), ts, None, error, failures)
+            for ts, state, error, failures in rows
+        ]
+
+    async def count_rows(self, table: Literal["samples", "rollups", "log_lines"]) -> int:
+        """How many rows a ring table holds now (for status lines and tests)."""
+        return await self._scalar(f"SELECT count(*) FROM {table}")
+
+
+def _stats(
+    count: int,
+    total: float,
+    low: float,
+    high: float,
+    sketch: LatencySketch,
+    buckets: Sequence[Bucket],
+) -> WindowStats:
+    if count == 0:
+        empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
+        return WindowStats(0, None, None, None, {}, empty)
+    quantiles = {}
+    for q in QUANTILES:
+        value = sketch.quantile(q)
+        if value is not None:
+            # The sketch's estimate can stray past the exact extremes by its error.
+            quantiles[q] = min(max(value, low), high)
+    return WindowStats(
+        count=count,
+        mean=total / count,
+        min=low,
+        max=high,
+        quantiles=quantiles,
+        buckets=tuple(_bucket_counts(sketch, buckets)),
+    )
+
+
+def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
+    total = sketch.count
+    for bucket in buckets:
+        below_high = total if math.isinf(bucket.high) else sketch.count_below(bucket.high)
+        below_low = 0.0 if bucket.low <= 0 else sketch.count_below(bucket.low)
+        count = max(below_high - below_low, 0.0)
+        yield BucketCount(bucket, count, 100.0 * count / total if total else 0.0)

@@ -1,0 +1,240 @@
+"""LatencySketch against the `ddsketch` package and against exact answers from sorting."""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+from collections.abc import Callable
+
+import pytest
+from ddsketch import DDSketch
+
+from collectors.sketch import LatencySketch
+
+QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 1.0)
+ACCURACY = LatencySketch.RELATIVE_ACCURACY
+LOG_GAMMA = math.log((1 + ACCURACY) / (1 - ACCURACY))
+
+
+def representative(value: float) -> float:
+    """The value ddsketch's LogarithmicMapping answers with for the bin of a positive `value`."""
+    key = math.ceil(math.log(value) / LOG_GAMMA)
+    return 2 * math.exp(key * LOG_GAMMA) / (1 + math.exp(LOG_GAMMA))
+
+
+def sketch_of(values: list[float]) -> LatencySketch:
+    sketch = LatencySketch()
+    sketch.add_many(values)
+    return sketch
+
+
+def exact_quantile(values: list[float], q: float) -> float:
+    """The lower quantile as ddsketch defines it: the value at rank q * (n - 1), rounded down."""
+    return sorted(values)[math.floor(q * (len(values) - 1))]
+
+
+def lognormal(rng: random.Random) -> list[float]:
+    return [rng.lognormvariate(5, 1) for _ in range(5000)]
+
+
+def uniform(rng: random.Random) -> list[float]:
+    return [rng.uniform(0, 2000) for _ in range(3000)]
+
+
+def integers(rng: random.Random) -> list[float]:
+    return [rng.randint(0, 5000) for _ in range(3000)]
+
+
+def with_zeros(rng: random.Random) -> list[float]:
+    return [0.0 if rng.random() < 0.3 else rng.lognormvariate(3, 2) for _ in range(3000)]
+
+
+def with_negatives(rng: random.Random) -> list[float]:
+    return [rng.gauss(20, 100) for _ in range(3000)] + [0.0] * 50
+
+
+def all_negative(rng: random.Random) -> list[float]:
+    return [-rng.lognormvariate(2, 1.5) for _ in range(2000)]
+
+
+def single(rng: random.Random) -> list[float]:
+    return [42.0]
+
+
+def heavy_tail(rng: random.Random) -> list[float]:
+    return [min(60000.0, 20 * rng.paretovariate(1.1)) for _ in range(5000)]
+
+
+DISTRIBUTIONS: list[Callable[[random.Random], list[float]]] = [
+    lognormal,
+    uniform,
+    integers,
+    with_zeros,
+    with_negatives,
+    all_negative,
+    single,
+    heavy_tail,
+]
+
+
+@pytest.mark.parametrize("make", DISTRIBUTIONS, ids=lambda make: make.__name__)
+def test_quantiles_match_ddsketch_and_exact(make: Callable[[random.Random], list[float]]) -> None:
+    values = make(random.Random(7))
+    sketch = sketch_of(values)
+    oracle = DDSketch(relative_accuracy=ACCURACY)
+    for value in values:
+        oracle.add(value)
+    assert sketch.count == len(values)
+    for q in QUANTILES:
+        got = sketch.quantile(q)
+        assert got is not None
+        assert got == pytest.approx(oracle.get_quantile_value(q), rel=1e-9, abs=1e-12), q
+        exact = exact_quantile(values, q)
+        assert abs(got - exact) <= ACCURACY * abs(exact) * (1 + 1e-9) + 1e-9, (q, got, exact)
+
+
+def test_add_one_by_one_equals_add_many() -> None:
+    values = with_negatives(random.Random(3))
+    one_by_one = LatencySketch()
+    for value in values:
+        one_by_one.add(value)
+    assert one_by_one == sketch_of(values)
+
+
+def test_merge_equals_sketch_of_union() -> None:
+    rng = random.Random(11)
+    values = lognormal(rng) + with_negatives(rng) + [0.0] * 30
+    rng.shuffle(values)
+    cut1, cut2 = sorted(rng.sample(range(1, len(values)), 2))
+    chunks = [values[:cut1], values[cut1:cut2], values[cut2:]]
+    parts = [sketch_of(chunk) for chunk in chunks]
+    whole = sketch_of(values)
+
+    by_merge = LatencySketch()
+    for part in parts:
+        by_merge.merge(part)
+    by_blobs = LatencySketch.merged(part.to_bytes() for part in parts)
+
+    for combined in (by_merge, by_blobs):
+        assert combined == whole
+        assert combined.count == len(values)
+        assert combined.to_bytes() == whole.to_bytes()
+        for q in QUANTILES:
+            assert combined.quantile(q) == whole.quantile(q)
+    assert parts[0] == sketch_of(chunks[0])  # merge() left its argument alone
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [0.0, 0.0],
+        [1e-12, -1e-12],
+        [-3.5, 0.0, 7.25, 7.25, 1e6],
+        [5.0] * 300,  # counts need 2 bytes
+        [5.0] * 70000,  # counts need 4 bytes
+        [1e300, 1e-9, -1e300],  # keys need 4 bytes
+    ],
+    ids=["empty", "zeros", "tiny", "mixed", "count16", "count32", "key32"],
+)
+def test_round_trip(values: list[float]) -> None:
+    sketch = sketch_of(values)
+    blob = sketch.to_bytes()
+    back = LatencySketch.from_bytes(blob)
+    assert back == sketch
+    assert back.to_bytes() == blob
+    assert back.count == len(values)
+    assert [back.quantile(q) for q in QUANTILES] == [sketch.quantile(q) for q in QUANTILES]
+
+
+def test_blob_is_compact() -> None:
+    rng = random.Random(5)
+    sketch = sketch_of([rng.lognormvariate(5, 1) for _ in range(500)])
+    bins = len(sketch._pos)
+    assert len(sketch.to_bytes()) == 15 + 3 * bins
+
+
+def _bad_blobs() -> list[bytes]:
+    good = sketch_of(with_negatives(random.Random(2))).to_bytes()
+    header = struct.Struct("<BBBQHH")
+    bad = [good[:cut] for cut in range(len(good))]  # every truncation, including b""
+    bad += [good + b"\x00", b"garbage", b"\xff" * 40, bytes(range(256))]
+    bad.append(b"\x02" + good[1:])  # unknown version
+    bad.append(good[:1] + b"\x03" + good[2:])  # key width 3
+    bad.append(good[:2] + b"\x05" + good[3:])  # count width 5
+    bad.append(header.pack(1, 4, 1, 0, 1, 0) + struct.pack("<iB", 10**6, 1))  # key out of range
+    bad.append(header.pack(1, 2, 1, 0, 1, 0) + struct.pack("<hB", 100, 0))  # empty bin
+    return bad
+
+
+def test_from_bytes_rejects_garbage() -> None:
+    for blob in _bad_blobs():
+        with pytest.raises(ValueError, match=r"^corrupt sketch"):
+            LatencySketch.from_bytes(blob)
+    for not_bytes in (None, "text", 42):
+        with pytest.raises(ValueError, match=r"^corrupt sketch"):
+            LatencySketch.from_bytes(not_bytes)  # type: ignore[arg-type]
+
+
+def test_merged_rejects_a_corrupt_blob_among_good_ones() -> None:
+    good = sketch_of([1.0, 2.0]).to_bytes()
+    with pytest.raises(ValueError, match=r"^corrupt sketch"):
+        LatencySketch.merged([good, good[:-1], good])
+
+
+def test_count_below_against_exact_counts() -> None:
+    rng = random.Random(23)
+    values = [rng.lognormvariate(7, 1.2) for _ in range(20000)]
+    sketch = sketch_of(values)
+    n = len(values)
+    for bound in (1000.0, 2000.0, 5000.0, 10000.0, 30000.0):
+        exact = sum(1 for v in values if v < bound)
+        boundary_key = math.ceil(math.log(bound) / LOG_GAMMA)
+        in_boundary_bin = sum(
+            1 for v in values if math.ceil(math.log(v) / LOG_GAMMA) == boundary_key
+        )
+        got = sketch.count_below(bound)
+        error = abs(got - exact)
+        assert error <= in_boundary_bin, bound
+        assert error <= 0.01 * n, bound
+        by_representative = sum(1 for v in values if representative(v) < bound)
+        assert got == by_representative, bound
+
+
+def test_count_below_with_zeros_and_negatives() -> None:
+    sketch = sketch_of([-5.0, 0.0, 0.0, 3.0])
+    assert sketch.count_below(-10) == 0
+    assert sketch.count_below(0) == 1
+    assert sketch.count_below(1) == 3
+    assert sketch.count_below(100) == 4
+
+
+def test_values_below_1e_9_count_as_zero() -> None:
+    sketch = sketch_of([-1e-9, 0.99e-9, -0.99e-9, 1e-9])
+    assert sketch.quantile(0) == pytest.approx(-1e-9, rel=ACCURACY)
+    assert sketch.quantile(0.5) == 0.0
+    assert sketch.quantile(1) == pytest.approx(1e-9, rel=ACCURACY)
+
+
+def test_empty_sketch() -> None:
+    for empty in (LatencySketch(), LatencySketch.merged([])):
+        assert empty.count == 0
+        assert all(empty.quantile(q) is None for q in QUANTILES)
+        assert empty.count_below(1000) == 0
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_values_are_refused(bad: float) -> None:
+    sketch = LatencySketch()
+    with pytest.raises(ValueError, match="non-finite"):
+        sketch.add(bad)
+    with pytest.raises(ValueError, match="non-finite"):
+        sketch.add_many([1.0, 0.0, bad, 2.0])
+    assert sketch.count == 2  # what came before the bad value stays
+
+
+@pytest.mark.parametrize("q", [-0.1, 1.5, math.nan])
+def test_quantile_outside_unit_interval(q: float) -> None:
+    with pytest.raises(ValueError, match="quantile"):
+        sketch_of([1.0]).quantile(q)
