@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import pytest
+
+from collectors.base import Record, Sample, SourceConfig, SourceError, SourceState
+from collectors.scheduler import BackoffPolicy, Scheduler, describe_failure
+from collectors.store import Store
+
+
+class FakeConfig(SourceConfig):
+    type: Literal["fake"] = "fake"
+
+
+class FakeCollector:
+    """A source whose behaviour each test scripts: values, failures or a hang."""
+
+    config_model: ClassVar[type[SourceConfig]] = FakeConfig
+
+    def __init__(self, name: str, behave: Callable[[int], object]) -> None:
+        self.name = name
+        self.behave = behave
+        self.calls: list[float] = []
+        self.closed = False
+
+    @property
+    def notes(self) -> str | None:
+        return None
+
+    async def collect(self) -> list[Record]:
+        self.calls.append(time.monotonic())
+        outcome = self.behave(len(self.calls))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome == "hang":
+            await asyncio.sleep(3600)
+        if isinstance(outcome, list):
+            return outcome
+        return [Sample(f"{self.name}.value", float(len(self.calls)), time.time())]
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def config(name: str, interval: str = "50ms", timeout: str | None = None) -> FakeConfig:
+    return FakeConfig.model_validate({"name": name, "interval": interval, "timeout": timeout})
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    opened = await Store.open(tmp_path / "s.db")
+    yield opened
+    await opened.close()
+
+
+def scheduler_for(
+    store: Store, collectors: dict[str, FakeCollector], *configs: FakeConfig
+) -> Scheduler:
+    return Scheduler(
+        configs,
+        store,
+        make_collector=lambda c: collectors[c.name],
+        rng=random.Random(3),
+    )
+
+
+async def test_a_hanging_source_does_not_delay_the_others(store: Store) -> None:
+    hanging = FakeCollector("hang", lambda n: "hang")
+    fast = FakeCollector("fast", lambda n: None)
+    scheduler = scheduler_for(
+        store,
+        {"hang": hanging, "fast": fast},
+        config("hang", interval="10s", timeout="600ms"),
+        config("fast", interval="50ms"),
+    )
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(0.5)
+    polls_while_hanging = len(fast.calls)
+    await asyncio.sleep(0.5)
+    scheduler.stop()
+    await task
+    # The fast source kept its cadence while the other poll hung, then timed out.
+    assert polls_while_hanging >= 5
+    assert len(hanging.calls) == 1
+    statuses = await store.source_statuses()
+    assert statuses["hang"].state is SourceState.STALE
+    assert statuses["hang"].last_error == "no answer within 600ms"
+    assert statuses["fast"].state is SourceState.OK
+    assert hanging.closed and fast.closed
+
+
+async def test_states_go_stale_then_down_then_recover(store: Store) -> None:
+    script = {
+        1: SourceError("HTTP 503 from /api"),
+        2: SourceError("HTTP 503 from /api"),
+        3: SourceError("connection refused"),
+    }
+    flaky = FakeCollector("api", lambda n: script.get(n))
+    scheduler = scheduler_for(store, {"api": flaky}, config("api"))
+    seen = []
+    for _ in range(4):
+        statuses = await scheduler.run_once()
+        status = statuses["api"]
+        seen.append((status.state, status.consecutive_failures, status.last_error))
+    assert seen == [
+        (SourceState.STALE, 1, "HTTP 503 from /api"),
+        (SourceState.STALE, 2, "HTTP 503 from /api"),
+        (SourceState.DOWN, 3, "connection refused"),
+        (SourceState.OK, 0, None),
+    ]
+    stored = (await store.source_statuses())["api"]
+    assert stored.state is SourceState.OK and stored.last_success is not None
+    # History keeps changes of state or error, not every poll.
+    history = await store.status_history("api", 0)
+    assert [(h.state, h.last_error) for h in history] == [
+        (SourceState.STALE, "HTTP 503 from /api"),
+        (SourceState.DOWN, "connection refused"),
+        (SourceState.OK, None),
+    ]
+
+
+async def test_last_values_survive_a_failing_poll(store: Store) -> None:
+    source = FakeCollector("api", lambda n: SourceError("timeout") if n == 2 else None)
+    scheduler = scheduler_for(store, {"api": source}, config("api"))
+    await scheduler.run_once()
+    await scheduler.run_once()
+    (series,) = await store.series("api.value")
+    assert series.last_value == 1.0
+
+
+async def test_a_failing_source_is_polled_less_and_less_often(store: Store) -> None:
+    failing = FakeCollector("down", lambda n: SourceError("refused"))
+    healthy = FakeCollector("up", lambda n: None)
+    scheduler = scheduler_for(store, {"down": failing, "up": healthy}, config("down"), config("up"))
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(1.2)
+    scheduler.stop()
+    await task
+    gaps = [b - a for a, b in zip(failing.calls, failing.calls[1:], strict=False)]
+    # 50 ms doubling: about 50, 100, 200, 400 ms, so far fewer polls than the healthy one.
+    assert len(failing.calls) < len(healthy.calls) / 2
+    assert gaps == sorted(gaps)
+
+
+def test_backoff_doubles_from_the_interval_up_to_the_cap() -> None:
+    policy = BackoffPolicy(jitter=0.0, cap=300.0)
+    rng = random.Random(0)
+    source = config("api", interval="30s")
+    status = policy.after_failure(scheduler_status("api"), "refused", now=0.0)
+    delays = []
+    for _ in range(6):
+        delays.append(policy.next_delay(source, status, rng, hint=None))
+        status = policy.after_failure(status, "refused", now=0.0)
+    assert delays == [30.0, 60.0, 120.0, 240.0, 300.0, 300.0]
+    assert policy.next_delay(source, status, rng, hint=900.0) == 900.0
+
+
+def test_jitter_stays_within_its_fraction() -> None:
+    policy = BackoffPolicy(jitter=0.1)
+    rng = random.Random(5)
+    source = config("api", interval="10s")
+    delays = [
+        policy.next_delay(source, scheduler_status("api"), rng, hint=None) for _ in range(200)
+    ]
+    assert all(9.0 <= d <= 11.0 for d in delays)
+    assert max(delays) - min(delays) > 1.0  # it does spread the polls
+
+
+def scheduler_status(name: str):
+    from collectors.base import SourceStatus
+
+    return SourceStatus(name, SourceState.OK, 0.0, last_success=0.0)
+
+
+async def test_an_auth_failure_can_ask_for_a_long_wait(store: Store) -> None:
+    locked = FakeCollector(
+        "api", lambda n: SourceError("auth failed: Invalid Access Token", retry_after=600)
+    )
+    scheduler = scheduler_for(store, {"api": locked}, config("api"))
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(0.4)
+    scheduler.stop()
+    await task
+    assert len(locked.calls) == 1
+    assert (await store.source_statuses())["api"].last_error == "auth failed: Invalid Access Token"
+
+
+def test_failures_are_described_in_one_safe_line() -> None:
+    assert describe_failure(SourceError("HTTP 401: Invalid Access Token"), 10) == (
+        "HTTP 401: Invalid Access Token"
+    )
+    assert describe_failure(TimeoutError(), 90) == "no answer within 1m30s"
+    assert describe_failure(ValueError("bad\n  File x.py, line 3"), 10) == "ValueError: bad"
+    assert describe_failure(KeyError(), 10) == "KeyError"
+    long = describe_failure(SourceError("x" * 500), 10)
+    assert len(long) == 200 and long.endswith("…")
+
+
+async def test_stopping_flushes_what_was_collected(store: Store) -> None:
+    source = FakeCollector("api", lambda n: None)
+    scheduler = scheduler_for(store, {"api": source}, config("api", interval="10s"))
+    task = asyncio.create_task(scheduler.run())
+    while not source.calls:
+        await asyncio.sleep(0.01)
+    scheduler.stop()
+    await task
+    assert [s.last_value for s in await store.series("api.value")] == [1.0]
+    assert source.closed
+
+
+async def test_writes_refused_by_a_full_disk_are_kept_and_retried(store: Store) -> None:
+    def many(n: int) -> list[Record]:
+        return [Sample("api.value", float(i), time.time()) for i in range(3000)]
+
+    source = FakeCollector("api", many)
+    scheduler = scheduler_for(store, {"api": source}, config("api"))
+    await scheduler.run_once()
+    pages = await store._scalar("PRAGMA page_count")
+    await store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    for _ in range(3):
+        await scheduler.run_once()
+    assert scheduler.write_error is not None and "full" in scheduler.write_error
+    await store._conn.execute("PRAGMA max_page_count = 1073741823")
+    await scheduler.run_once()
+    assert scheduler.write_error is None
+    series = await store.series("api.value")
+    stats = await store.window_stats(series, time.time() - 60, time.time() + 1)
+    assert stats.count == 5 * 3000  # nothing collected while the disk was full was lost
