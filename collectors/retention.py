@@ -19,7 +19,7 @@ class Retention(BaseModel):
     raw_max_rows: int = Field(default=5_000_000, ge=1000)
     """At most this many raw samples are kept (about 40 bytes each on disk)."""
     rollup_max_age: Duration = 35 * 86400.0
-    """Per-minute rollups (count, sum, min, max, sketch) are kept this long: 30-day uptime needs 30d."""
+    """Per-minute rollups (count, sum, min, max, sketch) are kept this long (30-day uptime)."""
     log_max_age: Duration = 7 * 86400.0
     """Cached log lines older than this are deleted."""
     log_max_rows: int = Field(default=1_000_000, ge=1000)

@@ -20,6 +20,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -193,10 +194,12 @@ class Scheduler:
         try:
             await self._stopping.wait()
         finally:
+            self._stopping.set()
             for task in pollers:
                 task.cancel()
             await asyncio.gather(*pollers, return_exceptions=True)
-            writer.cancel()
+            # The writer is never cancelled: a write cut short would roll back.
+            self._wake_writer.set()
             await asyncio.gather(writer, return_exceptions=True)
             await self._flush()
             await self.aclose()
@@ -261,11 +264,13 @@ class Scheduler:
         return SourceBatch(config.name, records, source.status)
 
     async def _write_forever(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self._wake_writer.wait()
             self._wake_writer.clear()
             if not await self._flush():
-                await asyncio.sleep(1.0)  # the store is failing; retry, do not spin
+                # The store is failing: retry in a second, or at once when stopping.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
                 self._wake_writer.set()
 
     async def _flush(self) -> bool:

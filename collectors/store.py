@@ -298,8 +298,11 @@ class Store:
         """Checkpoint (writer only), close the connection and release the writer lock."""
         try:
             if not self.readonly:
-                # Closing anyway on failure: the WAL is replayed on the next open.
+                # Truncate the WAL only if no reader is using it right now: waiting
+                # for attached readers would hang a stopping collector. A WAL left
+                # behind is replayed on the next open.
                 with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute("PRAGMA busy_timeout = 0")
                     await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._conn.close()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors import schema, store as store_module
+from collectors import schema
+from collectors import store as store_module
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
 from collectors.retention import Retention
 from collectors.sketch import LatencySketch
@@ -229,7 +230,7 @@ async def test_opening_a_missing_database_read_only_says_so(tmp_path: Path) -> N
 async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 100)
-    with pytest.raises(StoreError, match="notes.db"):
+    with pytest.raises(StoreError, match=r"notes\.db"):
         await Store.open(path)
 
 

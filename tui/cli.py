@@ -1,0 +1,244 @@
+"""The `wootwatch` command line: parse arguments, run a command, map failures to exit codes.
+
+Exit codes: 0 ok, 2 bad usage or bad config, 1 anything else. A user error
+prints one line per problem on stderr and never a traceback; an unexpected
+error prints one line and leaves the traceback in the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from collectors.base import SourceConfig, SourceState, format_duration
+from collectors.demo import demo_sources
+from collectors.inert import inert
+from collectors.scheduler import Scheduler
+from collectors.store import Store, StoreError
+from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
+from tui.console import run_summary
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+log = logging.getLogger("wootwatch")
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the config: exit 2."""
+
+
+def _state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "wootwatch"
+
+
+def _log_to_file() -> Path:
+    """Send logs to a file: the screen belongs to the live view."""
+    path = _state_dir() / "wootwatch.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    return path
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("wootwatch: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $WOOTWATCH_CONFIG, ./wootwatch.yaml, "
+        "~/.config/wootwatch/config.yaml)",
+    )
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="FILE", default=argparse.SUPPRESS, help="database (default: the config's)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="wootwatch",
+        description="Live terminal monitor for a Chatwoot support stack.",
+    )
+    _config_option(parser)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--demo",
+        action="store_true",
+        help="run on a built-in simulated stack: no network, no credentials, temporary database",
+    )
+    mode.add_argument(
+        "--attach",
+        metavar="DB",
+        help="read a database that a separate `wootwatch collect` fills (no collectors here)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    collect = commands.add_parser("collect", help="run the collectors headless")
+    _config_option(collect)
+    _db_option(collect)
+    collect.add_argument(
+        "--once", action="store_true", help="poll every source once, write, and exit"
+    )
+    check = commands.add_parser("check-config", help="validate the config file")
+    _config_option(check)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> tuple[Path, WootwatchConfig]:
+    path = find_config(getattr(args, "config", None))
+    if path is None:
+        looked = ", ".join(str(p) for p in default_config_paths())
+        raise UsageError(
+            f"no config file found (looked for {looked}); pass --config FILE, "
+            "or try `wootwatch --demo`"
+        )
+    return path, load_config(path)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    path, config = _load(args)
+    names = ", ".join(f"{s.name} ({s.type})" for s in config.sources) or "none"
+    print(f"{path}: ok; database {config.database}; sources: {names}")
+    return EXIT_OK
+
+
+async def _until_signal_or_end(*tasks: asyncio.Task[None]) -> None:
+    """Return on SIGINT or SIGTERM, or when a task ends on its own (re-raising its error)."""
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, signalled.set)
+    waiter = asyncio.create_task(signalled.wait())
+    try:
+        await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
+    sources = [s for s in config.sources if s.enabled]
+    if not sources:
+        raise UsageError("the config has no enabled sources: nothing to collect")
+    async with await Store.open(db, retention=config.retention) as store:
+        scheduler = Scheduler(sources, store)
+        if once:
+            statuses = await scheduler.run_once()
+            await scheduler.aclose()
+            failed = [s for s in statuses.values() if s.state is not SourceState.OK]
+            for status in failed:
+                print(
+                    f"wootwatch: {status.source}: {inert(status.last_error or '')}", file=sys.stderr
+                )
+            if scheduler.write_error:
+                print(f"wootwatch: {scheduler.write_error}", file=sys.stderr)
+                return EXIT_FAILURE
+            return EXIT_FAILURE if failed else EXIT_OK
+
+        log.info("collecting %d sources into %s", len(sources), db)
+        collecting = asyncio.create_task(scheduler.run())
+        await _until_signal_or_end(collecting)
+        scheduler.stop()
+        await collecting
+        log.info("stopped; pending writes flushed")
+    return EXIT_OK
+
+
+async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
+    """Collectors (unless attached) plus the live summary, until Ctrl-C."""
+    async with await Store.open(db, retention=config.retention, readonly=attach) as store:
+        scheduler = None if attach else Scheduler([s for s in config.sources if s.enabled], store)
+
+        collecting = asyncio.create_task(scheduler.run()) if scheduler else None
+        view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
+        await _until_signal_or_end(view, *([collecting] if collecting else []))
+        view.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await view
+        if scheduler and collecting:
+            scheduler.stop()
+            await collecting
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check-config":
+        return _check_config(args)
+    if args.command == "collect":
+        _log_to_stderr()
+        _, config = _load(args)
+        db = Path(getattr(args, "db", None) or config.database).expanduser()
+        return asyncio.run(_collect(config, db, once=args.once))
+    if args.demo:
+        _log_to_file()
+        with tempfile.TemporaryDirectory(prefix="wootwatch-demo-") as tmp:
+            sources: list[SourceConfig] = [*demo_sources()]
+            config = WootwatchConfig(database=Path(tmp) / "demo.db", sources=sources)
+            print(
+                f"wootwatch demo: simulated stack, database {config.database}, "
+                f"incident every {format_duration(300)}",
+                flush=True,
+            )
+            return asyncio.run(_monitor(config, config.database, attach=False))
+    if args.attach:
+        _log_to_file()
+        config = _load(args)[1] if getattr(args, "config", None) else WootwatchConfig()
+        return asyncio.run(_monitor(config, Path(args.attach).expanduser(), attach=True))
+    _log_to_file()
+    _, config = _load(args)
+    return asyncio.run(_monitor(config, config.database, attach=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"wootwatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: one line, traceback to a file
+        report = _state_dir() / "crash.log"
+        with contextlib.suppress(OSError):
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        print(
+            f"wootwatch: internal error: {type(exc).__name__}: {inert(str(exc))} "
+            f"(traceback in {report})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE

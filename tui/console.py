@@ -1,0 +1,153 @@
+"""A plain-text live summary: one line per source, redrawn in place on a terminal.
+
+This is what `wootwatch` shows until the Textual screens exist, and what it
+prints when its output is not a terminal (a pipe, a log file): each refresh is
+a block of lines. Everything shown comes from the store, never from a
+collector, and every upstream text goes through `inert`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TextIO
+
+from collectors.base import SourceState, SourceStatus, format_duration
+from collectors.inert import inert
+from collectors.store import SeriesInfo, Store
+
+__all__ = ["Headline", "render_summary", "run_summary"]
+
+_BADGES = {SourceState.OK: "● ok   ", SourceState.STALE: "◐ stale", SourceState.DOWN: "✖ down "}
+_P95_WINDOW = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """A key number of a source: which series, how to reduce it, and its label."""
+
+    series: str
+    label: str
+    reduce: Literal["latest", "sum", "max", "p95"] = "latest"
+    labels: Mapping[str, str] | None = None
+
+
+HEADLINES: tuple[Headline, ...] = (
+    Headline("chatwoot.api.latency_ms", "API p95", "p95"),
+    Headline("chatwoot.conversations", "open", labels={"status": "open"}),
+    Headline("chatwoot.conversations", "pending", labels={"status": "pending"}),
+    Headline("chatwoot.conversations.unassigned", "unassigned"),
+    Headline("chatwoot.sla.compliance_pct", "SLA"),
+    Headline("sidekiq.queue.size", "enqueued", "sum"),
+    Headline("sidekiq.queue.latency_s", "latency", "max"),
+    Headline("sidekiq.retries", "retries"),
+    Headline("pipeline.sla_pct", "SLA<5s"),
+    Headline("pipeline.latency_ms", "p95", "p95"),
+    Headline("aws.ecs.cpu_pct", "ECS CPU", "max"),
+    Headline("aws.rds.cpu_pct", "RDS CPU", "max"),
+    Headline("aws.rds.connections", "RDS conns", "max"),
+    Headline("logs.lines_per_min", "errors/min", labels={"level": "error"}),
+)
+"""The numbers the summary shows for a source, when it writes that series."""
+
+
+def _format_value(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value / 1000:.1f}s" if value >= 1000 else f"{value:.0f}ms"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit == "s":
+        return format_duration(value) if value >= 1 else f"{value:.2f}s"
+    return f"{value:.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
+
+
+async def _headline_value(store: Store, source: str, headline: Headline, now: float) -> str | None:
+    found = await store.series(headline.series, labels=headline.labels, source=source)
+    latest = [s for s in found if s.last_value is not None]
+    if not latest:
+        return None
+    unit = latest[0].unit
+    if headline.reduce == "p95":
+        stats = await store.window_stats(latest, now - _P95_WINDOW, now)
+        value = stats.quantile(0.95)
+        return None if value is None else f"{headline.label} {_format_value(value, unit)}"
+    values = [s.last_value for s in latest if s.last_value is not None]
+    reduced = {"latest": values[0], "sum": sum(values), "max": max(values)}[headline.reduce]
+    return f"{headline.label} {_format_value(reduced, unit)}"
+
+
+def _age(status: SourceStatus, now: float) -> str:
+    if status.last_success is None:
+        return "never updated"
+    return f"updated {format_duration(max(1.0, now - status.last_success))} ago"
+
+
+def render_summary(
+    statuses: Mapping[str, SourceStatus],
+    numbers: Mapping[str, Sequence[str]],
+    now: float,
+    width: int,
+) -> list[str]:
+    """Lines of the summary: a badge, freshness and key numbers (or the error) per source."""
+    name_width = max((len(name) for name in statuses), default=6)
+    lines = []
+    for name, status in statuses.items():
+        head = f"{inert(name):<{name_width}}  {_BADGES[status.state]}  {_age(status, now):<18}"
+        if status.state is SourceState.OK:
+            tail = " · ".join(numbers.get(name, ())) or "no data yet"
+        else:
+            tail = inert(status.last_error or "waiting for the first poll")
+        lines.append(f"{head}  {tail}"[:width])
+    return lines
+
+
+async def collect_numbers(store: Store, now: float) -> dict[str, list[str]]:
+    """The key numbers of every source that has reported, by source name."""
+    numbers: dict[str, list[str]] = {}
+    for source in await store.source_statuses():
+        values = [await _headline_value(store, source, h, now) for h in HEADLINES]
+        found = [v for v in values if v is not None]
+        if not found:
+            found = _fallback(await store.series(source=source))
+        numbers[source] = found
+    return numbers
+
+
+def _fallback(series: Sequence[SeriesInfo]) -> list[str]:
+    return [
+        f"{inert(s.name)} {_format_value(s.last_value, s.unit)}"
+        for s in series[:3]
+        if s.last_value is not None
+    ]
+
+
+async def run_summary(
+    store: Store,
+    out: TextIO,
+    *,
+    refresh: float,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Redraw the summary every `refresh` seconds until cancelled."""
+    drawn = 0
+    while True:
+        now = clock()
+        statuses = await store.source_statuses()
+        lines = render_summary(statuses, await collect_numbers(store, now), now, _width(out))
+        stamp = time.strftime("%H:%M:%S", time.localtime(now))
+        block = [f"wootwatch {stamp}  {len(statuses)} sources  (Ctrl-C to quit)", *lines]
+        if out.isatty() and drawn:
+            out.write(f"\x1b[{drawn}F\x1b[J")
+        out.write("\n".join(block) + "\n")
+        if not out.isatty():
+            out.write("\n")
+        out.flush()
+        drawn = len(block)
+        await asyncio.sleep(refresh)
+
+
+def _width(out: TextIO) -> int:
+    return shutil.get_terminal_size((120, 40)).columns if out.isatty() else 200
