@@ -49,7 +49,7 @@ __all__ = [
     "WindowStats",
 ]
 
-_PREP_SLICE: Final = 2048
+_PREP_SLICE: Final = 1024
 """Records prepared between two yields to the event loop, to keep its lag low."""
 _TRIM_CHUNK: Final = 20_000
 """Rows one retention step may delete from one table, at the least."""
@@ -162,6 +162,54 @@ class _Rollup:
         )
 
 
+_SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
+"""Source, series name and sorted label pairs: how the writer caches series ids."""
+
+
+class _PreparedSamples:
+    """Raw rows, per-minute values and latest values of the samples of one write."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, float, float]] = []
+        self.by_minute: dict[tuple[int, int], list[float]] = {}
+        self.latest: dict[int, tuple[float, float]] = {}
+        self.count = 0
+
+    def add(
+        self, source: str, samples: Sequence[Sample], series_ids: Mapping[_SeriesKey, int]
+    ) -> list[tuple[_SeriesKey, Sample]]:
+        """Prepare the samples of known series; return those of series not seen yet."""
+        missing: list[tuple[_SeriesKey, Sample]] = []
+        rows, by_minute, latest = self.rows, self.by_minute, self.latest
+        isfinite, lookup = math.isfinite, series_ids.get
+        for sample in samples:
+            value, ts, labels = sample.value, sample.ts, sample.labels
+            if not isfinite(value):
+                continue
+            key = (source, sample.series, tuple(sorted(labels.items())) if labels else ())
+            series_id = lookup(key)
+            if series_id is None:
+                missing.append((key, sample))
+                continue
+            rows.append((series_id, ts, value))
+            minute_key = (series_id, int(ts // 60))
+            values = by_minute.get(minute_key)
+            if values is None:
+                by_minute[minute_key] = [value]
+            else:
+                values.append(value)
+            known = latest.get(series_id)
+            if known is None or ts >= known[0]:
+                latest[series_id] = (ts, value)
+        return missing
+
+    def take_rows(self) -> list[tuple[int, float, float]]:
+        """The raw rows prepared since the last call."""
+        rows, self.rows = self.rows, []
+        self.count += len(rows)
+        return rows
+
+
 def labels_key(labels: Mapping[str, str]) -> str:
     """Canonical JSON of a label set: the form stored and compared."""
     return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)
@@ -220,7 +268,7 @@ class Store:
         """True for a reader (`--attach`, `export`): writes raise StoreError."""
         self._lock = lock
         self._write_lock = asyncio.Lock()
-        self._series_ids: dict[tuple[str, str, str], int] = {}
+        self._series_ids: dict[_SeriesKey, int] = {}
         self._rollups: dict[tuple[int, int], _Rollup] = {}
         self._last_checkpoint = time.monotonic()
 
@@ -355,44 +403,49 @@ class Store:
                 await self._conn.execute("ROLLBACK")
 
     async def _write_in_transaction(self, batches: Sequence[SourceBatch]) -> int:
-        """Insert everything; return how many rows went into the ring tables."""
-        sample_rows: list[tuple[int, float, float]] = []
-        by_minute: dict[tuple[int, int], list[float]] = {}
-        latest: dict[int, tuple[float, float]] = {}
+        """Insert everything; return how many rows went into the ring tables.
+
+        Raw rows go to SQLite a slice at a time without waiting: SQLite releases
+        the GIL while it steps, so it inserts one slice on the other core while
+        this coroutine prepares the next.
+        """
+        prepared = _PreparedSamples()
         log_rows: list[tuple[object, ...]] = []
-        for batch in batches:
-            samples = [r for r in batch.records if isinstance(r, Sample)]
-            ids = await self._series_ids_for(batch.source, samples)
-            for start in range(0, len(samples), _PREP_SLICE):
-                for sample, series_id in zip(
-                    samples[start : start + _PREP_SLICE],
-                    ids[start : start + _PREP_SLICE],
-                    strict=True,
-                ):
-                    value, ts = sample.value, sample.ts
-                    if not math.isfinite(value):
-                        continue
-                    sample_rows.append((series_id, ts, value))
-                    by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
-                    known = latest.get(series_id)
-                    if known is None or ts >= known[0]:
-                        latest[series_id] = (ts, value)
-                await asyncio.sleep(0)
-            log_rows.extend(
-                (r.ts, batch.source, r.group, r.stream, r.level, r.event_id, r.message)
-                for r in batch.records
-                if isinstance(r, LogEvent)
-            )
-        if sample_rows:
-            await self._conn.executemany(
-                "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", sample_rows
-            )
+        inserting: asyncio.Future[object] | None = None
+        try:
+            for batch in batches:
+                samples = [r for r in batch.records if isinstance(r, Sample)]
+                for start in range(0, len(samples), _PREP_SLICE):
+                    missing = prepared.add(
+                        batch.source, samples[start : start + _PREP_SLICE], self._series_ids
+                    )
+                    # One slice in flight at most: after a failure (SQLite may roll
+                    # back by itself on SQLITE_FULL) nothing more may be sent.
+                    if inserting is not None:
+                        await inserting
+                        inserting = None
+                    if missing:
+                        await self._create_series(missing)
+                        prepared.add(batch.source, [s for _, s in missing], self._series_ids)
+                    inserting = asyncio.ensure_future(self._insert_samples(prepared.take_rows()))
+                    await asyncio.sleep(0)
+                log_rows.extend(
+                    (r.ts, batch.source, r.group, r.stream, r.level, r.event_id, r.message)
+                    for r in batch.records
+                    if isinstance(r, LogEvent)
+                )
+        finally:
+            if inserting is not None:
+                await asyncio.wait([inserting])
+        if inserting is not None:
+            await inserting  # raises the last slice's error, if any
+        if prepared.latest:
             await self._conn.executemany(
                 "UPDATE series SET last_ts = ?, last_value = ? "
                 "WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)",
-                [(ts, value, sid, ts) for sid, (ts, value) in latest.items()],
+                [(ts, value, sid, ts) for sid, (ts, value) in prepared.latest.items()],
             )
-            await self._write_rollups(by_minute)
+            await self._write_rollups(prepared.by_minute)
         if log_rows:
             await self._conn.executemany(
                 "INSERT OR IGNORE INTO log_lines "
@@ -400,30 +453,32 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 log_rows,
             )
-        statuses = [b.status for b in batches if b.status is not None]
-        for status in statuses:
-            await self._write_status(status)
-        return len(sample_rows) + len(log_rows)
+        for batch in batches:
+            if batch.status is not None:
+                await self._write_status(batch.status)
+        return prepared.count + len(log_rows)
 
-    async def _series_ids_for(self, source: str, samples: Sequence[Sample]) -> list[int]:
-        keys = [(source, s.series, labels_key(s.labels)) for s in samples]
-        missing = {k: s.unit for k, s in zip(keys, samples, strict=True)}
-        for key in list(missing):
-            if key in self._series_ids:
-                del missing[key]
-        if missing:
-            await self._conn.executemany(
-                "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)",
-                [(*key, unit) for key, unit in missing.items()],
-            )
-            for key in missing:
-                async with self._conn.execute(
-                    "SELECT id FROM series WHERE source = ? AND name = ? AND labels = ?", key
-                ) as cursor:
-                    row = await cursor.fetchone()
-                assert row is not None  # inserted just above, in this transaction
-                self._series_ids[key] = int(row[0])
-        return [self._series_ids[key] for key in keys]
+    async def _insert_samples(self, rows: list[tuple[int, float, float]]) -> object:
+        return await self._conn.executemany(
+            "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
+        )
+
+    async def _create_series(self, missing: Sequence[tuple[_SeriesKey, Sample]]) -> None:
+        """Insert the series first seen in this write and cache their ids."""
+        new = {key: sample.unit for key, sample in missing}
+        rows = [
+            (src, name, labels_key(dict(pairs)), unit) for (src, name, pairs), unit in new.items()
+        ]
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)", rows
+        )
+        for key, row in zip(new, rows, strict=True):
+            async with self._conn.execute(
+                "SELECT id FROM series WHERE source = ? AND name = ? AND labels = ?", row[:3]
+            ) as cursor:
+                found = await cursor.fetchone()
+            assert found is not None  # inserted just above, in this transaction
+            self._series_ids[key] = int(found[0])
 
     async def _write_rollups(self, by_minute: dict[tuple[int, int], list[float]]) -> None:
         unknown = [key for key in by_minute if key not in self._rollups]
@@ -441,14 +496,19 @@ class Store:
                     self._rollups[series_id, minute] = _Rollup(
                         count, total, low, high, LatencySketch.from_bytes(blob)
                     )
-        for key, values in by_minute.items():
-            self._rollups[key].add_many(values)
+        rows = []
+        for done, (key, values) in enumerate(by_minute.items(), start=1):
+            rollup = self._rollups[key]
+            rollup.add_many(values)
+            rows.append(rollup.row(*key))
+            if done % 64 == 0:
+                await asyncio.sleep(0)
         await self._conn.executemany(
             "INSERT INTO rollups (series_id, minute, count, sum, min, max, sketch) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, minute) DO UPDATE SET "
             "count = excluded.count, sum = excluded.sum, min = excluded.min, "
             "max = excluded.max, sketch = excluded.sketch",
-            [self._rollups[key].row(*key) for key in by_minute],
+            rows,
         )
         newest = max(minute for _, minute in by_minute)
         for key in [k for k in self._rollups if k[1] < newest - _ROLLUP_CACHE_MINUTES]:
@@ -511,7 +571,11 @@ class Store:
         a cutoff: found by counting for the row bound and by binary search over
         rowids (timestamps grow with them, give or take late data) for the age.
         """
-        async with self._conn.execute(f"SELECT min(id), max(id) FROM {table}") as cursor:
+        # Two sub-selects: SQLite answers a lone min() or max() from the index end,
+        # but `SELECT min(id), max(id)` scans the whole table.
+        async with self._conn.execute(
+            f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})"
+        ) as cursor:
             row = await cursor.fetchone()
         if row is None or row[0] is None:
             return
