@@ -1,20 +1,18 @@
-"""The wootwatch config file: where it is found, how it is read, what it may hold.
+"""The wootwatch config file: where it is found, how it is loaded, what it may hold.
 
 Contract:
 
-* **Where.** `find_config` takes `--config` if given (even a missing file, so
-  the loader can say "not found"), else the first file that exists of
-  `$WOOTWATCH_CONFIG`, `./wootwatch.yaml` and `~/.config/wootwatch/config.yaml`.
-* **How.** YAML through PyYAML's safe loader only. The node tree is walked by
-  hand so that every value keeps its line and column, a key written twice in
-  one mapping is an error (plain `safe_load` would quietly keep the last one),
-  and YAML 1.1 base-60 numbers stay text (`end: 18:00` is not 1080).
-* **Environment.** Every string value may use `${NAME}` or `${NAME:-default}`
-  (the default applies when NAME is unset or empty); `$${` is a literal `${`.
-  A missing variable without a default is an error. Values that came from the
-  environment, and values of secret-looking keys (token, password, secret,
-  key, webhook, URLs with credentials), are never repeated in a message: it
-  says `value from ${NAME}` or `value hidden` instead.
+* **Where.** `find_config` takes `--config` if given, else `$WOOTWATCH_CONFIG`
+  if set and not empty (either one even when the file is missing, so the
+  loader says "not found" rather than quietly using another file), else the
+  first file that exists of `./wootwatch.yaml` and
+  `~/.config/wootwatch/config.yaml`.
+* **How.** The file is read as UTF-8 (a byte order mark is allowed) and its
+  YAML through PyYAML's safe loader only, by `tui.yaml_reader`: every value
+  keeps its line and column, a key written twice is an error, YAML 1.1
+  base-60 numbers stay text, and string values may use `${NAME}` and
+  `${NAME:-default}` from the environment. Values from the environment and
+  values of secret-looking keys are never repeated in a message.
 * **What.** `WootwatchConfig` and its parts, pydantic models with
   `extra="forbid"` (only the free-form `notify` and `rules` entries take any
   key for now). `sources` is a list discriminated by `type` over every model
@@ -28,24 +26,22 @@ Contract:
   the problems found, sorted by position, each printed as
   `FILE:LINE:COL: message` with 1-based line and column. Nothing else is
   raised for a bad file, so no command ever shows a traceback for one.
+  `ConfigError` and `ConfigProblem` live in `tui.config_errors` and are
+  re-exported here; `tui.config_messages` words validation errors.
 
 This module must not import Textual: `wootwatch collect` uses it headless.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 import operator
 import os
 import re
-import types
 import zoneinfo
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 import yaml
 from pydantic import (
@@ -59,17 +55,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
-from collectors.base import (
-    SOURCE_MODULES,
-    Duration,
-    SourceConfig,
-    format_duration,
-    parse_duration,
-    source_config_models,
-)
+from collectors.base import SOURCE_MODULES, Duration, SourceConfig, source_config_models
 from collectors.retention import Retention
+from tui.config_errors import ConfigError, ConfigProblem, problem_at, syntax_problem
+from tui.config_messages import check_source_names, did_you_mean, translate_error
+from tui.yaml_reader import DocumentTooLarge, MarkedYamlReader
 
 __all__ = [
     "BusinessHours",
@@ -84,43 +76,6 @@ __all__ = [
 
 DEFAULT_DATABASE = Path("~/.local/share/wootwatch/wootwatch.db")
 """Where the store lives when the config does not say."""
-
-Loc: TypeAlias = tuple[Any, ...]
-"""A path into the parsed data: mapping keys and list indices, e.g. `("sources", 0, "name")`."""
-
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong with a config file, at a 1-based line and column."""
-
-    path: str
-    """The config file as the user named it."""
-    line: int
-    column: int
-    message: str
-    """One line of plain English; never a secret or an environment value."""
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
-
-
-class ConfigError(Exception):
-    """The config cannot be used; `problems` lists everything wrong, sorted by position.
-
-    Args:
-        problems: what was found; sorted and de-duplicated here.
-    """
-
-    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
-        unique = set(problems)
-        self.problems: list[ConfigProblem] = sorted(
-            unique, key=lambda p: (p.path, p.line, p.column, p.message)
-        )
-        super().__init__("\n".join(str(problem) for problem in self.problems))
-
 
 # --------------------------------------------------------------------------- models
 
@@ -186,7 +141,7 @@ class BusinessHours(BaseModel):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            hint = _did_you_mean(value, zoneinfo.available_timezones())
+            hint = did_you_mean(value, zoneinfo.available_timezones())
             raise ValueError(
                 f"unknown time zone {value!r}{hint or '; use an IANA name like Europe/Berlin'}"
             ) from None
@@ -314,10 +269,12 @@ def find_config(explicit: str | None, env: Mapping[str, str] = os.environ) -> Pa
     Args:
         explicit: `--config`; returned even if it does not exist, so that loading
             it reports "not found" rather than silently using another file.
-        env: the environment, for `WOOTWATCH_CONFIG` and `HOME`.
+        env: the environment, for `WOOTWATCH_CONFIG` and `HOME`; a set
+            `WOOTWATCH_CONFIG` is returned even if it does not exist, like `explicit`.
     """
-    if explicit:
-        return _expand_home(explicit, env)
+    named = explicit or env.get("WOOTWATCH_CONFIG")
+    if named:
+        return _expand_home(named, env)
     for candidate in default_config_paths(env):
         try:
             if candidate.exists():
@@ -403,7 +360,7 @@ def parse_config(text: str, path: str, env: Mapping[str, str] = os.environ) -> W
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_syntax_problem(path, exc)]) from None
+        raise ConfigError([syntax_problem(path, exc)]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -422,17 +379,17 @@ def parse_config(text: str, path: str, env: Mapping[str, str] = os.environ) -> W
     if not isinstance(root, yaml.MappingNode):
         kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
         message = f"the top level must be a mapping of settings (lines like 'sources:'), not {kind}"
-        raise ConfigError([_problem_at(path, root.start_mark, message)])
+        raise ConfigError([problem_at(path, root.start_mark, message)])
 
-    reader = _Reader(path, env)
+    reader = MarkedYamlReader(path, env)
     try:
         data = reader.read(root, ())
-    except (_TooLarge, RecursionError):
+    except (DocumentTooLarge, RecursionError):
         message = "the file expands to too many values or nests too deeply (aliases of aliases?)"
         raise ConfigError([ConfigProblem(path, 1, 1, message)]) from None
     # Top-level `x-...` keys are ignored: a place for YAML anchors (`x-defaults: &d`).
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-    _check_source_names(data, reader)
+    check_source_names(data, reader)
 
     config: WootwatchConfig | None = None
     try:
@@ -441,582 +398,9 @@ def parse_config(text: str, path: str, env: Mapping[str, str] = os.environ) -> W
         )
     except ValidationError as exc:
         for detail in exc.errors(include_url=False):
-            problem = _translate(detail, data, reader)
+            problem = translate_error(detail, data, reader, WootwatchConfig)
             if problem is not None:
                 reader.problems.append(problem)
     if reader.problems or config is None:
         raise ConfigError(reader.problems)
     return config
-
-
-# --------------------------------------------------------------------------- YAML reading
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_MAX_VALUES = 100_000
-"""Stop expanding aliases past this many values (a "billion laughs" file)."""
-
-_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
-_REFERENCE_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
-_SECRET_WORDS = frozenset(
-    {
-        "apikey",
-        "auth",
-        "authorization",
-        "cookie",
-        "credential",
-        "credentials",
-        "dsn",
-        "key",
-        "passphrase",
-        "passwd",
-        "password",
-        "secret",
-        "token",
-        "webhook",
-    }
-)
-_CREDENTIAL_URL = re.compile(r"://[^/\s@]+@")
-
-
-class _TooLarge(Exception):
-    """The document expands to more than `_MAX_VALUES` values."""
-
-
-_INVALID = object()
-"""What a value that could not be read becomes; it is reported where it was found."""
-
-
-def _problem_at(path: str, mark: yaml.Mark, message: str) -> ConfigProblem:
-    return ConfigProblem(path, mark.line + 1, mark.column + 1, message)
-
-
-def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
-    mark = exc.problem_mark or exc.context_mark
-    problem = (exc.problem or "cannot parse this").strip()
-    context = (exc.context or "").strip()
-    if context and not context.startswith("while"):
-        # e.g. "expected a single document in the stream, but found another document"
-        message = f"{context}, {problem}"
-    elif context and exc.context_mark is not None and exc.context_mark is not mark:
-        message = f"{problem} ({context} that starts at line {exc.context_mark.line + 1})"
-    else:
-        message = problem
-    if "'\\t'" in problem:
-        message += "; indent with spaces, not tabs"
-    if mark is None:
-        return ConfigProblem(path, 1, 1, f"invalid YAML: {message}")
-    return _problem_at(path, mark, f"invalid YAML: {message}")
-
-
-def _secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
-    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())
-    return any(word in _SECRET_WORDS for word in words)
-
-
-class _Reader:
-    """Turns a composed YAML node tree into plain data, remembering where each value was.
-
-    Args:
-        path: the file name for messages.
-        env: where `${NAME}` references are looked up.
-    """
-
-    def __init__(self, path: str, env: Mapping[str, str]) -> None:
-        self.path = path
-        self.env = env
-        self.problems: list[ConfigProblem] = []
-        self.key_marks: dict[Loc, yaml.Mark] = {}
-        """Where each mapping key was written."""
-        self.value_marks: dict[Loc, yaml.Mark] = {}
-        """Where each value starts."""
-        self.hidden: dict[Loc, tuple[str, str]] = {}
-        """Values never to repeat, with what to say instead: interpolated or secret-looking."""
-        self.reported: set[Loc] = set()
-        """Values already reported while reading, so validation adds nothing about them."""
-        self._constructor = yaml.SafeLoader("")
-        self._count = 0
-        self._open: set[int] = set()
-
-    # where things are
-
-    def add(self, mark: yaml.Mark, loc: Loc, message: str) -> None:
-        """Record a problem at a mark, prefixed with the key path."""
-        self.problems.append(_problem_at(self.path, mark, _prefixed(loc, message)))
-
-    def value_mark(self, loc: Loc) -> yaml.Mark | None:
-        """Where the value at `loc`, or its nearest enclosing value, starts."""
-        for end in range(len(loc), -1, -1):
-            mark = self.value_marks.get(loc[:end])
-            if mark is not None:
-                return mark
-        return None
-
-    def at_value(self, loc: Loc, message: str) -> ConfigProblem:
-        """A problem pointing at the value at `loc`."""
-        mark = self.value_mark(loc)
-        text = _prefixed(loc, message)
-        return (
-            ConfigProblem(self.path, 1, 1, text)
-            if mark is None
-            else _problem_at(self.path, mark, text)
-        )
-
-    def at_key(self, loc: Loc, message: str) -> ConfigProblem:
-        """A problem pointing at the key of `loc`, prefixed with its parent's path."""
-        mark = self.key_marks.get(loc) or self.value_mark(loc)
-        text = _prefixed(loc[:-1], message)
-        return (
-            ConfigProblem(self.path, 1, 1, text)
-            if mark is None
-            else _problem_at(self.path, mark, text)
-        )
-
-    # what may be said
-
-    def label(self, loc: Loc) -> str | None:
-        """What to say instead of the value at `loc`, or None when it may be shown."""
-        hidden = self.hidden.get(loc)
-        return hidden[0] if hidden else None
-
-    def show(self, loc: Loc, value: object) -> str:
-        """The value at `loc` for a message: quoted, or a label when it must stay hidden."""
-        label = self.label(loc)
-        return f"({label})" if label else _quote(value)
-
-    def redact(self, message: str, loc: Loc) -> str:
-        """Take hidden values at or under `loc` out of a message written by a validator."""
-        labels: list[str] = []
-        for hidden_loc, (label, value) in self.hidden.items():
-            if hidden_loc[: len(loc)] != loc or not value:
-                continue
-            for form in (repr(value), repr(value).replace("'", '"')):
-                if form in message:
-                    message = message.replace(form, f"\x00{len(labels)}\x00")
-                    labels.append(f"({label})")
-            if value in message:
-                return f"invalid value ({label})"
-        for index, label in enumerate(labels):
-            message = message.replace(f"\x00{index}\x00", label)
-        return message
-
-    # reading
-
-    def read(self, node: yaml.Node, loc: Loc) -> Any:
-        """The plain value of a node; marks, problems and hidden values are recorded on the way."""
-        self._count += 1
-        if self._count > _MAX_VALUES:
-            raise _TooLarge
-        self.value_marks[loc] = node.start_mark
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, loc)
-        if id(node) in self._open:
-            self.add(node.start_mark, loc, "an alias refers to a value that contains it")
-            self.reported.add(loc)
-            return None
-        if node.tag not in (_MAP_TAG, _SEQ_TAG):
-            self.add(node.start_mark, loc, f"unsupported YAML tag {node.tag!r}")
-            self.reported.add(loc)
-        self._open.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, loc)
-            return [self.read(item, (*loc, index)) for index, item in enumerate(node.value)]
-        finally:
-            self._open.discard(id(node))
-
-    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        merges: list[yaml.Node] = []
-        own: list[tuple[Any, yaml.Node, yaml.Node]] = []
-        seen: dict[Any, yaml.Mark] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merges.append(value_node)
-                continue
-            key = self._key(key_node, loc)
-            if key is _INVALID:
-                continue
-            if key in seen:
-                first = seen[key].line + 1
-                message = f"duplicate key {_quote(key)}; it is already set on line {first}"
-                self.add(key_node.start_mark, loc, message)
-                continue
-            seen[key] = key_node.start_mark
-            own.append((key, key_node, value_node))
-        # `<<: *defaults` (or a list): earlier ones win; the mapping's own keys win over all.
-        for merge in reversed(merges):
-            parts = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
-            for part in reversed(parts):
-                if not isinstance(part, yaml.MappingNode) or id(part) in self._open:
-                    self.add(
-                        part.start_mark, loc, "'<<' must merge a mapping (an alias like *defaults)"
-                    )
-                    continue
-                self._open.add(id(part))
-                try:
-                    result.update(self._mapping(part, loc))
-                finally:
-                    self._open.discard(id(part))
-        for key, key_node, value_node in own:
-            self.key_marks[(*loc, key)] = key_node.start_mark
-            result[key] = self.read(value_node, (*loc, key))
-        return result
-
-    def _key(self, node: yaml.Node, loc: Loc) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            self.add(node.start_mark, loc, "a key must be a plain value, not a list or a mapping")
-            return _INVALID
-        return self._construct(node, loc)
-
-    def _construct(self, node: yaml.ScalarNode, loc: Loc) -> Any:
-        if node.tag in _NUMBER_TAGS and node.style is None and ":" in node.value:
-            return node.value  # YAML 1.1 base 60: `18:00` is a time here, not 1080
-        try:
-            return self._constructor.construct_object(node, deep=True)
-        except yaml.MarkedYAMLError as exc:
-            self.add(node.start_mark, loc, (exc.problem or "cannot read this value").strip())
-        except (ValueError, TypeError, OverflowError):
-            self.add(
-                node.start_mark, loc, f"cannot read this value as {node.tag.rsplit(':', 1)[-1]}"
-            )
-        return _INVALID
-
-    def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
-        value = self._construct(node, loc)
-        if value is _INVALID:
-            self.reported.add(loc)
-            return None
-        if isinstance(value, str) and node.tag == _STR_TAG:
-            value = self._interpolate(value, node, loc)
-        secret = isinstance(value, str) and (
-            (bool(loc) and _secret_key(loc[-1])) or _CREDENTIAL_URL.search(value) is not None
-        )
-        if secret and loc not in self.hidden:
-            self.hidden[loc] = ("value hidden", value)
-        return value
-
-    def _interpolate(self, text: str, node: yaml.ScalarNode, loc: Loc) -> str:
-        names: list[str] = []
-        missing: list[str] = []
-        malformed = False
-
-        def substitute(match: re.Match[str]) -> str:
-            nonlocal malformed
-            if match[0] == "$${":
-                return "${"
-            body = match[1]
-            reference = _REFERENCE_BODY.fullmatch(body) if body is not None else None
-            if reference is None:
-                malformed = True
-                return ""
-            name, default = reference[1], reference[2]
-            names.append(name)
-            value = self.env.get(name)
-            if default is not None and not value:
-                return default
-            if value is None:
-                missing.append(name)
-                return ""
-            return value
-
-        result = _REFERENCE.sub(substitute, text)
-        if names:
-            refs = ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
-            self.hidden[loc] = (f"value from {refs}", result)
-        for name in dict.fromkeys(missing):
-            self.add(node.start_mark, loc, f"environment variable {name} is not set")
-        if malformed:
-            message = (
-                "invalid ${...} reference: write ${NAME} or ${NAME:-default},"
-                " and $${ for a literal ${"
-            )
-            self.add(node.start_mark, loc, message)
-        if missing or malformed:
-            self.reported.add(loc)
-        return result
-
-
-# --------------------------------------------------------------------------- messages
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-_SOURCE_NAME_PATTERN = next(
-    (m.pattern for m in SourceConfig.model_fields["name"].metadata if getattr(m, "pattern", None)),
-    None,
-)
-_BOUND_WORDS = {
-    "greater_than": ("gt", "greater than"),
-    "greater_than_equal": ("ge", "at least"),
-    "less_than": ("lt", "less than"),
-    "less_than_equal": ("le", "at most"),
-}
-_MISSING = object()
-
-
-def _where(loc: Loc) -> str:
-    """`("sources", 0, "interval")` -> `sources[0].interval`."""
-    text = ""
-    for step in loc:
-        if isinstance(step, int) and not isinstance(step, bool):
-            text += f"[{step}]"
-        elif isinstance(step, str) and _IDENTIFIER.fullmatch(step):
-            text += f".{step}" if text else step
-        else:
-            text += f"[{step!r}]"
-    return text
-
-
-def _prefixed(loc: Loc, message: str) -> str:
-    return f"{_where(loc)}: {message}" if loc else message
-
-
-def _quote(value: object) -> str:
-    """A short, YAML-looking rendering of a plain value."""
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str | date | datetime):
-        text = repr(str(value))
-        return text if len(text) <= 60 else text[:56] + "...'"
-    return _kind(value)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, datetime | date):
-        return "a date"
-    if isinstance(value, str):
-        return "text"
-    return f"a {type(value).__name__}"
-
-
-def _did_you_mean(word: object, options: Iterable[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _lookup(data: Any, loc: Loc) -> Any:
-    for step in loc:
-        found = (isinstance(data, dict) and step in data) or (
-            isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data)
-        )
-        if not found:
-            return _MISSING
-        data = data[step]
-    return data
-
-
-def _strip_tag(loc: Loc, data: Any) -> Loc:
-    """Drop the tag pydantic puts in locations inside a discriminated union entry."""
-    if len(loc) >= 3 and loc[0] == "sources" and isinstance(loc[1], int):
-        entry = _lookup(data, loc[:2])
-        if isinstance(entry, dict) and entry.get("type") == loc[2]:
-            return (*loc[:2], *loc[3:])
-    return loc
-
-
-def _unwrap(annotation: Any, value: Any) -> Any:
-    """Strip `Annotated` and `None` from a type; pick a union member by the value's `type`."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-            continue
-        if origin is Union or origin is types.UnionType:
-            members = [arg for arg in get_args(annotation) if arg is not type(None)]
-            if len(members) != 1:
-                tag = value.get("type") if isinstance(value, dict) else None
-                members = [
-                    member
-                    for member in members
-                    if isinstance(member, type)
-                    and issubclass(member, BaseModel)
-                    and "type" in member.model_fields
-                    and member.model_fields["type"].default == tag
-                ]
-                if len(members) != 1:
-                    return None
-            annotation = members[0]
-            continue
-        return annotation
-
-
-def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
-    """The model that validates the mapping at `loc`, if there is one."""
-    annotation: Any = WootwatchConfig
-    value: Any = data
-    for step in loc:
-        annotation = _unwrap(annotation, value)
-        value = _lookup(value, (step,))
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(step) if isinstance(step, str) else None
-            if field is None:
-                return None
-            annotation = field.annotation
-        elif get_origin(annotation) is list and isinstance(step, int):
-            annotation = get_args(annotation)[0]
-        else:
-            return None
-    annotation = _unwrap(annotation, value)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _unknown_key(key: object, parent: Loc, data: Any) -> str:
-    message = f"unknown key {_quote(key)}"
-    model = _model_at(parent, data)
-    if model is None:
-        return message
-    known = list(model.model_fields)
-    hint = _did_you_mean(key, known)
-    return message + (hint or f"; expected one of: {', '.join(known)}")
-
-
-def _number(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _is_duration_text(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parse_duration(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _describe(detail: ErrorDetails, value: object, shown: str) -> str:
-    """A plain-English message for a pydantic error about one value."""
-    kind = detail["type"]
-    ctx: dict[str, Any] = dict(detail.get("ctx") or {})
-    if value is None:
-        return "is empty; give it a value or remove the key"
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected')}, not {shown}"
-    if kind == "string_type":
-        return f"must be text, not {_kind(value)}"
-    if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
-        return f"must be a whole number, not {shown}"
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"must be a number, not {shown}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"must be true or false, not {shown}"
-    if kind == "list_type":
-        return f"must be a list (one '- ' line per item), not {_kind(value)}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping (key: value lines), not {_kind(value)}"
-    if kind in _BOUND_WORDS:
-        name, words = _BOUND_WORDS[kind]
-        bound = ctx.get(name)
-        if _is_duration_text(value) and isinstance(bound, int | float) and bound > 0:
-            limit = format_duration(float(bound))
-        else:
-            limit = _number(bound)
-        return f"must be {words} {limit}, not {shown}"
-    if kind == "string_too_short":
-        minimum = ctx.get("min_length", 1)
-        return "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
-    if kind == "string_too_long":
-        return f"must be at most {ctx.get('max_length')} characters"
-    if kind in ("too_short", "too_long"):
-        words, bound = (
-            ("at least", ctx.get("min_length"))
-            if kind == "too_short"
-            else ("at most", ctx.get("max_length"))
-        )
-        return f"must have {words} {bound} item{'' if bound == 1 else 's'}"
-    if kind == "string_pattern_mismatch":
-        if ctx.get("pattern") == _SOURCE_NAME_PATTERN:
-            return f"must use only letters, digits, '.', '_' and '-', not {shown}"
-        return f"must match the pattern {ctx.get('pattern')}, not {shown}"
-    if kind == "path_type":
-        return f"must be a file path, not {_kind(value)}"
-    if kind in ("value_error", "assertion_error") and "error" in ctx:
-        return str(ctx["error"])
-    return detail["msg"].replace("Input should be", "must be")
-
-
-def _translate(detail: ErrorDetails, data: Any, reader: _Reader) -> ConfigProblem | None:
-    """Turn one pydantic error into a problem at the right line and column."""
-    kind = detail["type"]
-    if kind == "duplicate_source_name":
-        return None  # `_check_source_names` reports it with better marks
-    loc = _strip_tag(tuple(detail["loc"]), data)
-    if any(loc[: len(done)] == done for done in reader.reported):
-        return None
-    ctx: dict[str, Any] = dict(detail.get("ctx") or {})
-
-    if kind in ("missing", "missing_key", "union_tag_not_found"):
-        if kind == "missing":
-            parent, key = loc[:-1], loc[-1]
-        else:
-            parent, key = loc, ctx.get("key", "type")
-        message = f"missing required key {_quote(key)}"
-        if kind == "union_tag_not_found":
-            message += f"; known types: {', '.join(_SOURCE_MODELS)}"
-        return reader.at_value(parent, message)
-    if kind == "extra_forbidden":
-        return reader.at_key(loc, _unknown_key(loc[-1], loc[:-1], data))
-    if kind == "invalid_key" or (loc and loc[-1] == "[key]"):
-        key_loc = loc[:-1] if loc and loc[-1] == "[key]" else loc
-        return reader.at_key(key_loc, f"key {_quote(key_loc[-1])} must be text")
-    if kind == "union_tag_invalid":
-        type_loc = (*loc, "type")
-        tag = _lookup(data, type_loc)
-        message = (
-            f"unknown source type {reader.show(type_loc, tag)}; known: {', '.join(_SOURCE_MODELS)}"
-        )
-        if reader.label(type_loc) is None:
-            message += _did_you_mean(tag, _SOURCE_MODELS)
-        return reader.at_value(type_loc, message)
-
-    if isinstance(ctx.get("at"), str):
-        loc = (*loc, ctx["at"])
-    value = _lookup(data, loc)
-    if value is _MISSING:
-        value = detail["input"]
-    message = _describe(detail, value, reader.show(loc, value))
-    return reader.at_value(loc, reader.redact(message, loc))
-
-
-def _check_source_names(data: Any, reader: _Reader) -> None:
-    """Report the second and later sources that reuse a name, at their `name` value."""
-    sources = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(sources, list):
-        return
-    first: dict[str, Loc] = {}
-    for index, entry in enumerate(sources):
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str):
-            continue
-        loc: Loc = ("sources", index, "name")
-        if name not in first:
-            first[name] = loc
-            continue
-        mark = reader.value_mark(first[name])
-        where = f"; the first is on line {mark.line + 1}" if mark is not None else ""
-        problem = reader.at_value(loc, f"duplicate source name {reader.show(loc, name)}{where}")
-        reader.problems.append(problem)

@@ -138,7 +138,8 @@ async def run_summary(
         statuses = await store.source_statuses()
         lines = render_summary(statuses, await collect_numbers(store, now), now, _width(out))
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
-        block = [f"wootwatch {stamp}  {len(statuses)} sources  (Ctrl-C to quit)", *lines]
+        counted = f"{len(statuses)} sources" if statuses else "waiting for the first poll"
+        block = [f"wootwatch {stamp}  {counted}  (Ctrl-C to quit)", *lines]
         if out.isatty() and drawn:
             out.write(f"\x1b[{drawn}F\x1b[J")
         out.write("\n".join(block) + "\n")

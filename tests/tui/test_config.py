@@ -17,12 +17,12 @@ from tui.config import (
     ConfigError,
     ConfigProblem,
     WootwatchConfig,
-    _secret_key,
     default_config_paths,
     find_config,
     load_config,
     parse_config,
 )
+from tui.yaml_reader import _secret_key
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
@@ -431,10 +431,27 @@ def test_find_config_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert find_config(None, env) == work / "wootwatch.yaml"
     from_env = tmp_path / "from-env.yaml"
     env["WOOTWATCH_CONFIG"] = str(from_env)
-    assert find_config(None, env) == work / "wootwatch.yaml"  # set but missing: skipped
     from_env.write_text("theme: dark\n")
     assert find_config(None, env) == from_env
+    env["WOOTWATCH_CONFIG"] = ""
+    assert find_config(None, env) == work / "wootwatch.yaml"  # empty means unset
     assert find_config(str(tmp_path / "explicit.yaml"), env) == tmp_path / "explicit.yaml"
+
+
+def test_missing_wootwatch_config_is_returned_not_skipped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A set $WOOTWATCH_CONFIG naming no file must not fall through to ./wootwatch.yaml."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wootwatch.yaml").write_text("theme: dark\n")
+    missing = tmp_path / "gone.yaml"
+    env = {"HOME": str(tmp_path), "WOOTWATCH_CONFIG": str(missing)}
+
+    assert find_config(None, env) == missing
+    with pytest.raises(ConfigError) as caught:
+        load_config(missing, env=env)
+    assert str(caught.value) == f"{missing}:1:1: config file not found"
+    assert find_config(str(tmp_path / "wootwatch.yaml"), env) == tmp_path / "wootwatch.yaml"
 
 
 def test_find_config_expands_tilde() -> None:
