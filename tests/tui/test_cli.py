@@ -193,3 +193,27 @@ def test_attach_to_a_missing_database_is_one_line(home: Path) -> None:
     result = run(home, "--attach", str(home / "absent.db"))
     assert result.returncode == 1
     assert result.stderr.strip() == f"wootwatch: {home / 'absent.db'}: no such database"
+
+
+def test_a_killed_collector_loses_nothing_committed_and_restarts(home: Path) -> None:
+    write_config(home)
+    db = home / "work" / "demo.db"
+    proc = start(home, "collect")
+    deadline = time.monotonic() + 30
+    committed = 0
+    while committed == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if db.exists():
+            with sqlite3.connect(db) as reader:
+                try:
+                    committed = reader.execute("SELECT count(*) FROM samples").fetchone()[0]
+                except sqlite3.OperationalError:
+                    committed = 0  # the schema is not there yet
+    proc.kill()  # kill -9: no flush, no close, the lock file is left behind
+    proc.wait(timeout=10)
+    assert committed > 0
+    again = run(home, "collect", "--once")
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(db) as reader:
+        assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert reader.execute("SELECT count(*) FROM samples").fetchone()[0] > committed
