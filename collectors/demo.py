@@ -267,7 +267,6 @@ def _logs(r: _Reading) -> list[Record]:
         "warning": r.per_span(1 + 6 * r.backlog),
         "error": r.per_span(0.3 + 40 * r.errors),
     }
-    tick = math.floor(r.ts / r.span) if r.span else 0
     for level, count in counts.items():
         lines = _ERROR_LINES if level == "error" else _INFO_LINES
         for index in range(count):
@@ -281,7 +280,7 @@ def _logs(r: _Reading) -> list[Record]:
                     group="/aws/ecs/chatwoot-prod-web",
                     stream=f"web/{r.rng.choice(('a1f3', 'b7c2'))}",
                     level=level,
-                    event_id=f"{r.span:g}:{tick}-{level}-{index}",
+                    event_id=f"{r.ts:.3f}:{level}:{index}",
                 )
             )
         r.gauge("logs.lines_per_min", count * 60 / max(r.span, 1), "count", level=level)

@@ -67,8 +67,9 @@ class BackoffPolicy:
             return hint
         base = config.interval
         if status.consecutive_failures:
-            base = min(config.interval * 2 ** (status.consecutive_failures - 1), self.cap)
-            base = max(base, config.interval)
+            # The exponent is clamped: 2**1024 overflows a float after days of outage.
+            doublings = min(status.consecutive_failures - 1, 32)
+            base = max(min(config.interval * 2**doublings, self.cap), config.interval)
         return base * (1 + rng.uniform(-self.jitter, self.jitter))
 
     def after_failure(self, previous: SourceStatus, error: str, now: float) -> SourceStatus:
@@ -225,12 +226,16 @@ class Scheduler:
         await asyncio.sleep(self._rng.uniform(0, min(1.0, source.config.interval / 10)))
         while True:
             started = time.monotonic()
-            batch = await self._poll(source)
-            self._outbox.queue.put_nowait(batch)
-            self._wake_writer.set()
-            delay = self._policy.next_delay(
-                source.config, source.status, self._rng, hint=source.retry_hint
-            )
+            try:
+                batch = await self._poll(source)
+                self._outbox.queue.put_nowait(batch)
+                self._wake_writer.set()
+                delay = self._policy.next_delay(
+                    source.config, source.status, self._rng, hint=source.retry_hint
+                )
+            except Exception:  # a bug here must not silently end this source's polling
+                log.exception("polling source %s failed; retrying", source.config.name)
+                delay = source.config.interval
             await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
 
     async def _poll(self, source: _Source) -> SourceBatch:
@@ -267,7 +272,12 @@ class Scheduler:
         while not self._stopping.is_set():
             await self._wake_writer.wait()
             self._wake_writer.clear()
-            if not await self._flush():
+            try:
+                written = await self._flush()
+            except Exception:  # a bug here must not silently end all writing
+                log.exception("writing to the store failed")
+                written = False
+            if not written:
                 # The store is failing: retry in a second, or at once when stopping.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 1.0)
@@ -280,16 +290,40 @@ class Scheduler:
             return True
         try:
             await self._store.write(batches)
-        except StoreError as exc:
+        except StoreError as exc:  # the store cannot write now (a full disk): retry later
             self._outbox.keep_for_retry(batches)
             if str(exc) != self._write_error:
                 log.error("%s (keeping the data and retrying)", exc)
             self._write_error = str(exc)
             return False
+        except Exception:
+            # Something in these batches can never be stored: write them one by one
+            # so a bad batch from one source does not hold back the others.
+            log.exception("a write was refused; retrying source by source")
+            return await self._write_one_by_one(batches)
+        self._report_recovery()
+        return True
+
+    async def _write_one_by_one(self, batches: list[SourceBatch]) -> bool:
+        for index, batch in enumerate(batches):
+            try:
+                await self._store.write([batch])
+            except StoreError:
+                self._outbox.keep_for_retry(batches[index:])
+                return False
+            except Exception:
+                log.exception(
+                    "dropped %d records of %s that cannot be stored",
+                    len(batch.records),
+                    batch.source,
+                )
+        self._report_recovery()
+        return True
+
+    def _report_recovery(self) -> None:
         if self._write_error is not None:
             log.warning("store writes again")
             self._write_error = None
         if self._outbox.dropped:
             log.error("dropped %d records while the store was failing", self._outbox.dropped)
             self._outbox.dropped = 0
-        return True

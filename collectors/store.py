@@ -24,6 +24,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -184,7 +185,7 @@ class _PreparedSamples:
         isfinite, lookup = math.isfinite, series_ids.get
         for sample in samples:
             value, ts, labels = sample.value, sample.ts, sample.labels
-            if not isfinite(value):
+            if not (isfinite(value) and isfinite(ts)):
                 continue
             key = (source, sample.series, tuple(sorted(labels.items())) if labels else ())
             series_id = lookup(key)
@@ -212,7 +213,24 @@ class _PreparedSamples:
 
 def labels_key(labels: Mapping[str, str]) -> str:
     """Canonical JSON of a label set: the form stored and compared."""
-    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)
+    pairs = {storable(k): storable(v) for k, v in sorted(labels.items())}
+    return json.dumps(pairs, separators=(",", ":"), ensure_ascii=False)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Return `text` as SQLite can store it.
+
+    A lone surrogate (from undecodable upstream bytes) has no UTF-8 form and
+    becomes U+FFFD instead of failing the whole write.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class _WriterLock:
@@ -226,7 +244,10 @@ class _WriterLock:
         handle = self._path.open("a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except OSError as exc:
+            if not isinstance(exc, BlockingIOError):
+                handle.close()
+                raise
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
@@ -293,7 +314,7 @@ class Store:
                 if not db_path.exists():
                     raise StoreError(f"{db_path}: no such database")
                 conn = await aiosqlite.connect(
-                    f"file:{db_path}?mode=ro", uri=True, isolation_level=None
+                    f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
                 )
             else:
                 db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -344,18 +365,19 @@ class Store:
 
     async def close(self) -> None:
         """Checkpoint (writer only), close the connection and release the writer lock."""
-        try:
-            if not self.readonly:
-                # Truncate the WAL only if no reader is using it right now: waiting
-                # for attached readers would hang a stopping collector. A WAL left
-                # behind is replayed on the next open.
-                with contextlib.suppress(sqlite3.Error):
-                    await self._conn.execute("PRAGMA busy_timeout = 0")
-                    await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            await self._conn.close()
-            if self._lock is not None:
-                self._lock.release()
+        async with self._write_lock:  # never under a write in progress
+            try:
+                if not self.readonly:
+                    # Truncate the WAL only if no reader is using it right now:
+                    # waiting for attached readers would hang a stopping collector.
+                    # A WAL left behind is replayed on the next open.
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._conn.execute("PRAGMA busy_timeout = 0")
+                        await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await self._conn.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
 
     async def __aenter__(self) -> Store:
         return self
@@ -397,10 +419,11 @@ class Store:
         # What the cancelled transaction put in the caches is not in the file.
         self._series_ids.clear()
         self._rollups.clear()
-        if self._conn.in_transaction:
-            # The connection may be closing, or SQLite rolled back already.
-            with contextlib.suppress(sqlite3.Error):
-                await self._conn.execute("ROLLBACK")
+        # Always sent, not only when in_transaction says so: a cancelled write
+        # may have queued its BEGIN without aiosqlite's thread having run it yet.
+        # "No transaction is active" (SQLite rolled back by itself) is fine too.
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await asyncio.shield(self._conn.execute("ROLLBACK"))
 
     async def _write_in_transaction(self, batches: Sequence[SourceBatch]) -> int:
         """Insert everything; return how many rows went into the ring tables.
@@ -430,9 +453,17 @@ class Store:
                     inserting = asyncio.ensure_future(self._insert_samples(prepared.take_rows()))
                     await asyncio.sleep(0)
                 log_rows.extend(
-                    (r.ts, batch.source, r.group, r.stream, r.level, r.event_id, r.message)
+                    (
+                        r.ts,
+                        batch.source,
+                        storable(r.group),
+                        storable(r.stream),
+                        storable(r.level),
+                        None if r.event_id is None else storable(r.event_id),
+                        storable(r.message),
+                    )
                     for r in batch.records
-                    if isinstance(r, LogEvent)
+                    if isinstance(r, LogEvent) and math.isfinite(r.ts)
                 )
         finally:
             if inserting is not None:
@@ -467,7 +498,8 @@ class Store:
         """Insert the series first seen in this write and cache their ids."""
         new = {key: sample.unit for key, sample in missing}
         rows = [
-            (src, name, labels_key(dict(pairs)), unit) for (src, name, pairs), unit in new.items()
+            (src, storable(name), labels_key(dict(pairs)), storable(unit))
+            for (src, name, pairs), unit in new.items()
         ]
         await self._conn.executemany(
             "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)", rows
@@ -580,15 +612,20 @@ class Store:
         if row is None or row[0] is None:
             return
         first, last = int(row[0]), int(row[1])
-        cutoff = first
+        limit = first + budget
         if max_rows is not None and last - first + 1 > max_rows:
-            cutoff = last - max_rows + 1
-        if await self._ts_at_or_after(table, ts_expr, cutoff) < oldest_ts:
-            cutoff = await self._first_id_not_older(table, ts_expr, cutoff, last, oldest_ts)
-        if cutoff <= first:
+            cutoff = min(last - max_rows + 1, limit)
+            await self._conn.execute(f"DELETE FROM {table} WHERE id < ?", (cutoff,))
+            first = cutoff
+        if await self._ts_at_or_after(table, ts_expr, first) >= oldest_ts:
             return
+        # Timestamps only roughly follow rowids (a backfill writes old times late),
+        # so the search merely bounds the range and the age test decides per row:
+        # a wrong guess keeps old rows a little longer, it never drops fresh ones.
+        cutoff = await self._first_id_not_older(table, ts_expr, first, last + 1, oldest_ts)
         await self._conn.execute(
-            f"DELETE FROM {table} WHERE id < ?", (min(cutoff, first + budget),)
+            f"DELETE FROM {table} WHERE id < ? AND {ts_expr} < ?",
+            (min(cutoff, limit), oldest_ts),
         )
 
     async def _ts_at_or_after(self, table: str, ts_expr: str, rowid: int) -> float:
@@ -677,19 +714,23 @@ class Store:
         ids = [s.id for s in series]
         marks = ",".join("?" * len(ids))
         if step >= 60:
-            agg = {"mean": "sum(sum) / sum(count)", "max": "max(max)", "sum": "sum(sum)"}[how]
-            sql = (
-                f"SELECT CAST((minute * 60 - ?) / ? AS INTEGER) AS slot, {agg} FROM rollups "
-                f"WHERE series_id IN ({marks}) AND minute >= ? AND minute < ? GROUP BY slot"
-            )
+            slot, mean, peak = "minute * 60", "sum(sum) / sum(count)", "max(max)"
+            table, where = "rollups", "minute >= ? AND minute < ?"
             params: list[object] = [start, step, *ids, math.ceil(start / 60), math.ceil(end / 60)]
         else:
-            agg = {"mean": "avg(value)", "max": "max(value)", "sum": "sum(value)"}[how]
-            sql = (
-                f"SELECT CAST((ts - ?) / ? AS INTEGER) AS slot, {agg} FROM samples "
-                f"WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? GROUP BY slot"
-            )
+            slot, mean, peak = "ts", "avg(value)", "max(value)"
+            table, where = "samples", "ts >= ? AND ts < ?"
             params = [start, step, *ids, start, end]
+        # Each series is reduced per slot first (its mean, or its peak), then the
+        # series are combined: `sum` adds the means of several series (queue sizes
+        # of every queue); it never adds one series' samples over time.
+        inner = peak if how == "max" else mean
+        outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
+        sql = (
+            f"SELECT slot, {outer} FROM (SELECT CAST(({slot} - ?) / ? AS INTEGER) AS slot, "
+            f"{inner} AS v FROM {table} WHERE series_id IN ({marks}) AND {where} "
+            "GROUP BY series_id, slot) GROUP BY slot"
+        )
         values: list[float | None] = [None] * width
         async with self._conn.execute(sql, params) as cursor:
             async for slot, value in cursor:

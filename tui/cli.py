@@ -29,7 +29,7 @@ from tui.console import run_summary
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 log = logging.getLogger("wootwatch")
 
@@ -123,22 +123,42 @@ def _check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _until_signal_or_end(*tasks: asyncio.Task[None]) -> None:
-    """Return on SIGINT or SIGTERM, or when a task ends on its own (re-raising its error)."""
-    loop = asyncio.get_running_loop()
-    signalled = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, signalled.set)
-    waiter = asyncio.create_task(signalled.wait())
-    try:
-        await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
+class _Shutdown:
+    """SIGINT and SIGTERM for the whole life of a command.
+
+    The first signal asks to stop. Handlers stay installed while pending writes
+    are flushed, so a second Ctrl-C says to wait instead of cutting the flush.
+    """
+
+    def __init__(self) -> None:
+        self._requested = asyncio.Event()
+
+    def __enter__(self) -> _Shutdown:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+
+    def _on_signal(self) -> None:
+        if self._requested.is_set():
+            print("wootwatch: still flushing pending writes; a moment…", file=sys.stderr)
+        self._requested.set()
+
+    async def wait(self, *tasks: asyncio.Task[None]) -> None:
+        """Return on a signal, or when a task ends on its own (re-raising its error)."""
+        waiter = asyncio.create_task(self._requested.wait())
+        try:
+            await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
 
 
 async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
@@ -148,8 +168,10 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
     async with await Store.open(db, retention=config.retention) as store:
         scheduler = Scheduler(sources, store)
         if once:
-            statuses = await scheduler.run_once()
-            await scheduler.aclose()
+            try:
+                statuses = await scheduler.run_once()
+            finally:
+                await scheduler.aclose()
             failed = [s for s in statuses.values() if s.state is not SourceState.OK]
             for status in failed:
                 print(
@@ -161,10 +183,13 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
             return EXIT_FAILURE if failed else EXIT_OK
 
         log.info("collecting %d sources into %s", len(sources), db)
-        collecting = asyncio.create_task(scheduler.run())
-        await _until_signal_or_end(collecting)
-        scheduler.stop()
-        await collecting
+        with _Shutdown() as shutdown:
+            collecting = asyncio.create_task(scheduler.run())
+            try:
+                await shutdown.wait(collecting)
+            finally:
+                scheduler.stop()
+                await collecting
         log.info("stopped; pending writes flushed")
     return EXIT_OK
 
@@ -173,16 +198,18 @@ async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
     """Collectors (unless attached) plus the live summary, until Ctrl-C."""
     async with await Store.open(db, retention=config.retention, readonly=attach) as store:
         scheduler = None if attach else Scheduler([s for s in config.sources if s.enabled], store)
-
-        collecting = asyncio.create_task(scheduler.run()) if scheduler else None
-        view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
-        await _until_signal_or_end(view, *([collecting] if collecting else []))
-        view.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await view
-        if scheduler and collecting:
-            scheduler.stop()
-            await collecting
+        with _Shutdown() as shutdown:
+            collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
+            view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
+            try:
+                await shutdown.wait(view, *collecting)
+            finally:
+                # Whatever ended the wait, the collectors flush before the store closes.
+                view.cancel()
+                await asyncio.gather(view, return_exceptions=True)  # its error is raised above
+                if scheduler is not None:
+                    scheduler.stop()
+                    await asyncio.gather(*collecting)
     return EXIT_OK
 
 
@@ -229,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        return EXIT_OK
+    except KeyboardInterrupt:  # before the signal handlers are in place, or during --once
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: one line, traceback to a file
         report = _state_dir() / "crash.log"
         with contextlib.suppress(OSError):

@@ -232,3 +232,33 @@ async def test_writes_refused_by_a_full_disk_are_kept_and_retried(store: Store) 
     series = await store.series("api.value")
     stats = await store.window_stats(series, time.time() - 60, time.time() + 1)
     assert stats.count == 5 * 3000  # nothing collected while the disk was full was lost
+
+
+def test_backoff_survives_days_of_failures() -> None:
+    """Review finding: interval * 2**1024 raised OverflowError and ended the poller."""
+    policy = BackoffPolicy(jitter=0.0, cap=300.0)
+    status = scheduler_status("api")
+    for _ in range(2000):
+        status = policy.after_failure(status, "refused", now=0.0)
+    assert (
+        policy.next_delay(config("api", interval="30s"), status, random.Random(0), hint=None)
+        == 300.0
+    )
+
+
+async def test_a_batch_the_store_rejects_does_not_block_other_sources(store: Store) -> None:
+    """Review finding: a non-SQLite error ended the writer task; nothing was written after."""
+    broken = FakeCollector("broken", lambda n: [Sample("broken.value", "nope", time.time())])  # type: ignore[arg-type]
+    healthy = FakeCollector("healthy", lambda n: None)
+    scheduler = scheduler_for(
+        store, {"broken": broken, "healthy": healthy}, config("broken"), config("healthy")
+    )
+    task = asyncio.create_task(scheduler.run())
+    while len(healthy.calls) < 5:
+        await asyncio.sleep(0.02)
+    # Written while running, not only at the final flush.
+    (series,) = await store.series("healthy.value")
+    assert series.last_value is not None and series.last_value >= 2
+    scheduler.stop()
+    await task
+    assert await store.series("broken.value") == []

@@ -273,3 +273,84 @@ async def test_a_full_disk_fails_the_write_whole_and_the_store_recovers(store: S
     await store.write([SourceBatch("api", big)])
     stats = await store.window_stats(await store.series(LATENCY), ts, ts + 60)
     assert stats.count == 20001
+
+
+async def test_bad_upstream_text_and_times_do_not_fail_the_write(store: Store) -> None:
+    """Review finding: a lone surrogate or a NaN time used to abort the whole write."""
+    now = time.time()
+    records = [
+        latency(5.0, math.nan),
+        Sample("api.value", 1.0, now, {"customer": "bad \udc80 bytes"}),
+        LogEvent(now, "undecodable \udcff tail", event_id="x\udc80"),
+        LogEvent(math.nan, "no time"),
+    ]
+    await store.write([SourceBatch("api", records)])
+    (series,) = await store.series("api.value")
+    assert series.labels == {"customer": "bad \ufffd bytes"}
+    with sqlite3.connect(store.path) as raw:
+        assert raw.execute("SELECT message FROM log_lines").fetchall() == [
+            ("undecodable \ufffd tail",)
+        ]
+
+
+async def test_age_retention_never_drops_fresh_rows_after_a_backfill(tmp_path: Path) -> None:
+    """Review finding: a late backfill of old rows made the rowid search drop fresh rows."""
+    now = time.time()
+    keep = Retention(raw_max_age="30m")
+    async with await Store.open(tmp_path / "b.db", retention=keep) as s:
+        fresh = [Sample("small.value", 1.0, now - 600 + i) for i in range(29)]
+        await s.write([SourceBatch("small", fresh)])
+        backfill = [Sample("big.value", 2.0, now - 3600 + i * 60) for i in range(60)]
+        await s.write([SourceBatch("big", backfill)])
+        await s.write([SourceBatch("big", [Sample("big.value", 3.0, now)])])
+        small = await s.series("small.value")
+        kept = await s.window_stats(small, now - 1800, now + 1)
+        assert kept.count == 29
+
+
+async def test_age_retention_can_empty_a_table(tmp_path: Path) -> None:
+    now = time.time()
+    async with await Store.open(tmp_path / "e.db", retention=Retention(log_max_age="1h")) as s:
+        await s.write(
+            [SourceBatch("logs", [LogEvent(now - 7200 + i, f"old {i}") for i in range(5)])]
+        )
+        await s.write([SourceBatch("logs", [])])
+        assert await s.count_rows("log_lines") == 0
+
+
+async def test_points_sum_adds_series_not_samples_over_time(store: Store) -> None:
+    """Review finding: `sum` added one series' samples over each slot."""
+    base = minute_start(-10)
+    samples = [
+        Sample("sidekiq.queue.size", 10.0, base + t, {"queue": queue})
+        for queue in ("default", "mailers")
+        for t in range(0, 600, 5)
+    ]
+    await store.write([SourceBatch("sidekiq", samples)])
+    series = await store.series("sidekiq.queue.size")
+    assert await store.points(series, base, base + 600, 10, how="sum") == [20.0] * 10
+    assert await store.points(series, base, base + 60, 2, how="sum") == [20.0] * 2
+
+
+async def test_a_cancelled_write_leaves_the_store_usable(store: Store) -> None:
+    """Review finding: cancelling while BEGIN was queued left a transaction open."""
+    import asyncio
+
+    for delay_steps in range(12):
+        task = asyncio.create_task(store.write([SourceBatch("api", [latency(1.0, time.time())])]))
+        for _ in range(delay_steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.write([SourceBatch("api", [latency(2.0, time.time())])])
+    (series,) = await store.series(LATENCY)
+    assert series.last_value == 2.0
+
+
+async def test_a_reader_opens_paths_with_uri_characters(tmp_path: Path) -> None:
+    """Review finding: `#` or `?` in a path made --attach open another file."""
+    path = tmp_path / "incident#1?.db"
+    async with await Store.open(path) as writer:
+        await writer.write([SourceBatch("api", [latency(7.0, time.time())])])
+        async with await Store.open(path, readonly=True) as reader:
+            assert [s.last_value for s in await reader.series(LATENCY)] == [7.0]

@@ -23,13 +23,14 @@ async def _write(path: str, created: object, start: object, done: object) -> int
     async with await Store.open(path, retention=Retention(raw_max_rows=5000)) as store:
         created.set()  # type: ignore[attr-defined]
         start.wait(60)  # type: ignore[attr-defined]
-        for _ in range(BATCHES):
+        for number in range(BATCHES):
             now = time.time()
             batch = [
                 Sample(SERIES, rng.uniform(0, 100), now, {"queue": f"q{i % 5}"}) for i in range(500)
             ]
             await store.write([SourceBatch("sidekiq", batch)])
-            await store.checkpoint()
+            if number % 10 == 9:
+                await store.checkpoint()  # WAL checkpoints while readers read
             written += len(batch)
             await asyncio.sleep(0.02)
     done.set()  # type: ignore[attr-defined]
