@@ -18,8 +18,8 @@ answers them (not the way its Swagger spec says):
   one-minute windows: 30 a minute for the meta, 100 for `reports*`.
 
 Faults are set per route with `ChatwootState.fail`: a 500 page, a 502 from a
-proxy, a 429, a hang, a body cut short, malformed JSON, a reset connection or a
-401. Latency per route is `ChatwootState.latency`.
+proxy, a redirect elsewhere, a 429, a hang, a body cut short, malformed JSON,
+a reset connection or a 401. Latency per route is `ChatwootState.latency`.
 
 Driving it from an asyncio program (the demo does the same):
 
@@ -63,6 +63,7 @@ __all__ = [
 Fault = Literal[
     "error_500",
     "bad_gateway",
+    "redirect",
     "rate_limit",
     "hang",
     "truncate",
@@ -83,6 +84,7 @@ _ADMIN_ONLY: Final = frozenset(
 )
 _REASONS: Final = {
     200: "OK",
+    301: "Moved Permanently",
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -842,6 +844,13 @@ class FakeChatwootServer:
         elif fault == "bad_gateway":
             page = b"<html><head><title>502 Bad Gateway</title></head></html>"
             await self._send_raw(writer, 502, "text/html", page, keep_alive)
+        elif fault == "redirect":
+            writer.write(
+                self._head(
+                    301, "text/html", 0, keep_alive=keep_alive, location="http://elsewhere.invalid/"
+                )
+            )
+            await writer.drain()
         elif fault == "rate_limit":
             await self._send_raw(writer, 429, "text/plain", b"Retry later\n", keep_alive)
         elif fault == "unauthorized":
@@ -858,10 +867,13 @@ class FakeChatwootServer:
         return keep_alive
 
     @staticmethod
-    def _head(status: int, content_type: str, length: int, *, keep_alive: bool) -> bytes:
+    def _head(
+        status: int, content_type: str, length: int, *, keep_alive: bool, location: str = ""
+    ) -> bytes:
         reason = _REASONS.get(status, "Unknown")
         lines = [
             f"HTTP/1.1 {status} {reason}",
+            *([f"Location: {location}"] if location else []),
             f"Content-Type: {content_type}",
             f"Content-Length: {length}",
             f"Connection: {'keep-alive' if keep_alive else 'close'}",

@@ -442,7 +442,7 @@ async def test_a_refused_token_fails_with_the_servers_text_and_waits(
 async def test_auth_failure_stops_hammering_under_the_scheduler(
     server: FakeChatwootServer, state: ChatwootState, tmp_path: Path
 ) -> None:
-    config = make_config(server, api_token="wrong-token", interval="100ms")
+    config = make_config(server, api_token="wrong-token", interval="100ms", timeout="10s")
     async with await Store.open(tmp_path / "auth.db") as store:
         scheduler = Scheduler([config], store, rng=random.Random(1))
         running = asyncio.create_task(scheduler.run())
@@ -483,8 +483,13 @@ async def test_no_token_and_another_account_say_why(
         ("conversations", "malformed", "conversations: malformed JSON (HTTP 200, application/json"),
         ("conversations", "truncate", "conversations: connection broken mid-response"),
         ("conversations_meta", "reset", "conversations_meta: connection broken mid-response"),
-        ("conversations", "hang", "conversations: no answer within 300ms"),
+        ("conversations", "hang", "conversations: no answer within 2s"),
         ("api", "error_500", "api: HTTP 500"),
+        (
+            "conversations",
+            "redirect",
+            "conversations: unexpected redirect (HTTP 301); check base_url",
+        ),
     ],
 )
 async def test_a_core_endpoint_fault_fails_the_poll_in_one_line_and_recovers(
@@ -495,7 +500,8 @@ async def test_a_core_endpoint_fault_fails_the_poll_in_one_line_and_recovers(
     fault: str,
     words: str,
 ) -> None:
-    collector = ChatwootCollector(make_config(server, request_timeout="300ms"), clock=clock)
+    timeout = "2s" if fault == "hang" else "10s"  # only the hang waits it out
+    collector = ChatwootCollector(make_config(server, request_timeout=timeout), clock=clock)
     try:
         good = values(await collector.collect())
         clock.advance(30)
