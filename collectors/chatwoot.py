@@ -425,7 +425,6 @@ class ChatwootCollector:
         self._meta_at = -math.inf
         self._live: bool = True
         self._live_retry_at = 0.0
-        self._open: int | None = None
 
     @property
     def notes(self) -> str | None:
@@ -740,7 +739,6 @@ class ChatwootCollector:
     def _emit_counts(
         self, poll: _Poll, open_: int, pending: int | None, unassigned: int, unattended: int | None
     ) -> None:
-        self._open = open_
         poll.gauge("chatwoot.conversations", open_, "count", status="open")
         if pending is not None:
             poll.gauge("chatwoot.conversations", pending, "count", status="pending")

@@ -237,6 +237,10 @@ class ChatwootState:
         span: seconds back the generated conversations reach.
         simulate: let time move the data: new conversations arrive, agents
             reply and resolve, at rates `apply_levels` changes (for the demo).
+        reply_median: median seconds to a first reply, for the generated
+            history and the simulation (lower it, with a short `sla_target`,
+            to see the SLA dip within a short scripted incident).
+        arrivals_per_min: new conversations a minute while simulating, calm.
     """
 
     def __init__(
@@ -247,8 +251,12 @@ class ChatwootState:
         conversations: int = 120,
         span: float = 86400.0,
         simulate: bool = False,
+        reply_median: float = 240.0,
+        arrivals_per_min: float = 0.5,
     ) -> None:
         self.clock = clock
+        self.reply_median = reply_median
+        self.arrivals_per_min = arrivals_per_min
         self.account_id = 1
         self.token = "fake-chatwoot-token-" + "".join(
             random.Random(seed).choices("abcdef0123456789", k=24)
@@ -374,7 +382,7 @@ class ChatwootState:
         for _ in range(count):
             created = now - rng.uniform(0, span)
             age = now - created
-            reply_after = math.exp(rng.gauss(math.log(240), 0.9))
+            reply_after = math.exp(rng.gauss(math.log(self.reply_median), 0.9))
             replied = rng.random() < 0.9 and reply_after < age
             status = "open"
             if replied and age > 4 * 3600 and rng.random() < 0.8:
@@ -405,8 +413,8 @@ class ChatwootState:
     def apply_levels(self, spike: float, backlog: float, errors: float) -> None:
         """Follow a scripted incident (each level 0..1, as `collectors.demo.incident_levels`).
 
-        `spike` stretches every answer up to ten times, `backlog` triples the
-        arrivals and slows the replies sixfold (pending and unattended climb,
+        `spike` stretches every answer up to ten times, `backlog` quadruples
+        the arrivals and slows the replies eightfold (pending and unattended climb,
         the SLA drops) and sends agents to busy, `errors` above one half makes
         `/api` report its queue services failing and the reports answer 500.
         """
@@ -428,7 +436,8 @@ class ChatwootState:
             return
         _, backlog, _ = self._levels
         elapsed = now - self._sim_at
-        expected = 0.5 * (1 + 3 * backlog) * elapsed / 60 + self._arrival_debt
+        rate = self.arrivals_per_min * (1 + 3 * backlog)
+        expected = rate * elapsed / 60 + self._arrival_debt
         arrivals = int(expected)
         self._arrival_debt = expected - arrivals
         for _ in range(min(arrivals, 500)):
@@ -438,7 +447,8 @@ class ChatwootState:
                 inbox_id=self._rng.choice(list(self.inboxes)),
                 status="pending" if self._rng.random() < 0.2 * (1 + backlog) else "open",
             )
-            reply = math.exp(self._rng.gauss(math.log(180 * (1 + 5 * backlog)), 0.7))
+            median = self.reply_median * (1 + 7 * backlog)
+            reply = math.exp(self._rng.gauss(math.log(median), 0.6))
             self._planned[new.display_id] = (created + reply, created + reply + 1800)
         for display_id, (reply_at, resolve_at) in list(self._planned.items()):
             known = self.conversations.get(display_id)
