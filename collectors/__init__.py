@@ -1,5 +1,6 @@
 """Everything that runs without a screen: sources, scheduler, store, sketch and rules."""
 
+import logging as _logging
 import sys as _sys
 
 # `import httpx` also imports its optional command-line client (`httpx._main`),
@@ -8,3 +9,8 @@ import sys as _sys
 # collector uses that client, so it is marked as absent before any source can
 # import httpx; httpx then falls back to a stub `httpx.main`.
 _sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+# httpx logs every request at INFO ("HTTP Request: GET ... 200 OK"): several
+# lines per poll per source in `wootwatch collect`'s log. Sources report what
+# matters (failures, state changes) themselves; httpx's warnings still show.
+_logging.getLogger("httpx").setLevel(_logging.WARNING)

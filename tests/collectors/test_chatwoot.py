@@ -694,6 +694,7 @@ async def test_the_token_never_reaches_the_database_logs_or_an_export(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # its request lines too
     good, wrong = state.token, "wrong-" + state.token[::-1]
     db = tmp_path / "secret.db"
     async with await Store.open(db) as store:
@@ -716,6 +717,7 @@ async def test_the_token_never_reaches_the_database_logs_or_an_export(
     connection = sqlite3.connect(db)
     export = "\n".join(connection.iterdump())
     connection.close()
+    assert "HTTP Request: GET" in caplog.text and "httpcore" in caplog.text
     texts = [export, caplog.text, *(s.last_error or "" for s in statuses.values())]
     for token in (good, wrong):
         for name, data in files.items():
