@@ -42,6 +42,7 @@ __all__ = [
 
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
+    "chatwoot": "collectors.chatwoot",
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 

@@ -1,0 +1,707 @@
+"""Pure functions of the Chatwoot source: payloads in, typed values and samples out.
+
+Nothing here does I/O, so every function is tested on payloads saved from the
+real server's shapes (`tests/collectors/fixtures/chatwoot/`). Where the Swagger
+spec and the real server (v4.15.1) disagree, these follow the server:
+
+* `first_reply_created_at` and `waiting_since` are `0`, not null, when unset;
+* `updated_at` is a float, `snoozed_until` an ISO string or null;
+* report averages are numbers (the spec says strings), and may be null;
+* `applied_slas/metrics` gives `hit_rate` as a string like `"92.5%"`;
+* `reports/conversations` always says `pending: 0` (a server bug): it is dropped.
+
+A payload that does not have the expected shape raises `ParseError` with a
+one-line reason naming the field, never the payload itself (it may hold names).
+Names (customers, inboxes, agents, policies) are returned as given: they are
+untrusted, and whoever draws them makes them inert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from collectors.base import Sample
+
+__all__ = [
+    "AGENT_STATUSES",
+    "ApiHealth",
+    "Breach",
+    "Conversation",
+    "ConversationCounts",
+    "ConversationPage",
+    "Inbox",
+    "MetaCounts",
+    "ParseError",
+    "SlaPolicy",
+    "SlaReport",
+    "WorkingHours",
+    "channel_label",
+    "channel_samples",
+    "error_text",
+    "new_per_hour",
+    "parse_account_features",
+    "parse_agents",
+    "parse_api_health",
+    "parse_conversation_metrics",
+    "parse_conversation_page",
+    "parse_conversations_meta",
+    "parse_health",
+    "parse_inboxes",
+    "parse_report_conversations",
+    "parse_sla_metrics",
+    "parse_sla_policies",
+    "parse_summary",
+    "recommended_agents",
+    "sla_report",
+    "sla_samples",
+]
+
+AGENT_STATUSES: Final = ("online", "busy", "offline")
+"""Agent availability values, in the order screens list them."""
+_BREACH_ROWS: Final = 50
+"""Longest-waiting breaches kept per poll: the SLA screen's list, bounded."""
+_ERROR_TEXT_LIMIT: Final = 160
+
+
+class ParseError(ValueError):
+    """A payload without the expected shape; the message is one line and names the field."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _mapping(value: object, what: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise ParseError(f"{what}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _list(value: object, what: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ParseError(f"{what}: expected a list, got {_kind(value)}")
+    return value
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParseError(f"{what}: expected a number, got {_kind(value)}")
+    if not math.isfinite(value):
+        raise ParseError(f"{what}: not a finite number")
+    return float(value)
+
+
+def _optional_number(value: object, what: str) -> float | None:
+    return None if value is None else _number(value, what)
+
+
+def _count(data: Mapping[str, object], key: str, what: str) -> int:
+    return int(_number(data.get(key), f"{what}.{key}"))
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__
+    )
+
+
+def _epoch(value: object, what: str) -> float | None:
+    """An integer epoch where the server writes `0` for "not yet"; None then."""
+    if value is None:
+        return None
+    number = _number(value, what)
+    return number if number > 0 else None
+
+
+def error_text(payload: object) -> str:
+    """The reason in a Chatwoot error body, one line and bounded; empty if there is none.
+
+    401s come as `{"error": "Invalid Access Token"}` or, without a token,
+    `{"errors": ["You need to sign in or sign up before continuing."]}`. The
+    text is the server's, so it is untrusted: control characters and newlines
+    are left for the caller to neutralise, but it is cut to one bounded line.
+    """
+    text = ""
+    if isinstance(payload, Mapping):
+        error, errors = payload.get("error"), payload.get("errors")
+        if isinstance(error, str):
+            text = error
+        elif isinstance(errors, list):
+            text = "; ".join(e for e in errors if isinstance(e, str))
+        elif isinstance(errors, str):
+            text = errors
+        message = payload.get("message")
+        if not text and isinstance(message, str):
+            text = message
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 1] + "…"
+
+
+# --------------------------------------------------------------------------- health
+
+
+@dataclass(frozen=True, slots=True)
+class ApiHealth:
+    """What `GET /api` says: the version and whether Redis and the database answer."""
+
+    version: str
+    queue_ok: bool
+    """`queue_services` is "ok" (Redis answers a ping)."""
+    data_ok: bool
+    """`data_services` is "ok" (the database connection is active)."""
+
+    @property
+    def ok(self) -> bool:
+        """Both backing services are up."""
+        return self.queue_ok and self.data_ok
+
+
+def parse_api_health(payload: object) -> ApiHealth:
+    """Parse `GET /api`: HTTP 200 even when a service is "failing"."""
+    data = _mapping(payload, "/api")
+    queue, data_services = data.get("queue_services"), data.get("data_services")
+    if not isinstance(queue, str) or not isinstance(data_services, str):
+        raise ParseError("/api: queue_services and data_services missing")
+    return ApiHealth(
+        version=_text(data.get("version")),
+        queue_ok=queue == "ok",
+        data_ok=data_services == "ok",
+    )
+
+
+def parse_health(payload: object) -> bool:
+    """Parse `GET /health` (`{"status": "woot"}`): True when it says anything at all."""
+    data = _mapping(payload, "/health")
+    return bool(data.get("status"))
+
+
+# --------------------------------------------------------------------------- counts
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationCounts:
+    """Conversation counts from a live or account report."""
+
+    open: int
+    unattended: int
+    unassigned: int
+    pending: int | None
+    """None where the endpoint cannot be trusted for it (`reports/conversations`)."""
+
+
+def parse_conversation_metrics(payload: object) -> ConversationCounts:
+    """Parse `live_reports/conversation_metrics`: `{open, unattended, unassigned, pending}`."""
+    data = _mapping(payload, "conversation_metrics")
+    what = "conversation_metrics"
+    return ConversationCounts(
+        open=_count(data, "open", what),
+        unattended=_count(data, "unattended", what),
+        unassigned=_count(data, "unassigned", what),
+        pending=_count(data, "pending", what),
+    )
+
+
+def parse_report_conversations(payload: object) -> ConversationCounts:
+    """Parse `reports/conversations?type=account`; its `pending` is always 0, so it is dropped."""
+    data = _mapping(payload, "reports/conversations")
+    what = "reports/conversations"
+    return ConversationCounts(
+        open=_count(data, "open", what),
+        unattended=_count(data, "unattended", what),
+        unassigned=_count(data, "unassigned", what),
+        pending=None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MetaCounts:
+    """`conversations/meta` for one status: counts by assignment."""
+
+    all: int
+    assigned: int
+    unassigned: int
+
+
+def parse_conversations_meta(payload: object) -> MetaCounts:
+    """Parse `conversations/meta`: `{"meta": {mine_count, assigned_count, ...}}`, no `data`."""
+    data = _mapping(payload, "conversations/meta")
+    meta = _mapping(data.get("meta"), "conversations/meta.meta")
+    what = "conversations/meta.meta"
+    return MetaCounts(
+        all=_count(meta, "all_count", what),
+        assigned=_count(meta, "assigned_count", what),
+        unassigned=_count(meta, "unassigned_count", what),
+    )
+
+
+# --------------------------------------------------------------------------- conversations
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def channel_label(channel_type: str) -> str:
+    """`Channel::WebWidget` -> `web_widget`, `Channel::TwilioSms` -> `twilio_sms`; else unknown."""
+    name = channel_type.removeprefix("Channel::").strip()
+    if not name or not name.isascii() or not name.replace("_", "").isalnum():
+        return "unknown"
+    return _CAMEL.sub("_", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """The fields of a conversation list item the source needs."""
+
+    display_id: int
+    """The per-account id shown in the dashboard and used in URLs."""
+    inbox_id: int
+    status: str
+    created_at: float
+    first_reply_at: float | None
+    """None while nobody has replied (the server sends 0)."""
+    waiting_since: float | None
+    updated_at: float
+    channel: str
+    """`channel_label` of `meta.channel`, or empty when the item does not say."""
+    customer: str
+    """`meta.sender.name`, untrusted and as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    """One page (or the unpaged `updated_within` answer) of the conversation list."""
+
+    conversations: list[Conversation]
+    items: int
+    """Items in the payload, including those skipped as malformed."""
+    skipped: int = 0
+    """Items without the fields needed (an id, an inbox, a status, times)."""
+
+
+def _conversation(item: object) -> Conversation:
+    data = _mapping(item, "conversation")
+    meta = data.get("meta")
+    meta = meta if isinstance(meta, Mapping) else {}
+    sender = meta.get("sender")
+    sender = sender if isinstance(sender, Mapping) else {}
+    created = _epoch(data.get("created_at"), "created_at")
+    if created is None:
+        raise ParseError("conversation.created_at: missing")
+    updated = _optional_number(data.get("updated_at"), "updated_at")
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise ParseError("conversation.status: missing")
+    channel = meta.get("channel")
+    return Conversation(
+        display_id=int(_number(data.get("id"), "id")),
+        inbox_id=int(_number(data.get("inbox_id"), "inbox_id")),
+        status=status,
+        created_at=created,
+        first_reply_at=_epoch(data.get("first_reply_created_at"), "first_reply_created_at"),
+        waiting_since=_epoch(data.get("waiting_since"), "waiting_since"),
+        updated_at=updated if updated is not None else created,
+        channel=channel_label(channel) if isinstance(channel, str) else "",
+        customer=_text(sender.get("name")),
+    )
+
+
+def parse_conversation_page(payload: object) -> ConversationPage:
+    """Parse `GET conversations`: `{"data": {"meta": {...}, "payload": [...]}}`.
+
+    An item missing what the source needs is skipped and counted, so one odd
+    conversation cannot hide all the others.
+    """
+    data = _mapping(_mapping(payload, "conversations").get("data"), "conversations.data")
+    items = _list(data.get("payload"), "conversations.data.payload")
+    conversations, skipped = [], 0
+    for item in items:
+        try:
+            conversations.append(_conversation(item))
+        except ParseError:
+            skipped += 1
+    return ConversationPage(conversations, len(items), skipped)
+
+
+# --------------------------------------------------------------------------- agents, inboxes
+
+
+def parse_agents(payload: object) -> dict[str, int]:
+    """Parse `GET agents` (a plain array): how many agents are online, busy and offline.
+
+    There is no count endpoint, so this counts the list. An unknown status
+    counts as offline. With `auto_offline`, an agent is only online while their
+    dashboard is open: API polling is not presence.
+    """
+    counts = dict.fromkeys(AGENT_STATUSES, 0)
+    for index, item in enumerate(_list(payload, "agents")):
+        agent = _mapping(item, f"agents[{index}]")
+        status = agent.get("availability_status")
+        counts[status if isinstance(status, str) and status in counts else "offline"] += 1
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """An inbox: its name (untrusted) and channel label."""
+
+    name: str
+    channel: str
+
+
+def parse_inboxes(payload: object) -> dict[int, Inbox]:
+    """Parse `GET inboxes` (`{"payload": [...]}`, unpaged) into id -> inbox."""
+    inboxes = {}
+    for index, item in enumerate(_list(_mapping(payload, "inboxes").get("payload"), "inboxes")):
+        inbox = _mapping(item, f"inboxes[{index}]")
+        inbox_id = int(_number(inbox.get("id"), f"inboxes[{index}].id"))
+        inboxes[inbox_id] = Inbox(
+            name=_text(inbox.get("name")),
+            channel=channel_label(_text(inbox.get("channel_type"))),
+        )
+    return inboxes
+
+
+def parse_account_features(payload: object) -> frozenset[str]:
+    """Parse `GET accounts/{id}`: the names of the enabled `features` (e.g. `sla`)."""
+    features = _mapping(payload, "account").get("features")
+    if isinstance(features, Mapping):
+        return frozenset(name for name, on in features.items() if on is True)
+    if isinstance(features, list):
+        return frozenset(name for name in features if isinstance(name, str))
+    return frozenset()
+
+
+# --------------------------------------------------------------------------- reports
+
+_SUMMARY_FIELDS: Final = (
+    ("avg_first_response_time", "chatwoot.report.avg_first_response_s", "s"),
+    ("avg_resolution_time", "chatwoot.report.avg_resolution_s", "s"),
+    ("conversations_count", "chatwoot.report.conversations", "count"),
+    ("resolutions_count", "chatwoot.report.resolutions", "count"),
+)
+
+
+def _summary_values(data: Mapping[str, object], what: str) -> dict[str, float | None]:
+    values: dict[str, float | None] = {}
+    for key, _, _ in _SUMMARY_FIELDS:
+        raw = data.get(key)
+        if isinstance(raw, str):  # what the spec claims; accept it if a proxy re-typed it
+            try:
+                raw = float(raw)
+            except ValueError:
+                raise ParseError(f"{what}.{key}: not a number") from None
+        values[key] = _optional_number(raw, f"{what}.{key}")
+    return values
+
+
+def parse_summary(payload: object, ts: float) -> list[Sample]:
+    """Parse `reports/summary`: averages (seconds, may be null) and counts, now and `previous`.
+
+    Each series has `period: current` and, from the `previous` object (the
+    equally long window before), `period: previous`, so screens can show trends.
+    """
+    data = _mapping(payload, "reports/summary")
+    samples = []
+    periods: list[tuple[str, Mapping[str, object]]] = [("current", data)]
+    previous = data.get("previous")
+    if previous is not None:
+        periods.append(("previous", _mapping(previous, "reports/summary.previous")))
+    for period, values in periods:
+        parsed = _summary_values(values, "reports/summary")
+        for key, series, unit in _SUMMARY_FIELDS:
+            value = parsed[key]
+            if value is not None:
+                samples.append(Sample(series, value, ts, {"period": period}, unit))
+    return samples
+
+
+# --------------------------------------------------------------------------- SLA (EE)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """An SLA policy of the account (EE `sla` feature)."""
+
+    name: str
+    first_response_s: float | None
+
+
+def parse_sla_policies(payload: object) -> list[SlaPolicy]:
+    """Parse `GET sla_policies` (`{"payload": [...]}`); thresholds are float seconds or null."""
+    policies = []
+    for index, item in enumerate(
+        _list(_mapping(payload, "sla_policies").get("payload"), "sla_policies")
+    ):
+        policy = _mapping(item, f"sla_policies[{index}]")
+        policies.append(
+            SlaPolicy(
+                name=_text(policy.get("name")),
+                first_response_s=_optional_number(
+                    policy.get("first_response_time_threshold"),
+                    f"sla_policies[{index}].first_response_time_threshold",
+                ),
+            )
+        )
+    return policies
+
+
+_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%?\s*")
+
+
+def parse_sla_metrics(payload: object, ts: float) -> list[Sample]:
+    """Parse `applied_slas/metrics`: totals and `hit_rate`, a string like `"92.5%"`."""
+    data = _mapping(payload, "applied_slas/metrics")
+    what = "applied_slas/metrics"
+    samples = [
+        Sample("chatwoot.sla.applied", _count(data, "total_applied_slas", what), ts, {}, "count"),
+        Sample("chatwoot.sla.misses", _count(data, "number_of_sla_misses", what), ts, {}, "count"),
+    ]
+    rate = data.get("hit_rate")
+    if isinstance(rate, int | float) and not isinstance(rate, bool):
+        value: float | None = float(rate)
+    elif isinstance(rate, str) and (match := _PERCENT.fullmatch(rate)):
+        value = float(match[1])
+    elif rate is None:
+        value = None
+    else:
+        raise ParseError(f"{what}.hit_rate: expected text like '92.5%'")
+    if value is not None:
+        samples.append(Sample("chatwoot.sla.hit_rate_pct", value, ts, {}, "%"))
+    return samples
+
+
+# --------------------------------------------------------------------------- business hours
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """When the SLA clock runs: weekdays (0 = Monday) and a daily span in a time zone."""
+
+    timezone: str = "UTC"
+    days: frozenset[int] = frozenset(range(5))
+    start_minute: int = 9 * 60
+    """Minutes after local midnight the working day starts."""
+    end_minute: int = 18 * 60
+    """Minutes after local midnight it ends; later than `start_minute`."""
+
+    def seconds_between(self, start: float, end: float) -> float:
+        """Working seconds in `[start, end)` (unix times), counting only the configured hours."""
+        if end <= start:
+            return 0.0
+        zone = zoneinfo.ZoneInfo(self.timezone)
+        day = dt.datetime.fromtimestamp(start, zone).date()
+        last = dt.datetime.fromtimestamp(end, zone).date()
+        total = 0.0
+        while day <= last:
+            if day.weekday() in self.days:
+                open_at, close_at = _day_span(self, day)
+                total += max(0.0, min(end, close_at) - max(start, open_at))
+            day += dt.timedelta(days=1)
+        return total
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_span(hours: WorkingHours, day: dt.date) -> tuple[float, float]:
+    zone = zoneinfo.ZoneInfo(hours.timezone)
+
+    def at(minute: int) -> float:
+        clock = dt.time(minute // 60, minute % 60)
+        return dt.datetime.combine(day, clock, tzinfo=zone).timestamp()
+
+    return at(hours.start_minute), at(hours.end_minute)
+
+
+# --------------------------------------------------------------------------- first-response SLA
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """A conversation of the window that missed the first-response target."""
+
+    display_id: int
+    inbox: str
+    """Inbox name, untrusted; the inbox id when the name is not known."""
+    customer: str
+    """Customer (contact) name, untrusted."""
+    waited_s: float
+    """Time to the first reply, or waited so far; working time when hours are set."""
+    replied: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SlaReport:
+    """First-response SLA over the conversations created in a window."""
+
+    target_s: float
+    met: int = 0
+    """Replied within the target."""
+    breached: int = 0
+    """Replied late, or still waiting past the target."""
+    waiting: int = 0
+    """Not replied yet and still within the target: not judged yet."""
+    unreplied_resolved: int = 0
+    """Resolved without any reply (spam, duplicates): not counted."""
+    breaches: list[Breach] = field(default_factory=list)
+    """The longest waits first, at most 50."""
+    first_responses: dict[int, float] = field(default_factory=dict)
+    """Display id to first-response time for the replied conversations."""
+
+    @property
+    def compliance_pct(self) -> float:
+        """Share of judged conversations that met the target; 100 when none was judged."""
+        judged = self.met + self.breached
+        return 100.0 * self.met / judged if judged else 100.0
+
+
+def sla_report(
+    conversations: Iterable[Conversation],
+    *,
+    now: float,
+    window: float,
+    target: float,
+    hours: WorkingHours | None,
+    inbox_names: Mapping[int, str],
+) -> SlaReport:
+    """Judge every conversation created in `[now - window, now]` against the target.
+
+    The wait runs from `created_at` to `first_reply_created_at`; a conversation
+    nobody replied to yet (the server sends 0) is still waiting and breaches once
+    its wait passes the target. With `hours`, only working time counts.
+    """
+    met = breached = waiting = unreplied_resolved = 0
+    breaches: list[Breach] = []
+    first_responses: dict[int, float] = {}
+    since = now - window
+
+    def elapsed(start: float, end: float) -> float:
+        if hours is not None:
+            return hours.seconds_between(start, end)
+        return max(0.0, end - start)
+
+    for conv in conversations:
+        if conv.created_at < since or conv.created_at > now:
+            continue
+        if conv.first_reply_at is not None:
+            waited = elapsed(conv.created_at, conv.first_reply_at)
+            first_responses[conv.display_id] = waited
+            if waited <= target:
+                met += 1
+                continue
+            breached += 1
+            replied = True
+        elif conv.status == "resolved":
+            unreplied_resolved += 1
+            continue
+        else:
+            waited = elapsed(conv.created_at, now)
+            if waited <= target:
+                waiting += 1
+                continue
+            breached += 1
+            replied = False
+        inbox = inbox_names.get(conv.inbox_id, f"inbox {conv.inbox_id}")
+        breaches.append(Breach(conv.display_id, inbox, conv.customer, waited, replied))
+    breaches.sort(key=lambda b: (-b.waited_s, b.display_id))
+    return SlaReport(
+        target_s=target,
+        met=met,
+        breached=breached,
+        waiting=waiting,
+        unreplied_resolved=unreplied_resolved,
+        breaches=breaches[:_BREACH_ROWS],
+        first_responses=first_responses,
+    )
+
+
+def sla_samples(report: SlaReport, ts: float) -> list[Sample]:
+    """The SLA report as samples: compliance, the counts and one row per listed breach.
+
+    A breach row is `chatwoot.sla.breach_wait_s` labelled with the conversation's
+    display id, inbox and customer names and whether it was replied to; every
+    poll writes the current list, so the rows whose series were updated by the
+    latest poll are the current breach list.
+    """
+    samples = [
+        Sample("chatwoot.sla.compliance_pct", round(report.compliance_pct, 3), ts, {}, "%"),
+        Sample("chatwoot.sla.target_s", report.target_s, ts, {}, "s"),
+        Sample("chatwoot.sla.met", report.met, ts, {}, "count"),
+        Sample("chatwoot.sla.breached", report.breached, ts, {}, "count"),
+        Sample("chatwoot.sla.waiting", report.waiting, ts, {}, "count"),
+    ]
+    for breach in report.breaches:
+        labels = {
+            "conversation": str(breach.display_id),
+            "inbox": breach.inbox,
+            "customer": breach.customer,
+            "replied": "yes" if breach.replied else "no",
+        }
+        samples.append(
+            Sample("chatwoot.sla.breach_wait_s", round(breach.waited_s, 3), ts, labels, "s")
+        )
+    return samples
+
+
+def channel_samples(
+    conversations: Sequence[Conversation],
+    report: SlaReport,
+    *,
+    now: float,
+    window: float,
+    inbox_channels: Mapping[int, str],
+) -> list[Sample]:
+    """Per channel type: conversations created in the window and their mean first response."""
+    volume: dict[str, int] = {}
+    responses: dict[str, list[float]] = {}
+    for conv in conversations:
+        if not now - window <= conv.created_at <= now:
+            continue
+        channel = inbox_channels.get(conv.inbox_id) or conv.channel or "unknown"
+        volume[channel] = volume.get(channel, 0) + 1
+        waited = report.first_responses.get(conv.display_id)
+        if waited is not None:
+            responses.setdefault(channel, []).append(waited)
+    samples = []
+    for channel in sorted(volume):
+        labels = {"channel": channel}
+        samples.append(
+            Sample("chatwoot.channel.conversations", volume[channel], now, labels, "count")
+        )
+        waits = responses.get(channel)
+        if waits:
+            mean = math.fsum(waits) / len(waits)
+            samples.append(
+                Sample("chatwoot.channel.first_response_s", round(mean, 3), now, labels, "s")
+            )
+    return samples
+
+
+def new_per_hour(conversations: Iterable[Conversation], now: float) -> int:
+    """Conversations created in the last hour."""
+    return sum(1 for conv in conversations if now - 3600 <= conv.created_at <= now)
+
+
+def recommended_agents(open_conversations: int) -> int:
+    """Seed 000's capacity bands: agents recommended for this many open conversations.
+
+    Under 50: 1; 50-100: 3 (the band says 2-3); 100-200: 5 (4-5 plus senior
+    support); beyond 200 the seed says "scale workers, add agents": one agent
+    per 40 open conversations, rounded up.
+    """
+    if open_conversations < 50:
+        return 1
+    if open_conversations <= 100:
+        return 3
+    if open_conversations <= 200:
+        return 5
+    return math.ceil(open_conversations / 40)
