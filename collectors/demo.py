@@ -40,9 +40,16 @@ from pydantic import Field
 
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig
 
-__all__ = ["COLLECTOR", "DemoCollector", "DemoConfig", "demo_sources", "incident_levels"]
+__all__ = [
+    "COLLECTOR",
+    "INCIDENT_DELAY",
+    "DemoCollector",
+    "DemoConfig",
+    "demo_sources",
+    "incident_levels",
+]
 
-_INCIDENT_DELAY = 10.0
+INCIDENT_DELAY = 10.0
 """Seconds from start to the first scripted incident."""
 _BACKFILL = 3600.0
 _BACKFILL_STEP = 60.0
@@ -124,7 +131,7 @@ class DemoCollector:
         assert isinstance(config, DemoConfig)
         self._config = config
         self._clock = clock
-        self._origin = clock() + _INCIDENT_DELAY
+        self._origin = clock() + INCIDENT_DELAY
         self._backfilled = False
 
     @property

@@ -19,8 +19,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from collectors.base import SourceConfig, SourceState, format_duration
-from collectors.demo import demo_sources
+from collectors.base import SourceState, format_duration
+from collectors.demo_stack import DemoStack
 from collectors.inert import inert
 from collectors.scheduler import Scheduler
 from collectors.store import Store, StoreError
@@ -213,6 +213,18 @@ async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
     return EXIT_OK
 
 
+async def _demo(database: Path) -> int:
+    """The live view on the demo stack: fakes and simulated parts in this process."""
+    async with DemoStack() as stack:
+        config = WootwatchConfig(database=database, sources=stack.sources)
+        print(
+            f"wootwatch demo: simulated stack, database {database}, "
+            f"incident every {format_duration(300)}",
+            flush=True,
+        )
+        return await _monitor(config, database, attach=False)
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         return _check_config(args)
@@ -224,14 +236,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.demo:
         _log_to_file()
         with tempfile.TemporaryDirectory(prefix="wootwatch-demo-") as tmp:
-            sources: list[SourceConfig] = [*demo_sources()]
-            config = WootwatchConfig(database=Path(tmp) / "demo.db", sources=sources)
-            print(
-                f"wootwatch demo: simulated stack, database {config.database}, "
-                f"incident every {format_duration(300)}",
-                flush=True,
-            )
-            return asyncio.run(_monitor(config, config.database, attach=False))
+            return asyncio.run(_demo(Path(tmp) / "demo.db"))
     if args.attach:
         _log_to_file()
         config = _load(args)[1] if getattr(args, "config", None) else WootwatchConfig()

@@ -1,0 +1,85 @@
+"""The demo's in-process upstreams, and the sources `wootwatch --demo` runs against them.
+
+Where a fake upstream exists, the demo runs the real collector against it
+over a real socket on 127.0.0.1, so a new user sees the real code paths:
+today the Chatwoot source against `collectors.fakes.chatwoot_api`. The parts
+without a fake yet are simulated by `collectors.demo`. One incident clock
+drives both: the fake's levels follow `incident_levels` with the same origin
+(10 s after start) as the simulated parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Final
+
+from collectors.base import SourceConfig
+from collectors.chatwoot import ChatwootConfig
+from collectors.demo import INCIDENT_DELAY, DemoConfig, demo_sources, incident_levels
+from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
+
+__all__ = ["DemoStack"]
+
+_DRIVE_EVERY: Final = 1.0
+"""Seconds between two updates of the fakes' incident levels."""
+
+
+class DemoStack:
+    """Starts the fake upstreams and lists the sources of the demo.
+
+    Use it as an async context manager around the scheduler:
+
+    ```python
+    async with DemoStack() as stack:
+        run(stack.sources)
+    ```
+
+    Args:
+        seed: seed of every simulated and fake part.
+        clock: wall-clock time.
+    """
+
+    def __init__(self, seed: int = 7, *, clock: Callable[[], float] = time.time) -> None:
+        self._seed = seed
+        self._clock = clock
+        self._origin = clock() + INCIDENT_DELAY
+        self._chatwoot = ChatwootState(seed=seed, simulate=True, reply_median=180.0)
+        self._chatwoot.base_latency = 0.08
+        self._server = FakeChatwootServer(self._chatwoot)
+        self._driver: asyncio.Task[None] | None = None
+        self.sources: list[SourceConfig] = []
+        """The demo's source configs, filled once the fakes listen."""
+
+    async def __aenter__(self) -> DemoStack:
+        url = await self._server.start()
+        chatwoot = ChatwootConfig.model_validate(
+            {
+                "name": "chatwoot",
+                "base_url": url,
+                "account_id": self._chatwoot.account_id,
+                "api_token": self._chatwoot.token,
+                "interval": "5s",
+                "reports_interval": "30s",
+            }
+        )
+        simulated: list[DemoConfig] = [s for s in demo_sources(self._seed) if s.part != "chatwoot"]
+        self.sources = [chatwoot, *simulated]
+        self._driver = asyncio.create_task(self._drive(), name="demo-incident-clock")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._driver is not None:
+            self._driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._driver
+        await self._server.stop()
+
+    async def _drive(self) -> None:
+        incident_every = DemoConfig.model_fields["incident_every"].default
+        while True:
+            phase = (self._clock() - self._origin) % incident_every
+            self._chatwoot.apply_levels(*incident_levels(phase))
+            await asyncio.sleep(_DRIVE_EVERY)
