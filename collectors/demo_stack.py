@@ -46,8 +46,12 @@ class DemoStack:
         self._seed = seed
         self._clock = clock
         self._origin = clock() + INCIDENT_DELAY
-        self._chatwoot = ChatwootState(seed=seed, simulate=True, reply_median=180.0)
-        self._chatwoot.base_latency = 0.08
+        # Quick replies and a short SLA target, so that breaches show within
+        # one scripted incident rather than after hours.
+        self._chatwoot = ChatwootState(
+            seed=seed, simulate=True, reply_median=40.0, arrivals_per_min=3.0
+        )
+        self._chatwoot.base_latency = 0.12
         self._server = FakeChatwootServer(self._chatwoot)
         self._driver: asyncio.Task[None] | None = None
         self.sources: list[SourceConfig] = []
@@ -63,6 +67,7 @@ class DemoStack:
                 "api_token": self._chatwoot.token,
                 "interval": "5s",
                 "reports_interval": "30s",
+                "sla_target": "2m",
             }
         )
         simulated: list[DemoConfig] = [s for s in demo_sources(self._seed) if s.part != "chatwoot"]
