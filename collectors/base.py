@@ -42,6 +42,8 @@ __all__ = [
 
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
+    "cloudwatch": "collectors.cloudwatch",
+    "cloudwatch_logs": "collectors.cloudwatch_logs",
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 
