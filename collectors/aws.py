@@ -267,7 +267,9 @@ class AwsClient:
         if problem is AwsProblem.CREDENTIALS:
             with self._client_lock:
                 self._client = None  # renewed credentials are read on the next call
-            return AwsError(message, problem, retry_after=max(self._config.interval, _CREDENTIALS_RETRY))
+            return AwsError(
+                message, problem, retry_after=max(self._config.interval, _CREDENTIALS_RETRY)
+            )
         return AwsError(message, problem)
 
     async def aclose(self) -> None:

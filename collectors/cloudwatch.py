@@ -256,7 +256,9 @@ def _spec(
 ) -> MetricSpec:
     known = _KNOWN.get((namespace, metric))
     if known is not None:
-        labels = {label: dimensions[dim] for dim, label in known.labels.items() if dim in dimensions}
+        labels = {
+            label: dimensions[dim] for dim, label in known.labels.items() if dim in dimensions
+        }
         return MetricSpec(
             namespace,
             metric,
@@ -270,7 +272,9 @@ def _spec(
         )
     default = f"aws.{_snake(namespace.removeprefix('AWS/'))}.{_snake(metric)}"
     labels = {_snake(k): v for k, v in dimensions.items()}
-    return MetricSpec(namespace, metric, stat, dict(dimensions), period, series or default, labels, "", 1.0)
+    return MetricSpec(
+        namespace, metric, stat, dict(dimensions), period, series or default, labels, "", 1.0
+    )
 
 
 def expand_metrics(entries: Iterable[BaseModel]) -> list[MetricSpec]:
@@ -290,10 +294,19 @@ def expand_metrics(entries: Iterable[BaseModel]) -> list[MetricSpec]:
             )
         elif isinstance(entry, EcsPreset):
             dims = {"ClusterName": entry.cluster, "ServiceName": entry.service}
-            specs += [_spec("AWS/ECS", m, "Average", dims) for m in ("CPUUtilization", "MemoryUtilization")]
+            specs += [
+                _spec("AWS/ECS", m, "Average", dims)
+                for m in ("CPUUtilization", "MemoryUtilization")
+            ]
         elif isinstance(entry, RdsPreset):
             dims = {"DBInstanceIdentifier": entry.db_instance}
-            names = ("CPUUtilization", "DatabaseConnections", "ReadLatency", "WriteLatency", "FreeableMemory")
+            names = (
+                "CPUUtilization",
+                "DatabaseConnections",
+                "ReadLatency",
+                "WriteLatency",
+                "FreeableMemory",
+            )
             specs += [_spec("AWS/RDS", m, "Average", dims) for m in names]
         elif isinstance(entry, SqsPreset):
             dims = {"QueueName": entry.queue}
@@ -351,7 +364,9 @@ def parse_metric_data(
         if not ident.startswith("m") or not ident[1:].isdigit() or int(ident[1:]) >= len(specs):
             continue
         spec = specs[int(ident[1:])]
-        for stamp, value in zip(result.get("Timestamps", ()), result.get("Values", ()), strict=False):
+        for stamp, value in zip(
+            result.get("Timestamps", ()), result.get("Values", ()), strict=False
+        ):
             number = float(value) * spec.scale
             if math.isfinite(number):
                 points.append(Revision(spec.series, number, _epoch(stamp), spec.labels, spec.unit))
@@ -496,7 +511,10 @@ class CloudWatchCollector:
         note = f"{hour:,} metrics/h requested, ≈${self._meter.usd(hour):.4f}/h, ≈${month:.2f}/month"
         if slowed_to is not None:
             budget = self._config.budget_usd_per_month
-            note += f"; cost guard: polling every {format_duration(slowed_to)} to stay within ${budget:g}/month"
+            note += (
+                f"; cost guard: polling every {format_duration(slowed_to)} "
+                f"to stay within ${budget:g}/month"
+            )
         return note
 
     async def aclose(self) -> None:

@@ -247,8 +247,9 @@ class CloudWatchLogsCollector:
             raise _first_throttled(problems)
         if not due:
             wait = min(t.retry_at for t in self._tails.values()) - time.monotonic()
+            pause = format_duration(max(wait, 1.0))
             raise AwsError(
-                f"throttled by AWS on logs:FilterLogEvents; backing off {format_duration(max(wait, 1))}",
+                f"throttled by AWS on logs:FilterLogEvents; backing off {pause}",
                 AwsProblem.THROTTLED,
                 retry_after=max(wait, 1.0),
             )
@@ -268,7 +269,9 @@ class CloudWatchLogsCollector:
         minutes = max(now - self._last_poll, 1.0) / 60
         counts = Counter(r.level or "unknown" for r in records if isinstance(r, LogEvent))
         return [
-            Sample("logs.lines_per_min", counts.get(level, 0) / minutes, now, {"level": level}, "count")
+            Sample(
+                "logs.lines_per_min", counts.get(level, 0) / minutes, now, {"level": level}, "count"
+            )
             for level in ("error", "warning", "info", "debug", "unknown")
         ]
 
@@ -364,7 +367,9 @@ class CloudWatchLogsCollector:
         """Store lines found by `search_remote` in the cache, as this source's lines."""
         await store.write([SourceBatch(self._config.name, list(events))])
 
-    async def log_groups(self, prefix: str | None = None, *, limit: int = 1000) -> list[LogGroupInfo]:
+    async def log_groups(
+        self, prefix: str | None = None, *, limit: int = 1000
+    ) -> list[LogGroupInfo]:
         """The region's log groups (DescribeLogGroups), by name, optionally by prefix."""
         groups: list[LogGroupInfo] = []
         token: str | None = None

@@ -436,7 +436,9 @@ class Store:
         try:
             for batch in batches:
                 samples = [
-                    r for r in batch.records if isinstance(r, Sample) and not isinstance(r, Revision)
+                    r
+                    for r in batch.records
+                    if isinstance(r, Sample) and not isinstance(r, Revision)
                 ]
                 for start in range(0, len(samples), _PREP_SLICE):
                     missing = prepared.add(

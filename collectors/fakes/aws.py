@@ -182,9 +182,7 @@ class FakeAws:
                 """Requests are recorded in `FakeAws.calls`, not printed."""
 
         app = _FaultLayer(DomainDispatcherApplication(create_backend_app), self.faults, self.calls)
-        self._server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
-        )
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-aws", daemon=True
         )
@@ -344,4 +342,3 @@ class DemoFeed:
             self.aws.client("logs").put_log_events(
                 logGroupName=group, logStreamName=stream, logEvents=events
             )
-
