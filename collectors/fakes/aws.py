@@ -101,6 +101,8 @@ class _FaultLayer:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> Any:
+        if str(environ.get("PATH_INFO", "")).startswith("/moto-api"):
+            return self._app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -207,11 +209,11 @@ class FakeAws:
         """Forget every metric, log group and recorded call (moto's state is per process)."""
         import urllib.request
 
+        self.set_faults(Faults())
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
         self.calls.clear()
-        self.set_faults(Faults())
 
     async def __aenter__(self) -> FakeAws:
         await asyncio.to_thread(self.start)
