@@ -203,7 +203,7 @@ class AwsClient:
         self._botocore_config = botocore.config.Config(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            retries={"mode": "standard", "max_attempts": 2},
+            retries={"mode": "standard", "total_max_attempts": 2},
             max_pool_connections=config.max_concurrency,
             user_agent_extra="wootwatch",
         )
