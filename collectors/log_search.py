@@ -33,6 +33,8 @@ __all__ = ["LogMatch", "LogQueryError", "format_line", "open_readonly", "search"
 _OPEN: Final = "\ue000"
 _CLOSE: Final = "\ue001"
 """Private-use characters that mark matches in FTS5's `highlight()` output."""
+_DATABASE_TROUBLE: Final = ("locked", "busy", "no such table", "disk", "malformed", "unable to open")
+"""Words of an OperationalError that is the database's fault, not the query's."""
 
 
 class LogQueryError(Exception):
@@ -138,9 +140,9 @@ def search(
         rows = conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         detail = " ".join(str(exc).split())
-        if "fts5" in detail or "no such column" in detail or "syntax" in detail:
-            raise LogQueryError(f"bad search query {inert(query)!r}: {inert(detail)}") from None
-        raise
+        if any(word in detail for word in _DATABASE_TROUBLE):
+            raise
+        raise LogQueryError(f"bad search query {inert(query)!r}: {inert(detail)}") from None
     matches = [
         LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _spans(row[7], row[6]))
         for row in rows
