@@ -33,7 +33,14 @@ __all__ = ["LogMatch", "LogQueryError", "format_line", "open_readonly", "search"
 _OPEN: Final = "\ue000"
 _CLOSE: Final = "\ue001"
 """Private-use characters that mark matches in FTS5's `highlight()` output."""
-_DATABASE_TROUBLE: Final = ("locked", "busy", "no such table", "disk", "malformed", "unable to open")
+_DATABASE_TROUBLE: Final = (
+    "locked",
+    "busy",
+    "no such table",
+    "disk",
+    "malformed",
+    "unable to open",
+)
 """Words of an OperationalError that is the database's fault, not the query's."""
 
 

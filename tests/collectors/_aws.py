@@ -11,22 +11,22 @@ import pytest
 from collectors.fakes.aws import FakeAws
 
 
-@pytest.fixture(scope="module")
-def aws_server() -> Iterator[FakeAws]:
+@pytest.fixture(scope="module", name="aws_server")
+def aws_server_fixture() -> Iterator[FakeAws]:
     server = FakeAws()
     server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture
-def aws(aws_server: FakeAws) -> FakeAws:
+@pytest.fixture(name="aws")
+def aws_fixture(aws_server: FakeAws) -> FakeAws:
     aws_server.reset()
     return aws_server
 
 
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.fixture(name="aws_env")
+def aws_env_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The default credential chain, isolated: dummy keys in the environment only."""
     for name in list(os.environ):
         if name.startswith("AWS_"):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _aws import aws_env_fixture, aws_fixture, aws_server_fixture  # noqa: F401  (fixtures)
 from pydantic import ValidationError
 
 from collectors.aws import AwsError, AwsProblem
@@ -26,10 +27,12 @@ from collectors.fakes.aws import FakeAws
 from collectors.scheduler import Scheduler
 from collectors.store import SourceBatch, Store
 
-from _aws import aws, aws_env, aws_server  # noqa: F401  (fixtures)
-
 FIXTURES = Path(__file__).parent / "fixtures"
-CLUSTER, SERVICE, DB = "chatscomm-ecs-cluster-prod", "chatscomm-chatwoot-prod-web-service", "chatscomm-db-prod"
+CLUSTER, SERVICE, DB = (
+    "chatscomm-ecs-cluster-prod",
+    "chatscomm-chatwoot-prod-web-service",
+    "chatscomm-db-prod",
+)
 SECRETS = ("AKIDTESTSECRETKEYID", "s3cr3t-test-value", "testing")
 
 
@@ -107,7 +110,9 @@ def test_presets_spell_out_the_seed_002_metrics() -> None:
             {"namespace": "Chatwoot/Custom", "metric": "QueueDepth", "dimensions": {"Queue": "x"}},
         ],
     )
-    got = {(s.namespace, s.metric, s.stat, s.series, tuple(s.labels.items())) for s in cfg_specs(cfg)}
+    got = {
+        (s.namespace, s.metric, s.stat, s.series, tuple(s.labels.items())) for s in cfg_specs(cfg)
+    }
     assert got == {
         ("AWS/ECS", "CPUUtilization", "Average", "aws.ecs.cpu_pct", (("service", SERVICE),)),
         ("AWS/ECS", "MemoryUtilization", "Average", "aws.ecs.memory_pct", (("service", SERVICE),)),
@@ -123,9 +128,27 @@ def test_presets_spell_out_the_seed_002_metrics() -> None:
             "aws.sqs.oldest_age_s",
             (("queue", "chatwoot-events"),),
         ),
-        ("AWS/ApplicationELB", "TargetResponseTime", "Average", "aws.alb.target_response_time_ms", (("lb", "app/prod/123"),)),
-        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", "aws.alb.target_5xx", (("lb", "app/prod/123"),)),
-        ("Chatwoot/Custom", "QueueDepth", "Average", "aws.chatwoot_custom.queue_depth", (("queue", "x"),)),
+        (
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            "Average",
+            "aws.alb.target_response_time_ms",
+            (("lb", "app/prod/123"),),
+        ),
+        (
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            "Sum",
+            "aws.alb.target_5xx",
+            (("lb", "app/prod/123"),),
+        ),
+        (
+            "Chatwoot/Custom",
+            "QueueDepth",
+            "Average",
+            "aws.chatwoot_custom.queue_depth",
+            (("queue", "x"),),
+        ),
     }
 
 
@@ -155,8 +178,12 @@ def test_bad_metric_entries_are_rejected(entry: dict[str, Any], words: str) -> N
 async def test_all_metrics_in_one_get_metric_data_call_into_the_store(
     aws: FakeAws, store: Store
 ) -> None:
-    put(aws, "AWS/ECS", "CPUUtilization", 41.0, minute(-3), ClusterName=CLUSTER, ServiceName=SERVICE)
-    put(aws, "AWS/ECS", "CPUUtilization", 43.0, minute(-2), ClusterName=CLUSTER, ServiceName=SERVICE)
+    put(
+        aws, "AWS/ECS", "CPUUtilization", 41.0, minute(-3), ClusterName=CLUSTER, ServiceName=SERVICE
+    )
+    put(
+        aws, "AWS/ECS", "CPUUtilization", 43.0, minute(-2), ClusterName=CLUSTER, ServiceName=SERVICE
+    )
     put(aws, "AWS/RDS", "ReadLatency", 0.004, minute(-2), DBInstanceIdentifier=DB)
     collector = CloudWatchCollector(config(aws))  # the default credential chain (environment)
     records = await collector.collect()
@@ -177,7 +204,8 @@ async def test_all_metrics_in_one_get_metric_data_call_into_the_store(
 
 async def test_more_than_500_metrics_take_more_calls(aws: FakeAws) -> None:
     metrics = [
-        {"namespace": "Custom/Load", "metric": "M", "dimensions": {"Shard": str(i)}} for i in range(501)
+        {"namespace": "Custom/Load", "metric": "M", "dimensions": {"Shard": str(i)}}
+        for i in range(501)
     ]
     collector = CloudWatchCollector(config(aws, metrics=metrics), session_factory=aws.session)
     await collector.collect()
@@ -208,7 +236,9 @@ async def test_a_late_datapoint_replaces_the_stored_minute_instead_of_duplicatin
     assert series[0].last_value == 90.0
 
 
-async def test_throttling_backs_off_longer_each_time_and_says_so(aws: FakeAws, store: Store) -> None:
+async def test_throttling_backs_off_longer_each_time_and_says_so(
+    aws: FakeAws, store: Store
+) -> None:
     cfg = config(aws)
     collector = CloudWatchCollector(cfg, session_factory=aws.session)
     aws.faults.throttle = 1000  # AWS keeps throttling (botocore's own retry is throttled too)
@@ -300,3 +330,38 @@ async def test_the_cost_guard_slows_polls_to_fit_the_budget(aws: FakeAws) -> Non
     await collector.collect()
     assert collector.calls == 2
     await collector.aclose()
+
+
+def documented_yaml() -> list[tuple[str, str]]:
+    """Every YAML block that documents these sources: module docstrings, README, example."""
+    import re
+
+    import collectors.cloudwatch as metrics_module
+    import collectors.cloudwatch_logs as logs_module
+
+    root = Path(__file__).resolve().parents[2]
+    texts = {
+        "collectors/cloudwatch.py": metrics_module.__doc__ or "",
+        "collectors/cloudwatch_logs.py": logs_module.__doc__ or "",
+        "README.md": (root / "README.md").read_text(),
+    }
+    blocks = [
+        (name, block)
+        for name, text in texts.items()
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+        if "type: cloudwatch" in block
+    ]
+    example = (root / "wootwatch.example.yaml").read_text()
+    for found in re.finditer(r"  # - type: cloudwatch.*?(?=\n\n)", example, re.S):
+        lines = [line.replace("  # ", "  ", 1) for line in found.group(0).splitlines()]
+        blocks.append(("wootwatch.example.yaml", "sources:\n" + "\n".join(lines) + "\n"))
+    return blocks
+
+
+@pytest.mark.parametrize(("where", "block"), documented_yaml())
+def test_every_documented_config_is_valid(where: str, block: str) -> None:
+    from tui.config import parse_config
+
+    parsed = parse_config(f"database: x.db\n{block}", f"{where}.yaml")
+    assert {s.type for s in parsed.sources} <= {"cloudwatch", "cloudwatch_logs"}
+    assert parsed.sources

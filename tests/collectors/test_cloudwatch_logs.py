@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _aws import aws, aws_env, aws_server  # noqa: F401  (fixtures)
+from _aws import aws_env_fixture, aws_fixture, aws_server_fixture  # noqa: F401  (fixtures)
 
 from collectors.aws import AwsError, AwsProblem
 from collectors.base import LogEvent, Sample, SourceState
@@ -73,7 +73,9 @@ def test_parse_log_events_on_a_saved_page() -> None:
         ("web/b7c2", "warning", 1755817263.5),
         ("web/b7c2", "", 1755817264.0),
     ]
-    assert events[2].message == "ActiveStorage::FileNotFoundError \x1b[2J in resize_to_fill"  # as given
+    assert (
+        events[2].message == "ActiveStorage::FileNotFoundError \x1b[2J in resize_to_fill"
+    )  # as given
     assert all(e.group == WEB and e.event_id for e in events)
 
 
@@ -127,11 +129,15 @@ async def test_the_filter_pattern_is_sent_as_written(aws: FakeAws) -> None:
     now = time.time()
     put(aws, WEB, (now - 3, "ERROR boom"), (now - 2, "INFO fine"))
     pattern = '?ERROR ?timeout ?ActiveStorage { $.level = "error" }'
-    collector = CloudWatchLogsCollector(config(aws, filter_pattern=pattern), session_factory=aws.session)
+    collector = CloudWatchLogsCollector(
+        config(aws, filter_pattern=pattern), session_factory=aws.session
+    )
     await collector.collect()
     assert aws.calls_of("FilterLogEvents")[0].params["filterPattern"] == pattern
     # moto itself understands plain words only: check the matching with one.
-    plain = CloudWatchLogsCollector(config(aws, filter_pattern="ERROR"), session_factory=aws.session)
+    plain = CloudWatchLogsCollector(
+        config(aws, filter_pattern="ERROR"), session_factory=aws.session
+    )
     assert messages(await plain.collect()) == ["ERROR boom"]
     await collector.aclose()
     await plain.aclose()
@@ -150,7 +156,9 @@ async def test_pages_are_followed_with_next_token(aws: FakeAws) -> None:
     await collector.aclose()
 
 
-async def test_a_throttled_group_backs_off_while_the_others_go_on(aws: FakeAws, store: Store) -> None:
+async def test_a_throttled_group_backs_off_while_the_others_go_on(
+    aws: FakeAws, store: Store
+) -> None:
     make_groups(aws, WEB, WORKER)
     now = time.time()
     put(aws, WEB, (now - 3, "ERROR web"))
@@ -223,7 +231,13 @@ async def test_remote_search_of_an_uncached_range_is_cached_and_searchable(
 ) -> None:
     make_groups(aws, WEB)
     now = time.time()
-    put(aws, WEB, (now - 7200, "ERROR old timeout"), (now - 7100, "INFO old fine"), (now - 10, "ERROR new timeout"))
+    put(
+        aws,
+        WEB,
+        (now - 7200, "ERROR old timeout"),
+        (now - 7100, "INFO old fine"),
+        (now - 10, "ERROR new timeout"),
+    )
     collector = CloudWatchLogsCollector(config(aws), session_factory=aws.session)
     found = await collector.search_remote("timeout", now - 3 * 3600, now - 3600)
     assert [e.message for e in found] == ["ERROR old timeout"]
@@ -242,7 +256,9 @@ async def test_log_group_discovery(aws: FakeAws) -> None:
     make_groups(aws, WEB, WORKER, "/aws/rds/instance/chatscomm-db-prod/postgresql")
     collector = CloudWatchLogsCollector(config(aws), session_factory=aws.session)
     everything = [g.name for g in await collector.log_groups()]
-    assert sorted(everything) == sorted([WEB, WORKER, "/aws/rds/instance/chatscomm-db-prod/postgresql"])
+    assert sorted(everything) == sorted(
+        [WEB, WORKER, "/aws/rds/instance/chatscomm-db-prod/postgresql"]
+    )
     ecs = await collector.log_groups("/aws/ecs/")
     assert sorted(g.name for g in ecs) == [WEB, WORKER]
     await collector.aclose()

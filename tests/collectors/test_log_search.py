@@ -20,12 +20,23 @@ async def db(tmp_path: Path) -> Path:
     lines = [
         LogEvent(T0 + 1, "ERROR PG::QueryCanceled: statement timeout", WEB, "web/a1", "error", "1"),
         LogEvent(T0 + 2, "INFO Completed 200 OK in 412ms", WEB, "web/a1", "info", "2"),
-        LogEvent(T0 + 3, "ERROR Net::ReadTimeout in Webhooks::Trigger", WEB, "web/b7", "error", "3"),
-        LogEvent(T0 + 4, "ActiveStorage timeout \x1b[2J\x1b]0;owned\x07 evil\nsecond line", WEB, "web/b7", "", "4"),
+        LogEvent(
+            T0 + 3, "ERROR Net::ReadTimeout in Webhooks::Trigger", WEB, "web/b7", "error", "3"
+        ),
+        LogEvent(
+            T0 + 4,
+            "ActiveStorage timeout \x1b[2J\x1b]0;owned\x07 evil\nsecond line",
+            WEB,
+            "web/b7",
+            "",
+            "4",
+        ),
         LogEvent(T0 + 5, "worker timeout", "/aws/ecs/worker", "w/1", "warning", "5"),
     ]
     async with await Store.open(tmp_path / "logs.db") as store:
-        await store.write([SourceBatch("web-logs", lines[:4]), SourceBatch("worker-logs", lines[4:])])
+        await store.write(
+            [SourceBatch("web-logs", lines[:4]), SourceBatch("worker-logs", lines[4:])]
+        )
     return tmp_path / "logs.db"
 
 
@@ -71,9 +82,12 @@ def test_a_message_holding_the_marker_characters_is_found_without_spans(tmp_path
     conn.executescript(
         "CREATE TABLE log_lines (id INTEGER PRIMARY KEY, ts REAL, source TEXT, log_group TEXT,"
         " stream TEXT, level TEXT, event_id TEXT, message TEXT);"
-        "CREATE VIRTUAL TABLE log_fts USING fts5 (message, content='log_lines', content_rowid='id');"
+        "CREATE VIRTUAL TABLE log_fts USING fts5"
+        " (message, content='log_lines', content_rowid='id');"
     )
-    conn.execute("INSERT INTO log_lines VALUES (1, 1.0, 's', 'g', 'st', '', NULL, 'a \ue000 timeout')")
+    conn.execute(
+        "INSERT INTO log_lines VALUES (1, 1.0, 's', 'g', 'st', '', NULL, 'a \ue000 timeout')"
+    )
     conn.execute("INSERT INTO log_fts (rowid, message) VALUES (1, 'a \ue000 timeout')")
     conn.commit()
     (hit,) = search(conn, "timeout")

@@ -19,7 +19,9 @@ async def store(tmp_path: Path):
     await opened.close()
 
 
-async def test_a_revision_replaces_the_point_at_its_time_and_rebuilds_the_minute(store: Store) -> None:
+async def test_a_revision_replaces_the_point_at_its_time_and_rebuilds_the_minute(
+    store: Store,
+) -> None:
     labels = {"db": "prod"}
     await store.write([SourceBatch("aws", [Revision("aws.rds.connections", 40.0, T0, labels)])])
     await store.write([SourceBatch("aws", [Revision("aws.rds.connections", 60.0, T0, labels)])])
@@ -49,7 +51,10 @@ async def test_revisions_leave_other_points_and_series_alone(store: Store) -> No
         [
             SourceBatch(
                 "aws",
-                [Revision("aws.rds.cpu_pct", 30.0, T0 + 60), Revision("aws.rds.cpu_pct", 40.0, T0 + 120)],
+                [
+                    Revision("aws.rds.cpu_pct", 30.0, T0 + 60),
+                    Revision("aws.rds.cpu_pct", 40.0, T0 + 120),
+                ],
             )
         ]
     )

@@ -21,7 +21,12 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WOOTWATCH")}
     env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"))
     return subprocess.run(
-        [WOOTWATCH, "logs", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+        [WOOTWATCH, "logs", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
 
 
@@ -30,7 +35,9 @@ async def db(tmp_path: Path) -> Path:
     now = time.time()
     lines = [
         LogEvent(now - 7200, "ERROR old statement timeout", WEB, "web/a1", "error", "1"),
-        LogEvent(now - 60, "ERROR PG::QueryCanceled: statement timeout", WEB, "web/a1", "error", "2"),
+        LogEvent(
+            now - 60, "ERROR PG::QueryCanceled: statement timeout", WEB, "web/a1", "error", "2"
+        ),
         LogEvent(now - 30, "timeout \x1b[2J\x1b[31mred\nnext", WEB, "web/b7", "", "3"),
         LogEvent(now - 20, "INFO Completed 200 OK", WEB, "web/b7", "info", "4"),
     ]
