@@ -352,9 +352,8 @@ def documented_yaml() -> list[tuple[str, str]]:
         if "type: cloudwatch" in block
     ]
     example = (root / "wootwatch.example.yaml").read_text()
-    for found in re.finditer(r"  # - type: cloudwatch.*?(?=\n\n)", example, re.S):
-        lines = [line.replace("  # ", "  ", 1) for line in found.group(0).splitlines()]
-        blocks.append(("wootwatch.example.yaml", "sources:\n" + "\n".join(lines) + "\n"))
+    for found in re.finditer(r"  - type: cloudwatch.*?(?=\n\n)", example, re.S):
+        blocks.append(("wootwatch.example.yaml", "sources:\n" + found.group(0) + "\n"))
     return blocks
 
 

@@ -85,3 +85,56 @@ def test_a_missing_database_exits_1_and_no_config_exits_2(tmp_path: Path) -> Non
     assert missing.returncode == 1 and "no such database" in missing.stderr
     no_config = run(tmp_path, "timeout")
     assert no_config.returncode == 2 and "no config file found" in no_config.stderr
+
+
+def test_collect_from_a_local_aws_then_search_it(tmp_path: Path) -> None:
+    """End to end as a user runs it: `collect --once` against moto, then `logs`."""
+    from collectors.fakes.aws import DemoFeed, FakeAws
+
+    aws = FakeAws()
+    aws.start()
+    try:
+        aws.reset()
+        feed = DemoFeed(aws)
+        now = time.time()
+        for back in range(5, 0, -1):
+            feed.publish(now - back * 60, 0.2, 0.1, 1.0)
+        (tmp_path / "wootwatch.yaml").write_text(
+            f"""\
+database: w.db
+sources:
+  - type: cloudwatch
+    name: aws-prod
+    endpoint_url: {aws.endpoint_url}
+    metrics:
+      - {{preset: rds, db_instance: {feed.db_instance}}}
+  - type: cloudwatch_logs
+    name: web-logs
+    endpoint_url: {aws.endpoint_url}
+    log_groups: [{feed.log_group}]
+    filter_pattern: ERROR
+"""
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WOOTWATCH", "AWS_"))}
+        env.update(
+            HOME=str(tmp_path),
+            XDG_STATE_HOME=str(tmp_path / "state"),
+            AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
+            AWS_SECRET_ACCESS_KEY="example-secret",
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        collect = subprocess.run(
+            [WOOTWATCH, "collect", "--once"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+        assert collect.returncode == 0, collect.stderr
+    finally:
+        aws.stop()
+    found = run(tmp_path, "timeout")
+    assert found.returncode == 0, found.stderr
+    assert "statement timeout" in found.stdout and "web-logs" in found.stdout
+    assert "example-secret" not in found.stdout + collect.stderr
