@@ -165,7 +165,7 @@ async def test_a_throttled_group_backs_off_while_the_others_go_on(
     put(aws, WORKER, (now - 3, "ERROR worker"))
     cfg = config(aws, log_groups=[WEB, WORKER], max_concurrency=1)
     collector = CloudWatchLogsCollector(cfg, session_factory=aws.session)
-    aws.faults.throttle = 3  # the first group's call and botocore's retries of it
+    aws.faults.throttle = 2  # the first group's call and botocore's one retry of it
     records = await collector.collect()
     assert messages(records) == ["ERROR worker"]
     assert collector.notes is not None and WEB in collector.notes and "throttled" in collector.notes
