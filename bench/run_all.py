@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import ingest
+import logs
 import loop_lag
 import memory
 import sketch_error
 import window_query
 from _common import FULL, QUICK, Result, Sizes, temp_dir
 
-BENCHMARKS = ("sketch", "ingest", "lag", "window", "memory")
+BENCHMARKS = ("sketch", "ingest", "lag", "window", "memory", "logs")
 _HEADERS = ("benchmark", "figure", "target", "baseline", "ratio", "verdict")
 
 
@@ -43,6 +44,9 @@ async def _run(sizes: Sizes, only: Sequence[str], workdir: Path) -> list[Result]
     if "lag" in only:
         _progress("loop lag")
         results.append(await loop_lag.run(sizes, workdir))
+    if "logs" in only:
+        _progress("log cache: ingest and search")
+        results.extend(await logs.run(sizes, workdir))
     if "window" in only or "memory" in only:
         if "window" in only:
             _progress(f"build 1h db ({sizes.window_1h_samples:,} samples)")

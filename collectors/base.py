@@ -43,6 +43,8 @@ __all__ = [
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
     "chatwoot": "collectors.chatwoot",
+    "cloudwatch": "collectors.cloudwatch",
+    "cloudwatch_logs": "collectors.cloudwatch_logs",
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
     "Bucket",
     "BucketCount",
+    "Revision",
     "SeriesInfo",
     "SourceBatch",
     "Store",
@@ -134,6 +135,26 @@ class SourceBatch:
     source: str
     records: Sequence[Record] = ()
     status: SourceStatus | None = None
+
+
+# ------------------------------------------------ revisions (late datapoints)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision(Sample):
+    """A sample that replaces what its series holds at its exact timestamp.
+
+    Upstreams that publish late and re-aggregate (CloudWatch: a minute's
+    datapoint appears or changes for a few minutes) send every point of the
+    window they re-read as a `Revision`. `Store.write` deletes the series' raw
+    samples at that timestamp, inserts the revisions given for it and rebuilds
+    the rollup of that minute from the raw samples, so re-reading never
+    duplicates a point. Revisions of one series and timestamp in one write
+    replace as a set.
+    """
+
+
+# ------------------------------------------------------------------ rollups
 
 
 @dataclass(slots=True)
@@ -437,7 +458,11 @@ class Store:
         inserting: asyncio.Future[object] | None = None
         try:
             for batch in batches:
-                samples = [r for r in batch.records if isinstance(r, Sample)]
+                samples = [
+                    r
+                    for r in batch.records
+                    if isinstance(r, Sample) and not isinstance(r, Revision)
+                ]
                 for start in range(0, len(samples), _PREP_SLICE):
                     missing = prepared.add(
                         batch.source, samples[start : start + _PREP_SLICE], self._series_ids
@@ -484,10 +509,11 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 log_rows,
             )
+        revised = await self._write_revisions(batches)
         for batch in batches:
             if batch.status is not None:
                 await self._write_status(batch.status)
-        return prepared.count + len(log_rows)
+        return prepared.count + len(log_rows) + revised
 
     async def _insert_samples(self, rows: list[tuple[int, float, float]]) -> object:
         return await self._conn.executemany(
@@ -580,6 +606,73 @@ class Store:
                     status.consecutive_failures,
                 ),
             )
+
+    # ------------------------------------------------ revisions (late datapoints)
+
+    async def _write_revisions(self, batches: Sequence[SourceBatch]) -> int:
+        """Apply the `Revision` records of the batches; return how many rows were inserted."""
+        revisions = [
+            (batch.source, r)
+            for batch in batches
+            for r in batch.records
+            if isinstance(r, Revision) and math.isfinite(r.value)
+        ]
+        if not revisions:
+            return 0
+        keyed = [
+            ((source, r.series, tuple(sorted(r.labels.items())) if r.labels else ()), r)
+            for source, r in revisions
+        ]
+        missing = [(key, r) for key, r in keyed if key not in self._series_ids]
+        if missing:
+            await self._create_series(missing)
+        points: dict[tuple[int, float], list[float]] = {}
+        latest: dict[int, tuple[float, float]] = {}
+        for key, r in keyed:
+            series_id = self._series_ids[key]
+            points.setdefault((series_id, r.ts), []).append(r.value)
+            known = latest.get(series_id)
+            if known is None or r.ts >= known[0]:
+                latest[series_id] = (r.ts, r.value)
+        await self._conn.executemany(
+            "DELETE FROM samples WHERE series_id = ? AND ts = ?", list(points)
+        )
+        rows = [(sid, ts, value) for (sid, ts), values in points.items() for value in values]
+        await self._conn.executemany(
+            "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
+        )
+        await self._conn.executemany(
+            "UPDATE series SET last_ts = ?, last_value = ? "
+            "WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)",
+            [(ts, value, sid, ts) for sid, (ts, value) in latest.items()],
+        )
+        for series_id, minute in sorted({(sid, int(ts // 60)) for sid, ts in points}):
+            await self._rebuild_rollup(series_id, minute)
+        return len(rows)
+
+    async def _rebuild_rollup(self, series_id: int, minute: int) -> None:
+        """Recompute one minute's rollup from the raw samples the ring still holds."""
+        async with self._conn.execute(
+            "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ?",
+            (series_id, minute * 60.0, (minute + 1) * 60.0),
+        ) as cursor:
+            values = [float(v) for (v,) in await cursor.fetchall()]
+        if not values:
+            self._rollups.pop((series_id, minute), None)
+            await self._conn.execute(
+                "DELETE FROM rollups WHERE series_id = ? AND minute = ?", (series_id, minute)
+            )
+            return
+        rollup = _Rollup()
+        rollup.add_many(values)
+        self._rollups[series_id, minute] = rollup
+        await self._conn.execute(
+            "INSERT INTO rollups (series_id, minute, count, sum, min, max, sketch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, minute) DO UPDATE SET "
+            "count = excluded.count, sum = excluded.sum, min = excluded.min, "
+            "max = excluded.max, sketch = excluded.sketch",
+            rollup.row(series_id, minute),
+        )
 
     # --------------------------------------------------------------- retention
 

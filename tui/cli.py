@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,7 +103,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate the config file")
     _config_option(check)
+    _add_logs_command(commands)
     return parser
+
+
+# ----------------------------------------------------------------- wootwatch logs
+
+
+def _add_logs_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    logs = commands.add_parser("logs", help="search cached log lines (plain, inert text)")
+    _config_option(logs)
+    _db_option(logs)
+    logs.add_argument(
+        "query", metavar="QUERY", help='FTS5 query: words, "phrases", prefix*, OR, NOT'
+    )
+    logs.add_argument(
+        "--since", default="1h", metavar="DURATION", help="how far back to search (default 1h)"
+    )
+    logs.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="most lines (default 200)"
+    )
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from collectors.base import parse_duration
+    from collectors.log_search import LogQueryError, format_line, open_readonly, search
+
+    try:
+        since = parse_duration(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    db = getattr(args, "db", None)
+    if db is None:
+        db = _load(args)[1].database
+    try:
+        conn = open_readonly(db)
+    except LogQueryError as exc:
+        print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        matches = search(conn, args.query, start=time.time() - since, limit=args.limit)
+    except LogQueryError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        conn.close()
+    for match in matches:  # newest first
+        print(format_line(match))
+    if not matches:
+        print(f"wootwatch: no cached line matches in the last {args.since}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _load(args: argparse.Namespace) -> tuple[Path, WootwatchConfig]:
@@ -228,6 +279,8 @@ async def _demo(database: Path) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         return _check_config(args)
+    if args.command == "logs":
+        return _logs(args)
     if args.command == "collect":
         _log_to_stderr()
         _, config = _load(args)

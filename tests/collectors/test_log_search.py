@@ -1,0 +1,102 @@
+"""Searching the log cache: FTS5 syntax, highlights, time range, newest first, inert output."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from collectors.base import LogEvent
+from collectors.log_search import LogQueryError, format_line, open_readonly, search
+from collectors.store import SourceBatch, Store
+
+T0 = 1_800_000_000.0
+WEB = "/aws/ecs/chatscomm-chatwoot-prod-web"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Path:
+    lines = [
+        LogEvent(T0 + 1, "ERROR PG::QueryCanceled: statement timeout", WEB, "web/a1", "error", "1"),
+        LogEvent(T0 + 2, "INFO Completed 200 OK in 412ms", WEB, "web/a1", "info", "2"),
+        LogEvent(
+            T0 + 3, "ERROR Net::ReadTimeout in Webhooks::Trigger", WEB, "web/b7", "error", "3"
+        ),
+        LogEvent(
+            T0 + 4,
+            "ActiveStorage timeout \x1b[2J\x1b]0;owned\x07 evil\nsecond line",
+            WEB,
+            "web/b7",
+            "",
+            "4",
+        ),
+        LogEvent(T0 + 5, "worker timeout", "/aws/ecs/worker", "w/1", "warning", "5"),
+    ]
+    async with await Store.open(tmp_path / "logs.db") as store:
+        await store.write(
+            [SourceBatch("web-logs", lines[:4]), SourceBatch("worker-logs", lines[4:])]
+        )
+    return tmp_path / "logs.db"
+
+
+def test_newest_first_with_highlighted_matches(db: Path) -> None:
+    conn = open_readonly(db)
+    hits = search(conn, "timeout")
+    assert [h.ts for h in hits] == [T0 + 5, T0 + 4, T0 + 1]
+    first = hits[2]
+    assert [first.message[a:b] for a, b in first.spans] == ["timeout"]
+    assert hits[0].source == "worker-logs" and hits[0].group == "/aws/ecs/worker"
+
+
+def test_fts5_syntax_time_range_and_filters(db: Path) -> None:
+    conn = open_readonly(db)
+    assert [h.ts for h in search(conn, "error AND (timeout OR readtimeout)")] == [T0 + 3, T0 + 1]
+    assert [h.ts for h in search(conn, '"statement timeout"')] == [T0 + 1]
+    assert [h.ts for h in search(conn, "read*")] == [T0 + 3]
+    assert [h.ts for h in search(conn, "timeout NOT worker")] == [T0 + 4, T0 + 1]
+    assert [h.ts for h in search(conn, "timeout", start=T0 + 2, end=T0 + 5)] == [T0 + 4]
+    assert [h.ts for h in search(conn, "timeout", source="web-logs", group=WEB)] == [T0 + 4, T0 + 1]
+    assert [h.ts for h in search(conn, "timeout", limit=1)] == [T0 + 5]
+    spans = search(conn, "error AND readtimeout")[0]
+    assert [spans.message[a:b] for a, b in spans.spans] == ["ERROR", "ReadTimeout"]
+
+
+@pytest.mark.parametrize("query", ['"unclosed', "AND", "timeout OR", "nosuchcolumn: x", "  "])
+def test_a_bad_query_is_a_one_line_error(db: Path, query: str) -> None:
+    with pytest.raises(LogQueryError) as caught:
+        search(open_readonly(db), query)
+    assert "\n" not in str(caught.value)
+
+
+def test_output_is_plain_inert_text(db: Path) -> None:
+    (hit,) = search(open_readonly(db), "evil")
+    line = format_line(hit)
+    assert "\x1b" not in line and "\x07" not in line and "\n" not in line
+    assert "␛[2J" in line and "␊second line" in line
+    assert "web-logs" in line and WEB in line and "web/b7" in line
+
+
+def test_a_message_holding_the_marker_characters_is_found_without_spans(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.executescript(
+        "CREATE TABLE log_lines (id INTEGER PRIMARY KEY, ts REAL, source TEXT, log_group TEXT,"
+        " stream TEXT, level TEXT, event_id TEXT, message TEXT);"
+        "CREATE VIRTUAL TABLE log_fts USING fts5"
+        " (message, content='log_lines', content_rowid='id');"
+    )
+    conn.execute(
+        "INSERT INTO log_lines VALUES (1, 1.0, 's', 'g', 'st', '', NULL, 'a \ue000 timeout')"
+    )
+    conn.execute("INSERT INTO log_fts (rowid, message) VALUES (1, 'a \ue000 timeout')")
+    conn.commit()
+    (hit,) = search(conn, "timeout")
+    assert hit.spans == ()
+
+
+def test_a_missing_database_or_one_without_a_log_cache(tmp_path: Path) -> None:
+    with pytest.raises(LogQueryError, match="no such database"):
+        open_readonly(tmp_path / "none.db")
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(LogQueryError, match="not a wootwatch database"):
+        open_readonly(tmp_path / "other.db")
