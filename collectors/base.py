@@ -42,6 +42,8 @@ __all__ = [
 
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
+    "pipeline": "collectors.pipeline",
+    "json_endpoint": "collectors.json_endpoint",
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 
