@@ -42,6 +42,7 @@ __all__ = [
 
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
+    "sidekiq": "collectors.sidekiq",
     "pipeline": "collectors.pipeline",
     "json_endpoint": "collectors.json_endpoint",
 }
