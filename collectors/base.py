@@ -43,6 +43,7 @@ __all__ = [
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
     "sidekiq": "collectors.sidekiq",
+    "sqs": "collectors.sqs",
     "pipeline": "collectors.pipeline",
     "json_endpoint": "collectors.json_endpoint",
 }
