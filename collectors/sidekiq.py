@@ -73,6 +73,7 @@ __all__ = [
 MAX_QUEUES: Final = 500
 """Queues read per poll; a `queues` set larger than this is cut, with a note."""
 MAX_PROCESSES: Final = 1000
+"""Processes read per poll, likewise."""
 _MS_THRESHOLD: Final = 1e11
 """A job timestamp above this is in milliseconds (Sidekiq 8), else in seconds."""
 _AUTH_RETRY: Final = 60.0
@@ -227,6 +228,7 @@ def parse_snapshot(
             `retries`, `dead`, `processed`, `failed` (raw values), `processes`
             (identity to `{"info", "busy", "beat"}` or None when the hash is gone).
             Any value may instead be `{"error": message}` for a command that failed.
+            `cut` says how much of a very large keyspace was left unread.
         now: wall-clock time of the poll.
         heartbeat_timeout: seconds after which a process is no longer alive.
     """
@@ -317,6 +319,8 @@ def parse_snapshot(
         add("sidekiq.processes", alive)
         add("sidekiq.busy", busy)
 
+    if snapshot.get("cut"):
+        problems.append(f"too many to read every poll: {snapshot['cut']}")
     if not queues and not processes and reading.processed is None:
         problems.append(
             "no Sidekiq keys here: check the database number in redis_url and the namespace"
@@ -454,8 +458,18 @@ class SidekiqCollector:
             "processed": _plain(processed),
             "failed": _plain(failed),
         }
-        queue_names = _names(queues_raw)[:MAX_QUEUES]
-        identities = _names(processes_raw)[:MAX_PROCESSES]
+        queue_names, identities = _names(queues_raw), _names(processes_raw)
+        cut = [
+            f"read {limit} of {len(found)} {what}"
+            for found, limit, what in (
+                (queue_names, MAX_QUEUES, "queues"),
+                (identities, MAX_PROCESSES, "processes"),
+            )
+            if len(found) > limit
+        ]
+        if cut:
+            snapshot["cut"] = ", ".join(cut)
+        queue_names, identities = queue_names[:MAX_QUEUES], identities[:MAX_PROCESSES]
         async with self._redis.pipeline(transaction=False) as pipe:
             for raw, _ in queue_names:
                 pipe.llen(key(b"queue:" + raw))

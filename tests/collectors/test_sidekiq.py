@@ -392,6 +392,23 @@ async def test_keys_of_the_wrong_type_cost_only_their_own_series(
         await collector.aclose()
 
 
+async def test_a_huge_queue_set_is_read_in_part_with_a_note(
+    server: RedisServer, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("collectors.sidekiq.MAX_QUEUES", 2)
+    await fill_redis(redis, busy_state().keyspace(NOW))
+    collector = make_collector(server.url())
+    try:
+        found = values(await collector.collect())
+    finally:
+        await collector.aclose()
+    assert sorted(k[1][0][1] for k in found if k[0] == "sidekiq.queue.size") == [
+        "critical",
+        "default",
+    ]
+    assert collector.notes == "too many to read every poll: read 2 of 3 queues"
+
+
 async def test_wrong_or_missing_password_is_the_source_error_and_never_shown(
     locked_server: RedisServer,
 ) -> None:
