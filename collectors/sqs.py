@@ -56,6 +56,7 @@ __all__ = [
     "SqsCollector",
     "SqsConfig",
     "classify_error",
+    "default_session",
     "parse_attributes",
 ]
 
@@ -250,20 +251,37 @@ def classify_error(exc: BaseException, queue: str, *, profile: str | None = None
     return _Failure("other", f"queue {queue}: {type(exc).__name__}")
 
 
+def default_session(config: SqsConfig) -> Any:
+    """A boto3 session on the standard credential chain, with the config's profile and region."""
+    import boto3  # imported when needed: it adds about 80 ms to every command's start
+
+    return boto3.session.Session(profile_name=config.profile, region_name=config.region)
+
+
 class SqsCollector:
     """Reads the depth of each configured queue.
 
     Args:
         config: the source entry.
         clock: wall-clock time for sample timestamps.
+        make_session: builds the `boto3.session.Session`, in a worker thread;
+            default `default_session` (the standard chain). The demo passes
+            one with dummy keys for its local fake.
     """
 
     config_model: ClassVar[type[SourceConfig]] = SqsConfig
 
-    def __init__(self, config: SourceConfig, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: SourceConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        make_session: Callable[[SqsConfig], Any] | None = None,
+    ) -> None:
         assert isinstance(config, SqsConfig)
         self._config = config
         self._clock = clock
+        self._make_session = make_session or default_session
         self._executor = ThreadPoolExecutor(
             max_workers=config.max_concurrency, thread_name_prefix=f"sqs-{config.name}"
         )
@@ -331,14 +349,13 @@ class SqsCollector:
         return await loop.run_in_executor(self._executor, call)
 
     def _make_client(self) -> Any:
-        # boto3 is imported here, in a worker thread, not when the config is loaded:
-        # it adds about 80 ms to every command's start.
-        import boto3
+        # boto3 and botocore are imported here, in a worker thread, not when the
+        # config is loaded.
         import botocore.exceptions as bexc
         from botocore.config import Config as BotoConfig
 
         config = self._config
-        session = boto3.session.Session(profile_name=config.profile, region_name=config.region)
+        session = self._make_session(config)
         region = session.region_name or next((r for r in map(region_of, config.queues) if r), None)
         timeout = config.poll_timeout
         settings = BotoConfig(

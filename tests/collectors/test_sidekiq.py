@@ -159,6 +159,13 @@ async def redis(server: RedisServer) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "w.db")
+    yield opened
+    await opened.close()  # an open store's thread would keep the test process alive
+
+
 class Clocks:
     """Wall clock and monotonic clock that tests move by hand."""
 
@@ -488,11 +495,10 @@ async def test_a_redis_that_stops_answering_times_out_and_recovers(
 
 
 async def test_scheduler_shows_why_keeps_last_values_and_recovers(
-    server: RedisServer, redis: aioredis.Redis, tmp_path: Path
+    server: RedisServer, redis: aioredis.Redis, store: Store
 ) -> None:
     await fill_redis(redis, busy_state().keyspace(time.time()))
     config = SidekiqConfig.model_validate({"name": "sidekiq", "redis_url": server.url()})
-    store = await Store.open(tmp_path / "w.db")
     scheduler = Scheduler([config], store, rng=random.Random(1))
     try:
         assert (await scheduler.run_once())["sidekiq"].state is SourceState.OK
@@ -511,7 +517,6 @@ async def test_scheduler_shows_why_keeps_last_values_and_recovers(
         assert stored.state is SourceState.OK
     finally:
         await scheduler.aclose()
-        await store.close()
 
 
 # --------------------------------------------------------------------------- the demo's fake

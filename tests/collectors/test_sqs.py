@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,13 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "w.db")
+    yield opened
+    await opened.close()  # an open store's thread would keep the test process alive
 
 
 def moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
@@ -226,7 +233,7 @@ async def test_an_unreachable_endpoint_is_the_source_error() -> None:
 # --------------------------------------------------------------------------- the package's fake
 
 
-async def test_throttling_shows_as_the_source_state_then_recovers(tmp_path: Path) -> None:
+async def test_throttling_shows_as_the_source_state_then_recovers(store: Store) -> None:
     state = SqsState(throttle=True)
     async with FakeSqs(state) as fake:
         config = SqsConfig.model_validate(
@@ -237,7 +244,6 @@ async def test_throttling_shows_as_the_source_state_then_recovers(tmp_path: Path
                 "endpoint_url": fake.url,
             }
         )
-        store = await Store.open(tmp_path / "w.db")
         scheduler = Scheduler([config], store, rng=random.Random(2))
         try:
             status = (await scheduler.run_once())["sqs"]
@@ -254,7 +260,6 @@ async def test_throttling_shows_as_the_source_state_then_recovers(tmp_path: Path
             assert visible.last_value == 3
         finally:
             await scheduler.aclose()
-            await store.close()
 
 
 async def test_queues_are_read_in_parallel_within_the_bound_off_the_loop() -> None:
