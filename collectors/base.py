@@ -45,6 +45,10 @@ SOURCE_MODULES: dict[str, str] = {
     "chatwoot": "collectors.chatwoot",
     "cloudwatch": "collectors.cloudwatch",
     "cloudwatch_logs": "collectors.cloudwatch_logs",
+    "sidekiq": "collectors.sidekiq",
+    "sqs": "collectors.sqs",
+    "pipeline": "collectors.pipeline",
+    "json_endpoint": "collectors.json_endpoint",
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 

@@ -1,0 +1,195 @@
+"""A small HTTP/1.1 server on asyncio streams, for the fake upstreams in this package.
+
+Contract:
+
+* `TinyHttpServer(handler)` listens on 127.0.0.1 with an ephemeral port once
+  `start()` is awaited (or on `async with`); `url` is then its base address.
+  `stop()` closes the listener and every open connection.
+* Requests are read with their headers and a `Content-Length` body (no
+  chunked uploads: the clients of these fakes never send them). Connections
+  are kept alive, as httpx and botocore expect, until the client closes them
+  or sends `Connection: close`.
+* The handler gets a `Request` and returns a `Response`; it may be a coroutine
+  (to be slow on purpose) and may raise `DropConnection` to close the socket
+  without an answer, the way a crashing upstream does. Any other exception
+  becomes a plain 500.
+
+Only what the fakes need; not a general web server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["DropConnection", "Handler", "Request", "Response", "TinyHttpServer"]
+
+_MAX_HEAD = 64 * 1024
+_MAX_BODY = 8 * 1024 * 1024
+
+
+class DropConnection(Exception):
+    """Raised by a handler to close the connection without answering."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request as the handler sees it; header names are lower-case."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What the handler answers."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(
+        cls, payload: object, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """A JSON response."""
+        merged = {"Content-Type": "application/json", **(headers or {})}
+        return cls(status, json.dumps(payload).encode(), merged)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain") -> Response:
+        """A text (or HTML) response."""
+        return cls(status, text.encode(), {"Content-Type": f"{content_type}; charset=utf-8"})
+
+
+Handler = Callable[[Request], Response | Awaitable[Response]]
+"""Turns a request into a response; sync or async."""
+
+
+class TinyHttpServer:
+    """Serves `handler` on 127.0.0.1 at an ephemeral port.
+
+    Args:
+        handler: answers each request.
+        host: the address to listen on.
+    """
+
+    def __init__(self, handler: Handler, *, host: str = "127.0.0.1") -> None:
+        self._handler = handler
+        self._host = host
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+        """The port, once started."""
+        self.requests = 0
+        """How many requests were answered (or dropped) so far."""
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:43121`."""
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> str:
+        """Start listening; returns the base URL."""
+        self._server = await asyncio.start_server(self._serve, self._host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop listening and close every open connection."""
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> TinyHttpServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            while True:
+                request = await _read_request(reader)
+                if request is None:
+                    break
+                self.requests += 1
+                try:
+                    outcome = self._handler(request)
+                    response = await outcome if inspect.isawaitable(outcome) else outcome
+                except DropConnection:
+                    break
+                except Exception as exc:  # a fake's bug: answer like a crashing app
+                    response = Response.text(f"fake server error: {type(exc).__name__}", 500)
+                keep_alive = request.headers.get("connection", "").lower() != "close"
+                writer.write(_encode(response, keep_alive=keep_alive))
+                await writer.drain()
+                if not keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            # stop() cancels handlers; ending normally keeps Python 3.11's
+            # client_connected_cb callback from logging the cancellation as an error.
+            pass
+        finally:
+            self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> Request | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    if len(head) > _MAX_HEAD:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    length = min(int(headers.get("content-length", "0") or 0), _MAX_BODY)
+    body = await reader.readexactly(length) if length else b""
+    parts = urlsplit(target)
+    return Request(method, parts.path, parse_qs(parts.query), headers, body)
+
+
+def _encode(response: Response, *, keep_alive: bool) -> bytes:
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = "Unknown"
+    head = [f"HTTP/1.1 {response.status} {reason}"]
+    headers = {"Content-Type": "application/octet-stream", **response.headers}
+    headers["Content-Length"] = str(len(response.body))
+    headers["Connection"] = "keep-alive" if keep_alive else "close"
+    head.extend(f"{name}: {value}" for name, value in headers.items())
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body
