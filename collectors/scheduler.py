@@ -15,6 +15,9 @@ Contract:
   bound, and retried: nothing is lost while the failure lasts.
 * `stop()` (Ctrl-C, SIGTERM) ends the polls, flushes pending writes and
   closes every collector.
+* After each committed write the optional `after_write` hook gets the
+  batches just written (the alert engine checks its rules there). A failing
+  hook is logged and never stops collection.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -140,6 +143,7 @@ class Scheduler:
         policy: backoff, jitter and state thresholds.
         rng: randomness for jitter (seed it in tests).
         clock: wall-clock time for timestamps.
+        after_write: awaited with the batches of each committed write.
     """
 
     def __init__(
@@ -151,6 +155,7 @@ class Scheduler:
         policy: BackoffPolicy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        after_write: Callable[[Sequence[SourceBatch]], Awaitable[object]] | None = None,
     ) -> None:
         build = make_collector or (lambda config: collector_class(config.type)(config))
         now = clock()
@@ -169,6 +174,7 @@ class Scheduler:
         self._wake_writer = asyncio.Event()
         self._stopping = asyncio.Event()
         self._write_error: str | None = None
+        self._after_write = after_write
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
@@ -292,4 +298,9 @@ class Scheduler:
         if self._outbox.dropped:
             log.error("dropped %d records while the store was failing", self._outbox.dropped)
             self._outbox.dropped = 0
+        if self._after_write is not None:
+            try:
+                await self._after_write(batches)
+            except Exception:  # the hook must never stop collection
+                log.exception("after-write hook failed")
         return True
