@@ -7,8 +7,9 @@ TUI), so they cannot go through that writer. Instead every process opens
 an `AlertBook`: its own SQLite connection to the same file, which writes
 only the `alerts`, `alert_events` and `silences` tables, each change in a
 short `BEGIN IMMEDIATE` transaction. SQLite serialises those transactions
-with the ring-buffer writer's (WAL mode, `busy_timeout` 10 s), so an ack
-waits at most for one batch write, never for the writer lock file.
+with the ring-buffer writer's (WAL mode, `busy_timeout` 10 s, three
+attempts), so an ack waits for the batch write in progress, never for the
+writer lock file.
 
 Contract:
 
@@ -62,6 +63,8 @@ __all__ = [
 ]
 
 _BUSY_TIMEOUT_MS: Final = 10_000
+_BEGIN_ATTEMPTS: Final = 3
+"""A write waits up to 3 x 10 s for SQLite's write lock before it gives up."""
 _NOTE_LIMIT: Final = 1000
 _ALERT_COLUMNS: Final = (
     "id, rule, labels, severity, state, value, summary, started_at, updated_at, resolved_at, "
@@ -361,10 +364,7 @@ class AlertBook:
         if self.readonly:
             raise AlertBookError(f"{self.path}: opened read-only")
         async with self._lock:
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise AlertBookError(f"{self.path}: cannot write alerts: {exc}") from exc
+            await self._begin()
             try:
                 yield AlertWriter(self._conn)
                 await self._conn.execute("COMMIT")
@@ -374,6 +374,19 @@ class AlertBook:
             except BaseException:
                 await self._rollback()
                 raise
+
+    async def _begin(self) -> None:
+        """Take SQLite's write lock, waiting `busy_timeout` per attempt, a few attempts."""
+        for attempt in range(1, _BEGIN_ATTEMPTS + 1):
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or attempt == _BEGIN_ATTEMPTS:
+                    raise AlertBookError(f"{self.path}: cannot write alerts: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise AlertBookError(f"{self.path}: cannot write alerts: {exc}") from exc
 
     async def _rollback(self) -> None:
         if self._conn.in_transaction:

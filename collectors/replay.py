@@ -28,7 +28,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from collectors.alert_state import AlertState, Tracker
 from collectors.base import SourceState
@@ -129,9 +129,9 @@ class _HistoryView:
         end = math.floor(end / _STATS_STEP) * _STATS_STEP
         key = (tuple(s.id for s in series), end - span, end)
         if key not in self._stats:
-            if len(self._stats) > 50_000:
+            if len(self._stats) > 200_000:
                 self._stats.clear()
-            self._stats[key] = await self._store.window_stats(series, end - span, end)
+            self._stats[key] = await self._store.window_stats(series, end - span, end, buckets=())
         return self._stats[key]
 
     async def last_seen(self, series: Sequence[SeriesInfo], t: float) -> float | None:
@@ -171,41 +171,65 @@ async def replay(
         raw_max_age: how far back raw samples reach (the writer's retention).
         default_interval: the step for a source `intervals` does not name.
     """
-    results = []
-    states: dict[str, list[tuple[float, SourceState]]] = {}
-    for rule in rules:
-        fired = checks = missing = 0
-        groups: set[tuple[str, GroupKey]] = set()
-        infos = await store.series(rule.series, labels=rule.labels)
-        for source in sorted({info.source for info in infos}):
-            step = intervals.get(source, default_interval)
-            if start < end - raw_max_age:
-                step = max(step, 60.0)
-            step = max(step, (end - start) / _MAX_STEPS)
-            steps = int((end - start) // step)
-            if steps <= 0:
-                continue
-            if source not in states:
-                history = await store.status_history(source, 0.0)
-                states[source] = [(s.checked_at, s.state) for s in history]
-            view = _HistoryView(store, source, start, step, steps, states[source])
-            evaluator = RuleEvaluator(baseline_step=_BASELINE_STEP)
-            trackers: dict[GroupKey, Tracker] = {}
-            # Before the source's first sample there was nothing to watch, not missing data.
-            first = await view.first_data([i for i in infos if i.source == source])
-            for index in range(first or steps + 1, steps + 1):
-                t = start + index * step
-                for group in await evaluator.check(rule, view, source, t):
-                    key = tuple(sorted(group.labels.items()))
-                    groups.add((source, key))
-                    tracker = trackers.get(key)
-                    if tracker is None:
-                        tracker = trackers[key] = Tracker(rule.hold, rule.missing_data)
-                    checks += 1
-                    missing += group.breach is None
-                    changes = tracker.observe(t, group.breach)
-                    fired += sum(
-                        c.kind == "transition" and c.to_state is AlertState.FIRING for c in changes
-                    )
-        results.append(ReplayResult(rule, fired, checks, missing, len(groups)))
-    return results
+    by_source: dict[str, list[tuple[int, Rule]]] = {}
+    for position, rule in enumerate(rules):
+        for info in await store.series(rule.series, labels=rule.labels):
+            entries = by_source.setdefault(info.source, [])
+            if not entries or entries[-1][0] != position:
+                entries.append((position, rule))
+    tallies = {position: _Tally() for position in range(len(rules))}
+    for source, entries in sorted(by_source.items()):
+        step = intervals.get(source, default_interval)
+        if start < end - raw_max_age:
+            step = max(step, 60.0)
+        step = max(step, (end - start) / _MAX_STEPS)
+        steps = int((end - start) // step)
+        if steps <= 0:
+            continue
+        history = await store.status_history(source, 0.0)
+        states = [(s.checked_at, s.state) for s in history]
+        # One view per source: rules on the same series share its window statistics.
+        view = _HistoryView(store, source, start, step, steps, states)
+        for position, rule in entries:
+            await _replay_rule(rule, view, source, start, step, steps, tallies[position])
+    return [
+        ReplayResult(rule, t.fired, t.checks, t.missing, len(t.groups))
+        for rule, t in zip(rules, tallies.values(), strict=True)
+    ]
+
+
+@dataclass
+class _Tally:
+    fired: int = 0
+    checks: int = 0
+    missing: int = 0
+    groups: set[tuple[str, GroupKey]] = field(default_factory=set)
+
+
+async def _replay_rule(
+    rule: Rule,
+    view: _HistoryView,
+    source: str,
+    start: float,
+    step: float,
+    steps: int,
+    tally: _Tally,
+) -> None:
+    evaluator = RuleEvaluator(baseline_step=_BASELINE_STEP)
+    trackers: dict[GroupKey, Tracker] = {}
+    # Before the source's first sample there was nothing to watch, not missing data.
+    first = await view.first_data(await view.series(rule.series, rule.labels, source))
+    for index in range(first or steps + 1, steps + 1):
+        t = start + index * step
+        for group in await evaluator.check(rule, view, source, t):
+            key = tuple(sorted(group.labels.items()))
+            tally.groups.add((source, key))
+            tracker = trackers.get(key)
+            if tracker is None:
+                tracker = trackers[key] = Tracker(rule.hold, rule.missing_data)
+            tally.checks += 1
+            tally.missing += group.breach is None
+            changes = tracker.observe(t, group.breach)
+            tally.fired += sum(
+                c.kind == "transition" and c.to_state is AlertState.FIRING for c in changes
+            )

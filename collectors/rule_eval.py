@@ -246,6 +246,7 @@ class BatchView:
     def __init__(self, store: Store, batch: SourceBatch) -> None:
         self._store = store
         self._batch = batch
+        self._source_series: list[SeriesInfo] | None = None
         self._latest: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, list[float]]] = {}
         for record in batch.records:
             if not isinstance(record, Sample) or not math.isfinite(record.value):
@@ -260,8 +261,16 @@ class BatchView:
     async def series(
         self, name: str, labels: Mapping[str, str], source: str | None
     ) -> list[SeriesInfo]:
-        """The store's series, of the batch's source."""
-        return await self._store.series(name, labels=labels, source=source)
+        """The store's series (those of the batch's source read once per view)."""
+        if source != self._batch.source:
+            return await self._store.series(name, labels=labels, source=source)
+        if self._source_series is None:
+            self._source_series = await self._store.series(source=source)
+        return [
+            info
+            for info in self._source_series
+            if info.name == name and all(info.labels.get(k) == v for k, v in labels.items())
+        ]
 
     async def latest(self, series: SeriesInfo, t: float) -> float | None:
         """The mean of the series' samples at the newest time in this poll."""
@@ -271,8 +280,8 @@ class BatchView:
         return math.fsum(found[1]) / len(found[1])
 
     async def stats(self, series: Sequence[SeriesInfo], start: float, end: float) -> WindowStats:
-        """The store's window statistics."""
-        return await self._store.window_stats(series, start, end)
+        """The store's window statistics (without latency buckets: no rule reads them)."""
+        return await self._store.window_stats(series, start, end, buckets=())
 
     async def last_seen(self, series: Sequence[SeriesInfo], t: float) -> float | None:
         """The newest `last_ts` of the series (fresh from the store)."""
