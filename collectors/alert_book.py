@@ -28,6 +28,8 @@ Contract:
   Events (`alert_events.kind`): `transition`, `ack`, `ack_expired`,
   `severity`, `flapping`, `notify`; a `notify` event's `note` is JSON
   (`kind`, `severity`) and de-duplicates notifications across restarts.
+* **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
+  events) and silences that ended before a time; the engine keeps 35 days.
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
@@ -600,6 +602,17 @@ class AlertWriter:
                 actor=alert.acknowledged_by, note=why,
             )  # fmt: skip
         return bool(changed)
+
+    async def prune(self, before: float) -> int:
+        """Delete alerts that ended before a time, with their events, and old silences.
+
+        Returns how many alerts went.
+        """
+        ended = "SELECT id FROM alerts WHERE state IN ('ok', 'resolved') AND updated_at < ?"
+        await self.execute(f"DELETE FROM alert_events WHERE alert_id IN ({ended})", (before,))
+        gone = await self.execute(f"DELETE FROM alerts WHERE id IN ({ended})", (before,))
+        await self.execute("DELETE FROM silences WHERE ends_at < ?", (before,))
+        return gone
 
     async def notified(
         self, alert: AlertRow, *, t: float, kind: str, severity: Severity

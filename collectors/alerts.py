@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from collectors.alert_book import AlertBook, AlertRow, AlertWriter, NotifyRecord, Silence
 from collectors.alert_state import AlertState, Change, Tracker
@@ -52,6 +52,10 @@ if TYPE_CHECKING:
 __all__ = ["AlertEngine", "RuleCheck"]
 
 log = logging.getLogger(__name__)
+
+HISTORY: Final = 35 * 86400.0
+"""Alerts that ended, their events and ended silences are kept this long."""
+_PRUNE_EVERY: Final = 3600.0
 
 _AlertKey = tuple[str, str]
 """Rule name and canonical labels: one alert identity."""
@@ -70,8 +74,8 @@ class RuleCheck:
 class _Round:
     """What one evaluation round changed, for the notification pass."""
 
-    resolved: list[tuple[AlertRow, float]]
-    """Alerts that resolved now, with the start of the firing episode that ended."""
+    resolved: list[tuple[AlertRow, float, str]]
+    """Alerts that resolved now, the start of the firing episode that ended, and why."""
     flapping: list[tuple[AlertRow, bool]]
 
 
@@ -107,6 +111,7 @@ class AlertEngine:
         self._clock = clock
         self._trackers: dict[_AlertKey, Tracker] = {}
         self._evaluator = RuleEvaluator()
+        self._pruned_at = 0.0
 
     @classmethod
     async def open(
@@ -164,6 +169,11 @@ class AlertEngine:
             for check in checks:
                 await self._observe(writer, alerts, check, changed)
             notifications = await self._decide(writer, now, changed)
+            if now - self._pruned_at >= _PRUNE_EVERY:
+                self._pruned_at = now
+                pruned = await writer.prune(now - HISTORY)
+                if pruned:
+                    log.info("pruned %d alerts that ended over 35 days ago", pruned)
         if notifications and self.dispatcher is not None:
             self.dispatcher.submit(notifications)
         return notifications
@@ -260,7 +270,7 @@ class AlertEngine:
         )
         updated = await self._reread(writer, alert.id)
         if change.from_state is AlertState.FIRING and change.to_state is AlertState.RESOLVED:
-            changed.resolved.append((updated, episode_start))
+            changed.resolved.append((updated, episode_start, change.reason))
         return updated
 
     @staticmethod
@@ -274,17 +284,17 @@ class AlertEngine:
     async def _decide(self, writer: AlertWriter, now: float, changed: _Round) -> list[Notification]:
         visible = await writer.visible(now)
         silences = [s for s in await self.book.silences(now) if s.active_at(now)]
-        ids = {a.id for a in visible} | {a.id for a, _ in changed.resolved}
+        ids = {a.id for a in visible} | {a.id for a, _, _ in changed.resolved}
         ids |= {a.id for a, _ in changed.flapping}
         notices = _Notices(self, writer, now, await self.book.last_notifications(ids))
         for alert, started in changed.flapping:
             if not _silenced(silences, alert):
                 await notices.add(alert, "flapping_started" if started else "flapping_stopped")
-        for alert, episode_start in changed.resolved:
+        for alert, episode_start, reason in changed.resolved:
             previous = notices.last.get(alert.id)
             notified = previous is not None and previous.ts >= episode_start
             if notified and not alert.flapping and not _silenced(silences, alert):
-                await notices.add(alert, "resolved")
+                await notices.add(alert, "resolved", reason)
         for alert in visible:
             firing = alert.state is AlertState.FIRING and not alert.flapping
             if firing and not _silenced(silences, alert):

@@ -21,7 +21,8 @@ Contract:
   the rules and prints how often each would have fired; `rules list` shows
   the effective rules.
 * Every command takes `--db F` (default: the config's `database`) and
-  `--config F`. Text from upstreams and people (labels, notes, names) is
+  `--config F`; with `--db`, `alerts`, `ack` and `silence` do not read the
+  config at all. Text from upstreams and people (labels, notes, names) is
   printed through `inert`; JSON escapes control characters itself.
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import getpass
 import json
 import os
@@ -273,7 +275,9 @@ def _start_time(text: str | None, now: float) -> float:
     return parsed.timestamp()
 
 
-async def _silence(args: argparse.Namespace, db: Path, out: TextIO, now: float) -> int:
+async def _silence(
+    args: argparse.Namespace, db: Path, config: WootwatchConfig, out: TextIO, now: float
+) -> int:
     if args.list:
         async with await AlertBook.open(db, readonly=True) as book:
             silences = await book.silences(now)
@@ -294,10 +298,19 @@ async def _silence(args: argparse.Namespace, db: Path, out: TextIO, now: float) 
     if not (args.comment or "").strip():
         raise AlertUsageError("silence: --comment is required: say why")
     matchers = dict(args.match)
-    if args.rule != "*":
-        matchers["rule"] = args.rule
     start = _start_time(args.start, now)
     async with await AlertBook.open(db) as book:
+        if args.rule != "*":
+            known = {rule.name for rule in config.effective_rules}
+            known |= {alert.rule for alert in await book.history(0.0)}
+            if args.rule not in known:
+                hint = difflib.get_close_matches(args.rule, sorted(known), n=1)
+                raise AlertUsageError(
+                    f"silence: no rule {args.rule!r}"
+                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                    + " (see `wootwatch rules list`)"
+                )
+            matchers["rule"] = args.rule
         silence = await book.add_silence(
             matchers,
             starts_at=start,
@@ -374,7 +387,10 @@ def run_alert_command(
         AlertUsageError: a usage mistake (exit 2).
         ConfigError, AlertBookError, StoreError: for the caller to report.
     """
-    config = _config(args)
+    # With --db, alerts, ack and silence need no config: an ack must work even
+    # while someone is halfway through editing a broken one.
+    needs_config = args.command == "rules" or getattr(args, "db", None) is None
+    config = _config(args) if needs_config else WootwatchConfig()
     db = _database(args, config)
     now = clock()
     if args.command == "alerts":
@@ -382,7 +398,7 @@ def run_alert_command(
     if args.command == "ack":
         return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out))
     if args.command == "silence":
-        return asyncio.run(_silence(args, db, out, now))
+        return asyncio.run(_silence(args, db, config, out, now))
     if args.rules_command == "test":
         return asyncio.run(_rules_test(config, db, args.since, out, now))
     return _rules_list(config, out)

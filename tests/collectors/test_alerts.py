@@ -486,3 +486,26 @@ async def test_kill_9_right_after_an_ack_loses_nothing(store: Store) -> None:
         assert [(e.kind, e.actor, e.note) for e in events if e.kind == "ack"] == [
             ("ack", "grace", "on it")
         ]
+
+
+async def test_an_alert_that_loses_its_data_resolves_saying_so(store: Store) -> None:
+    h = await harness_for(store, make_rule())
+    try:
+        await h.poll(150)
+        for _ in range(3):
+            await h.poll(None)
+        assert [(n.kind, n.note) for n in h.sent] == [("firing", ""), ("resolved", "no data")]
+    finally:
+        await h.engine.aclose()
+
+
+async def test_alerts_that_ended_long_ago_are_pruned(store: Store) -> None:
+    h = await harness_for(store, make_rule())
+    try:
+        (fired,) = await h.poll(150)
+        await h.poll(50)
+        await h.poll(50, step=36 * 86400)
+        assert await h.engine.book.get(fired.alert_id) is None
+        assert await h.engine.book.events(fired.alert_id) == []
+    finally:
+        await h.engine.aclose()

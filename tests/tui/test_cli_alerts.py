@@ -225,3 +225,19 @@ def test_ack_while_collect_holds_the_writer_then_kill_9_loses_nothing(home: Path
     assert again.returncode == 0, again.stderr
     (alert,) = [a for a in alerts(home) if str(a["id"]) == alert_id]
     assert alert["state"] == "firing" and alert["acknowledged_by"] == "oncall-amy"
+
+
+def test_ack_with_db_needs_no_config(home: Path, fired: int) -> None:
+    (home / "work" / "wootwatch.yaml").write_text("sources: [oops\n")  # broken mid-edit
+    result = run(home, "ack", str(fired), "--db", "w.db")
+    assert result.returncode == 0, result.stderr
+    assert run(home, "alerts").returncode == 2  # without --db the config is needed
+
+
+def test_silencing_an_unknown_rule_is_a_usage_error(home: Path, fired: int) -> None:
+    result = run(home, "silence", "workers_runing", "--for", "1h", "--comment", "typo")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "wootwatch: silence: no rule 'workers_runing'; did you mean 'workers_running'? "
+        "(see `wootwatch rules list`)\n"
+    )
