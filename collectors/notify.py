@@ -50,7 +50,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Annotated, Any, Final, Protocol
@@ -283,6 +283,7 @@ class SlackSink:
         config: the webhook and its options.
         transport: an httpx transport (tests); default the network.
         backoff: seconds before the first retry; doubled each time, jittered.
+        sleep: how to wait between attempts (tests record the waits).
     """
 
     name = "slack"
@@ -293,6 +294,7 @@ class SlackSink:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         import httpx
 
@@ -300,6 +302,7 @@ class SlackSink:
         self._url = config.webhook_url
         self._retries = config.retries
         self._backoff = backoff
+        self._sleep = sleep
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout)),
             limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
@@ -339,7 +342,7 @@ class SlackSink:
                 elif response.status_code < 500:
                     break  # the URL or the payload is wrong: retrying will not help
             if attempt < self._retries:
-                await asyncio.sleep(min(delay, _BACKOFF_CAP))
+                await self._sleep(min(delay, _BACKOFF_CAP))
         self.last_error = f"slack: {error}"
         log.error(
             "slack: %d notifications not delivered after %d attempts: %s",

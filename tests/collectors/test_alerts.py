@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -208,9 +208,9 @@ def make_rule(**fields: object) -> Rule:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Iterator[Store]:
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(tmp_path / "alerts.db")
-    yield opened  # type: ignore[misc]
+    yield opened
     await opened.close()
 
 

@@ -199,7 +199,7 @@ def test_ack_while_collect_holds_the_writer_then_kill_9_loses_nothing(home: Path
         env=environment(home),
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         firing: list[dict[str, object]] = []
         while not firing and time.monotonic() < deadline:
             time.sleep(0.3)
