@@ -15,6 +15,9 @@ Contract:
   bound, and retried: nothing is lost while the failure lasts.
 * `stop()` (Ctrl-C, SIGTERM) ends the polls, flushes pending writes and
   closes every collector.
+* After each committed write the optional `after_write` hook gets the
+  batches just written (the alert engine checks its rules there). A failing
+  hook is logged and never stops collection.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -141,6 +144,7 @@ class Scheduler:
         policy: backoff, jitter and state thresholds.
         rng: randomness for jitter (seed it in tests).
         clock: wall-clock time for timestamps.
+        after_write: awaited with the batches of each committed write.
     """
 
     def __init__(
@@ -152,6 +156,7 @@ class Scheduler:
         policy: BackoffPolicy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        after_write: Callable[[Sequence[SourceBatch]], Awaitable[object]] | None = None,
     ) -> None:
         build = make_collector or (lambda config: collector_class(config.type)(config))
         now = clock()
@@ -170,6 +175,7 @@ class Scheduler:
         self._wake_writer = asyncio.Event()
         self._stopping = asyncio.Event()
         self._write_error: str | None = None
+        self._after_write = after_write
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
@@ -302,14 +308,17 @@ class Scheduler:
             log.exception("a write was refused; retrying source by source")
             return await self._write_one_by_one(batches)
         self._report_recovery()
+        await self._run_after_write(batches)
         return True
 
     async def _write_one_by_one(self, batches: list[SourceBatch]) -> bool:
+        written: list[SourceBatch] = []
         for index, batch in enumerate(batches):
             try:
                 await self._store.write([batch])
             except StoreError:
                 self._outbox.keep_for_retry(batches[index:])
+                await self._run_after_write(written)
                 return False
             except Exception:
                 log.exception(
@@ -317,8 +326,19 @@ class Scheduler:
                     len(batch.records),
                     batch.source,
                 )
+            else:
+                written.append(batch)
         self._report_recovery()
+        await self._run_after_write(written)
         return True
+
+    async def _run_after_write(self, batches: list[SourceBatch]) -> None:
+        if self._after_write is None or not batches:
+            return
+        try:
+            await self._after_write(batches)
+        except Exception:  # the hook (alert rules) must never stop collection
+            log.exception("after-write hook failed")
 
     def _report_recovery(self) -> None:
         if self._write_error is not None:

@@ -20,11 +20,16 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from collectors.alert_book import AlertBook, AlertBookError
+from collectors.alerts import AlertEngine
 from collectors.base import SourceState, format_duration
 from collectors.demo_stack import DemoStack
 from collectors.inert import inert
+from collectors.notify import BellWatcher
 from collectors.scheduler import Scheduler
 from collectors.store import Store, StoreError
+from tui.alert_commands import COMMANDS as ALERT_COMMANDS
+from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_command
 from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
 from tui.console import run_summary
 
@@ -104,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate the config file")
     _config_option(check)
     _add_logs_command(commands)
+    add_alert_commands(commands)
     return parser
 
 
@@ -216,8 +222,11 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
     sources = [s for s in config.sources if s.enabled]
     if not sources:
         raise UsageError("the config has no enabled sources: nothing to collect")
-    async with await Store.open(db, retention=config.retention) as store:
-        scheduler = Scheduler(sources, store)
+    async with (
+        await Store.open(db, retention=config.retention) as store,
+        contextlib.aclosing(await _alert_engine(config, store)) as engine,
+    ):
+        scheduler = Scheduler(sources, store, after_write=engine.after_write)
         if once:
             try:
                 statuses = await scheduler.run_once()
@@ -245,19 +254,48 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
     return EXIT_OK
 
 
+async def _alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
+    """The rules and notifications of the process that runs the collectors."""
+    rules = config.effective_rules
+    engine = await AlertEngine.open(rules, store, config.notify)
+    log.info("checking %d alert rules after each write", len(rules))
+    return engine
+
+
+async def _ring_bell(config: WootwatchConfig, db: Path) -> None:
+    """Ring the terminal bell for new notifications, whoever runs the engine."""
+    if not config.notify.bell.enabled or not sys.stdout.isatty():
+        return
+    async with await AlertBook.open(db, readonly=True) as book:
+        bell = BellWatcher(book, sys.stdout, min_severity=config.notify.bell.min_severity)
+        await bell.run(config.refresh)
+
+
 async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
     """Collectors (unless attached) plus the live summary, until Ctrl-C."""
-    async with await Store.open(db, retention=config.retention, readonly=attach) as store:
-        scheduler = None if attach else Scheduler([s for s in config.sources if s.enabled], store)
+    async with contextlib.AsyncExitStack() as stack:
+        store = await stack.enter_async_context(
+            await Store.open(db, retention=config.retention, readonly=attach)
+        )
+        engine = None
+        if not attach:
+            engine = await _alert_engine(config, store)
+            stack.push_async_callback(engine.aclose)
+        sources = [s for s in config.sources if s.enabled]
+        scheduler = (
+            None if engine is None else Scheduler(sources, store, after_write=engine.after_write)
+        )
         with _Shutdown() as shutdown:
             collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
             view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
+            bell = asyncio.create_task(_ring_bell(config, store.path))
             try:
                 await shutdown.wait(view, *collecting)
             finally:
                 # Whatever ended the wait, the collectors flush before the store closes.
-                view.cancel()
-                await asyncio.gather(view, return_exceptions=True)  # its error is raised above
+                for task in (view, bell):
+                    task.cancel()
+                await asyncio.gather(view, bell, return_exceptions=True)  # errors raised above
                 if scheduler is not None:
                     scheduler.stop()
                     await asyncio.gather(*collecting)
@@ -281,6 +319,8 @@ def _run(args: argparse.Namespace) -> int:
         return _check_config(args)
     if args.command == "logs":
         return _logs(args)
+    if args.command in ALERT_COMMANDS:
+        return run_alert_command(args, sys.stdout)
     if args.command == "collect":
         _log_to_stderr()
         _, config = _load(args)
@@ -308,10 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, AlertUsageError) as exc:
         print(f"wootwatch: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreError as exc:
+    except (StoreError, AlertBookError) as exc:
         print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:  # before the signal handlers are in place, or during --once

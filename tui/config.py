@@ -14,8 +14,9 @@ Contract:
   `${NAME:-default}` from the environment. Values from the environment and
   values of secret-looking keys are never repeated in a message.
 * **What.** `WootwatchConfig` and its parts, pydantic models with
-  `extra="forbid"` (only the free-form `notify` and `rules` entries take any
-  key for now). `sources` is a list discriminated by `type` over every model
+  `extra="forbid"`. `rules` entries are `collectors.rules.Rule`s, merged
+  onto the default rule of the same name; `notify` is
+  `collectors.notify.NotifyConfig`. `sources` is a list discriminated by `type` over every model
   in `collectors.base.SOURCE_MODULES`, so a new source needs no change here.
   An empty top-level key (`notify:` with everything under it commented out)
   means its default; top-level keys starting with `x-` are ignored, a place
@@ -45,7 +46,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -58,7 +58,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from collectors.base import SOURCE_MODULES, Duration, SourceConfig, source_config_models
+from collectors.notify import NotifyConfig
 from collectors.retention import Retention
+from collectors.rules import Rule, RuleEntry, effective_rules
 from tui.config_errors import ConfigError, ConfigProblem, problem_at, syntax_problem
 from tui.config_messages import check_source_names, did_you_mean, translate_error
 from tui.yaml_reader import DocumentTooLarge, MarkedYamlReader
@@ -161,16 +163,6 @@ class BusinessHours(BaseModel):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
-def _check_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """The part of a rule this module knows: a mapping with a `name`."""
-    if "name" not in rule:
-        raise PydanticCustomError("missing_key", "missing required key '{key}'", {"key": "name"})
-    name = rule["name"]
-    if not isinstance(name, str) or not name.strip():
-        raise PydanticCustomError("rule_name", "must be non-empty text", {"at": "name"})
-    return rule
-
-
 class WootwatchConfig(BaseModel):
     """The whole config file; every key is optional."""
 
@@ -184,11 +176,9 @@ class WootwatchConfig(BaseModel):
     """How often the TUI redraws from the store."""
     sources: list[SourceEntry] = Field(default_factory=list)
     """What to watch: one entry per upstream, chosen by `type`, with unique `name`s."""
-    rules: list[Annotated[dict[str, Any], AfterValidator(_check_rule)]] = Field(
-        default_factory=list
-    )
-    """Alert rules added to, or replacing by `name`, the default rule pack."""
-    notify: dict[str, Any] = Field(default_factory=dict)
+    rules: list[RuleEntry] = Field(default_factory=list)
+    """Alert rules added to the default rule pack, or overriding one of the same `name`."""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     """Where alerts are sent besides the screen."""
     theme: Literal["dark", "light", "high-contrast"] = "dark"
     """Colour theme of the TUI."""
@@ -239,6 +229,25 @@ class WootwatchConfig(BaseModel):
                 )
             seen.add(source.name)
         return sources
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for index, rule in enumerate(rules):
+            if rule.name in seen:
+                raise PydanticCustomError(
+                    "duplicate_rule_name",
+                    "rule '{name}' is given twice; merge the two entries",
+                    {"name": rule.name, "index": index},
+                )
+            seen.add(rule.name)
+        return rules
+
+    @property
+    def effective_rules(self) -> list[Rule]:
+        """The default rule pack with these rules applied; disabled rules left out."""
+        return effective_rules(self.rules)
 
 
 # --------------------------------------------------------------------------- finding

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from collectors.base import SOURCE_MODULES, SourceConfig, format_duration, parse_duration
+from collectors.rules import CONDITION_TYPES
 from tui.config_errors import ConfigProblem
 from tui.yaml_reader import Loc, MarkedYamlReader, kind_of, quote
 
@@ -80,12 +81,35 @@ def _lookup(data: Any, loc: Loc) -> Any:
 
 
 def _strip_tag(loc: Loc, data: Any) -> Loc:
-    """Drop the tag pydantic puts in locations inside a discriminated union entry."""
-    if len(loc) >= 3 and loc[0] == "sources" and isinstance(loc[1], int):
-        entry = _lookup(data, loc[:2])
-        if isinstance(entry, dict) and entry.get("type") == loc[2]:
-            return (*loc[:2], *loc[3:])
-    return loc
+    """Drop the tags pydantic puts in locations inside discriminated union entries.
+
+    A step is a tag when the mapping before it has that `type` (a source entry,
+    a rule's `condition`), or, for a condition written without `type`, when it
+    is the default `threshold`.
+    """
+    stripped: list[str | int] = []
+    for index, step in enumerate(loc):
+        entry = _lookup(data, tuple(stripped))
+        if (
+            index > 0
+            and isinstance(step, str)
+            and isinstance(entry, dict)
+            and step not in entry
+            and (
+                entry.get("type") == step
+                or (stripped[-1:] == ["condition"] and step == "threshold" and "type" not in entry)
+            )
+        ):
+            continue
+        stripped.append(step)
+    return tuple(stripped)
+
+
+def _known_types(loc: Loc) -> tuple[str, ...]:
+    """The `type` values a union at `loc` accepts: condition types or source types."""
+    if loc[-1:] == ("condition",):
+        return CONDITION_TYPES
+    return tuple(SOURCE_MODULES)
 
 
 def _unwrap(annotation: Any, value: Any) -> Any:
@@ -243,8 +267,14 @@ def translate_error(
             parent, key = loc, ctx.get("key", "type")
         message = f"missing required key {quote(key)}"
         if kind == "union_tag_not_found":
-            message += f"; known types: {', '.join(SOURCE_MODULES)}"
+            message += f"; known types: {', '.join(_known_types(loc))}"
         return reader.at_value(parent, message)
+    if kind == "duplicate_rule_name" and isinstance(ctx.get("index"), int):
+        name_loc = (*loc, ctx["index"], "name")
+        return reader.at_value(
+            name_loc,
+            f"rule {reader.show(name_loc, ctx.get('name'))} is given twice; merge the two entries",
+        )
     if kind == "extra_forbidden":
         return reader.at_key(loc, _unknown_key(loc[-1], loc[:-1], data, root))
     if kind == "invalid_key" or (loc and loc[-1] == "[key]"):
@@ -253,11 +283,11 @@ def translate_error(
     if kind == "union_tag_invalid":
         type_loc = (*loc, "type")
         tag = _lookup(data, type_loc)
-        message = (
-            f"unknown source type {reader.show(type_loc, tag)}; known: {', '.join(SOURCE_MODULES)}"
-        )
+        known = _known_types(loc)
+        what = "condition type" if known is CONDITION_TYPES else "source type"
+        message = f"unknown {what} {reader.show(type_loc, tag)}; known: {', '.join(known)}"
         if reader.label(type_loc) is None:
-            message += did_you_mean(tag, SOURCE_MODULES)
+            message += did_you_mean(tag, known)
         return reader.at_value(type_loc, message)
 
     if isinstance(ctx.get("at"), str):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from collectors.base import SOURCE_MODULES
 from collectors.demo import DemoConfig
+from collectors.notify import NotifyConfig
 from tui.config import (
     BusinessHours,
     ConfigError,
@@ -106,9 +107,14 @@ sources:
 rules:
   - name: chatwoot_api_slow
     series: chatwoot.api.latency_ms
+    condition: {type: percentile, q: 0.99, window: 10m, value: 8000}
+    for: 3 of 5
+  - name: queue_depth_high
+    condition: {value: 80}
 notify:
   slack:
-    channel: "#ops-alerts"
+    webhook_url: https://hooks.example.com/T0/B0/x
+    min_severity: error
 business_hours:
   timezone: Europe/Berlin
   days: [Mon, tuesday, wed]
@@ -141,8 +147,16 @@ def test_good_config_loads(tmp_path: Path) -> None:
     )
     assert isinstance(second, DemoConfig)
     assert (second.part, second.enabled, second.interval) == ("sidekiq", False, 5.0)
-    assert config.rules == [{"name": "chatwoot_api_slow", "series": "chatwoot.api.latency_ms"}]
-    assert config.notify == {"slack": {"channel": "#ops-alerts"}}
+    new, override = config.rules
+    assert (new.name, new.series, new.hold.checks, new.hold.of) == (
+        "chatwoot_api_slow",
+        "chatwoot.api.latency_ms",
+        3,
+        5,
+    )
+    assert override.condition.value == 80  # merged onto the default rule
+    assert override.condition.type == "threshold" and override.severity == "warning"
+    assert config.notify.slack is not None and config.notify.slack.min_severity == "error"
     assert config.business_hours == BusinessHours(
         timezone="Europe/Berlin", days=["mon", "tue", "wed"], start="08:30", end="17:00"
     )
@@ -155,7 +169,7 @@ def test_defaults() -> None:
     assert config.refresh == 2.0
     assert config.sources == []
     assert config.rules == []
-    assert config.notify == {}
+    assert config.notify == NotifyConfig()
     assert config.business_hours is None
     assert BusinessHours().days == ["mon", "tue", "wed", "thu", "fri"]
     assert (BusinessHours().start, BusinessHours().end) == ("09:00", "18:00")
@@ -181,7 +195,12 @@ def test_relative_database_follows_the_path_given_to_parse() -> None:
 
 def test_empty_top_level_key_means_default() -> None:
     config = parse_config("sources:\nnotify:\nrules:\ntheme:\nbusiness_hours:\n", "w.yaml", env={})
-    assert (config.sources, config.notify, config.rules, config.theme) == ([], {}, [], "dark")
+    assert (config.sources, config.notify, config.rules, config.theme) == (
+        [],
+        NotifyConfig(),
+        [],
+        "dark",
+    )
     assert config.business_hours is None
 
 
@@ -226,29 +245,30 @@ def test_env_interpolation_default_and_escape() -> None:
     text = """\
 database: ${DATA_DIR}/w.db
 theme: ${THEME:-light}
-notify:
-  empty_uses_default: ${EMPTY:-fallback}
-  set: ${SET:-unused}
-  literal: $${NOT_A_VAR} costs $$5
-  mixed: "${A}-${B:-b}-$${C}"
-  empty_without_default: ${EMPTY}
+rules:
+  - {name: a, series: s, summary: "${EMPTY:-fallback}"}
+  - {name: b, series: s, summary: "${SET:-unused}"}
+  - {name: c, series: s, summary: "$${NOT_A_VAR} costs $$5"}
+  - {name: d, series: s, summary: "${A}-${B:-b}-$${C}"}
+  - {name: e, series: s, summary: "${EMPTY}"}
 """
     env = {"DATA_DIR": "/srv/watch", "EMPTY": "", "SET": "given", "A": "a"}
     config = parse_config(text, "w.yaml", env=env)
     assert config.database == Path("/srv/watch/w.db")
     assert config.theme == "light"
-    assert config.notify == {
-        "empty_uses_default": "fallback",
-        "set": "given",
-        "literal": "${NOT_A_VAR} costs $$5",
-        "mixed": "a-b-${C}",
-        "empty_without_default": "",
-    }
+    assert [rule.summary for rule in config.rules] == [
+        "fallback",
+        "given",
+        "${NOT_A_VAR} costs $$5",
+        "a-b-${C}",
+        "",
+    ]
 
 
 def test_env_interpolation_applies_to_strings_only() -> None:
-    config = parse_config("notify:\n  '${KEY}': 5\n  n: 5\n", "w.yaml", env={"KEY": "k"})
-    assert config.notify == {"${KEY}": 5, "n": 5}
+    text = "rules:\n  - {name: a, series: s, labels: {'${KEY}': '${KEY}'}}\n"
+    config = parse_config(text, "w.yaml", env={"KEY": "k"})
+    assert config.rules[0].labels == {"${KEY}": "k"}
 
 
 def test_interpolated_value_coerced_like_a_literal() -> None:
@@ -481,7 +501,8 @@ def test_example_config_still_loads_with_comments_removed() -> None:
         assert block, f"the example shows no commented {key} block"
         text = text.replace(block[0], re.sub(r"^# ?", "", block[0], flags=re.MULTILINE))
     config = parse_config(text, str(EXAMPLE), env={"SLACK_WEBHOOK_URL": "https://hooks/x"})
-    assert config.notify == {"slack": {"webhook_url": "https://hooks/x"}}
+    assert config.notify.slack is not None
+    assert config.notify.slack.webhook_url.get_secret_value() == "https://hooks/x"
     assert config.business_hours == BusinessHours()
 
 

@@ -1,0 +1,158 @@
+"""A local Slack incoming webhook: records what is posted, fails the way Slack fails.
+
+It speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) on a
+real socket on 127.0.0.1, so the `SlackSink` and its retries are tested
+against a server, not a mock. `wootwatch --demo` can run it too and show
+what would have reached Slack.
+
+Behaviour, like Slack's:
+
+* `POST /services/<token>` with a JSON body holding `text`: `200 ok`, and
+  the payload is kept in `messages`;
+* another path: `404 no_service`; a body that is not JSON or has no text:
+  `400 invalid_payload`;
+* on demand: the next `fail_next` posts answer `fail_status` (500 by
+  default; 429 adds `Retry-After: retry_after`), each post fails with
+  probability `error_rate` (seeded, so a demo can follow
+  `collectors.demo.incident_levels`' error level), or every answer waits
+  `delay` seconds (a slow Slack, for timeouts).
+
+Usage:
+
+```python
+async with FakeSlack() as slack:
+    config = SlackConfig(webhook_url=slack.url)
+    slack.fail_next, slack.fail_status = 2, 503
+    ...
+    assert slack.messages[0]["text"].startswith(":rotating_light:")
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from typing import Any
+
+__all__ = ["FakeSlack"]
+
+_TOKEN = "T0000/B0000/fakefakefakefakefakefake"
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
+
+
+class FakeSlack:
+    """A Slack incoming-webhook endpoint on 127.0.0.1 and an ephemeral port.
+
+    Args:
+        error_rate: probability (0..1) that a post fails with `fail_status`.
+        seed: seed of the failure draws.
+    """
+
+    def __init__(self, *, error_rate: float = 0.0, seed: int = 7) -> None:
+        self.messages: list[dict[str, Any]] = []
+        """Accepted payloads, oldest first."""
+        self.requests = 0
+        """Every request received, accepted or not."""
+        self.fail_next = 0
+        """Answer this many coming posts with `fail_status`."""
+        self.fail_status = 500
+        self.retry_after: float = 1.0
+        """Seconds sent in `Retry-After` with a 429."""
+        self.error_rate = error_rate
+        self.delay = 0.0
+        """Seconds to wait before each answer."""
+        self._rng = random.Random(seed)
+        self._server: asyncio.Server | None = None
+        self._port = 0
+        self._connections: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        """The webhook URL to configure (valid once started)."""
+        return f"http://127.0.0.1:{self._port}/services/{_TOKEN}"
+
+    async def start(self) -> str:
+        """Listen on 127.0.0.1 and an ephemeral port; return the webhook URL."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._port = self._server.sockets[0].getsockname()[1]
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop listening and close open connections."""
+        if self._server is None:
+            return
+        self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            while await self._one_request(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _one_request(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        request_line = await reader.readline()
+        if not request_line:
+            return False
+        method, path, _ = request_line.decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while True:
+            line = (await reader.readline()).decode("latin-1").strip()
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.requests += 1
+        status, text, extra = self._answer(method, path, body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        head = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+            "Content-Type: text/plain",
+            f"Content-Length: {len(text)}",
+            *(f"{k}: {v}" for k, v in extra.items()),
+        ]
+        writer.write(("\r\n".join(head) + "\r\n\r\n" + text).encode())
+        await writer.drain()
+        return headers.get("connection", "").lower() != "close"
+
+    def _answer(self, method: str, path: str, body: bytes) -> tuple[int, str, dict[str, str]]:
+        if method != "POST" or path != f"/services/{_TOKEN}":
+            return 404, "no_service", {}
+        if self.fail_next > 0 or (self.error_rate and self._rng.random() < self.error_rate):
+            self.fail_next = max(0, self.fail_next - 1)
+            extra = {"Retry-After": f"{self.retry_after:g}"} if self.fail_status == 429 else {}
+            return self.fail_status, "rate_limited" if self.fail_status == 429 else "error", extra
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return 400, "invalid_payload", {}
+        if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+            return 400, "invalid_payload", {}
+        self.messages.append(payload)
+        return 200, "ok", {}

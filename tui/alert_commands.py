@@ -1,0 +1,404 @@
+"""The alert commands: `alerts`, `ack`, `silence` and `rules`, for scripts and people.
+
+Contract:
+
+* `wootwatch alerts [--db F] [--json]`: the visible alerts (pending,
+  firing, resolved in the last 15 minutes) and the silences that have not
+  ended. `--json` prints an array of objects with exactly `id`, `rule`,
+  `severity`, `state`, `value`, `since`, `acknowledged_by`,
+  `acknowledged_at`, `note`, `silenced_until` (times as ISO 8601 UTC,
+  `since` being when the alert entered its state).
+* `wootwatch ack ID [--note TEXT] [--user NAME]`: acknowledges a firing
+  alert as `--user`, else `$USER`. It prints success only once the ack is
+  committed to disk. An unknown ID, or an alert that is not firing, is a
+  one-line error and exit 1 (the command was well formed; the alert was not
+  in a state to take it); a malformed ID is a usage error, exit 2.
+* `wootwatch silence RULE --for 1h --comment TEXT [--match LABEL=VALUE]...
+  [--start TIME]`: mutes the notifications of a rule (`'*'` for every rule)
+  and optionally only of matching labels, from now (or `--start`) for
+  `--for`. `--list` shows silences, `--end ID` ends one now.
+* `wootwatch rules test [--since 24h]`: replays the stored history through
+  the rules and prints how often each would have fired; `rules list` shows
+  the effective rules.
+* Every command takes `--db F` (default: the config's `database`) and
+  `--config F`; with `--db`, `alerts`, `ack` and `silence` do not read the
+  config at all. Text from upstreams and people (labels, notes, names) is
+  printed through `inert`; JSON escapes control characters itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import getpass
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from collectors.alert_book import AlertBook, AlertRow, Silence
+from collectors.base import format_duration, parse_duration
+from collectors.inert import inert
+from collectors.replay import replay
+from collectors.rules import Rule
+from collectors.store import Store
+from tui.config import WootwatchConfig, find_config, load_config
+
+__all__ = ["add_alert_commands", "run_alert_command"]
+
+COMMANDS = ("alerts", "ack", "silence", "rules")
+"""The subcommands this module adds."""
+
+
+class AlertUsageError(Exception):
+    """A mistake on the command line: exit 2."""
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $WOOTWATCH_CONFIG, ./wootwatch.yaml, "
+        "~/.config/wootwatch/config.yaml)",
+    )
+    parser.add_argument(
+        "--db", metavar="FILE", default=argparse.SUPPRESS, help="database (default: the config's)"
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an alert id: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not an alert id: {text!r}")
+    return value
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _matcher(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"use LABEL=VALUE, not {text!r}")
+    return key.strip(), value
+
+
+def add_alert_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `alerts`, `ack`, `silence` and `rules` to the command line."""
+    alerts = commands.add_parser("alerts", help="list the alerts and silences")
+    _common(alerts)
+    alerts.add_argument("--json", action="store_true", help="print a JSON array for scripts")
+
+    ack = commands.add_parser("ack", help="acknowledge a firing alert")
+    ack.add_argument("id", type=_positive_int, metavar="ID", help="the alert's id (see `alerts`)")
+    ack.add_argument("--note", metavar="TEXT", help="what you are doing about it")
+    ack.add_argument("--user", metavar="NAME", help="who acknowledges (default: $USER)")
+    _common(ack)
+
+    silence = commands.add_parser("silence", help="mute a rule's notifications for a while")
+    silence.add_argument("rule", nargs="?", metavar="RULE", help="rule name, or '*' for every rule")
+    silence.add_argument(
+        "--for", dest="duration", type=_duration, metavar="DURATION", help="how long, like 1h"
+    )
+    silence.add_argument("--comment", metavar="TEXT", help="why (required)")
+    silence.add_argument(
+        "--match",
+        type=_matcher,
+        action="append",
+        default=[],
+        metavar="LABEL=VALUE",
+        help="only alerts with this label value (repeatable), e.g. source=chatwoot",
+    )
+    silence.add_argument("--start", metavar="TIME", help="ISO 8601 start (default: now)")
+    silence.add_argument("--user", metavar="NAME", help="who silences (default: $USER)")
+    silence.add_argument("--list", action="store_true", help="list the silences instead")
+    silence.add_argument("--end", type=_positive_int, metavar="ID", help="end a silence now")
+    _common(silence)
+
+    rules = commands.add_parser("rules", help="list the rules, or replay history through them")
+    actions = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    test = actions.add_parser("test", help="how often each rule would have fired")
+    test.add_argument(
+        "--since", type=_duration, default=86400.0, metavar="DURATION", help="default 24h"
+    )
+    _common(test)
+    listing = actions.add_parser("list", help="the effective rules")
+    _common(listing)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _config(args: argparse.Namespace) -> WootwatchConfig:
+    path = find_config(getattr(args, "config", None))
+    return load_config(path) if path is not None else WootwatchConfig()
+
+
+def _database(args: argparse.Namespace, config: WootwatchConfig) -> Path:
+    return Path(getattr(args, "db", None) or config.database).expanduser()
+
+
+def _user(given: str | None) -> str:
+    name = given if given is not None else os.environ.get("USER") or ""
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (OSError, KeyError):
+            name = "unknown"
+    name = " ".join(name.split())
+    if not name:
+        raise AlertUsageError("--user must not be empty")
+    return name
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ago(ts: float, now: float) -> str:
+    seconds = max(0.0, now - ts)
+    return "now" if seconds < 1 else f"{format_duration(seconds)} ago"
+
+
+def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) -> float | None:
+    ends = [s.ends_at for s in silences if s.active_at(now) and s.matches(alert.rule, alert.labels)]
+    return max(ends) if ends else None
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
+    async with await AlertBook.open(db, readonly=True) as book:
+        alerts = await book.visible(now)
+        silences = await book.silences(now)
+    if as_json:
+        rows = [
+            {
+                "id": a.id,
+                "rule": a.rule,
+                "severity": a.severity.value,
+                "state": a.state.value,
+                "value": a.value,
+                "since": _iso(a.updated_at),
+                "acknowledged_by": a.acknowledged_by,
+                "acknowledged_at": _iso(a.acknowledged_at),
+                "note": a.ack_note,
+                "silenced_until": _iso(_silenced_until(a, silences, now)),
+            }
+            for a in alerts
+        ]
+        out.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not alerts:
+        out.write("no alerts\n")
+    else:
+        out.write(f"{'ID':>5}  {'SEVERITY':8}  {'STATE':8}  {'SINCE':20}  {'VALUE':>9}  RULE\n")
+    for a in alerts:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))
+        flags = []
+        if a.flapping:
+            flags.append("flapping")
+        if a.acknowledged_by is not None and a.acknowledged_at is not None:
+            ack = f"acked by {a.acknowledged_by} {_ago(a.acknowledged_at, now)}"
+            flags.append(ack + (f": {a.ack_note}" if a.ack_note else ""))
+        until = _silenced_until(a, silences, now)
+        if until is not None:
+            flags.append(f"silenced until {_iso(until)}")
+        line = (
+            f"{a.id:>5}  {a.severity.value:8}  {a.state.value:8}  {_iso(a.updated_at):20}  "
+            f"{_value(a.value):>9}  {a.rule}" + (f" ({labels})" if labels else "")
+        )
+        if a.summary:
+            line += f"  {a.summary}"
+        if flags:
+            line += "  [" + "; ".join(flags) + "]"
+        out.write(inert(line) + "\n")
+    active = [s for s in silences if s.ends_at > now]
+    if active:
+        out.write("\nsilences:\n")
+        for silence in active:
+            out.write(_silence_line(silence, now) + "\n")
+    return 0
+
+
+def _silence_line(silence: Silence, now: float, prefix: str = "") -> str:
+    matchers = ", ".join(f"{k}={v}" for k, v in sorted(silence.matchers.items())) or "everything"
+    when = (
+        f"until {_iso(silence.ends_at)}"
+        if silence.starts_at <= now
+        else f"from {_iso(silence.starts_at)} until {_iso(silence.ends_at)}"
+    )
+    head = prefix or f"{silence.id:>5} "
+    return inert(f"{head} {matchers} {when}, by {silence.created_by}: {silence.comment}")
+
+
+async def _ack(db: Path, alert_id: int, note: str | None, user: str, out: TextIO) -> int:
+    async with await AlertBook.open(db) as book:
+        alert = await book.acknowledge(alert_id, user, note, time.time())
+    out.write(inert(f"acknowledged alert {alert.id} ({alert.rule}) as {user}") + "\n")
+    return 0
+
+
+def _start_time(text: str | None, now: float) -> float:
+    if text is None:
+        return now
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise AlertUsageError(
+            f"--start {text!r}: use ISO 8601, like 2025-01-31T22:00 or 2025-01-31T22:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.astimezone()  # local time, as a person means it
+    return parsed.timestamp()
+
+
+async def _silence(
+    args: argparse.Namespace, db: Path, config: WootwatchConfig, out: TextIO, now: float
+) -> int:
+    if args.list:
+        async with await AlertBook.open(db, readonly=True) as book:
+            silences = await book.silences(now)
+        for silence in silences:
+            out.write(_silence_line(silence, now) + "\n")
+        if not silences:
+            out.write("no silences\n")
+        return 0
+    if args.end is not None:
+        async with await AlertBook.open(db) as book:
+            ended = await book.end_silence(args.end, now)
+        out.write(f"ended silence {ended.id}\n")
+        return 0
+    if not args.rule:
+        raise AlertUsageError("silence: give a RULE ('*' for every rule), or --list, or --end ID")
+    if args.duration is None:
+        raise AlertUsageError("silence: --for is required, like --for 1h")
+    if not (args.comment or "").strip():
+        raise AlertUsageError("silence: --comment is required: say why")
+    matchers = dict(args.match)
+    start = _start_time(args.start, now)
+    async with await AlertBook.open(db) as book:
+        if args.rule != "*":
+            known = {rule.name for rule in config.effective_rules}
+            known |= {alert.rule for alert in await book.history(0.0)}
+            if args.rule not in known:
+                hint = difflib.get_close_matches(args.rule, sorted(known), n=1)
+                raise AlertUsageError(
+                    f"silence: no rule {args.rule!r}"
+                    + (f"; did you mean {hint[0]!r}?" if hint else "")
+                    + " (see `wootwatch rules list`)"
+                )
+            matchers["rule"] = args.rule
+        silence = await book.add_silence(
+            matchers,
+            starts_at=start,
+            ends_at=start + args.duration,
+            created_by=_user(args.user),
+            comment=args.comment,
+            now=now,
+        )
+    out.write(_silence_line(silence, now, prefix=f"silence {silence.id}:") + "\n")
+    return 0
+
+
+async def _rules_test(
+    config: WootwatchConfig, db: Path, since: float, out: TextIO, now: float
+) -> int:
+    rules = config.effective_rules
+    intervals = {source.name: source.interval for source in config.sources}
+    started = time.monotonic()
+    async with await Store.open(db, readonly=True) as store:
+        results = await replay(
+            rules,
+            store,
+            start=now - since,
+            end=now,
+            intervals=intervals,
+            raw_max_age=config.retention.raw_max_age,
+        )
+    took = time.monotonic() - started
+    width = max((len(r.rule.name) for r in results), default=4)
+    out.write(f"{'RULE':{width}}  {'SEVERITY':8}  {'FIRED':>5}  {'CHECKS':>7}  {'NO DATA':>7}\n")
+    for result in results:
+        note = "" if result.checks else "  (no data for its series)"
+        out.write(
+            inert(
+                f"{result.rule.name:{width}}  {result.rule.severity.value:8}  "
+                f"{result.fired:>5}  {result.checks:>7}  {result.missing:>7}{note}"
+            )
+            + "\n"
+        )
+    total = sum(r.fired for r in results)
+    firing_rules = sum(1 for r in results if r.fired)
+    out.write(
+        f"\nreplayed {format_duration(since)} of history ({_iso(now - since)} to {_iso(now)}) "
+        f"through {len(results)} rules in {took:.1f}s: {firing_rules} would have fired, "
+        f"{total} times in all\n"
+    )
+    return 0
+
+
+def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
+    rules: list[Rule] = config.effective_rules
+    for rule in rules:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(rule.labels.items()))
+        series = rule.series + (f"{{{labels}}}" if labels else "")
+        out.write(
+            inert(
+                f"{rule.name}  {rule.severity.value}  {series}  {rule.condition.type}  "
+                f"for {rule.hold}: {rule.summary}"
+            )
+            + "\n"
+        )
+    return 0
+
+
+def run_alert_command(
+    args: argparse.Namespace,
+    out: TextIO,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Run one of this module's commands; return the exit code.
+
+    Raises:
+        AlertUsageError: a usage mistake (exit 2).
+        ConfigError, AlertBookError, StoreError: for the caller to report.
+    """
+    # With --db, alerts, ack and silence need no config: an ack must work even
+    # while someone is halfway through editing a broken one.
+    needs_config = args.command == "rules" or getattr(args, "db", None) is None
+    config = _config(args) if needs_config else WootwatchConfig()
+    db = _database(args, config)
+    now = clock()
+    if args.command == "alerts":
+        return asyncio.run(_alerts(db, args.json, out, now))
+    if args.command == "ack":
+        return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out))
+    if args.command == "silence":
+        return asyncio.run(_silence(args, db, config, out, now))
+    if args.rules_command == "test":
+        return asyncio.run(_rules_test(config, db, args.since, out, now))
+    return _rules_list(config, out)
