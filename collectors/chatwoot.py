@@ -59,35 +59,30 @@ import asyncio
 import json
 import logging
 import math
-import re
 import time
-import zoneinfo
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Final, Literal, TypeVar
+from typing import ClassVar, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError, format_duration
+from collectors.business_hours import BusinessHours
 from collectors.chatwoot_parse import (
     Breach,
     Conversation,
     Inbox,
     ParseError,
-    WorkingHours,
     channel_samples,
     error_text,
     new_per_hour,
@@ -113,7 +108,6 @@ from collectors.store import Store
 __all__ = [
     "COLLECTOR",
     "UPTIME_WINDOWS",
-    "ChatwootBusinessHours",
     "ChatwootCollector",
     "ChatwootConfig",
     "current_breaches",
@@ -142,72 +136,6 @@ _NOTE_LENGTH: Final = 300
 
 # --------------------------------------------------------------------------- config
 
-_DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK: Final = re.compile(r"(\d{1,2}):(\d{2})")
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_WEEKDAYS: Final[tuple[Day, ...]] = ("mon", "tue", "wed", "thu", "fri")
-
-
-def _day(value: object) -> object:
-    if isinstance(value, str):
-        word = value.strip().lower()
-        return word[:3] if len(word) > 3 and word[:3] in _DAY_NAMES else word
-    return value
-
-
-def _clock(value: object) -> str:
-    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError(f"invalid time {value!r}: use HH:MM on a 24-hour clock, like 09:00")
-    return f"{int(match[1]):02d}:{match[2]}"
-
-
-class ChatwootBusinessHours(BaseModel):
-    """When the first-response clock runs; outside these hours a wait does not count."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    timezone: str = "UTC"
-    """IANA time zone of the hours, e.g. `America/New_York`."""
-    days: list[Annotated[Day, BeforeValidator(_day)]] = Field(
-        default_factory=lambda: list(_WEEKDAYS), min_length=1
-    )
-    """Working days, each one of `mon` .. `sun`."""
-    start: Annotated[str, BeforeValidator(_clock)] = "09:00"
-    """Start of the working day, `HH:MM`."""
-    end: Annotated[str, BeforeValidator(_clock)] = "18:00"
-    """End of the working day, `HH:MM`, later than `start`."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
-        return value
-
-    @field_validator("end")
-    @classmethod
-    def _after_start(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("start", "") >= value:
-            raise ValueError("must be later than start")
-        return value
-
-    def working_hours(self) -> WorkingHours:
-        """The hours as the SLA arithmetic takes them."""
-
-        def minute(text: str) -> int:
-            hours, minutes = text.split(":")
-            return int(hours) * 60 + int(minutes)
-
-        return WorkingHours(
-            timezone=self.timezone,
-            days=frozenset(_DAY_NAMES.index(day) for day in self.days),
-            start_minute=minute(self.start),
-            end_minute=minute(self.end),
-        )
-
 
 class ChatwootConfig(SourceConfig):
     """One Chatwoot account, read through its REST API with a user's access token."""
@@ -230,7 +158,7 @@ class ChatwootConfig(SourceConfig):
     """Conversations created this far back are judged for the SLA and channel breakdown."""
     sla_target: Duration = 900.0
     """First-response target: a conversation waiting longer breaches."""
-    business_hours: ChatwootBusinessHours | None = None
+    business_hours: BusinessHours | None = None
     """When set, only these hours count toward a wait; unset, the clock always runs."""
     max_pages: int = Field(default=4, ge=1, le=100)
     """Pages of 25 conversations read per poll while filling the window."""

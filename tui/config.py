@@ -38,8 +38,6 @@ from __future__ import annotations
 import functools
 import operator
 import os
-import re
-import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
@@ -47,7 +45,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -58,11 +55,12 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from collectors.base import SOURCE_MODULES, Duration, SourceConfig, source_config_models
+from collectors.business_hours import BusinessHours
 from collectors.notify import NotifyConfig
 from collectors.retention import Retention
 from collectors.rules import Rule, RuleEntry, effective_rules
 from tui.config_errors import ConfigError, ConfigProblem, problem_at, syntax_problem
-from tui.config_messages import check_source_names, did_you_mean, translate_error
+from tui.config_messages import check_source_names, translate_error
 from tui.yaml_reader import DocumentTooLarge, MarkedYamlReader
 
 __all__ = [
@@ -97,70 +95,6 @@ else:
         Field(discriminator="type"),
     ]
 """One entry of `sources`: the model its `type` names."""
-
-
-_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
-Day: TypeAlias = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_WEEKDAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri")
-
-
-def _day(value: object) -> object:
-    """Accept `Mon` and `monday` for `mon`."""
-    if isinstance(value, str):
-        word = value.strip().lower()
-        return word[:3] if word in _DAY_NAMES else word
-    return value
-
-
-def _clock(value: object) -> str:
-    """Check and normalise `HH:MM` (`9:30` becomes `09:30`)."""
-    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError(f"invalid time {value!r}: use HH:MM on a 24-hour clock, like 09:00")
-    return f"{int(match[1]):02d}:{match[2]}"
-
-
-class BusinessHours(BaseModel):
-    """When people are at work: SLA timers and some rules count only these hours."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    timezone: str = "UTC"
-    """IANA time zone the hours are in, e.g. `Europe/Berlin`."""
-    days: list[Annotated[Day, BeforeValidator(_day)]] = Field(
-        default_factory=lambda: list(_WEEKDAYS), min_length=1
-    )
-    """Working days, each one of `mon` .. `sun`."""
-    start: Annotated[str, BeforeValidator(_clock)] = "09:00"
-    """Start of the working day, `HH:MM` on a 24-hour clock."""
-    end: Annotated[str, BeforeValidator(_clock)] = "18:00"
-    """End of the working day, `HH:MM`; later than `start` (no overnight shifts)."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            hint = did_you_mean(value, zoneinfo.available_timezones())
-            raise ValueError(
-                f"unknown time zone {value!r}{hint or '; use an IANA name like Europe/Berlin'}"
-            ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _check_order(self) -> BusinessHours:
-        if self.start >= self.end:
-            raise PydanticCustomError(
-                "business_hours_order", "must be later than start", {"at": "end"}
-            )
-        return self
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        """The time zone as an object."""
-        return zoneinfo.ZoneInfo(self.timezone)
 
 
 class WootwatchConfig(BaseModel):
