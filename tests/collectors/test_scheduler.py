@@ -142,10 +142,9 @@ async def test_a_failing_source_is_polled_less_and_less_often(store: Store) -> N
     await asyncio.sleep(1.2)
     scheduler.stop()
     await task
-    gaps = [b - a for a, b in zip(failing.calls, failing.calls[1:], strict=False)]
-    # 50 ms doubling: about 50, 100, 200, 400 ms, so far fewer polls than the healthy one.
+    # 50 ms doubling (50, 100, 200, 400 ms) against a steady 50 ms: the exact
+    # delays are checked by test_backoff_doubles_from_the_interval_up_to_the_cap.
     assert len(failing.calls) < len(healthy.calls) / 2
-    assert gaps == sorted(gaps)
 
 
 def test_backoff_doubles_from_the_interval_up_to_the_cap() -> None:

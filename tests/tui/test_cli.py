@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -81,6 +82,18 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> tuple[int, st
     return proc.returncode, err
 
 
+def wait_for_sources(db: Path, count: int, timeout: float = 60) -> None:
+    """Wait until a collector has recorded `count` sources (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(db) as reader:
+                if reader.execute("SELECT count(*) FROM sources").fetchone()[0] >= count:
+                    return
+        time.sleep(0.1)
+    raise AssertionError(f"no {count} sources in {db} after {timeout} s")
+
+
 def write_config(home: Path, text: str = DEMO_CONFIG) -> Path:
     path = home / "work" / "wootwatch.yaml"
     path.write_text(text)
@@ -140,7 +153,7 @@ def test_collect_uses_the_config_database_by_default(home: Path) -> None:
 def test_collect_stops_cleanly_on_sigterm_and_flushes(home: Path) -> None:
     write_config(home)
     proc = start(home, "collect")
-    time.sleep(3)
+    wait_for_sources(home / "work" / "demo.db", 2)
     code, err = stop(proc, signal.SIGTERM)
     assert code == 0, err
     assert "stopped; pending writes flushed" in err
