@@ -1,11 +1,14 @@
 """The demo's in-process upstreams, and the sources `wootwatch --demo` runs against them.
 
 Where a fake upstream exists, the demo runs the real collector against it
-over a real socket on 127.0.0.1, so a new user sees the real code paths:
-today the Chatwoot source against `collectors.fakes.chatwoot_api`. The parts
-without a fake yet are simulated by `collectors.demo`. One incident clock
-drives both: the fake's levels follow `incident_levels` with the same origin
-(10 s after start) as the simulated parts.
+over a real socket on 127.0.0.1, so a new user sees the real code paths: the
+Chatwoot source against `collectors.fakes.chatwoot_api`, the Sidekiq, SQS and
+JSON-endpoint sources against `collectors.fakes.queue_stack`. The pipeline,
+AWS and logs parts are simulated by `collectors.demo` (the pipeline's timing
+endpoint only gives totals, and the simulation also writes one latency per
+message; the AWS fake needs moto, a test-only dependency). One incident clock
+drives everything: the fakes' levels follow `incident_levels` with the same
+origin (10 s after start) as the simulated parts.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from collectors.base import SourceConfig
+from collectors.base import Collector, SourceConfig
 from collectors.chatwoot import ChatwootConfig
 from collectors.demo import INCIDENT_DELAY, DemoConfig, demo_sources, incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
+from collectors.fakes.queue_stack import QueueStack
 
 __all__ = ["DemoStack"]
 
@@ -53,12 +57,14 @@ class DemoStack:
         )
         self._chatwoot.base_latency = 0.12
         self._server = FakeChatwootServer(self._chatwoot)
+        self._queues = QueueStack()
         self._driver: asyncio.Task[None] | None = None
         self.sources: list[SourceConfig] = []
         """The demo's source configs, filled once the fakes listen."""
 
     async def __aenter__(self) -> DemoStack:
         url = await self._server.start()
+        await self._queues.start()
         chatwoot = ChatwootConfig.model_validate(
             {
                 "name": "chatwoot",
@@ -70,8 +76,9 @@ class DemoStack:
                 "sla_target": "2m",
             }
         )
-        simulated: list[DemoConfig] = [s for s in demo_sources(self._seed) if s.part != "chatwoot"]
-        self.sources = [chatwoot, *simulated]
+        faked = [c for c in self._queues.source_configs(interval=5.0) if c.name != "pipeline"]
+        simulated = [s for s in demo_sources(self._seed) if s.part not in ("chatwoot", "sidekiq")]
+        self.sources = [chatwoot, *faked, *simulated]
         self._driver = asyncio.create_task(self._drive(), name="demo-incident-clock")
         return self
 
@@ -80,11 +87,18 @@ class DemoStack:
             self._driver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._driver
+        await self._queues.stop()
         await self._server.stop()
+
+    def make_collector(self, config: SourceConfig) -> Collector:
+        """The collector of a demo source (the SQS one talks to its fake with dummy keys)."""
+        return self._queues.make_collector(config)
 
     async def _drive(self) -> None:
         incident_every = DemoConfig.model_fields["incident_every"].default
         while True:
             phase = (self._clock() - self._origin) % incident_every
-            self._chatwoot.apply_levels(*incident_levels(phase))
+            levels = incident_levels(phase)
+            self._chatwoot.apply_levels(*levels)
+            self._queues.apply_levels(*levels, elapsed=_DRIVE_EVERY)
             await asyncio.sleep(_DRIVE_EVERY)

@@ -17,12 +17,12 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from collectors.alert_book import AlertBook, AlertBookError
 from collectors.alerts import AlertEngine
-from collectors.base import SourceState, format_duration
+from collectors.base import Collector, SourceConfig, SourceState, format_duration
 from collectors.demo_stack import DemoStack
 from collectors.inert import inert
 from collectors.notify import BellWatcher
@@ -271,7 +271,13 @@ async def _ring_bell(config: WootwatchConfig, db: Path) -> None:
         await bell.run(config.refresh)
 
 
-async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
+async def _monitor(
+    config: WootwatchConfig,
+    db: Path,
+    *,
+    attach: bool,
+    make_collector: Callable[[SourceConfig], Collector] | None = None,
+) -> int:
     """Collectors (unless attached) plus the live summary, until Ctrl-C."""
     async with contextlib.AsyncExitStack() as stack:
         store = await stack.enter_async_context(
@@ -283,7 +289,11 @@ async def _monitor(config: WootwatchConfig, db: Path, *, attach: bool) -> int:
             stack.push_async_callback(engine.aclose)
         sources = [s for s in config.sources if s.enabled]
         scheduler = (
-            None if engine is None else Scheduler(sources, store, after_write=engine.after_write)
+            None
+            if engine is None
+            else Scheduler(
+                sources, store, after_write=engine.after_write, make_collector=make_collector
+            )
         )
         with _Shutdown() as shutdown:
             collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
@@ -311,7 +321,7 @@ async def _demo(database: Path) -> int:
             f"incident every {format_duration(300)}",
             flush=True,
         )
-        return await _monitor(config, database, attach=False)
+        return await _monitor(config, database, attach=False, make_collector=stack.make_collector)
 
 
 def _run(args: argparse.Namespace) -> int:
