@@ -282,6 +282,20 @@ class _WriterLock:
         handle.flush()
         self._handle = handle
 
+    def held_elsewhere(self) -> bool:
+        """Whether another process holds the lock now, i.e. a collector is writing."""
+        try:
+            handle = self._path.open("r")
+        except OSError:
+            return False  # no lock file: nobody has ever written here
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
     def release(self) -> None:
         if self._handle is not None:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
@@ -919,6 +933,14 @@ class Store:
             SourceStatus(source, SourceState(state), ts, None, error, failures)
             for ts, state, error, failures in rows
         ]
+
+    def has_writer(self) -> bool:
+        """Whether a collector is writing this database now (always True for the writer).
+
+        A reader's source states are only as fresh as the last write: when this
+        is False, nothing updates them, however `ok` they look.
+        """
+        return not self.readonly or _WriterLock(self.path).held_elsewhere()
 
     async def count_rows(self, table: Literal["samples", "rollups", "log_lines"]) -> int:
         """How many rows a ring table holds now (for status lines and tests)."""

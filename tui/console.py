@@ -23,6 +23,7 @@ __all__ = ["Headline", "render_summary", "run_summary"]
 
 _BADGES = {SourceState.OK: "● ok   ", SourceState.STALE: "◐ stale", SourceState.DOWN: "✖ down "}
 _P95_WINDOW = 300.0
+_NO_WRITER = "⚠ no collector is writing this database: these states are as of its last write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,8 @@ async def run_summary(
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
         counted = f"{len(statuses)} sources" if statuses else "waiting for the first poll"
         block = [f"wootwatch {stamp}  {counted}  (Ctrl-C to quit)", *lines]
+        if not store.has_writer():
+            block.insert(1, _NO_WRITER)
         if out.isatty() and drawn:
             out.write(f"\x1b[{drawn}F\x1b[J")
         out.write("\n".join(block) + "\n")

@@ -354,3 +354,14 @@ async def test_a_reader_opens_paths_with_uri_characters(tmp_path: Path) -> None:
         await writer.write([SourceBatch("api", [latency(7.0, time.time())])])
         async with await Store.open(path, readonly=True) as reader:
             assert [s.last_value for s in await reader.series(LATENCY)] == [7.0]
+
+
+async def test_a_reader_knows_whether_a_collector_is_writing(tmp_path: Path) -> None:
+    """Review finding: under --attach a dead collector left its sources looking ok."""
+    path = tmp_path / "shared.db"
+    writer = await Store.open(path)
+    await writer.write([SourceBatch("api", [latency(1.0, time.time())])])
+    async with await Store.open(path, readonly=True) as reader:
+        assert writer.has_writer() and reader.has_writer()
+        await writer.close()
+        assert not reader.has_writer()

@@ -29,8 +29,8 @@ async def _write(path: str, created: object, start: object, done: object) -> int
                 Sample(SERIES, rng.uniform(0, 100), now, {"queue": f"q{i % 5}"}) for i in range(500)
             ]
             await store.write([SourceBatch("sidekiq", batch)])
-            if number % 10 == 9:
-                await store.checkpoint()  # WAL checkpoints while readers read
+            if number == BATCHES // 2:
+                await store.checkpoint()  # a WAL checkpoint while readers read
             written += len(batch)
             await asyncio.sleep(0.02)
     done.set()  # type: ignore[attr-defined]
@@ -53,6 +53,9 @@ async def _read(path: str, created: object, start: object, done: object) -> tupl
             reads += 1
             if finished:
                 return reads, last_count
+            # Busy readers, but not spinning: three of them on two cores would
+            # starve the writer of CPU (a TUI reads every 2 s).
+            await asyncio.sleep(0.005)
 
 
 def writer_process(
