@@ -35,12 +35,13 @@ async with FakeSidekiqRedis(state) as fake:      # fake.url: redis://127.0.0.1:<
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from collectors.fakes.loopback import LoopbackServer
 
 __all__ = [
     "FakeSidekiqRedis",
@@ -322,7 +323,7 @@ def _index(raw: bytes) -> int:
         raise _Error("ERR value is not an integer or out of range") from None
 
 
-class FakeSidekiqRedis:
+class FakeSidekiqRedis(LoopbackServer):
     """A small RESP2 server that answers Sidekiq reads from a `SidekiqState`.
 
     Args:
@@ -338,16 +339,12 @@ class FakeSidekiqRedis:
         password: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.state = state or SidekiqState()
         self._password = password.encode() if password is not None else None
         self._clock = clock
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._keys: Keyspace = {}
         self._rendered: int | None = None
-        self.port = 0
-        """The port, once started."""
         self.commands = 0
         """Commands answered so far."""
 
@@ -356,80 +353,38 @@ class FakeSidekiqRedis:
         """A `redis://` URL for the collector (without the password)."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 at an ephemeral port; returns `url`."""
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self.url
-
-    async def stop(self) -> None:
-        """Stop listening and drop every client, like a Redis that went away."""
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self._server.wait_closed()
-        self._server = None
-
-    async def __aenter__(self) -> FakeSidekiqRedis:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
     def _keyspace(self) -> Keyspace:
         if self._rendered != self.state.revision:
             self._keys = self.state.keyspace(self._clock())
             self._rendered = self.state.revision
         return self._keys
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one client's commands until it quits or hangs up."""
         authed = self._password is None
-        try:
-            while True:
-                command = await _read_command(reader)
-                if command is None:
-                    break
-                self.commands += 1
-                name = command[0].upper() if command else b""
-                reply: _Reply | _Error
-                if name == b"QUIT":
-                    writer.write(_encode(_OK))
-                    break
-                if name == b"AUTH":
-                    reply, authed = self._auth(command[1:], authed)
-                elif not authed:
-                    reply = _Error("NOAUTH Authentication required.")
-                else:
-                    try:
-                        reply = self._answer(name, command[1:])
-                    except _Error as error:
-                        reply = error
-                    except IndexError:
-                        reply = _Error("ERR wrong number of arguments")
-                writer.write(_encode(reply))
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            pass
-        except asyncio.CancelledError:
-            # stop() cancels handlers; ending normally keeps Python 3.11's
-            # client_connected_cb callback from logging the cancellation as an error.
-            pass
-        finally:
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
-            writer.close()
+        while True:
+            command = await _read_command(reader)
+            if command is None:
+                break
+            self.commands += 1
+            name = command[0].upper() if command else b""
+            reply: _Reply | _Error
+            if name == b"QUIT":
+                writer.write(_encode(_OK))
+                break
+            if name == b"AUTH":
+                reply, authed = self._auth(command[1:], authed)
+            elif not authed:
+                reply = _Error("NOAUTH Authentication required.")
+            else:
+                try:
+                    reply = self._answer(name, command[1:])
+                except _Error as error:
+                    reply = error
+                except IndexError:
+                    reply = _Error("ERR wrong number of arguments")
+            writer.write(_encode(reply))
+            await writer.drain()
 
     def _auth(self, args: list[bytes], authed: bool) -> tuple[_Reply | _Error, bool]:
         if self._password is None:

@@ -20,13 +20,14 @@ Only what the fakes need; not a general web server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
+
+from collectors.fakes.loopback import LoopbackServer
 
 __all__ = ["DropConnection", "Handler", "Request", "Response", "TinyHttpServer"]
 
@@ -75,7 +76,7 @@ Handler = Callable[[Request], Response | Awaitable[Response]]
 """Turns a request into a response; sync or async."""
 
 
-class TinyHttpServer:
+class TinyHttpServer(LoopbackServer):
     """Serves `handler` on 127.0.0.1 at an ephemeral port.
 
     Args:
@@ -84,82 +85,30 @@ class TinyHttpServer:
     """
 
     def __init__(self, handler: Handler, *, host: str = "127.0.0.1") -> None:
+        super().__init__(host=host)
         self._handler = handler
-        self._host = host
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.port = 0
-        """The port, once started."""
         self.requests = 0
         """How many requests were answered (or dropped) so far."""
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:43121`."""
-        return f"http://{self._host}:{self.port}"
-
-    async def start(self) -> str:
-        """Start listening; returns the base URL."""
-        self._server = await asyncio.start_server(self._serve, self._host, 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self.url
-
-    async def stop(self) -> None:
-        """Stop listening and close every open connection."""
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self._server.wait_closed()
-        self._server = None
-
-    async def __aenter__(self) -> TinyHttpServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            while True:
-                request = await _read_request(reader)
-                if request is None:
-                    break
-                self.requests += 1
-                try:
-                    outcome = self._handler(request)
-                    response = await outcome if inspect.isawaitable(outcome) else outcome
-                except DropConnection:
-                    break
-                except Exception as exc:  # a fake's bug: answer like a crashing app
-                    response = Response.text(f"fake server error: {type(exc).__name__}", 500)
-                keep_alive = request.headers.get("connection", "").lower() != "close"
-                writer.write(_encode(response, keep_alive=keep_alive))
-                await writer.drain()
-                if not keep_alive:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        except asyncio.CancelledError:
-            # stop() cancels handlers; ending normally keeps Python 3.11's
-            # client_connected_cb callback from logging the cancellation as an error.
-            pass
-        finally:
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
-            writer.close()
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one client's requests until it closes or asks to."""
+        while True:
+            request = await _read_request(reader)
+            if request is None:
+                break
+            self.requests += 1
+            try:
+                outcome = self._handler(request)
+                response = await outcome if inspect.isawaitable(outcome) else outcome
+            except DropConnection:
+                break
+            except Exception as exc:  # a fake's bug: answer like a crashing app
+                response = Response.text(f"fake server error: {type(exc).__name__}", 500)
+            keep_alive = request.headers.get("connection", "").lower() != "close"
+            writer.write(_encode(response, keep_alive=keep_alive))
+            await writer.drain()
+            if not keep_alive:
+                break
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:
