@@ -39,7 +39,6 @@ can run the real collector against it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import math
@@ -49,6 +48,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from collectors.fakes.loopback import LoopbackServer
 
 __all__ = [
     "ChatwootState",
@@ -726,7 +727,7 @@ class ChatwootState:
 # --------------------------------------------------------------------------- HTTP
 
 
-class FakeChatwootServer:
+class FakeChatwootServer(LoopbackServer):
     """The HTTP/1.1 server (keep-alive, GET only) over a `ChatwootState`.
 
     Args:
@@ -738,62 +739,13 @@ class FakeChatwootServer:
     def __init__(
         self, state: ChatwootState | None = None, *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
+        super().__init__(host=host, port=port)
         self.state = state or ChatwootState()
-        self._host, self._port = host, port
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-        self.url = ""
-        """`http://127.0.0.1:<port>` once started."""
 
-    async def start(self) -> str:
-        """Listen and return the base URL."""
-        self._server = await asyncio.start_server(self._serve, self._host, self._port)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://{self._host}:{port}"
-        return self.url
-
-    async def stop(self) -> None:
-        """Stop listening and drop every open connection (hanging answers included)."""
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
-            self._server = None
-
-    async def __aenter__(self) -> FakeChatwootServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        try:
-            while await self._one_request(reader, writer):
-                pass
-        except (
-            asyncio.IncompleteReadError,
-            ConnectionError,
-            asyncio.LimitOverrunError,
-            ValueError,
-        ):
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one client's requests over a keep-alive connection until it ends."""
+        while await self._one_request(reader, writer):
             pass
-        except asyncio.CancelledError:
-            # `stop()` ends connections this way; a connection task that ends
-            # quietly keeps asyncio from logging its cancellation as an error.
-            pass
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
     async def _one_request(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

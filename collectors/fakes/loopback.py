@@ -20,10 +20,12 @@ class LoopbackServer:
 
     Args:
         host: the address to listen on.
+        port: 0 for an ephemeral port.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
+        self._bind_port = port
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -37,7 +39,7 @@ class LoopbackServer:
 
     async def start(self) -> str:
         """Start listening; returns `url`."""
-        self._server = await asyncio.start_server(self._serve, self._host, 0)
+        self._server = await asyncio.start_server(self._serve, self._host, self._bind_port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.url
 

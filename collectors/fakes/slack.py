@@ -31,10 +31,11 @@ async with FakeSlack() as slack:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 from typing import Any
+
+from collectors.fakes.loopback import LoopbackServer
 
 __all__ = ["FakeSlack"]
 
@@ -42,7 +43,7 @@ _TOKEN = "T0000/B0000/fakefakefakefakefakefake"
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """A Slack incoming-webhook endpoint on 127.0.0.1 and an ephemeral port.
 
     Args:
@@ -51,6 +52,7 @@ class FakeSlack:
     """
 
     def __init__(self, *, error_rate: float = 0.0, seed: int = 7) -> None:
+        super().__init__()
         self.messages: list[dict[str, Any]] = []
         """Accepted payloads, oldest first."""
         self.requests = 0
@@ -64,53 +66,16 @@ class FakeSlack:
         self.delay = 0.0
         """Seconds to wait before each answer."""
         self._rng = random.Random(seed)
-        self._server: asyncio.Server | None = None
-        self._port = 0
-        self._connections: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
         """The webhook URL to configure (valid once started)."""
-        return f"http://127.0.0.1:{self._port}/services/{_TOKEN}"
+        return f"http://{self._host}:{self.port}/services/{_TOKEN}"
 
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 and an ephemeral port; return the webhook URL."""
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self._port = self._server.sockets[0].getsockname()[1]
-        return self.url
-
-    async def stop(self) -> None:
-        """Stop listening and close open connections."""
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        await self._server.wait_closed()
-        self._server = None
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        try:
-            while await self._one_request(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer one client's posts until it closes."""
+        while await self._one_request(reader, writer):
             pass
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-                await writer.wait_closed()
 
     async def _one_request(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
