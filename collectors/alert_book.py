@@ -28,6 +28,8 @@ Contract:
   Events (`alert_events.kind`): `transition`, `ack`, `ack_expired`,
   `severity`, `flapping`, `notify`; a `notify` event's `note` is JSON
   (`kind`, `severity`) and de-duplicates notifications across restarts.
+* **Pinned incident.** `pin_incident` writes the start of the incident in
+  progress to the `meta` table; the incident view and export read it.
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
   events) and silences that ended before a time; the engine keeps 35 days.
 * **Opening.** The database must exist and carry the schema (the store's
@@ -68,6 +70,8 @@ _BUSY_TIMEOUT_MS: Final = 10_000
 _BEGIN_ATTEMPTS: Final = 3
 """A write waits up to 3 x 10 s for SQLite's write lock before it gives up."""
 _NOTE_LIMIT: Final = 1000
+_INCIDENT_KEY: Final = "incident_start"
+"""The `meta` row that holds the pinned incident start."""
 _ALERT_COLUMNS: Final = (
     "id, rule, labels, severity, state, value, summary, started_at, updated_at, resolved_at, "
     "acknowledged_by, acknowledged_at, ack_note, flapping"
@@ -469,6 +473,35 @@ class AlertBook:
                 raise AlertBookError(f"no silence {silence_id} that has not ended")
         ended = [s for s in await self.silences(now, include_ended=True) if s.id == silence_id]
         return ended[0]
+
+    async def pin_incident(self, start: float | None) -> None:
+        """Pin the start of the incident in progress (None unpins); durable like an ack.
+
+        Every process on the database sees the pin: the TUI's incident view and
+        `wootwatch export` use it as the start of their window.
+        """
+        async with self.transaction() as writer:
+            if start is None:
+                await writer.execute("DELETE FROM meta WHERE key = ?", (_INCIDENT_KEY,))
+            else:
+                await writer.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (_INCIDENT_KEY, repr(float(start))),
+                )
+
+    async def pinned_incident(self) -> float | None:
+        """The pinned incident start (unix time), or None when nothing is pinned."""
+        async with self._conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (_INCIDENT_KEY,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        try:
+            return float(row[0])
+        except ValueError:
+            return None
 
 
 class AlertWriter:

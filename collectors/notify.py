@@ -53,7 +53,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Annotated, Any, Final, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
@@ -515,6 +515,18 @@ class _NotificationSource(Protocol):
     async def notifications_after(self, event_id: int) -> Sequence[Any]: ...
 
 
+class Terminal(Protocol):
+    """Where a bell goes: anything with `write` and `flush` (stdout, or the TUI's bell)."""
+
+    def write(self, text: str, /) -> int:
+        """Write text."""
+        ...
+
+    def flush(self) -> None:
+        """Push written text out."""
+        ...
+
+
 class BellWatcher:
     """Rings a terminal's bell when new notifications are recorded in the database.
 
@@ -525,7 +537,7 @@ class BellWatcher:
     """
 
     def __init__(
-        self, book: _NotificationSource, stream: IO[str], *, min_severity: Severity
+        self, book: _NotificationSource, stream: Terminal, *, min_severity: Severity
     ) -> None:
         self._book = book
         self._stream = stream

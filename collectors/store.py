@@ -27,7 +27,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -314,8 +314,10 @@ class Store:
         retention: Retention,
         readonly: bool,
         lock: _WriterLock | None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._conn = conn
+        self._clock = clock
         self.path = path
         """Where the database file is."""
         self.retention = retention
@@ -335,8 +337,12 @@ class Store:
         *,
         retention: Retention | None = None,
         readonly: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> Store:
         """Open (and, for a writer, create and migrate) the database at `path`.
+
+        `clock` is the wall-clock time that retention measures ages against
+        (fixed when a test records a history).
 
         Raises:
             StoreError: the file cannot be opened, is not a wootwatch database,
@@ -360,7 +366,14 @@ class Store:
             if lock is not None:
                 lock.release()
             raise StoreError(f"{db_path}: cannot open: {exc}") from exc
-        store = cls(conn, db_path, retention=retention or Retention(), readonly=readonly, lock=lock)
+        store = cls(
+            conn,
+            db_path,
+            retention=retention or Retention(),
+            readonly=readonly,
+            lock=lock,
+            clock=clock,
+        )
         try:
             await store._prepare()
         except BaseException:
@@ -679,7 +692,7 @@ class Store:
         # Deleting at least twice what was inserted keeps a steady ingest inside
         # the bounds; a larger backlog (bounds just lowered) drains over writes.
         budget = max(_TRIM_CHUNK, 2 * inserted)
-        now = time.time()
+        now = self._clock()
         keep = self.retention
         await self._trim_table("samples", "ts", now - keep.raw_max_age, keep.raw_max_rows, budget)
         await self._trim_table("rollups", "minute * 60", now - keep.rollup_max_age, None, budget)

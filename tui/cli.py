@@ -25,11 +25,12 @@ from collectors.alerts import AlertEngine
 from collectors.base import Collector, SourceConfig, SourceState, format_duration
 from collectors.demo_stack import DemoStack
 from collectors.inert import inert
-from collectors.notify import BellWatcher
+from collectors.notify import BellWatcher, Terminal
 from collectors.scheduler import Scheduler
 from collectors.store import Store, StoreError
 from tui.alert_commands import COMMANDS as ALERT_COMMANDS
 from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_command
+from tui.app import AppBell, WootwatchApp
 from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
 from tui.console import run_summary
 
@@ -262,12 +263,12 @@ async def _alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
     return engine
 
 
-async def _ring_bell(config: WootwatchConfig, db: Path) -> None:
+async def _ring_bell(config: WootwatchConfig, db: Path, terminal: Terminal) -> None:
     """Ring the terminal bell for new notifications, whoever runs the engine."""
     if not config.notify.bell.enabled or not sys.stdout.isatty():
         return
     async with await AlertBook.open(db, readonly=True) as book:
-        bell = BellWatcher(book, sys.stdout, min_severity=config.notify.bell.min_severity)
+        bell = BellWatcher(book, terminal, min_severity=config.notify.bell.min_severity)
         await bell.run(config.refresh)
 
 
@@ -297,11 +298,23 @@ async def _monitor(
         )
         with _Shutdown() as shutdown:
             collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
-            view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
-            bell = asyncio.create_task(_ring_bell(config, store.path))
+            app: WootwatchApp | None = None
+            terminal: Terminal = sys.stdout
+            if sys.stdout.isatty():
+                app = WootwatchApp(store.path, refresh=config.refresh, theme=config.theme)
+                terminal = AppBell(app)
+                view = asyncio.create_task(app.run_async())
+            else:  # a pipe or a log file: the plain summary
+                view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
+            bell = asyncio.create_task(_ring_bell(config, store.path, terminal))
             try:
                 await shutdown.wait(view, *collecting)
+                if app is not None and app.failure is not None:
+                    raise StoreError(app.failure)
             finally:
+                if app is not None and not view.done():  # SIGTERM: let Textual restore the terminal
+                    app.exit()
+                    await asyncio.wait([view], timeout=5)
                 # Whatever ended the wait, the collectors flush before the store closes.
                 for task in (view, bell):
                     task.cancel()

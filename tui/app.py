@@ -1,0 +1,219 @@
+"""The Textual application: registers themes and screens, refreshes the one on view.
+
+The app is thin. It opens a `StoreReader` on the database, switches between
+the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
+`refresh` seconds, asks the screen on view to read the store again. It never
+talks to a collector: when the collectors run in this process (`wootwatch`,
+`wootwatch --demo`) they write the same database file from their own task.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from collectors.alert_book import AlertBookError
+from collectors.alert_state import AlertState
+from collectors.inert import inert
+from themes import STYLESHEET, THEMES, theme_for
+from tui.live_screen import LiveScreen
+from tui.messages import ShowLogs
+from tui.reader import StoreReader
+from tui.screens import SCREENS
+
+__all__ = ["AppBell", "WootwatchApp"]
+
+
+class WootwatchApp(App[None]):
+    """wootwatch's terminal UI over one database.
+
+    | Key | Does |
+    | :- | :- |
+    | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
+    | p | pin the incident start (the first firing alert's, else now) |
+    | P | unpin the incident start |
+    | ctrl+p | command palette: screens, themes, actions |
+    | q / ctrl+c | quit |
+
+    Args:
+        db: the database to read.
+        refresh: seconds between two reads of the store.
+        theme: `dark`, `light` or `high-contrast`.
+        clock: wall-clock time (fixed in snapshot tests).
+    """
+
+    CSS_PATH: ClassVar = [STYLESHEET]
+    TITLE = "wootwatch"
+    MODES: ClassVar = {name: screen for name, screen in SCREENS.items()}
+    DEFAULT_MODE: ClassVar[str] = "overview"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, key_display=str(key))
+            for key, (name, screen) in enumerate(SCREENS.items(), start=1)
+        ),
+        Binding("p", "pin_incident", "Pin incident", show=False),
+        Binding("P", "unpin_incident", "Unpin incident", show=False),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        db: str | Path,
+        *,
+        refresh: float = 2.0,
+        theme: str = "dark",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.db = Path(db)
+        """The database on view."""
+        self.refresh_every = refresh
+        """Seconds between two reads of the store."""
+        self.clock = clock
+        """Wall-clock time as the screens see it."""
+        self.failure: str | None = None
+        """Why the app could not start (the database cannot be read), else None."""
+        self._theme_name = theme
+        self._reader: StoreReader | None = None
+        self._refreshing = False
+        for palette in THEMES.values():
+            self.register_theme(palette)
+
+    @property
+    def reader(self) -> StoreReader:
+        """The open read connections (available once the app is mounted)."""
+        if self._reader is None:
+            raise RuntimeError("the app has not opened its database yet")
+        return self._reader
+
+    async def on_mount(self) -> None:
+        """Open the database, apply the theme, start the refresh timer."""
+        self.theme = theme_for(self._theme_name).name
+        try:
+            self._reader = await StoreReader.open(self.db, clock=self.clock)
+        except Exception as exc:  # reported by the command line as one line
+            self.failure = str(exc)
+            self.exit(return_code=1)
+            return
+        self.set_interval(self.refresh_every, self.refresh_now)
+        self.refresh_now()
+
+    async def on_unmount(self) -> None:
+        """Close the read connections."""
+        if self._reader is not None:
+            await self._reader.aclose()
+
+    # ------------------------------------------------------------------ refresh
+
+    def refresh_now(self) -> None:
+        """Read the store for the screen on view, unless a read is still running."""
+        if self._reader is None or self._refreshing:
+            return
+        self._refreshing = True
+        self._refresh_screen()
+
+    @work(group="refresh", exit_on_error=False, description="read the store")
+    async def _refresh_screen(self) -> None:
+        try:
+            screen = self.screen
+            if isinstance(screen, LiveScreen):
+                await screen.refresh_from(self.reader)
+        finally:
+            self._refreshing = False
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """One place for background errors: a notification, never a dead app."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                inert(f"{event.worker.description}: {type(error).__name__}: {error}"),
+                title="Background task failed",
+                severity="error",
+                markup=False,
+            )
+
+    # ------------------------------------------------------------------ actions
+
+    async def action_pin_incident(self) -> None:
+        """Pin the incident start: the earliest firing alert's start, else now."""
+        reader = self.reader
+        now = reader.now()
+        firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
+        start = min((a.started_at for a in firing), default=now)
+        why = "the first firing alert" if firing else "now"
+        try:
+            await reader.book.pin_incident(start)
+        except AlertBookError as exc:
+            self.notify(inert(str(exc)), title="Not pinned", severity="error", markup=False)
+            return
+        stamp = time.strftime("%H:%M:%S", time.localtime(start))
+        self.notify(f"Incident start pinned at {stamp} ({why}); export uses it")
+        self.refresh_now()
+
+    async def action_unpin_incident(self) -> None:
+        """Forget the pinned incident start."""
+        try:
+            await self.reader.book.pin_incident(None)
+        except AlertBookError as exc:
+            self.notify(inert(str(exc)), title="Not unpinned", severity="error", markup=False)
+            return
+        self.notify("Incident start unpinned")
+        self.refresh_now()
+
+    def on_show_logs(self, message: ShowLogs) -> None:
+        """Switch to the logs screen and hand it the window."""
+        self.switch_mode("logs")
+        screen = self.screen
+        show_window = getattr(screen, "show_window", None)
+        if show_window is not None:
+            show_window(message.start, message.end, message.query)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Screens, themes and incident actions in the command palette."""
+        for key, (name, screen_class) in enumerate(SCREENS.items(), start=1):
+            yield SystemCommand(
+                f"Show {screen_class.TITLE}",
+                f"Switch to the {screen_class.TITLE} screen (key {key})",
+                lambda mode=name: self.switch_mode(mode),
+            )
+        for config_name, palette in THEMES.items():
+            yield SystemCommand(
+                f"Theme: {config_name}",
+                f"Use the {config_name} colours",
+                lambda theme=palette.name: setattr(self, "theme", theme),
+            )
+        yield SystemCommand(
+            "Pin incident start", "Mark when the incident began (key p)", self.action_pin_incident
+        )
+        yield SystemCommand(
+            "Unpin incident start", "Forget the pinned start (key P)", self.action_unpin_incident
+        )
+        yield SystemCommand("Quit", "Quit wootwatch (key q)", self.exit)
+
+
+class AppBell(io.TextIOBase):
+    """A stream for `BellWatcher` that rings the bell through the app.
+
+    While Textual owns the terminal, a BEL written to stdout would be captured;
+    the app's `bell()` reaches the terminal.
+    """
+
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+
+    def write(self, text: str) -> int:
+        """Ring once per BEL in `text`."""
+        for _ in range(text.count("\a")):
+            self._app.bell()
+        return len(text)

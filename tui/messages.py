@@ -1,0 +1,24 @@
+"""App-level messages: what one screen asks of another, through the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+__all__ = ["ShowLogs"]
+
+
+@dataclass
+class ShowLogs(Message):
+    """Open the logs screen on a time window, e.g. a spike picked on a chart."""
+
+    start: float
+    """Unix time the window starts."""
+    end: float
+    """Unix time the window ends."""
+    query: str | None = None
+    """An FTS5 query to run, or None to keep the screen's own."""
+
+    def __post_init__(self) -> None:
+        super().__init__()

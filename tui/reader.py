@@ -1,0 +1,116 @@
+"""What the screens read: the store, the alert book and the log cache of one database.
+
+The TUI never calls an upstream and never shares the collectors' writer
+connection: it opens its own read-only connections to the database file, so
+a long screen query never waits behind a batch write, and several TUIs (or
+`--attach` sessions) can read one database that a single collector fills.
+Acknowledgements, silences and the incident pin go through the alert book's
+own short transactions, which is what lets an attached TUI write them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from collectors.alert_book import AlertBook, AlertBookError
+from collectors.log_search import LogMatch, open_readonly, search
+from collectors.store import Store
+
+__all__ = ["StoreReader"]
+
+
+class StoreReader:
+    """Read-only views of one database, plus the alert book for what a person sets.
+
+    Open it with `StoreReader.open` and close it with `aclose`.
+
+    Args:
+        store: a read-only store connection.
+        book: the alert book (read-write where the file allows it).
+        logs: a read-only connection for log searches.
+        clock: wall-clock time (fixed in snapshot tests).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        book: AlertBook,
+        logs: sqlite3.Connection,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        """The store, read-only."""
+        self.book = book
+        """Alerts, acks, silences and the incident pin."""
+        self._logs = logs
+        self._logs_lock = asyncio.Lock()  # one sqlite3 connection, one thread at a time
+        self._clock = clock
+        self.user = _user()
+        """Who acknowledges and silences from this TUI (`$USER`)."""
+
+    @classmethod
+    async def open(cls, path: str | Path, *, clock: Callable[[], float] = time.time) -> StoreReader:
+        """Open the read connections of the database at `path`.
+
+        Raises:
+            StoreError, AlertBookError, LogQueryError: the database cannot be read.
+        """
+        store = await Store.open(path, readonly=True)
+        try:
+            try:
+                book = await AlertBook.open(path)
+            except AlertBookError:  # a file this user may not write: read-only alerts
+                book = await AlertBook.open(path, readonly=True)
+            logs = open_readonly(path)
+        except BaseException:
+            await store.close()
+            raise
+        return cls(store, book, logs, clock=clock)
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        with contextlib.suppress(sqlite3.Error):
+            self._logs.close()
+        await self.book.close()
+        await self.store.close()
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.store.path
+
+    def now(self) -> float:
+        """The current time, as the screens should see it."""
+        return self._clock()
+
+    async def search_logs(
+        self,
+        query: str,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        limit: int = 200,
+    ) -> list[LogMatch]:
+        """Cached log lines matching an FTS5 query, newest first (in a thread).
+
+        Raises:
+            LogQueryError: the query is empty or cannot be parsed.
+        """
+        async with self._logs_lock:
+            return await asyncio.to_thread(
+                search, self._logs, query, start=start, end=end, limit=limit
+            )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
