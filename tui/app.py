@@ -86,6 +86,8 @@ class WootwatchApp(App[None]):
         self._theme_name = theme
         self._reader: StoreReader | None = None
         self._refreshing = False
+        self.refreshes = 0
+        """How many screen refreshes have completed (tests wait on it)."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -95,6 +97,11 @@ class WootwatchApp(App[None]):
         if self._reader is None:
             raise RuntimeError("the app has not opened its database yet")
         return self._reader
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether a read of the store is in progress."""
+        return self._refreshing
 
     async def on_mount(self) -> None:
         """Open the database, apply the theme, start the refresh timer."""
@@ -128,6 +135,7 @@ class WootwatchApp(App[None]):
             screen = self.screen
             if isinstance(screen, LiveScreen):
                 await screen.refresh_from(self.reader)
+                self.refreshes += 1
         finally:
             self._refreshing = False
 

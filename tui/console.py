@@ -18,6 +18,7 @@ from typing import Literal, TextIO
 from collectors.base import SourceState, SourceStatus, format_duration
 from collectors.inert import inert
 from collectors.store import SeriesInfo, Store
+from widgets.units import format_value
 
 __all__ = ["Headline", "render_summary", "run_summary"]
 
@@ -60,16 +61,6 @@ HEADLINES: tuple[Headline, ...] = (
 """The numbers the summary shows for a source, when it writes that series."""
 
 
-def _format_value(value: float, unit: str) -> str:
-    if unit == "ms":
-        return f"{value / 1000:.1f}s" if value >= 1000 else f"{value:.0f}ms"
-    if unit == "%":
-        return f"{value:.1f}%"
-    if unit == "s":
-        return format_duration(value) if value >= 1 else f"{value:.2f}s"
-    return f"{value:.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
-
-
 async def _headline_value(store: Store, source: str, headline: Headline, now: float) -> str | None:
     found = await store.series(headline.series, labels=headline.labels, source=source)
     latest = [s for s in found if s.last_value is not None]
@@ -79,10 +70,10 @@ async def _headline_value(store: Store, source: str, headline: Headline, now: fl
     if headline.reduce == "p95":
         stats = await store.window_stats(latest, now - _P95_WINDOW, now)
         value = stats.quantile(0.95)
-        return None if value is None else f"{headline.label} {_format_value(value, unit)}"
+        return None if value is None else f"{headline.label} {format_value(value, unit)}"
     values = [s.last_value for s in latest if s.last_value is not None]
     reduced = {"latest": values[0], "sum": sum(values), "max": max(values)}[headline.reduce]
-    return f"{headline.label} {_format_value(reduced, unit)}"
+    return f"{headline.label} {format_value(reduced, unit)}"
 
 
 def _age(status: SourceStatus, now: float) -> str:
@@ -124,7 +115,7 @@ async def collect_numbers(store: Store, now: float) -> dict[str, list[str]]:
 
 def _fallback(series: Sequence[SeriesInfo]) -> list[str]:
     return [
-        f"{inert(s.name)} {_format_value(s.last_value, s.unit)}"
+        f"{inert(s.name)} {format_value(s.last_value, s.unit)}"
         for s in series[:3]
         if s.last_value is not None
     ]

@@ -1,0 +1,40 @@
+"""Pilot helpers of the TUI tests: wait for the screen to read the store and draw it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from tui.app import WootwatchApp
+
+
+async def refreshed(pilot: Pilot[object]) -> None:
+    """Wait until the screen on view has read the store once more and drawn it."""
+    app = pilot.app
+    assert isinstance(app, WootwatchApp)
+    for _ in range(200):  # let a read already in flight finish: it may predate the keys
+        if not app.refreshing:
+            break
+        await pilot.pause(0.02)
+    seen = app.refreshes
+    app.refresh_now()
+    for _ in range(200):
+        if app.refreshes > seen:
+            break
+        await pilot.pause(0.02)
+    else:
+        raise AssertionError("the screen did not refresh within 4 s")
+    await pilot.pause()
+
+
+def after(*keys: str) -> Callable[[Pilot[object]], Awaitable[None]]:
+    """A snapshot `run_before`: press `keys`, then wait for a fresh read of the store."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await refreshed(pilot)
+        if keys:
+            await pilot.press(*keys)
+            await refreshed(pilot)
+
+    return run_before

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from _pilot import refreshed
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from collectors.alert_book import AlertBook
+from collectors.alert_state import AlertState
+from tui.app import WootwatchApp
+from tui.live_panel import LivePanel
+from tui.live_screen import LiveScreen
+from tui.reader import StoreReader
+from tui.screens import SCREENS
+
+
+async def test_keys_one_to_seven_switch_between_the_screens(demo_app: WootwatchApp) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        for key, screen_class in enumerate(SCREENS.values(), start=1):
+            await pilot.press(str(key))
+            assert type(demo_app.screen) is screen_class
+        await pilot.press("1")
+        assert type(demo_app.screen) is SCREENS["overview"]
+
+
+async def test_p_pins_the_first_firing_alerts_start_for_every_process(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    async with await AlertBook.open(demo_db, readonly=True) as book:
+        firing = [a for a in await book.visible(demo_now) if a.state is AlertState.FIRING]
+    assert firing, "the recorded demo has firing alerts"
+    async with demo_app.run_test() as pilot:
+        await refreshed(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        async with await AlertBook.open(demo_db, readonly=True) as other_process:
+            assert await other_process.pinned_incident() == min(a.started_at for a in firing)
+        await pilot.press("P")
+        await pilot.pause()
+        async with await AlertBook.open(demo_db, readonly=True) as other_process:
+            assert await other_process.pinned_incident() is None
+
+
+async def test_a_missing_database_ends_the_app_with_one_line(tmp_path: Path) -> None:
+    app = WootwatchApp(tmp_path / "nowhere.db")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert app.failure is not None and "no such database" in app.failure
+
+
+class _Broken(LivePanel[int]):
+    async def gather(self, reader: StoreReader) -> int:
+        raise ValueError("[bold red]boom\x1b[2J")
+
+
+class _Counting(LivePanel[int]):
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="count")
+
+    async def gather(self, reader: StoreReader) -> int:
+        return len(await reader.store.source_statuses())
+
+    def present(self, data: int) -> None:
+        self.query_one("#count", Static).update(f"{data} sources")
+
+
+class _TwoPanels(LiveScreen):
+    TITLE = "test"
+
+    def compose_panels(self) -> ComposeResult:
+        yield _Broken("broken", id="broken")
+        yield _Counting("counting", id="counting")
+
+
+async def test_a_failing_panel_shows_its_error_and_the_others_still_draw(demo_db: Path) -> None:
+    reader = await StoreReader.open(demo_db)
+    app: App[None] = App()
+    try:
+        async with app.run_test() as pilot:
+            screen = _TwoPanels()
+            await app.push_screen(screen)
+            await screen.refresh_from(reader)
+            await pilot.pause()
+            error = screen.query_one("#broken .panel-error", Static)
+            assert error.display
+            shown = str(error.render())
+            assert "ValueError" in shown and "\x1b" not in shown and "␛[2J" in shown
+            assert str(screen.query_one("#count", Static).render()) == "5 sources"
+    finally:
+        await reader.aclose()

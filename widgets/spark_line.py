@@ -1,0 +1,157 @@
+"""A one-line sparkline of a time window that can pick a slot (a spike) for a closer look."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import RenderResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from widgets.spark_text import resample, sparkline
+
+__all__ = ["SparkLine"]
+
+
+class SparkLine(Widget, can_focus=True):
+    """A sparkline over a time window, one cell per slot; None slots are gaps.
+
+    Focus it and the cursor sits on the highest slot: Enter picks it (for
+    example to open the logs of that minute); left/right move the cursor.
+    A click picks the slot under the pointer.
+
+    | Key | Does |
+    | :- | :- |
+    | enter | pick the slot under the cursor |
+    | left / right | move the cursor |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark-line--cursor"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `spark-line--cursor` | The slot under the cursor while focused. |
+    """
+
+    DEFAULT_CSS = """
+    SparkLine {
+        height: 1;
+        width: 1fr;
+        color: $primary;
+    }
+    SparkLine.-alarm {
+        color: $error;
+    }
+    SparkLine > .spark-line--cursor {
+        background: $accent 40%;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "pick", "Logs of this slot", show=False),
+        Binding("left", "move(-1)", show=False),
+        Binding("right", "move(1)", show=False),
+    ]
+
+    data: reactive[tuple[float | None, ...]] = reactive(())
+    """The values, oldest first; the widget resamples them to its width."""
+    cursor: reactive[int | None] = reactive(None)
+    """The slot (cell) the cursor is on while focused; None puts it on the peak."""
+
+    class Picked(Message):
+        """A slot was picked: `start` and `end` are fractions (0..1) of the window."""
+
+        def __init__(self, spark_line: SparkLine, start: float, end: float) -> None:
+            super().__init__()
+            self.spark_line = spark_line
+            """The sparkline that was picked."""
+            self.start = start
+            """Where the slot starts, as a fraction of the window."""
+            self.end = end
+            """Where the slot ends, as a fraction of the window."""
+
+        @property
+        def control(self) -> SparkLine:
+            """The sparkline that was picked."""
+            return self.spark_line
+
+    def __init__(
+        self,
+        data: Sequence[float | None] = (),
+        *,
+        low: float | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Initialise the sparkline.
+
+        Args:
+            data: the values, oldest first.
+            low: the value drawn as the lowest block (default: the data's minimum);
+                0 keeps a quiet series looking quiet.
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled or not.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._low = low
+        self.set_reactive(SparkLine.data, tuple(data))
+
+    def _slots(self) -> list[float | None]:
+        return resample(self.data, self.size.width)
+
+    def _peak(self, slots: Sequence[float | None]) -> int:
+        best, best_value = len(slots) - 1, -math.inf
+        for index, value in enumerate(slots):
+            if value is not None and value >= best_value:
+                best, best_value = index, value
+        return best
+
+    def render(self) -> RenderResult:
+        """The sparkline, sized to the widget; the cursor highlighted while focused."""
+        slots = self._slots()
+        text = Text(sparkline(slots, low=self._low), no_wrap=True, end="")
+        if self.has_focus and slots:
+            cursor = self._cursor_slot(slots)
+            text.stylize(self.get_component_rich_style("spark-line--cursor"), cursor, cursor + 1)
+        return text
+
+    def _cursor_slot(self, slots: Sequence[float | None]) -> int:
+        if self.cursor is None:
+            return self._peak(slots)
+        return max(0, min(len(slots) - 1, self.cursor))
+
+    def action_move(self, step: int) -> None:
+        """Move the cursor by `step` slots."""
+        slots = self._slots()
+        if slots:
+            self.cursor = max(0, min(len(slots) - 1, self._cursor_slot(slots) + step))
+
+    def action_pick(self) -> None:
+        """Pick the slot under the cursor."""
+        slots = self._slots()
+        if slots:
+            self._post_pick(self._cursor_slot(slots), len(slots))
+
+    def on_click(self, event: events.Click) -> None:
+        """Pick the slot under the pointer."""
+        width = self.size.width
+        if width > 0 and 0 <= event.x < width:
+            self.cursor = event.x
+            self._post_pick(event.x, width)
+
+    def _post_pick(self, slot: int, width: int) -> None:
+        self.post_message(self.Picked(self, slot / width, (slot + 1) / width))
+
+    def on_blur(self) -> None:
+        """Forget the cursor: the next focus starts on the peak again."""
+        self.cursor = None
