@@ -47,7 +47,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,6 +58,7 @@ from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
 __all__ = [
     "COLLECTOR",
     "HttpJsonConfig",
+    "JsonDocumentCollector",
     "JsonEndpointCollector",
     "JsonEndpointConfig",
     "JsonFetcher",
@@ -67,6 +68,8 @@ __all__ = [
     "safe_url",
     "summarize_problems",
 ]
+
+C = TypeVar("C", bound="HttpJsonConfig")
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """A response larger than this is refused rather than parsed."""
@@ -417,8 +420,13 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-class JsonEndpointCollector:
-    """Reads the configured series from one JSON endpoint.
+class JsonDocumentCollector(Generic[C]):
+    """A collector that GETs one JSON document per poll and parses it into samples.
+
+    Subclasses set `config_model` and implement `parse` (the pure part) and
+    `nothing_usable` (the error when a response yields no sample at all). A
+    response with some samples and some problems succeeds, with the problems
+    in `notes`.
 
     Args:
         config: the source entry.
@@ -426,7 +434,9 @@ class JsonEndpointCollector:
         clock: wall-clock time for sample timestamps.
     """
 
-    config_model: ClassVar[type[SourceConfig]] = JsonEndpointConfig
+    config_model: ClassVar[type[SourceConfig]]
+    problem_noun: ClassVar[str | None] = "series"
+    """What a problem is about, for the note's `3 series without data: ...` prefix."""
 
     def __init__(
         self,
@@ -435,35 +445,57 @@ class JsonEndpointCollector:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        assert isinstance(config, JsonEndpointConfig)
-        self._config = config
+        assert isinstance(config, self.config_model)
+        self._config = cast(C, config)
         self._clock = clock
-        self._fetcher = JsonFetcher(config, transport=transport, clock=clock)
+        self._fetcher = JsonFetcher(self._config, transport=transport, clock=clock)
         self._notes: str | None = None
 
     @property
     def notes(self) -> str | None:
-        """Which series had no data in the last poll, and why."""
+        """What the last response lacked, and why."""
         return self._notes
 
+    def parse(self, payload: Any, now: float) -> tuple[list[Sample], list[str]]:
+        """Samples read from the document, and one line per thing that was missing."""
+        raise NotImplementedError
+
+    def nothing_usable(self, problems: list[str]) -> str:
+        """The poll's error when the document yields no sample."""
+        raise NotImplementedError
+
     async def collect(self) -> list[Record]:
-        """GET the endpoint once and read every configured path."""
+        """GET the document once and parse it."""
         self._notes = None
         payload = await self._fetcher.get_json()
-        samples, problems = parse_paths(payload, self._config.series, self._clock())
+        samples, problems = self.parse(payload, self._clock())
         if not samples:
-            first = problems[0] if problems else "nothing configured"
-            raise SourceError(
-                f"none of the {len(problems)} paths found in the response from "
-                f"{self._fetcher.where} ({first})"
-            )
-        self._notes = summarize_problems(problems)
+            raise SourceError(self.nothing_usable(problems))
+        self._notes = summarize_problems(problems, noun=self.problem_noun)
         records: list[Record] = [*samples]
         return records
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._fetcher.aclose()
+
+
+class JsonEndpointCollector(JsonDocumentCollector[JsonEndpointConfig]):
+    """Reads the configured series from one JSON endpoint."""
+
+    config_model: ClassVar[type[SourceConfig]] = JsonEndpointConfig
+
+    def parse(self, payload: Any, now: float) -> tuple[list[Sample], list[str]]:
+        """Every configured path's value."""
+        return parse_paths(payload, self._config.series, now)
+
+    def nothing_usable(self, problems: list[str]) -> str:
+        """None of the paths was found."""
+        first = problems[0] if problems else "nothing configured"
+        return (
+            f"none of the {len(problems)} paths found in the response from "
+            f"{self._fetcher.where} ({first})"
+        )
 
 
 COLLECTOR = JsonEndpointCollector

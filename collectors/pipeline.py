@@ -34,14 +34,11 @@ Contract:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar, Final, Literal
 
-import httpx
-
-from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
-from collectors.json_endpoint import HttpJsonConfig, JsonFetcher, as_number, summarize_problems
+from collectors.base import Duration, Sample, SourceConfig, SourceError
+from collectors.json_endpoint import HttpJsonConfig, JsonDocumentCollector, as_number
 
 __all__ = ["COLLECTOR", "PipelineCollector", "PipelineConfig", "parse_performance"]
 
@@ -174,49 +171,20 @@ def parse_performance(payload: Any, ts: float) -> tuple[list[Sample], list[str]]
     return samples, problems
 
 
-class PipelineCollector:
-    """Reads seed 001's performance-analysis endpoint.
-
-    Args:
-        config: the source entry.
-        transport: an httpx transport to use instead of the network (tests).
-        clock: wall-clock time for sample timestamps.
-    """
+class PipelineCollector(JsonDocumentCollector[PipelineConfig]):
+    """Reads seed 001's performance-analysis endpoint."""
 
     config_model: ClassVar[type[SourceConfig]] = PipelineConfig
+    problem_noun: ClassVar[str | None] = None
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        assert isinstance(config, PipelineConfig)
-        self._clock = clock
-        self._fetcher = JsonFetcher(config, transport=transport, clock=clock)
-        self._notes: str | None = None
+    def parse(self, payload: Any, now: float) -> tuple[list[Sample], list[str]]:
+        """The endpoint's summary as samples."""
+        return parse_performance(payload, now)
 
-    @property
-    def notes(self) -> str | None:
-        """Which parts of the last response were missing, and why."""
-        return self._notes
-
-    async def collect(self) -> list[Record]:
-        """GET the endpoint once and turn the summary into samples."""
-        self._notes = None
-        payload = await self._fetcher.get_json()
-        samples, problems = parse_performance(payload, self._clock())
-        if not samples:
-            first = problems[0] if problems else "no known keys"
-            raise SourceError(f"nothing usable in the response from {self._fetcher.where}: {first}")
-        self._notes = summarize_problems(problems, noun=None)
-        records: list[Record] = [*samples]
-        return records
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._fetcher.aclose()
+    def nothing_usable(self, problems: list[str]) -> str:
+        """No known key in the response."""
+        first = problems[0] if problems else "no known keys"
+        return f"nothing usable in the response from {self._fetcher.where}: {first}"
 
 
 COLLECTOR = PipelineCollector
