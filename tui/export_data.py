@@ -135,8 +135,8 @@ async def gather(
         distributions=await reader.distributions(),
         phases=await reader.phases(),
         sla=await reader.sla(),
-        breaches=await _breaches(store),
-        channels=await _channels(store),
+        breaches=await _breaches(store, window.start_at),
+        channels=await _channels(store, window.start_at),
         backlog=await reader.backlog(),
         queues=await reader.queues(),
         queue_gauges=await reader.gauges(_SIDEKIQ_GAUGES),
@@ -305,7 +305,7 @@ class _Reader:
         for s in await self.store.series("chatwoot.sla.compliance_pct"):
             stats = await self.in_window([s])
             latest = {
-                name: await _last(self.store, f"chatwoot.sla.{name}", s.source)
+                name: await self.latest_of(f"chatwoot.sla.{name}", s.source)
                 for name in ("target_s", "met", "breached", "waiting")
             }
             uptime = {
@@ -315,7 +315,7 @@ class _Reader:
             rows.append(
                 SlaRow(
                     s.source,
-                    s.last_value,
+                    _latest(s, self.start),
                     stats.min,
                     latest["target_s"],
                     latest["met"],
@@ -333,7 +333,7 @@ class _Reader:
         rows = []
         for s in await self.store.series("chatwoot.conversations", labels={"status": "pending"}):
             stats = await self.in_window([s])
-            rows.append(BacklogRow(s.source, s.last_value, stats.max))
+            rows.append(BacklogRow(s.source, _latest(s, self.start), stats.max))
         return tuple(rows)
 
     async def queues(self) -> tuple[QueueRow, ...]:
@@ -352,9 +352,9 @@ class _Reader:
                 QueueRow(
                     s.source,
                     queue,
-                    s.last_value,
+                    _latest(s, self.start),
                     size.max,
-                    latency.last_value if latency else None,
+                    _latest(latency, self.start) if latency else None,
                     waited.max if waited else None,
                 )
             )
@@ -381,10 +381,20 @@ class _Reader:
     async def gauge(self, series: SeriesInfo) -> GaugeRow:
         """One series over the window."""
         stats = await self.in_window([series])
-        last = series.last_value if stats.count else None
         return GaugeRow(
-            series.source, series.name, series.labels, series.unit, last, stats.mean, stats.max
+            series.source,
+            series.name,
+            series.labels,
+            series.unit,
+            _latest(series, self.start),
+            stats.mean,
+            stats.max,
         )
+
+    async def latest_of(self, name: str, source: str) -> float | None:
+        """The latest value of a series of one source, if written since the window began."""
+        found = await self.store.series(name, source=source)
+        return _latest(found[0], self.start) if found else None
 
     # --------------------------------------------------------------- sparklines
 
@@ -411,14 +421,19 @@ def _total(stats: WindowStats) -> float | None:
     return None if stats.mean is None else stats.mean * stats.count
 
 
-async def _last(store: Store, name: str, source: str) -> float | None:
-    found = await store.series(name, source=source)
-    return found[0].last_value if found else None
+def _latest(series: SeriesInfo, start: float) -> float | None:
+    """The series' latest value, or None when it was written before `start` (stale)."""
+    if series.last_ts is None or series.last_ts < start:
+        return None
+    return series.last_value
 
 
-async def _breaches(store: Store) -> tuple[BreachRow, ...]:
+async def _breaches(store: Store, start: float) -> tuple[BreachRow, ...]:
+    """The breach list of each Chatwoot source's latest poll, if that poll is in the window."""
     rows = []
     for s in await store.series("chatwoot.sla.compliance_pct"):
+        if _latest(s, start) is None:
+            continue
         for breach in (await current_breaches(store, s.source))[:_BREACHES_SHOWN]:
             rows.append(
                 BreachRow(
@@ -433,19 +448,21 @@ async def _breaches(store: Store) -> tuple[BreachRow, ...]:
     return tuple(rows)
 
 
-async def _channels(store: Store) -> tuple[ChannelRow, ...]:
+async def _channels(store: Store, start: float) -> tuple[ChannelRow, ...]:
+    """Each inbox channel's latest counts, if written in the window."""
     waits = {
-        (s.source, s.labels.get("channel", "")): s.last_value
+        (s.source, s.labels.get("channel", "")): _latest(s, start)
         for s in await store.series("chatwoot.channel.first_response_s")
     }
     return tuple(
         ChannelRow(
             s.source,
             s.labels.get("channel", ""),
-            s.last_value,
+            _latest(s, start),
             waits.get((s.source, s.labels.get("channel", ""))),
         )
         for s in await store.series("chatwoot.channel.conversations")
+        if _latest(s, start) is not None
     )
 
 
