@@ -16,9 +16,10 @@ Contract:
   collectors' event loop, and never takes the writer's lock.
 * `format_line` renders a match as one line of plain text with every
   control character and escape sequence made inert.
-* `level_summary` and `newest_lines` read the lines of one level in a time
-  range without a query (what an export shows): the most frequent message
-  shapes (numbers and ids masked, `message_shape`) and the newest lines.
+* `level_counts` and `newest_lines` read the lines of one level in a time
+  range without a query (what an export shows): how often each message
+  occurs, and the newest lines. `message_shape` masks numbers and ids so
+  that repeats of one message can be grouped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -37,7 +37,7 @@ __all__ = [
     "LogMatch",
     "LogQueryError",
     "format_line",
-    "level_summary",
+    "level_counts",
     "message_shape",
     "newest_lines",
     "open_readonly",
@@ -190,19 +190,18 @@ def message_shape(message: str) -> str:
     return _VARYING.sub("#", message)
 
 
-def level_summary(
+def level_counts(
     conn: sqlite3.Connection,
     *,
     level: str,
     start: float,
     end: float,
-    limit: int = 10,
     scan: int = 100_000,
 ) -> tuple[int, list[tuple[str, int]]]:
-    """Lines of one level in `[start, end)`: how many, and the most frequent message shapes.
+    """Lines of one level in `[start, end)`: how many, and each distinct message's count.
 
-    Shapes are counted over the newest `scan` of those lines (all of them in
-    any ordinary window), most frequent first.
+    Messages are counted over the newest `scan` of those lines (all of them
+    in any ordinary window); untrusted, as stored.
     """
     where = "level = ? AND ts >= ? AND ts < ?"
     (total,) = conn.execute(
@@ -213,10 +212,7 @@ def level_summary(
         "ORDER BY ts DESC LIMIT ?) GROUP BY message",
         (level, start, end, scan),
     ).fetchall()
-    shapes: Counter[str] = Counter()
-    for message, count in rows:
-        shapes[message_shape(message)] += count
-    return int(total), shapes.most_common(limit)
+    return int(total), [(str(message), int(count)) for message, count in rows]
 
 
 def newest_lines(

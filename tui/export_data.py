@@ -15,6 +15,7 @@ import asyncio
 import math
 import sqlite3
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final, Literal
@@ -22,7 +23,7 @@ from typing import Final, Literal
 from collectors.alert_book import AlertBook, AlertEvent, AlertRow, Silence
 from collectors.alert_state import AlertState
 from collectors.chatwoot import UPTIME_WINDOWS, current_breaches, uptime_pct
-from collectors.log_search import level_summary, newest_lines
+from collectors.log_search import level_counts, message_shape, newest_lines
 from collectors.store import SeriesInfo, Store, WindowStats
 from tui.console import HEADLINES
 from tui.export_health import METRICS, MetricSpec, health, judge
@@ -64,6 +65,7 @@ _SPARK_SLOTS: Final = (12, 48)
 """Fewest and most slots of a sparkline: one a minute between the two."""
 _BREACHES_SHOWN: Final = 20
 _LOG_LINES_SHOWN: Final = 20
+_LOG_GROUPS_SHOWN: Final = 10
 _TIMELINE_KINDS: Final = frozenset({"transition", "ack", "ack_expired", "severity", "flapping"})
 _SIDEKIQ_GAUGES: Final = (
     "sidekiq.enqueued",
@@ -119,8 +121,9 @@ async def gather(
     end = math.nextafter(now, math.inf)
     reader = _Reader(store, window.start_at, end)
     metrics = tuple([row for spec in METRICS if (row := await reader.metric(spec)) is not None])
-    error_total, shapes = await asyncio.to_thread(
-        level_summary, logs, level="error", start=window.start_at, end=end
+    redact = redact or Redactor()
+    error_total, messages = await asyncio.to_thread(
+        level_counts, logs, level="error", start=window.start_at, end=end
     )
     lines = await asyncio.to_thread(
         newest_lines, logs, level="error", start=window.start_at, end=end, limit=_LOG_LINES_SHOWN
@@ -143,7 +146,7 @@ async def gather(
         cloudwatch=await reader.cloudwatch(),
         timeline=await _timeline(book, window),
         error_lines=error_total,
-        log_groups=tuple(LogGroup(shape, count) for shape, count in shapes),
+        log_groups=_log_groups(messages, redact),
         log_lines=tuple(
             LogLine(m.ts, m.level, m.source, m.group, m.stream, m.message) for m in lines
         ),
@@ -153,7 +156,7 @@ async def gather(
             for s in statuses.values()
         ),
     )
-    return scrub(snapshot, redact or Redactor())
+    return scrub(snapshot, redact)
 
 
 class _Reader:
@@ -415,6 +418,14 @@ class _Reader:
                 if any(v is not None for v in values):
                     found.append(Spark(source, headline.label, series[0].unit, how, tuple(values)))
         return tuple(found)
+
+
+def _log_groups(messages: Sequence[tuple[str, int]], redact: Redactor) -> tuple[LogGroup, ...]:
+    """The most frequent message shapes; redacted first, so no shape holds part of a secret."""
+    shapes: Counter[str] = Counter()
+    for message, count in messages:
+        shapes[message_shape(redact(message))] += count
+    return tuple(LogGroup(shape, count) for shape, count in shapes.most_common(_LOG_GROUPS_SHOWN))
 
 
 def _total(stats: WindowStats) -> float | None:

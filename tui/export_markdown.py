@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from collectors.base import format_duration
+from collectors.inert import inert
 from tui.export_model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
 from tui.export_units import human
 from tui.markdown_safe import cell, fenced, inline
@@ -33,6 +34,8 @@ _LEVEL: Final = {
 _BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _EIGHTHS: Final = " ▏▎▍▌▋▊▉"
 _BAR_WIDTH: Final = 20
+_SPARK_NAME: Final = 32
+"""Characters of a sparkline's source and series name, at most."""
 _CHANNEL_LATE_S: Final = 1800.0
 """Seed 004: a channel whose mean first response passes 30 minutes is red."""
 _DEFAULT_TARGET_S: Final = 900.0
@@ -512,8 +515,13 @@ def _logs(s: Snapshot) -> str:
 
 
 def _log_line(line: LogLine) -> str:
-    fields = (line.level.upper() or "-", line.source, line.group, line.stream, line.message)
-    return "  ".join((_clock(line.at), *fields))
+    """One record per line; only the message may span lines (a stack trace)."""
+    fields = (line.level.upper() or "-", line.source, line.group, line.stream)
+    return "  ".join((_clock(line.at), *(inert(f) for f in fields), _cut(line.message, 2000)))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _sparklines(s: Snapshot) -> str:
@@ -522,8 +530,9 @@ def _sparklines(s: Snapshot) -> str:
     w = s.header.window
     slots = len(s.sparks[0].values)
     step = format_duration((w.end_at - w.start_at) / slots)
-    name_width = max(len(f"{p.source} {p.label}") for p in s.sparks)
-    lines = [f"{f'{p.source} {p.label}':<{name_width}}  {_spark_line(p)}" for p in s.sparks]
+    names = [_cut(inert(f"{p.source} {p.label}"), _SPARK_NAME) for p in s.sparks]
+    width = max(len(name) for name in names)
+    lines = [f"{name:<{width}}  {_spark_line(p)}" for name, p in zip(names, s.sparks, strict=True)]
     return (
         "## Sparklines\n\n"
         f"{slots} slots of {step} each; a blank is a slot without data.\n\n{fenced(lines)}"
