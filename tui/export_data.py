@@ -243,11 +243,19 @@ class _Reader:
         length = self.end - self.start
         count = min(_BASELINE_WINDOWS, max(_BASELINE_LEAST, math.floor(_BASELINE_SPAN / length)))
         values = []
-        for index in range(count):
-            end = self.start - index * length
-            value = await self.reduce(spec, series, denominator, end - length, end)
-            if value is not None:
-                values.append(value)
+        if spec.how in ("peak", "mean"):
+            # One query for all the earlier windows: each is one slot of `points`.
+            slots = await self.store.points(
+                series, self.start - count * length, self.start, count,
+                how="max" if spec.how == "peak" else "mean",
+            )  # fmt: skip
+            values = [v * spec.scale for v in slots if v is not None]
+        else:
+            for index in range(count):
+                end = self.start - index * length
+                value = await self.reduce(spec, series, denominator, end - length, end)
+                if value is not None:
+                    values.append(value)
         if len(values) < _BASELINE_LEAST:
             return None, None
         deciles = statistics.quantiles(values, n=10, method="inclusive")
