@@ -1,4 +1,4 @@
-"""Databases for the export tests: the recorded demo, and the demo plus hostile upstream text."""
+"""The hostile database of the export tests: the recorded demo plus hostile upstream text."""
 
 from __future__ import annotations
 
