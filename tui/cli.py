@@ -181,7 +181,7 @@ def _add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="the window, back from now, when no incident start is pinned (default 1h)",
     )
     export.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout"
+        "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
     )
     export.add_argument(
         "--format", choices=FORMATS, default="markdown", help="markdown (default) or json"
@@ -215,7 +215,7 @@ def _export(args: argparse.Namespace) -> int:
                 secrets=secrets,
             )
         )
-        if args.output is None:
+        if args.output in (None, "-"):
             sys.stdout.write(text)
             return EXIT_OK
         written = write_atomically(args.output, text)

@@ -80,7 +80,7 @@ def test_writes_the_file_whole_and_says_where(tmp_path: Path, db: Path) -> None:
 
 
 def test_json_for_scripts(tmp_path: Path, db: Path) -> None:
-    result = run(tmp_path, "--db", str(db), "--since", "30d", "--format", "json")
+    result = run(tmp_path, "--db", str(db), "--since", "30d", "--format", "json", "-o", "-")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["format"] == "wootwatch-export"
