@@ -16,10 +16,15 @@ Contract:
   collectors' event loop, and never takes the writer's lock.
 * `format_line` renders a match as one line of plain text with every
   control character and escape sequence made inert.
+* `level_counts` and `newest_lines` read the lines of one level in a time
+  range without a query (what an export shows): how often each message
+  occurs, and the newest lines. `message_shape` masks numbers and ids so
+  that repeats of one message can be grouped.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -28,7 +33,16 @@ from typing import Final
 
 from collectors.inert import inert
 
-__all__ = ["LogMatch", "LogQueryError", "format_line", "open_readonly", "search"]
+__all__ = [
+    "LogMatch",
+    "LogQueryError",
+    "format_line",
+    "level_counts",
+    "message_shape",
+    "newest_lines",
+    "open_readonly",
+    "search",
+]
 
 _OPEN: Final = "\ue000"
 _CLOSE: Final = "\ue001"
@@ -42,6 +56,11 @@ _DATABASE_TROUBLE: Final = (
     "unable to open",
 )
 """Words of an OperationalError that is the database's fault, not the query's."""
+_VARYING: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{12,}\b|\d+(?:\.\d+)?"
+)
+"""UUIDs, long hex ids and numbers: what differs between repeats of one message."""
 
 
 class LogQueryError(Exception):
@@ -164,3 +183,48 @@ def format_line(match: LogMatch) -> str:
     level = (match.level or "-").upper()
     parts = (stamp, f"{level:<7}", match.source, match.group, match.stream, match.message)
     return "  ".join(inert(part) for part in parts)
+
+
+def message_shape(message: str) -> str:
+    """A message with its numbers, UUIDs and hex ids replaced by `#`, to group repeats."""
+    return _VARYING.sub("#", message)
+
+
+def level_counts(
+    conn: sqlite3.Connection,
+    *,
+    level: str,
+    start: float,
+    end: float,
+    scan: int = 100_000,
+) -> tuple[int, list[tuple[str, int]]]:
+    """Lines of one level in `[start, end)`: how many, and each distinct message's count.
+
+    Messages are counted over the newest `scan` of those lines (all of them
+    in any ordinary window); untrusted, as stored.
+    """
+    where = "level = ? AND ts >= ? AND ts < ?"
+    (total,) = conn.execute(
+        f"SELECT count(*) FROM log_lines WHERE {where}", (level, start, end)
+    ).fetchone()
+    rows = conn.execute(
+        f"SELECT message, count(*) FROM (SELECT message FROM log_lines WHERE {where} "
+        "ORDER BY ts DESC LIMIT ?) GROUP BY message",
+        (level, start, end, scan),
+    ).fetchall()
+    return int(total), [(str(message), int(count)) for message, count in rows]
+
+
+def newest_lines(
+    conn: sqlite3.Connection, *, level: str, start: float, end: float, limit: int = 20
+) -> list[LogMatch]:
+    """The newest `limit` lines of one level in `[start, end)`, oldest first."""
+    rows = conn.execute(
+        "SELECT id, ts, source, log_group, stream, level, message FROM log_lines "
+        "WHERE level = ? AND ts >= ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?",
+        (level, start, end, max(1, limit)),
+    ).fetchall()
+    return [
+        LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], ())
+        for row in reversed(rows)
+    ]

@@ -25,6 +25,7 @@ from collectors.alert_book import AlertBookError
 from collectors.alert_state import AlertState
 from collectors.inert import inert
 from themes import STYLESHEET, THEMES, theme_for
+from tui.export_dialog import ExportDialog
 from tui.live_screen import LiveScreen
 from tui.messages import ShowLogs
 from tui.reader import StoreReader
@@ -41,6 +42,7 @@ class WootwatchApp(App[None]):
     | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
     | p | pin the incident start (the first firing alert's, else now) |
     | P | unpin the incident start |
+    | e | export a snapshot of the window to a file |
     | ctrl+p | command palette: screens, themes, actions |
     | q / ctrl+c | quit |
 
@@ -62,6 +64,7 @@ class WootwatchApp(App[None]):
         ),
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
+        Binding("e", "export", "Export"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -179,6 +182,10 @@ class WootwatchApp(App[None]):
         self.notify("Incident start unpinned")
         self.refresh_now()
 
+    def action_export(self) -> None:
+        """Ask where to save a snapshot of the window, then save it (the `export` command's)."""
+        self.push_screen(ExportDialog(self.db, clock=self.clock))
+
     def on_show_logs(self, message: ShowLogs) -> None:
         """Switch to the logs screen and hand it the window."""
         self.switch_mode("logs")
@@ -206,6 +213,9 @@ class WootwatchApp(App[None]):
         )
         yield SystemCommand(
             "Unpin incident start", "Forget the pinned start (key P)", self.action_unpin_incident
+        )
+        yield SystemCommand(
+            "Export snapshot", "Save a markdown snapshot of the window (key e)", self.action_export
         )
         yield SystemCommand("Quit", "Quit wootwatch (key q)", self.exit)
 

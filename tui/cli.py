@@ -33,6 +33,9 @@ from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_co
 from tui.app import AppBell, WootwatchApp
 from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
 from tui.console import run_summary
+from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
+from tui.reader import current_user
+from tui.redact import config_secrets
 
 __all__ = ["main"]
 
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate the config file")
     _config_option(check)
     _add_logs_command(commands)
+    _add_export_command(commands)
     add_alert_commands(commands)
     return parser
 
@@ -160,6 +164,65 @@ def _logs(args: argparse.Namespace) -> int:
         print(format_line(match))
     if not matches:
         print(f"wootwatch: no cached line matches in the last {args.since}", file=sys.stderr)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------- wootwatch export
+
+
+def _add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser("export", help="a markdown (or JSON) snapshot for the incident")
+    _config_option(export)
+    _db_option(export)
+    export.add_argument(
+        "--since",
+        default="1h",
+        metavar="DURATION",
+        help="the window, back from now, when no incident start is pinned (default 1h)",
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
+    )
+    export.add_argument(
+        "--format", choices=FORMATS, default="markdown", help="markdown (default) or json"
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from collectors.base import parse_duration
+
+    try:
+        since = parse_duration(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if since <= 0:
+        raise UsageError("--since must be longer than 0s")
+    db = getattr(args, "db", None)
+    secrets: list[str] = []
+    if db is None or getattr(args, "config", None) is not None:
+        config = _load(args)[1]
+        db = db or config.database
+        secrets = config_secrets(config)
+    try:
+        text = asyncio.run(
+            build_export(
+                db,
+                now=time.time(),
+                since=since,
+                user=current_user(),
+                host=current_host(),
+                fmt=args.format,
+                secrets=secrets,
+            )
+        )
+        if args.output in (None, "-"):
+            sys.stdout.write(text)
+            return EXIT_OK
+        written = write_atomically(args.output, text)
+    except ExportError as exc:
+        print(f"wootwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"wootwatch: wrote {inert(str(written))}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -342,6 +405,8 @@ def _run(args: argparse.Namespace) -> int:
         return _check_config(args)
     if args.command == "logs":
         return _logs(args)
+    if args.command == "export":
+        return _export(args)
     if args.command in ALERT_COMMANDS:
         return run_alert_command(args, sys.stdout)
     if args.command == "collect":

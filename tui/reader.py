@@ -22,7 +22,7 @@ from collectors.alert_book import AlertBook, AlertBookError
 from collectors.log_search import LogMatch, open_readonly, search
 from collectors.store import Store
 
-__all__ = ["StoreReader"]
+__all__ = ["StoreReader", "current_user"]
 
 
 class StoreReader:
@@ -52,7 +52,7 @@ class StoreReader:
         self._logs = logs
         self._logs_lock = asyncio.Lock()  # one sqlite3 connection, one thread at a time
         self._clock = clock
-        self.user = _user()
+        self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
 
     @classmethod
@@ -109,7 +109,8 @@ class StoreReader:
             )
 
 
-def _user() -> str:
+def current_user() -> str:
+    """Who runs this process (`$USER`, else the account name), or `unknown`."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

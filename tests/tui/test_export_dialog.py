@@ -1,0 +1,91 @@
+"""The `e` key of the live view: ask where, save the same document as `wootwatch export`."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.widgets import Input
+
+from collectors.demo_history import record_demo
+from tui.app import WootwatchApp
+from tui.export import build_export, current_host, default_filename
+from tui.export_dialog import ExportDialog
+from tui.reader import current_user
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    path = tmp_path_factory.mktemp("recorded") / "demo.db"
+    return path, asyncio.run(record_demo(path))
+
+
+@pytest.fixture
+def demo(
+    tmp_path: Path, recorded: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, float]:
+    (tmp_path / "db").mkdir()
+    shutil.copy(recorded[0], tmp_path / "db" / "demo.db")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "db" / "demo.db", recorded[1]
+
+
+class Notes(list[Notification]):
+    def hook(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.append(message.notification)
+
+
+async def test_e_saves_the_snapshot_where_asked_and_names_the_path(
+    tmp_path: Path, demo: tuple[Path, float]
+) -> None:
+    db, now = demo
+    notes = Notes()
+    app = WootwatchApp(db, clock=lambda: now)
+    async with app.run_test(size=(120, 40), message_hook=notes.hook) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        box = app.screen.query_one(Input)
+        assert box.value == default_filename(now)
+        box.value = ""
+        await pilot.press(*"incident.md", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    written = tmp_path / "incident.md"
+    expected = await build_export(db, now=now, since=3600, user=current_user(), host=current_host())
+    assert written.read_text() == expected
+    assert [n.message for n in notes] == [f"Snapshot saved to {written}"]
+
+
+async def test_escape_saves_nothing(tmp_path: Path, demo: tuple[Path, float]) -> None:
+    app = WootwatchApp(demo[0], clock=lambda: demo[1])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db"]
+
+
+async def test_a_path_that_cannot_be_written_says_why_and_stays_open(
+    tmp_path: Path, demo: tuple[Path, float]
+) -> None:
+    notes = Notes()
+    app = WootwatchApp(demo[0], clock=lambda: demo[1])
+    async with app.run_test(size=(120, 40), message_hook=notes.hook) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "no/such/dir/x.md"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+    assert len(notes) == 1 and notes[0].severity == "error"
+    assert notes[0].message.startswith(f"cannot write {tmp_path}/no/such/dir/x.md: ")

@@ -1,0 +1,213 @@
+"""The metrics of an export, their thresholds from the seeds, and the weighted health score.
+
+Each `MetricSpec` names a series, how the window reduces it to one value
+(`p95`, `mean`, `peak`, `lowest` of all its samples, `peak total` of the
+per-minute sum over several series, or a `ratio` of two series' totals)
+and, where a seed gives them, its warning and critical thresholds. `judge`
+turns a value into a `Level`; `health` turns the judged rows into seed 003's
+weighted score:
+
+| component | weight | metrics |
+|---|---|---|
+| Chatwoot (health and latency) | 40 % | uptime, API p95, API error rate, message latency |
+| SLA | 25 % | first-response compliance, messages within 5 s |
+| Queues | 20 % | pending conversations, Sidekiq enqueued and failing, queue wait |
+| Infrastructure | 15 % | ECS CPU and memory, RDS CPU and connections |
+
+A metric scores 100 within its thresholds, 50 past its warning threshold and
+0 past its critical one; a component scores its worst metric, and a
+component without data is left out (the other weights are scaled up). The
+overall score is healthy from 90, degraded from 70, unhealthy below 70
+(seed 003's bands). Pure functions: no store, no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from tui.export_model import Component, Health, Level, MetricRow
+from tui.export_units import human
+
+__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge"]
+
+How = Literal["p95", "mean", "peak", "lowest", "peak total", "ratio"]
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """Where a metric stops being fine, and which seed says so."""
+
+    warn: float | None
+    crit: float | None
+    seed: str
+    higher_is_better: bool = False
+
+    def describe(self, unit: str) -> str:
+        """The thresholds in words, e.g. `> 2.00 s warning, > 5.00 s critical (seed 000)`."""
+        sign = "<" if self.higher_is_better else ">"
+        parts = [
+            f"{sign} {human(limit, unit)} {name}"
+            for limit, name in ((self.warn, "warning"), (self.crit, "critical"))
+            if limit is not None
+        ]
+        return f"{', '.join(parts)} ({self.seed})"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One row of the metrics table: which series, how reduced, what thresholds."""
+
+    key: str
+    label: str
+    series: str
+    unit: str
+    how: How
+    component: str | None
+    labels: Mapping[str, str] | None = None
+    scale: float = 1.0
+    denominator: str | None = None
+    """For `ratio`: the series whose total divides this one's (times 100)."""
+    threshold: Threshold | None = None
+
+
+COMPONENTS: Final[Mapping[str, tuple[str, float]]] = {
+    "chatwoot": ("Chatwoot health and latency", 0.40),
+    "sla": ("SLA", 0.25),
+    "queues": ("Queues", 0.20),
+    "infrastructure": ("Infrastructure", 0.15),
+}
+"""Component key to its title and weight (seed 003's weighted health score)."""
+
+_SCORES: Final = {Level.OK: 100.0, Level.WARNING: 50.0, Level.CRITICAL: 0.0}
+
+METRICS: Final[tuple[MetricSpec, ...]] = (
+    MetricSpec(
+        "uptime", "Chatwoot API availability", "chatwoot.up", "%", "mean", "chatwoot",
+        labels={"check": "api"}, scale=100.0,
+        threshold=Threshold(99.9, 99.0, "seed 004", higher_is_better=True),
+    ),
+    MetricSpec(
+        "api_p95", "Chatwoot API latency", "chatwoot.api.latency_ms", "ms", "p95", "chatwoot",
+        threshold=Threshold(2000.0, 5000.0, "seed 000"),
+    ),
+    MetricSpec(
+        "api_errors", "Chatwoot API error rate", "chatwoot.api.errors", "%", "ratio", "chatwoot",
+        denominator="chatwoot.api.requests", threshold=Threshold(1.0, 5.0, "seed 003"),
+    ),
+    MetricSpec(
+        "message_p95", "Message latency", "pipeline.latency_ms", "ms", "p95", "chatwoot",
+        threshold=Threshold(5000.0, None, "seed 001"),
+    ),
+    MetricSpec(
+        "message_mean", "Message latency", "pipeline.latency_ms", "ms", "mean", "chatwoot",
+        threshold=Threshold(2000.0, None, "seed 001"),
+    ),
+    MetricSpec(
+        "sla", "First-response SLA", "chatwoot.sla.compliance_pct", "%", "lowest", "sla",
+        threshold=Threshold(95.0, 85.0, "seed 004", higher_is_better=True),
+    ),
+    MetricSpec(
+        "message_sla", "Messages within 5 s", "pipeline.sla_pct", "%", "mean", "sla",
+        threshold=Threshold(None, 95.0, "seed 001", higher_is_better=True),
+    ),
+    MetricSpec(
+        "pending", "Pending conversations", "chatwoot.conversations", "count", "peak", "queues",
+        labels={"status": "pending"}, threshold=Threshold(10.0, 20.0, "seed 004"),
+    ),
+    MetricSpec(
+        "enqueued", "Sidekiq jobs enqueued", "sidekiq.queue.size", "count", "peak total",
+        "queues", threshold=Threshold(50.0, 100.0, "seed 000"),
+    ),
+    MetricSpec(
+        "failing", "Sidekiq jobs failing", "sidekiq.failed_per_min", "%", "ratio", "queues",
+        denominator="sidekiq.processed_per_min", threshold=Threshold(5.0, 10.0, "seed 000"),
+    ),
+    MetricSpec(
+        "queue_wait", "Queue wait (queue to worker)", "pipeline.phase_ms", "ms", "peak", "queues",
+        labels={"phase": "queue_to_worker"}, threshold=Threshold(5000.0, None, "seed 001"),
+    ),
+    MetricSpec(
+        "sidekiq_latency", "Sidekiq queue latency", "sidekiq.queue.latency_s", "s", "peak", None,
+    ),
+    MetricSpec(
+        "ecs_cpu", "ECS CPU", "aws.ecs.cpu_pct", "%", "peak", "infrastructure",
+        threshold=Threshold(70.0, None, "seed 002"),
+    ),
+    MetricSpec(
+        "ecs_memory", "ECS memory", "aws.ecs.memory_pct", "%", "peak", "infrastructure",
+        threshold=Threshold(88.0, 97.6, "seed 000: 450 and 500 of 512 MB"),
+    ),
+    MetricSpec(
+        "rds_cpu", "RDS CPU", "aws.rds.cpu_pct", "%", "peak", "infrastructure",
+        threshold=Threshold(70.0, None, "seed 002"),
+    ),
+    MetricSpec(
+        "rds_connections", "DB connections", "aws.rds.connections", "count", "peak",
+        "infrastructure", threshold=Threshold(80.0, None, "seed 002"),
+    ),
+    MetricSpec(
+        "sqs_age", "Oldest SQS message", "aws.sqs.oldest_age_s", "s", "peak", None,
+    ),
+    MetricSpec(
+        "log_errors", "Error log lines per minute", "logs.lines_per_min", "count", "peak total",
+        None, labels={"level": "error"},
+    ),
+)  # fmt: skip
+"""The metrics table, in the order it is shown."""
+
+
+def judge(spec: MetricSpec, value: float | None) -> Level:
+    """Where `value` stands against the spec's thresholds (OK when it has none)."""
+    if value is None:
+        return Level.NO_DATA
+    limits = spec.threshold
+    if limits is None:
+        return Level.OK
+    for limit, level in ((limits.crit, Level.CRITICAL), (limits.warn, Level.WARNING)):
+        if limit is None:
+            continue
+        if (value < limit) if limits.higher_is_better else (value > limit):
+            return level
+    return Level.OK
+
+
+def health(rows: Sequence[MetricRow], specs: Sequence[MetricSpec] = METRICS) -> Health:
+    """Seed 003's weighted health score over the judged metric rows."""
+    by_key = {spec.key: spec for spec in specs}
+    components = []
+    for key, (title, weight) in COMPONENTS.items():
+        judged = [
+            row
+            for row in rows
+            if by_key[row.key].component == key and row.level is not Level.NO_DATA
+        ]
+        components.append(_component(title, weight, judged))
+    counted = [c for c in components if c.score is not None]
+    total_weight = sum(c.weight for c in counted)
+    if not counted or total_weight <= 0:
+        return Health(None, "unknown", tuple(components))
+    score = sum(c.weight * (c.score or 0.0) for c in counted) / total_weight
+    return Health(round(score, 1), _status(score), tuple(components))
+
+
+def _component(title: str, weight: float, judged: Sequence[MetricRow]) -> Component:
+    if not judged:
+        return Component(title, weight, None, "no data in the window")
+    worst = min(judged, key=lambda row: _SCORES[row.level])
+    if worst.level is Level.OK:
+        checks = "check" if len(judged) == 1 else "checks"
+        return Component(title, weight, 100.0, f"{len(judged)} {checks} within thresholds")
+    reason = (
+        f"{worst.label} {human(worst.value, worst.unit)}: {worst.level.value} ({worst.thresholds})"
+    )
+    return Component(title, weight, _SCORES[worst.level], reason)
+
+
+def _status(score: float) -> str:
+    if score >= 90:
+        return "healthy"
+    if score >= 70:
+        return "degraded"
+    return "unhealthy"

@@ -1,0 +1,556 @@
+"""Draw a `Snapshot` as the markdown document on-call pastes into the incident channel.
+
+The layout follows the forms on-call already uses: seed 002's performance
+analysis report (executive summary, a `Metric | Normal range | Value |
+Status` table, technical analysis, timeline) and seed 000's baseline report
+(status line with an emoji, measurements). Every table cell passes
+`markdown_safe.cell` (ours too, so no cell can carry a `|` or markup), every
+upstream line in a code block passes `markdown_safe.fenced`. Pure: no store,
+no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from collectors.base import format_duration
+from collectors.inert import inert
+from tui.export_model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
+from tui.export_units import human
+from tui.markdown_safe import cell, fenced, inline
+
+__all__ = ["render_markdown", "sparkline", "text_bar"]
+
+_STATUS: Final = {"healthy": "🟢", "degraded": "🟡", "unhealthy": "🔴", "unknown": "⚪"}
+_SEVERITY: Final = {"critical": "🚨", "error": "🔴", "warning": "⚠️", "info": "🔵"}
+_LEVEL: Final = {
+    Level.OK: "✅ OK",
+    Level.WARNING: "⚠️ Warning",
+    Level.CRITICAL: "🚨 Critical",
+    Level.NO_DATA: "➖ No data",
+}
+_BLOCKS: Final = "▁▂▃▄▅▆▇█"
+_EIGHTHS: Final = " ▏▎▍▌▋▊▉"
+_BAR_WIDTH: Final = 20
+_SPARK_NAME: Final = 32
+"""Characters of a sparkline's source and series name, at most."""
+_CHANNEL_LATE_S: Final = 1800.0
+"""Seed 004: a channel whose mean first response passes 30 minutes is red."""
+_DEFAULT_TARGET_S: Final = 900.0
+"""Seed 004's 15-minute first-response target, when a source stored none."""
+
+
+def render_markdown(snapshot: Snapshot) -> str:
+    """The whole document."""
+    sections = (
+        _header(snapshot),
+        _summary(snapshot),
+        _metrics(snapshot.metrics),
+        _latency(snapshot),
+        _sla(snapshot),
+        _queues(snapshot),
+        _cloudwatch(snapshot),
+        _timeline(snapshot),
+        _logs(snapshot),
+        _sparklines(snapshot),
+        _sources(snapshot),
+    )
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> str:
+    """A GFM table; every cell is escaped, header and rows alike.
+
+    `align` has one letter per column: `l` (default) or `r`.
+    """
+    marks = ["--:" if align[i : i + 1] == "r" else "---" for i in range(len(headers))]
+    lines = [_row(headers), _row(marks, escape=False)]
+    lines.extend(_row(row) for row in rows)
+    return "\n".join(lines)
+
+
+def _row(cells: Sequence[str], *, escape: bool = True) -> str:
+    return "| " + " | ".join(cell(c) if escape else c for c in cells) + " |"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clock(ts: float | None) -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "—"
+
+
+def text_bar(percent: float, width: int = _BAR_WIDTH) -> str:
+    """A horizontal bar of `percent` (0..100) in eighths of a block, `width` blocks long."""
+    eighths = round(max(0.0, min(100.0, percent)) / 100 * width * 8)
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """`▁▂▃▄▅▆▇█` scaled between the lowest and highest value; a space where there is no data."""
+    found = [v for v in values if v is not None]
+    if not found:
+        return " " * len(values)
+    low, high = min(found), max(found)
+    span = high - low
+    top = len(_BLOCKS) - 1
+    return "".join(
+        " " if v is None else _BLOCKS[round((v - low) / span * top) if span else top // 2]
+        for v in values
+    )
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _header(s: Snapshot) -> str:
+    h, w = s.header, s.header.window
+    length = format_duration(w.end_at - w.start_at)
+    if w.pinned:
+        how = f"{length}, from the pinned incident start (`--since` not used; `P` unpins)"
+    else:
+        how = f"the last {format_duration(w.since)} (`--since`)"
+    writer = (
+        "a collector is writing it"
+        if h.has_writer
+        else "no collector is writing it: as of its last write"
+    )
+    stamp = datetime.fromtimestamp(h.exported_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        (
+            f"# wootwatch snapshot, {stamp}",
+            "",
+            f"- **Exported:** {_iso(h.exported_at)} by {inline(h.user)} on {inline(h.host)}",
+            f"- **Window:** {_iso(w.start_at)} to {_iso(w.end_at)}: {how}",
+            f"- **Database:** {inline(h.database)} ({writer})",
+        )
+    )
+
+
+def _summary(s: Snapshot) -> str:
+    health = s.health
+    score = "no data" if health.score is None else f"health score {health.score:.0f} / 100"
+    parts = [
+        "## Executive summary",
+        f"**Overall: {_STATUS[health.status]} {health.status}** ({score}; seed 003's "
+        "weighted score: healthy from 90, degraded from 70, unhealthy below).",
+        table(
+            ("Component", "Weight", "Score", "Reason"),
+            (
+                (
+                    c.name,
+                    f"{c.weight * 100:.0f} %",
+                    "—" if c.score is None else f"{c.score:.0f}",
+                    c.reason,
+                )
+                for c in health.components
+            ),
+            "lrrl",
+        ),
+        _alert_counts(s),
+    ]
+    if s.active_alerts:
+        parts.append(
+            table(
+                ("Severity", "State", "Since (UTC)", "Alert", "Summary", "Value", "Acknowledged"),
+                (
+                    (
+                        f"{_SEVERITY.get(a.severity, '')} {a.severity}",
+                        a.state,
+                        _clock(a.changed_at),
+                        f"#{a.id} {a.rule} ({_labels(a.labels)})",
+                        a.summary,
+                        _number(a.value),
+                        _ack(a.acknowledged_by, a.ack_note),
+                    )
+                    for a in s.active_alerts
+                ),
+                "lllllrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _ack(who: str | None, note: str | None) -> str:
+    if who is None:
+        return "no"
+    return f"by {who}: {note}" if note else f"by {who}"
+
+
+def _alert_counts(s: Snapshot) -> str:
+    firing: dict[str, int] = {}
+    for alert in s.active_alerts:
+        if alert.state == "firing":
+            firing[alert.severity] = firing.get(alert.severity, 0) + 1
+    pending = sum(1 for a in s.active_alerts if a.state == "pending")
+    acked = sum(1 for a in s.active_alerts if a.acknowledged_by is not None)
+    counts = ", ".join(
+        f"{_SEVERITY[level]} {firing[level]} {level}" for level in _SEVERITY if level in firing
+    )
+    text = f"{counts} firing" if counts else "none firing"
+    return f"**Active alerts:** {text}; {pending} pending; {acked} acknowledged."
+
+
+def _metrics(rows: Sequence[MetricRow]) -> str:
+    if not rows:
+        return "## Metrics\n\nNo series of the metrics table is stored in this database."
+    body = table(
+        ("Metric", "Normal range", "Value in window", "Status"),
+        ((r.title, _normal(r), human(r.value, r.unit), _status(r)) for r in rows),
+        "lrrl",
+    )
+    limits = "\n".join(f"- {inline(r.title)}: {inline(r.thresholds)}" for r in rows)
+    return (
+        "## Metrics\n\n"
+        "Normal range: p10 to p90 of the same figure over up to 24 earlier windows as long as "
+        "this one (at least 24 h back).\n\n"
+        f"{body}\n\nThresholds:\n\n{limits}"
+    )
+
+
+def _normal(row: MetricRow) -> str:
+    if row.normal_low is None or row.normal_high is None:
+        return "no baseline"
+    low, high = human(row.normal_low, row.unit), human(row.normal_high, row.unit)
+    return low if low == high else f"{low} to {high}"
+
+
+def _status(row: MetricRow) -> str:
+    if row.level is Level.OK and row.versus_normal in ("within", "none"):
+        return "✅ Normal"
+    text = _LEVEL[row.level]
+    if row.versus_normal in ("above", "below"):
+        text += f", {row.versus_normal} normal range"
+    return text
+
+
+def _latency(s: Snapshot) -> str:
+    parts = ["## Latency"]
+    if s.latency:
+        parts.append(
+            table(
+                ("Source", "Endpoint", "Requests", "Avg", "p50", "p95", "p99"),
+                (
+                    (
+                        r.source,
+                        r.endpoint,
+                        f"{r.count:,}",
+                        human(r.mean, "ms"),
+                        human(r.p50, "ms"),
+                        human(r.p95, "ms"),
+                        human(r.p99, "ms"),
+                    )
+                    for r in s.latency
+                ),
+                "llrrrrr",
+            )
+        )
+    else:
+        parts.append("No latency samples in the window.")
+    for dist in s.distributions:
+        parts.append(f"### Distribution: {inline(dist.title)}, {dist.total:,} values (seed 001)")
+        parts.append(
+            table(
+                ("Bucket", "Count", "Share", "Bar"),
+                (
+                    (b.label, f"{b.count:,.0f}", f"{b.percent:.1f} %", text_bar(b.percent))
+                    for b in dist.buckets
+                ),
+                "lrrl",
+            )
+        )
+    if s.phases:
+        total = sum(p.mean or 0.0 for p in s.phases)
+        parts.append("### Pipeline phases")
+        parts.append(
+            table(
+                ("Source", "Phase", "Mean", "Peak", "Share of mean", "Bar"),
+                (
+                    (
+                        p.source,
+                        p.phase,
+                        human(p.mean, "ms"),
+                        human(p.max, "ms"),
+                        f"{_share(p.mean, total):.0f} %",
+                        text_bar(_share(p.mean, total)),
+                    )
+                    for p in s.phases
+                ),
+                "llrrrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _share(part: float | None, total: float) -> float:
+    return 100.0 * (part or 0.0) / total if total else 0.0
+
+
+def _sla(s: Snapshot) -> str:
+    if not (s.sla or s.breaches or s.channels):
+        return ""
+    parts = ["## SLA"]
+    if s.sla:
+        parts.append(
+            table(
+                ("Source", "Compliance now", "Lowest in window", "Target", "Met", "Breached",
+                 "Waiting", "Status"),
+                (
+                    (
+                        r.source,
+                        human(r.latest, "%"),
+                        human(r.lowest, "%"),
+                        human(r.target_s, "s"),
+                        human(r.met, "count"),
+                        human(r.breached, "count"),
+                        human(r.waiting, "count"),
+                        _sla_colour(r.latest),
+                    )
+                    for r in s.sla
+                ),
+                "lrrrrrrl",
+            )
+        )  # fmt: skip
+        parts.append("Uptime of the API checks (seed 004: 🟢 from 99.9 %, 🟡 from 99.0 %):")
+        parts.append(
+            table(
+                ("Source", *(f"Uptime {w}" for w in s.sla[0].uptime)),
+                ((r.source, *(_uptime(v) for v in r.uptime.values())) for r in s.sla),
+                "l" + "r" * len(s.sla[0].uptime),
+            )
+        )
+    if s.breaches:
+        parts.append("### Breaches (latest poll)")
+        parts.append(
+            table(
+                ("Source", "Conversation", "Inbox", "Customer", "Waited", "Replied"),
+                (
+                    (
+                        b.source,
+                        f"#{b.conversation}",
+                        b.inbox,
+                        b.customer,
+                        human(b.waited_s, "s"),
+                        "yes" if b.replied else "no",
+                    )
+                    for b in s.breaches
+                ),
+                "lrllrl",
+            )
+        )
+    if s.channels:
+        targets = {r.source: r.target_s or _DEFAULT_TARGET_S for r in s.sla}
+        parts.append("### Channels")
+        parts.append(
+            table(
+                ("Source", "Channel", "Conversations", "Avg first response", "Status"),
+                (
+                    (
+                        c.source,
+                        c.channel,
+                        human(c.conversations, "count"),
+                        human(c.first_response_s, "s"),
+                        _channel_colour(
+                            c.first_response_s, targets.get(c.source, _DEFAULT_TARGET_S)
+                        ),
+                    )
+                    for c in s.channels
+                ),
+                "llrrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _sla_colour(value: float | None) -> str:
+    """Seed 004: green from 95 %, yellow from 85 %, red below."""
+    if value is None:
+        return "➖ no data"
+    return "🟢 met" if value >= 95 else "🟡 below target" if value >= 85 else "🔴 critical"
+
+
+def _uptime(value: float | None) -> str:
+    if value is None:
+        return "—"
+    colour = "🟢" if value >= 99.9 else "🟡" if value >= 99.0 else "🔴"
+    return f"{colour} {value:.2f} %"
+
+
+def _channel_colour(wait: float | None, target: float) -> str:
+    if wait is None:
+        return "➖ no data"
+    if wait > _CHANNEL_LATE_S:
+        return "🔴 over 30 min"
+    return "🟡 over target" if wait > target else "🟢 within target"
+
+
+def _queues(s: Snapshot) -> str:
+    if not (s.backlog or s.queues or s.queue_gauges):
+        return ""
+    parts = ["## Queues"]
+    if s.backlog:
+        parts.append(
+            table(
+                ("Source", "Pending now", "Peak in window", "Backlog (seed 004)"),
+                (
+                    (b.source, human(b.pending, "count"), human(b.peak, "count"), _banner(b.peak))
+                    for b in s.backlog
+                ),
+                "lrrl",
+            )
+        )
+    if s.queues:
+        parts.append("### Sidekiq queues")
+        parts.append(
+            table(
+                ("Source", "Queue", "Size now", "Peak", "Latency now", "Peak latency"),
+                (
+                    (
+                        q.source,
+                        q.queue,
+                        human(q.size, "count"),
+                        human(q.size_peak, "count"),
+                        human(q.latency_s, "s"),
+                        human(q.latency_peak_s, "s"),
+                    )
+                    for q in s.queues
+                ),
+                "llrrrr",
+            )
+        )
+    if s.queue_gauges:
+        parts.append("### Counters")
+        parts.append(_gauges(s.queue_gauges))
+    return "\n\n".join(parts)
+
+
+def _banner(pending: float | None) -> str:
+    if pending is None:
+        return "➖ no data"
+    if pending > 20:
+        return "🔴 URGENT: High backlog"
+    return "🟡 CX queue backlog" if pending > 10 else "🟢 no backlog"
+
+
+def _gauges(rows: Sequence[GaugeRow]) -> str:
+    return table(
+        ("Source", "Series", "Labels", "Last", "Mean", "Max"),
+        (
+            (
+                g.source,
+                g.name,
+                _labels(g.labels),
+                human(g.last, g.unit),
+                human(g.mean, g.unit),
+                human(g.max, g.unit),
+            )
+            for g in rows
+        ),
+        "lllrrr",
+    )
+
+
+def _cloudwatch(s: Snapshot) -> str:
+    if not s.cloudwatch:
+        return ""
+    return f"## CloudWatch metrics\n\n{_gauges(s.cloudwatch)}"
+
+
+def _timeline(s: Snapshot) -> str:
+    if not s.timeline:
+        return (
+            "## Alert timeline\n\n"
+            "No alert changed state, was acknowledged or silenced in the window."
+        )
+    body = table(
+        ("Time (UTC)", "Alert", "Severity", "Event", "Value", "By", "Note"),
+        (
+            (
+                _clock(e.at),
+                e.subject,
+                e.severity or "—",
+                e.what,
+                _number(e.value),
+                e.actor or "—",
+                e.note or "—",
+            )
+            for e in s.timeline
+        ),
+        "lllllll",
+    )
+    return f"## Alert timeline\n\n{body}"
+
+
+def _logs(s: Snapshot) -> str:
+    if not s.error_lines:
+        return "## Logs\n\nNo error lines cached in the window."
+    parts = [
+        "## Logs",
+        f"{s.error_lines:,} error lines in the window. The most frequent messages "
+        "(numbers and ids shown as #):",
+        table(("Count", "Message"), ((f"{g.count:,}", g.shape) for g in s.log_groups), "rl"),
+        f"The last {len(s.log_lines)}:",
+        fenced(_log_line(line) for line in s.log_lines),
+    ]
+    return "\n\n".join(parts)
+
+
+def _log_line(line: LogLine) -> str:
+    """One record per line; only the message may span lines (a stack trace)."""
+    fields = (line.level.upper() or "-", line.source, line.group, line.stream)
+    return "  ".join((_clock(line.at), *(inert(f) for f in fields), _cut(line.message, 2000)))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sparklines(s: Snapshot) -> str:
+    if not s.sparks:
+        return ""
+    w = s.header.window
+    slots = len(s.sparks[0].values)
+    step = format_duration((w.end_at - w.start_at) / slots)
+    names = [_cut(inert(f"{p.source} {p.label}"), _SPARK_NAME) for p in s.sparks]
+    width = max(len(name) for name in names)
+    lines = [f"{name:<{width}}  {_spark_line(p)}" for name, p in zip(names, s.sparks, strict=True)]
+    return (
+        "## Sparklines\n\n"
+        f"{slots} slots of {step} each; a blank is a slot without data.\n\n{fenced(lines)}"
+    )
+
+
+def _spark_line(spark: Spark) -> str:
+    found = [v for v in spark.values if v is not None]
+    low, high = human(min(found), spark.unit), human(max(found), spark.unit)
+    last = next((v for v in reversed(spark.values) if v is not None), None)
+    return f"{sparkline(spark.values)}  {low} to {high}, last {human(last, spark.unit)}"
+
+
+def _sources(s: Snapshot) -> str:
+    if not s.sources:
+        return "## Sources\n\nNo source has reported to this database."
+    body = table(
+        ("Source", "State", "Last success (UTC)", "Last error"),
+        ((r.name, r.state, _clock(r.last_success_at), r.error or "—") for r in s.sources),
+    )
+    return f"## Sources\n\n{body}"
