@@ -20,8 +20,9 @@ from collectors.inert import inert
 from tui.export_model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
 from tui.export_units import human
 from tui.markdown_safe import cell, fenced, inline
+from widgets.spark_text import sparkline
 
-__all__ = ["render_markdown", "sparkline", "text_bar"]
+__all__ = ["render_markdown", "text_bar"]
 
 _STATUS: Final = {"healthy": "🟢", "degraded": "🟡", "unhealthy": "🔴", "unknown": "⚪"}
 _SEVERITY: Final = {"critical": "🚨", "error": "🔴", "warning": "⚠️", "info": "🔵"}
@@ -31,7 +32,6 @@ _LEVEL: Final = {
     Level.CRITICAL: "🚨 Critical",
     Level.NO_DATA: "➖ No data",
 }
-_BLOCKS: Final = "▁▂▃▄▅▆▇█"
 _EIGHTHS: Final = " ▏▎▍▌▋▊▉"
 _BAR_WIDTH: Final = 20
 _SPARK_NAME: Final = 32
@@ -103,20 +103,6 @@ def text_bar(percent: float, width: int = _BAR_WIDTH) -> str:
     eighths = round(max(0.0, min(100.0, percent)) / 100 * width * 8)
     full, part = divmod(eighths, 8)
     return "█" * full + (_EIGHTHS[part] if part else "")
-
-
-def sparkline(values: Sequence[float | None]) -> str:
-    """`▁▂▃▄▅▆▇█` scaled between the lowest and highest value; a space where there is no data."""
-    found = [v for v in values if v is not None]
-    if not found:
-        return " " * len(values)
-    low, high = min(found), max(found)
-    span = high - low
-    top = len(_BLOCKS) - 1
-    return "".join(
-        " " if v is None else _BLOCKS[round((v - low) / span * top) if span else top // 2]
-        for v in values
-    )
 
 
 # ------------------------------------------------------------------ sections
