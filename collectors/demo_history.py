@@ -24,7 +24,7 @@ from collectors.store import Store
 __all__ = ["DEMO_EPOCH", "INCIDENT_ROUNDS", "ManualClock", "record_demo"]
 
 DEMO_EPOCH: Final = 1_795_000_000.0
-"""The fixed start time of recorded demos (2026-11-18 09:46:40 UTC)."""
+"""The fixed start time of recorded demos (2026-11-18 11:06:40 UTC)."""
 INCIDENT_ROUNDS: Final = 18
 """Polls that reach the middle of the first incident: latency spike, backlog and errors."""
 _POLL_EVERY: Final = 5.0
