@@ -8,7 +8,8 @@ mounted. Every change that needs the lines read again from scratch bumps
 The window is either live, the last `range` seconds up to now (15m, 1h, 6h or
 24h, cycled with `cycle_range`), or a fixed window picked on a chart (a
 "spike"), kept until the range is changed or the spike is cleared. Follow
-mode applies to a live window only: a spike's window is in the past.
+mode applies to a live window of the cache only: a spike's window is in the
+past, and a CloudWatch search runs once per Enter.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ class LogView:
     """A fixed window `(start, end)` picked on a chart, or None for the live window."""
     follow: bool = True
     """Append new lines as they arrive (in a live window)."""
+    remote: bool = False
+    """Search CloudWatch with a filter pattern instead of the local cache."""
     generation: int = 0
     """Bumped by every change that needs the lines read again from scratch."""
 
     @property
     def following(self) -> bool:
-        """Whether new lines are appended: follow mode on, in a live window."""
-        return self.follow and self.spike is None
+        """Whether new lines are appended: follow mode on, in a live window of the cache."""
+        return self.follow and self.spike is None and not self.remote
 
     def bounds(self, now: float) -> tuple[float, float | None]:
         """The window to read: `(start, end)`, end None for a live window (up to now)."""
@@ -79,10 +82,17 @@ class LogView:
         self.spike = None
         self.generation += 1
 
+    def toggle_remote(self) -> None:
+        """Switch between the local cache (FTS5) and CloudWatch (a filter pattern)."""
+        self.remote = not self.remote
+        self.generation += 1
+
     def toggle_follow(self) -> None:
-        """Follow on or off; in a spike's window, back to the live window, following."""
-        if self.spike is not None:
-            self.clear_spike()
+        """Follow on or off; from a spike's window or CloudWatch, back to the live cache."""
+        if self.spike is not None or self.remote:
+            self.spike = None
+            self.remote = False
             self.follow = True
+            self.generation += 1
         else:
             self.follow = not self.follow

@@ -12,11 +12,15 @@ state) and a `LogPane` of the lines found, oldest at the top.
   there, and scrolling up pauses that until the bottom is reached again.
 * A window picked on another screen (`ShowLogs`) is shown through
   `LogsScreen.show_window` until the range is changed or it is cleared.
+* `m` switches the box to a CloudWatch filter pattern, run once per Enter
+  over the same window through `RemoteLogs` in a worker (the screen takes one
+  when the config has `cloudwatch_logs` sources; without, Enter says so).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -31,6 +35,7 @@ from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.log_view import LogView
 from tui.reader import StoreReader
+from tui.remote_logs import NO_REMOTE, RemoteLine, RemoteLogs
 from widgets.log_pane import LogLine, LogPane
 
 __all__ = ["LogsRead", "LogsScreen"]
@@ -42,6 +47,11 @@ FOLLOW_READ: Final = 500
 KEPT: Final = 5000
 """Most lines the pane holds while following."""
 PLACEHOLDER: Final = 'search: timeout  "statement timeout"  webhook*  error AND NOT health'
+REMOTE_PLACEHOLDER: Final = (
+    'CloudWatch pattern: ?ERROR ?timeout  "statement timeout"  { $.level = "error" }'
+)
+TITLE: Final = "Log cache · FTS5 search"
+REMOTE_TITLE: Final = "CloudWatch Logs · filter pattern"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +69,17 @@ class LogsRead:
     truncated: bool = False
     """A first read that hit `FIRST_READ`: older lines of the window exist."""
     error: str | None = None
-    """Why the query could not run."""
+    """Why the search could not run (or which sources failed)."""
+    bad_query: bool = False
+    """The error is the query's own: the cursor goes back to the search box."""
 
 
 def _line(match: LogMatch) -> LogLine:
     return LogLine(match.ts, match.level, match.source, match.message, match.spans)
+
+
+def _remote_line(found: RemoteLine) -> LogLine:
+    return LogLine(found.event.ts, found.event.level, found.source, found.event.message)
 
 
 class LogsPanel(LivePanel[LogsRead]):
@@ -71,12 +87,18 @@ class LogsPanel(LivePanel[LogsRead]):
 
     Args:
         view: the query, window and follow mode to show (shared with the screen).
+        remote: CloudWatch searches, when the config has cloudwatch_logs sources.
     """
 
-    def __init__(self, view: LogView, *, id: str | None = None) -> None:
-        super().__init__("Log cache · FTS5 search", id=id)
+    def __init__(
+        self, view: LogView, *, remote: RemoteLogs | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(TITLE, id=id)
         self.view = view
         """What to show."""
+        self._remote = remote
+        self._searching: int | None = None
+        """The generation a CloudWatch search is running for."""
         self._reader: StoreReader | None = None
         self._reading = asyncio.Lock()  # a reload and the app's refresh take turns
         self._drawn_generation: int | None = None
@@ -103,7 +125,7 @@ class LogsPanel(LivePanel[LogsRead]):
         view = self.view
         generation = view.generation
         first = self._drawn_generation != generation
-        if not first and not view.following:
+        if view.remote or (not first and not view.following):
             return LogsRead(generation, newest_id=self._newest_id)
         start, end = view.bounds(reader.now())
         after = None if first else self._newest_id
@@ -118,7 +140,7 @@ class LogsPanel(LivePanel[LogsRead]):
                     start=start, end=end, after_id=after, limit=limit
                 )
         except LogQueryError as exc:
-            return LogsRead(generation, first=True, error=str(exc))
+            return LogsRead(generation, first=True, error=str(exc), bad_query=True)
         newest = max((m.id for m in matches), default=after)
         return LogsRead(
             generation,
@@ -140,7 +162,7 @@ class LogsPanel(LivePanel[LogsRead]):
             error = self.query_one("#log-error", Static)
             error.update(inert(f"⚠ {data.error}") if data.error else "")
             error.display = data.error is not None
-            if data.error is not None:
+            if data.bad_query:
                 self.query_one("#log-search", Input).focus()
         else:
             pane.append(data.lines)
@@ -148,18 +170,52 @@ class LogsPanel(LivePanel[LogsRead]):
         self._show_status()
 
     def sync(self) -> None:
-        """The view changed: show its query and follow mode, read it again now."""
+        """The view changed: show its query and mode, read it again now."""
+        view = self.view
         search = self.query_one("#log-search", Input)
-        if search.value.strip() != self.view.query:
-            search.value = self.view.query
-        self.query_one(LogPane).follow = self.view.following
+        if search.value.strip() != view.query:
+            search.value = view.query
+        search.placeholder = REMOTE_PLACEHOLDER if view.remote else PLACEHOLDER
+        self.border_title = REMOTE_TITLE if view.remote else TITLE
+        self.query_one(LogPane).follow = view.following
+        if view.remote:
+            self._search_remote()
+        else:
+            self._reload()
         self._show_status()
-        self._reload()
 
     @work(group="log-search", exit_on_error=False, description="search the log cache")
     async def _reload(self) -> None:
         if self._reader is not None:  # else the screen's first refresh reads it
             await self.refresh_from(self._reader)
+
+    @work(
+        group="remote-search", exclusive=True, exit_on_error=False, description="search CloudWatch"
+    )
+    async def _search_remote(self) -> None:
+        view, remote = self.view, self._remote
+        generation = view.generation
+        if remote is None or not remote.available:
+            self.present(LogsRead(generation, first=True, error=NO_REMOTE))
+            return
+        now = self._reader.now() if self._reader is not None else time.time()
+        start, end = view.bounds(now)
+        self._searching = generation
+        self._show_status()
+        try:
+            found = await remote.search(view.query, start, end or now, limit=FIRST_READ)
+        finally:
+            if self._searching == generation:
+                self._searching = None
+        self.present(
+            LogsRead(
+                generation,
+                tuple(_remote_line(line) for line in reversed(found.lines)),
+                first=True,
+                truncated=len(found.lines) >= FIRST_READ,
+                error="; ".join(found.problems) or None,
+            )
+        )
 
     @on(Input.Submitted, "#log-search")
     def _search(self, event: Input.Submitted) -> None:
@@ -176,12 +232,19 @@ class LogsPanel(LivePanel[LogsRead]):
 
     def _status(self) -> str:
         view, pane = self.view, self.query_one(LogPane)
-        what = f"matching ‘{inert(view.query)}’" if view.query else "newest lines"
+        if view.remote:
+            what = f"CloudWatch ‘{inert(view.query)}’" if view.query else "CloudWatch, every line"
+        else:
+            what = f"matching ‘{inert(view.query)}’" if view.query else "newest lines"
         count = pane.line_count
         lines = f"{count} line{'' if count == 1 else 's'}"
         if self._truncated:
             lines = f"the newest {lines}"
-        if view.spike is not None:
+        if self._searching is not None:
+            state = "searching CloudWatch…"
+        elif view.remote:
+            state = "Enter searches again · m: the cache"
+        elif view.spike is not None:
             state = "c: back to live"
         elif not view.follow:
             state = "○ not following (f follows)"
@@ -201,6 +264,7 @@ class LogsScreen(LiveScreen):
     | f | follow new lines on or off (in a spike's window: back to the live window) |
     | r | cycle the live window: 15m, 1h, 6h, 24h |
     | c | clear the window picked on a chart (back to the live window) |
+    | m | search CloudWatch with a filter pattern, or the cache again |
     | up / down / pageup / pagedown / home / end | scroll the lines (end resumes follow) |
     """
 
@@ -230,17 +294,24 @@ class LogsScreen(LiveScreen):
         Binding("f", "toggle_follow", "Follow"),
         Binding("r", "cycle_range", "Range"),
         Binding("c", "clear_spike", "Clear window"),
+        Binding("m", "toggle_remote", "CloudWatch"),
         Binding("escape", "leave_search", "Leave search", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, remote: RemoteLogs | None = None) -> None:
+        """Initialise the screen.
+
+        Args:
+            remote: CloudWatch searches over the config's cloudwatch_logs sources.
+        """
         super().__init__()
         self.view = LogView()
         """The query, window and follow mode on view."""
+        self._remote = remote
 
     def compose_panels(self) -> ComposeResult:
         """The one logs panel."""
-        yield LogsPanel(self.view, id="logs-panel")
+        yield LogsPanel(self.view, remote=self._remote, id="logs-panel")
 
     def show_window(self, start: float, end: float, query: str | None = None) -> None:
         """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given."""
@@ -269,6 +340,11 @@ class LogsScreen(LiveScreen):
     def action_cycle_range(self) -> None:
         """The next live window."""
         self.view.cycle_range()
+        self._changed()
+
+    def action_toggle_remote(self) -> None:
+        """Search CloudWatch, or the cache again."""
+        self.view.toggle_remote()
         self._changed()
 
     def action_clear_spike(self) -> None:
