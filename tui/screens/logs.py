@@ -207,6 +207,7 @@ class LogsPanel(LivePanel[LogsRead]):
         finally:
             if self._searching == generation:
                 self._searching = None
+                self._show_status()
         self.present(
             LogsRead(
                 generation,
