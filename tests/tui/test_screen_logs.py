@@ -159,7 +159,7 @@ async def test_show_logs_from_another_screen_shows_that_window_only(
         assert min(line.ts for line in _pane(demo_app).lines) < start
 
 
-async def test_r_cycles_the_range_and_leaves_a_spike(
+async def test_r_cycles_the_range_and_r_or_f_leave_a_spike(
     demo_app: WootwatchApp, demo_now: float
 ) -> None:
     async with demo_app.run_test(size=(80, 24)) as pilot:
@@ -173,6 +173,12 @@ async def test_r_cycles_the_range_and_leaves_a_spike(
         await refreshed(pilot)
         assert _status(demo_app).startswith("last 15m")
         assert 0 < len(_pane(demo_app).lines) < hour
+        demo_app.post_message(ShowLogs(demo_now - 60, demo_now))
+        await refreshed(pilot)
+        await pilot.press("f")  # from a spike: back to the live window, following
+        await refreshed(pilot)
+        assert _status(demo_app).startswith("last 15m")
+        assert _status(demo_app).endswith("● following")
         demo_app.post_message(ShowLogs(demo_now - 60, demo_now))
         await refreshed(pilot)
         await pilot.press("r")
