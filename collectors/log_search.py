@@ -10,15 +10,19 @@ Contract:
   the returned page is then sorted by time. Lines cached out of order (a
   remote search of an older range) therefore show in that page, inside the
   time range asked for.
+* `newest` is what an empty search shows: the newest lines of a time range
+  (by time), with the same filters and no spans.
+* `after_id` (both) reads only lines cached after a given line: a follow
+  mode asks for what arrived since its last read, and FTS5 skips the rest.
 * A query FTS5 cannot parse raises `LogQueryError` with one line.
 * The connection is a plain, read-only `sqlite3` one: a search runs in a
   worker thread of the TUI or in the `wootwatch logs` command, never on the
   collectors' event loop, and never takes the writer's lock.
 * `format_line` renders a match as one line of plain text with every
   control character and escape sequence made inert.
-* `level_counts` and `newest_lines` read the lines of one level in a time
-  range without a query (what an export shows): how often each message
-  occurs, and the newest lines. `message_shape` masks numbers and ids so
+* `newest` reads a time range without a query (what an empty search and an
+  export show), optionally of one level; `level_counts` counts how often
+  each message of a level occurs. `message_shape` masks numbers and ids so
   that repeats of one message can be grouped.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -39,7 +44,7 @@ __all__ = [
     "format_line",
     "level_counts",
     "message_shape",
-    "newest_lines",
+    "newest",
     "open_readonly",
     "search",
 ]
@@ -116,6 +121,27 @@ def _spans(marked: str, message: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+def _filters(
+    start: float | None,
+    end: float | None,
+    source: str | None,
+    group: str | None,
+    after_id: int | None,
+    level: str | None = None,
+) -> tuple[list[str], list[object]]:
+    """The WHERE clauses (on `log_lines AS l`) and parameters of the common filters."""
+    candidates = (
+        ("l.ts >= ?", start),
+        ("l.ts < ?", end),
+        ("l.source = ?", source),
+        ("l.log_group = ?", group),
+        ("l.id > ?", after_id),
+        ("l.level = ?", level),
+    )
+    wanted = [(sql, value) for sql, value in candidates if value is not None]
+    return [sql for sql, _ in wanted], [value for _, value in wanted]
+
+
 def search(
     conn: sqlite3.Connection,
     query: str,
@@ -124,6 +150,7 @@ def search(
     end: float | None = None,
     source: str | None = None,
     group: str | None = None,
+    after_id: int | None = None,
     limit: int = 200,
 ) -> list[LogMatch]:
     """Cached lines matching an FTS5 query, newest first.
@@ -135,6 +162,7 @@ def search(
         end: unix time; only lines before it.
         source: only lines of this source.
         group: only lines of this log group.
+        after_id: only lines cached after the line of this id (a follow-up read).
         limit: most lines returned.
 
     Raises:
@@ -142,39 +170,62 @@ def search(
     """
     if not query.strip():
         raise LogQueryError("empty search query")
-    clauses = ["log_fts MATCH ?"]
-    params: list[object] = [_OPEN, _CLOSE, query]
-    if start is not None:
-        clauses.append("l.ts >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append("l.ts < ?")
-        params.append(end)
-    if source is not None:
-        clauses.append("l.source = ?")
-        params.append(source)
-    if group is not None:
-        clauses.append("l.log_group = ?")
-        params.append(group)
-    params.append(max(1, limit))
+    clauses, params = _filters(start, end, source, group, after_id)
+    if after_id is not None:  # lets FTS5 skip the older part of each word's list
+        clauses.append("log_fts.rowid > ?")
+        params.append(after_id)
     sql = (
         "SELECT l.id, l.ts, l.source, l.log_group, l.stream, l.level, l.message, "
         "highlight(log_fts, 0, ?, ?) FROM log_fts JOIN log_lines AS l ON l.id = log_fts.rowid "
-        f"WHERE {' AND '.join(clauses)} ORDER BY log_fts.rowid DESC LIMIT ?"
+        f"WHERE {' AND '.join(['log_fts MATCH ?', *clauses])} "
+        "ORDER BY log_fts.rowid DESC LIMIT ?"
     )
     try:
-        rows = conn.execute(sql, params).fetchall()
+        rows = conn.execute(sql, [_OPEN, _CLOSE, query, *params, max(1, limit)]).fetchall()
     except sqlite3.OperationalError as exc:
         detail = " ".join(str(exc).split())
         if any(word in detail for word in _DATABASE_TROUBLE):
             raise
         raise LogQueryError(f"bad search query {inert(query)!r}: {inert(detail)}") from None
-    matches = [
+    return _newest_first(
         LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _spans(row[7], row[6]))
         for row in rows
-    ]
-    matches.sort(key=lambda m: (m.ts, m.id), reverse=True)
-    return matches
+    )
+
+
+def newest(
+    conn: sqlite3.Connection,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    source: str | None = None,
+    group: str | None = None,
+    after_id: int | None = None,
+    level: str | None = None,
+    limit: int = 200,
+) -> list[LogMatch]:
+    """The newest cached lines of a time range (what an empty search shows), newest first.
+
+    Takes the same filters as `search`, plus a `level` (an export's newest
+    error lines); the lines carry no highlight spans.
+    With `after_id` the lines are taken in the order they were cached, as
+    `search` takes them; otherwise by time, so an old window reads its index range.
+    """
+    clauses, params = _filters(start, end, source, group, after_id, level)
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+    order = "l.id DESC" if after_id is not None else "l.ts DESC, l.id DESC"
+    sql = (
+        "SELECT l.id, l.ts, l.source, l.log_group, l.stream, l.level, l.message "
+        f"FROM log_lines AS l {where}ORDER BY {order} LIMIT ?"
+    )
+    rows = conn.execute(sql, [*params, max(1, limit)]).fetchall()
+    return _newest_first(
+        LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], ()) for row in rows
+    )
+
+
+def _newest_first(matches: Iterable[LogMatch]) -> list[LogMatch]:
+    return sorted(matches, key=lambda m: (m.ts, m.id), reverse=True)
 
 
 def format_line(match: LogMatch) -> str:
@@ -213,18 +264,3 @@ def level_counts(
         (level, start, end, scan),
     ).fetchall()
     return int(total), [(str(message), int(count)) for message, count in rows]
-
-
-def newest_lines(
-    conn: sqlite3.Connection, *, level: str, start: float, end: float, limit: int = 20
-) -> list[LogMatch]:
-    """The newest `limit` lines of one level in `[start, end)`, oldest first."""
-    rows = conn.execute(
-        "SELECT id, ts, source, log_group, stream, level, message FROM log_lines "
-        "WHERE level = ? AND ts >= ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?",
-        (level, start, end, max(1, limit)),
-    ).fetchall()
-    return [
-        LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], ())
-        for row in reversed(rows)
-    ]

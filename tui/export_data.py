@@ -23,7 +23,7 @@ from typing import Final, Literal
 from collectors.alert_book import AlertBook, AlertEvent, AlertRow, Silence
 from collectors.alert_state import AlertState
 from collectors.chatwoot import UPTIME_WINDOWS, current_breaches, uptime_pct
-from collectors.log_search import level_counts, message_shape, newest_lines
+from collectors.log_search import level_counts, message_shape, newest
 from collectors.store import SeriesInfo, Store, WindowStats
 from tui.console import HEADLINES
 from tui.export_health import METRICS, MetricSpec, health, judge
@@ -125,9 +125,10 @@ async def gather(
     error_total, messages = await asyncio.to_thread(
         level_counts, logs, level="error", start=window.start_at, end=end
     )
-    lines = await asyncio.to_thread(
-        newest_lines, logs, level="error", start=window.start_at, end=end, limit=_LOG_LINES_SHOWN
+    newest_first = await asyncio.to_thread(
+        newest, logs, level="error", start=window.start_at, end=end, limit=_LOG_LINES_SHOWN
     )
+    lines = newest_first[::-1]
     statuses = await store.source_statuses()
     snapshot = Snapshot(
         header=Header(now, host, user, str(store.path), store.has_writer(), window),

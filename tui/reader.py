@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collectors.alert_book import AlertBook, AlertBookError
-from collectors.log_search import LogMatch, open_readonly, search
+from collectors.log_search import LogMatch, newest, open_readonly, search
 from collectors.store import Store
 
 __all__ = ["StoreReader", "current_user"]
@@ -96,6 +96,7 @@ class StoreReader:
         *,
         start: float | None = None,
         end: float | None = None,
+        after_id: int | None = None,
         limit: int = 200,
     ) -> list[LogMatch]:
         """Cached log lines matching an FTS5 query, newest first (in a thread).
@@ -105,7 +106,21 @@ class StoreReader:
         """
         async with self._logs_lock:
             return await asyncio.to_thread(
-                search, self._logs, query, start=start, end=end, limit=limit
+                search, self._logs, query, start=start, end=end, after_id=after_id, limit=limit
+            )
+
+    async def newest_logs(
+        self,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        after_id: int | None = None,
+        limit: int = 200,
+    ) -> list[LogMatch]:
+        """The newest cached log lines of a time range, newest first (in a thread)."""
+        async with self._logs_lock:
+            return await asyncio.to_thread(
+                newest, self._logs, start=start, end=end, after_id=after_id, limit=limit
             )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import LogEvent
-from collectors.log_search import LogQueryError, format_line, open_readonly, search
+from collectors.log_search import LogQueryError, format_line, newest, open_readonly, search
 from collectors.store import SourceBatch, Store
 
 T0 = 1_800_000_000.0
@@ -60,6 +60,23 @@ def test_fts5_syntax_time_range_and_filters(db: Path) -> None:
     assert [h.ts for h in search(conn, "timeout", limit=1)] == [T0 + 5]
     spans = search(conn, "error AND readtimeout")[0]
     assert [spans.message[a:b] for a, b in spans.spans] == ["ERROR", "ReadTimeout"]
+
+
+def test_newest_lines_of_a_window_without_a_query(db: Path) -> None:
+    conn = open_readonly(db)
+    assert [h.ts for h in newest(conn)] == [T0 + 5, T0 + 4, T0 + 3, T0 + 2, T0 + 1]
+    assert [h.ts for h in newest(conn, start=T0 + 2, end=T0 + 4, limit=5)] == [T0 + 3, T0 + 2]
+    assert [h.ts for h in newest(conn, limit=2)] == [T0 + 5, T0 + 4]
+    assert [h.ts for h in newest(conn, source="worker-logs")] == [T0 + 5]
+    assert all(h.spans == () for h in newest(conn))
+
+
+def test_after_id_reads_only_what_was_cached_since(db: Path) -> None:
+    conn = open_readonly(db)
+    third = newest(conn, start=T0 + 3, end=T0 + 3.5)[0].id
+    assert [h.ts for h in newest(conn, after_id=third)] == [T0 + 5, T0 + 4]
+    assert [h.ts for h in search(conn, "timeout", after_id=third)] == [T0 + 5, T0 + 4]
+    assert search(conn, "timeout", after_id=newest(conn)[0].id) == []
 
 
 @pytest.mark.parametrize("query", ['"unclosed', "AND", "timeout OR", "nosuchcolumn: x", "  "])
