@@ -59,7 +59,7 @@ class WootwatchApp(App[None]):
     DEFAULT_MODE: ClassVar[str] = "overview"
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, key_display=str(key))
+            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, show=False)
             for key, (name, screen) in enumerate(SCREENS.items(), start=1)
         ),
         Binding("p", "pin_incident", "Pin incident", show=False),

@@ -1,8 +1,11 @@
-"""The base of every wootwatch screen: a top bar, live panels, the footer.
+"""The base of every wootwatch screen: a tab bar, live panels, the footer.
 
-A `LiveScreen` is refreshed by the app (`WootwatchApp.refresh_now`) while it
-is on view: the top bar first (which database, whether a collector is writing
-it, when the screen last read it), then each `LivePanel` in turn.
+The tab bar names the seven screens by key (`1 Overview  2 Latency …`) with
+the one on view marked; the footer is left to the screen's own keys, which
+an 80-column footer could not show beside seven screen keys. A `LiveScreen`
+is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
+the tab bar's status first (the database, when it was last read), the
+warning when no collector is writing the database, then each `LivePanel`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from textual.widgets import Footer, Static
 from collectors.inert import inert
 from tui.live_panel import LivePanel
 from tui.reader import StoreReader
+from widgets.screen_tabs import ScreenTabs
 
 __all__ = ["LiveScreen"]
 
@@ -30,8 +34,15 @@ class LiveScreen(Screen[None]):
     """The screen's name in the top bar and the footer."""
 
     def compose(self) -> ComposeResult:
-        """Top bar, the screen's panels, footer."""
-        yield Static("", id="top-bar", markup=False)
+        """Tab bar, the screen's panels, footer."""
+        from tui.screens import SCREENS  # the registry imports every screen, this one too
+
+        tabs = [
+            (mode, str(key), screen.TITLE)
+            for key, (mode, screen) in enumerate(SCREENS.items(), start=1)
+        ]
+        current = next((mode for mode, screen in SCREENS.items() if screen is type(self)), "")
+        yield ScreenTabs(tabs, current, id="top-bar")
         yield Static(NO_WRITER, id="writer-warning", markup=False)
         yield from self.compose_panels()
         yield Footer()
@@ -39,6 +50,10 @@ class LiveScreen(Screen[None]):
     def compose_panels(self) -> ComposeResult:
         """The screen's panels and widgets."""
         yield from ()
+
+    def on_screen_tabs_chosen(self, event: ScreenTabs.Chosen) -> None:
+        """A click on a tab switches to that screen."""
+        self.app.switch_mode(event.name)
 
     def on_screen_resume(self) -> None:
         """Read the store at once when the screen comes into view."""
@@ -50,9 +65,7 @@ class LiveScreen(Screen[None]):
         """Update the top bar, then every live panel of the screen."""
         now = reader.now()
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
-        self.query_one("#top-bar", Static).update(
-            f"wootwatch · {self.TITLE} · {inert(str(reader.path))} · read {stamp}"
-        )
+        self.query_one(ScreenTabs).status = f"{inert(reader.path.name)} · {stamp}"
         self.query_one("#writer-warning", Static).set_class(not reader.store.has_writer(), "shown")
         for panel in self.query(LivePanel):
             await panel.refresh_from(reader)
