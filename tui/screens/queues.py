@@ -28,6 +28,7 @@ from typing import ClassVar, Final, Literal, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Static
 
@@ -339,11 +340,25 @@ class QueuesScreen(LiveScreen):
     | Key | Does |
     | :- | :- |
     | tab / shift+tab | move between the sparklines |
-    | enter | open the logs of the highlighted minute (on a sparkline) |
-    | left / right | move along a sparkline |
+    | left / right | move along the sparkline (the cursor starts on its peak) |
+    | l / enter | open the logs of the highlighted minute |
     """
 
     TITLE = "Queues"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next chart"),
+        Binding("l", "logs", "Logs of the minute"),
+    ]
+
+    def action_logs(self) -> None:
+        """Open the logs of the focused sparkline's minute, or focus a sparkline first."""
+        focused = self.focused
+        if isinstance(focused, SparkLine):
+            focused.action_pick()
+            return
+        sparks = list(self.query(SparkLine))
+        if sparks:
+            next((s for s in sparks if s.has_class("-alarm")), sparks[0]).focus()
 
     def compose_panels(self) -> ComposeResult:
         """The Sidekiq panel above the SQS panel, scrolling when they do not fit."""
