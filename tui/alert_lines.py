@@ -1,7 +1,9 @@
 """How the Alerts screen words alerts: order, rows, the detail lines, history and silences.
 
 Pure functions from the alert book's rows to plain text; the widgets make it
-inert. Times are local (`HH:MM:SS` today, with the date otherwise).
+inert. Times are local (`HH:MM:SS` today, with the date otherwise). The table
+shows when an alert entered its state as a time of day, not an age, so a row
+changes only when the alert does (an age would repaint the table every tick).
 
 Order: firing alerts first, most severe first; then pending, then resolved;
 newest first within each.
@@ -75,7 +77,7 @@ def alert_line(
         key=str(alert.id),
         severity=str(alert.severity),
         state=str(alert.state),
-        since=_ago(now - alert.updated_at),
+        since=_clock(alert.updated_at, now, seconds=False),
         rule=rule,
         notes=" · ".join(_notes(alert, silences, now)),
         value=_value(alert.value),
@@ -111,7 +113,10 @@ def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Te
     text.append(f" · value {_value(alert.value)}")
     if alert.started_at != alert.updated_at:
         text.append(f" · started {_clock(alert.started_at, now)}")
-    text.append(f" · {alert.state} since {_clock(alert.updated_at, now)}\n")
+    text.append(
+        f" · {alert.state} since {_clock(alert.updated_at, now)}"
+        f" ({_ago(now - alert.updated_at)})\n"
+    )
     text.append(inert(alert.summary) or "(no summary)")
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
         note = f": {alert.ack_note}" if alert.ack_note else " (no note)"
@@ -193,10 +198,10 @@ def _value(value: float | None) -> str:
 
 
 def _ago(seconds: float) -> str:
-    """A coarse age: `40s`, `12m`, `3h05m`, `2d04h`."""
+    """A coarse age that changes once a minute at most: `<1m`, `12m`, `3h05m`, `2d04h`."""
     whole = max(0, int(seconds))
     if whole < 60:
-        return f"{whole}s"
+        return "<1m"
     if whole < 3600:
         return f"{whole // 60}m"
     if whole < 86400:

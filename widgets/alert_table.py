@@ -31,7 +31,7 @@ class AlertLine:
     state: str
     """`firing`, `pending` or `resolved`."""
     since: str
-    """How long it has been in its state (`12m`)."""
+    """When it entered its state (`11:08`)."""
     rule: str
     """The rule's name, with the alert's labels."""
     notes: str
@@ -121,7 +121,8 @@ class AlertTable(KeyedTable):
         self.show([(line.key, self._cells(line)) for line in lines], rebuild=rebuild)
 
     def _restyle(self) -> None:
-        self.show_alerts(self._lines, rebuild=True)
+        # After the refresh that applies the new theme's colours to the component classes.
+        self.call_after_refresh(self.show_alerts, self._lines, rebuild=True)
 
     def _cells(self, line: AlertLine) -> tuple[Text | str, ...]:
         severity = self._styled(SEVERITY_ICONS, line.severity)

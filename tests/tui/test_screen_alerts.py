@@ -37,6 +37,16 @@ async def _alerts_screen(pilot: Pilot[None]) -> AlertsScreen:
     return screen
 
 
+async def _press_on_first_alert(pilot: Pilot[None], key: str) -> tuple[AlertsScreen, AlertRow]:
+    """The Alerts screen, its first alert (selected), after `key` was pressed on it."""
+    screen = await _alerts_screen(pilot)
+    alert = screen.query_one(AlertsPanel).selected
+    assert alert is not None
+    await pilot.press(key)
+    await pilot.pause()
+    return screen, alert
+
+
 async def _type(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*("space" if char == " " else char for char in text))
 
@@ -87,11 +97,8 @@ async def test_acknowledge_with_a_note_is_seen_by_another_process(
     demo_app: WootwatchApp, demo_db: Path
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        screen = await _alerts_screen(pilot)
-        alert = screen.query_one(AlertsPanel).selected
-        assert alert is not None and alert.state is AlertState.FIRING
-        await pilot.press("a")
-        await pilot.pause()
+        screen, alert = await _press_on_first_alert(pilot, "a")
+        assert alert.state is AlertState.FIRING
         assert isinstance(demo_app.screen, AckDialog)
         await _type(pilot, "scaling workers")
         await pilot.press("enter")
@@ -109,11 +116,7 @@ async def test_escape_cancels_an_ack_and_a_pending_alert_cannot_be_acked(
     demo_app: WootwatchApp, demo_db: Path
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        screen = await _alerts_screen(pilot)
-        alert = screen.query_one(AlertsPanel).selected
-        assert alert is not None
-        await pilot.press("a")
-        await pilot.pause()
+        screen, alert = await _press_on_first_alert(pilot, "a")
         await _type(pilot, "oops")
         await pilot.press("escape")
         await pilot.pause()
@@ -134,11 +137,7 @@ async def test_an_alert_that_resolves_while_the_dialog_is_open_is_one_line(
     demo_app: WootwatchApp, demo_db: Path, demo_now: float
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        screen = await _alerts_screen(pilot)
-        alert = screen.query_one(AlertsPanel).selected
-        assert alert is not None
-        await pilot.press("a")
-        await pilot.pause()
+        screen, alert = await _press_on_first_alert(pilot, "a")
         async with await AlertBook.open(demo_db) as collector, collector.transaction() as writer:
             await writer.transition(
                 alert.id,
@@ -160,11 +159,7 @@ async def test_silence_a_rule_then_end_the_silence(
     demo_app: WootwatchApp, demo_db: Path, demo_now: float
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        screen = await _alerts_screen(pilot)
-        alert = screen.query_one(AlertsPanel).selected
-        assert alert is not None
-        await pilot.press("s")
-        await pilot.pause()
+        screen, alert = await _press_on_first_alert(pilot, "s")
         dialog = demo_app.screen
         assert isinstance(dialog, SilenceDialog)
         duration = dialog.query_one("#silence-for", Input)
@@ -305,13 +300,6 @@ async def test_hostile_summaries_labels_notes_and_comments_are_inert(
         assert shown[6] == INERT
         assert f"{{source={INERT}}}" in detail and f"by {INERT}: {INERT}" in detail
         assert INERT in silence and INERT in notes
-
-
-@pytest.fixture
-def snap_db(recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The recorded demo by a relative path, so the top bar reads the same on every machine."""
-    monkeypatch.chdir(recorded_demo[0].parent)
-    return Path(recorded_demo[0].name)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

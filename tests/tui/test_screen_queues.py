@@ -157,13 +157,6 @@ async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
             assert not app.screen.query_one(panel).query(QueueRow)
 
 
-@pytest.fixture
-def snap_db(recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The recorded demo by a relative path, so the top bar reads the same on every machine."""
-    monkeypatch.chdir(recorded_demo[0].parent)
-    return Path(recorded_demo[0].name)
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_queues(
     snap_compare: object, snap_db: Path, demo_now: float, size: tuple[int, int]

@@ -148,7 +148,9 @@ class AlertsPanel(LivePanel[AlertsView]):
             absent.update("No alert is firing or pending, and none resolved in the last 15 min.")
         elif not shown:
             absent.update(f"No {self.filter_name} alerts: press f to change the filter.")
-        self.border_title = self._title(view, shown)
+        title = self._title(view, shown)
+        if title != self.border_title:
+            self.border_title = title
         self._draw_detail()
 
     def _title(self, view: AlertsView, shown: list[AlertRow]) -> str:
