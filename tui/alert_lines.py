@@ -114,8 +114,7 @@ def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Te
     if alert.started_at != alert.updated_at:
         text.append(f" · started {_clock(alert.started_at, now)}")
     text.append(
-        f" · {alert.state} since {_clock(alert.updated_at, now)}"
-        f" ({_ago(now - alert.updated_at)})\n"
+        f" · {alert.state} since {_clock(alert.updated_at, now)} ({_ago(now - alert.updated_at)})\n"
     )
     text.append(inert(alert.summary) or "(no summary)")
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
