@@ -8,7 +8,7 @@ from _pilot import after, refreshed
 from textual.message import Message
 from textual.widgets import Static
 
-from collectors.base import Sample
+from collectors.base import Sample, SourceState, SourceStatus
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -142,6 +142,23 @@ async def test_sqs_rows_and_hostile_queue_names(demo_db: Path, demo_now: float) 
             name = _shown(hostile.query_one(".queue-row--name", Static))
             assert "\x1b" not in name and "\x07" not in name
             assert name.startswith("␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]")
+
+
+async def test_a_failing_source_is_named_above_its_rows(demo_db: Path, demo_now: float) -> None:
+    down = SourceStatus(
+        "sidekiq", SourceState.DOWN, demo_now, demo_now - 60, "cannot reach Redis at 10.0.0.5", 3
+    )
+    async with await Store.open(demo_db, clock=lambda: demo_now) as store:
+        await store.write([SourceBatch("sidekiq", [], down)])
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await refreshed(pilot)
+        sidekiq = app.screen.query_one(SidekiqPanel).query_one(".queue-status", Static)
+        assert sidekiq.display
+        assert _shown(sidekiq).startswith("✖ sidekiq down: cannot reach Redis at 10.0.0.5")
+        assert not app.screen.query_one(SqsPanel).query_one(".queue-status", Static).display
+        assert _rows(app.screen, SidekiqPanel)["default"].line.depth.text == "434"  # kept
 
 
 async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
