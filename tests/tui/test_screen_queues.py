@@ -144,6 +144,26 @@ async def test_sqs_rows_and_hostile_queue_names(demo_db: Path, demo_now: float) 
             assert name.startswith("␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]")
 
 
+async def test_a_new_queue_adds_a_row_and_the_others_stay_mounted(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await refreshed(pilot)
+        screen = demo_app.screen
+        assert isinstance(screen, QueuesScreen)
+        before = _rows(screen, SidekiqPanel)
+        sample = Sample("sidekiq.queue.size", 7.0, demo_now, {"queue": "webhooks"}, "count")
+        await _write(demo_db, demo_now, "sidekiq", [sample])
+        await refreshed(pilot)
+        after_write = _rows(screen, SidekiqPanel)
+        assert list(after_write) == [*list(before)[:5], "webhooks", "all queues"]
+        assert after_write["default"] is before["default"]
+        assert after_write["all queues"].has_class("-total")
+        assert not after_write["webhooks"].has_class("-total")
+        assert after_write["all queues"].line.depth.text == "892"
+
+
 async def test_a_failing_source_is_named_above_its_rows(demo_db: Path, demo_now: float) -> None:
     down = SourceStatus(
         "sidekiq", SourceState.DOWN, demo_now, demo_now - 60, "cannot reach Redis at 10.0.0.5", 3

@@ -168,7 +168,7 @@ class _QueuePanel(LivePanel[T]):
     def __init__(self, title: str = "", *, id: str | None = None) -> None:
         super().__init__(title, id=id)
         self._window: Window = (0.0, WINDOW)
-        self._shape: tuple[int, bool] | None = None
+        self._rows: list[QueueRow] = []
 
     def compose_body(self) -> ComposeResult:
         """Status line, column titles, rows, and the line for an absent source."""
@@ -185,17 +185,21 @@ class _QueuePanel(LivePanel[T]):
         self.query_one(QueueHeader).display = bool(table.lines)
         self.query_one(".absent", Static).display = not table.lines
         lines = [*table.lines, *([table.total] if table.total is not None else [])]
-        rows = self.query_one(".queue-rows", Vertical)
-        shape = (len(table.lines), table.total is not None)
-        if shape == self._shape:  # the same queues: update the rows in place
-            for row, line in zip(rows.query_children(QueueRow), lines, strict=True):
-                row.line = line
-            return
-        self._shape = shape
-        rows.remove_children()
-        rows.mount_all(
-            QueueRow(line, classes="-total" if line is table.total else None) for line in lines
-        )
+        # Reuse the rows on view (their own list: a removal in the DOM takes a moment),
+        # add rows for new queues, drop the surplus.
+        for row, line in zip(self._rows, lines, strict=False):
+            row.line = line
+            row.set_class(line is table.total, "-total")
+        if len(lines) > len(self._rows):
+            new = [
+                QueueRow(line, classes="-total" if line is table.total else None)
+                for line in lines[len(self._rows) :]
+            ]
+            self.query_one(".queue-rows", Vertical).mount_all(new)
+            self._rows.extend(new)
+        for row in self._rows[len(lines) :]:
+            row.remove()
+        del self._rows[len(lines) :]
 
     def on_spark_line_picked(self, event: SparkLine.Picked) -> None:
         """Open the logs of the picked slot's minutes."""
