@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from _pilot import after, refreshed
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from collectors.base import Sample, SourceState, SourceStatus
@@ -20,6 +21,14 @@ from widgets.reading_cell import ReadingCell
 from widgets.spark_line import SparkLine
 
 HOSTILE = "\x1b[2J\x1b]52;c;aGk=\x07[link=https://evil]x[/link][bold red]"
+
+
+async def _queues_screen(pilot: Pilot[None]) -> QueuesScreen:
+    await pilot.press("4")
+    await refreshed(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, QueuesScreen)
+    return screen
 
 
 def _rows(screen: QueuesScreen, panel: type[SidekiqPanel | SqsPanel]) -> dict[str, QueueRow]:
@@ -46,10 +55,7 @@ async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
     demo_app: WootwatchApp,
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
-        screen = demo_app.screen
-        assert isinstance(screen, QueuesScreen)
+        screen = await _queues_screen(pilot)
         sidekiq = _rows(screen, SidekiqPanel)
         assert list(sidekiq) == ["critical", "default", "high", "low", "mailers", "all queues"]
         deep = sidekiq["default"].line.depth
@@ -92,10 +98,7 @@ async def test_picking_a_sparkline_slot_opens_the_logs_of_that_minute(
             posted.append(message)
 
     async with demo_app.run_test(size=(120, 40), message_hook=hook) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
-        screen = demo_app.screen
-        assert isinstance(screen, QueuesScreen)
+        screen = await _queues_screen(pilot)
         await pilot.press("l")  # no chart has focus: l focuses the first one past a threshold
         first_alarm = _rows(screen, SidekiqPanel)["critical"].query_one(".queue-row--wait")
         assert screen.focused is first_alarm.query_one(SparkLine)
@@ -130,10 +133,7 @@ async def test_sqs_rows_and_hostile_queue_names(demo_db: Path, demo_now: float) 
     )
     app = WootwatchApp(demo_db, clock=lambda: demo_now)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
-        screen = app.screen
-        assert isinstance(screen, QueuesScreen)
+        screen = await _queues_screen(pilot)
         rows = _rows(screen, SqsPanel)
         events = rows["chatwoot-events"].line
         assert (events.depth.text, events.depth.mark, events.detail) == ("140", "✖ deep", "12 · 3")
@@ -148,10 +148,7 @@ async def test_a_new_queue_adds_a_row_and_the_others_stay_mounted(
     demo_app: WootwatchApp, demo_db: Path, demo_now: float
 ) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
-        screen = demo_app.screen
-        assert isinstance(screen, QueuesScreen)
+        screen = await _queues_screen(pilot)
         before = _rows(screen, SidekiqPanel)
         sample = Sample("sidekiq.queue.size", 7.0, demo_now, {"queue": "webhooks"}, "count")
         await _write(demo_db, demo_now, "sidekiq", [sample])
@@ -172,13 +169,12 @@ async def test_a_failing_source_is_named_above_its_rows(demo_db: Path, demo_now:
         await store.write([SourceBatch("sidekiq", [], down)])
     app = WootwatchApp(demo_db, clock=lambda: demo_now)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
-        sidekiq = app.screen.query_one(SidekiqPanel).query_one(".queue-status", Static)
+        screen = await _queues_screen(pilot)
+        sidekiq = screen.query_one(SidekiqPanel).query_one(".queue-status", Static)
         assert sidekiq.display
         assert _shown(sidekiq).startswith("✖ sidekiq down: cannot reach Redis at 10.0.0.5")
-        assert not app.screen.query_one(SqsPanel).query_one(".queue-status", Static).display
-        assert _rows(app.screen, SidekiqPanel)["default"].line.depth.text == "434"  # kept
+        assert not screen.query_one(SqsPanel).query_one(".queue-status", Static).display
+        assert _rows(screen, SidekiqPanel)["default"].line.depth.text == "434"  # kept
 
 
 async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
@@ -186,12 +182,11 @@ async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
     await _write(path, 1_795_000_000.0, "chatwoot", [Sample("chatwoot.up", 1.0, 1_795_000_000.0)])
     app = WootwatchApp(path, clock=lambda: 1_795_000_000.0)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("4")
-        await refreshed(pilot)
+        screen = await _queues_screen(pilot)
         for panel in (SidekiqPanel, SqsPanel):
-            absent = app.screen.query_one(panel).query_one(".absent", Static)
+            absent = screen.query_one(panel).query_one(".absent", Static)
             assert absent.display and "source writes this database" in _shown(absent)
-            assert not app.screen.query_one(panel).query(QueueRow)
+            assert not screen.query_one(panel).query(QueueRow)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
