@@ -50,3 +50,10 @@ def demo_now(recorded_demo: tuple[Path, float]) -> float:
 def demo_app(demo_db: Path, demo_now: float) -> WootwatchApp:
     """The TUI on a copy of the recorded demo, its clock stopped at the demo's now."""
     return WootwatchApp(demo_db, clock=lambda: demo_now)
+
+
+@pytest.fixture
+def snap_db(recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The recorded demo by a relative path, so the top bar reads the same on every machine."""
+    monkeypatch.chdir(recorded_demo[0].parent)
+    return Path(recorded_demo[0].name)

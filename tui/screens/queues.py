@@ -1,13 +1,371 @@
-"""The Queues screen (being built)."""
+"""The Queues screen: Sidekiq and SQS queues, their depth and wait over the last 30 minutes.
+
+Two panels, each a `LivePanel`:
+
+* **Sidekiq**: one row per queue (`sidekiq.queue.size` and
+  `sidekiq.queue.latency_s`, by `queue`), a row for all queues together,
+  then busy workers, processes, scheduled, retries, dead, processed and
+  failed per minute, each with its sparkline.
+* **SQS**: one row per queue: visible messages (`aws.sqs.messages`,
+  `state=visible`), the oldest message's age (`aws.sqs.oldest_age_s`, from
+  CloudWatch) and the messages in flight and delayed.
+
+Values past the default rules' thresholds carry a mark (`tui.queue_thresholds`):
+an icon and a word, and the sparkline turns to the error colour. Sparklines
+cover the 30 minutes up to the current minute, one slot per minute (read from
+the rollups, so a source polling every minute leaves no gaps). Picking a
+slot (focus a sparkline with Tab, then Enter, or click it) opens the logs of
+that minute. A source that is not configured shows one muted line; a source
+that is failing shows its state and last error above its rows.
+"""
 
 from __future__ import annotations
 
-from tui.live_screen import LiveScreen
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Final, Literal, TypeVar
 
-__all__ = ["QueuesScreen"]
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from collectors.base import SourceState
+from collectors.inert import inert
+from collectors.store import SeriesInfo, Store
+from tui.live_panel import LivePanel
+from tui.live_screen import LiveScreen
+from tui.messages import ShowLogs
+from tui.queue_thresholds import default_thresholds
+from tui.reader import StoreReader
+from widgets.queue_row import QueueHeader, QueueLine, QueueRow
+from widgets.reading_cell import Level, Reading, ReadingCell
+from widgets.spark_line import SparkLine
+from widgets.units import format_value
+
+__all__ = ["QueueTable", "QueuesScreen", "SidekiqPanel", "SidekiqView", "SqsPanel"]
+
+WINDOW: Final = 1800.0
+"""Seconds of history behind every sparkline."""
+SLOTS: Final = 30
+"""Points per sparkline: one per minute."""
+
+T = TypeVar("T")
+Window = tuple[float, float]
+Judge = Callable[[float | None], tuple[Level, str]]
+
+_TOTALS: Final = (
+    ("busy workers", "sidekiq.busy"),
+    ("processes", "sidekiq.processes"),
+    ("scheduled", "sidekiq.scheduled"),
+    ("retries", "sidekiq.retries"),
+    ("dead", "sidekiq.dead"),
+    ("processed/min", "sidekiq.processed_per_min"),
+    ("failed/min", "sidekiq.failed_per_min"),
+)
+"""The Sidekiq totals: label and series, in the order they are shown."""
+
+
+def sparkline_window(now: float) -> Window:
+    """The 30 minutes up to the end of the current minute.
+
+    Aligned to whole minutes, so the slots (and what is drawn) change only
+    when a sample arrives, not with every tick of the clock.
+    """
+    end = (math.floor(now / 60) + 1) * 60.0
+    return end - WINDOW, end
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTable:
+    """What a queue panel gathered: rows of queues over one window."""
+
+    window: Window
+    lines: tuple[QueueLine, ...]
+    total: QueueLine | None = None
+    """A last row for every queue together, or None."""
+    status: str = ""
+    """One line about a failing source, empty when every source is fine."""
+
+
+@dataclass(frozen=True, slots=True)
+class SidekiqView:
+    """What the Sidekiq panel gathered: the queues and the totals."""
+
+    table: QueueTable
+    totals: tuple[Reading, ...]
+    """One reading per entry of `_TOTALS`."""
+
+
+# --------------------------------------------------------------------------- reading the store
+
+
+def _named(series: Iterable[SeriesInfo], name: str) -> list[SeriesInfo]:
+    return [s for s in series if s.name == name]
+
+
+def _latest(series: Sequence[SeriesInfo], combine: Callable[[list[float]], float]) -> float | None:
+    values = [s.last_value for s in series if s.last_value is not None]
+    return combine(values) if values else None
+
+
+async def _reading(
+    store: Store,
+    series: Sequence[SeriesInfo],
+    window: Window,
+    judge: Judge | None = None,
+    *,
+    how: Literal["mean", "max", "sum"] = "sum",
+) -> Reading:
+    """The latest value of `series` (combined by `how`), its marks and its history."""
+    if not series:
+        return Reading("–")
+    value = _latest(series, max if how == "max" else sum)
+    history = tuple(await store.points(series, *window, SLOTS, how=how))
+    level, mark = judge(value) if judge is not None else ("ok", "")
+    return Reading(format_value(value, series[0].unit), history, level, mark)
+
+
+async def _status_line(store: Store, sources: Iterable[str]) -> str:
+    """`✖ sidekiq down: <error>` for each source that is not ok."""
+    statuses = await store.source_statuses()
+    parts = []
+    for source in sorted(set(sources)):
+        status = statuses.get(source)
+        if status is None or status.state is SourceState.OK:
+            continue
+        icon = "✖" if status.state is SourceState.DOWN else "◐"
+        why = status.last_error or "no fresh data"
+        parts.append(f"{icon} {source} {status.state}: {why} (values as of its last poll)")
+    return " · ".join(parts)
+
+
+# --------------------------------------------------------------------------- panels
+
+
+class _QueuePanel(LivePanel[T]):
+    """A panel of queue rows over one window; a sparkline pick opens the logs of its slot."""
+
+    DEFAULT_CSS = """
+    _QueuePanel > .queue-status {
+        color: $warning;
+    }
+    _QueuePanel > .absent {
+        color: $text-muted;
+    }
+    _QueuePanel > .queue-rows {
+        height: auto;
+    }
+    """
+
+    HEADER: ClassVar[tuple[str, str, str, str | None]] = ("queue", "depth", "wait", None)
+    """The column titles."""
+    ABSENT: ClassVar[str] = ""
+    """The muted line shown when no source writes the panel's series."""
+
+    def __init__(self, title: str = "", *, id: str | None = None) -> None:
+        super().__init__(title, id=id)
+        self._window: Window = (0.0, WINDOW)
+        self._rows: list[QueueRow] = []
+
+    def compose_body(self) -> ComposeResult:
+        """Status line, column titles, rows, and the line for an absent source."""
+        yield Static("", classes="queue-status", markup=False)
+        yield QueueHeader(*self.HEADER)
+        yield Vertical(classes="queue-rows")
+        yield Static(self.ABSENT, classes="absent", markup=False)
+
+    def _show_table(self, table: QueueTable) -> None:
+        self._window = table.window
+        status = self.query_one(".queue-status", Static)
+        status.update(Text(inert(table.status)))
+        status.display = bool(table.status)
+        self.query_one(QueueHeader).display = bool(table.lines)
+        self.query_one(".absent", Static).display = not table.lines
+        lines = [*table.lines, *([table.total] if table.total is not None else [])]
+        # Reuse the rows on view (their own list: a removal in the DOM takes a moment),
+        # add rows for new queues, drop the surplus.
+        for row, line in zip(self._rows, lines, strict=False):
+            row.line = line
+            row.set_class(line is table.total, "-total")
+        if len(lines) > len(self._rows):
+            new = [
+                QueueRow(line, classes="-total" if line is table.total else None)
+                for line in lines[len(self._rows) :]
+            ]
+            self.query_one(".queue-rows", Vertical).mount_all(new)
+            self._rows.extend(new)
+        for row in self._rows[len(lines) :]:
+            row.remove()
+        del self._rows[len(lines) :]
+
+    def on_spark_line_picked(self, event: SparkLine.Picked) -> None:
+        """Open the logs of the picked slot's minutes."""
+        event.stop()
+        start, end = self._window
+        span = end - start
+        self.post_message(ShowLogs(start + event.start * span, start + event.end * span))
+
+
+class SidekiqPanel(_QueuePanel[SidekiqView]):
+    """Every Sidekiq queue's depth and latency, all of them together, and the totals."""
+
+    DEFAULT_CSS = """
+    SidekiqPanel > .sidekiq-totals {
+        grid-size: 2;
+        grid-gutter: 0 2;
+        height: auto;
+        margin-top: 1;
+    }
+    SidekiqPanel > .sidekiq-totals > ReadingCell {
+        height: 1;
+    }
+    """
+
+    HEADER = ("queue", "depth · 30 min", "wait · 30 min", None)
+    ABSENT = "No Sidekiq source writes this database (add a `sidekiq` source to the config)."
+
+    def compose_body(self) -> ComposeResult:
+        """The queue rows, then a grid of the totals."""
+        yield from super().compose_body()
+        with Grid(classes="sidekiq-totals"):
+            for label, _ in _TOTALS:
+                yield ReadingCell(label=label)
+
+    async def gather(self, reader: StoreReader) -> SidekiqView:
+        """Read every Sidekiq series over the window."""
+        store = reader.store
+        window = sparkline_window(reader.now())
+        every = await store.series()
+        sizes = _by_queue(_named(every, "sidekiq.queue.size"))
+        waits = _by_queue(_named(every, "sidekiq.queue.latency_s"))
+        keys = sorted(sizes.keys() | waits.keys())
+        several = len({source for source, _ in keys}) > 1
+        limits = default_thresholds()
+        lines = []
+        for source, queue in keys:
+            size = sizes.get((source, queue), [])
+            wait = waits.get((source, queue), [])
+            lines.append(
+                QueueLine(
+                    f"{source}/{queue}" if several else queue,
+                    await _reading(store, size, window, limits.depth),
+                    await _reading(store, wait, window, limits.wait, how="max"),
+                )
+            )
+        total = None
+        if len(lines) > 1:
+            all_sizes = _named(every, "sidekiq.queue.size")
+            all_waits = _named(every, "sidekiq.queue.latency_s")
+            total = QueueLine(
+                "all queues",
+                await _reading(store, all_sizes, window, limits.depth),
+                await _reading(store, all_waits, window, limits.wait, how="max"),
+            )
+        totals = []
+        for _, name in _TOTALS:
+            series = _named(every, name)
+            judge = None
+            if name == "sidekiq.failed_per_min":
+                processed = _latest(_named(every, "sidekiq.processed_per_min"), sum)
+                judge = _failures_judge(limits.failures, processed)
+            totals.append(await _reading(store, series, window, judge))
+        sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
+        status = await _status_line(store, sidekiq)
+        return SidekiqView(QueueTable(window, tuple(lines), total, status), tuple(totals))
+
+    def present(self, data: SidekiqView) -> None:
+        """Update the rows and the totals in place."""
+        self._show_table(data.table)
+        grid = self.query_one(".sidekiq-totals", Grid)
+        grid.display = bool(data.table.lines) or any(r.history for r in data.totals)
+        for cell, reading in zip(grid.query_children(ReadingCell), data.totals, strict=True):
+            cell.reading = reading
+
+
+def _failures_judge(
+    failures: Callable[[float | None, float | None], tuple[Level, str]], processed: float | None
+) -> Judge:
+    return lambda failed: failures(failed, processed)
+
+
+def _by_queue(series: Iterable[SeriesInfo]) -> dict[tuple[str, str], list[SeriesInfo]]:
+    found: dict[tuple[str, str], list[SeriesInfo]] = {}
+    for info in series:
+        found.setdefault((info.source, info.labels.get("queue", "")), []).append(info)
+    return found
+
+
+class SqsPanel(_QueuePanel[QueueTable]):
+    """Every SQS queue: visible messages, the oldest message's age, in flight and delayed."""
+
+    HEADER = ("queue", "visible · 30 min", "oldest · 30 min", "flight·delay")
+    ABSENT = "No SQS source writes this database (add an `sqs` or `cloudwatch` source)."
+
+    async def gather(self, reader: StoreReader) -> QueueTable:
+        """Read the SQS series over the window, by queue name (across sources)."""
+        store = reader.store
+        window = sparkline_window(reader.now())
+        every = await store.series()
+        messages = _named(every, "aws.sqs.messages")
+        ages = _named(every, "aws.sqs.oldest_age_s")
+        queues = sorted({s.labels.get("queue", "") for s in [*messages, *ages]})
+        limits = default_thresholds()
+        lines = []
+        for queue in queues:
+            state: dict[str, list[SeriesInfo]] = {}
+            for info in messages:
+                if info.labels.get("queue", "") == queue:
+                    state.setdefault(info.labels.get("state", ""), []).append(info)
+            age = [s for s in ages if s.labels.get("queue", "") == queue]
+            in_flight = _latest(state.get("not_visible", []), sum)
+            delayed = _latest(state.get("delayed", []), sum)
+            lines.append(
+                QueueLine(
+                    queue,
+                    await _reading(store, state.get("visible", []), window, limits.depth),
+                    await _reading(store, age, window, limits.wait, how="max"),
+                    f"{format_value(in_flight)} · {format_value(delayed)}",
+                )
+            )
+        sources = {s.source for s in [*messages, *ages]}
+        return QueueTable(window, tuple(lines), None, await _status_line(store, sources))
+
+    def present(self, data: QueueTable) -> None:
+        """Update the rows in place."""
+        self._show_table(data)
 
 
 class QueuesScreen(LiveScreen):
-    """The Queues screen."""
+    """The Queues screen: Sidekiq and SQS queues over the last 30 minutes.
+
+    | Key | Does |
+    | :- | :- |
+    | tab / shift+tab | move between the sparklines |
+    | left / right | move along the sparkline (the cursor starts on its peak) |
+    | l / enter | open the logs of the highlighted minute |
+    """
 
     TITLE = "Queues"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next chart"),
+        Binding("l", "logs", "Logs of the minute"),
+    ]
+
+    def action_logs(self) -> None:
+        """Open the logs of the focused sparkline's minute, or focus a sparkline first."""
+        focused = self.focused
+        if isinstance(focused, SparkLine):
+            focused.action_pick()
+            return
+        sparks = list(self.query(SparkLine))
+        if sparks:
+            next((s for s in sparks if s.has_class("-alarm")), sparks[0]).focus()
+
+    def compose_panels(self) -> ComposeResult:
+        """The Sidekiq panel above the SQS panel, scrolling when they do not fit."""
+        with VerticalScroll():
+            yield SidekiqPanel("Sidekiq", id="sidekiq")
+            yield SqsPanel("SQS", id="sqs")

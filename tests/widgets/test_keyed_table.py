@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from widgets.keyed_table import KeyedTable, Row
+
+
+class _Harness(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(("name", "count"))
+
+
+def _plain(table: KeyedTable) -> list[list[str]]:
+    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_the_cursor_stays_on_its_row_when_rows_come_and_go() -> None:
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        rows: list[Row] = [("a", ("alpha", "1")), ("b", ("beta", "2"))]
+        table.show(rows)
+        await pilot.press("down")
+        assert table.cursor_key == "b"
+        table.show([("b", ("beta", "3"))])  # same key, new count: updated in place
+        assert table.cursor_key == "b" and _plain(table) == [["beta", "3"]]
+        table.show([("z", ("zeta", "0")), ("a", ("alpha", "1")), ("b", ("beta", "3"))])
+        await pilot.pause()
+        assert table.cursor_key == "b" and table.cursor_row == 2
+        assert _plain(table)[0] == ["zeta", "0"]
+
+
+async def test_cells_are_inert_text_never_markup() -> None:
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        styled = Text("\x1b[2Jok", style="bold")
+        table.show([("x", ("[bold red]x[/] \x1b]52;c;aGk=\x07", styled))])
+        await pilot.pause()
+        name, count = table.get_row("x")
+        assert name.plain == "[bold red]x[/] ␛]52;c;aGk=␇"
+        assert count.plain == "␛[2Jok" and count.style == "bold"

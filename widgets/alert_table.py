@@ -1,0 +1,138 @@
+"""The table of alerts: severity and state as icon and word, rule, value, since, ack and silence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from rich.text import Text
+
+from widgets.keyed_table import KeyedTable
+
+__all__ = ["COLUMNS", "SEVERITY_ICONS", "STATE_ICONS", "AlertLine", "AlertTable"]
+
+SEVERITY_ICONS: Final = {"critical": "✖", "error": "◆", "warning": "▲", "info": "·"}
+"""The icon before each severity's name."""
+STATE_ICONS: Final = {"firing": "●", "pending": "◐", "resolved": "✓"}
+"""The icon before each state's name."""
+COLUMNS: Final = ("severity", "state", "since", "rule", "ack / silence", "value", "summary")
+"""The column titles, left to right."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertLine:
+    """One row of the table: plain text, shown inert."""
+
+    key: str
+    """Identifies the row (the alert's id) across refreshes."""
+    severity: str
+    """`critical`, `error`, `warning` or `info`."""
+    state: str
+    """`firing`, `pending` or `resolved`."""
+    since: str
+    """When it entered its state (`11:08`)."""
+    rule: str
+    """The rule's name, with the alert's labels."""
+    notes: str
+    """Ack, silence and flapping marks (`✓ acked by ana: on it`)."""
+    value: str
+    """The latest checked value."""
+    summary: str
+    """The rule's one-line summary."""
+
+
+class AlertTable(KeyedTable):
+    """Alerts, one per row, in the order given; severity and state are styled per level.
+
+    | Key | Does |
+    | :- | :- |
+    | up / down | move the cursor |
+    | enter | select the row (posts `DataTable.RowSelected`) |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "alert-table--critical",
+        "alert-table--error",
+        "alert-table--warning",
+        "alert-table--info",
+        "alert-table--firing",
+        "alert-table--pending",
+        "alert-table--resolved",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `alert-table--critical` ... `--info` | The severity cell of each severity. |
+    | `alert-table--firing` ... `--resolved` | The state cell of each state. |
+    """
+
+    DEFAULT_CSS = """
+    AlertTable > .alert-table--critical {
+        color: $error;
+        text-style: bold;
+    }
+    AlertTable > .alert-table--error {
+        color: $error;
+    }
+    AlertTable > .alert-table--warning {
+        color: $warning;
+    }
+    AlertTable > .alert-table--info {
+        color: $text-muted;
+    }
+    AlertTable > .alert-table--firing {
+        color: $error;
+    }
+    AlertTable > .alert-table--pending {
+        color: $warning;
+    }
+    AlertTable > .alert-table--resolved {
+        color: $success;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Initialise the table.
+
+        Args:
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled or not.
+        """
+        super().__init__(COLUMNS, name=name, id=id, classes=classes, disabled=disabled)
+        self._lines: tuple[AlertLine, ...] = ()
+
+    def on_mount(self) -> None:
+        """Restyle the rows when the theme changes (the colours are in the cells)."""
+        self.watch(self.app, "theme", self._restyle, init=False)
+
+    def show_alerts(self, lines: Sequence[AlertLine], *, rebuild: bool = False) -> None:
+        """Show these alerts, updating only what changed."""
+        self._lines = tuple(lines)
+        self.show([(line.key, self._cells(line)) for line in lines], rebuild=rebuild)
+
+    def _restyle(self) -> None:
+        # After the refresh that applies the new theme's colours to the component classes.
+        self.call_after_refresh(self.show_alerts, self._lines, rebuild=True)
+
+    def _cells(self, line: AlertLine) -> tuple[Text | str, ...]:
+        severity = self._styled(SEVERITY_ICONS, line.severity)
+        state = self._styled(STATE_ICONS, line.state)
+        return (severity, state, line.since, line.rule, line.notes, line.value, line.summary)
+
+    def _styled(self, icons: dict[str, str], word: str) -> Text:
+        style = (
+            self.get_component_rich_style(f"alert-table--{word}", partial=True)
+            if f"alert-table--{word}" in self.COMPONENT_CLASSES
+            else ""
+        )
+        return Text(f"{icons.get(word, '?')} {word}", style=style, no_wrap=True, end="")

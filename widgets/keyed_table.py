@@ -1,0 +1,109 @@
+"""A DataTable that is given whole rows by key and changes only the cells that differ.
+
+A screen that redraws its table on every refresh would clear and refill it
+(every line sent to the terminal again, the cursor lost). `KeyedTable.show`
+compares the new rows with the ones on view: the same keys in the same
+order update only the cells that changed; otherwise the rows are rebuilt
+and the cursor stays on the row it was on, if that row is still there.
+
+Every cell is shown inert: a `str` becomes `rich.text.Text` (never parsed as
+markup) and control characters in any cell become Control Pictures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from collectors.inert import inert
+
+__all__ = ["Cell", "KeyedTable", "Row"]
+
+Cell = str | Text
+"""A cell: plain text, or a `Text` with styles (its text is made inert too)."""
+Row = tuple[str, Sequence[Cell]]
+"""A row key and its cells, one per column."""
+
+
+def _inert_cell(cell: Cell) -> Text:
+    if isinstance(cell, str):
+        return Text(inert(cell), no_wrap=True, end="")
+    text = cell.copy()
+    text.plain = inert(text.plain)  # one character for one: the styles keep their places
+    return text
+
+
+class KeyedTable(DataTable[Text]):
+    """A row-cursor table of keyed rows; `show` updates it in place where it can.
+
+    Args:
+        columns: the column titles (also their keys).
+        name: The name of the widget.
+        id: The ID of the widget in the DOM.
+        classes: The CSS classes of the widget.
+        disabled: Whether the widget is disabled or not.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            cursor_type="row", zebra_stripes=False, name=name, id=id, classes=classes,
+            disabled=disabled,
+        )  # fmt: skip
+        self._column_titles = tuple(columns)
+        self._shown: list[tuple[str, tuple[Text, ...]]] = []
+
+    def on_mount(self) -> None:
+        """Add the columns."""
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        if not self.columns:
+            for title in self._column_titles:
+                self.add_column(Text(title), key=title)
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys of the rows on view, top to bottom."""
+        return [key for key, _ in self._shown]
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor, or None for an empty table."""
+        if not self._shown or not 0 <= self.cursor_row < len(self._shown):
+            return None
+        return self._shown[self.cursor_row][0]
+
+    def show(self, rows: Sequence[Row], *, rebuild: bool = False) -> None:
+        """Show these rows: changed cells only, or a rebuild when the keys differ.
+
+        Args:
+            rows: keys and cells, top to bottom.
+            rebuild: rebuild every row even if the keys are the same (after a
+                change of style that `Text` equality does not see).
+        """
+        self._add_columns()
+        new = [(key, tuple(_inert_cell(cell) for cell in cells)) for key, cells in rows]
+        if not rebuild and [key for key, _ in new] == self.keys:
+            for (key, cells), (_, old) in zip(new, self._shown, strict=True):
+                for title, cell, before in zip(self._column_titles, cells, old, strict=True):
+                    if cell != before:
+                        self.update_cell(key, title, cell, update_width=True)
+            self._shown = new
+            return
+        keep = self.cursor_key
+        self.clear()
+        for key, cells in new:
+            self.add_row(*cells, key=key)
+        self._shown = new
+        if keep in self.keys:
+            self.move_cursor(row=self.keys.index(keep), animate=False)

@@ -1,0 +1,121 @@
+"""A number and its recent past on one line: a label, the value now, a mark, a sparkline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from collectors.inert import inert
+from widgets.spark_line import SparkLine
+
+__all__ = ["Level", "Reading", "ReadingCell"]
+
+Level = Literal["ok", "warning", "error"]
+"""How a value stands against its thresholds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a `ReadingCell` shows: plain data, no store handle."""
+
+    text: str
+    """The value now, formatted (`412`, `2m20s`, `–` without data)."""
+    history: tuple[float | None, ...] = ()
+    """The recent values, oldest first, for the sparkline; None is a gap."""
+    level: Level = "ok"
+    """Past a threshold or not: colours the mark and the sparkline."""
+    mark: str = ""
+    """An icon and a word saying what is wrong (`▲ deep`), so colour is never alone."""
+
+
+class ReadingCell(Widget):
+    """A value with a mark and a sparkline, laid out in one row.
+
+    The sparkline can be picked (`SparkLine.Picked` bubbles up), so a parent
+    that knows the window can open the logs of a spike.
+    """
+
+    DEFAULT_CSS = """
+    ReadingCell {
+        layout: horizontal;
+        height: 1;
+        width: 1fr;
+    }
+    ReadingCell > .reading-cell--label {
+        width: 14;
+        color: $text-muted;
+    }
+    ReadingCell > .reading-cell--value {
+        width: 7;
+        text-align: right;
+        margin-right: 1;
+    }
+    ReadingCell > .reading-cell--mark {
+        width: auto;
+        margin-right: 1;
+    }
+    ReadingCell > .reading-cell--mark.-warning {
+        color: $warning;
+    }
+    ReadingCell > .reading-cell--mark.-error {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    reading: reactive[Reading] = reactive(Reading("–"), init=False)
+    """What the cell shows; setting an equal reading changes nothing."""
+
+    def __init__(
+        self,
+        reading: Reading | None = None,
+        *,
+        label: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Initialise the cell.
+
+        Args:
+            reading: what to show first.
+            label: a fixed label before the value, or None for none.
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled or not.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._label = label
+        if reading is not None:
+            self.set_reactive(ReadingCell.reading, reading)
+
+    def compose(self) -> ComposeResult:
+        """Label, value, mark and sparkline."""
+        reading = self.reading
+        if self._label is not None:
+            yield Static(Text(inert(self._label)), classes="reading-cell--label")
+        yield Static(Text(inert(reading.text)), classes="reading-cell--value")
+        yield Static(Text(inert(reading.mark)), classes=f"reading-cell--mark -{reading.level}")
+        spark = SparkLine(reading.history, low=0.0)
+        spark.set_class(reading.level != "ok", "-alarm")
+        yield spark
+
+    def watch_reading(self, reading: Reading) -> None:
+        """Update the parts in place."""
+        value = self.query_one(".reading-cell--value", Static)
+        mark = self.query_one(".reading-cell--mark", Static)
+        value.update(Text(inert(reading.text)))
+        mark.update(Text(inert(reading.mark)))
+        for level in ("ok", "warning", "error"):
+            mark.set_class(level == reading.level, f"-{level}")
+        spark = self.query_one(SparkLine)
+        spark.data = reading.history
+        spark.set_class(reading.level != "ok", "-alarm")
