@@ -90,13 +90,13 @@ class Tmux:
         """What the pane shows now."""
         return self.run("capture-pane", "-p", "-J", "-t", pane or self.pane)
 
+    def flag(self, name: str, pane: str | None = None) -> str:
+        """One of tmux's pane or window flags (`#{name}`)."""
+        return self.run("display-message", "-p", "-t", pane or self.pane, f"#{{{name}}}").strip()
+
     def flags(self, pane: str | None = None) -> dict[str, str]:
         """The pane's terminal mode flags that a full-screen program changes."""
-        names = list(RESTORED)
-        shown = self.run(
-            "display-message", "-p", "-t", pane or self.pane, " ".join(f"#{{{n}}}" for n in names)
-        )
-        return dict(zip(names, shown.split(), strict=True))
+        return {name: self.flag(name, pane) for name in RESTORED}
 
     def wait_for(self, found: Callable[[str], bool], pane: str | None = None) -> str:
         """Poll the pane until `found(screen)`; the screen, or fail with it."""
@@ -155,6 +155,30 @@ def test_demo_switches_screens_with_keys_and_quits_restoring_the_terminal(tmux: 
     shown = tmux.screen()
     assert "Traceback" not in shown
     assert "wootwatch demo:" not in shown  # the piped summary's banner: not before the TUI
+
+
+def test_with_a_config_the_tui_runs_the_collectors_and_rings_the_bell_on_an_alert(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(
+        "database: own.db\n"
+        "notify: {group_wait: 1s}\n"
+        "sources: [{type: demo, name: chatwoot, part: chatwoot, interval: 1s}]\n"
+        "rules:\n"
+        "  - {name: always, series: chatwoot.up, condition: {op: '>=', value: 0},\n"
+        "     for: 3 checks, severity: critical}\n"
+    )
+    tmux.command(f"{WOOTWATCH} --config {config}")
+    shown = tmux.wait_for_title("Overview")
+    assert NO_WRITER not in shown  # this process is the writer
+    assert tmux.flag("window_bell_flag") == "0"
+    # The rule fires on the third poll; the bell must reach the terminal while Textual owns it.
+    tmux.wait_for(lambda _: tmux.flag("window_bell_flag") == "1")
+    tmux.keys("q")
+    assert tmux.wait_for_exit() == 0
+    with sqlite3.connect(tmp_path / "own.db") as db:
+        assert db.execute("SELECT name, state FROM sources").fetchall() == [("chatwoot", "ok")]
 
 
 def test_several_tuis_attach_to_one_collector_and_see_it_stop(tmux: Tmux, tmp_path: Path) -> None:
