@@ -18,7 +18,8 @@ prints the plain summary instead of running the Textual app. Same collectors,
 fakes and store; the difference is the TUI's cost. Its "first frame" is its
 first summary line.
 
-Run alone: `python bench/tui_demo.py [--seconds 60]`.
+Run alone: `python bench/tui_demo.py [--seconds 60] [--key 1-7]`; `--key`
+measures the window on another screen (switched to after the first frame).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from _common import Result, ratio
 COLUMNS, ROWS = 120, 40
 TOP_BAR = "wootwatch · Overview".encode()
 SUMMARY_HEAD = b"(Ctrl-C to quit)"
+SETTLE = 3.0
+"""Seconds between switching screens and the start of the window: its first reads and draws."""
 TARGET_FIRST_FRAME = 1.5
 TARGET_CPU_PCT = 3.0
 TARGET_BYTES_PER_S = 20_000.0
@@ -154,11 +157,13 @@ def _measure(
     began: float,
     seconds: float,
     quit_: Callable[[], None],
+    settle: Callable[[], None] = lambda: None,
 ) -> Run:
     if not drain.seen.wait(60):
         proc.kill()
         raise SystemExit(f"no first frame after 60 s (exit code {proc.poll()})")
     first_frame = drain.seen_at - began
+    settle()
     cpu_before, bytes_before, window_began = _cpu_seconds(proc.pid), drain.total, time.monotonic()
     time.sleep(seconds)
     cpu_after, bytes_after = _cpu_seconds(proc.pid), drain.total
@@ -178,8 +183,11 @@ def _measure(
     )
 
 
-def measure_tui(wootwatch: Path, seconds: float, home: Path) -> Run:
-    """`wootwatch --demo` in a 120x40 pseudo-terminal; quits with the `q` key."""
+def measure_tui(wootwatch: Path, seconds: float, home: Path, key: str = "1") -> Run:
+    """`wootwatch --demo` in a 120x40 pseudo-terminal; quits with the `q` key.
+
+    The window is measured on the screen of `key` (1-7), shown after the first frame.
+    """
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
     began = time.monotonic()
@@ -195,7 +203,15 @@ def measure_tui(wootwatch: Path, seconds: float, home: Path) -> Run:
     os.close(slave)
     drain = _Drain(master, TOP_BAR)
     try:
-        return _measure(proc, drain, began, seconds, lambda: os.write(master, b"q"))
+
+        def show_screen() -> None:
+            if key != "1":
+                os.write(master, key.encode())
+                time.sleep(SETTLE)
+
+        return _measure(
+            proc, drain, began, seconds, lambda: os.write(master, b"q"), settle=show_screen
+        )
     finally:
         os.close(master)
 
@@ -229,16 +245,16 @@ def _wootwatch() -> Path:
     return Path(on_path)
 
 
-def run(seconds: float, workdir: Path) -> list[Result]:
-    """Measure the TUI, then the summary baseline; three rows of the table."""
+def run(seconds: float, workdir: Path, key: str = "1") -> list[Result]:
+    """Measure the TUI (on the screen of `key`), then the summary baseline; three rows."""
     wootwatch = _wootwatch()
     for name in ("tui", "summary"):
         (workdir / name).mkdir(exist_ok=True)
-    tui = measure_tui(wootwatch, seconds, workdir / "tui")
+    tui = measure_tui(wootwatch, seconds, workdir / "tui", key)
     base = measure_summary(wootwatch, seconds, workdir / "summary")
     if tui.exit_code != 0:
         print(f"warning: the TUI exited with {tui.exit_code} after `q`", file=sys.stderr)
-    window = f"{seconds:.0f} s, 120x40 pty"
+    window = f"{seconds:.0f} s, 120x40 pty" + ("" if key == "1" else f", screen {key}")
     return [
         Result(
             "demo TUI: first frame",
@@ -270,8 +286,11 @@ def run(seconds: float, workdir: Path) -> list[Result]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window (60)")
+    parser.add_argument(
+        "--key", choices="1234567", default="1", help="measure on this screen (1: overview)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wootwatch-bench-tui-") as tmp:
-        for row in run(args.seconds, Path(tmp)):
+        for row in run(args.seconds, Path(tmp), args.key):
             print(f"{row.benchmark}: {row.figure} (target {row.target})")
             print(f"    baseline {row.baseline}, ratio {row.ratio}")
