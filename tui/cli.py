@@ -31,7 +31,7 @@ from collectors.store import Store, StoreError
 from tui.alert_commands import COMMANDS as ALERT_COMMANDS
 from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_command
 from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
-from tui.live_view import LiveView, ViewCrashed
+from tui.live_view import LiveView, ViewCrashed, can_run_tui
 
 __all__ = ["main"]
 
@@ -329,7 +329,7 @@ async def _demo(database: Path) -> int:
     """The live view on the demo stack: fakes and simulated parts in this process."""
     async with DemoStack() as stack:
         config = WootwatchConfig(database=database, sources=stack.sources)
-        if not sys.stdout.isatty():  # the TUI's top bar says it; no flash before it starts
+        if not can_run_tui(sys.stdout):  # the TUI's top bar says it; no flash before it starts
             print(
                 f"wootwatch demo: simulated stack, database {database}, "
                 f"incident every {format_duration(300)}",

@@ -1,9 +1,10 @@
 """The live view of `wootwatch`, `--demo` and `--attach`: the TUI on a terminal, else the summary.
 
-When stdout is a terminal the view is `WootwatchApp`, which owns the screen
+When stdin and stdout are a terminal the view is `WootwatchApp`, which owns the screen
 until it ends: on `q` or Ctrl-C, or when `stop` asks it to (SIGTERM), it
-leaves the alternate screen and gives the terminal back as it found it. When
-stdout is a pipe or a file the view is the plain summary of `tui.console`.
+leaves the alternate screen and gives the terminal back as it found it.
+Otherwise (output to a pipe or a file, or no keyboard to quit the TUI with)
+the view is the plain summary of `tui.console`, which a signal ends.
 
 How the view ended is for the command line to report: a database the app
 cannot read raises `StoreError` (one line, exit 1), and an unexpected error
@@ -26,10 +27,15 @@ from collectors.store import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
 
-__all__ = ["LiveView", "ViewCrashed"]
+__all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
 
 _STOP_TIMEOUT = 5.0
 """Seconds the app gets to restore the terminal once asked to stop."""
+
+
+def can_run_tui(out: TextIO) -> bool:
+    """Whether the view on `out` is the TUI: it and stdin (the keys) are a terminal."""
+    return out.isatty() and sys.stdin.isatty()
 
 
 class ViewCrashed(Exception):
@@ -44,7 +50,7 @@ class LiveView:
         refresh: seconds between two reads of the store.
         theme: the TUI's theme.
         crash_report: where an unexpected error's traceback goes.
-        out: the output; the TUI runs only if it is a terminal.
+        out: the output; the TUI runs only if it and stdin are a terminal.
     """
 
     def __init__(
@@ -64,7 +70,7 @@ class LiveView:
         self._task: asyncio.Task[None] | None = None
         self.app: WootwatchApp | None = None
         """The TUI, or None when the view is the plain summary."""
-        if self._out.isatty():
+        if can_run_tui(self._out):
             self.app = WootwatchApp(store.path, refresh=refresh, theme=theme)
             # Textual prints an unexpected error's traceback (with local values)
             # on the terminal; it belongs in the crash report.

@@ -39,6 +39,8 @@ set -g default-terminal xterm-256color
 set -g status off
 set -g history-limit 100
 """
+EXITED = r"EXITED:(\d+)"
+"""What the shell prints once a command has ended (the typed line has `$?`, not digits)."""
 RESTORED = {"alternate_on": "0", "cursor_flag": "1", "mouse_any_flag": "0", "mouse_sgr_flag": "0"}
 """tmux's pane flags once a full-screen program has given the terminal back."""
 
@@ -115,8 +117,8 @@ class Tmux:
 
     def wait_for_exit(self, pane: str | None = None) -> int:
         """Wait for the command typed by `command` to end; its exit code."""
-        shown = self.wait_for(lambda text: re.search(r"^EXITED:\d+", text, re.M) is not None, pane)
-        match = re.search(r"^EXITED:(\d+)", shown, re.M)
+        shown = self.wait_for(lambda text: re.search(EXITED, text) is not None, pane)
+        match = re.search(EXITED, shown)
         assert match is not None
         return int(match.group(1))
 
@@ -155,6 +157,15 @@ def test_demo_switches_screens_with_keys_and_quits_restoring_the_terminal(tmux: 
     shown = tmux.screen()
     assert "Traceback" not in shown
     assert "wootwatch demo:" not in shown  # the piped summary's banner: not before the TUI
+
+
+def test_without_a_keyboard_the_demo_prints_the_summary_and_stops_on_ctrl_c(tmux: Tmux) -> None:
+    tmux.command(f"{WOOTWATCH} --demo < /dev/null")
+    shown = tmux.wait_for(lambda shown: "(Ctrl-C to quit)" in shown)
+    assert "wootwatch demo: simulated stack" in shown
+    assert tmux.flags()["alternate_on"] == "0"
+    tmux.keys("C-c")
+    assert tmux.wait_for_exit() == 0
 
 
 def test_with_a_config_the_tui_runs_the_collectors_and_rings_the_bell_on_an_alert(
