@@ -61,6 +61,7 @@ class Tmux:
             *("-P", "-F", "#{pane_id}", "bash --norc --noprofile"),
         ).strip()
         """The first pane."""
+        self._socket_path = Path(self.run("display-message", "-p", "#{socket_path}").strip())
 
     def run(self, *args: str) -> str:
         """A tmux command on this server; its stdout."""
@@ -123,8 +124,9 @@ class Tmux:
         return int(match.group(1))
 
     def kill(self) -> None:
-        """Stop the server and everything running in its panes."""
+        """Stop the server and everything running in its panes; remove its socket."""
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+        self._socket_path.unlink(missing_ok=True)
 
 
 def top_bar(shown: str) -> str:
