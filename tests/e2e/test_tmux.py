@@ -144,6 +144,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
 
 
 def test_demo_switches_screens_with_keys_and_quits_restoring_the_terminal(tmux: Tmux) -> None:
+    assert tmux.flag("pane_width") == "120" and tmux.flag("pane_height") == "40"
     tmux.command(f"{WOOTWATCH} --demo")
     shown = tmux.wait_for_title("Overview")
     assert all(label in shown for label in FOOTER), shown
