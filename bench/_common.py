@@ -48,6 +48,7 @@ class Sizes:
     window_24h_samples: int
     sketch_values: int
     lag_batches: int
+    tui_seconds: float
 
 
 FULL = Sizes(
@@ -59,6 +60,7 @@ FULL = Sizes(
     window_24h_samples=10_000_000,
     sketch_values=1_000_000,
     lag_batches=50,
+    tui_seconds=60.0,
 )
 QUICK = Sizes(
     ingest_samples=100_000,
@@ -69,6 +71,7 @@ QUICK = Sizes(
     window_24h_samples=1_000_000,
     sketch_values=100_000,
     lag_batches=5,
+    tui_seconds=10.0,
 )
 
 

@@ -22,10 +22,11 @@ import logs
 import loop_lag
 import memory
 import sketch_error
+import tui_demo
 import window_query
 from _common import FULL, QUICK, Result, Sizes, temp_dir
 
-BENCHMARKS = ("sketch", "ingest", "lag", "window", "memory", "logs")
+BENCHMARKS = ("sketch", "ingest", "lag", "window", "memory", "logs", "tui")
 _HEADERS = ("benchmark", "figure", "target", "baseline", "ratio", "verdict")
 
 
@@ -47,6 +48,9 @@ async def _run(sizes: Sizes, only: Sequence[str], workdir: Path) -> list[Result]
     if "logs" in only:
         _progress("log cache: ingest and search")
         results.extend(await logs.run(sizes, workdir))
+    if "tui" in only:
+        _progress(f"wootwatch --demo in a pty, then piped ({sizes.tui_seconds:.0f} s each)")
+        results.extend(tui_demo.run(sizes.tui_seconds, workdir))
     if "window" in only or "memory" in only:
         if "window" in only:
             _progress(f"build 1h db ({sizes.window_1h_samples:,} samples)")

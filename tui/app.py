@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,7 +29,9 @@ from tui.export_dialog import ExportDialog
 from tui.live_screen import LiveScreen
 from tui.messages import ShowLogs
 from tui.reader import StoreReader
+from tui.remote_logs import RemoteLogs
 from tui.screens import SCREENS
+from tui.screens.logs import LogsScreen
 
 __all__ = ["AppBell", "WootwatchApp"]
 
@@ -51,6 +53,8 @@ class WootwatchApp(App[None]):
         refresh: seconds between two reads of the store.
         theme: `dark`, `light` or `high-contrast`.
         clock: wall-clock time (fixed in snapshot tests).
+        secrets: the config's secret values, masked in exports.
+        remote_logs: CloudWatch searches for the logs screen (the app closes it).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -76,6 +80,8 @@ class WootwatchApp(App[None]):
         refresh: float = 2.0,
         theme: str = "dark",
         clock: Callable[[], float] = time.time,
+        secrets: Sequence[str] = (),
+        remote_logs: RemoteLogs | None = None,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -87,6 +93,10 @@ class WootwatchApp(App[None]):
         self.failure: str | None = None
         """Why the app could not start (the database cannot be read), else None."""
         self._theme_name = theme
+        self._secrets = tuple(secrets)
+        self._remote_logs = remote_logs
+        if remote_logs is not None:
+            self._modes["logs"] = lambda: LogsScreen(remote=remote_logs)
         self._reader: StoreReader | None = None
         self._refreshing = False
         self.refreshes = 0
@@ -119,7 +129,9 @@ class WootwatchApp(App[None]):
         self.refresh_now()
 
     async def on_unmount(self) -> None:
-        """Close the read connections."""
+        """Close the read connections and the CloudWatch searchers."""
+        if self._remote_logs is not None:
+            await self._remote_logs.aclose()
         if self._reader is not None:
             await self._reader.aclose()
 
@@ -184,7 +196,7 @@ class WootwatchApp(App[None]):
 
     def action_export(self) -> None:
         """Ask where to save a snapshot of the window, then save it (the `export` command's)."""
-        self.push_screen(ExportDialog(self.db, clock=self.clock))
+        self.push_screen(ExportDialog(self.db, clock=self.clock, secrets=self._secrets))
 
     def on_show_logs(self, message: ShowLogs) -> None:
         """Switch to the logs screen and hand it the window."""

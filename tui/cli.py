@@ -30,10 +30,9 @@ from collectors.scheduler import Scheduler
 from collectors.store import Store, StoreError
 from tui.alert_commands import COMMANDS as ALERT_COMMANDS
 from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_command
-from tui.app import AppBell, WootwatchApp
 from tui.config import ConfigError, WootwatchConfig, default_config_paths, find_config, load_config
-from tui.console import run_summary
 from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
+from tui.live_view import LiveView, ViewCrashed, can_run_tui
 from tui.reader import current_user
 from tui.redact import config_secrets
 
@@ -51,6 +50,10 @@ class UsageError(Exception):
 def _state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "wootwatch"
+
+
+def _crash_report() -> Path:
+    return _state_dir() / "crash.log"
 
 
 def _log_to_file() -> Path:
@@ -265,6 +268,10 @@ class _Shutdown:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
+    def flushing(self) -> None:
+        """From now on every signal is a second one: it is told to wait for the flush."""
+        self._requested.set()
+
     def _on_signal(self) -> None:
         if self._requested.is_set():
             print("wootwatch: still flushing pending writes; a moment…", file=sys.stderr)
@@ -342,7 +349,7 @@ async def _monitor(
     attach: bool,
     make_collector: Callable[[SourceConfig], Collector] | None = None,
 ) -> int:
-    """Collectors (unless attached) plus the live summary, until Ctrl-C."""
+    """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
     async with contextlib.AsyncExitStack() as stack:
         store = await stack.enter_async_context(
             await Store.open(db, retention=config.retention, readonly=attach)
@@ -361,27 +368,25 @@ async def _monitor(
         )
         with _Shutdown() as shutdown:
             collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
-            app: WootwatchApp | None = None
-            terminal: Terminal = sys.stdout
-            if sys.stdout.isatty():
-                app = WootwatchApp(store.path, refresh=config.refresh, theme=config.theme)
-                terminal = AppBell(app)
-                view = asyncio.create_task(app.run_async())
-            else:  # a pipe or a log file: the plain summary
-                view = asyncio.create_task(run_summary(store, sys.stdout, refresh=config.refresh))
-            bell = asyncio.create_task(_ring_bell(config, store.path, terminal))
+            view = LiveView(
+                store,
+                refresh=config.refresh,
+                theme=config.theme,
+                crash_report=_crash_report(),
+                secrets=config_secrets(config),
+                sources=config.sources,
+            )
+            showing = view.start()
+            bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))
             try:
-                await shutdown.wait(view, *collecting)
-                if app is not None and app.failure is not None:
-                    raise StoreError(app.failure)
+                await shutdown.wait(showing, *collecting)
+                view.raise_for_failure()
             finally:
-                if app is not None and not view.done():  # SIGTERM: let Textual restore the terminal
-                    app.exit()
-                    await asyncio.wait([view], timeout=5)
+                await view.stop()  # on a signal, the TUI restores the terminal first
+                shutdown.flushing()
+                bell.cancel()
+                await asyncio.gather(bell, return_exceptions=True)
                 # Whatever ended the wait, the collectors flush before the store closes.
-                for task in (view, bell):
-                    task.cancel()
-                await asyncio.gather(view, bell, return_exceptions=True)  # errors raised above
                 if scheduler is not None:
                     scheduler.stop()
                     await asyncio.gather(*collecting)
@@ -392,11 +397,12 @@ async def _demo(database: Path) -> int:
     """The live view on the demo stack: fakes and simulated parts in this process."""
     async with DemoStack() as stack:
         config = WootwatchConfig(database=database, sources=stack.sources)
-        print(
-            f"wootwatch demo: simulated stack, database {database}, "
-            f"incident every {format_duration(300)}",
-            flush=True,
-        )
+        if not can_run_tui(sys.stdout):  # the TUI's top bar says it; no flash before it starts
+            print(
+                f"wootwatch demo: simulated stack, database {database}, "
+                f"incident every {format_duration(300)}",
+                flush=True,
+            )
         return await _monitor(config, database, attach=False, make_collector=stack.make_collector)
 
 
@@ -442,10 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, AlertBookError) as exc:
         print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
+    except ViewCrashed as exc:  # Textual's traceback is in the crash report already
+        print(f"wootwatch: internal error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:  # before the signal handlers are in place, or during --once
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: one line, traceback to a file
-        report = _state_dir() / "crash.log"
+        report = _crash_report()
         with contextlib.suppress(OSError):
             report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")

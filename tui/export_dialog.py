@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -48,6 +48,7 @@ class ExportDialog(ModalScreen[None]):
         db: the database to export.
         clock: wall-clock time (the end of the window).
         since: the window's length when no incident start is pinned.
+        secrets: the config's secret values, masked in the export.
     """
 
     DEFAULT_CSS = """
@@ -75,6 +76,7 @@ class ExportDialog(ModalScreen[None]):
         *,
         clock: Callable[[], float] = time.time,
         since: float = DEFAULT_SINCE,
+        secrets: Sequence[str] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -83,6 +85,7 @@ class ExportDialog(ModalScreen[None]):
         self._db = db
         self._clock = clock
         self._since = since
+        self._secrets = tuple(secrets)
 
     def compose(self) -> ComposeResult:
         """A line saying what is saved, the path box, the keys."""
@@ -115,6 +118,7 @@ class ExportDialog(ModalScreen[None]):
                 user=current_user(),
                 host=current_host(),
                 fmt=fmt,
+                secrets=self._secrets,
             )
             written = await asyncio.to_thread(write_atomically, path, text)
         except ExportError as exc:

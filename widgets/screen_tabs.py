@@ -16,7 +16,7 @@ __all__ = ["ScreenTabs"]
 
 
 class ScreenTabs(Widget):
-    """`1 Overview  2 Latency  …` with the current screen marked, a status on the right.
+    """`1 Overview [2 Latency] …` with the current screen marked, a status on the right.
 
     The keys are the app's; a click on a tab asks for that screen too. The
     status (database, time of the last read) is cut first when the line is
@@ -93,12 +93,17 @@ class ScreenTabs(Widget):
         self._spans: list[tuple[int, int, str]] = []
 
     def _labels(self, width: int) -> list[str]:
-        full = [f" {key} {title} " for _, key, title in self._tabs]
+        # The tab on view is bracketed, so that it stands out without colour too
+        # (NO_COLOR, a monochrome terminal, a screen reader's text).
+        full = [
+            f"[{key} {title}]" if mode == self._current else f" {key} {title} "
+            for mode, key, title in self._tabs
+        ]
         if sum(len(label) for label in full) <= width:
             return full
         return [
-            f" {key} {title} " if mode == self._current else f" {key} "
-            for mode, key, title in self._tabs
+            label if mode == self._current else f" {key} "
+            for (mode, key, _), label in zip(self._tabs, full, strict=True)
         ]
 
     def render(self) -> RenderResult:

@@ -11,7 +11,9 @@ from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.widgets import Input
 
+from collectors.base import LogEvent
 from collectors.demo_history import record_demo
+from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.export import build_export, current_host, default_filename
 from tui.export_dialog import ExportDialog
@@ -89,3 +91,26 @@ async def test_a_path_that_cannot_be_written_says_why_and_stays_open(
         assert isinstance(app.screen, ExportDialog)
     assert len(notes) == 1 and notes[0].severity == "error"
     assert notes[0].message.startswith(f"cannot write {tmp_path}/no/such/dir/x.md: ")
+
+
+async def test_the_tuis_export_masks_the_configs_secrets(
+    tmp_path: Path, demo: tuple[Path, float]
+) -> None:
+    """The live view passes the config's secret values on: an upstream line quoting one
+    (with nothing secret-shaped around it) is masked in the file."""
+    db, now = demo
+    secret = "QzTkValueOfTheApiToken"
+    async with await Store.open(db, clock=lambda: now) as store:
+        line = LogEvent(now - 30, f"retrying with {secret} after a refusal", level="error")
+        await store.write([SourceBatch("logs", [line])])
+    app = WootwatchApp(db, clock=lambda: now, secrets=[secret])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "masked.md"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    written = (tmp_path / "masked.md").read_text(encoding="utf-8")
+    assert "retrying with" in written
+    assert secret not in written

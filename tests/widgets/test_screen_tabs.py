@@ -26,7 +26,7 @@ async def test_tabs_name_every_screen_and_the_status_fits_on_the_right() -> None
         tabs.status = "demo.db · 11:08:05"
         await pilot.pause()
         line = str(tabs.render())
-    assert line.startswith(" 1 Overview  2 Latency  6 Logs ")
+    assert line.startswith(" 1 Overview [2 Latency] 6 Logs ")
     assert line.endswith("demo.db · 11:08:05 ")
     assert len(line) == 60
 
@@ -38,7 +38,7 @@ async def test_a_narrow_line_keeps_every_key_and_the_current_title() -> None:
         tabs.status = "a status that cannot fit"
         await pilot.pause()
         line = str(tabs.render())
-    assert line.split() == ["1", "2", "Latency", "6"]
+    assert line.split() == ["1", "[2", "Latency]", "6"]
 
 
 async def test_a_click_on_a_tab_chooses_its_screen() -> None:
