@@ -44,7 +44,7 @@ from pathlib import Path
 from _common import Result, ratio
 
 COLUMNS, ROWS = 120, 40
-TOP_BAR = "[1 Overview]".encode()
+TOP_BAR = b"[1 Overview]"
 SUMMARY_HEAD = b"(Ctrl-C to quit)"
 SETTLE = 3.0
 """Seconds between switching screens and the start of the window: its first reads and draws."""

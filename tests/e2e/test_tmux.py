@@ -32,7 +32,8 @@ WOOTWATCH = Path(sys.executable).parent / "wootwatch"
 DEADLINE = 30.0
 """Seconds any one wait may take: generous, for a loaded 2-core machine."""
 TITLES = {"2": "Latency", "3": "SLA", "4": "Queues", "5": "Alerts", "6": "Logs", "7": "Incident"}
-TABS = ("[1 Overview]", " 2 Latency ", " 3 SLA ", " 4 Queues ", " 5 Alerts ", " 6 Logs ", " 7 Incident ")
+TABS = ("[1 Overview]", *(f" {key} {title} " for key, title in TITLES.items()))
+"""The tab bar on the overview: its tab marked, the others plain."""
 NO_WRITER = "no collector is writing this database"
 TMUX_CONF = """\
 set -g default-terminal xterm-256color
