@@ -247,8 +247,12 @@ def _check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, kill, and a dropped SSH session: each stops the command after a flush."""
+
+
 class _Shutdown:
-    """SIGINT and SIGTERM for the whole life of a command.
+    """SIGINT, SIGTERM and SIGHUP for the whole life of a command.
 
     The first signal asks to stop. Handlers stay installed while pending writes
     are flushed, so a second Ctrl-C says to wait instead of cutting the flush.
@@ -259,13 +263,13 @@ class _Shutdown:
 
     def __enter__(self) -> _Shutdown:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in _STOP_SIGNALS:
             loop.remove_signal_handler(sig)
 
     def flushing(self) -> None:

@@ -150,11 +150,14 @@ def test_collect_uses_the_config_database_by_default(home: Path) -> None:
     assert (home / "work" / "demo.db").exists()
 
 
-def test_collect_stops_cleanly_on_sigterm_and_flushes(home: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["kill", "ssh-dropped"])
+def test_collect_stops_cleanly_on_sigterm_or_a_hangup_and_flushes(
+    home: Path, sig: signal.Signals
+) -> None:
     write_config(home)
     proc = start(home, "collect")
     wait_for_sources(home / "work" / "demo.db", 2)
-    code, err = stop(proc, signal.SIGTERM)
+    code, err = stop(proc, sig)
     assert code == 0, err
     assert "stopped; pending writes flushed" in err
     assert "Traceback" not in err
