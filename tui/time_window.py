@@ -16,6 +16,10 @@ __all__ = ["DEFAULT_WINDOW", "WINDOWS", "Span", "Window"]
 
 _SETTLED_FROM: Final = 86400.0
 """Windows this long or longer end at the last whole minute."""
+_SLOT_MIN: Final = 10.0
+"""The shortest chart slot: a 5-minute window has at most 30."""
+_SLOT_MIN_LONG: Final = 60.0
+"""The shortest chart slot from an hour up: whole minutes, read from the rollups."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,15 @@ class Span:
     def seconds(self) -> float:
         """Its length."""
         return self.end - self.start
+
+    def slots(self, cells: int) -> int:
+        """How many slots to cut it into for a chart `cells` wide.
+
+        One per cell, but none shorter than 10 s (a minute from an hour up):
+        shorter slots would mostly fall between two polls and leave gaps.
+        """
+        shortest = _SLOT_MIN_LONG if self.seconds >= 3600 else _SLOT_MIN
+        return max(1, min(cells, int(self.seconds // shortest)))
 
 
 @dataclass(frozen=True, slots=True)

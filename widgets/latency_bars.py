@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from collectors.inert import inert
+from widgets.lines import fit_lines
 
 __all__ = ["TONE_ICONS", "BarRow", "LatencyBars", "Tone", "bar_cells"]
 
@@ -37,7 +38,7 @@ class BarRow:
     value: str
     """The number right of the bar, e.g. `80` or `1.2s`."""
     note: str = ""
-    """A second column, e.g. `53.3%` or `target <5s`."""
+    """A second column, left-aligned, e.g. ` 3.3%` or `target <5s`."""
     tone: Tone = "muted"
     """How the row reads; sets its icon and colour."""
 
@@ -138,15 +139,14 @@ class LatencyBars(Widget):
         note_width = max(len(row.note) for row in self.rows)
         fixed = 2 + label_width + 1 + 1 + value_width + (note_width + 1 if note_width else 0)
         bar_width = max(0, self.size.width - fixed)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        for index, (row, label) in enumerate(zip(self.rows, labels, strict=True)):
+        lines = []
+        for row, label in zip(self.rows, labels, strict=True):
             style = self.get_component_rich_style(f"latency-bars--{row.tone}")
-            if index:
-                text.append("\n")
-            text.append(TONE_ICONS[row.tone], style)
-            text.append(f" {label:<{label_width}} ")
-            text.append(f"{bar_cells(row.fraction, bar_width):<{bar_width}}", style)
-            text.append(f" {row.value:>{value_width}}")
+            line = Text(TONE_ICONS[row.tone], style)
+            line.append(f" {label:<{label_width}} ")
+            line.append(f"{bar_cells(row.fraction, bar_width):<{bar_width}}", style)
+            line.append(f" {row.value:>{value_width}}")
             if note_width:
-                text.append(f" {row.note:>{note_width}}")
-        return text
+                line.append(f" {row.note:<{note_width}}")
+            lines.append(line)
+        return fit_lines(lines, self.size.width)

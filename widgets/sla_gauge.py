@@ -15,6 +15,7 @@ from textual.widget import Widget
 
 from collectors.inert import inert
 from widgets.latency_bars import TONE_ICONS, Tone, bar_cells
+from widgets.lines import fit_lines
 
 __all__ = [
     "BAND_WORDS",
@@ -37,6 +38,8 @@ BAND_WORDS: Final[dict[Tone, str]] = {
     "muted": "no data",
 }
 """The word beside the percentage, so that the band is never told by colour alone."""
+_BAR_MIN: Final = 10
+"""The bar is never narrower than this, even if the trend is then cut."""
 _STEADY: Final = 0.05
 """A change smaller than this (in points) reads as no change."""
 
@@ -167,32 +170,36 @@ class SlaGauge(Widget):
         return 3 if self.reading is not None and self.reading.detail else 2
 
     def render(self) -> RenderResult:
-        """Title, number, band and trend; the bar; the detail line if any."""
+        """Title, number and band; the bar and the trend; the detail line if any."""
         reading = self.reading or GaugeReading("", None)
         band = self.band
         band_style = self.get_component_rich_style(f"sla-gauge--{band}")
         muted = self.get_component_rich_style("sla-gauge--muted")
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        head = Text()
         if reading.title:
-            text.append(f"{inert(reading.title)}  ")
+            head.append(f"{inert(reading.title)}  ")
         number = "–" if reading.value is None else f"{reading.value:.1f}%"
-        text.append(f"{TONE_ICONS[band]} {number} {BAND_WORDS[band]}", band_style)
-        text.append(f"  (target ≥{COMPLIANCE_TARGET:.0f}%)  ", muted)
+        head.append(f"{TONE_ICONS[band]} {number} {BAND_WORDS[band]}", band_style)
+        head.append(f" (target ≥{COMPLIANCE_TARGET:.0f}%)", muted)
         trend, kind = trend_text(reading.value, reading.previous, reading.window)
-        trend_style = {"up": "sla-gauge--up", "down": "sla-gauge--down"}.get(kind)
-        text.append(trend, self.get_component_rich_style(trend_style) if trend_style else muted)
-        text.append("\n")
-        self._append_bar(text, reading.value, band_style)
+        trend_class = {"up": "sla-gauge--up", "down": "sla-gauge--down"}.get(kind)
+        trend_style = self.get_component_rich_style(trend_class) if trend_class else muted
+        width = self.size.width
+        bar = self._bar(reading.value, max(_BAR_MIN, width - len(trend) - 2), band_style)
+        bar.append("  ")
+        bar.append(trend, trend_style)
+        lines = [head, bar]
         if reading.detail:
-            text.append("\n")
-            text.append(inert(reading.detail), muted)
-        return text
+            lines.append(Text(inert(reading.detail), muted))
+        return fit_lines(lines, width)
 
-    def _append_bar(self, text: Text, value: float | None, style: Style) -> None:
-        width = max(1, self.size.width)
+    def _bar(self, value: float | None, width: int, style: Style) -> Text:
+        """A bar of `value` percent of `width` cells, with a mark at the target."""
         target_cell = min(width - 1, int(width * COMPLIANCE_TARGET / 100))
-        bar = "" if value is None else bar_cells(value / 100, width)
-        text.append(bar, style)
-        if len(bar) <= target_cell:
-            text.append(" " * (target_cell - len(bar)))
-            text.append("┊", self.get_component_rich_style("sla-gauge--target"))
+        filled = "" if value is None else bar_cells(value / 100, width)
+        bar = Text(filled, style)
+        if len(filled) <= target_cell:
+            bar.append(" " * (target_cell - len(filled)))
+            bar.append("┊", self.get_component_rich_style("sla-gauge--target"))
+        bar.append(" " * (width - len(bar)))
+        return bar

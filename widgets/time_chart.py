@@ -26,6 +26,10 @@ __all__ = ["ChartData", "ChartLine", "TimeChart"]
 _LINE_COLOURS: Final = ("primary", "accent", "warning")
 _Y_TICKS: Final = 3
 _X_TICKS: Final = 4
+_Y_AXIS: Final = 8
+"""Cells the value labels and the frame take from the chart's width."""
+_UNSIZED: Final = 60
+"""Cells a chart plans for before it has a size."""
 _BRIDGE: Final = 2
 """Empty slots a line is drawn through."""
 
@@ -49,6 +53,8 @@ class ChartData:
     lines: tuple[ChartLine, ...]
     unit: str = ""
     """The values' unit, for the y-axis labels (`ms`, `s`, `%`, ...)."""
+    top: float | None = None
+    """The top of the y-axis (e.g. 100 for percentages); None: the highest value."""
 
     @property
     def slots(self) -> int:
@@ -129,6 +135,12 @@ class TimeChart(PlotextPlot):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(TimeChart.data, data)
 
+    @property
+    def plot_width(self) -> int:
+        """Cells across the plotting area: how many slots the chart can show apart."""
+        width = self.size.width - _Y_AXIS
+        return width if width > 0 else _UNSIZED
+
     def _colour(self, index: int) -> tuple[int, int, int]:
         variable = _LINE_COLOURS[index % len(_LINE_COLOURS)]
         return Color.parse(self.app.theme_variables.get(variable, "white")).rgb
@@ -158,7 +170,7 @@ class TimeChart(PlotextPlot):
         stamps = [time.strftime(fmt, time.localtime(data.start + x * step)) for x in ticks]
         plt.xticks(ticks, stamps)
         plt.xlim(0, max(1, last))
-        top = peak if peak > 0 else 1.0
+        top = data.top if data.top is not None else (peak if peak > 0 else 1.0)
         values = [top * k / (_Y_TICKS - 1) for k in range(_Y_TICKS)]
         plt.yticks(values, [format_value(v, data.unit) for v in values])
         plt.ylim(0, top)

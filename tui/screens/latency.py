@@ -29,14 +29,6 @@ from widgets.units import format_value
 __all__ = ["LatencyScreen"]
 
 _COLUMNS: Final = ("series", "n", "p50", "p95", "p99", "max")
-_CHART_WIDTH: Final = 60
-"""Slots of the chart before it has a size."""
-_SLOT_MIN: Final = 10.0
-"""The shortest slot of a chart: a 5-minute window has at most 30."""
-_SLOT_MIN_LONG: Final = 60.0
-"""The shortest slot from an hour up: whole minutes, read from the rollups."""
-_Y_AXIS: Final = 7
-"""Cells the chart's value labels and frame take from its width."""
 _MIN_LOG_WINDOW: Final = 60.0
 """The logs opened for a peak cover at least this many seconds around it."""
 _SLA_MS: Final = 5000.0
@@ -143,7 +135,7 @@ class _DistributionPanel(WindowedPanel[_Distribution | None]):
                 b.bucket.label,
                 b.count / biggest if biggest else 0.0,
                 f"{b.count:.0f}",
-                f"{b.percent:.1f}%",
+                f"{b.percent:5.1f}%",
                 _bucket_tone(b.bucket.high),
             )
             for b in stats.buckets
@@ -223,9 +215,7 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         if series is None:
             return None
         span = self.view.window.span(reader.now())
-        width = self.query_one(TimeChart).size.width - _Y_AXIS
-        shortest = _SLOT_MIN_LONG if span.seconds >= 3600 else _SLOT_MIN
-        slots = max(1, min(width if width > 0 else _CHART_WIDTH, int(span.seconds // shortest)))
+        slots = span.slots(self.query_one(TimeChart).plot_width)
         reads, store = self.view.reads, reader.store
         mean = await reads.points(store, [series.info], span, slots, how="mean")
         peak = await reads.points(store, [series.info], span, slots, how="max")
