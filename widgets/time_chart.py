@@ -94,6 +94,17 @@ def _runs(values: Sequence[float | None]) -> Iterator[tuple[list[int], list[floa
         yield xs, ys
 
 
+def _headroom(peak: float) -> float:
+    """The first round number (1, 2, 2.5 or 5 times a power of ten) above the peak.
+
+    The line then stays clear of the legend, and the axis reads in round steps.
+    """
+    if peak <= 0 or not math.isfinite(peak):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(peak))
+    return next(power * step for step in (1.0, 2.0, 2.5, 5.0, 10.0) if power * step > peak)
+
+
 def _time_format(seconds: float) -> str:
     if seconds > 2 * 86400:
         return "%d %H:%M"
@@ -157,8 +168,9 @@ class TimeChart(PlotextPlot):
     def _draw(self, data: ChartData) -> None:
         plt = self.plt
         peak = 0.0
+        legend = len(data.lines) > 1
         for index, line in enumerate(data.lines):
-            label: str | None = line.label
+            label: str | None = line.label if legend else None
             for xs, ys in _runs(line.values):
                 plt.plot(xs, ys, marker="braille", color=self._colour(index), label=label)
                 label = None  # one legend entry per line, however many gaps it has
@@ -170,7 +182,7 @@ class TimeChart(PlotextPlot):
         stamps = [time.strftime(fmt, time.localtime(data.start + x * step)) for x in ticks]
         plt.xticks(ticks, stamps)
         plt.xlim(0, max(1, last))
-        top = data.top if data.top is not None else (peak if peak > 0 else 1.0)
+        top = data.top if data.top is not None else _headroom(peak)
         values = [top * k / (_Y_TICKS - 1) for k in range(_Y_TICKS)]
         plt.yticks(values, [format_value(v, data.unit) for v in values])
         plt.ylim(0, top)
