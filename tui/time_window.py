@@ -36,14 +36,23 @@ class Span:
         """Its length."""
         return self.end - self.start
 
-    def slots(self, cells: int) -> int:
-        """How many slots to cut it into for a chart `cells` wide.
+    def grid(self, cells: int) -> tuple[Span, int]:
+        """The span a chart `cells` wide draws, and how many equal slots it cuts it into.
 
-        One per cell, but none shorter than 10 s (a minute from an hour up):
-        shorter slots would mostly fall between two polls and leave gaps.
+        One slot per cell, but none shorter than 10 s (a minute from an hour
+        up): shorter slots would mostly fall between two polls. A slot of a
+        minute or more is a whole number of minutes on minute boundaries (the
+        last one may run past the end), so each minute's rollup falls in the
+        slot that holds it and a slot's window is the true window of its data.
         """
         shortest = _SLOT_MIN_LONG if self.seconds >= 3600 else _SLOT_MIN
-        return max(1, min(cells, int(self.seconds // shortest)))
+        step = max(shortest, self.seconds / max(1, cells))
+        end = self.end
+        if step >= 60:
+            step = math.ceil(step / 60) * 60.0
+            end = math.ceil(end / 60) * 60.0
+        slots = max(1, math.ceil(self.seconds / step - 1e-9))
+        return Span(end - slots * step, end, self.settled), slots
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,8 @@ class LatencyBars(Widget):
         lines = []
         for row, label in zip(self.rows, labels, strict=True):
             style = self.get_component_rich_style(f"latency-bars--{row.tone}")
-            line = Text(TONE_ICONS[row.tone], style)
+            line = Text()
+            line.append(TONE_ICONS[row.tone], style)
             line.append(f" {label:<{label_width}} ")
             line.append(f"{bar_cells(row.fraction, bar_width):<{bar_width}}", style)
             line.append(f" {row.value:>{value_width}}")

@@ -197,7 +197,8 @@ class SlaGauge(Widget):
         """A bar of `value` percent of `width` cells, with a mark at the target."""
         target_cell = min(width - 1, int(width * COMPLIANCE_TARGET / 100))
         filled = "" if value is None else bar_cells(value / 100, width)
-        bar = Text(filled, style)
+        bar = Text()
+        bar.append(filled, style)
         if len(filled) <= target_cell:
             bar.append(" " * (target_cell - len(filled)))
             bar.append("┊", self.get_component_rich_style("sla-gauge--target"))

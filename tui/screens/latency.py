@@ -215,7 +215,7 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         if series is None:
             return None
         span = self.view.window.span(reader.now())
-        slots = span.slots(self.query_one(TimeChart).plot_width)
+        span, slots = span.grid(self.query_one(TimeChart).plot_width)
         reads, store = self.view.reads, reader.store
         mean = await reads.points(store, [series.info], span, slots, how="mean")
         peak = await reads.points(store, [series.info], span, slots, how="max")
@@ -245,9 +245,11 @@ class LatencyScreen(WindowedScreen):
     | s | the next series |
     | w / W | the next / previous window: 5m, 1h, 24h, 7d |
     | l | the logs of the chart's peak |
+    | tab | focus the page, to scroll it with the arrows (at 80x24 the chart is below) |
     """
 
     TITLE = "Latency"
+    AUTO_FOCUS = "#series-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "next_series", "Series"),
         Binding("l", "logs_of_peak", "Logs of peak"),

@@ -196,10 +196,10 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
     def _cells(self, row: _BreachRow) -> tuple[Text, ...]:
         if row.replied:
             state = f"{TONE_ICONS['warning']} replied late"
-            style = self.get_component_rich_style("breaches--late")
+            style = self.get_component_rich_style("breaches--late", partial=True)
         else:
             state = f"{TONE_ICONS['error']} still waiting"
-            style = self.get_component_rich_style("breaches--waiting")
+            style = self.get_component_rich_style("breaches--waiting", partial=True)
         return (
             Text(inert(row.conversation)),
             Text(inert(row.customer)),
@@ -276,7 +276,7 @@ class _ComplianceChart(WindowedPanel[ChartData | None]):
 
     async def gather(self, reader: StoreReader) -> ChartData | None:
         store, span = reader.store, self.view.window.span(reader.now())
-        slots = span.slots(self.query_one(TimeChart).plot_width)
+        span, slots = span.grid(self.query_one(TimeChart).plot_width)
         lines = []
         for name, what in _COMPLIANCE_SERIES:
             for info in await store.series(name):
@@ -300,10 +300,12 @@ class SlaScreen(WindowedScreen):
     | Key | Does |
     | :- | :- |
     | w / W | the next / previous window: 5m, 1h, 24h, 7d |
-    | up / down | move through the breach list |
+    | up / down | scroll the page |
+    | tab | focus the breach list, to move through it with the arrows |
     """
 
     TITLE = "SLA"
+    AUTO_FOCUS = "#sla-body"
     CSS: ClassVar[str] = """
     SlaScreen #compliance-chart {
         height: 1fr;
