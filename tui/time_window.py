@@ -41,17 +41,18 @@ class Span:
 
         One slot per cell, but none shorter than 10 s (a minute from an hour
         up): shorter slots would mostly fall between two polls. A slot of a
-        minute or more is a whole number of minutes on minute boundaries (the
-        last one may run past the end), so each minute's rollup falls in the
-        slot that holds it and a slot's window is the true window of its data.
+        minute or more is a whole number of minutes, so each minute's rollup
+        falls in the slot that holds it and a slot's window is the true window
+        of its data. The grid ends at the last slot boundary: the chart shows
+        finished slots only, so it changes (and is drawn again) once a slot,
+        not on every poll.
         """
         shortest = _SLOT_MIN_LONG if self.seconds >= 3600 else _SLOT_MIN
         step = max(shortest, self.seconds / max(1, cells))
-        end = self.end
         if step >= 60:
             step = math.ceil(step / 60) * 60.0
-            end = math.ceil(end / 60) * 60.0
         slots = max(1, math.ceil(self.seconds / step - 1e-9))
+        end = math.floor(self.end / step) * step
         return Span(end - slots * step, end, self.settled), slots
 
 

@@ -96,7 +96,7 @@ class LatencyBars(Widget):
     }
     """
 
-    rows: reactive[tuple[BarRow, ...]] = reactive((), layout=True)
+    rows: reactive[tuple[BarRow, ...]] = reactive(())
     """The bars, top to bottom."""
     empty: reactive[str] = reactive("no data in this window")
     """What the widget says when it has no rows."""
@@ -124,6 +124,11 @@ class LatencyBars(Widget):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(LatencyBars.rows, tuple(rows))
         self.set_reactive(LatencyBars.empty, empty)
+
+    def watch_rows(self, old: tuple[BarRow, ...], new: tuple[BarRow, ...]) -> None:
+        """Lay the screen out again only when the number of lines changes."""
+        if max(1, len(old)) != max(1, len(new)):
+            self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """One line per row (the bars never wrap), or one for the empty message."""

@@ -67,6 +67,10 @@ def trend_text(value: float | None, previous: float | None, window: str) -> tupl
     return f"{arrow} {delta:+.1f} pts vs previous {window}", kind
 
 
+def _lines(reading: GaugeReading | None) -> int:
+    return 3 if reading is not None and reading.detail else 2
+
+
 @dataclass(frozen=True, slots=True)
 class GaugeReading:
     """What one gauge shows."""
@@ -130,7 +134,7 @@ class SlaGauge(Widget):
     }
     """
 
-    reading: reactive[GaugeReading | None] = reactive(None, layout=True)
+    reading: reactive[GaugeReading | None] = reactive(None)
     """What the gauge shows; None draws an empty gauge."""
 
     def __init__(
@@ -159,15 +163,17 @@ class SlaGauge(Widget):
         """The band of the current reading."""
         return compliance_band(None if self.reading is None else self.reading.value)
 
-    def watch_reading(self) -> None:
-        """Carry the band as a class (`-ok`, `-warning`, `-error`, `-muted`)."""
+    def watch_reading(self, old: GaugeReading | None, new: GaugeReading | None) -> None:
+        """Carry the band as a class (`-ok`, ...); lay out again if the line count changes."""
         band = self.band
         for tone in BAND_WORDS:
             self.set_class(tone == band, f"-{tone}")
+        if _lines(old) != _lines(new):
+            self.refresh(layout=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """Two lines, three with a detail line (none of them wraps)."""
-        return 3 if self.reading is not None and self.reading.detail else 2
+        return _lines(self.reading)
 
     def render(self) -> RenderResult:
         """Title, number and band; the bar and the trend; the detail line if any."""

@@ -133,7 +133,7 @@ async def test_the_cursor_chooses_the_series_of_the_distribution_and_the_chart(
     assert shown is not None
     info = await _series(demo_db, "chatwoot.api.latency_ms", endpoint="conversations_meta")
     assert width >= 60  # so an hour is cut into its 60 minutes
-    end = math.ceil(demo_now / 60) * 60
+    end = math.floor(demo_now / 60) * 60  # the last finished minute
     start, slots = end - 3600, 60
     assert (shown.start, shown.end) == (start, end)
     async with await Store.open(demo_db, readonly=True) as store:

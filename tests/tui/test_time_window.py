@@ -20,15 +20,17 @@ def test_the_previous_window_is_as_long_and_ends_where_this_one_starts() -> None
         assert before.settled == current.settled
 
 
-def test_a_chart_grid_has_no_slot_shorter_than_a_poll_and_minutes_on_minute_boundaries() -> None:
+def test_a_chart_grid_has_finished_slots_no_shorter_than_a_poll_on_their_boundaries() -> None:
     five = WINDOWS[0].span(NOW)
-    assert five.grid(100) == (five, 30)  # 10-second slots, read from raw samples
-    assert five.grid(20) == (five, 20)
+    span, slots = five.grid(100)  # 10-second slots, read from raw samples
+    assert (span.start, span.end, slots) == (NOW - 5 - 300, NOW - 5, 30)
+    span, slots = five.grid(20)  # 15-second slots
+    assert (span.end % 15, span.seconds, slots) == (0, 300, 20)
     span, slots = WINDOWS[1].span(NOW).grid(100)
-    assert (span.start, span.end, slots) == (NOW + 55 - 3600, NOW + 55, 60)
+    assert (span.start, span.end, slots) == (NOW - 5 - 3600, NOW - 5, 60)
     span, slots = WINDOWS[1].span(NOW).grid(50)  # 72 s a cell: two minutes a slot
-    assert (span.seconds, slots, span.end % 60) == (3600, 30, 0)
+    assert (span.seconds, slots, span.end % 120) == (3600, 30, 0)
     span, slots = WINDOWS[3].span(NOW).grid(110)
     step = span.seconds / slots
-    assert step % 60 == 0 and span.start % 60 == 0 and slots <= 110
-    assert span.end == WINDOWS[3].span(NOW).end and span.seconds >= 7 * 86400
+    assert step % 60 == 0 and span.end % step == 0 and slots <= 110
+    assert NOW - step < span.end <= NOW and span.seconds >= 7 * 86400
