@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, TypeVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from collectors.inert import inert
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.read_cache import ReadCache
@@ -54,6 +56,19 @@ class WindowedPanel(LivePanel[T]):
         super().__init__(title, id=id)
         self.view = view
         """The screen's window, chosen row and read cache."""
+        self._titles: tuple[str, str] | None = None
+
+    def set_titles(self, title: str, subtitle: str = "") -> None:
+        """Set the border's title and subtitle: inert text, never markup, redrawn only on change.
+
+        They may hold names from the store (a series' labels); Textual would read
+        a plain string as markup, and repaints the panel on every assignment.
+        """
+        if (title, subtitle) == self._titles:
+            return
+        self._titles = (title, subtitle)
+        self.border_title = Text(inert(title))
+        self.border_subtitle = Text(inert(subtitle))
 
 
 class WindowedScreen(LiveScreen):

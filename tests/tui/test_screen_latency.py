@@ -179,6 +179,13 @@ async def test_names_from_the_store_are_inert_and_missing_parts_say_so(tmp_path:
         await refreshed(pilot)
         label = _table(app).get_row_at(0)[0]
         phases = str(app.screen.query_one("#phases-panel LatencyBars", LatencyBars).render())
+        titles = [
+            app.screen.query_one(f"#{p}-panel").border_title for p in ("distribution", "chart")
+        ]
+    # the titles name the chosen series as text: markup of it comes back escaped
+    assert all(
+        r"␛[2J␛]52;c;aGk=␇\[link=https://evil]x\[/link]\[bold red]Mallory" in str(t) for t in titles
+    )
     assert isinstance(label, Text) and not label.spans
     assert label.plain == "chatwoot · ␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]Mallory"
     assert phases == "no pipeline phases recorded"

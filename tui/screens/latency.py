@@ -84,7 +84,7 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
         return tuple(rows)
 
     def present(self, data: tuple[_SeriesRow, ...]) -> None:
-        self.border_title = f"Latency by series · {self.view.window.label}"
+        self.set_titles(f"Latency by series · {self.view.window.label}")
         self.query_one(".empty", Static).display = not data
         table = self.query_one(DataTable)
         table.display = bool(data)
@@ -148,12 +148,10 @@ class _DistributionPanel(WindowedPanel[_Distribution | None]):
     def present(self, data: _Distribution | None) -> None:
         bars = self.query_one(LatencyBars)
         if data is None:
-            self.border_title = "Distribution"
-            self.border_subtitle = ""
+            self.set_titles("Distribution")
             bars.rows = ()
             return
-        self.border_title = f"Distribution · {inert(data.label)} · {data.window}"
-        self.border_subtitle = data.summary
+        self.set_titles(f"Distribution · {data.label} · {data.window}", data.summary)
         bars.rows = data.rows
 
 
@@ -185,7 +183,7 @@ class _PhasesPanel(WindowedPanel[tuple[BarRow, ...]]):
         return tuple(rows)
 
     def present(self, data: tuple[BarRow, ...]) -> None:
-        self.border_title = f"Pipeline phases · mean · {self.view.window.label}"
+        self.set_titles(f"Pipeline phases · mean · {self.view.window.label}")
         self.query_one(LatencyBars).rows = data
 
 
@@ -226,10 +224,11 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
 
     def present(self, data: _Chart | None) -> None:
         self.shown = None if data is None else data.data
-        self.border_title = (
-            "Chart" if data is None else f"Chart · {inert(data.label)} · {data.window}"
-        )
-        self.border_subtitle = "" if self.shown is None else "l: logs of the peak"
+        if data is None:
+            self.set_titles("Chart")
+        else:
+            hint = "" if self.shown is None else "l: logs of the peak"
+            self.set_titles(f"Chart · {data.label} · {data.window}", hint)
         self.query_one(TimeChart).data = self.shown
 
 

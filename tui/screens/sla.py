@@ -123,7 +123,7 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
         )
 
     def present(self, data: tuple[GaugeReading, ...]) -> None:
-        self.border_title = f"Compliance · {self.view.window.label}"
+        self.set_titles(f"Compliance · {self.view.window.label}")
         self.query_one(".empty", Static).display = not data
         gauges = list(self.query(SlaGauge))
         if len(gauges) != len(data):
@@ -187,7 +187,7 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
         return tuple(rows)
 
     def present(self, data: tuple[_BreachRow, ...]) -> None:
-        self.border_title = f"Breaches · latest poll · {len(data)}"
+        self.set_titles(f"Breaches · latest poll · {len(data)}")
         self.query_one(".empty", Static).display = not data
         table = self.query_one(DataTable)
         table.display = bool(data)
@@ -246,8 +246,9 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
         return tuple(row for _, row in rows)
 
     def present(self, data: tuple[BarRow, ...]) -> None:
-        self.border_title = "Per channel · latest poll"
-        self.border_subtitle = "conversations · share · mean first reply" if data else ""
+        self.set_titles(
+            "Per channel · latest poll", "conversations · share · mean first reply" if data else ""
+        )
         self.query_one(LatencyBars).rows = data
 
 
@@ -287,7 +288,7 @@ class _ComplianceChart(WindowedPanel[ChartData | None]):
         return ChartData(span.start, span.end, tuple(lines), "%", top=100.0)
 
     def present(self, data: ChartData | None) -> None:
-        self.border_title = f"Compliance over {self.view.window.label}"
+        self.set_titles(f"Compliance over {self.view.window.label}")
         self.query_one(TimeChart).data = data
 
 
