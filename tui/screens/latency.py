@@ -36,7 +36,7 @@ _SLA_MS: Final = 5000.0
 _CRITICAL_MS: Final = 10000.0
 
 
-async def chosen_series(reader: StoreReader, view: WindowView) -> LatencySeries | None:
+async def _chosen_series(reader: StoreReader, view: WindowView) -> LatencySeries | None:
     """The series the table's cursor is on, else the first one."""
     found = await latency_series(reader.store)
     for series in found:
@@ -124,7 +124,7 @@ class _DistributionPanel(WindowedPanel[_Distribution | None]):
         yield LatencyBars()
 
     async def gather(self, reader: StoreReader) -> _Distribution | None:
-        series = await chosen_series(reader, self.view)
+        series = await _chosen_series(reader, self.view)
         if series is None:
             return None
         span = self.view.window.span(reader.now())
@@ -209,7 +209,7 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         yield TimeChart()
 
     async def gather(self, reader: StoreReader) -> _Chart | None:
-        series = await chosen_series(reader, self.view)
+        series = await _chosen_series(reader, self.view)
         if series is None:
             return None
         span = self.view.window.span(reader.now())
@@ -276,6 +276,9 @@ class LatencyScreen(WindowedScreen):
     }
     LatencyScreen .muted {
         color: $text-muted;
+    }
+    LatencyScreen .empty {
+        display: none;  /* until the first read says there is nothing */
     }
     """
 

@@ -325,6 +325,9 @@ class SlaScreen(WindowedScreen):
     SlaScreen .muted {
         color: $text-muted;
     }
+    SlaScreen .empty {
+        display: none;  /* until the first read says there is nothing */
+    }
     """
 
     def compose_panels(self) -> ComposeResult:
