@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import contextlib
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+from _pilot import after, refreshed
+from _written import HOSTILE, NOW, every_minute, write
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from collectors.store import SeriesInfo, Store
+from tui.app import WootwatchApp
+from tui.messages import ShowLogs
+from tui.screens import SCREENS
+from tui.screens.latency import LatencyScreen
+from widgets.choice_bar import ChoiceBar
+from widgets.latency_bars import LatencyBars
+from widgets.time_chart import TimeChart
+from widgets.units import format_value
+
+
+def _spans(now: float) -> dict[str, tuple[float, float]]:
+    """The windows as the screen documents them: long ones end at the last whole minute."""
+    minute = math.floor(now / 60) * 60
+    return {
+        "5m": (now - 300, now),
+        "1h": (now - 3600, now),
+        "24h": (minute - 86400, minute),
+        "7d": (minute - 7 * 86400, minute),
+    }
+
+
+def _table(app: WootwatchApp) -> DataTable[Text]:
+    return app.screen.query_one("#series-table", DataTable)
+
+
+def _row(app: WootwatchApp, label: str) -> list[str]:
+    table = _table(app)
+    for index in range(table.row_count):
+        cells = [str(cell) for cell in table.get_row_at(index)]
+        if cells[0] == label:
+            return cells
+    raise AssertionError(f"no row {label!r}")
+
+
+async def _series(db: Path, name: str, **labels: str) -> SeriesInfo:
+    async with await Store.open(db, readonly=True) as store:
+        (info,) = await store.series(name, labels=labels or None)
+    return info
+
+
+async def test_w_cycles_the_window_and_every_number_follows_it(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    shown: dict[str, list[str]] = {}
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        for window in ("1h", "24h", "7d", "5m"):
+            bar = demo_app.screen.query_one("#window-bar", ChoiceBar)
+            assert f"[{window}]" in str(bar.render())
+            shown[window] = _row(demo_app, "pipeline · end-to-end")
+            await pilot.press("w")
+            await refreshed(pilot)
+        assert "[1h]" in str(demo_app.screen.query_one("#window-bar", ChoiceBar).render())
+        await pilot.press("W")
+        await refreshed(pilot)
+        assert _row(demo_app, "pipeline · end-to-end") == shown["5m"]
+    info = await _series(demo_db, "pipeline.latency_ms")
+    async with await Store.open(demo_db, readonly=True) as store:
+        for window, (start, end) in _spans(demo_now).items():
+            stats = await store.window_stats([info], start, end)
+            quantiles = (stats.quantile(q) for q in (0.5, 0.95, 0.99))
+            expected = [
+                "pipeline · end-to-end",
+                str(stats.count),
+                *(format_value(v, "ms") for v in (*quantiles, stats.max)),
+            ]
+            assert shown[window] == expected, window
+    assert int(shown["5m"][1]) < int(shown["1h"][1])
+
+
+async def test_the_buckets_are_seed_001s_with_the_counts_and_shares_of_the_window(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        hour = demo_app.screen.query_one("#distribution-panel LatencyBars", LatencyBars).rows
+        await pilot.press("W")
+        await refreshed(pilot)
+        five = demo_app.screen.query_one("#distribution-panel LatencyBars", LatencyBars).rows
+    info = await _series(demo_db, "pipeline.latency_ms")
+    spans = _spans(demo_now)
+    async with await Store.open(demo_db, readonly=True) as store:
+        for rows, window in ((hour, "1h"), (five, "5m")):
+            stats = await store.window_stats([info], *spans[window])
+            shown = [(row.label, row.value, row.note.strip(), row.tone) for row in rows]
+            assert shown == [
+                (b.bucket.label, f"{b.count:.0f}", f"{b.percent:.1f}%", tone)
+                for b, tone in zip(
+                    stats.buckets, ("ok", "ok", "ok", "warning", "error", "error"), strict=True
+                )
+            ]
+    assert [row.label for row in hour] == ["<1s", "<2s", "<5s", "5-10s", "10-30s", ">30s"]
+    assert hour != five
+
+
+async def test_the_cursor_chooses_the_series_of_the_distribution_and_the_chart(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        screen = demo_app.screen
+        assert "pipeline · end-to-end" in str(screen.query_one("#chart-panel").border_title)
+        await pilot.press("down")  # the table has focus: the next row
+        await pilot.pause()
+        await refreshed(pilot)
+        await pilot.press("s")  # and the key that cycles the series
+        await pilot.pause()
+        await refreshed(pilot)
+        label = _row(demo_app, str(_table(demo_app).get_row_at(2)[0]))[0]
+        assert label == "chatwoot · conversations_meta"
+        assert label in str(screen.query_one("#distribution-panel").border_title)
+        assert label in str(screen.query_one("#chart-panel").border_title)
+        chart = screen.query_one(TimeChart)
+        shown, width = chart.data, chart.plot_width
+    assert shown is not None
+    info = await _series(demo_db, "chatwoot.api.latency_ms", endpoint="conversations_meta")
+    assert width >= 60  # so an hour is cut into its 60 minutes
+    end = math.floor(demo_now / 60) * 60  # the last finished minute
+    start, slots = end - 3600, 60
+    assert (shown.start, shown.end) == (start, end)
+    async with await Store.open(demo_db, readonly=True) as store:
+        for line, how in zip(shown.lines, ("mean", "max"), strict=True):
+            assert list(line.values) == await store.points([info], start, end, slots, how=how)
+
+
+async def test_l_opens_the_logs_of_the_minute_of_the_slowest_message(
+    demo_db: Path, demo_now: float
+) -> None:
+    asked: list[ShowLogs] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, ShowLogs) and message not in asked:  # once, however it bubbles
+            asked.append(message)
+
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        assert type(app.screen) is SCREENS["logs"]
+    (show,) = asked
+    info = await _series(demo_db, "pipeline.latency_ms")
+    with contextlib.closing(sqlite3.connect(demo_db)) as conn:
+        (slowest,) = conn.execute(
+            "SELECT ts FROM samples WHERE series_id = ? AND ts >= ? ORDER BY value DESC LIMIT 1",
+            (info.id, demo_now - 3600),
+        ).fetchone()
+    assert show.start <= slowest < show.end
+    assert 60 <= show.end - show.start <= 120 and show.query is None
+
+
+async def test_names_from_the_store_are_inert_and_missing_parts_say_so(tmp_path: Path) -> None:
+    db = tmp_path / "hostile.db"
+    await write(
+        db, {"chatwoot": every_minute("chatwoot.api.latency_ms", 250.0, "ms", endpoint=HOSTILE)}
+    )
+    app = WootwatchApp(db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        label = _table(app).get_row_at(0)[0]
+        phases = str(app.screen.query_one("#phases-panel LatencyBars", LatencyBars).render())
+        titles = [
+            app.screen.query_one(f"#{p}-panel").border_title for p in ("distribution", "chart")
+        ]
+    # the titles name the chosen series as text: markup of it comes back escaped
+    assert all(
+        r"␛[2J␛]52;c;aGk=␇\[link=https://evil]x\[/link]\[bold red]Mallory" in str(t) for t in titles
+    )
+    assert isinstance(label, Text) and not label.spans
+    assert label.plain == "chatwoot · ␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]Mallory"
+    assert phases == "no pipeline phases recorded"
+
+
+async def test_an_empty_database_says_there_is_no_latency_series(tmp_path: Path) -> None:
+    db = tmp_path / "quiet.db"
+    await write(db, {"sidekiq": every_minute("sidekiq.queue.size", 3.0, "count", queue="default")})
+    app = WootwatchApp(db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        screen = app.screen
+        assert isinstance(screen, LatencyScreen)
+        assert screen.query_one("#series-panel .empty", Static).display
+        assert not _table(app).display
+        assert str(screen.query_one("#distribution-panel LatencyBars").render()) == (
+            "no data in this window"
+        )
+        await pilot.press("l")  # nothing to open: a notice, and the screen stays
+        await pilot.pause()
+        assert screen is app.screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot(
+    snap_compare: object,
+    recorded_demo: tuple[Path, float],
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    path, now = recorded_demo
+    monkeypatch.chdir(path.parent)  # the top bar shows the path: keep it the same every run
+    app = WootwatchApp(path.name, clock=lambda: now)
+    assert snap_compare(app, terminal_size=size, run_before=after("2"))  # type: ignore[operator]

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from textual.app import App, ComposeResult
+
+from widgets.time_chart import ChartData, ChartLine, TimeChart
+
+START = 1_795_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def _utc() -> Iterator[None]:
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+class _Harness(App[None]):
+    def __init__(self, *charts: TimeChart) -> None:
+        super().__init__()
+        self.charts = charts
+
+    def compose(self) -> ComposeResult:
+        yield from self.charts
+
+
+def _data(values: list[float | None]) -> ChartData:
+    return ChartData(START, START + 60 * len(values), (ChartLine("mean", tuple(values)),), "ms")
+
+
+def test_the_peak_is_the_window_of_the_highest_slot_of_any_line() -> None:
+    data = ChartData(
+        START,
+        START + 600,
+        (
+            ChartLine("mean", (1.0, 5.0, None, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)),
+            ChartLine("peak", (2.0, 6.0, None, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)),
+        ),
+    )
+    assert data.peak() == (START + 180, START + 240)
+    assert ChartData(START, START + 60, (ChartLine("x", (None,)),)).peak() is None
+
+
+async def test_the_same_data_draws_the_same_chart_with_time_and_value_labels() -> None:
+    values: list[float | None] = [100.0 + 10 * (i % 7) for i in range(60)]
+    values[30] = 4000.0
+    first, second = TimeChart(_data(values)), TimeChart(_data(values))
+    async with _Harness(first, second).run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        drawn = [chart.render() for chart in (first, second)]
+    assert str(drawn[0]) == str(drawn[1])
+    text = str(drawn[0])
+    assert "5.0s" in text and "2.5s" in text and "0ms" in text  # round steps in the unit
+    assert "11:06" in text and "12:05" in text  # the first and last slot, local time
+
+
+async def test_a_long_gap_breaks_the_line_and_a_short_one_does_not() -> None:
+    values: list[float | None] = [5.0] * 60
+    for gap in range(20, 40):
+        values[gap] = None  # the collector was down for 20 minutes
+    values[10] = None  # one poll fell between two slots
+    chart = TimeChart(_data(values))
+    async with _Harness(chart).run_test(size=(68, 12)) as pilot:
+        await pilot.pause()
+        rows = str(chart.render()).split("\n")
+    (plot_row,) = [row for row in rows if any("\u2800" < c <= "\u28ff" for c in row)]
+    columns = [i for i, c in enumerate(plot_row) if "\u2800" < c <= "\u28ff"]
+    gaps = [b - a for a, b in itertools.pairwise(columns)]
+    assert max(gaps) >= 15  # the outage is blank
+    assert sorted(gaps)[-2] == 1  # the single missing slot is drawn through
+
+
+async def test_no_data_draws_an_empty_frame() -> None:
+    chart = TimeChart()
+    async with _Harness(chart).run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        assert chart.plot_width == 32
+        text = str(chart.render())
+    assert not any("\u2800" < c <= "\u28ff" for c in text)

@@ -1,0 +1,188 @@
+"""A line chart of a time window (textual-plotext), drawn from plain, comparable data.
+
+The chart is drawn from `ChartData` only, with time labels from `time.strftime`
+in local time and value labels from `widgets.units.format_value`, so the same
+data at the same size always gives the same picture (snapshot tests rely on
+it). The line colours are the theme's `$primary` and `$accent`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from textual.app import RenderResult
+from textual.color import Color
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from widgets.units import format_value
+
+__all__ = ["ChartData", "ChartLine", "TimeChart"]
+
+_LINE_COLOURS: Final = ("primary", "accent", "warning")
+_Y_TICKS: Final = 3
+_X_TICKS: Final = 4
+_Y_AXIS: Final = 8
+"""Cells the value labels and the frame take from the chart's width."""
+_UNSIZED: Final = 60
+"""Cells a chart plans for before it has a size."""
+_BRIDGE: Final = 2
+"""Empty slots a line is drawn through."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLine:
+    """One line of the chart: a name for the legend and one value per slot (None: a gap)."""
+
+    label: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    """A time window cut into equal slots, and the lines drawn over it."""
+
+    start: float
+    """Unix time the first slot starts."""
+    end: float
+    """Unix time the last slot ends."""
+    lines: tuple[ChartLine, ...]
+    unit: str = ""
+    """The values' unit, for the y-axis labels (`ms`, `s`, `%`, ...)."""
+    top: float | None = None
+    """The top of the y-axis (e.g. 100 for percentages); None: the highest value."""
+
+    @property
+    def slots(self) -> int:
+        """How many slots the window is cut into."""
+        return max((len(line.values) for line in self.lines), default=0)
+
+    def peak(self) -> tuple[float, float] | None:
+        """The window `(start, end)` of the slot with the highest value of any line."""
+        best: tuple[float, int] | None = None
+        for line in self.lines:
+            for index, value in enumerate(line.values):
+                if value is not None and (best is None or value > best[0]):
+                    best = (value, index)
+        if best is None:
+            return None
+        step = (self.end - self.start) / self.slots
+        return self.start + best[1] * step, self.start + (best[1] + 1) * step
+
+
+def _runs(values: Sequence[float | None]) -> Iterator[tuple[list[int], list[float]]]:
+    """The stretches of a line: a gap of up to `_BRIDGE` slots is drawn through, a longer one not.
+
+    A series polled every 30 s leaves every other 10-second slot empty; that
+    is not an outage, and a dotted line would hide its shape.
+    """
+    xs: list[int] = []
+    ys: list[float] = []
+    for index, value in enumerate(values):
+        if value is None or not math.isfinite(value):
+            continue
+        if xs and index - xs[-1] > _BRIDGE + 1:
+            yield xs, ys
+            xs, ys = [], []
+        xs.append(index)
+        ys.append(value)
+    if xs:
+        yield xs, ys
+
+
+def _headroom(peak: float) -> float:
+    """The first round number (1, 2, 2.5 or 5 times a power of ten) above the peak.
+
+    The line then stays clear of the legend, and the axis reads in round steps.
+    """
+    if peak <= 0 or not math.isfinite(peak):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(peak))
+    return next(power * step for step in (1.0, 2.0, 2.5, 5.0, 10.0) if power * step > peak)
+
+
+def _time_format(seconds: float) -> str:
+    if seconds > 2 * 86400:
+        return "%d %H:%M"
+    return "%H:%M" if seconds > 600 else "%H:%M:%S"
+
+
+class TimeChart(PlotextPlot):
+    """A line chart over a time window: time along the bottom, values up the side."""
+
+    DEFAULT_CSS = """
+    TimeChart {
+        width: 1fr;
+        height: 1fr;
+        min-height: 6;
+    }
+    """
+
+    data: reactive[ChartData | None] = reactive(None)
+    """What the chart draws; None or no values draws an empty frame."""
+
+    def __init__(
+        self,
+        data: ChartData | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Initialise the chart.
+
+        Args:
+            data: what the chart draws.
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled or not.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.set_reactive(TimeChart.data, data)
+
+    @property
+    def plot_width(self) -> int:
+        """Cells across the plotting area: how many slots the chart can show apart."""
+        width = self.size.width - _Y_AXIS
+        return width if width > 0 else _UNSIZED
+
+    def _colour(self, index: int) -> tuple[int, int, int]:
+        variable = _LINE_COLOURS[index % len(_LINE_COLOURS)]
+        return Color.parse(self.app.theme_variables.get(variable, "white")).rgb
+
+    def render(self) -> RenderResult:
+        """Plot the data at the widget's size."""
+        plt = self.plt
+        plt.clear_figure()
+        data = self.data
+        if data is not None and data.slots:
+            self._draw(data)
+        return super().render()
+
+    def _draw(self, data: ChartData) -> None:
+        plt = self.plt
+        peak = 0.0
+        legend = len(data.lines) > 1
+        for index, line in enumerate(data.lines):
+            label: str | None = line.label if legend else None
+            for xs, ys in _runs(line.values):
+                plt.plot(xs, ys, marker="braille", color=self._colour(index), label=label)
+                label = None  # one legend entry per line, however many gaps it has
+                peak = max(peak, *ys)
+        last = data.slots - 1
+        ticks = [float(round(last * k / (_X_TICKS - 1))) for k in range(_X_TICKS)]
+        step = (data.end - data.start) / data.slots
+        fmt = _time_format(data.end - data.start)
+        stamps = [time.strftime(fmt, time.localtime(data.start + x * step)) for x in ticks]
+        plt.xticks(ticks, stamps)
+        plt.xlim(0, max(1, last))
+        top = data.top if data.top is not None else _headroom(peak)
+        values = [top * k / (_Y_TICKS - 1) for k in range(_Y_TICKS)]
+        plt.yticks(values, [format_value(v, data.unit) for v in values])
+        plt.ylim(0, top)
