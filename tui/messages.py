@@ -19,6 +19,3 @@ class ShowLogs(Message):
     """Unix time the window ends."""
     query: str | None = None
     """An FTS5 query to run, or None to keep the screen's own."""
-
-    def __post_init__(self) -> None:
-        super().__init__()
