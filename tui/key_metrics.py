@@ -202,9 +202,10 @@ async def read_metric(
     window: tuple[float, float],
     points: int,
     *,
+    now: float,
     alarm: bool = False,
 ) -> MetricReading | None:
-    """The number and sparkline of `spec` over `window`, from the matching `series`.
+    """The number of `spec` at `now` and its sparkline over `window`, from the `series`.
 
     Returns:
         None when no series matches or none has a value yet.
@@ -213,17 +214,16 @@ async def read_metric(
     latest = [s.last_value for s in found if s.last_value is not None]
     if not latest:
         return None
-    start, end = window
     value: float | None
     if spec.reduce == "p95":
-        value = (await store.window_stats(found, end - P95_WINDOW, end)).quantile(0.95)
+        value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
     else:
         value = _reduce(spec.reduce, latest)
     if spec.words is not None and value is not None:
         text = spec.words[1 if value >= 0.5 else 0]
     else:
         text = format_value(value, found[0].unit)
-    values = await store.points(found, start, end, points, how=spec.spark)
+    values = await store.points(found, *window, points, how=spec.spark)
     return MetricReading(spec.label, text, tuple(values), alarm)
 
 

@@ -56,7 +56,7 @@ class MetricRow(Widget):
     MetricRow > .metric-value {
         text-wrap: nowrap;
         text-overflow: ellipsis;
-        width: 9;
+        width: 8;
         margin-right: 1;
         text-align: right;
         text-style: bold;
@@ -66,7 +66,7 @@ class MetricRow(Widget):
     }
     """
 
-    reading: reactive[MetricReading] = reactive(MetricReading("", ""), init=False)
+    reading: reactive[MetricReading] = reactive(MetricReading("", ""), init=False, repaint=False)
     """The label, value and sparkline values shown."""
 
     def __init__(
@@ -98,11 +98,13 @@ class MetricRow(Widget):
         yield Static(_value(reading), classes="metric-value")
         yield SparkLine(reading.values, low=0.0, classes="-alarm" if reading.alarm else None)
 
-    def watch_reading(self, reading: MetricReading) -> None:
-        """Update the parts that changed."""
+    def watch_reading(self, old: MetricReading, reading: MetricReading) -> None:
+        """Update only the parts that changed (their widths are fixed: no new layout)."""
         self.set_class(reading.alarm, "-alarm")
-        self.query_one(".metric-label", Static).update(_label(reading))
-        self.query_one(".metric-value", Static).update(_value(reading))
+        if reading.label != old.label:
+            self.query_one(".metric-label", Static).update(_label(reading), layout=False)
+        if (reading.value, reading.alarm) != (old.value, old.alarm):
+            self.query_one(".metric-value", Static).update(_value(reading), layout=False)
         spark = self.query_one(SparkLine)
         spark.data = reading.values
         spark.set_class(reading.alarm, "-alarm")

@@ -74,7 +74,7 @@ class SourceRow(Widget):
     }
     """
 
-    view: reactive[SourceView] = reactive(SourceView("", "ok", None), init=False)
+    view: reactive[SourceView] = reactive(SourceView("", "ok", None), init=False, repaint=False)
     """What the row shows."""
 
     def __init__(
@@ -91,7 +91,7 @@ class SourceRow(Widget):
 
         Args:
             view: what to show.
-            cell_width: the narrowest column of the numbers' grid.
+            cell_width: the width of a cell of the numbers' grid, with its gap.
             name: The name of the widget.
             id: The ID of the widget in the DOM.
             classes: The CSS classes of the widget.
@@ -111,13 +111,15 @@ class SourceRow(Widget):
             yield Static(_one_line(view.detail), classes="source-detail")
         yield MetricGrid(view.metrics, cell_width=self._cell_width)
 
-    def watch_view(self, view: SourceView) -> None:
-        """Update the parts of the row."""
+    def watch_view(self, old: SourceView, view: SourceView) -> None:
+        """Update only the parts of the row that changed."""
         self._set_state_class(view.state)
-        self.query_one(".source-name", Static).update(_one_line(view.source))
+        if view.source != old.source:
+            self.query_one(".source-name", Static).update(_one_line(view.source), layout=False)
         badge = self.query_one(StateBadge)
         badge.state, badge.age = view.state, view.age
-        self.query_one(".source-detail", Static).update(_one_line(view.detail))
+        if view.detail != old.detail:
+            self.query_one(".source-detail", Static).update(_one_line(view.detail), layout=False)
         self.query_one(MetricGrid).readings = view.metrics
 
     def _set_state_class(self, state: str) -> None:

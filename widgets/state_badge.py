@@ -72,9 +72,9 @@ class StateBadge(Widget):
     }
     """
 
-    state: reactive[str] = reactive("ok", layout=True)
+    state: reactive[str] = reactive("ok")
     """`ok`, `stale` or `down` (another word shows muted, with a `?`)."""
-    age: reactive[float | None] = reactive(None, layout=True)
+    age: reactive[float | None] = reactive(None)
     """Seconds since the source last updated; None: never."""
 
     def __init__(
@@ -100,6 +100,16 @@ class StateBadge(Widget):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(StateBadge.state, state)
         self.set_reactive(StateBadge.age, age)
+
+    def watch_state(self, old: str, state: str) -> None:
+        """Lay out again only when the badge's width changes."""
+        if len(old) != len(state) and max(len(old), len(state)) > 5:
+            self.refresh(layout=True)
+
+    def watch_age(self, old: float | None, age: float | None) -> None:
+        """Lay out again only when the badge's width changes ("9s" to "10s")."""
+        if len(updated_ago(old)) != len(updated_ago(age)):
+            self.refresh(layout=True)
 
     def render(self) -> RenderResult:
         """`● ok  updated 12s ago`."""

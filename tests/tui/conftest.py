@@ -50,3 +50,17 @@ def demo_now(recorded_demo: tuple[Path, float]) -> float:
 def demo_app(demo_db: Path, demo_now: float) -> WootwatchApp:
     """The TUI on a copy of the recorded demo, its clock stopped at the demo's now."""
     return WootwatchApp(demo_db, clock=lambda: demo_now)
+
+
+@pytest.fixture
+def snapshot_demo(
+    recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, float]:
+    """The recorded demo as `demo.db` in the working directory, and its now.
+
+    The top bar shows the database's path: a relative one reads the same on
+    every machine, where the session's temporary directory does not.
+    """
+    path, now = recorded_demo
+    monkeypatch.chdir(path.parent)
+    return Path(path.name), now

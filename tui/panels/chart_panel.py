@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 from textual import on
@@ -28,6 +29,18 @@ class ChartPanel(LivePanel[T]):
         super().__init__(title, id=id)
         self.window = (0.0, 0.0)
         """The sparklines' time window (unix times), as last drawn."""
+
+    def chart_window(self, now: float, span: float) -> tuple[tuple[float, float], int]:
+        """The window of `span` seconds to draw at `now`, and the points to read in it.
+
+        The slots are fixed in time (the window ends with the slot that holds
+        `now`), so from one refresh to the next only the newest slot changes,
+        and only its cell is redrawn.
+        """
+        points = self.spark_points(span)
+        step = span / points
+        end = (math.floor(now / step) + 1) * step
+        return (end - span, end), points
 
     def spark_points(self, span: float, default: int = 30) -> int:
         """Points to read per sparkline of `span` seconds: one a cell, at most one a minute.

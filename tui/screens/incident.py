@@ -19,11 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from collectors.base import format_duration
@@ -32,7 +30,6 @@ from tui.key_metrics import (
     KEY_METRICS,
     MetricSpec,
     alert_targets,
-    alert_value,
     firing_alerts,
     is_alarmed,
     read_metric,
@@ -42,10 +39,11 @@ from tui.key_metrics import (
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
+from tui.panels.text_list import TextListPanel
 from tui.reader import StoreReader
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
-from widgets.severity_counts import SEVERITY_ICONS
 
 __all__ = ["ChartsPanel", "FiringPanel", "IncidentClock", "IncidentScreen", "NewestErrors"]
 
@@ -105,7 +103,7 @@ class IncidentClock(LivePanel[ClockData]):
         if data.pinned is not None:
             elapsed = format_duration(max(0.0, data.now - data.pinned))
             line = (
-                f"⏱ incident start {_stamp(data.pinned, data.now)} (pinned) · "
+                f"⚑ incident start {_stamp(data.pinned, data.now)} (pinned) · "
                 f"{elapsed} elapsed · {firing} · P unpins"
             )
         elif data.first_firing is not None:
@@ -117,91 +115,6 @@ class IncidentClock(LivePanel[ClockData]):
         else:
             line = "○ start not pinned · no alert firing · p pins now"
         self.query_one("#incident-clock-line", Static).update(Text(line, no_wrap=True, end=""))
-
-
-@dataclass(frozen=True, slots=True)
-class FiringLine:
-    """One firing alert as the incident view lists it."""
-
-    severity: str
-    started_at: float
-    value: str
-    summary: str
-    """The rule's summary, or its name (untrusted: drawn inert)."""
-    source: str
-    acknowledged_by: str | None
-
-
-class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
-    """The firing alerts, most severe first, then oldest first."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"firing--{severity}" for severity in SEVERITY_ICONS}
-    """
-    | Class | Description |
-    | :- | :- |
-    | `firing--critical` | The severity of a critical alert (likewise error, warning, info). |
-    """
-
-    DEFAULT_CSS = """
-    FiringPanel > .firing--critical {
-        color: $error;
-        text-style: bold reverse;
-    }
-    FiringPanel > .firing--error {
-        color: $error;
-        text-style: bold;
-    }
-    FiringPanel > .firing--warning {
-        color: $warning;
-        text-style: bold;
-    }
-    FiringPanel > .firing--info {
-        color: $primary;
-    }
-    """
-
-    def compose_body(self) -> ComposeResult:
-        """A scrolling list."""
-        with VerticalScroll():
-            yield Static("", id="firing-lines")
-
-    async def gather(self, reader: StoreReader) -> tuple[FiringLine, ...]:
-        """The firing alerts with their values in their series' units."""
-        now = reader.now()
-        firing = await firing_alerts(reader, now)
-        units = {info.name: info.unit for info in await reader.store.series()}
-        return tuple(
-            FiringLine(
-                severity=str(alert.severity),
-                started_at=alert.started_at,
-                value=alert_value(alert, units),
-                summary=alert.summary or alert.rule,
-                source=alert.labels.get("source", ""),
-                acknowledged_by=alert.acknowledged_by,
-            )
-            for alert in firing
-        )
-
-    def present(self, data: tuple[FiringLine, ...]) -> None:
-        """Write the list."""
-        self.border_title = f"Firing alerts ({len(data)})"
-        lines = []
-        for line in data:
-            text = Text()
-            icon = SEVERITY_ICONS.get(line.severity, "?")
-            style = self.get_component_rich_style(
-                f"firing--{line.severity}", partial=True, default=Style.null()
-            )
-            text.append(f"{icon} {line.severity:<8}", style)
-            text.append(f" {time.strftime('%H:%M:%S', time.localtime(line.started_at))}")
-            text.append(f" {line.value:>7}  ", "bold")
-            text.append(inert(line.summary))
-            if line.source:
-                text.append(f" · {inert(line.source)}", "dim")
-            if line.acknowledged_by is not None:
-                text.append(f" · ✔ acked by {inert(line.acknowledged_by)}", "dim")
-            lines.append(text)
-        self.query_one("#firing-lines", Static).update(_lines(lines, "no alert is firing"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +131,12 @@ class ChartsPanel(ChartPanel[ChartsData]):
     def compose_body(self) -> ComposeResult:
         """The grid of numbers and a line for when there are none."""
         yield Static("no data in the last 30 minutes", classes="empty")
-        yield MetricGrid(cell_width=34)
+        yield MetricGrid()
 
     async def gather(self, reader: StoreReader) -> ChartsData:
         """Read the most relevant numbers."""
         now = reader.now()
-        window = (now - WINDOW, now)
+        window, points = self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now))
@@ -233,7 +146,6 @@ class ChartsPanel(ChartPanel[ChartsData]):
             wanted.extend((source, spec_for(target)) for source in sources)
         headlines = [spec for spec in KEY_METRICS if spec.label in _HEADLINES]
         wanted.extend((source, spec) for spec in headlines for source in by_source)
-        points = self.spark_points(WINDOW)
         readings: list[MetricReading] = []
         seen: set[tuple[str, MetricSpec]] = set()
         for source, spec in wanted:
@@ -242,7 +154,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
             seen.add((source, spec))
             alarm = is_alarmed(spec, source, targets)
             reading = await read_metric(
-                store, spec, by_source.get(source, []), window, points, alarm=alarm
+                store, spec, by_source.get(source, []), window, points, now=now, alarm=alarm
             )
             if reading is not None:
                 readings.append(reading)
@@ -267,13 +179,8 @@ class ErrorLine:
     """As the upstream sent it (untrusted)."""
 
 
-class NewestErrors(LivePanel[tuple[ErrorLine, ...]]):
+class NewestErrors(TextListPanel[tuple[ErrorLine, ...]]):
     """The newest error lines of the last 30 minutes, newest first."""
-
-    def compose_body(self) -> ComposeResult:
-        """A scrolling list."""
-        with VerticalScroll():
-            yield Static("", id="error-lines")
 
     async def gather(self, reader: StoreReader) -> tuple[ErrorLine, ...]:
         """Read the newest lines at level `error`."""
@@ -294,13 +201,7 @@ class NewestErrors(LivePanel[tuple[ErrorLine, ...]]):
             )
             for line in data
         ]
-        empty = "no error line in the last 30 minutes"
-        self.query_one("#error-lines", Static).update(_lines(lines, empty))
-
-
-def _lines(lines: list[Text], empty: str) -> Text:
-    """The lines of a list, or a muted line saying it is empty."""
-    return Text("\n").join(lines) if lines else Text(empty, "dim")
+        self.show_lines(lines, "no error line in the last 30 minutes")
 
 
 class IncidentScreen(LiveScreen):
@@ -329,8 +230,7 @@ class IncidentScreen(LiveScreen):
         height: 1fr;
         min-height: 3;
     }
-    IncidentScreen #incident-clock-line, IncidentScreen #firing-lines,
-    IncidentScreen #error-lines {
+    IncidentScreen #incident-clock-line {
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }

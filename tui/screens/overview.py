@@ -9,7 +9,8 @@ firing alert is about is marked `⚠`. Tab moves between the sparklines; Enter
 or a click on one opens the logs of that slot.
 
 At 80x24 a source is its header line and one or a few lines of numbers in
-two columns; a wider terminal gets more columns and longer sparklines.
+two columns; a wider terminal gets more columns, and a taller one the list
+of firing alerts below the sources.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar, Final
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -41,6 +43,7 @@ from tui.key_metrics import (
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
 from tui.reader import StoreReader
 from widgets.backlog_banner import BacklogBanner
 from widgets.metric_row import MetricReading
@@ -51,6 +54,8 @@ __all__ = ["AlertStrip", "OverviewScreen", "SourcesPanel"]
 
 WINDOW: Final = 3600.0
 """Seconds of history in an overview sparkline."""
+TALL: Final = 32
+"""Terminal rows from which the overview lists the firing alerts below the sources."""
 _FALLBACK_SERIES: Final = 3
 """Series shown for a source that writes none of the key numbers."""
 
@@ -134,15 +139,14 @@ class SourcesPanel(ChartPanel[SourcesData]):
     async def gather(self, reader: StoreReader) -> SourcesData:
         """Each source's state and key numbers."""
         now = reader.now()
-        window = (now - WINDOW, now)
+        window, points = self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now))
-        points = self.spark_points(WINDOW)
         ranked = []
         for name, status in (await store.source_statuses()).items():
             rank, metrics = await _source_metrics(
-                store, name, by_source.get(name, []), targets, window, points
+                store, name, by_source.get(name, []), targets, window, points, now
             )
             view = SourceView(name, str(status.state), _age(status, now), _detail(status), metrics)
             ranked.append(((_STATE_ORDER.get(status.state, 0), rank, name), view))
@@ -180,6 +184,7 @@ async def _source_metrics(
     targets: Sequence[AlertTarget],
     window: tuple[float, float],
     points: int,
+    now: float,
 ) -> tuple[int, tuple[MetricReading, ...]]:
     """The rank of the source's first key number, and its readings."""
     rank, readings = len(KEY_METRICS), []
@@ -187,14 +192,14 @@ async def _source_metrics(
         if not spec.overview:
             continue
         alarm = is_alarmed(spec, source, targets)
-        reading = await read_metric(store, spec, series, window, points, alarm=alarm)
+        reading = await read_metric(store, spec, series, window, points, now=now, alarm=alarm)
         if reading is not None:
             rank = min(rank, index)
             readings.append(reading)
     if not readings:  # a source of its own kind (a JSON endpoint): its first few series
         for info in series[:_FALLBACK_SERIES]:
             spec = MetricSpec(info.name, info.name, labels=tuple(info.labels.items()))
-            reading = await read_metric(store, spec, [info], window, points)
+            reading = await read_metric(store, spec, [info], window, points, now=now)
             if reading is not None:
                 readings.append(reading)
     return rank, tuple(readings)
@@ -229,6 +234,20 @@ class OverviewScreen(LiveScreen):
     OverviewScreen #sources {
         height: 1fr;
     }
+    OverviewScreen #overview-firing {
+        display: none;
+    }
+    OverviewScreen.-tall #sources {
+        height: auto;
+    }
+    OverviewScreen.-tall #source-rows {
+        height: auto;
+        max-height: 60vh;
+    }
+    OverviewScreen.-tall #overview-firing {
+        display: block;
+        height: 1fr;
+    }
     OverviewScreen #sources .empty {
         color: $text-muted;
     }
@@ -239,6 +258,11 @@ class OverviewScreen(LiveScreen):
     ]
 
     def compose_panels(self) -> ComposeResult:
-        """The alert strip, then the sources."""
+        """The alert strip, the sources, and (on a tall terminal) the firing alerts."""
         yield AlertStrip(id="alert-strip")
         yield SourcesPanel(f"Sources · last {int(WINDOW // 60)} min", id="sources")
+        yield FiringPanel("Firing alerts", id="overview-firing")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """List the firing alerts too when the terminal is tall enough."""
+        self.set_class(event.size.height >= TALL, "-tall")
