@@ -76,6 +76,8 @@ class MetricSpec:
     """How 0 and 1 read (a check that is down or up), instead of the number."""
     overview: bool = True
     """Shown on the overview; False for numbers shown only when an alert is about them."""
+    headline: bool = False
+    """One of the numbers the incident view charts after those the alerts are about."""
 
     def matches(self, info: SeriesInfo) -> bool:
         """Whether a stored series is one this number reads."""
@@ -92,28 +94,28 @@ class MetricSpec:
 _UP_DOWN: Final = ("✖ down", "✔ up")
 
 KEY_METRICS: Final[tuple[MetricSpec, ...]] = (
-    MetricSpec("chatwoot.up", "health", "min", words=_UP_DOWN),
-    MetricSpec("chatwoot.api.latency_ms", "API p95", "p95"),
+    MetricSpec("chatwoot.up", "health", "min", words=_UP_DOWN, headline=True),
+    MetricSpec("chatwoot.api.latency_ms", "API p95", "p95", headline=True),
     MetricSpec("chatwoot.conversations", "open", labels=(("status", "open"),)),
-    MetricSpec("chatwoot.conversations", "pending", labels=(("status", "pending"),)),
+    MetricSpec("chatwoot.conversations", "pending", labels=(("status", "pending"),), headline=True),
     MetricSpec("chatwoot.conversations.unassigned", "unassigned"),
     MetricSpec("chatwoot.conversations.unattended", "unattended"),
-    MetricSpec("chatwoot.sla.compliance_pct", "reply SLA"),
+    MetricSpec("chatwoot.sla.compliance_pct", "reply SLA", headline=True),
     MetricSpec("chatwoot.conversations.new_per_hour", "new/hour", overview=False),
-    MetricSpec("sidekiq.queue.size", "enqueued", "sum"),
+    MetricSpec("sidekiq.queue.size", "enqueued", "sum", headline=True),
     MetricSpec("sidekiq.queue.latency_s", "job wait", "max"),
     MetricSpec("sidekiq.failed_per_min", "failed/min"),
-    MetricSpec("pipeline.sla_pct", "msg SLA"),
+    MetricSpec("pipeline.sla_pct", "msg SLA", headline=True),
     MetricSpec("pipeline.latency_ms", "msg p95", "p95"),
     MetricSpec("pipeline.phase_ms", "queue wait", "max", overview=False),
     MetricSpec("pipeline.messages", "complete", labels=(("kind", "complete"),), overview=False),
     MetricSpec("aws.sqs.messages", "SQS msgs", "sum", labels=(("state", "visible"),)),
     MetricSpec("aws.sqs.oldest_age_s", "SQS oldest", "max"),
-    MetricSpec("aws.ecs.cpu_pct", "ECS CPU", "max"),
+    MetricSpec("aws.ecs.cpu_pct", "ECS CPU", "max", headline=True),
     MetricSpec("aws.ecs.memory_pct", "ECS mem", "max"),
     MetricSpec("aws.rds.cpu_pct", "RDS CPU", "max"),
     MetricSpec("aws.rds.freeable_memory_bytes", "RDS free", "min"),
-    MetricSpec("logs.lines_per_min", "errors/min", labels=(("level", "error"),)),
+    MetricSpec("logs.lines_per_min", "errors/min", labels=(("level", "error"),), headline=True),
 )
 """Every key number, most telling first; the overview shows those with `overview`."""
 

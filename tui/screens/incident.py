@@ -53,17 +53,6 @@ MAX_CHARTS: Final = 8
 """Sparklines shown: the alerts' series, then headline numbers, up to this many."""
 MAX_ERRORS: Final = 50
 """Newest error lines shown."""
-_HEADLINES: Final = (
-    "health",
-    "API p95",
-    "pending",
-    "reply SLA",
-    "enqueued",
-    "msg SLA",
-    "errors/min",
-    "ECS CPU",
-)
-"""Labels of the key numbers that fill the charts after the alerts' own series."""
 
 
 def _stamp(ts: float, now: float) -> str:
@@ -144,7 +133,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
         for target in targets:
             sources = [target.source] if target.source is not None else list(by_source)
             wanted.extend((source, spec_for(target)) for source in sources)
-        headlines = [spec for spec in KEY_METRICS if spec.label in _HEADLINES]
+        headlines = [spec for spec in KEY_METRICS if spec.headline]
         wanted.extend((source, spec) for spec in headlines for source in by_source)
         readings: list[MetricReading] = []
         seen: set[tuple[str, MetricSpec]] = set()
