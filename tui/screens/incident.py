@@ -45,7 +45,7 @@ from tui.reader import StoreReader
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
 
-__all__ = ["ChartsPanel", "FiringPanel", "IncidentClock", "IncidentScreen", "NewestErrors"]
+__all__ = ["ChartsPanel", "IncidentClock", "IncidentScreen", "NewestErrors"]
 
 WINDOW: Final = 1800.0
 """Seconds of history in the incident view's sparklines and error lines."""
@@ -103,7 +103,8 @@ class IncidentClock(LivePanel[ClockData]):
             )
         else:
             line = "○ start not pinned · no alert firing · p pins now"
-        self.query_one("#incident-clock-line", Static).update(Text(line, no_wrap=True, end=""))
+        clock = self.query_one("#incident-clock-line", Static)
+        clock.update(Text(line, no_wrap=True, end=""), layout=False)  # always one line
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,11 +60,11 @@ _FALLBACK_SERIES: Final = 3
 """Series shown for a source that writes none of the key numbers."""
 
 # Broken sources sort first. At 3 a.m. the question is "what is broken?", and
-# at 80x24 a down source at the bottom of a long list would be off screen,
-# while its stale numbers higher up would look current. A row moves only when
-# its state changes, which is when the eye should go to it. Within a state the
-# order is stable: by the first key number a source writes (Chatwoot before
-# Sidekiq before the pipeline, AWS and logs), then by name.
+# at 80x24 a down source at the bottom of a long list would be off screen, with
+# nothing in view saying that some numbers have stopped updating. A row moves
+# only when its state changes, which is when the eye should go to it. Within a
+# state the order is stable: by the first key number a source writes (Chatwoot
+# before Sidekiq, the pipeline, AWS and logs), then by name.
 _STATE_ORDER: Final = {SourceState.DOWN: 0, SourceState.STALE: 1, SourceState.OK: 2}
 
 
