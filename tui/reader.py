@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import math
 import sqlite3
 import time
 from collections.abc import Callable
@@ -122,6 +123,30 @@ class StoreReader:
             return await asyncio.to_thread(
                 newest, self._logs, start=start, end=end, after_id=after_id, limit=limit
             )
+
+    async def newest_logs(
+        self, *, level: str, start: float | None = None, limit: int = 50
+    ) -> list[LogMatch]:
+        """The newest cached lines at one level (e.g. `error`), newest first (in a thread).
+
+        Not a search: every line of that level counts, whatever its words.
+        """
+        async with self._logs_lock:
+            return await asyncio.to_thread(_newest, self._logs, level, start, limit)
+
+
+def _newest(
+    conn: sqlite3.Connection, level: str, start: float | None, limit: int
+) -> list[LogMatch]:
+    rows = conn.execute(
+        "SELECT id, ts, source, log_group, stream, level, message FROM log_lines "
+        "WHERE level = ? AND ts >= ? ORDER BY ts DESC, id DESC LIMIT ?",
+        (level, -math.inf if start is None else start, max(1, limit)),
+    ).fetchall()
+    return [
+        LogMatch(id_, ts, src, grp, stream, lvl, msg, ())
+        for id_, ts, src, grp, stream, lvl, msg in rows
+    ]
 
 
 def current_user() -> str:

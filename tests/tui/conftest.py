@@ -53,7 +53,20 @@ def demo_app(demo_db: Path, demo_now: float) -> WootwatchApp:
 
 
 @pytest.fixture
-def snap_db(recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The recorded demo by a relative path, so the top bar reads the same on every machine."""
-    monkeypatch.chdir(recorded_demo[0].parent)
-    return Path(recorded_demo[0].name)
+def snapshot_demo(
+    recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, float]:
+    """The recorded demo as `demo.db` in the working directory, and its now.
+
+    The top bar shows the database's path: a relative one reads the same on
+    every machine, where the session's temporary directory does not.
+    """
+    path, now = recorded_demo
+    monkeypatch.chdir(path.parent)
+    return Path(path.name), now
+
+
+@pytest.fixture
+def snap_db(snapshot_demo: tuple[Path, float]) -> Path:
+    """The recorded demo as `demo.db` in the working directory."""
+    return snapshot_demo[0]

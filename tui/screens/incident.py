@@ -1,13 +1,243 @@
-"""The Incident screen (being built)."""
+"""The Incident view (key 7): what on-call watches while an incident is on.
+
+From the top:
+
+* the incident clock: the pinned start (`p` pins the first firing alert's
+  start, else now; `P` unpins; `wootwatch export` starts its window there)
+  and the time elapsed since it;
+* the firing alerts, most severe first, then oldest first (the first alert
+  to fire is often nearest the cause);
+* sparklines of the last 30 minutes: the series the firing alerts are about
+  first, then the headline numbers; Tab and Enter (or a click) open the logs
+  of a slot;
+* the newest error lines of the log cache, newest first.
+"""
 
 from __future__ import annotations
 
-from tui.live_screen import LiveScreen
+import time
+from dataclasses import dataclass
+from typing import ClassVar, Final
 
-__all__ = ["IncidentScreen"]
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from collectors.base import format_duration
+from collectors.inert import inert
+from tui.key_metrics import (
+    KEY_METRICS,
+    MetricSpec,
+    alert_targets,
+    firing_alerts,
+    is_alarmed,
+    read_metric,
+    series_by_source,
+    spec_for,
+)
+from tui.live_panel import LivePanel
+from tui.live_screen import LiveScreen
+from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
+from tui.panels.text_list import TextListPanel
+from tui.reader import StoreReader
+from widgets.metric_grid import MetricGrid
+from widgets.metric_row import MetricReading
+
+__all__ = ["ChartsPanel", "IncidentClock", "IncidentScreen", "NewestErrors"]
+
+WINDOW: Final = 1800.0
+"""Seconds of history in the incident view's sparklines and error lines."""
+MAX_CHARTS: Final = 8
+"""Sparklines shown: the alerts' series, then headline numbers, up to this many."""
+MAX_ERRORS: Final = 50
+"""Newest error lines shown."""
+
+
+def _stamp(ts: float, now: float) -> str:
+    """Local time of day, with the date when it is not within the last day."""
+    return time.strftime("%H:%M:%S" if now - ts < 86400 else "%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+@dataclass(frozen=True, slots=True)
+class ClockData:
+    """What the incident clock shows."""
+
+    now: float
+    pinned: float | None
+    first_firing: float | None
+    """When the earliest firing alert started; None when none fires."""
+    firing: int
+
+
+class IncidentClock(LivePanel[ClockData]):
+    """The pinned incident start and the time elapsed since it, on one line."""
+
+    def compose_body(self) -> ComposeResult:
+        """One line."""
+        yield Static("", id="incident-clock-line")
+
+    async def gather(self, reader: StoreReader) -> ClockData:
+        """The pin and the firing alerts."""
+        now = reader.now()
+        firing = await firing_alerts(reader, now)
+        first = min((a.started_at for a in firing), default=None)
+        return ClockData(now, await reader.book.pinned_incident(), first, len(firing))
+
+    def present(self, data: ClockData) -> None:
+        """Write the line."""
+        self.set_class(data.pinned is not None, "-pinned")
+        firing = f"{data.firing} firing"
+        if data.pinned is not None:
+            elapsed = format_duration(max(0.0, data.now - data.pinned))
+            line = (
+                f"⚑ incident start {_stamp(data.pinned, data.now)} (pinned) · "
+                f"{elapsed} elapsed · {firing} · P unpins"
+            )
+        elif data.first_firing is not None:
+            since = format_duration(max(1.0, data.now - data.first_firing))
+            line = (
+                f"○ start not pinned · first alert {_stamp(data.first_firing, data.now)}, "
+                f"{since} ago · {firing} · p pins it"
+            )
+        else:
+            line = "○ start not pinned · no alert firing · p pins now"
+        clock = self.query_one("#incident-clock-line", Static)
+        clock.update(Text(line, no_wrap=True, end=""), layout=False)  # always one line
+
+
+@dataclass(frozen=True, slots=True)
+class ChartsData:
+    """What the charts panel shows."""
+
+    window: tuple[float, float]
+    readings: tuple[MetricReading, ...]
+
+
+class ChartsPanel(ChartPanel[ChartsData]):
+    """Sparklines of the last 30 minutes: the alerts' series first, then the headlines."""
+
+    def compose_body(self) -> ComposeResult:
+        """The grid of numbers and a line for when there are none."""
+        yield Static("no data in the last 30 minutes", classes="empty")
+        yield MetricGrid()
+
+    async def gather(self, reader: StoreReader) -> ChartsData:
+        """Read the most relevant numbers."""
+        now = reader.now()
+        window, points = self.chart_window(now, WINDOW)
+        store = reader.store
+        by_source = await series_by_source(store)
+        targets = alert_targets(await firing_alerts(reader, now))
+        wanted: list[tuple[str, MetricSpec]] = []
+        for target in targets:
+            sources = [target.source] if target.source is not None else list(by_source)
+            wanted.extend((source, spec_for(target)) for source in sources)
+        headlines = [spec for spec in KEY_METRICS if spec.headline]
+        wanted.extend((source, spec) for spec in headlines for source in by_source)
+        readings: list[MetricReading] = []
+        seen: set[tuple[str, MetricSpec]] = set()
+        for source, spec in wanted:
+            if len(readings) >= MAX_CHARTS or (source, spec) in seen:
+                continue
+            seen.add((source, spec))
+            alarm = is_alarmed(spec, source, targets)
+            reading = await read_metric(
+                store, spec, by_source.get(source, []), window, points, now=now, alarm=alarm
+            )
+            if reading is not None:
+                readings.append(reading)
+        return ChartsData(window, tuple(readings))
+
+    def present(self, data: ChartsData) -> None:
+        """Update the grid in place."""
+        self.window = data.window
+        self.query_one(".empty", Static).display = not data.readings
+        self.query_one(MetricGrid).readings = data.readings
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorLine:
+    """One cached error line."""
+
+    id: int
+    ts: float
+    where: str
+    """The log group's last part, else the source (untrusted)."""
+    message: str
+    """As the upstream sent it (untrusted)."""
+
+
+class NewestErrors(TextListPanel[tuple[ErrorLine, ...]]):
+    """The newest error lines of the last 30 minutes, newest first."""
+
+    async def gather(self, reader: StoreReader) -> tuple[ErrorLine, ...]:
+        """Read the newest lines at level `error`."""
+        now = reader.now()
+        lines = await reader.newest_logs(level="error", start=now - WINDOW, limit=MAX_ERRORS)
+        return tuple(
+            ErrorLine(line.id, line.ts, line.group.rsplit("/", 1)[-1] or line.source, line.message)
+            for line in lines
+        )
+
+    def present(self, data: tuple[ErrorLine, ...]) -> None:
+        """Write the lines, inert."""
+        lines = [
+            Text.assemble(
+                (time.strftime("%H:%M:%S", time.localtime(line.ts)), "dim"),
+                (f"  {inert(line.where)}  ", "bold"),
+                inert(line.message),
+            )
+            for line in data
+        ]
+        self.show_lines(lines, "no error line in the last 30 minutes")
 
 
 class IncidentScreen(LiveScreen):
-    """The Incident screen."""
+    """Firing alerts, the sparklines that matter, the newest errors, the incident clock.
+
+    | Key | Does |
+    | :- | :- |
+    | p | pin the incident start: the first firing alert's start, else now |
+    | P | unpin the incident start |
+    | tab / shift+tab | move between the sparklines and lists |
+    | enter | open the logs of the slot under the sparkline's cursor |
+    """
 
     TITLE = "Incident"
+    CSS = """
+    IncidentScreen #incident-clock {
+        border: none;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    IncidentScreen #incident-clock.-pinned {
+        color: $warning;
+        text-style: bold;
+    }
+    IncidentScreen #firing, IncidentScreen #errors {
+        height: 1fr;
+        min-height: 3;
+    }
+    IncidentScreen #incident-clock-line {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    IncidentScreen #charts .empty {
+        color: $text-muted;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "app.pin_incident", "Pin start"),
+        Binding("P", "app.unpin_incident", "Unpin"),
+        Binding("tab", "app.focus_next", "Next chart"),
+        Binding("shift+tab", "app.focus_previous", "Previous chart", show=False),
+    ]
+
+    def compose_panels(self) -> ComposeResult:
+        """Clock, alerts, charts, errors."""
+        yield IncidentClock(id="incident-clock")
+        yield FiringPanel("Firing alerts", id="firing")
+        yield ChartsPanel(f"Last {int(WINDOW // 60)} min · the alerts' series first", id="charts")
+        yield NewestErrors(f"Newest errors · last {int(WINDOW // 60)} min", id="errors")

@@ -1,13 +1,268 @@
-"""The Overview screen (being built)."""
+"""The Overview screen (key 1, the default): every source and every alert at a glance.
+
+From the top: seed 004's backlog banner (more than 10 pending conversations
+is a backlog, more than 20 urgent), the firing alerts counted by severity,
+then one row per source: its state badge (`● ok`, `◐ stale`, `✖ down` and
+"updated 12s ago"), its last error when it is not ok, and its key numbers
+(`tui.key_metrics`), each with a sparkline of the last hour. A number a
+firing alert is about is marked `⚠`. Tab moves between the sparklines; Enter
+or a click on one opens the logs of that slot.
+
+At 80x24 a source is its header line and one or a few lines of numbers in
+two columns; a wider terminal gets more columns, and a taller one the list
+of firing alerts below the sources.
+"""
 
 from __future__ import annotations
 
-from tui.live_screen import LiveScreen
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import ClassVar, Final
 
-__all__ = ["OverviewScreen"]
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from collectors.alert_state import AlertState
+from collectors.base import SourceState, SourceStatus
+from collectors.store import SeriesInfo, Store
+from tui.key_metrics import (
+    KEY_METRICS,
+    AlertTarget,
+    MetricSpec,
+    alert_targets,
+    firing_alerts,
+    is_alarmed,
+    read_metric,
+    series_by_source,
+)
+from tui.live_panel import LivePanel
+from tui.live_screen import LiveScreen
+from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
+from tui.reader import StoreReader
+from widgets.backlog_banner import BacklogBanner
+from widgets.metric_row import MetricReading
+from widgets.severity_counts import SeverityCounts
+from widgets.source_row import SourceRow, SourceView
+
+__all__ = ["AlertStrip", "OverviewScreen", "SourcesPanel"]
+
+WINDOW: Final = 3600.0
+"""Seconds of history in an overview sparkline."""
+TALL: Final = 32
+"""Terminal rows from which the overview lists the firing alerts below the sources."""
+_FALLBACK_SERIES: Final = 3
+"""Series shown for a source that writes none of the key numbers."""
+
+# Broken sources sort first. At 3 a.m. the question is "what is broken?", and
+# at 80x24 a down source at the bottom of a long list would be off screen, with
+# nothing in view saying that some numbers have stopped updating. A row moves
+# only when its state changes, which is when the eye should go to it. Within a
+# state the order is stable: by the first key number a source writes (Chatwoot
+# before Sidekiq, the pipeline, AWS and logs), then by name.
+_STATE_ORDER: Final = {SourceState.DOWN: 0, SourceState.STALE: 1, SourceState.OK: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class StripData:
+    """What the alert strip shows."""
+
+    counts: tuple[tuple[str, int], ...]
+    """Firing alerts per severity."""
+    pending_alerts: int
+    backlog: int | None
+    """Pending conversations of the most backlogged Chatwoot source; None without one."""
+    backlog_source: str
+
+
+class AlertStrip(LivePanel[StripData]):
+    """The backlog banner and the firing alerts counted by severity."""
+
+    async def gather(self, reader: StoreReader) -> StripData:
+        """Count the alerts; read the pending conversations."""
+        now = reader.now()
+        alerts = await reader.book.visible(now)
+        counts: dict[str, int] = defaultdict(int)
+        for alert in alerts:
+            if alert.state is AlertState.FIRING:
+                counts[str(alert.severity)] += 1
+        pending = await reader.store.series("chatwoot.conversations", labels={"status": "pending"})
+        worst = max(
+            (s for s in pending if s.last_value is not None),
+            key=lambda s: s.last_value or 0.0,
+            default=None,
+        )
+        return StripData(
+            counts=tuple(sorted(counts.items())),
+            pending_alerts=sum(a.state is AlertState.PENDING for a in alerts),
+            backlog=None if worst is None or worst.last_value is None else round(worst.last_value),
+            backlog_source="" if worst is None else worst.source,
+        )
+
+    def compose_body(self) -> ComposeResult:
+        """Banner, then the counts."""
+        yield BacklogBanner()
+        yield SeverityCounts()
+
+    def present(self, data: StripData) -> None:
+        """Set the banner and the counts."""
+        banner = self.query_one(BacklogBanner)
+        banner.where = data.backlog_source
+        banner.pending = data.backlog
+        counts = self.query_one(SeverityCounts)
+        counts.counts, counts.pending = data.counts, data.pending_alerts
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesData:
+    """What the sources panel shows."""
+
+    window: tuple[float, float]
+    """The sparklines' time window."""
+    sources: tuple[SourceView, ...]
+    """In the order shown."""
+
+
+class SourcesPanel(ChartPanel[SourcesData]):
+    """One `SourceRow` per source that has reported, broken ones first."""
+
+    def compose_body(self) -> ComposeResult:
+        """The rows (mounted as sources appear) and a line for when there are none."""
+        yield Static("no source has reported yet: waiting for the first poll", classes="empty")
+        yield VerticalScroll(id="source-rows", can_focus=False)
+
+    async def gather(self, reader: StoreReader) -> SourcesData:
+        """Each source's state and key numbers."""
+        now = reader.now()
+        window, points = self.chart_window(now, WINDOW)
+        store = reader.store
+        by_source = await series_by_source(store)
+        targets = alert_targets(await firing_alerts(reader, now))
+        ranked = []
+        for name, status in (await store.source_statuses()).items():
+            rank, metrics = await _source_metrics(
+                store, name, by_source.get(name, []), targets, window, points, now
+            )
+            view = SourceView(name, str(status.state), _age(status, now), _detail(status), metrics)
+            ranked.append(((_STATE_ORDER.get(status.state, 0), rank, name), view))
+        ranked.sort(key=lambda pair: pair[0])
+        return SourcesData(window, tuple(view for _, view in ranked))
+
+    def present(self, data: SourcesData) -> None:
+        """Update the rows in place; mount, remove or move only the ones that changed."""
+        self.window = data.window
+        self.query_one(".empty", Static).display = not data.sources
+        container = self.query_one("#source-rows", VerticalScroll)
+        current = list(container.query_children(SourceRow))
+        rows = {row.view.source: row for row in current}
+        ordered: list[SourceRow] = []
+        for view in data.sources:
+            row = rows.pop(view.source, None)
+            if row is None:
+                row = SourceRow(view)
+                container.mount(row)
+            else:
+                row.view = view
+            ordered.append(row)
+        for gone in rows.values():
+            gone.remove()
+        kept = [row for row in current if row in ordered]
+        if kept + [row for row in ordered if row not in kept] != ordered:
+            for previous, row in pairwise(ordered):
+                container.move_child(row, after=previous)
+
+
+async def _source_metrics(
+    store: Store,
+    source: str,
+    series: Sequence[SeriesInfo],
+    targets: Sequence[AlertTarget],
+    window: tuple[float, float],
+    points: int,
+    now: float,
+) -> tuple[int, tuple[MetricReading, ...]]:
+    """The rank of the source's first key number, and its readings."""
+    rank, readings = len(KEY_METRICS), []
+    for index, spec in enumerate(KEY_METRICS):
+        if not spec.overview:
+            continue
+        alarm = is_alarmed(spec, source, targets)
+        reading = await read_metric(store, spec, series, window, points, now=now, alarm=alarm)
+        if reading is not None:
+            rank = min(rank, index)
+            readings.append(reading)
+    if not readings:  # a source of its own kind (a JSON endpoint): its first few series
+        for info in series[:_FALLBACK_SERIES]:
+            spec = MetricSpec(info.name, info.name, labels=tuple(info.labels.items()))
+            reading = await read_metric(store, spec, [info], window, points, now=now)
+            if reading is not None:
+                readings.append(reading)
+    return rank, tuple(readings)
+
+
+def _age(status: SourceStatus, now: float) -> float | None:
+    return None if status.last_success is None else now - status.last_success
+
+
+def _detail(status: SourceStatus) -> str:
+    if status.state is SourceState.OK:
+        return status.note or ""
+    return status.last_error or "no new data"
 
 
 class OverviewScreen(LiveScreen):
-    """The Overview screen."""
+    """Every source at a glance: state, key numbers with sparklines, alerts, backlog.
+
+    | Key | Does |
+    | :- | :- |
+    | tab / shift+tab | move between the sparklines |
+    | enter | open the logs of the slot under the sparkline's cursor |
+    | left / right | move a sparkline's cursor |
+    """
 
     TITLE = "Overview"
+    CSS = """
+    OverviewScreen #alert-strip {
+        border: none;
+        padding: 0 1;
+    }
+    OverviewScreen #sources {
+        height: 1fr;
+    }
+    OverviewScreen #overview-firing {
+        display: none;
+    }
+    OverviewScreen.-tall #sources {
+        height: auto;
+    }
+    OverviewScreen.-tall #source-rows {
+        height: auto;
+        max-height: 60vh;
+    }
+    OverviewScreen.-tall #overview-firing {
+        display: block;
+        height: 1fr;
+    }
+    OverviewScreen #sources .empty {
+        color: $text-muted;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next chart"),
+        Binding("shift+tab", "app.focus_previous", "Previous chart", show=False),
+    ]
+
+    def compose_panels(self) -> ComposeResult:
+        """The alert strip, the sources, and (on a tall terminal) the firing alerts."""
+        yield AlertStrip(id="alert-strip")
+        yield SourcesPanel(f"Sources · last {int(WINDOW // 60)} min", id="sources")
+        yield FiringPanel("Firing alerts", id="overview-firing")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """List the firing alerts too when the terminal is tall enough."""
+        self.set_class(event.size.height >= TALL, "-tall")

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _pilot import after, refreshed
+from textual.pilot import Pilot
+
+from collectors.base import Sample, SourceState, SourceStatus
+from collectors.store import SourceBatch, Store
+from tui.app import WootwatchApp
+from tui.messages import ShowLogs
+from tui.screens.logs import LogsScreen
+from tui.screens.overview import WINDOW, OverviewScreen, SourcesPanel
+from widgets.backlog_banner import BacklogBanner
+from widgets.metric_row import MetricRow
+from widgets.severity_counts import SeverityCounts
+from widgets.source_row import SourceRow
+from widgets.spark_line import SparkLine
+from widgets.state_badge import StateBadge
+
+HOSTILE = "\x1b[2J\x1b]52;c;aGk=\x07[link=https://evil]x[/link][bold red]"
+SHOWN = "␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]"
+
+
+async def _write(db: Path, *batches: SourceBatch) -> None:
+    async with await Store.open(db) as store:
+        await store.write(batches)
+
+
+def _rows(app: WootwatchApp) -> list[SourceRow]:
+    return list(app.screen.query(SourceRow))
+
+
+def _head(row: SourceRow) -> tuple[str, str, str]:
+    """The source row's header as drawn: name, badge, detail."""
+    return (
+        str(row.query_one(".source-name").render()),
+        str(row.query_one(StateBadge).render()),
+        str(row.query_one(".source-detail").render()),
+    )
+
+
+async def test_the_overview_is_the_default_screen_with_every_source_ok(
+    demo_app: WootwatchApp,
+) -> None:
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        await refreshed(pilot)
+        assert isinstance(demo_app.screen, OverviewScreen)
+        heads = [_head(row) for row in _rows(demo_app)]
+        assert [name for name, _, _ in heads] == ["chatwoot", "sidekiq", "pipeline", "aws", "logs"]
+        assert all(badge == "● ok     updated 1s ago" for _, badge, _ in heads)
+        counts = str(demo_app.screen.query_one(SeverityCounts).render())
+        assert "✖ 6 critical  ▲ 2 error  ⚠ 4 warning  ℹ 0 info  · 1 pending" in counts
+        chatwoot = _rows(demo_app)[0]
+        labels = [row.reading.label for row in chatwoot.query(MetricRow)]
+        assert labels[:3] == ["health", "API p95", "open"]
+        p95 = next(row for row in chatwoot.query(MetricRow) if row.reading.label == "API p95")
+        assert str(p95.query_one(".metric-value").render()).startswith("⚠ ")
+
+
+async def test_down_and_stale_sources_say_so_in_words_and_come_first(
+    demo_db: Path, demo_now: float
+) -> None:
+    await _write(
+        demo_db,
+        SourceBatch(
+            "aws",
+            status=SourceStatus(
+                "aws", SourceState.DOWN, demo_now, demo_now - 300, f"AccessDenied {HOSTILE}", 7
+            ),
+        ),
+        SourceBatch(
+            "sidekiq",
+            status=SourceStatus(
+                "sidekiq", SourceState.STALE, demo_now, demo_now - 95, "no heartbeat", 2
+            ),
+        ),
+    )
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await refreshed(pilot)
+        heads = [_head(row) for row in _rows(app)]
+    assert heads[0] == ("aws", "✖ down   updated 5m ago", f"AccessDenied {SHOWN}")
+    assert heads[1] == ("sidekiq", "◐ stale  updated 1m35s ago", "no heartbeat")
+    assert heads[2] == ("chatwoot", "● ok     updated 1s ago", "")
+
+
+async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: float) -> None:
+    clock = [demo_now + 12]
+    app = WootwatchApp(demo_db, clock=lambda: clock[0])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await refreshed(pilot)
+        assert _head(_rows(app)[0])[1] == "● ok     updated 12s ago"
+        clock[0] += 60
+        await refreshed(pilot)
+        assert _head(_rows(app)[0])[1] == "● ok     updated 1m12s ago"
+
+
+@pytest.mark.parametrize(
+    ("pending", "shown"),
+    [
+        (10, None),
+        (11, "⚠ CX queue backlog: 11 conversations pending in chatwoot (more than 10)"),
+        (20, "⚠ CX queue backlog: 20 conversations pending in chatwoot (more than 10)"),
+        (21, "✖ URGENT: High backlog: 21 conversations pending in chatwoot (more than 20)"),
+    ],
+)
+async def test_the_backlog_banner_follows_the_pending_conversations(
+    demo_db: Path, demo_now: float, pending: int, shown: str | None
+) -> None:
+    sample = Sample("chatwoot.conversations", pending, demo_now + 1, {"status": "pending"})
+    await _write(demo_db, SourceBatch("chatwoot", records=[sample]))
+    app = WootwatchApp(demo_db, clock=lambda: demo_now + 1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await refreshed(pilot)
+        banner = app.screen.query_one(BacklogBanner)
+        assert banner.display is (shown is not None)
+        if shown is not None:
+            assert str(banner.render()) == shown
+
+
+async def test_enter_on_a_sparkline_opens_the_logs_of_its_slot(
+    demo_app: WootwatchApp, demo_now: float
+) -> None:
+    posted: list[ShowLogs] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, ShowLogs):
+            posted.append(message)
+
+    async with demo_app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await refreshed(pilot)
+        await refreshed(pilot)
+        await pilot.press("tab")
+        spark = demo_app.focused
+        assert isinstance(spark, SparkLine)
+        assert spark.parent is not None
+        assert spark.parent.reading.label == "health"  # type: ignore[attr-defined]
+        width = spark.size.width
+        start, end = demo_app.screen.query_one(SourcesPanel).window
+        await pilot.press("left", "left", "enter")  # the cursor starts on the peak: the last slot
+        await pilot.pause()
+        assert isinstance(demo_app.screen, LogsScreen)
+    slot = WINDOW / width
+    assert end - start == pytest.approx(WINDOW, abs=1e-6)
+    assert end - slot <= demo_now < end  # the last slot holds now
+    assert len({id(message) for message in posted}) == 1  # seen at each step as it bubbles
+    assert posted[0].start == pytest.approx(end - 3 * slot, abs=1e-6)
+    assert posted[0].end == pytest.approx(end - 2 * slot, abs=1e-6)
+
+
+async def test_hostile_source_names_and_series_are_inert(demo_db: Path, demo_now: float) -> None:
+    name = f"evil{HOSTILE}"
+    await _write(
+        demo_db,
+        SourceBatch(
+            name,
+            records=[Sample(f"x{HOSTILE}", 3.0, demo_now - 10)],
+            status=SourceStatus(name, SourceState.STALE, demo_now, demo_now - 12, HOSTILE),
+        ),
+    )
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await refreshed(pilot)
+        row = next(row for row in _rows(app) if row.view.source == name)
+        shown_name, _, detail = _head(row)
+        label = str(row.query_one(MetricRow).query_one(".metric-label").render())
+    assert shown_name.startswith("evil␛[2J") and detail == SHOWN
+    assert label == f"x{SHOWN}"
+
+
+def _two_refreshes() -> object:
+    first = after()
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await first(pilot)  # the rows are mounted: the next read fits the sparklines' width
+        await refreshed(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot(
+    snap_compare: object, snapshot_demo: tuple[Path, float], size: tuple[int, int]
+) -> None:
+    path, now = snapshot_demo
+    app = WootwatchApp(path, clock=lambda: now)
+    assert snap_compare(app, terminal_size=size, run_before=_two_refreshes())  # type: ignore[operator]

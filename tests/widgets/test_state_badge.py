@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from widgets.state_badge import StateBadge
+
+
+class _Harness(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StateBadge()
+
+
+@pytest.mark.parametrize(
+    ("state", "age", "shown"),
+    [
+        ("ok", 0.2, "● ok     updated 1s ago"),
+        ("stale", 95.0, "◐ stale  updated 1m35s ago"),
+        ("down", 300.0, "✖ down   updated 5m ago"),
+        ("down", None, "✖ down   never updated"),
+        ("sideways", 12.0, "? sideways  updated 12s ago"),
+    ],
+)
+async def test_the_badge_says_its_state_in_words_with_an_icon(
+    state: str, age: float | None, shown: str
+) -> None:
+    app = _Harness()
+    async with app.run_test():
+        badge = app.query_one(StateBadge)
+        badge.state, badge.age = state, age
+        assert str(badge.render()) == shown

@@ -1,0 +1,239 @@
+"""The key numbers of the overview and the incident view: which series, how to read them.
+
+Contract:
+
+* `KEY_METRICS` lists the numbers a source shows on the overview (when it
+  writes that series), most telling first: a spec names a series and a label
+  subset, how several matching series reduce to one number (`latest`, `sum`,
+  `max`, `min`, or `p95` over the last 5 minutes) and how its sparkline
+  combines them per slot (the peak for `max` and `p95`, so a spike shows).
+* `read_metric` reads one spec for one source: its number, a sparkline of a
+  window (rollups for slots of a minute or more), and whether a firing alert
+  is about it.
+* `alert_targets` says which series the firing alerts are about, through the
+  default rule pack's rule names (the TUI does not get the config's own
+  rules; an alert of a rule the pack does not know marks no series).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Final, Literal
+
+from collectors.alert_book import AlertRow
+from collectors.alert_state import AlertState
+from collectors.rules import (
+    AbsentCondition,
+    BaselineCondition,
+    RatioCondition,
+    Rule,
+    default_rules,
+)
+from collectors.store import SeriesInfo, Store
+from tui.reader import StoreReader
+from widgets.metric_row import MetricReading
+from widgets.units import format_value
+
+__all__ = [
+    "KEY_METRICS",
+    "AlertTarget",
+    "MetricSpec",
+    "alert_targets",
+    "alert_value",
+    "firing_alerts",
+    "is_alarmed",
+    "read_metric",
+    "series_by_source",
+    "spec_for",
+]
+
+P95_WINDOW: Final = 300.0
+"""Seconds a `p95` number looks back (the console summary's window too)."""
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def compatible(left: Labels, right: Labels) -> bool:
+    """Whether two label subsets can describe the same series (no label differs)."""
+    theirs = dict(right)
+    return all(theirs.get(key, value) == value for key, value in left)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A key number: which series, how to reduce it, its label."""
+
+    series: str
+    label: str
+    reduce: Literal["latest", "sum", "max", "min", "p95"] = "latest"
+    labels: Labels = ()
+    """Only series with these label values."""
+    words: tuple[str, str] | None = None
+    """How 0 and 1 read (a check that is down or up), instead of the number."""
+    overview: bool = True
+    """Shown on the overview; False for numbers shown only when an alert is about them."""
+    headline: bool = False
+    """One of the numbers the incident view charts after those the alerts are about."""
+
+    def matches(self, info: SeriesInfo) -> bool:
+        """Whether a stored series is one this number reads."""
+        return info.name == self.series and all(info.labels.get(k) == v for k, v in self.labels)
+
+    @property
+    def spark(self) -> Literal["mean", "max", "sum"]:
+        """How several series combine in one sparkline slot."""
+        if self.reduce in ("max", "p95"):
+            return "max"
+        return "sum" if self.reduce == "sum" else "mean"
+
+
+_UP_DOWN: Final = ("✖ down", "✔ up")
+
+KEY_METRICS: Final[tuple[MetricSpec, ...]] = (
+    MetricSpec("chatwoot.up", "health", "min", words=_UP_DOWN, headline=True),
+    MetricSpec("chatwoot.api.latency_ms", "API p95", "p95", headline=True),
+    MetricSpec("chatwoot.conversations", "open", labels=(("status", "open"),)),
+    MetricSpec("chatwoot.conversations", "pending", labels=(("status", "pending"),), headline=True),
+    MetricSpec("chatwoot.conversations.unassigned", "unassigned"),
+    MetricSpec("chatwoot.conversations.unattended", "unattended"),
+    MetricSpec("chatwoot.sla.compliance_pct", "reply SLA", headline=True),
+    MetricSpec("chatwoot.conversations.new_per_hour", "new/hour", overview=False),
+    MetricSpec("sidekiq.queue.size", "enqueued", "sum", headline=True),
+    MetricSpec("sidekiq.queue.latency_s", "job wait", "max"),
+    MetricSpec("sidekiq.failed_per_min", "failed/min"),
+    MetricSpec("pipeline.sla_pct", "msg SLA", headline=True),
+    MetricSpec("pipeline.latency_ms", "msg p95", "p95"),
+    MetricSpec("pipeline.phase_ms", "queue wait", "max", overview=False),
+    MetricSpec("pipeline.messages", "complete", labels=(("kind", "complete"),), overview=False),
+    MetricSpec("aws.sqs.messages", "SQS msgs", "sum", labels=(("state", "visible"),)),
+    MetricSpec("aws.sqs.oldest_age_s", "SQS oldest", "max"),
+    MetricSpec("aws.ecs.cpu_pct", "ECS CPU", "max", headline=True),
+    MetricSpec("aws.ecs.memory_pct", "ECS mem", "max"),
+    MetricSpec("aws.rds.cpu_pct", "RDS CPU", "max"),
+    MetricSpec("aws.rds.freeable_memory_bytes", "RDS free", "min"),
+    MetricSpec("logs.lines_per_min", "errors/min", labels=(("level", "error"),), headline=True),
+)
+"""Every key number, most telling first; the overview shows those with `overview`."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """What one firing alert is about: a series (and labels) of a source."""
+
+    source: str | None
+    """The source the alert is grouped by, or None when it covers every source."""
+    series: str
+    labels: Labels
+
+
+async def firing_alerts(reader: StoreReader, now: float) -> list[AlertRow]:
+    """The alerts firing now, most severe first, then oldest first (nearest the cause)."""
+    firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
+    firing.sort(key=lambda a: (-a.severity.rank, a.started_at, a.id))
+    return firing
+
+
+async def series_by_source(store: Store) -> dict[str, list[SeriesInfo]]:
+    """Every stored series with its latest value, by source."""
+    found: dict[str, list[SeriesInfo]] = defaultdict(list)
+    for info in await store.series():
+        found[info.source].append(info)
+    return found
+
+
+@cache
+def _rules_by_name() -> dict[str, Rule]:
+    return {rule.name: rule for rule in default_rules()}
+
+
+def alert_targets(alerts: Iterable[AlertRow]) -> list[AlertTarget]:
+    """The series the alerts are about, in the alerts' order, without repeats."""
+    targets: list[AlertTarget] = []
+    for alert in alerts:
+        rule = _rules_by_name().get(alert.rule)
+        if rule is None:
+            continue
+        grouped = {k: v for k, v in alert.labels.items() if k != "source"}
+        target = AlertTarget(
+            alert.labels.get("source"),
+            rule.series,
+            tuple(sorted({**rule.labels, **grouped}.items())),
+        )
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def alert_value(alert: AlertRow, units: Mapping[str, str]) -> str:
+    """An alert's value as its rule measures it: a ratio in %, a baseline as `×2.1`."""
+    rule = _rules_by_name().get(alert.rule)
+    if alert.value is None or rule is None or isinstance(rule.condition, AbsentCondition):
+        return "–" if rule is None or alert.value is None else "absent"
+    if isinstance(rule.condition, RatioCondition):
+        return f"{100 * alert.value:.1f}%"
+    if isinstance(rule.condition, BaselineCondition):
+        return f"×{alert.value:.2f}"
+    return format_value(alert.value, units.get(rule.series, ""))
+
+
+def is_alarmed(spec: MetricSpec, source: str, targets: Iterable[AlertTarget]) -> bool:
+    """Whether a firing alert is about this number of this source."""
+    return any(
+        t.series == spec.series and t.source in (None, source) and compatible(spec.labels, t.labels)
+        for t in targets
+    )
+
+
+def spec_for(target: AlertTarget) -> MetricSpec:
+    """The key number an alert is about; a plain one named after its series if none is."""
+    for spec in KEY_METRICS:
+        if spec.series == target.series and compatible(spec.labels, target.labels):
+            return spec
+    label = ".".join(target.series.split(".")[-2:])
+    return MetricSpec(target.series, label, labels=target.labels)
+
+
+async def read_metric(
+    store: Store,
+    spec: MetricSpec,
+    series: Sequence[SeriesInfo],
+    window: tuple[float, float],
+    points: int,
+    *,
+    now: float,
+    alarm: bool = False,
+) -> MetricReading | None:
+    """The number of `spec` at `now` and its sparkline over `window`, from the `series`.
+
+    Returns:
+        None when no series matches or none has a value yet.
+    """
+    found = [s for s in series if spec.matches(s)]
+    latest = [s.last_value for s in found if s.last_value is not None]
+    if not latest:
+        return None
+    value: float | None
+    if spec.reduce == "p95":
+        value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
+    else:
+        value = _reduce(spec.reduce, latest)
+    if spec.words is not None and value is not None:
+        text = spec.words[1 if value >= 0.5 else 0]
+    else:
+        text = format_value(value, found[0].unit)
+    values = await store.points(found, *window, points, how=spec.spark)
+    return MetricReading(spec.label, text, tuple(values), alarm)
+
+
+def _reduce(how: str, values: list[float]) -> float:
+    if how == "sum":
+        return math.fsum(values)
+    if how == "max":
+        return max(values)
+    if how == "min":
+        return min(values)
+    return values[0]

@@ -1,0 +1,1 @@
+"""Live panels that more than one screen uses."""

@@ -1,0 +1,123 @@
+"""A source's state as a badge: colour, icon and word (`● ok`, `◐ stale`, `✖ down`), and its age."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Final
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from collectors.base import format_duration
+
+__all__ = ["STATE_ICONS", "StateBadge", "updated_ago"]
+
+STATE_ICONS: Final = {"ok": "●", "stale": "◐", "down": "✖"}
+"""The icon of each source state; the word is always shown beside it."""
+
+
+def updated_ago(age: float | None) -> str:
+    """`updated 12s ago` for data `age` seconds old; `never updated` for None."""
+    if age is None:
+        return "never updated"
+    return f"updated {format_duration(max(1.0, age))} ago"
+
+
+class StateBadge(Widget):
+    """The state of a source (`ok`, `stale` or `down`) and how long ago it last updated.
+
+    The state is never shown by colour alone: an icon and the word come with it.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "state-badge--ok",
+        "state-badge--stale",
+        "state-badge--down",
+        "state-badge--unknown",
+        "state-badge--age",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `state-badge--ok` | The icon and word of a source that is ok. |
+    | `state-badge--stale` | ... of a source whose data is stale. |
+    | `state-badge--down` | ... of a source that is down. |
+    | `state-badge--unknown` | ... of a state this badge does not know. |
+    | `state-badge--age` | "updated 12s ago". |
+    """
+
+    DEFAULT_CSS = """
+    StateBadge {
+        width: auto;
+        height: 1;
+    }
+    StateBadge > .state-badge--ok {
+        color: $success;
+        text-style: bold;
+    }
+    StateBadge > .state-badge--stale {
+        color: $warning;
+        text-style: bold;
+    }
+    StateBadge > .state-badge--down {
+        color: $error;
+        text-style: bold;
+    }
+    StateBadge > .state-badge--unknown {
+        color: $text-muted;
+    }
+    StateBadge > .state-badge--age {
+        color: $text-muted;
+    }
+    """
+
+    state: reactive[str] = reactive("ok")
+    """`ok`, `stale` or `down` (another word shows muted, with a `?`)."""
+    age: reactive[float | None] = reactive(None)
+    """Seconds since the source last updated; None: never."""
+
+    def __init__(
+        self,
+        state: str = "ok",
+        *,
+        age: float | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Initialise the badge.
+
+        Args:
+            state: `ok`, `stale` or `down`.
+            age: seconds since the source last updated, or None if it never has.
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+            disabled: Whether the widget is disabled or not.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.set_reactive(StateBadge.state, state)
+        self.set_reactive(StateBadge.age, age)
+
+    def watch_state(self, old: str, state: str) -> None:
+        """Lay out again only when the badge's width changes."""
+        if len(old) != len(state) and max(len(old), len(state)) > 5:
+            self.refresh(layout=True)
+
+    def watch_age(self, old: float | None, age: float | None) -> None:
+        """Lay out again only when the badge's width changes ("9s" to "10s")."""
+        if len(updated_ago(old)) != len(updated_ago(age)):
+            self.refresh(layout=True)
+
+    def render(self) -> RenderResult:
+        """`● ok  updated 12s ago`."""
+        known = self.state in STATE_ICONS
+        style = self.get_component_rich_style(
+            f"state-badge--{self.state}" if known else "state-badge--unknown"
+        )
+        text = Text(no_wrap=True, end="")
+        text.append(f"{STATE_ICONS.get(self.state, '?')} {self.state:<5}", style)
+        text.append(f"  {updated_ago(self.age)}", self.get_component_rich_style("state-badge--age"))
+        return text
