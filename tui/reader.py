@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-import math
 import sqlite3
 import time
 from collections.abc import Callable
@@ -116,37 +115,24 @@ class StoreReader:
         start: float | None = None,
         end: float | None = None,
         after_id: int | None = None,
+        level: str | None = None,
         limit: int = 200,
     ) -> list[LogMatch]:
-        """The newest cached log lines of a time range, newest first (in a thread)."""
-        async with self._logs_lock:
-            return await asyncio.to_thread(
-                newest, self._logs, start=start, end=end, after_id=after_id, limit=limit
-            )
+        """The newest cached log lines of a time range, newest first (in a thread).
 
-    async def newest_logs(
-        self, *, level: str, start: float | None = None, limit: int = 50
-    ) -> list[LogMatch]:
-        """The newest cached lines at one level (e.g. `error`), newest first (in a thread).
-
-        Not a search: every line of that level counts, whatever its words.
+        Not a search: with a `level` (e.g. `error`), every line of that level
+        counts, whatever its words.
         """
         async with self._logs_lock:
-            return await asyncio.to_thread(_newest, self._logs, level, start, limit)
-
-
-def _newest(
-    conn: sqlite3.Connection, level: str, start: float | None, limit: int
-) -> list[LogMatch]:
-    rows = conn.execute(
-        "SELECT id, ts, source, log_group, stream, level, message FROM log_lines "
-        "WHERE level = ? AND ts >= ? ORDER BY ts DESC, id DESC LIMIT ?",
-        (level, -math.inf if start is None else start, max(1, limit)),
-    ).fetchall()
-    return [
-        LogMatch(id_, ts, src, grp, stream, lvl, msg, ())
-        for id_, ts, src, grp, stream, lvl, msg in rows
-    ]
+            return await asyncio.to_thread(
+                newest,
+                self._logs,
+                start=start,
+                end=end,
+                after_id=after_id,
+                level=level,
+                limit=limit,
+            )
 
 
 def current_user() -> str:
