@@ -34,6 +34,8 @@ class TextListPanel(LivePanel[T]):
     }
     """
 
+    _shown_height = 0
+
     def compose_body(self) -> ComposeResult:
         """The lines, in a scrolling container."""
         with VerticalScroll():
@@ -43,4 +45,10 @@ class TextListPanel(LivePanel[T]):
         """Show `lines`, or the muted `empty` line when there are none."""
         shown = self.query_one(".lines", Static)
         shown.set_class(not lines, "-empty")
-        shown.update(Text("\n").join(lines) if lines else Text(empty))
+        height = max(1, len(lines))
+        # A new layout of the screen only when the list grows or shrinks: the
+        # values in the lines change at every check, the line count rarely.
+        shown.update(
+            Text("\n").join(lines) if lines else Text(empty), layout=height != self._shown_height
+        )
+        self._shown_height = height
