@@ -184,6 +184,20 @@ class _Rollup:
         )
 
 
+def _rollup_lookup_sql(pairs: int) -> str:
+    """The stored rollups of `pairs` (series_id, minute) parameter pairs.
+
+    A join from the listed pairs, so each is one search of the unique index;
+    `(series_id, minute) IN (VALUES ...)` made SQLite scan the whole table.
+    """
+    keys = ",".join("(?, ?)" for _ in range(pairs))
+    return (
+        "SELECT r.series_id, r.minute, r.count, r.sum, r.min, r.max, r.sketch "
+        f"FROM (VALUES {keys}) AS k CROSS JOIN rollups AS r "
+        "ON r.series_id = k.column1 AND r.minute = k.column2"
+    )
+
+
 _SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
 """Source, series name and sorted label pairs: how the writer caches series ids."""
 
@@ -556,11 +570,8 @@ class Store:
             self._rollups[key] = _Rollup()
         for start in range(0, len(unknown), _LOOKUP_CHUNK):
             chunk = unknown[start : start + _LOOKUP_CHUNK]
-            pairs = ",".join("(?, ?)" for _ in chunk)
             async with self._conn.execute(
-                "SELECT series_id, minute, count, sum, min, max, sketch FROM rollups "
-                f"WHERE (series_id, minute) IN (VALUES {pairs})",
-                [value for key in chunk for value in key],
+                _rollup_lookup_sql(len(chunk)), [value for key in chunk for value in key]
             ) as cursor:
                 async for series_id, minute, count, total, low, high, blob in cursor:
                     self._rollups[series_id, minute] = _Rollup(
