@@ -19,10 +19,12 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import fcntl
 import json
 import math
+import operator
 import os
 import re
 import sqlite3
@@ -53,6 +55,8 @@ __all__ = [
 
 _PREP_SLICE: Final = 1024
 """Records prepared between two yields to the event loop, to keep its lag low."""
+_ROW_COST: Final = 50
+"""Serializing a rollup's sketch costs about as much as adding this many values to it."""
 _TRIM_CHUNK: Final = 20_000
 """Rows one retention step may delete from one table, at the least."""
 _CHECKPOINT_EVERY: Final = 30.0
@@ -199,14 +203,31 @@ def _rollup_lookup_sql(pairs: int) -> str:
 
 
 _SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
-"""Source, series name and sorted label pairs: how the writer caches series ids."""
+"""Source, series name and label pairs in the sample's order: how the writer caches series ids.
+
+Not sorted, so a sample costs no sort; the same labels in another order are one
+more key for the same id (`_create_series` finds the existing row).
+"""
+_Row = tuple[int, float, float]
+"""A raw sample row: series id, time, value."""
+_TS: Final = operator.itemgetter(1)
+_VALUE: Final = operator.itemgetter(2)
+
+
+def _series_key(source: str, sample: Sample) -> _SeriesKey:
+    labels = sample.labels
+    return (source, sample.series, tuple(labels.items()) if labels else ())
+
+
+def _minute_of(ts: float) -> float:
+    return ts // 60
 
 
 class _PreparedSamples:
     """Raw rows, per-minute values and latest values of the samples of one write."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, float, float]] = []
+        self.rows: list[_Row] = []
         self.by_minute: dict[tuple[int, int], list[float]] = {}
         self.latest: dict[int, tuple[float, float]] = {}
         self.count = 0
@@ -214,32 +235,65 @@ class _PreparedSamples:
     def add(
         self, source: str, samples: Sequence[Sample], series_ids: Mapping[_SeriesKey, int]
     ) -> list[tuple[_SeriesKey, Sample]]:
-        """Prepare the samples of known series; return those of series not seen yet."""
+        """Prepare the samples of known series; return those of series not seen yet.
+
+        The per-sample loop only finds the series and appends the row; minutes
+        and latest values are worked out per series afterwards, in C mostly.
+        """
         missing: list[tuple[_SeriesKey, Sample]] = []
-        rows, by_minute, latest = self.rows, self.by_minute, self.latest
-        isfinite, lookup = math.isfinite, series_ids.get
+        rows_append, isfinite, lookup = self.rows.append, math.isfinite, series_ids.get
+        by_series: dict[int, list[_Row]] = {}
+        # Nothing else runs during this loop, and the samples keep their label
+        # mappings alive, so a mapping's identity stands for its content here:
+        # the samples of a series that share one mapping build its key once.
+        seen: dict[tuple[str, int], tuple[int, list[_Row]]] = {}
+        seen_get = seen.get
         for sample in samples:
-            value, ts, labels = sample.value, sample.ts, sample.labels
+            value, ts = sample.value, sample.ts
             if not (isfinite(value) and isfinite(ts)):
                 continue
-            key = (source, sample.series, tuple(sorted(labels.items())) if labels else ())
-            series_id = lookup(key)
-            if series_id is None:
-                missing.append((key, sample))
-                continue
-            rows.append((series_id, ts, value))
-            minute_key = (series_id, int(ts // 60))
-            values = by_minute.get(minute_key)
-            if values is None:
-                by_minute[minute_key] = [value]
-            else:
-                values.append(value)
+            identity = (sample.series, id(sample.labels))
+            found = seen_get(identity)
+            if found is None:
+                key = _series_key(source, sample)
+                series_id = lookup(key)
+                if series_id is None:
+                    missing.append((key, sample))
+                    continue
+                found = seen[identity] = (series_id, by_series.setdefault(series_id, []))
+            row = (found[0], ts, value)
+            rows_append(row)
+            found[1].append(row)
+        for series_id, series_rows in by_series.items():
+            self._summarize(series_id, series_rows)
+        return missing
+
+    def _summarize(self, series_id: int, rows: list[_Row]) -> None:
+        """Add one series' rows to its minutes and its latest value."""
+        times = list(map(_TS, rows))
+        if times != sorted(times):  # rare: a series' samples out of time order
+            self._summarize_unordered(series_id, rows)
+            return
+        values = list(map(_VALUE, rows))
+        start = 0
+        while start < len(times):
+            minute = times[start] // 60
+            end = bisect.bisect_right(times, minute, lo=start, key=_minute_of)
+            self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
+            start = end
+        known = self.latest.get(series_id)
+        if known is None or times[-1] >= known[0]:
+            self.latest[series_id] = (times[-1], values[-1])
+
+    def _summarize_unordered(self, series_id: int, rows: list[_Row]) -> None:
+        by_minute, latest = self.by_minute, self.latest
+        for _, ts, value in rows:
+            by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
             known = latest.get(series_id)
             if known is None or ts >= known[0]:
                 latest[series_id] = (ts, value)
-        return missing
 
-    def take_rows(self) -> list[tuple[int, float, float]]:
+    def take_rows(self) -> list[_Row]:
         """The raw rows prepared since the last call."""
         rows, self.rows = self.rows, []
         self.count += len(rows)
@@ -541,7 +595,7 @@ class Store:
                 await self._write_status(batch.status)
         return prepared.count + len(log_rows) + revised
 
-    async def _insert_samples(self, rows: list[tuple[int, float, float]]) -> object:
+    async def _insert_samples(self, rows: list[_Row]) -> object:
         return await self._conn.executemany(
             "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
         )
@@ -578,11 +632,14 @@ class Store:
                         count, total, low, high, LatencySketch.from_bytes(blob)
                     )
         rows = []
-        for done, (key, values) in enumerate(by_minute.items(), start=1):
+        budget = _PREP_SLICE
+        for key, values in by_minute.items():
             rollup = self._rollups[key]
             rollup.add_many(values)
             rows.append(rollup.row(*key))
-            if done % 64 == 0:
+            budget -= len(values) + _ROW_COST
+            if budget <= 0:  # about as much work as preparing a slice of samples
+                budget = _PREP_SLICE
                 await asyncio.sleep(0)
         await self._conn.executemany(
             "INSERT INTO rollups (series_id, minute, count, sum, min, max, sketch) "
@@ -642,10 +699,7 @@ class Store:
         ]
         if not revisions:
             return 0
-        keyed = [
-            ((source, r.series, tuple(sorted(r.labels.items())) if r.labels else ()), r)
-            for source, r in revisions
-        ]
+        keyed = [(_series_key(source, r), r) for source, r in revisions]
         missing = [(key, r) for key, r in keyed if key not in self._series_ids]
         if missing:
             await self._create_series(missing)
