@@ -29,7 +29,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -55,6 +55,8 @@ __all__ = [
 
 _PREP_SLICE: Final = 1024
 """Records prepared between two yields to the event loop, to keep its lag low."""
+_SUMMARY_SLICE: Final = 128
+"""Series whose rows are split into minutes between two yields to the event loop."""
 _ROW_COST: Final = 50
 """Serializing a rollup's sketch costs about as much as adding this many values to it."""
 _TRIM_CHUNK: Final = 20_000
@@ -223,11 +225,30 @@ def _minute_of(ts: float) -> float:
     return ts // 60
 
 
+def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], list[Revision]]:
+    """Split records into plain samples, log lines and revisions, in one pass."""
+    samples: list[Sample] = []
+    logs: list[LogEvent] = []
+    revisions: list[Revision] = []
+    for record in records:
+        if type(record) is Sample:  # the bulk, decided without an isinstance chain
+            samples.append(record)
+        elif isinstance(record, Revision):
+            revisions.append(record)
+        elif isinstance(record, Sample):
+            samples.append(record)
+        elif isinstance(record, LogEvent):
+            logs.append(record)
+    return samples, logs, revisions
+
+
 class _PreparedSamples:
     """Raw rows, per-minute values and latest values of the samples of one write."""
 
     def __init__(self) -> None:
         self.rows: list[_Row] = []
+        self.by_series: dict[int, list[_Row]] = {}
+        """Every row of the write per series, in the order given."""
         self.by_minute: dict[tuple[int, int], list[float]] = {}
         self.latest: dict[int, tuple[float, float]] = {}
         self.count = 0
@@ -238,11 +259,11 @@ class _PreparedSamples:
         """Prepare the samples of known series; return those of series not seen yet.
 
         The per-sample loop only finds the series and appends the row; minutes
-        and latest values are worked out per series afterwards, in C mostly.
+        and latest values are worked out per series by `summarize`.
         """
         missing: list[tuple[_SeriesKey, Sample]] = []
         rows_append, isfinite, lookup = self.rows.append, math.isfinite, series_ids.get
-        by_series: dict[int, list[_Row]] = {}
+        by_series = self.by_series
         # Nothing else runs during this loop, and the samples keep their label
         # mappings alive, so a mapping's identity stands for its content here:
         # the samples of a series that share one mapping build its key once.
@@ -264,12 +285,14 @@ class _PreparedSamples:
             row = (found[0], ts, value)
             rows_append(row)
             found[1].append(row)
-        for series_id, series_rows in by_series.items():
-            self._summarize(series_id, series_rows)
         return missing
 
+    def summarize(self, series_ids: Iterable[int]) -> None:
+        """Fill `by_minute` and `latest` from the rows of these series (once each, at the end)."""
+        for series_id in series_ids:
+            self._summarize(series_id, self.by_series[series_id])
+
     def _summarize(self, series_id: int, rows: list[_Row]) -> None:
-        """Add one series' rows to its minutes and its latest value."""
         times = list(map(_TS, rows))
         if times != sorted(times):  # rare: a series' samples out of time order
             self._summarize_unordered(series_id, rows)
@@ -281,17 +304,16 @@ class _PreparedSamples:
             end = bisect.bisect_right(times, minute, lo=start, key=_minute_of)
             self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
             start = end
-        known = self.latest.get(series_id)
-        if known is None or times[-1] >= known[0]:
-            self.latest[series_id] = (times[-1], values[-1])
+        self.latest[series_id] = (times[-1], values[-1])
 
     def _summarize_unordered(self, series_id: int, rows: list[_Row]) -> None:
-        by_minute, latest = self.by_minute, self.latest
+        by_minute = self.by_minute
+        last_ts, last_value = rows[0][1:]
         for _, ts, value in rows:
             by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
-            known = latest.get(series_id)
-            if known is None or ts >= known[0]:
-                latest[series_id] = (ts, value)
+            if ts >= last_ts:  # of equal times, the last given wins
+                last_ts, last_value = ts, value
+        self.latest[series_id] = (last_ts, last_value)
 
     def take_rows(self) -> list[_Row]:
         """The raw rows prepared since the last call."""
@@ -502,9 +524,13 @@ class Store:
         await self.close()
 
     async def _scalar(self, sql: str, params: Sequence[object] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(sql, params)
         return int(row[0]) if row and row[0] is not None else 0
+
+    async def _first_row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row of a query, in one trip to aiosqlite's thread (a cursor takes three)."""
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     # ------------------------------------------------------------------ writes
 
@@ -550,10 +576,10 @@ class Store:
         """
         prepared = _PreparedSamples()
         log_rows: list[tuple[object, ...]] = []
+        revisions: list[tuple[str, Revision]] = []
         for batch in batches:
-            samples = [
-                r for r in batch.records if isinstance(r, Sample) and not isinstance(r, Revision)
-            ]
+            samples, logs, batch_revisions = _by_kind(batch.records)
+            revisions.extend((batch.source, r) for r in batch_revisions)
             for start in range(0, len(samples), _PREP_SLICE):
                 missing = prepared.add(
                     batch.source, samples[start : start + _PREP_SLICE], self._series_ids
@@ -572,9 +598,13 @@ class Store:
                     None if r.event_id is None else storable(r.event_id),
                     storable(r.message),
                 )
-                for r in batch.records
-                if isinstance(r, LogEvent) and math.isfinite(r.ts)
+                for r in logs
+                if math.isfinite(r.ts)
             )
+        series = list(prepared.by_series)
+        for start in range(0, len(series), _SUMMARY_SLICE):
+            prepared.summarize(series[start : start + _SUMMARY_SLICE])
+            await asyncio.sleep(0)
         if prepared.latest:
             await self._conn.executemany(
                 "UPDATE series SET last_ts = ?, last_value = ? "
@@ -589,7 +619,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 log_rows,
             )
-        revised = await self._write_revisions(batches)
+        revised = await self._write_revisions(revisions)
         for batch in batches:
             if batch.status is not None:
                 await self._write_status(batch.status)
@@ -611,10 +641,9 @@ class Store:
             "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)", rows
         )
         for key, row in zip(new, rows, strict=True):
-            async with self._conn.execute(
+            found = await self._first_row(
                 "SELECT id FROM series WHERE source = ? AND name = ? AND labels = ?", row[:3]
-            ) as cursor:
-                found = await cursor.fetchone()
+            )
             assert found is not None  # inserted just above, in this transaction
             self._series_ids[key] = int(found[0])
 
@@ -624,13 +653,13 @@ class Store:
             self._rollups[key] = _Rollup()
         for start in range(0, len(unknown), _LOOKUP_CHUNK):
             chunk = unknown[start : start + _LOOKUP_CHUNK]
-            async with self._conn.execute(
+            stored = await self._conn.execute_fetchall(
                 _rollup_lookup_sql(len(chunk)), [value for key in chunk for value in key]
-            ) as cursor:
-                async for series_id, minute, count, total, low, high, blob in cursor:
-                    self._rollups[series_id, minute] = _Rollup(
-                        count, total, low, high, LatencySketch.from_bytes(blob)
-                    )
+            )
+            for series_id, minute, count, total, low, high, blob in stored:
+                self._rollups[series_id, minute] = _Rollup(
+                    count, total, low, high, LatencySketch.from_bytes(blob)
+                )
         rows = []
         budget = _PREP_SLICE
         for key, values in by_minute.items():
@@ -653,10 +682,9 @@ class Store:
             del self._rollups[key]
 
     async def _write_status(self, status: SourceStatus) -> None:
-        async with self._conn.execute(
+        previous = await self._first_row(
             "SELECT state, last_error FROM sources WHERE name = ?", (status.source,)
-        ) as cursor:
-            previous = await cursor.fetchone()
+        )
         await self._conn.execute(
             "INSERT INTO sources (name, state, checked_at, last_success, last_error, "
             "consecutive_failures, note) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -689,17 +717,11 @@ class Store:
 
     # ------------------------------------------------ revisions (late datapoints)
 
-    async def _write_revisions(self, batches: Sequence[SourceBatch]) -> int:
-        """Apply the `Revision` records of the batches; return how many rows were inserted."""
-        revisions = [
-            (batch.source, r)
-            for batch in batches
-            for r in batch.records
-            if isinstance(r, Revision) and math.isfinite(r.value)
-        ]
-        if not revisions:
+    async def _write_revisions(self, revisions: Sequence[tuple[str, Revision]]) -> int:
+        """Apply the revisions of a write, each with its source; return how many rows went in."""
+        keyed = [(_series_key(source, r), r) for source, r in revisions if math.isfinite(r.value)]
+        if not keyed:
             return 0
-        keyed = [(_series_key(source, r), r) for source, r in revisions]
         missing = [(key, r) for key, r in keyed if key not in self._series_ids]
         if missing:
             await self._create_series(missing)
@@ -729,11 +751,11 @@ class Store:
 
     async def _rebuild_rollup(self, series_id: int, minute: int) -> None:
         """Recompute one minute's rollup from the raw samples the ring still holds."""
-        async with self._conn.execute(
+        stored = await self._conn.execute_fetchall(
             "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ?",
             (series_id, minute * 60.0, (minute + 1) * 60.0),
-        ) as cursor:
-            values = [float(v) for (v,) in await cursor.fetchall()]
+        )
+        values = [float(v) for (v,) in stored]
         if not values:
             self._rollups.pop((series_id, minute), None)
             await self._conn.execute(
@@ -773,21 +795,22 @@ class Store:
         a cutoff: found by counting for the row bound and by binary search over
         rowids (timestamps grow with them, give or take late data) for the age.
         """
-        # Two sub-selects: SQLite answers a lone min() or max() from the index end,
+        # Sub-selects: SQLite answers a lone min() or max() from the index end,
         # but `SELECT min(id), max(id)` scans the whole table.
-        async with self._conn.execute(
-            f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})"
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(
+            f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table}), "
+            f"(SELECT {ts_expr} FROM {table} ORDER BY id LIMIT 1)"
+        )
         if row is None or row[0] is None:
             return
-        first, last = int(row[0]), int(row[1])
+        first, last, first_ts = int(row[0]), int(row[1]), float(row[2])
         limit = first + budget
         if max_rows is not None and last - first + 1 > max_rows:
             cutoff = min(last - max_rows + 1, limit)
             await self._conn.execute(f"DELETE FROM {table} WHERE id < ?", (cutoff,))
             first = cutoff
-        if await self._ts_at_or_after(table, ts_expr, first) >= oldest_ts:
+            first_ts = await self._ts_at_or_after(table, ts_expr, first)
+        if first_ts >= oldest_ts:
             return
         # Timestamps only roughly follow rowids (a backfill writes old times late),
         # so the search merely bounds the range and the age test decides per row:
@@ -799,10 +822,9 @@ class Store:
         )
 
     async def _ts_at_or_after(self, table: str, ts_expr: str, rowid: int) -> float:
-        async with self._conn.execute(
+        row = await self._first_row(
             f"SELECT {ts_expr} FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (rowid,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return float(row[0]) if row else math.inf
 
     async def _first_id_not_older(
