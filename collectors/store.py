@@ -22,9 +22,9 @@ import asyncio
 import bisect
 import contextlib
 import fcntl
+import itertools
 import json
 import math
-import operator
 import os
 import re
 import sqlite3
@@ -212,8 +212,8 @@ more key for the same id (`_create_series` finds the existing row).
 """
 _Row = tuple[int, float, float]
 """A raw sample row: series id, time, value."""
-_TS: Final = operator.itemgetter(1)
-_VALUE: Final = operator.itemgetter(2)
+_Columns = tuple[list[float], list[float]]
+"""The times and the values of one series' samples, in the order given."""
 
 
 def _series_key(source: str, sample: Sample) -> _SeriesKey:
@@ -243,31 +243,35 @@ def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], l
 
 
 class _PreparedSamples:
-    """Raw rows, per-minute values and latest values of the samples of one write."""
+    """Raw rows, per-minute values and latest values of the samples of one write.
+
+    Samples are kept as columns per series, not as row tuples: the per-sample
+    work is two appends, and a slice's rows are zipped from the columns while
+    SQLite binds them (no tuple per row for the garbage collector to track).
+    """
 
     def __init__(self) -> None:
-        self.rows: list[_Row] = []
-        self.by_series: dict[int, list[_Row]] = {}
-        """Every row of the write per series, in the order given."""
+        self.by_series: dict[int, _Columns] = {}
+        """Every sample of the write per series."""
         self.by_minute: dict[tuple[int, int], list[float]] = {}
         self.latest: dict[int, tuple[float, float]] = {}
         self.count = 0
+        self._pending: dict[int, _Columns] = {}
 
     def add(
         self, source: str, samples: Sequence[Sample], series_ids: Mapping[_SeriesKey, int]
     ) -> list[tuple[_SeriesKey, Sample]]:
         """Prepare the samples of known series; return those of series not seen yet.
 
-        The per-sample loop only finds the series and appends the row; minutes
-        and latest values are worked out per series by `summarize`.
+        The per-sample loop only finds the series and appends the time and the
+        value; minutes and latest values are worked out per series by `summarize`.
         """
         missing: list[tuple[_SeriesKey, Sample]] = []
-        rows_append, isfinite, lookup = self.rows.append, math.isfinite, series_ids.get
-        by_series = self.by_series
+        isfinite, lookup, pending = math.isfinite, series_ids.get, self._pending
         # Nothing else runs during this loop, and the samples keep their label
         # mappings alive, so a mapping's identity stands for its content here:
         # the samples of a series that share one mapping build its key once.
-        seen: dict[tuple[str, int], tuple[int, list[_Row]]] = {}
+        seen: dict[tuple[str, int], tuple[Callable[[float], None], Callable[[float], None]]] = {}
         seen_get = seen.get
         for sample in samples:
             value, ts = sample.value, sample.ts
@@ -281,23 +285,35 @@ class _PreparedSamples:
                 if series_id is None:
                     missing.append((key, sample))
                     continue
-                found = seen[identity] = (series_id, by_series.setdefault(series_id, []))
-            row = (found[0], ts, value)
-            rows_append(row)
-            found[1].append(row)
+                times, values = pending.setdefault(series_id, ([], []))
+                found = seen[identity] = (times.append, values.append)
+            add_time, add_value = found
+            add_time(ts)
+            add_value(value)
         return missing
 
-    def summarize(self, series_ids: Iterable[int]) -> None:
-        """Fill `by_minute` and `latest` from the rows of these series (once each, at the end)."""
-        for series_id in series_ids:
-            self._summarize(series_id, self.by_series[series_id])
+    def take_rows(self) -> Iterator[_Row]:
+        """The raw rows prepared since the last call, series by series."""
+        pending, self._pending = self._pending, {}
+        for series_id, (times, values) in pending.items():
+            all_times, all_values = self.by_series.setdefault(series_id, ([], []))
+            all_times.extend(times)
+            all_values.extend(values)
+            self.count += len(times)
+        return itertools.chain.from_iterable(
+            [zip(itertools.repeat(sid), times, values) for sid, (times, values) in pending.items()]
+        )
 
-    def _summarize(self, series_id: int, rows: list[_Row]) -> None:
-        times = list(map(_TS, rows))
-        if times != sorted(times):  # rare: a series' samples out of time order
-            self._summarize_unordered(series_id, rows)
-            return
-        values = list(map(_VALUE, rows))
+    def summarize(self, series_ids: Iterable[int]) -> None:
+        """Fill `by_minute` and `latest` from these series' samples (once each, at the end)."""
+        for series_id in series_ids:
+            times, values = self.by_series[series_id]
+            if times == sorted(times):
+                self._summarize_ordered(series_id, times, values)
+            else:  # rare: a series' samples out of time order
+                self._summarize_unordered(series_id, times, values)
+
+    def _summarize_ordered(self, series_id: int, times: list[float], values: list[float]) -> None:
         start = 0
         while start < len(times):
             minute = times[start] // 60
@@ -306,20 +322,14 @@ class _PreparedSamples:
             start = end
         self.latest[series_id] = (times[-1], values[-1])
 
-    def _summarize_unordered(self, series_id: int, rows: list[_Row]) -> None:
+    def _summarize_unordered(self, series_id: int, times: list[float], values: list[float]) -> None:
         by_minute = self.by_minute
-        last_ts, last_value = rows[0][1:]
-        for _, ts, value in rows:
+        last_ts, last_value = times[0], values[0]
+        for ts, value in zip(times, values, strict=True):
             by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
             if ts >= last_ts:  # of equal times, the last given wins
                 last_ts, last_value = ts, value
         self.latest[series_id] = (last_ts, last_value)
-
-    def take_rows(self) -> list[_Row]:
-        """The raw rows prepared since the last call."""
-        rows, self.rows = self.rows, []
-        self.count += len(rows)
-        return rows
 
 
 def labels_key(labels: Mapping[str, str]) -> str:
@@ -625,7 +635,7 @@ class Store:
                 await self._write_status(batch.status)
         return prepared.count + len(log_rows) + revised
 
-    async def _insert_samples(self, rows: list[_Row]) -> object:
+    async def _insert_samples(self, rows: Iterable[_Row]) -> object:
         return await self._conn.executemany(
             "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
         )
