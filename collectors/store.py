@@ -226,14 +226,13 @@ def _minute_of(ts: float) -> float:
 
 
 def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], list[Revision]]:
-    """Split records into plain samples, log lines and revisions, in one pass."""
-    samples: list[Sample] = []
-    logs: list[LogEvent] = []
-    revisions: list[Revision] = []
+    """Split records into plain samples, log lines and revisions."""
+    samples = [record for record in records if type(record) is Sample]
+    if len(samples) == len(records):  # the bulk of writes: samples only
+        return samples, [], []
+    samples, logs, revisions = [], [], []
     for record in records:
-        if type(record) is Sample:  # the bulk, decided without an isinstance chain
-            samples.append(record)
-        elif isinstance(record, Revision):
+        if isinstance(record, Revision):
             revisions.append(record)
         elif isinstance(record, Sample):
             samples.append(record)
