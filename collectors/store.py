@@ -225,6 +225,10 @@ def _minute_of(ts: float) -> float:
     return ts // 60
 
 
+def _finite(ts: float, value: float) -> bool:
+    return math.isfinite(ts) and math.isfinite(value)
+
+
 def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], list[Revision]]:
     """Split records into plain samples, log lines and revisions."""
     samples = [record for record in records if type(record) is Sample]
@@ -263,7 +267,8 @@ class _PreparedSamples:
         """Prepare the samples of known series; return those of series not seen yet.
 
         The per-sample loop only finds the series and appends the time and the
-        value; minutes and latest values are worked out per series by `summarize`.
+        value; `take_rows` drops NaN and infinities, `summarize` finds minutes
+        and latest values, both per series.
         """
         missing: list[tuple[_SeriesKey, Sample]] = []
         isfinite, lookup, pending = math.isfinite, series_ids.get, self._pending
@@ -273,28 +278,35 @@ class _PreparedSamples:
         seen: dict[tuple[str, int], tuple[Callable[[float], None], Callable[[float], None]]] = {}
         seen_get = seen.get
         for sample in samples:
-            value, ts = sample.value, sample.ts
-            if not (isfinite(value) and isfinite(ts)):
-                continue
             identity = (sample.series, id(sample.labels))
             found = seen_get(identity)
             if found is None:
                 key = _series_key(source, sample)
                 series_id = lookup(key)
                 if series_id is None:
-                    missing.append((key, sample))
+                    if isfinite(sample.value) and isfinite(sample.ts):  # no series for nothing
+                        missing.append((key, sample))
                     continue
                 times, values = pending.setdefault(series_id, ([], []))
                 found = seen[identity] = (times.append, values.append)
             add_time, add_value = found
-            add_time(ts)
-            add_value(value)
+            add_time(sample.ts)
+            add_value(sample.value)
         return missing
 
     def take_rows(self) -> Iterator[_Row]:
         """The raw rows prepared since the last call, series by series."""
         pending, self._pending = self._pending, {}
         for series_id, (times, values) in pending.items():
+            # A NaN or an infinity makes a sum NaN or infinite: one pass in C per
+            # column instead of two isfinite() calls per sample. (An overflow does
+            # too; then the filter below merely finds nothing to drop.)
+            if not (math.isfinite(sum(times)) and math.isfinite(sum(values))):
+                kept = [(t, v) for t, v in zip(times, values, strict=True) if _finite(t, v)]
+                times[:] = [t for t, _ in kept]
+                values[:] = [v for _, v in kept]
+                if not times:
+                    continue
             all_times, all_values = self.by_series.setdefault(series_id, ([], []))
             all_times.extend(times)
             all_values.extend(values)

@@ -145,3 +145,29 @@ async def test_surrogates_in_labels_are_replaced_whatever_their_order(store: Sto
     (series,) = await store.series(NAME)
     assert series.labels == {"customer": "bad \ufffd", "zone": "eu"}
     assert series.last_value == 2.0
+
+
+async def test_nan_and_infinite_samples_are_dropped_from_a_known_series(store: Store) -> None:
+    base = minute_start()
+    labels = {"endpoint": "x"}
+    await store.write([SourceBatch("api", [Sample(NAME, 1.0, base, labels)])])
+    records = [
+        Sample(NAME, math.nan, base + 1, labels),
+        Sample(NAME, 2.0, base + 2, labels),
+        Sample(NAME, 3.0, math.inf, labels),
+        Sample(NAME, -math.inf, base + 3, labels),
+        Sample(NAME, 4.0, base + 4, labels),
+    ]
+    await store.write([SourceBatch("api", records)])
+    await store.write([SourceBatch("api", [Sample(NAME, math.nan, base + 5, labels)])])
+    (series,) = await store.series(NAME)
+    assert (series.last_ts, series.last_value) == (base + 4, 4.0)
+    stats = await store.window_stats([series], base, base + 60)
+    assert (stats.count, stats.min, stats.max) == (3, 1.0, 4.0)
+    assert await store.count_rows("samples") == 3
+
+
+async def test_a_series_with_only_nan_samples_is_not_created(store: Store) -> None:
+    now = time.time()
+    await store.write([SourceBatch("api", [Sample(NAME, math.nan, now, {"endpoint": "x"})])])
+    assert await store.series(NAME) == []
