@@ -214,6 +214,8 @@ _Row = tuple[int, float, float]
 """A raw sample row: series id, time, value."""
 _Columns = tuple[list[float], list[float]]
 """The times and the values of one series' samples, in the order given."""
+_Appenders = tuple[Callable[[float], None], Callable[[float], None]]
+"""The `append` methods of one series' `_Columns`."""
 
 
 def _series_key(source: str, sample: Sample) -> _SeriesKey:
@@ -275,8 +277,9 @@ class _PreparedSamples:
         # Nothing else runs during this loop, and the samples keep their label
         # mappings alive, so a mapping's identity stands for its content here:
         # the samples of a series that share one mapping build its key once.
-        seen: dict[tuple[str, int], tuple[Callable[[float], None], Callable[[float], None]]] = {}
+        seen: dict[tuple[str, int], _Appenders] = {}
         seen_get = seen.get
+        appenders: dict[int, _Appenders] = {}
         for sample in samples:
             identity = (sample.series, id(sample.labels))
             found = seen_get(identity)
@@ -287,8 +290,11 @@ class _PreparedSamples:
                     if isfinite(sample.value) and isfinite(sample.ts):  # no series for nothing
                         missing.append((key, sample))
                     continue
-                times, values = pending.setdefault(series_id, ([], []))
-                found = seen[identity] = (times.append, values.append)
+                found = appenders.get(series_id)
+                if found is None:  # the series' first sample in this call
+                    times, values = pending.setdefault(series_id, ([], []))
+                    found = appenders[series_id] = (times.append, values.append)
+                seen[identity] = found
             add_time, add_value = found
             add_time(sample.ts)
             add_value(sample.value)
