@@ -55,8 +55,10 @@ __all__ = [
 
 _PREP_SLICE: Final = 1024
 """Records prepared between two yields to the event loop, to keep its lag low."""
-_SUMMARY_SLICE: Final = 128
-"""Series whose rows are split into minutes between two yields to the event loop."""
+_SUMMARY_LOAD: Final = 4 * _PREP_SLICE
+"""Samples split into minutes between two yields: a quarter or less of preparing them."""
+_SERIES_COST: Final = 64
+"""Splitting a series into minutes costs about as much as this many of its samples more."""
 _ROW_COST: Final = 50
 """Serializing a rollup's sketch costs about as much as adding this many values to it."""
 _TRIM_CHUNK: Final = 20_000
@@ -269,8 +271,8 @@ class _PreparedSamples:
         """Prepare the samples of known series; return those of series not seen yet.
 
         The per-sample loop only finds the series and appends the time and the
-        value; `take_rows` drops NaN and infinities, `summarize` finds minutes
-        and latest values, both per series.
+        value; `take_rows` drops NaN and infinities, `summarize` finds the
+        minutes and the latest value, both per series.
         """
         missing: list[tuple[_SeriesKey, Sample]] = []
         isfinite, lookup, pending = math.isfinite, series_ids.get, self._pending
@@ -321,16 +323,13 @@ class _PreparedSamples:
             [zip(itertools.repeat(sid), times, values) for sid, (times, values) in pending.items()]
         )
 
-    def summarize(self, series_ids: Iterable[int]) -> None:
-        """Fill `by_minute` and `latest` from these series' samples (once each, at the end)."""
-        for series_id in series_ids:
-            times, values = self.by_series[series_id]
-            if times == sorted(times):
-                self._summarize_ordered(series_id, times, values)
-            else:  # rare: a series' samples out of time order
-                self._summarize_unordered(series_id, times, values)
-
-    def _summarize_ordered(self, series_id: int, times: list[float], values: list[float]) -> None:
+    def summarize(self, series_id: int) -> int:
+        """Add one series' samples to `by_minute` and `latest`; return how many there were."""
+        times, values = self.by_series[series_id]
+        if times != sorted(times):  # rare: samples out of time order
+            # A stable sort: of equal times, the last given stays last (and latest).
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, values = [times[i] for i in order], [values[i] for i in order]
         start = 0
         while start < len(times):
             minute = times[start] // 60
@@ -338,15 +337,7 @@ class _PreparedSamples:
             self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
             start = end
         self.latest[series_id] = (times[-1], values[-1])
-
-    def _summarize_unordered(self, series_id: int, times: list[float], values: list[float]) -> None:
-        by_minute = self.by_minute
-        last_ts, last_value = times[0], values[0]
-        for ts, value in zip(times, values, strict=True):
-            by_minute.setdefault((series_id, int(ts // 60)), []).append(value)
-            if ts >= last_ts:  # of equal times, the last given wins
-                last_ts, last_value = ts, value
-        self.latest[series_id] = (last_ts, last_value)
+        return len(times)
 
 
 def labels_key(labels: Mapping[str, str]) -> str:
@@ -628,10 +619,12 @@ class Store:
                 for r in logs
                 if math.isfinite(r.ts)
             )
-        series = list(prepared.by_series)
-        for start in range(0, len(series), _SUMMARY_SLICE):
-            prepared.summarize(series[start : start + _SUMMARY_SLICE])
-            await asyncio.sleep(0)
+        load = 0
+        for series_id in prepared.by_series:
+            load += prepared.summarize(series_id) + _SERIES_COST
+            if load >= _SUMMARY_LOAD:
+                load = 0
+                await asyncio.sleep(0)
         if prepared.latest:
             await self._conn.executemany(
                 "UPDATE series SET last_ts = ?, last_value = ? "
