@@ -54,7 +54,11 @@ __all__ = [
 ]
 
 _PREP_SLICE: Final = 1024
-"""Records prepared between two yields to the event loop, to keep its lag low."""
+"""Samples prepared between two yields to the event loop, and rows per `executemany`.
+
+Both keep the loop's lag low: aiosqlite's thread holds the GIL while it binds
+each row, so the loop may wait for the rest of a running `executemany`.
+"""
 _SUMMARY_LOAD: Final = 4 * _PREP_SLICE
 """Samples split into minutes between two yields: a quarter or less of preparing them."""
 _SERIES_COST: Final = 64
@@ -214,10 +218,6 @@ more key for the same id (`_create_series` finds the existing row).
 """
 _Row = tuple[int, float, float]
 """A raw sample row: series id, time, value."""
-_Columns = tuple[list[float], list[float]]
-"""The times and the values of one series' samples, in the order given."""
-_Appenders = tuple[Callable[[float], None], Callable[[float], None]]
-"""The `append` methods of one series' `_Columns`."""
 
 
 def _series_key(source: str, sample: Sample) -> _SeriesKey:
@@ -252,92 +252,92 @@ def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], l
 class _PreparedSamples:
     """Raw rows, per-minute values and latest values of the samples of one write.
 
-    Samples are kept as columns per series, not as row tuples: the per-sample
-    work is two appends, and a slice's rows are zipped from the columns while
-    SQLite binds them (no tuple per row for the garbage collector to track).
+    Samples are not made into row tuples (or any object per sample): `add`
+    appends each time and value to a flat list per series, `summarize` checks
+    and splits each series into minutes and moves it into three columns, and
+    `rows` zips the columns while SQLite binds them. A write of many series
+    with one sample each so allocates a few objects per series, which keeps
+    the garbage collector quiet.
     """
 
     def __init__(self) -> None:
-        self.by_series: dict[int, _Columns] = {}
-        """Every sample of the write per series."""
+        self.by_series: dict[int, list[float]] = {}
+        """Per series, `[ts, value, ts, value, ...]` as given; emptied by `summarize`."""
         self.by_minute: dict[tuple[int, int], list[float]] = {}
         self.latest: dict[int, tuple[float, float]] = {}
-        self.count = 0
-        self._pending: dict[int, _Columns] = {}
+        self._ids: list[int] = []
+        self._times: list[float] = []
+        self._values: list[float] = []
+
+    @property
+    def count(self) -> int:
+        """How many samples `summarize` kept."""
+        return len(self._ids)
 
     def add(
         self, source: str, samples: Sequence[Sample], series_ids: Mapping[_SeriesKey, int]
     ) -> list[tuple[_SeriesKey, Sample]]:
-        """Prepare the samples of known series; return those of series not seen yet.
-
-        The per-sample loop only finds the series and appends the time and the
-        value; `take_rows` drops NaN and infinities, `summarize` finds the
-        minutes and the latest value, both per series.
-        """
+        """Append the samples of known series; return those of series not seen yet."""
         missing: list[tuple[_SeriesKey, Sample]] = []
-        isfinite, lookup, pending = math.isfinite, series_ids.get, self._pending
+        isfinite, lookup, by_series = math.isfinite, series_ids.get, self.by_series
         # Nothing else runs during this loop, and the samples keep their label
         # mappings alive, so a mapping's identity stands for its content here:
         # the samples of a series that share one mapping build its key once.
-        seen: dict[tuple[str, int], _Appenders] = {}
+        seen: dict[tuple[str, int], Callable[[float], None]] = {}
         seen_get = seen.get
-        appenders: dict[int, _Appenders] = {}
         for sample in samples:
             identity = (sample.series, id(sample.labels))
-            found = seen_get(identity)
-            if found is None:
+            append = seen_get(identity)
+            if append is None:
                 key = _series_key(source, sample)
                 series_id = lookup(key)
                 if series_id is None:
                     if isfinite(sample.value) and isfinite(sample.ts):  # no series for nothing
                         missing.append((key, sample))
                     continue
-                found = appenders.get(series_id)
-                if found is None:  # the series' first sample in this call
-                    times, values = pending.setdefault(series_id, ([], []))
-                    found = appenders[series_id] = (times.append, values.append)
-                seen[identity] = found
-            add_time, add_value = found
-            add_time(sample.ts)
-            add_value(sample.value)
+                append = seen[identity] = by_series.setdefault(series_id, []).append
+            append(sample.ts)
+            append(sample.value)
         return missing
 
-    def take_rows(self) -> Iterator[_Row]:
-        """The raw rows prepared since the last call, series by series."""
-        pending, self._pending = self._pending, {}
-        for series_id, (times, values) in pending.items():
-            # A NaN or an infinity makes a sum NaN or infinite: one pass in C per
-            # column instead of two isfinite() calls per sample. (An overflow does
-            # too; then the filter below merely finds nothing to drop.)
-            if not (math.isfinite(sum(times)) and math.isfinite(sum(values))):
-                kept = [(t, v) for t, v in zip(times, values, strict=True) if _finite(t, v)]
-                times[:] = [t for t, _ in kept]
-                values[:] = [v for _, v in kept]
-                if not times:
-                    continue
-            all_times, all_values = self.by_series.setdefault(series_id, ([], []))
-            all_times.extend(times)
-            all_values.extend(values)
-            self.count += len(times)
-        return itertools.chain.from_iterable(
-            [zip(itertools.repeat(sid), times, values) for sid, (times, values) in pending.items()]
-        )
-
     def summarize(self, series_id: int) -> int:
-        """Add one series' samples to `by_minute` and `latest`; return how many there were."""
-        times, values = self.by_series[series_id]
-        if times != sorted(times):  # rare: samples out of time order
+        """Move one series into the columns, without NaN and infinities, and into its minutes.
+
+        Returns how many samples it had.
+        """
+        flat = self.by_series.pop(series_id)
+        times, values = flat[0::2], flat[1::2]
+        # A NaN or an infinity makes a sum NaN or infinite: one pass in C per
+        # column instead of two isfinite() calls per sample. (So can an overflow;
+        # then the filter merely finds nothing to drop.)
+        if not (math.isfinite(sum(times)) and math.isfinite(sum(values))):
+            kept = [(t, v) for t, v in zip(times, values, strict=True) if _finite(t, v)]
+            times, values = [t for t, _ in kept], [v for _, v in kept]
+            if not times:
+                return len(flat) // 2
+        if len(times) > 1 and times != sorted(times):  # rare: samples out of time order
             # A stable sort: of equal times, the last given stays last (and latest).
             order = sorted(range(len(times)), key=times.__getitem__)
             times, values = [times[i] for i in order], [values[i] for i in order]
-        start = 0
-        while start < len(times):
-            minute = times[start] // 60
-            end = bisect.bisect_right(times, minute, lo=start, key=_minute_of)
-            self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
-            start = end
+        first, last = times[0] // 60, times[-1] // 60
+        if first == last:  # the usual poll: one minute
+            self.by_minute.setdefault((series_id, int(first)), []).extend(values)
+        else:
+            start = 0
+            while start < len(times):
+                minute = times[start] // 60
+                end = bisect.bisect_right(times, minute, lo=start, key=_minute_of)
+                self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
+                start = end
         self.latest[series_id] = (times[-1], values[-1])
-        return len(times)
+        self._ids += itertools.repeat(series_id, len(times))
+        self._times += times
+        self._values += values
+        return len(flat) // 2
+
+    def rows(self) -> Iterator[_Row]:
+        """The raw rows of the write, series by series (once every series is summarized)."""
+        return zip(self._ids, self._times, self._values, strict=True)
 
 
 def labels_key(labels: Mapping[str, str]) -> str:
@@ -588,9 +588,10 @@ class Store:
     async def _write_in_transaction(self, batches: Sequence[SourceBatch]) -> int:
         """Insert everything; return how many rows went into the ring tables.
 
-        Samples are prepared and inserted a slice at a time, so the event loop
-        runs between slices. (Overlapping a slice's insert with the next one's
-        preparation was measured slower: the two threads fight over the GIL.)
+        Samples are prepared a slice at a time, then split into minutes a few
+        series at a time, then inserted a slice at a time, so the event loop
+        runs in between. (Overlapping inserts with preparation was measured
+        slower: the two threads fight over the GIL.)
         """
         prepared = _PreparedSamples()
         log_rows: list[tuple[object, ...]] = []
@@ -605,7 +606,7 @@ class Store:
                 if missing:
                     await self._create_series(missing)
                     prepared.add(batch.source, [s for _, s in missing], self._series_ids)
-                await self._insert_samples(prepared.take_rows())
+                await asyncio.sleep(0)
             log_rows.extend(
                 (
                     r.ts,
@@ -620,11 +621,16 @@ class Store:
                 if math.isfinite(r.ts)
             )
         load = 0
-        for series_id in prepared.by_series:
+        for series_id in list(prepared.by_series):
             load += prepared.summarize(series_id) + _SERIES_COST
             if load >= _SUMMARY_LOAD:
                 load = 0
                 await asyncio.sleep(0)
+        # One iterator, a slice per call: each executemany binds the next
+        # _PREP_SLICE rows, and aiosqlite's thread runs the calls in order.
+        rows = prepared.rows()
+        for _ in range(0, prepared.count, _PREP_SLICE):
+            await self._insert_samples(itertools.islice(rows, _PREP_SLICE))
         if prepared.latest:
             await self._conn.executemany(
                 "UPDATE series SET last_ts = ?, last_value = ? "

@@ -119,9 +119,12 @@ async def test_samples_out_of_time_order_go_to_their_own_minutes(store: Store) -
 async def test_ordered_samples_split_at_minute_boundaries_across_slices(store: Store) -> None:
     base = minute_start()
     labels = {"endpoint": "x"}
-    # 3000 samples, 0.1 s apart: five minutes, more than one preparation slice.
+    # 3000 samples, 0.1 s apart: five minutes, more than one preparation slice,
+    # with a second series in between.
     samples = [Sample(NAME, float(i % 7), base + i / 10, labels) for i in range(3000)]
+    samples[1500:1500] = [Sample("other", 1.0, base + i, labels) for i in range(100)]
     await store.write([SourceBatch("api", samples)])
+    assert await store.count_rows("samples") == 3100
     assert await per_minute_counts(store, base, 5) == [600] * 5
     (series,) = await store.series(NAME)
     stats = await store.window_stats([series], base, base + 300)
