@@ -60,7 +60,7 @@ Both keep the loop's lag low: aiosqlite's thread holds the GIL while it binds
 each row, so the loop may wait for the rest of a running `executemany`.
 """
 _SUMMARY_LOAD: Final = 4 * _PREP_SLICE
-"""Samples split into minutes between two yields: a quarter or less of preparing them."""
+"""Samples split into minutes between two yields (a quarter of the work of preparing them)."""
 _SERIES_COST: Final = 64
 """Splitting a series into minutes costs about as much as this many of its samples more."""
 _ROW_COST: Final = 50
