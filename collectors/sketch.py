@@ -159,17 +159,23 @@ class LatencySketch:
 
     def to_bytes(self) -> bytes:
         """Serialize to the compact, canonical blob described in the module docstring."""
-        pos, neg = sorted(self._pos), sorted(self._neg)
-        keys = pos + neg
-        counts = [self._pos[k] for k in pos] + [self._neg[k] for k in neg]
-        key_width = 2 if max(pos[-1:] + neg[-1:], default=0) < 32768 else 4  # keys >= _MIN_KEY
-        count_width = next(w for w in (1, 2, 4, 8) if max(counts, default=0) < 256**w)
-        parts = [array(_KEY_CODES[key_width], keys), array(_COUNT_CODES[count_width], counts)]
+        pos, neg = self._pos, self._neg
+        keys = sorted(pos)
+        counts = list(map(pos.__getitem__, keys))
+        if neg:
+            neg_keys = sorted(neg)
+            keys += neg_keys
+            counts += map(neg.__getitem__, neg_keys)
+        key_width = 2 if max(keys, default=0) < 32768 else 4  # keys >= _MIN_KEY
+        most = max(counts, default=0)
+        count_width = 1 if most < 256 else 2 if most < 65536 else 4 if most < 2**32 else 8
+        key_array = array(_KEY_CODES[key_width], keys)
+        count_array = array(_COUNT_CODES[count_width], counts)
         if _SWAP:
-            for part in parts:
-                part.byteswap()
+            key_array.byteswap()
+            count_array.byteswap()
         header = _HEADER.pack(_VERSION, key_width, count_width, self._zero, len(pos), len(neg))
-        return header + b"".join(part.tobytes() for part in parts)
+        return header + key_array.tobytes() + count_array.tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LatencySketch:

@@ -19,15 +19,17 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import fcntl
+import itertools
 import json
 import math
 import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -52,7 +54,17 @@ __all__ = [
 ]
 
 _PREP_SLICE: Final = 1024
-"""Records prepared between two yields to the event loop, to keep its lag low."""
+"""Samples prepared between two yields to the event loop, and rows per `executemany`.
+
+Both keep the loop's lag low: aiosqlite's thread holds the GIL while it binds
+each row, so the loop may wait for the rest of a running `executemany`.
+"""
+_SUMMARY_LOAD: Final = 4 * _PREP_SLICE
+"""Samples split into minutes between two yields (a quarter of the work of preparing them)."""
+_SERIES_COST: Final = 64
+"""Splitting a series into minutes costs about as much as this many of its samples more."""
+_ROW_COST: Final = 50
+"""Serializing a rollup's sketch costs about as much as adding this many values to it."""
 _TRIM_CHUNK: Final = 20_000
 """Rows one retention step may delete from one table, at the least."""
 _CHECKPOINT_EVERY: Final = 30.0
@@ -184,52 +196,148 @@ class _Rollup:
         )
 
 
+def _rollup_lookup_sql(pairs: int) -> str:
+    """The stored rollups of `pairs` (series_id, minute) parameter pairs.
+
+    A join from the listed pairs, so each is one search of the unique index;
+    `(series_id, minute) IN (VALUES ...)` made SQLite scan the whole table.
+    """
+    keys = ",".join("(?, ?)" for _ in range(pairs))
+    return (
+        "SELECT r.series_id, r.minute, r.count, r.sum, r.min, r.max, r.sketch "
+        f"FROM (VALUES {keys}) AS k CROSS JOIN rollups AS r "
+        "ON r.series_id = k.column1 AND r.minute = k.column2"
+    )
+
+
 _SeriesKey = tuple[str, str, tuple[tuple[str, str], ...]]
-"""Source, series name and sorted label pairs: how the writer caches series ids."""
+"""Source, series name and label pairs in the sample's order: how the writer caches series ids.
+
+Not sorted, so a sample costs no sort; the same labels in another order are one
+more key for the same id (`_create_series` finds the existing row).
+"""
+_Row = tuple[int, float, float]
+"""A raw sample row: series id, time, value."""
+
+
+def _series_key(source: str, sample: Sample) -> _SeriesKey:
+    labels = sample.labels
+    return (source, sample.series, tuple(labels.items()) if labels else ())
+
+
+def _minute_of(ts: float) -> float:
+    return ts // 60
+
+
+def _finite(ts: float, value: float) -> bool:
+    return math.isfinite(ts) and math.isfinite(value)
+
+
+def _by_kind(records: Sequence[Record]) -> tuple[list[Sample], list[LogEvent], list[Revision]]:
+    """Split records into plain samples, log lines and revisions."""
+    samples = [record for record in records if type(record) is Sample]
+    if len(samples) == len(records):  # the bulk of writes: samples only
+        return samples, [], []
+    samples, logs, revisions = [], [], []
+    for record in records:
+        if isinstance(record, Revision):
+            revisions.append(record)
+        elif isinstance(record, Sample):
+            samples.append(record)
+        elif isinstance(record, LogEvent):
+            logs.append(record)
+    return samples, logs, revisions
 
 
 class _PreparedSamples:
-    """Raw rows, per-minute values and latest values of the samples of one write."""
+    """Raw rows, per-minute values and latest values of the samples of one write.
+
+    Samples are not made into row tuples (or any object per sample): `add`
+    appends each time and value to a flat list per series, `summarize` checks
+    and splits each series into minutes and moves it into three columns, and
+    `rows` zips the columns while SQLite binds them. A write of many series
+    with one sample each so allocates a few objects per series, which keeps
+    the garbage collector quiet.
+    """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, float, float]] = []
+        self.by_series: dict[int, list[float]] = {}
+        """Per series, `[ts, value, ts, value, ...]` as given; emptied by `summarize`."""
         self.by_minute: dict[tuple[int, int], list[float]] = {}
         self.latest: dict[int, tuple[float, float]] = {}
-        self.count = 0
+        self._ids: list[int] = []
+        self._times: list[float] = []
+        self._values: list[float] = []
+
+    @property
+    def count(self) -> int:
+        """How many samples `summarize` kept."""
+        return len(self._ids)
 
     def add(
         self, source: str, samples: Sequence[Sample], series_ids: Mapping[_SeriesKey, int]
     ) -> list[tuple[_SeriesKey, Sample]]:
-        """Prepare the samples of known series; return those of series not seen yet."""
+        """Append the samples of known series; return those of series not seen yet."""
         missing: list[tuple[_SeriesKey, Sample]] = []
-        rows, by_minute, latest = self.rows, self.by_minute, self.latest
-        isfinite, lookup = math.isfinite, series_ids.get
+        isfinite, lookup, by_series = math.isfinite, series_ids.get, self.by_series
+        # Nothing else runs during this loop, and the samples keep their label
+        # mappings alive, so a mapping's identity stands for its content here:
+        # the samples of a series that share one mapping build its key once.
+        seen: dict[tuple[str, int], Callable[[float], None]] = {}
+        seen_get = seen.get
         for sample in samples:
-            value, ts, labels = sample.value, sample.ts, sample.labels
-            if not (isfinite(value) and isfinite(ts)):
-                continue
-            key = (source, sample.series, tuple(sorted(labels.items())) if labels else ())
-            series_id = lookup(key)
-            if series_id is None:
-                missing.append((key, sample))
-                continue
-            rows.append((series_id, ts, value))
-            minute_key = (series_id, int(ts // 60))
-            values = by_minute.get(minute_key)
-            if values is None:
-                by_minute[minute_key] = [value]
-            else:
-                values.append(value)
-            known = latest.get(series_id)
-            if known is None or ts >= known[0]:
-                latest[series_id] = (ts, value)
+            identity = (sample.series, id(sample.labels))
+            append = seen_get(identity)
+            if append is None:
+                key = _series_key(source, sample)
+                series_id = lookup(key)
+                if series_id is None:
+                    if isfinite(sample.value) and isfinite(sample.ts):  # no series for nothing
+                        missing.append((key, sample))
+                    continue
+                append = seen[identity] = by_series.setdefault(series_id, []).append
+            append(sample.ts)
+            append(sample.value)
         return missing
 
-    def take_rows(self) -> list[tuple[int, float, float]]:
-        """The raw rows prepared since the last call."""
-        rows, self.rows = self.rows, []
-        self.count += len(rows)
-        return rows
+    def summarize(self, series_id: int) -> int:
+        """Move one series into the columns, without NaN and infinities, and into its minutes.
+
+        Returns how many samples it had.
+        """
+        flat = self.by_series.pop(series_id)
+        times, values = flat[0::2], flat[1::2]
+        # A NaN or an infinity makes a sum NaN or infinite: one pass in C per
+        # column instead of two isfinite() calls per sample. (So can an overflow;
+        # then the filter merely finds nothing to drop.)
+        if not (math.isfinite(sum(times)) and math.isfinite(sum(values))):
+            kept = [(t, v) for t, v in zip(times, values, strict=True) if _finite(t, v)]
+            times, values = [t for t, _ in kept], [v for _, v in kept]
+            if not times:
+                return len(flat) // 2
+        if len(times) > 1 and times != sorted(times):  # rare: samples out of time order
+            # A stable sort: of equal times, the last given stays last (and latest).
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, values = [times[i] for i in order], [values[i] for i in order]
+        first, last = times[0] // 60, times[-1] // 60
+        if first == last:  # the usual poll: one minute
+            self.by_minute.setdefault((series_id, int(first)), []).extend(values)
+        else:
+            start = 0
+            while start < len(times):
+                minute = times[start] // 60
+                end = bisect.bisect_right(times, minute, lo=start, key=_minute_of)
+                self.by_minute.setdefault((series_id, int(minute)), []).extend(values[start:end])
+                start = end
+        self.latest[series_id] = (times[-1], values[-1])
+        self._ids += itertools.repeat(series_id, len(times))
+        self._times += times
+        self._values += values
+        return len(flat) // 2
+
+    def rows(self) -> Iterator[_Row]:
+        """The raw rows of the write, series by series (once every series is summarized)."""
+        return zip(self._ids, self._times, self._values, strict=True)
 
 
 def labels_key(labels: Mapping[str, str]) -> str:
@@ -434,9 +542,13 @@ class Store:
         await self.close()
 
     async def _scalar(self, sql: str, params: Sequence[object] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(sql, params)
         return int(row[0]) if row and row[0] is not None else 0
+
+    async def _first_row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        """The first row of a query, in one trip to aiosqlite's thread (a cursor takes three)."""
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     # ------------------------------------------------------------------ writes
 
@@ -476,16 +588,17 @@ class Store:
     async def _write_in_transaction(self, batches: Sequence[SourceBatch]) -> int:
         """Insert everything; return how many rows went into the ring tables.
 
-        Samples are prepared and inserted a slice at a time, so the event loop
-        runs between slices. (Overlapping a slice's insert with the next one's
-        preparation was measured slower: the two threads fight over the GIL.)
+        Samples are prepared a slice at a time, then split into minutes a few
+        series at a time, then inserted a slice at a time, so the event loop
+        runs in between. (Overlapping inserts with preparation was measured
+        slower: the two threads fight over the GIL.)
         """
         prepared = _PreparedSamples()
         log_rows: list[tuple[object, ...]] = []
+        revisions: list[tuple[str, Revision]] = []
         for batch in batches:
-            samples = [
-                r for r in batch.records if isinstance(r, Sample) and not isinstance(r, Revision)
-            ]
+            samples, logs, batch_revisions = _by_kind(batch.records)
+            revisions.extend((batch.source, r) for r in batch_revisions)
             for start in range(0, len(samples), _PREP_SLICE):
                 missing = prepared.add(
                     batch.source, samples[start : start + _PREP_SLICE], self._series_ids
@@ -493,7 +606,7 @@ class Store:
                 if missing:
                     await self._create_series(missing)
                     prepared.add(batch.source, [s for _, s in missing], self._series_ids)
-                await self._insert_samples(prepared.take_rows())
+                await asyncio.sleep(0)
             log_rows.extend(
                 (
                     r.ts,
@@ -504,9 +617,20 @@ class Store:
                     None if r.event_id is None else storable(r.event_id),
                     storable(r.message),
                 )
-                for r in batch.records
-                if isinstance(r, LogEvent) and math.isfinite(r.ts)
+                for r in logs
+                if math.isfinite(r.ts)
             )
+        load = 0
+        for series_id in list(prepared.by_series):
+            load += prepared.summarize(series_id) + _SERIES_COST
+            if load >= _SUMMARY_LOAD:
+                load = 0
+                await asyncio.sleep(0)
+        # One iterator, a slice per call: each executemany binds the next
+        # _PREP_SLICE rows, and aiosqlite's thread runs the calls in order.
+        rows = prepared.rows()
+        for _ in range(0, prepared.count, _PREP_SLICE):
+            await self._insert_samples(itertools.islice(rows, _PREP_SLICE))
         if prepared.latest:
             await self._conn.executemany(
                 "UPDATE series SET last_ts = ?, last_value = ? "
@@ -521,13 +645,13 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 log_rows,
             )
-        revised = await self._write_revisions(batches)
+        revised = await self._write_revisions(revisions)
         for batch in batches:
             if batch.status is not None:
                 await self._write_status(batch.status)
         return prepared.count + len(log_rows) + revised
 
-    async def _insert_samples(self, rows: list[tuple[int, float, float]]) -> object:
+    async def _insert_samples(self, rows: Iterable[_Row]) -> object:
         return await self._conn.executemany(
             "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)", rows
         )
@@ -543,10 +667,9 @@ class Store:
             "INSERT OR IGNORE INTO series (source, name, labels, unit) VALUES (?, ?, ?, ?)", rows
         )
         for key, row in zip(new, rows, strict=True):
-            async with self._conn.execute(
+            found = await self._first_row(
                 "SELECT id FROM series WHERE source = ? AND name = ? AND labels = ?", row[:3]
-            ) as cursor:
-                found = await cursor.fetchone()
+            )
             assert found is not None  # inserted just above, in this transaction
             self._series_ids[key] = int(found[0])
 
@@ -556,22 +679,22 @@ class Store:
             self._rollups[key] = _Rollup()
         for start in range(0, len(unknown), _LOOKUP_CHUNK):
             chunk = unknown[start : start + _LOOKUP_CHUNK]
-            pairs = ",".join("(?, ?)" for _ in chunk)
-            async with self._conn.execute(
-                "SELECT series_id, minute, count, sum, min, max, sketch FROM rollups "
-                f"WHERE (series_id, minute) IN (VALUES {pairs})",
-                [value for key in chunk for value in key],
-            ) as cursor:
-                async for series_id, minute, count, total, low, high, blob in cursor:
-                    self._rollups[series_id, minute] = _Rollup(
-                        count, total, low, high, LatencySketch.from_bytes(blob)
-                    )
+            stored = await self._conn.execute_fetchall(
+                _rollup_lookup_sql(len(chunk)), [value for key in chunk for value in key]
+            )
+            for series_id, minute, count, total, low, high, blob in stored:
+                self._rollups[series_id, minute] = _Rollup(
+                    count, total, low, high, LatencySketch.from_bytes(blob)
+                )
         rows = []
-        for done, (key, values) in enumerate(by_minute.items(), start=1):
+        budget = _PREP_SLICE
+        for key, values in by_minute.items():
             rollup = self._rollups[key]
             rollup.add_many(values)
             rows.append(rollup.row(*key))
-            if done % 64 == 0:
+            budget -= len(values) + _ROW_COST
+            if budget <= 0:  # about as much work as preparing a slice of samples
+                budget = _PREP_SLICE
                 await asyncio.sleep(0)
         await self._conn.executemany(
             "INSERT INTO rollups (series_id, minute, count, sum, min, max, sketch) "
@@ -585,10 +708,9 @@ class Store:
             del self._rollups[key]
 
     async def _write_status(self, status: SourceStatus) -> None:
-        async with self._conn.execute(
+        previous = await self._first_row(
             "SELECT state, last_error FROM sources WHERE name = ?", (status.source,)
-        ) as cursor:
-            previous = await cursor.fetchone()
+        )
         await self._conn.execute(
             "INSERT INTO sources (name, state, checked_at, last_success, last_error, "
             "consecutive_failures, note) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -621,20 +743,11 @@ class Store:
 
     # ------------------------------------------------ revisions (late datapoints)
 
-    async def _write_revisions(self, batches: Sequence[SourceBatch]) -> int:
-        """Apply the `Revision` records of the batches; return how many rows were inserted."""
-        revisions = [
-            (batch.source, r)
-            for batch in batches
-            for r in batch.records
-            if isinstance(r, Revision) and math.isfinite(r.value)
-        ]
-        if not revisions:
+    async def _write_revisions(self, revisions: Sequence[tuple[str, Revision]]) -> int:
+        """Apply the revisions of a write, each with its source; return how many rows went in."""
+        keyed = [(_series_key(source, r), r) for source, r in revisions if math.isfinite(r.value)]
+        if not keyed:
             return 0
-        keyed = [
-            ((source, r.series, tuple(sorted(r.labels.items())) if r.labels else ()), r)
-            for source, r in revisions
-        ]
         missing = [(key, r) for key, r in keyed if key not in self._series_ids]
         if missing:
             await self._create_series(missing)
@@ -664,11 +777,11 @@ class Store:
 
     async def _rebuild_rollup(self, series_id: int, minute: int) -> None:
         """Recompute one minute's rollup from the raw samples the ring still holds."""
-        async with self._conn.execute(
+        stored = await self._conn.execute_fetchall(
             "SELECT value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ?",
             (series_id, minute * 60.0, (minute + 1) * 60.0),
-        ) as cursor:
-            values = [float(v) for (v,) in await cursor.fetchall()]
+        )
+        values = [float(v) for (v,) in stored]
         if not values:
             self._rollups.pop((series_id, minute), None)
             await self._conn.execute(
@@ -708,21 +821,22 @@ class Store:
         a cutoff: found by counting for the row bound and by binary search over
         rowids (timestamps grow with them, give or take late data) for the age.
         """
-        # Two sub-selects: SQLite answers a lone min() or max() from the index end,
+        # Sub-selects: SQLite answers a lone min() or max() from the index end,
         # but `SELECT min(id), max(id)` scans the whole table.
-        async with self._conn.execute(
-            f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})"
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._first_row(
+            f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table}), "
+            f"(SELECT {ts_expr} FROM {table} ORDER BY id LIMIT 1)"
+        )
         if row is None or row[0] is None:
             return
-        first, last = int(row[0]), int(row[1])
+        first, last, first_ts = int(row[0]), int(row[1]), float(row[2])
         limit = first + budget
         if max_rows is not None and last - first + 1 > max_rows:
             cutoff = min(last - max_rows + 1, limit)
             await self._conn.execute(f"DELETE FROM {table} WHERE id < ?", (cutoff,))
             first = cutoff
-        if await self._ts_at_or_after(table, ts_expr, first) >= oldest_ts:
+            first_ts = await self._ts_at_or_after(table, ts_expr, first)
+        if first_ts >= oldest_ts:
             return
         # Timestamps only roughly follow rowids (a backfill writes old times late),
         # so the search merely bounds the range and the age test decides per row:
@@ -734,10 +848,9 @@ class Store:
         )
 
     async def _ts_at_or_after(self, table: str, ts_expr: str, rowid: int) -> float:
-        async with self._conn.execute(
+        row = await self._first_row(
             f"SELECT {ts_expr} FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (rowid,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return float(row[0]) if row else math.inf
 
     async def _first_id_not_older(

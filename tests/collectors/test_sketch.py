@@ -155,6 +155,16 @@ def test_blob_is_compact() -> None:
     assert len(sketch.to_bytes()) == 15 + 3 * bins
 
 
+def test_blob_layout_is_the_documented_one() -> None:
+    """Stored rollups hold these bytes: a change of layout must be a new version."""
+    big = math.ceil(math.log(1e300) / LOG_GAMMA)  # beyond int16: 4-byte keys
+    sketch = sketch_of([1.0, 0.0, -1.0, -1.0, 1e300] + [1.02] * 300)  # 300: 2-byte counts
+    header = struct.pack("<BBBQHH", 1, 4, 2, 1, 3, 1)
+    keys = struct.pack("<4i", 0, 1, big, 0)  # positive keys ascending, then negative ones
+    assert sketch.to_bytes() == header + keys + struct.pack("<4H", 1, 300, 1, 2)
+    assert sketch_of([]).to_bytes() == struct.pack("<BBBQHH", 1, 2, 1, 0, 0, 0)
+
+
 def _bad_blobs() -> list[bytes]:
     good = sketch_of(with_negatives(random.Random(2))).to_bytes()
     header = struct.Struct("<BBBQHH")

@@ -97,6 +97,15 @@ async def test_rollup_merge_equals_the_sketch_of_the_union(tmp_path: Path) -> No
     assert sum(b.count for b in stats.buckets) == pytest.approx(len(values))
 
 
+async def test_a_write_finds_stored_rollups_by_index_not_by_scanning_them(store: Store) -> None:
+    """The rollups table holds weeks of minutes: a scan per write grew with all of them."""
+    sql = store_module._rollup_lookup_sql(2)
+    async with store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", (1, 2, 3, 4)) as cursor:
+        plan = [str(row[3]) for row in await cursor.fetchall()]
+    assert not [step for step in plan if step.startswith("SCAN r")], plan
+    assert [step for step in plan if step.startswith("SEARCH r USING INDEX")], plan
+
+
 async def test_partial_minutes_at_the_window_edges_come_from_raw_samples(store: Store) -> None:
     base = minute_start()
     samples = [latency(float(i), base + i) for i in range(180)]  # one a second for 3 minutes
