@@ -2,8 +2,8 @@
 
 Each panel splits its work in two: `gather` (async, reads the store through
 a `StoreReader`, returns plain data) and `present` (draws that data into the
-panel's widgets). The app calls both for every panel of the screen on view,
-one panel at a time, so:
+panel's widgets). The screen on view first reads every panel, then presents
+them all in one batch, so a refresh is one frame on the terminal, and:
 
 * a failing panel shows its error inside its own border and the rest of the
   screen goes on refreshing (the next refresh tries again);
@@ -14,8 +14,10 @@ one panel at a time, so:
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,11 +26,19 @@ from textual.widgets import Static
 from collectors.inert import inert
 from tui.reader import StoreReader
 
-__all__ = ["LivePanel"]
+__all__ = ["LivePanel", "PanelRead"]
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelRead(Generic[T]):
+    """What one panel read: its data, or the one-line error it failed with."""
+
+    data: T | None = None
+    error: str | None = None
 
 
 class LivePanel(Vertical, Generic[T]):
@@ -54,6 +64,9 @@ class LivePanel(Vertical, Generic[T]):
         self._drawn: T | None = None
         self._has_drawn = False
         self._failed = False
+        self.turn = asyncio.Lock()
+        """Held from a read until its data is shown: a panel's own reload and the
+        screen's refresh take turns, so a stale read is never shown over a newer one."""
 
     def compose(self) -> ComposeResult:
         """The panel's widgets, then a hidden line for its error."""
@@ -74,12 +87,23 @@ class LivePanel(Vertical, Generic[T]):
         """Draw `data` (called only when it differs from the last drawn)."""
         raise NotImplementedError
 
-    async def refresh_from(self, reader: StoreReader) -> None:
-        """Gather and, if the data changed, present; errors stay inside the panel."""
+    async def read(self, reader: StoreReader) -> PanelRead[T]:
+        """Gather, keeping a failure for `show` instead of raising it."""
         try:
-            data = await self.gather(reader)
-            if self._has_drawn and not self._failed and data == self._drawn:
-                return
+            return PanelRead(data=await self.gather(reader))
+        except Exception as exc:
+            log.exception("panel %s failed", type(self).__name__)
+            return PanelRead(error=f"⚠ this panel failed: {type(exc).__name__}: {exc}")
+
+    def show(self, read: PanelRead[T]) -> None:
+        """Present what `read` returned if it changed, or its error, inside the panel."""
+        if read.error is not None:
+            self._show_error(read.error)
+            return
+        data = cast(T, read.data)
+        if self._has_drawn and not self._failed and data == self._drawn:
+            return
+        try:
             self.present(data)
         except Exception as exc:
             log.exception("panel %s failed", type(self).__name__)
@@ -89,6 +113,11 @@ class LivePanel(Vertical, Generic[T]):
         if self._failed:
             self._failed = False
             self.query_one(".panel-error", Static).display = False
+
+    async def refresh_from(self, reader: StoreReader) -> None:
+        """Read and show at once (a panel's own reload; the screen batches its panels)."""
+        async with self.turn:
+            self.show(await self.read(reader))
 
     def _show_error(self, text: str) -> None:
         self._failed = True

@@ -19,7 +19,6 @@ state) and a `LogPane` of the lines found, oldest at the top.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import ClassVar, Final
@@ -100,7 +99,6 @@ class LogsPanel(LivePanel[LogsRead]):
         self._searching: int | None = None
         """The generation a CloudWatch search is running for."""
         self._reader: StoreReader | None = None
-        self._reading = asyncio.Lock()  # a reload and the app's refresh take turns
         self._drawn_generation: int | None = None
         self._newest_id: int | None = None
         self._truncated = False
@@ -114,14 +112,9 @@ class LogsPanel(LivePanel[LogsRead]):
         yield Static("", id="log-status", markup=False)
         yield LogPane(max_lines=KEPT, follow=self.view.following, id="log-pane")
 
-    async def refresh_from(self, reader: StoreReader) -> None:
-        """Read and draw, one read at a time."""
-        self._reader = reader
-        async with self._reading:
-            await super().refresh_from(reader)
-
     async def gather(self, reader: StoreReader) -> LogsRead:
         """The window's first read, or (following) the lines cached since the last one."""
+        self._reader = reader  # for the reloads the keys ask for
         view = self.view
         generation = view.generation
         first = self._drawn_generation != generation
