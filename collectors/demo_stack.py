@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from collectors.base import Collector, SourceConfig
+from collectors.base import Collector, SourceConfig, format_duration
 from collectors.chatwoot import ChatwootConfig
 from collectors.demo import INCIDENT_DELAY, DemoConfig, demo_sources, incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
@@ -29,6 +29,10 @@ __all__ = ["DemoStack"]
 
 _DRIVE_EVERY: Final = 1.0
 """Seconds between two updates of the fakes' incident levels."""
+_POLL_EVERY: Final = 10.0
+"""Seconds between two polls of each demo source: three to six times the real
+defaults' pace (Chatwoot 30 s, SQS 60 s), lively enough for a scripted incident
+that builds over 20 s and lasts two minutes."""
 
 
 class DemoStack:
@@ -71,13 +75,19 @@ class DemoStack:
                 "base_url": url,
                 "account_id": self._chatwoot.account_id,
                 "api_token": self._chatwoot.token,
-                "interval": "5s",
+                "interval": format_duration(_POLL_EVERY),
                 "reports_interval": "30s",
                 "sla_target": "2m",
             }
         )
-        faked = [c for c in self._queues.source_configs(interval=5.0) if c.name != "pipeline"]
-        simulated = [s for s in demo_sources(self._seed) if s.part not in ("chatwoot", "sidekiq")]
+        faked = [
+            c for c in self._queues.source_configs(interval=_POLL_EVERY) if c.name != "pipeline"
+        ]
+        simulated = [
+            s.model_copy(update={"interval": _POLL_EVERY})
+            for s in demo_sources(self._seed)
+            if s.part not in ("chatwoot", "sidekiq")
+        ]
         self.sources = [chatwoot, *faked, *simulated]
         self._driver = asyncio.create_task(self._drive(), name="demo-incident-clock")
         return self

@@ -4,7 +4,7 @@ The tab bar names the seven screens by key (`1 Overview  2 Latency …`) with
 the one on view marked; the footer is left to the screen's own keys, which
 an 80-column footer could not show beside seven screen keys. A `LiveScreen`
 is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
-the tab bar's status first (the database, when it was last read), the
+the tab bar's status first (the database, the minute of the last read), the
 warning when no collector is writing the database, then each `LivePanel`.
 """
 
@@ -76,7 +76,10 @@ class LiveScreen(Screen[None]):
                 await turns.enter_async_context(panel.turn)
                 reads.append(await panel.read(reader))
             writing = reader.store.has_writer()
-            stamp = time.strftime("%H:%M:%S", time.localtime(reader.now()))
+            # To the minute: a clock ticking on the top line every refresh would
+            # make every frame span the whole screen (Textual redraws the box
+            # around all changed regions), for a figure the badges give better.
+            stamp = time.strftime("%H:%M", time.localtime(reader.now()))
             with self.app.batch_update():
                 self.query_one(ScreenTabs).status = f"{inert(reader.path.name)} · {stamp}"
                 self.query_one("#writer-warning", Static).set_class(not writing, "shown")

@@ -18,10 +18,19 @@ STATE_ICONS: Final = {"ok": "●", "stale": "◐", "down": "✖"}
 
 
 def updated_ago(age: float | None) -> str:
-    """`updated 12s ago` for data `age` seconds old; `never updated` for None."""
+    """`updated 20s ago` for data `age` seconds old; `never updated` for None.
+
+    Ages are coarse on purpose (under 10 s, then tens of seconds, then whole
+    minutes): a healthy source's age cycles with its poll, and a badge that
+    changed on every refresh would be redrawn, and sent over SSH, for nothing.
+    """
     if age is None:
         return "never updated"
-    return f"updated {format_duration(max(1.0, age))} ago"
+    if age < 10:
+        return "updated <10s ago"
+    if age < 60:
+        return f"updated {int(age // 10) * 10}s ago"
+    return f"updated {format_duration(age // 60 * 60)} ago"
 
 
 class StateBadge(Widget):

@@ -49,14 +49,14 @@ async def test_the_overview_is_the_default_screen_with_every_source_ok(
         assert isinstance(demo_app.screen, OverviewScreen)
         heads = [_head(row) for row in _rows(demo_app)]
         assert [name for name, _, _ in heads] == ["chatwoot", "sidekiq", "pipeline", "aws", "logs"]
-        assert all(badge == "● ok     updated 1s ago" for _, badge, _ in heads)
+        assert all(badge == "● ok     updated <10s ago" for _, badge, _ in heads)
         counts = str(demo_app.screen.query_one(SeverityCounts).render())
         assert "✖ 6 critical  ▲ 2 error  ⚠ 4 warning  ℹ 0 info  · 1 pending" in counts
         chatwoot = _rows(demo_app)[0]
         labels = [row.reading.label for row in chatwoot.query(MetricRow)]
         assert labels[:3] == ["health", "API p95", "open"]
         p95 = next(row for row in chatwoot.query(MetricRow) if row.reading.label == "API p95")
-        assert str(p95.query_one(".metric-value").render()).startswith("⚠ ")
+        assert str(p95.query_one(".metric-text").render())[11:].lstrip().startswith("⚠ ")
 
 
 async def test_down_and_stale_sources_say_so_in_words_and_come_first(
@@ -82,8 +82,8 @@ async def test_down_and_stale_sources_say_so_in_words_and_come_first(
         await refreshed(pilot)
         heads = [_head(row) for row in _rows(app)]
     assert heads[0] == ("aws", "✖ down   updated 5m ago", f"AccessDenied {SHOWN}")
-    assert heads[1] == ("sidekiq", "◐ stale  updated 1m35s ago", "no heartbeat")
-    assert heads[2] == ("chatwoot", "● ok     updated 1s ago", "")
+    assert heads[1] == ("sidekiq", "◐ stale  updated 1m ago", "no heartbeat")
+    assert heads[2] == ("chatwoot", "● ok     updated <10s ago", "")
 
 
 async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: float) -> None:
@@ -91,10 +91,10 @@ async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: fl
     app = WootwatchApp(demo_db, clock=lambda: clock[0])
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
-        assert _head(_rows(app)[0])[1] == "● ok     updated 12s ago"
+        assert _head(_rows(app)[0])[1] == "● ok     updated 10s ago"
         clock[0] += 60
         await refreshed(pilot)
-        assert _head(_rows(app)[0])[1] == "● ok     updated 1m12s ago"
+        assert _head(_rows(app)[0])[1] == "● ok     updated 1m ago"
 
 
 @pytest.mark.parametrize(
@@ -165,9 +165,9 @@ async def test_hostile_source_names_and_series_are_inert(demo_db: Path, demo_now
         await refreshed(pilot)
         row = next(row for row in _rows(app) if row.view.source == name)
         shown_name, _, detail = _head(row)
-        label = str(row.query_one(MetricRow).query_one(".metric-label").render())
+        label = str(row.query_one(MetricRow).query_one(".metric-text").render())[:11].rstrip()
     assert shown_name.startswith("evil␛[2J") and detail == SHOWN
-    assert label == f"x{SHOWN}"
+    assert label == f"x{SHOWN}"[:10] + "…"  # inert, then cut to the label's column
 
 
 def _two_refreshes() -> object:
