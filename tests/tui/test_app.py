@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from _pilot import refreshed
+import pytest
+from _pilot import after, refreshed
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -91,3 +93,22 @@ async def test_a_failing_panel_shows_its_error_and_the_others_still_draw(demo_db
             assert str(screen.query_one("#count", Static).render()) == "5 sources"
     finally:
         await reader.aclose()
+
+
+def test_snapshot_overview_without_colour(
+    snap_compare: Any, snapshot_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: states, alarms and the tab on view still read (icons, words, brackets)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    path, now = snapshot_demo
+    app = WootwatchApp(path, clock=lambda: now)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after())
+
+
+def test_snapshot_alerts_in_the_light_theme(
+    snap_compare: Any, snapshot_demo: tuple[Path, float]
+) -> None:
+    path, now = snapshot_demo
+    app = WootwatchApp(path, clock=lambda: now, theme="light")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=after("5"))
