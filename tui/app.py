@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from collectors.alert_book import AlertBookError
 from collectors.alert_state import AlertState
 from collectors.inert import inert
+from collectors.rules import Rule
 from themes import STYLESHEET, THEMES, theme_for
 from tui.export_dialog import ExportDialog
 from tui.live_screen import LiveScreen
@@ -55,6 +56,7 @@ class WootwatchApp(App[None]):
         clock: wall-clock time (fixed in snapshot tests).
         secrets: the config's secret values, masked in exports.
         remote_logs: CloudWatch searches for the logs screen (the app closes it).
+        rules: the alert rules in force (default: the default pack).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -82,6 +84,7 @@ class WootwatchApp(App[None]):
         clock: Callable[[], float] = time.time,
         secrets: Sequence[str] = (),
         remote_logs: RemoteLogs | None = None,
+        rules: Sequence[Rule] = (),
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -94,6 +97,7 @@ class WootwatchApp(App[None]):
         """Why the app could not start (the database cannot be read), else None."""
         self._theme_name = theme
         self._secrets = tuple(secrets)
+        self._rules = tuple(rules)
         self._remote_logs = remote_logs
         if remote_logs is not None:
             self._modes["logs"] = lambda: LogsScreen(remote=remote_logs)
@@ -120,7 +124,7 @@ class WootwatchApp(App[None]):
         """Open the database, apply the theme, start the refresh timer."""
         self.theme = theme_for(self._theme_name).name
         try:
-            self._reader = await StoreReader.open(self.db, clock=self.clock)
+            self._reader = await StoreReader.open(self.db, clock=self.clock, rules=self._rules)
         except Exception as exc:  # reported by the command line as one line
             self.failure = str(exc)
             self.exit(return_code=1)

@@ -379,6 +379,7 @@ async def _monitor(
                 crash_report=_crash_report(),
                 secrets=config_secrets(config),
                 sources=config.sources,
+                rules=config.effective_rules,
             )
             showing = view.start()
             bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))

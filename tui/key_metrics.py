@@ -11,8 +11,9 @@ Contract:
   window (rollups for slots of a minute or more), and whether a firing alert
   is about it.
 * `alert_targets` says which series the firing alerts are about, through the
-  default rule pack's rule names (the TUI does not get the config's own
-  rules; an alert of a rule the pack does not know marks no series).
+  rules the TUI was given by name (the config's effective rules; the default
+  pack when attached without a config). An alert of a rule it does not know
+  marks no series.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Final, Literal
 
 from collectors.alert_book import AlertRow
@@ -31,7 +31,6 @@ from collectors.rules import (
     BaselineCondition,
     RatioCondition,
     Rule,
-    default_rules,
 )
 from collectors.store import SeriesInfo, Store
 from tui.reader import StoreReader
@@ -145,16 +144,16 @@ async def series_by_source(store: Store) -> dict[str, list[SeriesInfo]]:
     return found
 
 
-@cache
-def _rules_by_name() -> dict[str, Rule]:
-    return {rule.name: rule for rule in default_rules()}
+def alert_targets(alerts: Iterable[AlertRow], rules: Mapping[str, Rule]) -> list[AlertTarget]:
+    """The series the alerts are about, in the alerts' order, without repeats.
 
-
-def alert_targets(alerts: Iterable[AlertRow]) -> list[AlertTarget]:
-    """The series the alerts are about, in the alerts' order, without repeats."""
+    Args:
+        alerts: the alerts.
+        rules: the rules they come from, by name.
+    """
     targets: list[AlertTarget] = []
     for alert in alerts:
-        rule = _rules_by_name().get(alert.rule)
+        rule = rules.get(alert.rule)
         if rule is None:
             continue
         grouped = {k: v for k, v in alert.labels.items() if k != "source"}
@@ -168,9 +167,9 @@ def alert_targets(alerts: Iterable[AlertRow]) -> list[AlertTarget]:
     return targets
 
 
-def alert_value(alert: AlertRow, units: Mapping[str, str]) -> str:
+def alert_value(alert: AlertRow, units: Mapping[str, str], rules: Mapping[str, Rule]) -> str:
     """An alert's value as its rule measures it: a ratio in %, a baseline as `×2.1`."""
-    rule = _rules_by_name().get(alert.rule)
+    rule = rules.get(alert.rule)
     if alert.value is None or rule is None or isinstance(rule.condition, AbsentCondition):
         return "–" if rule is None or alert.value is None else "absent"
     if isinstance(rule.condition, RatioCondition):

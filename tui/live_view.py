@@ -25,6 +25,7 @@ from rich.console import Console
 
 from collectors.base import SourceConfig
 from collectors.notify import Terminal
+from collectors.rules import Rule
 from collectors.store import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
@@ -56,6 +57,7 @@ class LiveView:
         out: the output; the TUI runs only if it and stdin are a terminal.
         secrets: the config's secret values, masked in the TUI's exports.
         sources: the configured sources (the logs screen searches CloudWatch through them).
+        rules: the alert rules in force (which series a firing alert is about).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class LiveView:
         out: TextIO | None = None,
         secrets: Sequence[str] = (),
         sources: Sequence[SourceConfig] = (),
+        rules: Sequence[Rule] = (),
     ) -> None:
         self._store = store
         self._refresh = refresh
@@ -84,6 +87,7 @@ class LiveView:
                 theme=theme,
                 secrets=secrets,
                 remote_logs=RemoteLogs.from_config(sources),
+                rules=rules,
             )
             # Textual prints an unexpected error's traceback (with local values)
             # on the terminal; it belongs in the crash report.

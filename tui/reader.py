@@ -15,11 +15,12 @@ import contextlib
 import getpass
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from collectors.alert_book import AlertBook, AlertBookError
 from collectors.log_search import LogMatch, newest, open_readonly, search
+from collectors.rules import Rule, default_rules
 from collectors.store import Store
 
 __all__ = ["StoreReader", "current_user"]
@@ -35,6 +36,7 @@ class StoreReader:
         book: the alert book (read-write where the file allows it).
         logs: a read-only connection for log searches.
         clock: wall-clock time (fixed in snapshot tests).
+        rules: the alert rules in force (default: the default pack).
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class StoreReader:
         logs: sqlite3.Connection,
         *,
         clock: Callable[[], float] = time.time,
+        rules: Iterable[Rule] = (),
     ) -> None:
         self.store = store
         """The store, read-only."""
@@ -52,11 +55,19 @@ class StoreReader:
         self._logs = logs
         self._logs_lock = asyncio.Lock()  # one sqlite3 connection, one thread at a time
         self._clock = clock
+        self.rules: Mapping[str, Rule] = {rule.name: rule for rule in rules or default_rules()}
+        """The alert rules by name (which series an alert is about, how to show its value)."""
         self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
 
     @classmethod
-    async def open(cls, path: str | Path, *, clock: Callable[[], float] = time.time) -> StoreReader:
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        rules: Iterable[Rule] = (),
+    ) -> StoreReader:
         """Open the read connections of the database at `path`.
 
         Raises:
@@ -72,7 +83,7 @@ class StoreReader:
         except BaseException:
             await store.close()
             raise
-        return cls(store, book, logs, clock=clock)
+        return cls(store, book, logs, clock=clock, rules=rules)
 
     async def aclose(self) -> None:
         """Close every connection."""

@@ -6,7 +6,10 @@ import pytest
 from _pilot import after, refreshed
 from textual.pilot import Pilot
 
+from collectors.alert_book import AlertBook
+from collectors.alert_state import AlertState
 from collectors.base import Sample, SourceState, SourceStatus
+from collectors.rules import Rule, Severity, default_rules
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -187,3 +190,36 @@ def test_snapshot(
     path, now = snapshot_demo
     app = WootwatchApp(path, clock=lambda: now)
     assert snap_compare(app, terminal_size=size, run_before=_two_refreshes())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["config-rule", "unknown-rule"])
+async def test_a_firing_config_rule_marks_its_number(
+    demo_db: Path, demo_now: float, given: bool
+) -> None:
+    """A rule of the config's own (not in the default pack) marks the number it is about."""
+    rule = Rule.model_validate(
+        {
+            "name": "unattended_backlog",
+            "series": "chatwoot.conversations.unattended",
+            "condition": {"op": ">", "value": 10},
+        }
+    )
+    async with await AlertBook.open(demo_db) as book, book.transaction() as writer:
+        await writer.create(
+            rule=rule.name,
+            labels={"source": "chatwoot"},
+            severity=Severity.ERROR,
+            state=AlertState.FIRING,
+            value=23.0,
+            summary="More than 10 unattended conversations",
+            t=demo_now - 60,
+            flapping=False,
+        )
+    app = WootwatchApp(
+        demo_db, clock=lambda: demo_now, rules=[*default_rules(), rule] if given else []
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        chatwoot = _rows(app)[0]
+        unattended = next(r for r in chatwoot.query(MetricRow) if r.reading.label == "unattended")
+        assert unattended.reading.alarm is given

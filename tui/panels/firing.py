@@ -68,7 +68,7 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
             FiringLine(
                 severity=str(alert.severity),
                 started_at=alert.started_at,
-                value=alert_value(alert, units),
+                value=alert_value(alert, units, reader.rules),
                 summary=alert.summary or alert.rule,
                 source=alert.labels.get("source", ""),
                 acknowledged_by=alert.acknowledged_by,

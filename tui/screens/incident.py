@@ -129,7 +129,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
         window, points = self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
-        targets = alert_targets(await firing_alerts(reader, now))
+        targets = alert_targets(await firing_alerts(reader, now), reader.rules)
         wanted: list[tuple[str, MetricSpec]] = []
         for target in targets:
             sources = [target.source] if target.source is not None else list(by_source)

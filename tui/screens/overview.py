@@ -142,7 +142,7 @@ class SourcesPanel(ChartPanel[SourcesData]):
         window, points = self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
-        targets = alert_targets(await firing_alerts(reader, now))
+        targets = alert_targets(await firing_alerts(reader, now), reader.rules)
         ranked = []
         for name, status in (await store.source_statuses()).items():
             rank, metrics = await _source_metrics(
