@@ -206,9 +206,8 @@ class WootwatchApp(App[None]):
         """Switch to the logs screen and hand it the window."""
         self.switch_mode("logs")
         screen = self.screen
-        show_window = getattr(screen, "show_window", None)
-        if show_window is not None:
-            show_window(message.start, message.end, message.query)
+        if isinstance(screen, LogsScreen):
+            screen.show_window(message.start, message.end, message.query)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Screens, themes and incident actions in the command palette."""

@@ -53,20 +53,10 @@ def demo_app(demo_db: Path, demo_now: float) -> WootwatchApp:
 
 
 @pytest.fixture
-def snapshot_demo(
-    recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, float]:
-    """The recorded demo as `demo.db` in the working directory, and its now.
+def snapshot_demo(demo_db: Path, demo_now: float) -> tuple[Path, float]:
+    """A private copy of the recorded demo, and its now, for a snapshot.
 
-    The top bar shows the database's path: a relative one reads the same on
-    every machine, where the session's temporary directory does not.
+    The tab bar shows the database's file name, `demo.db` on every machine. A
+    copy, because a snapshot may pin the incident start or acknowledge.
     """
-    path, now = recorded_demo
-    monkeypatch.chdir(path.parent)
-    return Path(path.name), now
-
-
-@pytest.fixture
-def snap_db(snapshot_demo: tuple[Path, float]) -> Path:
-    """The recorded demo as `demo.db` in the working directory."""
-    return snapshot_demo[0]
+    return demo_db, demo_now

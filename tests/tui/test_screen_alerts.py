@@ -304,13 +304,13 @@ async def test_hostile_summaries_labels_notes_and_comments_are_inert(
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_alerts(
-    snap_compare: object, snap_db: Path, demo_now: float, size: tuple[int, int]
+    snap_compare: object, demo_db: Path, demo_now: float, size: tuple[int, int]
 ) -> None:
-    app = WootwatchApp(snap_db, clock=lambda: demo_now)
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
     assert snap_compare(app, terminal_size=size, run_before=after("5"))  # type: ignore[operator]
 
 
-def test_snapshot_ack_dialog(snap_compare: object, snap_db: Path, demo_now: float) -> None:
+def test_snapshot_ack_dialog(snap_compare: object, demo_db: Path, demo_now: float) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await after("5")(pilot)
         await pilot.press("a")
@@ -319,5 +319,5 @@ def test_snapshot_ack_dialog(snap_compare: object, snap_db: Path, demo_now: floa
         await _type(pilot, "on it")
         await pilot.pause()
 
-    app = WootwatchApp(snap_db, clock=lambda: demo_now)
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)  # type: ignore[operator]

@@ -191,7 +191,7 @@ async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_queues(
-    snap_compare: object, snap_db: Path, demo_now: float, size: tuple[int, int]
+    snap_compare: object, demo_db: Path, demo_now: float, size: tuple[int, int]
 ) -> None:
-    app = WootwatchApp(snap_db, clock=lambda: demo_now)
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
     assert snap_compare(app, terminal_size=size, run_before=after("4"))  # type: ignore[operator]
