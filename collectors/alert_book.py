@@ -52,9 +52,9 @@ from typing import Any, Final
 import aiosqlite
 
 from collectors.alert_state import REOPEN_WINDOW, AlertState
-from collectors.rules import Severity
-from collectors.schema import SCHEMA_VERSION
-from collectors.store import labels_key
+from collectors.errors import ActionableError
+from collectors.rule_terms import Severity
+from collectors.schema import SCHEMA_VERSION, labels_key
 
 __all__ = [
     "AlertBook",
@@ -78,7 +78,7 @@ _ALERT_COLUMNS: Final = (
 )
 
 
-class AlertBookError(Exception):
+class AlertBookError(ActionableError):
     """An alert operation that cannot be done, with a one-line reason fit for a person."""
 
 

@@ -33,7 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from collectors.rules import Hold, MissingData
+from collectors.rule_terms import Hold, MissingData
 
 __all__ = [
     "FLAP_HISTORY",

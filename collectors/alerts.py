@@ -44,7 +44,8 @@ from collectors.alert_state import AlertState, Change, Tracker
 from collectors.notify import Dispatcher, Notification, NotifyConfig, Sink, build_sinks
 from collectors.rule_eval import BatchView, GroupCheck, RuleEvaluator
 from collectors.rules import Rule
-from collectors.store import SourceBatch, Store, labels_key
+from collectors.schema import labels_key
+from collectors.store import SourceBatch, Store
 
 if TYPE_CHECKING:
     import httpx

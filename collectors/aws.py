@@ -25,17 +25,26 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-import boto3
-import botocore.config
-import botocore.exceptions
 from pydantic import Field
 
 from collectors.base import SourceConfig, SourceError, format_duration
+from collectors.version import USER_AGENT
 
-__all__ = ["AwsClient", "AwsError", "AwsProblem", "AwsSourceConfig", "classify", "safe_endpoint"]
+if TYPE_CHECKING:
+    import botocore.exceptions
+
+__all__ = [
+    "AwsClient",
+    "AwsError",
+    "AwsProblem",
+    "AwsSourceConfig",
+    "boto3_session",
+    "classify",
+    "safe_endpoint",
+]
 
 T = TypeVar("T")
 
@@ -116,6 +125,17 @@ def safe_endpoint(url: str | None, region: str, service: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
+def boto3_session(**kwargs: Any) -> Any:
+    """A new `boto3.session.Session(**kwargs)`.
+
+    boto3 is imported here, when an AWS source first builds its client, not
+    when the config is read: it costs every command about 0.3 s to import.
+    """
+    import boto3
+
+    return boto3.session.Session(**kwargs)
+
+
 def _code(exc: botocore.exceptions.ClientError) -> str:
     raw = str(exc.response.get("Error", {}).get("Code", "") or "Unknown")
     return _CODE_CHARS.sub("", raw)[:64] or "Unknown"
@@ -132,8 +152,9 @@ def classify(
         profile: the configured profile, named in credential messages.
         endpoint: `host:port` of the endpoint (see `safe_endpoint`).
     """
+    import botocore.exceptions as errors  # loaded already: only a boto3 call raises these
+
     chain = f"profile {profile}" if profile else "the default credential chain"
-    errors = botocore.exceptions
     if isinstance(exc, errors.ClientError):
         code = _code(exc)
         if code in _THROTTLED:
@@ -195,8 +216,10 @@ class AwsClient:
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
-        session_factory: Callable[..., Any] = boto3.session.Session,
+        session_factory: Callable[..., Any] = boto3_session,
     ) -> None:
+        import botocore.config
+
         self._config = config
         self._service = service
         self._session_factory = session_factory
@@ -205,7 +228,7 @@ class AwsClient:
             read_timeout=read_timeout,
             retries={"mode": "standard", "total_max_attempts": 2},
             max_pool_connections=config.max_concurrency,
-            user_agent_extra="wootwatch",
+            user_agent_extra=USER_AGENT,
         )
         self._pool = ThreadPoolExecutor(
             max_workers=config.max_concurrency, thread_name_prefix=f"aws-{config.name}"

@@ -104,6 +104,7 @@ from collectors.chatwoot_parse import (
 )
 from collectors.inert import inert
 from collectors.store import Store
+from collectors.version import USER_AGENT
 
 __all__ = [
     "COLLECTOR",
@@ -332,7 +333,7 @@ class ChatwootCollector:
             transport=transport,
             verify=config.verify_tls,
             follow_redirects=False,  # a redirect must never carry the token elsewhere
-            headers={"accept": "application/json", "user-agent": "wootwatch"},
+            headers={"accept": "application/json", "user-agent": USER_AGENT},
         )
         self._backoff: dict[str, _Backoff] = {}
         self._notes: str | None = None

@@ -56,10 +56,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Final, Literal
 
-import boto3
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-from collectors.aws import AwsClient, AwsSourceConfig
+from collectors.aws import AwsClient, AwsSourceConfig, boto3_session
 from collectors.base import Duration, Record, SourceConfig, format_duration
 from collectors.store import Revision
 
@@ -429,7 +428,7 @@ class CloudWatchCollector:
         config: SourceConfig,
         *,
         clock: Callable[[], float] = time.time,
-        session_factory: Callable[..., Any] = boto3.session.Session,
+        session_factory: Callable[..., Any] = boto3_session,
     ) -> None:
         assert isinstance(config, CloudWatchConfig)
         self._config = config

@@ -48,10 +48,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal
 
-import boto3
 from pydantic import Field
 
-from collectors.aws import AwsClient, AwsError, AwsProblem, AwsSourceConfig
+from collectors.aws import AwsClient, AwsError, AwsProblem, AwsSourceConfig, boto3_session
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig, format_duration
 from collectors.store import SourceBatch, Store
 
@@ -198,7 +197,7 @@ class CloudWatchLogsCollector:
         config: SourceConfig,
         *,
         clock: Callable[[], float] = time.time,
-        session_factory: Callable[..., Any] = boto3.session.Session,
+        session_factory: Callable[..., Any] = boto3_session,
     ) -> None:
         assert isinstance(config, CloudWatchLogsConfig)
         self._config = config

@@ -54,6 +54,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
+from collectors.version import USER_AGENT
 
 __all__ = [
     "COLLECTOR",
@@ -73,7 +74,6 @@ C = TypeVar("C", bound="HttpJsonConfig")
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """A response larger than this is refused rather than parsed."""
-USER_AGENT: Final = "wootwatch/0.1"
 _AUTH_RETRY: Final = 300.0
 """Seconds to wait after 401/403 before trying again (a person has to fix the token)."""
 _MAX_RETRY_AFTER: Final = 3600.0

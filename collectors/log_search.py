@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from collectors.errors import ActionableError
 from collectors.inert import inert
 
 __all__ = [
@@ -68,7 +69,7 @@ _VARYING: Final = re.compile(
 """UUIDs, long hex ids and numbers: what differs between repeats of one message."""
 
 
-class LogQueryError(Exception):
+class LogQueryError(ActionableError):
     """The search cannot run: a bad FTS5 query, or no log cache in the database."""
 
 

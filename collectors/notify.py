@@ -60,6 +60,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, f
 from collectors.base import Duration, format_duration
 from collectors.inert import inert
 from collectors.rules import Severity
+from collectors.version import USER_AGENT
 
 if TYPE_CHECKING:
     # Imported where used: `import httpx` loads its command line, and with it
@@ -308,6 +309,7 @@ class SlackSink:
             limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
             transport=transport,
             follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
         )
         self.delivered = 0
         """Groups Slack accepted (for status lines and tests)."""

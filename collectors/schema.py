@@ -8,7 +8,11 @@ only check that the version is one they understand.
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+import json
+import re
+from collections.abc import Mapping
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "labels_key", "storable"]
 
 _V1 = """
 CREATE TABLE series (
@@ -138,3 +142,25 @@ MIGRATIONS: tuple[str, ...] = (_V1,)
 """Migration scripts in order; the schema version is their count."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def labels_key(labels: Mapping[str, str]) -> str:
+    """Canonical JSON of a label set: the form stored and compared."""
+    pairs = {storable(k): storable(v) for k, v in sorted(labels.items())}
+    return json.dumps(pairs, separators=(",", ":"), ensure_ascii=False)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Return `text` as SQLite can store it.
+
+    A lone surrogate (from undecodable upstream bytes) has no UTF-8 form and
+    becomes U+FFFD instead of failing the whole write.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text

@@ -49,6 +49,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
+from collectors.version import USER_AGENT
 
 __all__ = [
     "ATTRIBUTES",
@@ -364,7 +365,7 @@ class SqsCollector:
             read_timeout=timeout,
             retries={"mode": "standard", "total_max_attempts": 1},
             max_pool_connections=config.max_concurrency,
-            user_agent_extra="wootwatch",
+            user_agent_extra=USER_AGENT,
         )
         client = session.client("sqs", endpoint_url=config.endpoint_url, config=settings)
         # Fail now, in this thread, if there are no credentials at all.

@@ -26,7 +26,6 @@ import itertools
 import json
 import math
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,8 +36,9 @@ from typing import IO, Final, Literal
 import aiosqlite
 
 from collectors.base import LogEvent, Record, Sample, SourceState, SourceStatus
+from collectors.errors import ActionableError
 from collectors.retention import Retention
-from collectors.schema import MIGRATIONS, SCHEMA_VERSION
+from collectors.schema import MIGRATIONS, SCHEMA_VERSION, labels_key, storable
 from collectors.sketch import LatencySketch
 
 __all__ = [
@@ -76,7 +76,7 @@ _LOOKUP_CHUNK: Final = 400
 QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
 
 
-class StoreError(Exception):
+class StoreError(ActionableError):
     """A store problem a person can act on, with a one-line message."""
 
 
@@ -338,28 +338,6 @@ class _PreparedSamples:
     def rows(self) -> Iterator[_Row]:
         """The raw rows of the write, series by series (once every series is summarized)."""
         return zip(self._ids, self._times, self._values, strict=True)
-
-
-def labels_key(labels: Mapping[str, str]) -> str:
-    """Canonical JSON of a label set: the form stored and compared."""
-    pairs = {storable(k): storable(v) for k, v in sorted(labels.items())}
-    return json.dumps(pairs, separators=(",", ":"), ensure_ascii=False)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def storable(text: str) -> str:
-    """Return `text` as SQLite can store it.
-
-    A lone surrogate (from undecodable upstream bytes) has no UTF-8 form and
-    becomes U+FFFD instead of failing the whole write.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 class _WriterLock:

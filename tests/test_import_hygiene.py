@@ -31,3 +31,67 @@ def test_import_contracts_hold() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+HEAVY = ("textual", "boto3", "botocore", "collectors.demo_stack")
+"""What a headless command must not pay for at start (issue 12: 0.95 s for `alerts --help`)."""
+
+DEMO_CONFIG = """\
+database: {db}
+sources:
+  - {{type: demo, name: chatwoot, part: chatwoot, interval: 5s}}
+  - {{type: demo, name: sidekiq, part: sidekiq, interval: 5s}}
+"""
+
+
+def _modules_after(argv: list[str], tmp_path: Path) -> tuple[int, list[str]]:
+    """Run `wootwatch ARGV` in a fresh interpreter; its exit code and the modules it loaded."""
+    dump = tmp_path / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from tui.cli import main\n"
+        "try:\n"
+        f"    rc = main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    rc = exit.code or 0\n"
+        "loaded = sorted(name for name, module in sys.modules.items() if module is not None)\n"
+        f"open({str(dump)!r}, 'w').write(json.dumps(loaded))\n"
+        "sys.exit(rc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    return result.returncode, json.loads(dump.read_text())
+
+
+def test_headless_commands_import_neither_textual_nor_boto3(tmp_path: Path) -> None:
+    db = tmp_path / "ww.db"
+    config = tmp_path / "ww.yaml"
+    config.write_text(DEMO_CONFIG.format(db=db))
+    runs = {
+        "collect --once": ["collect", "--once", "--config", str(config)],
+        "--help": ["--help"],
+        "alerts --json": ["alerts", "--db", str(db), "--json"],
+        "ack": ["ack", "999", "--db", str(db)],
+        "silence --list": ["silence", "--list", "--db", str(db)],
+        "check-config": ["check-config", "--config", str(config)],
+        "alerts with a config": ["alerts", "--config", str(config)],
+    }
+    loaded: dict[str, list[str]] = {}
+    for name, argv in runs.items():  # collect first: the others read what it wrote
+        code, modules = _modules_after(argv, tmp_path)
+        assert code in (0, 1), (name, code)  # ack 999: no such alert, exit 1
+        loaded[name] = [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert loaded == {name: [] for name in runs}
+
+
+def test_alerts_on_a_small_database_reads_no_config_models(tmp_path: Path) -> None:
+    """`alerts --db` is what cron jobs call: no pydantic, no rule pack, no source modules."""
+    db = tmp_path / "ww.db"
+    config = tmp_path / "ww.yaml"
+    config.write_text(DEMO_CONFIG.format(db=db))
+    assert _modules_after(["collect", "--once", "--config", str(config)], tmp_path)[0] == 0
+    code, modules = _modules_after(["alerts", "--db", str(db), "--json"], tmp_path)
+    assert code == 0
+    assert "collectors.alert_book" in modules
+    assert [m for m in modules if m.split(".")[0] in {"pydantic", "httpx", "redis", "yaml"}] == []

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from collectors.alert_book import AlertBook, AlertBookError
+from collectors.errors import ActionableError
 from collectors.inert import inert
 from collectors.log_search import LogQueryError, open_readonly
 from collectors.store import Store, StoreError
@@ -48,7 +49,7 @@ FORMATS: Final[tuple[ExportFormat, ...]] = ("markdown", "json")
 _SUFFIX: Final = {"markdown": ".md", "json": ".json"}
 
 
-class ExportError(Exception):
+class ExportError(ActionableError):
     """An export that could not be made or written, with a one-line reason."""
 
 

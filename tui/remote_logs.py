@@ -23,9 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
-from collectors.aws import AwsError
+from collectors.aws import AwsError, boto3_session
 from collectors.base import LogEvent, SourceConfig
 from collectors.cloudwatch_logs import CloudWatchLogsCollector, CloudWatchLogsConfig
 
@@ -68,7 +66,7 @@ class RemoteLogs:
         cls,
         sources: Iterable[SourceConfig],
         *,
-        session_factory: Callable[..., Any] = boto3.session.Session,
+        session_factory: Callable[..., Any] = boto3_session,
     ) -> RemoteLogs:
         """One searcher per enabled `cloudwatch_logs` source of `sources`."""
         return cls(

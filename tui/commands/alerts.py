@@ -34,123 +34,26 @@ import difflib
 import getpass
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from collectors.alert_book import AlertBook, AlertRow, Silence
-from collectors.base import format_duration, parse_duration
+from collectors.durations import format_duration
 from collectors.inert import inert
-from collectors.replay import replay
-from collectors.rules import Rule
-from collectors.store import Store
-from tui.config import WootwatchConfig, find_config, load_config
+from tui.commands.common import UsageError, config_or_default, database
 
-__all__ = ["add_alert_commands", "run_alert_command"]
+if TYPE_CHECKING:
+    from collectors.rules import Rule
+    from tui.config import WootwatchConfig
 
-COMMANDS = ("alerts", "ack", "silence", "rules")
-"""The subcommands this module adds."""
-
-
-class AlertUsageError(Exception):
-    """A mistake on the command line: exit 2."""
-
-
-# --------------------------------------------------------------------------- parsers
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        default=argparse.SUPPRESS,
-        help="config file (default: $WOOTWATCH_CONFIG, ./wootwatch.yaml, "
-        "~/.config/wootwatch/config.yaml)",
-    )
-    parser.add_argument(
-        "--db", metavar="FILE", default=argparse.SUPPRESS, help="database (default: the config's)"
-    )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an alert id: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not an alert id: {text!r}")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _matcher(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"use LABEL=VALUE, not {text!r}")
-    return key.strip(), value
-
-
-def add_alert_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `alerts`, `ack`, `silence` and `rules` to the command line."""
-    alerts = commands.add_parser("alerts", help="list the alerts and silences")
-    _common(alerts)
-    alerts.add_argument("--json", action="store_true", help="print a JSON array for scripts")
-
-    ack = commands.add_parser("ack", help="acknowledge a firing alert")
-    ack.add_argument("id", type=_positive_int, metavar="ID", help="the alert's id (see `alerts`)")
-    ack.add_argument("--note", metavar="TEXT", help="what you are doing about it")
-    ack.add_argument("--user", metavar="NAME", help="who acknowledges (default: $USER)")
-    _common(ack)
-
-    silence = commands.add_parser("silence", help="mute a rule's notifications for a while")
-    silence.add_argument("rule", nargs="?", metavar="RULE", help="rule name, or '*' for every rule")
-    silence.add_argument(
-        "--for", dest="duration", type=_duration, metavar="DURATION", help="how long, like 1h"
-    )
-    silence.add_argument("--comment", metavar="TEXT", help="why (required)")
-    silence.add_argument(
-        "--match",
-        type=_matcher,
-        action="append",
-        default=[],
-        metavar="LABEL=VALUE",
-        help="only alerts with this label value (repeatable), e.g. source=chatwoot",
-    )
-    silence.add_argument("--start", metavar="TIME", help="ISO 8601 start (default: now)")
-    silence.add_argument("--user", metavar="NAME", help="who silences (default: $USER)")
-    silence.add_argument("--list", action="store_true", help="list the silences instead")
-    silence.add_argument("--end", type=_positive_int, metavar="ID", help="end a silence now")
-    _common(silence)
-
-    rules = commands.add_parser("rules", help="list the rules, or replay history through them")
-    actions = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
-    test = actions.add_parser("test", help="how often each rule would have fired")
-    test.add_argument(
-        "--since", type=_duration, default=86400.0, metavar="DURATION", help="default 24h"
-    )
-    _common(test)
-    listing = actions.add_parser("list", help="the effective rules")
-    _common(listing)
+__all__ = ["run"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _config(args: argparse.Namespace) -> WootwatchConfig:
-    path = find_config(getattr(args, "config", None))
-    return load_config(path) if path is not None else WootwatchConfig()
-
-
-def _database(args: argparse.Namespace, config: WootwatchConfig) -> Path:
-    return Path(getattr(args, "db", None) or config.database).expanduser()
 
 
 def _user(given: str | None) -> str:
@@ -162,7 +65,7 @@ def _user(given: str | None) -> str:
             name = "unknown"
     name = " ".join(name.split())
     if not name:
-        raise AlertUsageError("--user must not be empty")
+        raise UsageError("--user must not be empty")
     return name
 
 
@@ -267,7 +170,7 @@ def _start_time(text: str | None, now: float) -> float:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise AlertUsageError(
+        raise UsageError(
             f"--start {text!r}: use ISO 8601, like 2025-01-31T22:00 or 2025-01-31T22:00Z"
         ) from None
     if parsed.tzinfo is None:
@@ -276,7 +179,7 @@ def _start_time(text: str | None, now: float) -> float:
 
 
 async def _silence(
-    args: argparse.Namespace, db: Path, config: WootwatchConfig, out: TextIO, now: float
+    args: argparse.Namespace, db: Path, config: WootwatchConfig | None, out: TextIO, now: float
 ) -> int:
     if args.list:
         async with await AlertBook.open(db, readonly=True) as book:
@@ -292,20 +195,20 @@ async def _silence(
         out.write(f"ended silence {ended.id}\n")
         return 0
     if not args.rule:
-        raise AlertUsageError("silence: give a RULE ('*' for every rule), or --list, or --end ID")
+        raise UsageError("silence: give a RULE ('*' for every rule), or --list, or --end ID")
     if args.duration is None:
-        raise AlertUsageError("silence: --for is required, like --for 1h")
+        raise UsageError("silence: --for is required, like --for 1h")
     if not (args.comment or "").strip():
-        raise AlertUsageError("silence: --comment is required: say why")
+        raise UsageError("silence: --comment is required: say why")
     matchers = dict(args.match)
     start = _start_time(args.start, now)
     async with await AlertBook.open(db) as book:
         if args.rule != "*":
-            known = {rule.name for rule in config.effective_rules}
+            known = {rule.name for rule in _rules_in_force(config)}
             known |= {alert.rule for alert in await book.history(0.0)}
             if args.rule not in known:
                 hint = difflib.get_close_matches(args.rule, sorted(known), n=1)
-                raise AlertUsageError(
+                raise UsageError(
                     f"silence: no rule {args.rule!r}"
                     + (f"; did you mean {hint[0]!r}?" if hint else "")
                     + " (see `wootwatch rules list`)"
@@ -326,6 +229,9 @@ async def _silence(
 async def _rules_test(
     config: WootwatchConfig, db: Path, since: float, out: TextIO, now: float
 ) -> int:
+    from collectors.replay import replay
+    from collectors.store import Store
+
     rules = config.effective_rules
     intervals = {source.name: source.interval for source in config.sources}
     started = time.monotonic()
@@ -361,7 +267,7 @@ async def _rules_test(
 
 
 def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
-    rules: list[Rule] = config.effective_rules
+    rules = config.effective_rules
     for rule in rules:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(rule.labels.items()))
         series = rule.series + (f"{{{labels}}}" if labels else "")
@@ -375,23 +281,32 @@ def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
     return 0
 
 
-def run_alert_command(
+def _rules_in_force(config: WootwatchConfig | None) -> list[Rule]:
+    """The config's effective rules, or the default pack's when no config was read."""
+    from tui.config import WootwatchConfig
+
+    return (config or WootwatchConfig()).effective_rules
+
+
+def run(
     args: argparse.Namespace,
-    out: TextIO,
+    out: TextIO | None = None,
     *,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    """Run one of this module's commands; return the exit code.
+    """Run `alerts`, `ack`, `silence` or `rules`; return the exit code.
 
     Raises:
-        AlertUsageError: a usage mistake (exit 2).
+        UsageError: a usage mistake (exit 2).
         ConfigError, AlertBookError, StoreError: for the caller to report.
     """
-    # With --db, alerts, ack and silence need no config: an ack must work even
-    # while someone is halfway through editing a broken one.
+    out = out or sys.stdout
+    # With --db, alerts, ack and silence read no config (nor import its models):
+    # an ack must work, and fast, even while someone is halfway through
+    # editing a broken config.
     needs_config = args.command == "rules" or getattr(args, "db", None) is None
-    config = _config(args) if needs_config else WootwatchConfig()
-    db = _database(args, config)
+    config = config_or_default(args) if needs_config else None
+    db = database(args, config)
     now = clock()
     if args.command == "alerts":
         return asyncio.run(_alerts(db, args.json, out, now))
@@ -399,6 +314,7 @@ def run_alert_command(
         return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out))
     if args.command == "silence":
         return asyncio.run(_silence(args, db, config, out, now))
+    assert config is not None  # `rules` always reads the config
     if args.rules_command == "test":
         return asyncio.run(_rules_test(config, db, args.since, out, now))
     return _rules_list(config, out)

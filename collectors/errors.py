@@ -1,0 +1,16 @@
+"""The one base class of failures a person can act on.
+
+Every error whose message is written for a person (a database that cannot be
+opened, an alert that is not firing, a log query that does not parse, an
+export that could not be written) derives from `ActionableError`. The command
+line prints such an error as one line and exits 1; it never shows a
+traceback for one. Anything else that escapes a command is a bug.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ActionableError"]
+
+
+class ActionableError(Exception):
+    """A failure a person can act on; its message is one line fit to print."""

@@ -1,0 +1,81 @@
+"""`wootwatch collect`: the collectors headless, until a signal (or one round with --once)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+from collectors.alerts import AlertEngine
+from collectors.base import SourceState
+from collectors.inert import inert
+from collectors.scheduler import Scheduler
+from collectors.store import Store
+from tui.commands.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    database,
+    load_config,
+    log_to_stderr,
+)
+from tui.commands.shutdown import Shutdown
+from tui.config import WootwatchConfig
+
+__all__ = ["open_alert_engine", "run"]
+
+log = logging.getLogger("wootwatch")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect into `--db` (else the config's database) until stopped, or once."""
+    log_to_stderr()
+    _, config = load_config(args)
+    return asyncio.run(_collect(config, database(args, config), once=args.once))
+
+
+async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
+    """The rules and notifications of the process that runs the collectors."""
+    rules = config.effective_rules
+    engine = await AlertEngine.open(rules, store, config.notify)
+    log.info("checking %d alert rules after each write", len(rules))
+    return engine
+
+
+async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
+    sources = [s for s in config.sources if s.enabled]
+    if not sources:
+        raise UsageError("the config has no enabled sources: nothing to collect")
+    async with (
+        await Store.open(db, retention=config.retention) as store,
+        contextlib.aclosing(await open_alert_engine(config, store)) as engine,
+    ):
+        scheduler = Scheduler(sources, store, after_write=engine.after_write)
+        if once:
+            try:
+                statuses = await scheduler.run_once()
+            finally:
+                await scheduler.aclose()
+            failed = [s for s in statuses.values() if s.state is not SourceState.OK]
+            for status in failed:
+                print(
+                    f"wootwatch: {status.source}: {inert(status.last_error or '')}", file=sys.stderr
+                )
+            if scheduler.write_error:
+                print(f"wootwatch: {scheduler.write_error}", file=sys.stderr)
+                return EXIT_FAILURE
+            return EXIT_FAILURE if failed else EXIT_OK
+
+        log.info("collecting %d sources into %s", len(sources), db)
+        with Shutdown() as shutdown:
+            collecting = asyncio.create_task(scheduler.run())
+            try:
+                await shutdown.wait(collecting)
+            finally:
+                scheduler.stop()
+                await collecting
+        log.info("stopped; pending writes flushed")
+    return EXIT_OK

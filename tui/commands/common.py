@@ -1,0 +1,102 @@
+"""What every command shares: exit codes, usage errors, finding the config, log places."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from tui.config import WootwatchConfig
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "config_or_default",
+    "crash_report",
+    "database",
+    "load_config",
+    "log_to_file",
+    "log_to_stderr",
+]
+
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the config: exit 2."""
+
+
+def _state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "wootwatch"
+
+
+def crash_report() -> Path:
+    """Where an unexpected error's traceback goes (never the terminal)."""
+    return _state_dir() / "crash.log"
+
+
+def log_to_file() -> Path:
+    """Send logs to a file: the screen belongs to the live view."""
+    path = _state_dir() / "wootwatch.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    return path
+
+
+def log_to_stderr() -> None:
+    """Send logs to stderr, as headless commands do."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("wootwatch: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def load_config(args: argparse.Namespace) -> tuple[Path, WootwatchConfig]:
+    """The config `--config` names, else the first of the default places.
+
+    Raises:
+        UsageError: no config file anywhere.
+        ConfigError: the file has problems (each with FILE:LINE:COL).
+    """
+    from tui.config import default_config_paths, find_config
+    from tui.config import load_config as read_config
+
+    path = find_config(getattr(args, "config", None))
+    if path is None:
+        looked = ", ".join(str(p) for p in default_config_paths())
+        raise UsageError(
+            f"no config file found (looked for {looked}); pass --config FILE, "
+            "or try `wootwatch --demo`"
+        )
+    return path, read_config(path)
+
+
+def config_or_default(args: argparse.Namespace) -> WootwatchConfig:
+    """The config if there is one, else the defaults (for commands that can do without)."""
+    from tui.config import WootwatchConfig, find_config
+    from tui.config import load_config as read_config
+
+    path = find_config(getattr(args, "config", None))
+    return read_config(path) if path is not None else WootwatchConfig()
+
+
+def database(args: argparse.Namespace, config: WootwatchConfig | None) -> Path:
+    """`--db` if given, else the config's database."""
+    given = getattr(args, "db", None)
+    if given is None:
+        if config is None:
+            raise UsageError("no database: pass --db FILE or --config FILE")
+        return config.database
+    return Path(given).expanduser()

@@ -1,0 +1,56 @@
+"""`wootwatch export`: a markdown (or JSON) snapshot of the incident, to stdout or a file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+from collectors.base import parse_duration
+from collectors.inert import inert
+from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
+from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
+from tui.reader import current_user
+from tui.redact import config_secrets
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the export over the pinned incident or `--since`, and write it."""
+    try:
+        since = parse_duration(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if since <= 0:
+        raise UsageError("--since must be longer than 0s")
+    if args.format not in FORMATS:
+        raise UsageError(f"--format {args.format!r}: use one of {', '.join(FORMATS)}")
+    db = getattr(args, "db", None)
+    secrets: list[str] = []
+    if db is None or getattr(args, "config", None) is not None:
+        config = load_config(args)[1]
+        db = db or config.database
+        secrets = config_secrets(config)
+    try:
+        text = asyncio.run(
+            build_export(
+                db,
+                now=time.time(),
+                since=since,
+                user=current_user(),
+                host=current_host(),
+                fmt=args.format,
+                secrets=secrets,
+            )
+        )
+        if args.output in (None, "-"):
+            sys.stdout.write(text)
+            return EXIT_OK
+        written = write_atomically(args.output, text)
+    except ExportError as exc:
+        print(f"wootwatch: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"wootwatch: wrote {inert(str(written))}", file=sys.stderr)
+    return EXIT_OK

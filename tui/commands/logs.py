@@ -1,0 +1,43 @@
+"""`wootwatch logs QUERY`: search the cached log lines; plain, inert text, newest first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from collectors.base import parse_duration
+from collectors.inert import inert
+from collectors.log_search import LogQueryError, format_line, open_readonly, search
+from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the lines matching `args.query` within `--since`, at most `--limit`."""
+    try:
+        since = parse_duration(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    db = getattr(args, "db", None)
+    if db is None:
+        db = load_config(args)[1].database
+    try:
+        conn = open_readonly(db)
+    except LogQueryError as exc:
+        print(f"wootwatch: {inert(str(exc))}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        matches = search(conn, args.query, start=time.time() - since, limit=args.limit)
+    except LogQueryError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        conn.close()
+    for match in matches:  # newest first
+        print(format_line(match))
+    if not matches:
+        print(f"wootwatch: no cached line matches in the last {args.since}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,128 @@
+"""Running the live view: `wootwatch`, `wootwatch --demo` and `wootwatch --attach DB`.
+
+The collectors (unless attached) run in this process beside the live view;
+the first stop signal ends the view, gives the terminal back, then flushes
+the collectors' pending writes before the store closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from collectors.alert_book import AlertBook
+from collectors.base import Collector, SourceConfig, format_duration
+from collectors.demo_stack import DemoStack
+from collectors.notify import BellWatcher, Terminal
+from collectors.scheduler import Scheduler
+from collectors.store import Store
+from tui.commands.collect import open_alert_engine
+from tui.commands.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    crash_report,
+    load_config,
+    log_to_file,
+)
+from tui.commands.shutdown import Shutdown
+from tui.config import WootwatchConfig
+from tui.live_view import LiveView, ViewCrashed, can_run_tui
+from tui.redact import config_secrets
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """The live view in the mode the command line asked for."""
+    log_to_file()
+    try:
+        if args.demo:
+            with tempfile.TemporaryDirectory(prefix="wootwatch-demo-") as tmp:
+                return asyncio.run(_demo(Path(tmp) / "demo.db"))
+        if args.attach:
+            config = load_config(args)[1] if getattr(args, "config", None) else WootwatchConfig()
+            return asyncio.run(_monitor(config, Path(args.attach).expanduser(), attach=True))
+        _, config = load_config(args)
+        return asyncio.run(_monitor(config, config.database, attach=False))
+    except ViewCrashed as exc:  # Textual's traceback is in the crash report already
+        print(f"wootwatch: internal error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+async def _ring_bell(config: WootwatchConfig, db: Path, terminal: Terminal) -> None:
+    """Ring the terminal bell for new notifications, whoever runs the engine."""
+    if not config.notify.bell.enabled or not sys.stdout.isatty():
+        return
+    async with await AlertBook.open(db, readonly=True) as book:
+        bell = BellWatcher(book, terminal, min_severity=config.notify.bell.min_severity)
+        await bell.run(config.refresh)
+
+
+async def _monitor(
+    config: WootwatchConfig,
+    db: Path,
+    *,
+    attach: bool,
+    make_collector: Callable[[SourceConfig], Collector] | None = None,
+) -> int:
+    """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
+    async with contextlib.AsyncExitStack() as stack:
+        store = await stack.enter_async_context(
+            await Store.open(db, retention=config.retention, readonly=attach)
+        )
+        engine = None
+        if not attach:
+            engine = await open_alert_engine(config, store)
+            stack.push_async_callback(engine.aclose)
+        sources = [s for s in config.sources if s.enabled]
+        scheduler = (
+            None
+            if engine is None
+            else Scheduler(
+                sources, store, after_write=engine.after_write, make_collector=make_collector
+            )
+        )
+        with Shutdown() as shutdown:
+            collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
+            view = LiveView(
+                store,
+                refresh=config.refresh,
+                theme=config.theme,
+                crash_report=crash_report(),
+                secrets=config_secrets(config),
+                sources=config.sources,
+                rules=config.effective_rules,
+            )
+            showing = view.start()
+            bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))
+            try:
+                await shutdown.wait(showing, *collecting)
+                view.raise_for_failure()
+            finally:
+                await view.stop()  # on a signal, the TUI restores the terminal first
+                shutdown.flushing()
+                bell.cancel()
+                await asyncio.gather(bell, return_exceptions=True)
+                # Whatever ended the wait, the collectors flush before the store closes.
+                if scheduler is not None:
+                    scheduler.stop()
+                    await asyncio.gather(*collecting)
+    return EXIT_OK
+
+
+async def _demo(database: Path) -> int:
+    """The live view on the demo stack: fakes and simulated parts in this process."""
+    async with DemoStack() as stack:
+        config = WootwatchConfig(database=database, sources=stack.sources)
+        if not can_run_tui(sys.stdout):  # the TUI's top bar says it; no flash before it starts
+            print(
+                f"wootwatch demo: simulated stack, database {database}, "
+                f"incident every {format_duration(300)}",
+                flush=True,
+            )
+        return await _monitor(config, database, attach=False, make_collector=stack.make_collector)
