@@ -1,11 +1,15 @@
 # Two entry points for a fresh machine with python3 and make:
 #   make demo   create .venv, install wootwatch, start the simulated stack
-#   make test   install the test extras into .venv and run the whole suite
+#   make test   install the test tools and extras, run the whole suite (the
+#               installed wheel included), then the linters
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+# Programs the end-to-end and clock tests drive (Debian package = command name).
+TEST_TOOLS := tmux faketime
+
+.PHONY: demo test test-tools bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,23 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/wootwatch --demo
 
-test: $(VENV)/.installed-test
+# Installs the missing test programs where it can (root with apt-get); elsewhere
+# the tests that need them say so and are skipped, except in CI.
+test-tools:
+	@missing=""; for tool in $(TEST_TOOLS); do \
+		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing$$missing: the tests that need them are skipped (apt-get install$$missing)"; \
+		fi; \
+	fi
+
+test: $(VENV)/.installed-test test-tools
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory lint
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import cold_start
 import ingest
 import logs
 import loop_lag
@@ -26,7 +27,7 @@ import tui_demo
 import window_query
 from _common import FULL, QUICK, Result, Sizes, temp_dir
 
-BENCHMARKS = ("sketch", "ingest", "lag", "window", "memory", "logs", "tui")
+BENCHMARKS = ("cold", "sketch", "ingest", "lag", "window", "memory", "logs", "tui")
 _HEADERS = ("benchmark", "figure", "target", "baseline", "ratio", "verdict")
 
 
@@ -36,6 +37,9 @@ def _progress(message: str) -> None:
 
 async def _run(sizes: Sizes, only: Sequence[str], workdir: Path) -> list[Result]:
     results: list[Result] = []
+    if "cold" in only:
+        _progress("cold start of the headless commands")
+        results.extend(cold_start.run(workdir))
     if "sketch" in only:
         _progress("sketch error")
         results.append(sketch_error.run(sizes))
