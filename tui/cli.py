@@ -18,7 +18,7 @@ import importlib
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from collectors.errors import ActionableError
 from collectors.inert import inert
@@ -45,14 +45,23 @@ _COMMAND_MODULES = {
 }
 """The module whose `run(args)` carries out each command; no command: `tui.monitor`."""
 
-if TYPE_CHECKING:
-    Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
-
 
 def _version() -> str:
     from collectors.version import VERSION
 
     return f"wootwatch {VERSION}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `PROG: MESSAGE (see PROG --help)` on stderr and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+if TYPE_CHECKING:
+    Subcommands: TypeAlias = argparse._SubParsersAction[_Parser]
 
 
 class _VersionAction(argparse.Action):
@@ -80,12 +89,15 @@ def _alert_id(text: str) -> int:
 
 
 def _duration(text: str) -> float:
-    from collectors.base import parse_duration
+    from collectors.durations import parse_duration
 
     try:
-        return parse_duration(text)
+        seconds = parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be longer than 0s, not {text!r}")
+    return seconds
 
 
 def _matcher(text: str) -> tuple[str, str]:
@@ -143,7 +155,11 @@ def _add_logs(commands: Subcommands) -> None:
         "query", metavar="QUERY", help='FTS5 query: words, "phrases", prefix*, OR, NOT'
     )
     logs.add_argument(
-        "--since", default="1h", metavar="DURATION", help="how far back to search (default 1h)"
+        "--since",
+        type=_duration,
+        default="1h",
+        metavar="DURATION",
+        help="how far back to search (default 1h)",
     )
     logs.add_argument(
         "--limit", type=int, default=200, metavar="N", help="most lines (default 200)"
@@ -154,6 +170,7 @@ def _add_export(commands: Subcommands) -> None:
     export = _command(commands, "export", "a markdown (or JSON) snapshot for the incident")
     export.add_argument(
         "--since",
+        type=_duration,
         default="1h",
         metavar="DURATION",
         help="the window, back from now, when no incident start is pinned (default 1h)",
@@ -205,7 +222,7 @@ def _add_alert_commands(commands: Subcommands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wootwatch",
         description="Live terminal monitor for a Chatwoot support stack.",
     )

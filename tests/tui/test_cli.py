@@ -128,9 +128,20 @@ def test_no_config_anywhere_points_at_the_demo(home: Path) -> None:
     assert "no config file found" in result.stderr and "--demo" in result.stderr
 
 
-def test_bad_usage_exits_2(home: Path) -> None:
-    assert run(home, "frobnicate").returncode == 2
-    assert run(home, "--demo", "--attach", "x.db").returncode == 2
+def test_bad_usage_exits_2_with_one_line_that_points_at_help(home: Path) -> None:
+    for args in (("frobnicate",), ("--demo", "--attach", "x.db"), ("logs", "x", "--since", "0s")):
+        result = run(home, *args)
+        assert result.returncode == 2
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("wootwatch") and line.endswith("--help`)"), line
+
+
+def test_version_comes_from_the_package_metadata(home: Path) -> None:
+    from importlib.metadata import version
+
+    result = run(home, "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"wootwatch {version('wootwatch')}\n"
 
 
 def test_collect_once_polls_every_source_and_writes(home: Path) -> None:

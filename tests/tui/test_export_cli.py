@@ -92,7 +92,7 @@ def test_json_for_scripts(tmp_path: Path, db: Path) -> None:
     ("args", "words"),
     [
         (("--since", "1 hour"), "--since: invalid duration"),
-        (("--since", "0s"), "--since must be longer than 0s"),
+        (("--since", "0s"), "--since: must be longer than 0s"),
     ],
 )
 def test_a_bad_since_is_one_line_and_exit_2(

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from collectors.base import parse_duration
+from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.log_search import LogQueryError, format_line, open_readonly, search
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
@@ -16,10 +16,7 @@ __all__ = ["run"]
 
 def run(args: argparse.Namespace) -> int:
     """Print the lines matching `args.query` within `--since`, at most `--limit`."""
-    try:
-        since = parse_duration(args.since)
-    except ValueError as exc:
-        raise UsageError(f"--since: {exc}") from None
+    since: float = args.since
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     db = getattr(args, "db", None)
@@ -39,5 +36,8 @@ def run(args: argparse.Namespace) -> int:
     for match in matches:  # newest first
         print(format_line(match))
     if not matches:
-        print(f"wootwatch: no cached line matches in the last {args.since}", file=sys.stderr)
+        print(
+            f"wootwatch: no cached line matches in the last {format_duration(since)}",
+            file=sys.stderr,
+        )
     return EXIT_OK
