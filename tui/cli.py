@@ -149,9 +149,15 @@ def _logs(args: argparse.Namespace) -> int:
         raise UsageError(f"--since: {exc}") from None
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    from tui.redact import Redactor
+
     db = getattr(args, "db", None)
-    if db is None:
-        db = _load(args)[1].database
+    secrets: list[str] = []
+    if db is None or getattr(args, "config", None) is not None:
+        config = _load(args)[1]
+        db = db or config.database
+        secrets = config_secrets(config)
+    redact = Redactor(secrets)
     try:
         conn = open_readonly(db)
     except LogQueryError as exc:
@@ -164,7 +170,7 @@ def _logs(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     for match in matches:  # newest first
-        print(format_line(match))
+        print(format_line(redact.log_match(match)))
     if not matches:
         print(f"wootwatch: no cached line matches in the last {args.since}", file=sys.stderr)
     return EXIT_OK

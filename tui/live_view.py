@@ -29,6 +29,7 @@ from collectors.rules import Rule
 from collectors.store import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
+from tui.redact import Redactor
 from tui.remote_logs import RemoteLogs
 
 __all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
@@ -55,7 +56,7 @@ class LiveView:
         theme: the TUI's theme.
         crash_report: where an unexpected error's traceback goes.
         out: the output; the TUI runs only if it and stdin are a terminal.
-        secrets: the config's secret values, masked in the TUI's exports.
+        secrets: the config's secret values, masked on the screens and in exports.
         sources: the configured sources (the logs screen searches CloudWatch through them).
         rules: the alert rules in force (which series a firing alert is about).
     """
@@ -86,7 +87,7 @@ class LiveView:
                 refresh=refresh,
                 theme=theme,
                 secrets=secrets,
-                remote_logs=RemoteLogs.from_config(sources),
+                remote_logs=RemoteLogs.from_config(sources, redact=Redactor(secrets)),
                 rules=rules,
             )
             # Textual prints an unexpected error's traceback (with local values)
