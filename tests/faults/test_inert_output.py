@@ -12,8 +12,6 @@ import asyncio
 import dataclasses
 import functools
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import unicodedata
@@ -43,8 +41,8 @@ from widgets.log_pane import LogPane
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 from _pilot import refreshed
+from _wootwatch import run_wootwatch
 
-WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 NOW = 1_800_000_000.0
 TOKEN = "cwTok9F3xQ7rLm2Vb8Nz"
 """The config's Chatwoot token: no credential word next to it, so only the config can mask it."""
@@ -91,14 +89,6 @@ def config_file(tmp_path: Path, leaky_db: Path) -> Path:
     return path
 
 
-def _wootwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WOOTWATCH")}
-    env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"), CW_TOKEN=TOKEN)
-    return subprocess.run(
-        [WOOTWATCH, *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
-    )
-
-
 def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -116,8 +106,9 @@ def _strings(value: object) -> Iterator[str]:
 
 def test_logs_command_masks_the_configs_token(tmp_path: Path, config_file: Path) -> None:
     """`wootwatch logs --config F` printed a token the config holds in clear."""
-    result = _wootwatch(
-        tmp_path, "logs", "retrying", "--config", str(config_file), "--since", "1000000d"
+    since = ("--since", "1000000d")
+    result = run_wootwatch(
+        tmp_path, "logs", "retrying", "--config", str(config_file), *since, CW_TOKEN=TOKEN
     )
     assert result.returncode == 0, result.stderr
     assert TOKEN not in result.stdout
@@ -189,7 +180,9 @@ async def test_invisible_characters_show_as_symbols_on_screen_and_in_every_outpu
         pane = app.screen.query_one(LogPane)
         screen = "\n".join(_row(pane.render_line(y)) for y in range(pane.line_count))
     markdown = await build_export(leaky_db, now=NOW, since=3600, user="amy", host="h")
-    command = _wootwatch(tmp_path, "logs", "timeout", "--db", str(leaky_db), "--since", "1000000d")
+    command = run_wootwatch(
+        tmp_path, "logs", "timeout", "--db", str(leaky_db), "--since", "1000000d"
+    )
     for shown in (screen, markdown, command.stdout):
         assert not [char for char in shown if char != "\n" and _unsafe(char)]
     assert f"timeout {INVISIBLE_SHOWN}" in screen
