@@ -13,6 +13,7 @@ compares the child's peak RSS (`VmHWM`) after each. The figures are printed
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -29,6 +30,8 @@ from _wootwatch import run_wootwatch
 
 from collectors.base import SourceError
 from collectors.json_endpoint import JsonEndpointCollector, JsonEndpointConfig
+from collectors.notify import Notification, SlackConfig, SlackSink
+from collectors.rules import Severity
 
 FIXTURES = Path(__file__).resolve().parent.parent / "collectors" / "fixtures" / "chatwoot"
 MIB = 1 << 20
@@ -74,6 +77,18 @@ class _Upstream(BaseHTTPRequestHandler):
                 self.send_error(404)
         except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: good
             pass
+
+    def do_POST(self) -> None:
+        """A webhook that fails with a blank page, or with a gzip bomb."""
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body, encoding = (BOMB, "gzip") if self.path == "/bomb500" else (b"\n \n", None)
+        self.send_response(500)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
 
     def _normal(self) -> bytes:
         if self.path.endswith("/api"):
@@ -245,3 +260,31 @@ def test_a_deep_document_is_one_status_line_not_a_traceback(upstream: str, tmp_p
     assert f"widget: response from {upstream}/deep/doc is JSON nested deeper than 100" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("answer", ["blank500", "bomb500"])
+async def test_a_webhook_failing_with_a_blank_page_or_a_bomb_is_one_line(
+    upstream: str, answer: str
+) -> None:
+    """A blank error page raised IndexError out of the Slack sink; a bomb was decoded whole."""
+    sink = SlackSink(
+        SlackConfig.model_validate({"webhook_url": f"{upstream}/{answer}", "retries": 0})
+    )
+    alert = Notification(
+        kind="firing",
+        alert_id=1,
+        rule="chatwoot_api_down",
+        severity=Severity.CRITICAL,
+        state="firing",
+        value=0.0,
+        labels={"source": "chatwoot"},
+        summary="Chatwoot API check failing",
+        runbook="",
+        since=1_700_000_000.0,
+        ts=1_700_000_000.0,
+    )
+    try:
+        await sink.send([alert])
+    finally:
+        await sink.aclose()
+    assert sink.last_error == "slack: HTTP 500"
