@@ -79,6 +79,7 @@ class LiveView:
         self._crash_report = crash_report
         self._errors = io.StringIO()
         self._task: asyncio.Task[None] | None = None
+        self._redact = Redactor(secrets)
         self.app: WootwatchApp | None = None
         """The TUI, or None when the view is the plain summary."""
         if can_run_tui(self._out):
@@ -87,7 +88,7 @@ class LiveView:
                 refresh=refresh,
                 theme=theme,
                 secrets=secrets,
-                remote_logs=RemoteLogs.from_config(sources, redact=Redactor(secrets)),
+                remote_logs=RemoteLogs.from_config(sources, redact=self._redact),
                 rules=rules,
             )
             # Textual prints an unexpected error's traceback (with local values)
@@ -107,7 +108,8 @@ class LiveView:
             self._task = asyncio.create_task(self.app.run_async(), name="tui")
         else:
             self._task = asyncio.create_task(
-                run_summary(self._store, self._out, refresh=self._refresh), name="summary"
+                run_summary(self._store, self._out, refresh=self._refresh, redact=self._redact),
+                name="summary",
             )
         return self._task
 

@@ -6,8 +6,9 @@ a long screen query never waits behind a batch write, and several TUIs (or
 `--attach` sessions) can read one database that a single collector fills.
 Acknowledgements, silences and the incident pin go through the alert book's
 own short transactions, which is what lets an attached TUI write them.
-Cached log lines come back with the config's secrets masked (`tui.redact`):
-an upstream line that echoes a token never shows it on a screen.
+Cached log lines and the sources' errors and notes come back with the
+config's secrets masked (`tui.redact`): an upstream line or error page that
+echoes a token never shows it on a screen.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from collectors.alert_book import AlertBook, AlertBookError
+from collectors.base import SourceStatus
 from collectors.log_search import LogMatch, newest, open_readonly, search
 from collectors.rules import Rule, default_rules
 from collectors.store import Store
@@ -108,6 +110,11 @@ class StoreReader:
     def now(self) -> float:
         """The current time, as the screens should see it."""
         return self._clock()
+
+    async def source_statuses(self) -> dict[str, SourceStatus]:
+        """Every source's status by name, its error and note with secrets masked."""
+        statuses = await self.store.source_statuses()
+        return {name: self.redact.status(status) for name, status in statuses.items()}
 
     async def search_logs(
         self,

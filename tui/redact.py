@@ -1,4 +1,4 @@
-"""Keep secrets out of exported text: the config's own, and the usual shapes of one.
+"""Keep secrets out of what is shown and exported: the config's own, and the usual shapes of one.
 
 Secrets never go into the database by contract, but an upstream can still
 echo one back (a log line that prints a request's headers, an error page that
@@ -15,13 +15,14 @@ string of it passes a `Redactor`, which replaces:
 `scrub` applies a redactor to every string of a tree of frozen dataclasses,
 tuples and mappings, so no field of an export can be forgotten;
 `Redactor.log_match` masks a cached log line and moves its highlight spans
-with the text.
+with the text; `Redactor.status` masks a source's error and note.
 
 One path for everything shown or written: upstream text is redacted where the
 TUI and the commands read it (`tui.reader.StoreReader` and `RemoteLogs` for
-the screens, `wootwatch logs`, `tui.export_data.gather` for every export
-format), with the config's secrets when a config is loaded, then made inert
-(`collectors.inert`) where it is drawn or rendered.
+the screens, `tui.console` for the plain summary, `wootwatch logs`, and
+`tui.export_data.gather` for every export format), with the config's secrets
+when a config is loaded, then made inert (`collectors.inert`) where it is
+drawn or rendered.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 
+from collectors.base import SourceStatus
 from collectors.log_search import LogMatch
 
 __all__ = ["MASK", "Redactor", "config_secrets", "scrub"]
@@ -100,6 +102,14 @@ class Redactor:
             stream=self(match.stream),
             message=message,
             spans=spans,
+        )
+
+    def status(self, status: SourceStatus) -> SourceStatus:
+        """A source's status with every secret in its error and note masked."""
+        return dataclasses.replace(
+            status,
+            last_error=None if status.last_error is None else self(status.last_error),
+            note=None if status.note is None else self(status.note),
         )
 
     def _secret_ranges(self, text: str) -> list[Span]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import io
 import json
 import sys
 import tempfile
@@ -25,19 +26,22 @@ from textual.strip import Strip
 from textual.widgets import Input
 
 from collectors.alert_book import AlertBook
-from collectors.base import LogEvent
+from collectors.base import LogEvent, SourceState, SourceStatus
 from collectors.inert import UNSAFE_RANGES, inert
 from collectors.log_search import LogMatch, format_line, open_readonly
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
+from tui.console import run_summary
 from tui.export import build_export
 from tui.export_data import gather
 from tui.export_json import render_json
 from tui.export_model import LogLine, Snapshot
 from tui.markdown_safe import cell, fenced, inline
+from tui.redact import Redactor
 from tui.screens.incident import NewestErrors
 from tui.screens.logs import LogsScreen
 from widgets.log_pane import LogPane
+from widgets.source_row import SourceRow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 from _pilot import refreshed
@@ -145,6 +149,41 @@ async def test_logs_and_incident_screens_mask_the_configs_token(leaky_db: Path) 
         assert "retrying webhook with [redacted] after HTTP 401" in shown
     message = pane.lines[0].message
     assert [message[a:b] for a, b in highlighted] == ["retrying", "[redacted]"]
+
+
+async def test_a_source_error_that_echoes_the_token_is_masked_on_screen_and_in_the_summary(
+    leaky_db: Path,
+) -> None:
+    """An error page repeating the token reached the overview and the plain summary."""
+    error = f"auth failed: no account for {TOKEN} (HTTP 401)"
+    async with await Store.open(leaky_db, clock=lambda: NOW) as store:
+        status = SourceStatus("chatwoot", SourceState.DOWN, NOW, None, error, 1)
+        await store.write([SourceBatch("chatwoot", [], status)])
+    app = WootwatchApp(leaky_db, clock=lambda: NOW, secrets=[TOKEN])
+    async with app.run_test(size=(140, 30)) as pilot:
+        await refreshed(pilot)
+        [row] = [r for r in app.screen.query(SourceRow) if r.view.source == "chatwoot"]
+        shown = str(row.query_one(".source-detail").render())
+    summary = _Drawn()
+    async with await Store.open(leaky_db, readonly=True) as store:
+        drawing = asyncio.create_task(
+            run_summary(store, summary, refresh=3600, clock=lambda: NOW, redact=Redactor([TOKEN]))
+        )
+        await summary.drawn.wait()
+        drawing.cancel()
+    for text in (shown, summary.getvalue()):
+        assert TOKEN not in text and "no account for [redacted]" in text
+
+
+class _Drawn(io.StringIO):
+    """Where the plain summary draws; says when it has drawn once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = asyncio.Event()
+
+    def flush(self) -> None:
+        self.drawn.set()
 
 
 # ------------------------------------------------------------------ JSON export
