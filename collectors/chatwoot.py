@@ -56,7 +56,6 @@ sources:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -102,6 +101,7 @@ from collectors.chatwoot_parse import (
     sla_report,
     sla_samples,
 )
+from collectors.http import ACCEPT_ENCODING, BodyError, JsonTooDeep, loads_json, read_body
 from collectors.inert import inert
 from collectors.store import Store
 from collectors.version import USER_AGENT
@@ -117,8 +117,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MAX_BODY: Final = 32 * 1024 * 1024
-"""A response larger than this is refused rather than read into memory."""
+_MAX_BODY: Final = 2 * 1024 * 1024
+"""A response larger than this (on the wire or decoded) is refused rather than read into
+memory. Up to four are read at once, so a hostile server costs a poll about 15 MiB; the
+largest Chatwoot answers (the agent and inbox lists) are a few hundred KiB."""
 _REFRESH_EVERY: Final = 600.0
 """Seconds between reads of the inbox list and the account's features."""
 _META_SPACING: Final = 10.0
@@ -333,7 +335,11 @@ class ChatwootCollector:
             transport=transport,
             verify=config.verify_tls,
             follow_redirects=False,  # a redirect must never carry the token elsewhere
-            headers={"accept": "application/json", "user-agent": USER_AGENT},
+            headers={
+                "accept": "application/json",
+                "accept-encoding": ACCEPT_ENCODING,
+                "user-agent": USER_AGENT,
+            },
         )
         self._backoff: dict[str, _Backoff] = {}
         self._notes: str | None = None
@@ -516,17 +522,11 @@ class ChatwootCollector:
             async with self._client.stream(
                 "GET", self._url(endpoint), params=params, headers=headers
             ) as response:
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > _MAX_BODY:
-                        raise _Failure(
-                            f"{endpoint.key}: response larger than {_MAX_BODY >> 20} MiB"
-                        )
-                    chunks.append(chunk)
-                body = b"".join(chunks)
+                body = await read_body(response, limit=_MAX_BODY)
                 status = response.status_code
                 content_type = response.headers.get("content-type", "")
+        except BodyError as exc:
+            raise _Failure(f"{endpoint.key}: response {exc}") from None
         except httpx.TimeoutException:
             raise _Failure(
                 f"{endpoint.key}: no answer within {format_duration(self._timeout)}"
@@ -854,15 +854,17 @@ def _reason(exc: BaseException) -> str:
 
 def _maybe_json(body: bytes) -> object:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
+        return loads_json(body)
+    except ValueError:
         return None
 
 
 def _decode(endpoint: _Endpoint, status: int, content_type: str, body: bytes) -> object:
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
+        return loads_json(body)
+    except JsonTooDeep as exc:
+        raise _Failure(f"{endpoint.key}: JSON {exc} (HTTP {status}); not read") from None
+    except ValueError:
         kind = content_type.split(";")[0].strip() or "no content type"
         raise _Failure(
             f"{endpoint.key}: malformed JSON (HTTP {status}, {kind}, {len(body)} bytes)"

@@ -32,8 +32,10 @@ Contract:
 * The whole poll fails with a one-line `SourceError` for: no connection, a
   timeout, an HTTP error status (401/403 and 429 wait longer before the next
   try), a redirect, an HTML page (a login page or a proxy's error page), a
-  body that is not JSON, or one larger than 8 MiB. Messages name the URL
-  without credentials or query string and never echo a header.
+  body that is not JSON, one larger than 8 MiB on the wire or decoded (read
+  no further: `collectors.http.read_body`), or one nested deeper than 100
+  levels (not parsed). Messages name the URL without credentials or query
+  string and never echo a header.
 
 `HttpJsonConfig` and `JsonFetcher` are shared with the other JSON-over-HTTP
 sources (`collectors/pipeline.py`).
@@ -54,6 +56,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
+from collectors.http import ACCEPT_ENCODING, BodyError, JsonTooDeep, loads_json, read_body
 from collectors.version import USER_AGENT
 
 __all__ = [
@@ -72,8 +75,6 @@ __all__ = [
 
 C = TypeVar("C", bound="HttpJsonConfig")
 
-MAX_BODY_BYTES: Final = 8 * 1024 * 1024
-"""A response larger than this is refused rather than parsed."""
 _AUTH_RETRY: Final = 300.0
 """Seconds to wait after 401/403 before trying again (a person has to fix the token)."""
 _MAX_RETRY_AFTER: Final = 3600.0
@@ -317,7 +318,11 @@ class JsonFetcher:
         self._where = safe_url(config.url)
         self._interval = config.interval
         self._clock = clock
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": USER_AGENT,
+        }
         headers.update({name: value.get_secret_value() for name, value in config.headers.items()})
         timeout = config.poll_timeout
         self._client = httpx.AsyncClient(
@@ -350,7 +355,9 @@ class JsonFetcher:
                 location = response.headers.get("location")
                 retry_after = response.headers.get("retry-after")
                 reason = response.reason_phrase
-                body = await self._read(response)
+                body = await read_body(response)
+        except BodyError as exc:
+            raise SourceError(f"response from {where} is {exc}") from None
         except httpx.TimeoutException as exc:
             phase = type(exc).__name__.removesuffix("Timeout").lower() or "read"
             raise SourceError(f"no answer from {where} ({phase} timeout)") from None
@@ -388,7 +395,9 @@ class JsonFetcher:
         if not body.strip():
             raise SourceError(f"empty response from {where} (HTTP {status})")
         try:
-            return json.loads(body.removeprefix(b"\xef\xbb\xbf"))
+            return loads_json(body.removeprefix(b"\xef\xbb\xbf"))
+        except JsonTooDeep as exc:
+            raise SourceError(f"response from {where} is JSON {exc}; not read") from None
         except UnicodeDecodeError:
             raise SourceError(f"response from {where} is not UTF-8 JSON") from None
         except ValueError as exc:
@@ -399,16 +408,6 @@ class JsonFetcher:
                 else "unreadable"
             )
             raise SourceError(f"response from {where} is not JSON ({kind}): {detail}") from None
-
-    async def _read(self, response: httpx.Response) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise SourceError(f"response from {self._where} is larger than 8 MiB")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     async def aclose(self) -> None:
         """Close the client and its connections."""

@@ -85,6 +85,8 @@ log = logging.getLogger(__name__)
 
 _RETRY_AFTER_CAP: Final = 30.0
 _BACKOFF_CAP: Final = 30.0
+_REPLY_LIMIT: Final = 64 * 1024
+"""Most bytes of Slack's answer read; its error words are short."""
 _MAX_LINES: Final = 40
 """Lines of one Slack message; the rest is summarised as a count."""
 BELL_KINDS: Final = frozenset({"firing", "escalated", "repeat", "ack_expired", "flapping_started"})
@@ -325,11 +327,13 @@ class SlackSink:
         for attempt in range(self._retries + 1):
             delay = self._backoff * 2**attempt * random.uniform(0.8, 1.2)
             try:
-                response = await self._client.post(
+                async with self._client.stream(
+                    "POST",
                     self._url.get_secret_value(),
                     content=body,
                     headers={"Content-Type": "application/json"},
-                )
+                ) as response:
+                    reply = await _reply(response)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}"
             else:
@@ -337,7 +341,8 @@ class SlackSink:
                     self.delivered += 1
                     self.last_error = None
                     return
-                detail = inert(response.text[:60].strip().splitlines()[0]) if response.text else ""
+                lines = reply[:60].strip().splitlines()
+                detail = inert(lines[0]) if lines else ""
                 error = f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
                 if response.status_code == 429:
                     delay = _retry_after(response, default=delay)
@@ -356,6 +361,16 @@ class SlackSink:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
+
+
+async def _reply(response: httpx.Response) -> str:
+    """The start of Slack's answer (its error word); a huge or undecodable one is not read."""
+    from collectors.http import BodyError, read_body
+
+    try:
+        return (await read_body(response, limit=_REPLY_LIMIT)).decode("utf-8", "replace")
+    except BodyError:
+        return ""
 
 
 def _retry_after(response: httpx.Response, *, default: float) -> float:

@@ -30,6 +30,7 @@ from tui.export_dialog import ExportDialog
 from tui.live_screen import LiveScreen
 from tui.messages import ShowLogs
 from tui.reader import StoreReader
+from tui.redact import Redactor
 from tui.remote_logs import RemoteLogs
 from tui.screens import SCREENS
 from tui.screens.logs import LogsScreen
@@ -54,7 +55,7 @@ class WootwatchApp(App[None]):
         refresh: seconds between two reads of the store.
         theme: `dark`, `light` or `high-contrast`.
         clock: wall-clock time (fixed in snapshot tests).
-        secrets: the config's secret values, masked in exports.
+        secrets: the config's secret values, masked on the screens and in exports.
         remote_logs: CloudWatch searches for the logs screen (the app closes it).
         rules: the alert rules in force (default: the default pack).
     """
@@ -124,7 +125,9 @@ class WootwatchApp(App[None]):
         """Open the database, apply the theme, start the refresh timer."""
         self.theme = theme_for(self._theme_name).name
         try:
-            self._reader = await StoreReader.open(self.db, clock=self.clock, rules=self._rules)
+            self._reader = await StoreReader.open(
+                self.db, clock=self.clock, rules=self._rules, redact=Redactor(self._secrets)
+            )
         except Exception as exc:  # reported by the command line as one line
             self.failure = str(exc)
             self.exit(return_code=1)

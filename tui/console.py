@@ -3,7 +3,8 @@
 This is what `wootwatch` shows until the Textual screens exist, and what it
 prints when its output is not a terminal (a pipe, a log file): each refresh is
 a block of lines. Everything shown comes from the store, never from a
-collector, and every upstream text goes through `inert`.
+collector, every upstream text goes through `inert`, and the sources' errors
+through the config's `Redactor` first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal, TextIO
 from collectors.base import SourceState, SourceStatus, format_duration
 from collectors.inert import inert
 from collectors.store import SeriesInfo, Store
+from tui.redact import Redactor
 from widgets.units import format_value
 
 __all__ = ["Headline", "render_summary", "run_summary"]
@@ -127,12 +129,22 @@ async def run_summary(
     *,
     refresh: float,
     clock: Callable[[], float] = time.time,
+    redact: Redactor | None = None,
 ) -> None:
-    """Redraw the summary every `refresh` seconds until cancelled."""
+    """Redraw the summary every `refresh` seconds until cancelled.
+
+    Args:
+        store: the database.
+        out: where to draw.
+        refresh: seconds between two redraws.
+        clock: wall-clock time.
+        redact: masks secrets in the sources' errors (default: the usual shapes only).
+    """
+    redact = redact or Redactor()
     drawn = 0
     while True:
         now = clock()
-        statuses = await store.source_statuses()
+        statuses = {name: redact.status(s) for name, s in (await store.source_statuses()).items()}
         lines = render_summary(statuses, await collect_numbers(store, now), now, _width(out))
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
         counted = f"{len(statuses)} sources" if statuses else "waiting for the first poll"

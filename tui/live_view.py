@@ -29,6 +29,7 @@ from collectors.rules import Rule
 from collectors.store import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
+from tui.redact import Redactor
 from tui.remote_logs import RemoteLogs
 
 __all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
@@ -55,7 +56,7 @@ class LiveView:
         theme: the TUI's theme.
         crash_report: where an unexpected error's traceback goes.
         out: the output; the TUI runs only if it and stdin are a terminal.
-        secrets: the config's secret values, masked in the TUI's exports.
+        secrets: the config's secret values, masked on the screens and in exports.
         sources: the configured sources (the logs screen searches CloudWatch through them).
         rules: the alert rules in force (which series a firing alert is about).
     """
@@ -78,6 +79,7 @@ class LiveView:
         self._crash_report = crash_report
         self._errors = io.StringIO()
         self._task: asyncio.Task[None] | None = None
+        self._redact = Redactor(secrets)
         self.app: WootwatchApp | None = None
         """The TUI, or None when the view is the plain summary."""
         if can_run_tui(self._out):
@@ -86,7 +88,7 @@ class LiveView:
                 refresh=refresh,
                 theme=theme,
                 secrets=secrets,
-                remote_logs=RemoteLogs.from_config(sources),
+                remote_logs=RemoteLogs.from_config(sources, redact=self._redact),
                 rules=rules,
             )
             # Textual prints an unexpected error's traceback (with local values)
@@ -106,7 +108,8 @@ class LiveView:
             self._task = asyncio.create_task(self.app.run_async(), name="tui")
         else:
             self._task = asyncio.create_task(
-                run_summary(self._store, self._out, refresh=self._refresh), name="summary"
+                run_summary(self._store, self._out, refresh=self._refresh, redact=self._redact),
+                name="summary",
             )
         return self._task
 

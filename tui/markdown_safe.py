@@ -32,8 +32,6 @@ __all__ = ["cell", "fenced", "inline"]
 CELL_LIMIT: Final = 240
 """Characters of upstream text kept in one table cell."""
 
-_LINE_SEPARATORS = str.maketrans({"\u2028": "\u2424", "\u2029": "\u2424"})
-"""Unicode line and paragraph separators: some renderers break lines at them."""
 _ALWAYS = re.compile(r"([\\`*_\[\]<>|&#~$@!])")
 """Characters escaped wherever they are: markdown syntax, HTML, mentions, math."""
 _LINKISH = re.compile(r"(?<=\w)\.(?=[^\W\d_])|:(?=/)")
@@ -49,7 +47,7 @@ def inline(text: str) -> str:
     The result is one line (no newline survives) that can go in a paragraph,
     a list item or a table cell.
     """
-    flat = inert(text).translate(_LINE_SEPARATORS)
+    flat = inert(text)
     escaped = _LINKISH.sub(lambda m: "\\" + m.group(0), _ALWAYS.sub(r"\\\1", flat))
     return _BLOCK_START.sub(_escape_block_start, escaped)
 
@@ -74,7 +72,7 @@ def fenced(lines: Iterable[str], info: str = "text") -> str:
     as symbols), a line holding a newline is split at it, and the fence is
     one backtick longer than the longest backtick run inside (at least three).
     """
-    body = "\n".join(inert(line, keep_newlines=True).translate(_LINE_SEPARATORS) for line in lines)
+    body = "\n".join(inert(line, keep_newlines=True) for line in lines)
     longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{info}\n{body}\n{fence}" if body else f"{fence}{info}\n{fence}"

@@ -6,6 +6,9 @@ a long screen query never waits behind a batch write, and several TUIs (or
 `--attach` sessions) can read one database that a single collector fills.
 Acknowledgements, silences and the incident pin go through the alert book's
 own short transactions, which is what lets an attached TUI write them.
+Cached log lines and the sources' errors and notes come back with the
+config's secrets masked (`tui.redact`): an upstream line or error page that
+echoes a token never shows it on a screen.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from collectors.alert_book import AlertBook, AlertBookError
+from collectors.base import SourceStatus
 from collectors.log_search import LogMatch, newest, open_readonly, search
 from collectors.rules import Rule, default_rules
 from collectors.store import Store
+from tui.redact import Redactor
 
 __all__ = ["StoreReader", "current_user"]
 
@@ -37,6 +42,7 @@ class StoreReader:
         logs: a read-only connection for log searches.
         clock: wall-clock time (fixed in snapshot tests).
         rules: the alert rules in force (default: the default pack).
+        redact: masks secrets in the log lines read (default: the usual shapes only).
     """
 
     def __init__(
@@ -47,6 +53,7 @@ class StoreReader:
         *,
         clock: Callable[[], float] = time.time,
         rules: Iterable[Rule] = (),
+        redact: Redactor | None = None,
     ) -> None:
         self.store = store
         """The store, read-only."""
@@ -59,6 +66,8 @@ class StoreReader:
         """The alert rules by name (which series an alert is about, how to show its value)."""
         self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
+        self.redact = redact or Redactor()
+        """Masks secrets in upstream text (the config's, when it was given one)."""
 
     @classmethod
     async def open(
@@ -67,6 +76,7 @@ class StoreReader:
         *,
         clock: Callable[[], float] = time.time,
         rules: Iterable[Rule] = (),
+        redact: Redactor | None = None,
     ) -> StoreReader:
         """Open the read connections of the database at `path`.
 
@@ -83,7 +93,7 @@ class StoreReader:
         except BaseException:
             await store.close()
             raise
-        return cls(store, book, logs, clock=clock, rules=rules)
+        return cls(store, book, logs, clock=clock, rules=rules, redact=redact)
 
     async def aclose(self) -> None:
         """Close every connection."""
@@ -101,6 +111,11 @@ class StoreReader:
         """The current time, as the screens should see it."""
         return self._clock()
 
+    async def source_statuses(self) -> dict[str, SourceStatus]:
+        """Every source's status by name, its error and note with secrets masked."""
+        statuses = await self.store.source_statuses()
+        return {name: self.redact.status(status) for name, status in statuses.items()}
+
     async def search_logs(
         self,
         query: str,
@@ -116,9 +131,10 @@ class StoreReader:
             LogQueryError: the query is empty or cannot be parsed.
         """
         async with self._logs_lock:
-            return await asyncio.to_thread(
+            found = await asyncio.to_thread(
                 search, self._logs, query, start=start, end=end, after_id=after_id, limit=limit
             )
+        return [self.redact.log_match(match) for match in found]
 
     async def newest_logs(
         self,
@@ -135,7 +151,7 @@ class StoreReader:
         counts, whatever its words.
         """
         async with self._logs_lock:
-            return await asyncio.to_thread(
+            found = await asyncio.to_thread(
                 newest,
                 self._logs,
                 start=start,
@@ -144,6 +160,7 @@ class StoreReader:
                 level=level,
                 limit=limit,
             )
+        return [self.redact.log_match(match) for match in found]
 
 
 def current_user() -> str:

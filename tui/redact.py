@@ -1,4 +1,4 @@
-"""Keep secrets out of exported text: the config's own, and the usual shapes of one.
+"""Keep secrets out of what is shown and exported: the config's own, and the usual shapes of one.
 
 Secrets never go into the database by contract, but an upstream can still
 echo one back (a log line that prints a request's headers, an error page that
@@ -13,18 +13,30 @@ string of it passes a `Redactor`, which replaces:
   access key ids.
 
 `scrub` applies a redactor to every string of a tree of frozen dataclasses,
-tuples and mappings, so no field of an export can be forgotten.
+tuples and mappings, so no field of an export can be forgotten;
+`Redactor.log_match` masks a cached log line and moves its highlight spans
+with the text; `Redactor.status` masks a source's error and note.
+
+One path for everything shown or written: upstream text is redacted where the
+TUI and the commands read it (`tui.reader.StoreReader` and `RemoteLogs` for
+the screens, `tui.console` for the plain summary, `wootwatch logs`, and
+`tui.export_data.gather` for every export format), with the config's secrets
+when a config is loaded, then made inert (`collectors.inert`) where it is
+drawn or rendered.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
+
+from collectors.base import SourceStatus
+from collectors.log_search import LogMatch
 
 __all__ = ["MASK", "Redactor", "config_secrets", "scrub"]
 
@@ -45,6 +57,7 @@ _SHORTEST: Final = 4
 """Config secrets shorter than this are not searched for (they would mask ordinary words)."""
 
 T = TypeVar("T")
+Span = tuple[int, int]
 
 
 class Redactor:
@@ -60,11 +73,75 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         """`text` with every secret in it masked."""
+        return self.mask(text)[0]
+
+    def mask(self, text: str, spans: Sequence[Span] = ()) -> tuple[str, tuple[Span, ...]]:
+        """`text` with every secret masked, and `spans` (offsets into `text`) moved with it.
+
+        A span that starts or ends inside a secret covers the whole mask
+        instead; one left empty is dropped.
+        """
+        masked = self._secret_ranges(text)
+        if not masked:
+            return text, tuple(spans)
+        pieces, last = [], 0
+        for start, end in masked:
+            pieces += [text[last:start], MASK]
+            last = end
+        pieces.append(text[last:])
+        moved = ((_moved(a, masked, end=False), _moved(b, masked, end=True)) for a, b in spans)
+        return "".join(pieces), tuple((a, b) for a, b in moved if a < b)
+
+    def log_match(self, match: LogMatch) -> LogMatch:
+        """A cached log line with every secret in its texts masked, its highlights moved."""
+        message, spans = self.mask(match.message, match.spans)
+        return dataclasses.replace(
+            match,
+            source=self(match.source),
+            group=self(match.group),
+            stream=self(match.stream),
+            message=message,
+            spans=spans,
+        )
+
+    def status(self, status: SourceStatus) -> SourceStatus:
+        """A source's status with every secret in its error and note masked."""
+        return dataclasses.replace(
+            status,
+            last_error=None if status.last_error is None else self(status.last_error),
+            note=None if status.note is None else self(status.note),
+        )
+
+    def _secret_ranges(self, text: str) -> list[Span]:
+        """Where the secrets in `text` are: sorted, overlapping ones merged."""
+        found: list[Span] = []
         for secret in self._known:
-            text = text.replace(secret, MASK)
+            start = text.find(secret)
+            while start != -1:
+                found.append((start, start + len(secret)))
+                start = text.find(secret, start + len(secret))
         for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: m.group(1) + MASK, text)
-        return text
+            found.extend((m.end(1), m.end()) for m in pattern.finditer(text))
+        merged: list[Span] = []
+        for start, end in sorted(found):
+            if merged and start < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
+
+
+def _moved(offset: int, masked: Sequence[Span], *, end: bool) -> int:
+    """Where `offset` of the original text is once the `masked` ranges are masks."""
+    shift = 0
+    for start, stop in masked:
+        if offset >= stop:
+            shift += len(MASK) - (stop - start)
+        elif offset > start:  # inside a secret: the edge of its mask
+            return start + shift + (len(MASK) if end else 0)
+        else:
+            break
+    return offset + shift
 
 
 def config_secrets(model: BaseModel) -> list[str]:

@@ -13,12 +13,15 @@ Contract:
   threads); the screen still runs it in a worker so typing goes on meanwhile.
 * A source that fails is named in `RemoteResult.problems` with the one-line
   `AwsError` message (never a credential); the others' lines still come back.
+* The lines come back with secrets masked by the given `Redactor` (the
+  config's), as the log cache's lines do through `StoreReader`.
 * Whoever builds a `RemoteLogs` closes it with `aclose`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 from collectors.aws import AwsError, boto3_session
 from collectors.base import LogEvent, SourceConfig
 from collectors.cloudwatch_logs import CloudWatchLogsCollector, CloudWatchLogsConfig
+from tui.redact import Redactor
 
 __all__ = ["NO_REMOTE", "RemoteLine", "RemoteLogs", "RemoteResult"]
 
@@ -56,10 +60,17 @@ class RemoteLogs:
 
     Args:
         searchers: source name and its collector, one per source.
+        redact: masks secrets in the lines found (default: the usual shapes only).
     """
 
-    def __init__(self, searchers: Sequence[tuple[str, CloudWatchLogsCollector]]) -> None:
+    def __init__(
+        self,
+        searchers: Sequence[tuple[str, CloudWatchLogsCollector]],
+        *,
+        redact: Redactor | None = None,
+    ) -> None:
         self._searchers = list(searchers)
+        self._redact = redact or Redactor()
 
     @classmethod
     def from_config(
@@ -67,6 +78,7 @@ class RemoteLogs:
         sources: Iterable[SourceConfig],
         *,
         session_factory: Callable[..., Any] = boto3_session,
+        redact: Redactor | None = None,
     ) -> RemoteLogs:
         """One searcher per enabled `cloudwatch_logs` source of `sources`."""
         return cls(
@@ -74,7 +86,8 @@ class RemoteLogs:
                 (source.name, CloudWatchLogsCollector(source, session_factory=session_factory))
                 for source in sources
                 if isinstance(source, CloudWatchLogsConfig) and source.enabled
-            ]
+            ],
+            redact=redact,
         )
 
     @property
@@ -101,9 +114,18 @@ class RemoteLogs:
             elif isinstance(outcome, BaseException):
                 raise outcome
             else:
-                lines.extend(RemoteLine(name, event) for event in outcome)
+                lines.extend(RemoteLine(name, self._masked(event)) for event in outcome)
         lines.sort(key=lambda line: line.event.ts, reverse=True)
         return RemoteResult(tuple(lines[:limit]), tuple(problems))
+
+    def _masked(self, event: LogEvent) -> LogEvent:
+        redact = self._redact
+        return dataclasses.replace(
+            event,
+            message=redact(event.message),
+            group=redact(event.group),
+            stream=redact(event.stream),
+        )
 
     async def aclose(self) -> None:
         """Stop every searcher's thread pool."""

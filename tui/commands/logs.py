@@ -10,6 +10,7 @@ from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.log_search import LogQueryError, format_line, open_readonly, search
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
+from tui.redact import Redactor, config_secrets
 
 __all__ = ["run"]
 
@@ -20,8 +21,12 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     db = getattr(args, "db", None)
-    if db is None:
-        db = load_config(args)[1].database
+    secrets: list[str] = []
+    if db is None or getattr(args, "config", None) is not None:
+        config = load_config(args)[1]
+        db = db or config.database
+        secrets = config_secrets(config)
+    redact = Redactor(secrets)
     try:
         conn = open_readonly(db)
     except LogQueryError as exc:
@@ -34,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     for match in matches:  # newest first
-        print(format_line(match))
+        print(format_line(redact.log_match(match)))
     if not matches:
         print(
             f"wootwatch: no cached line matches in the last {format_duration(since)}",

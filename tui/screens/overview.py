@@ -144,7 +144,7 @@ class SourcesPanel(ChartPanel[SourcesData]):
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now), reader.rules)
         ranked = []
-        for name, status in (await store.source_statuses()).items():
+        for name, status in (await reader.source_statuses()).items():
             rank, metrics = await _source_metrics(
                 store, name, by_source.get(name, []), targets, window, points, now
             )

@@ -128,9 +128,9 @@ async def _reading(
     return Reading(format_value(value, series[0].unit), history, level, mark)
 
 
-async def _status_line(store: Store, sources: Iterable[str]) -> str:
+async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
     """`✖ sidekiq down: <error>` for each source that is not ok."""
-    statuses = await store.source_statuses()
+    statuses = await reader.source_statuses()
     parts = []
     for source in sorted(set(sources)):
         status = statuses.get(source)
@@ -273,7 +273,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
                 judge = _failures_judge(limits.failures, processed)
             totals.append(await _reading(store, series, window, judge))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
-        status = await _status_line(store, sidekiq)
+        status = await _status_line(reader, sidekiq)
         return SidekiqView(QueueTable(window, tuple(lines), total, status), tuple(totals))
 
     def present(self, data: SidekiqView) -> None:
@@ -331,7 +331,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
                 )
             )
         sources = {s.source for s in [*messages, *ages]}
-        return QueueTable(window, tuple(lines), None, await _status_line(store, sources))
+        return QueueTable(window, tuple(lines), None, await _status_line(reader, sources))
 
     def present(self, data: QueueTable) -> None:
         """Update the rows in place."""
