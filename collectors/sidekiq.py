@@ -82,6 +82,7 @@ _AUTH_RETRY: Final = 60.0
 class SidekiqConfig(SourceConfig):
     """Sidekiq's Redis: queues, latency, retries, dead jobs, workers, throughput."""
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("sidekiq.",)
     type: Literal["sidekiq"] = "sidekiq"
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     """`redis://[:password@]host:port/db`, `rediss://` for TLS, or `unix:///path?db=0`.

@@ -332,7 +332,8 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
 async def _alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
     """The rules and notifications of the process that runs the collectors."""
     rules = config.effective_rules
-    engine = await AlertEngine.open(rules, store, config.notify)
+    sources = [s for s in config.sources if s.enabled]
+    engine = await AlertEngine.open(rules, store, config.notify, sources=sources)
     log.info("checking %d alert rules after each write", len(rules))
     return engine
 
