@@ -384,7 +384,8 @@ def _uptime(value: Uptime | None) -> str:
     pct = value.percent
     colour = "🟢" if pct >= 99.9 else "🟡" if pct >= 99.0 else "🔴"
     if value.partial:
-        return f"{colour} {pct:.2f} % over the {format_duration(value.recorded_s)} recorded"
+        recorded = format_duration(max(60.0, round(value.recorded_s / 60) * 60))
+        return f"{colour} {pct:.2f} % over the {recorded} recorded"
     return f"{colour} {pct:.2f} %"
 
 
