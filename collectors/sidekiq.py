@@ -383,7 +383,7 @@ class SidekiqCollector:
             "socket_timeout": timeout,
             "socket_connect_timeout": min(timeout, 5.0),
             # One immediate reconnect covers a connection that died between polls
-            # (a Redis restart); anything longer is the scheduler's backoff.
+            # (a Redis restart); anything longer waits for the next poll.
             "retry": Retry(NoBackoff(), 1, supported_errors=(ConnectionError_,)),
             "max_connections": 4,
             "protocol": 2,

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from typing import Any
+
+from collectors.scheduler import Scheduler
 
 
 class FakeTime:
@@ -27,6 +30,17 @@ class FakeTime:
 
     def __call__(self) -> float:
         return self.now
+
+    def for_scheduler(self) -> dict[str, Any]:
+        """The scheduler's `clock`, `monotonic` and `sleep`: all of them this clock."""
+        return {"clock": self, "monotonic": self, "sleep": self.sleep}
+
+    async def run(self, scheduler: Scheduler, seconds: float, *, sleepers: int) -> None:
+        """Run `scheduler` for `seconds` of this clock, then stop it (flushing its writes)."""
+        running = asyncio.create_task(scheduler.run())
+        await self.run_until(self.now + seconds, sleepers=sleepers)
+        scheduler.stop()
+        await running
 
     async def sleep(self, seconds: float) -> None:
         """Wait until the clock has been moved `seconds` on."""

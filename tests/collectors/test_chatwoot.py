@@ -707,15 +707,10 @@ async def test_polls_keep_their_interval_through_500_truncated_and_hang(
             store,
             make_collector=lambda c: Scripted(c, clock=clock),
             policy=BackoffPolicy(jitter=0.0),
-            clock=clock,
-            monotonic=clock,
-            sleep=clock.sleep,
             after_write=record,
+            **clock.for_scheduler(),
         )
-        running = asyncio.create_task(scheduler.run())
-        await clock.run_until(clock.now + 75, sleepers=1)
-        scheduler.stop()
-        await running
+        await clock.run(scheduler, 75, sleepers=1)
     times = [t for t, _ in polls]
     assert len(times) == 8
     assert {round(b - a, 6) for a, b in itertools.pairwise(times)} == {10.0}

@@ -155,15 +155,10 @@ async def test_a_failing_source_keeps_its_interval(store: Store) -> None:
         make_collector=lambda c: {"down": failing, "up": healthy}[c.name],
         policy=BackoffPolicy(jitter=0.0),
         rng=random.Random(3),
-        clock=clock,
-        monotonic=clock,
-        sleep=clock.sleep,
         after_write=record,
+        **clock.for_scheduler(),
     )
-    task = asyncio.create_task(scheduler.run())
-    await clock.run_until(clock.now + 600, sleepers=2)
-    scheduler.stop()
-    await task
+    await clock.run(scheduler, 600, sleepers=2)
     gaps = {
         name: {round(b - a, 6) for a, b in itertools.pairwise(ts)} for name, ts in polled.items()
     }
