@@ -65,16 +65,14 @@ _ERROR_LENGTH: Final = 200
 
 @dataclass(frozen=True, slots=True)
 class BackoffPolicy:
-    """When to poll a source next, after a success or a failure."""
+    """When to poll a source next (one interval on, failed or not) and when it is down."""
 
     jitter: float = 0.1
     """Each wait is stretched or shrunk by up to this fraction, so sources drift apart."""
     down_after: int = 3
     """Consecutive failures after which a source is `down` rather than `stale`."""
 
-    def next_delay(
-        self, config: SourceConfig, status: SourceStatus, rng: random.Random, *, hint: float | None
-    ) -> float:
+    def next_delay(self, config: SourceConfig, rng: random.Random, *, hint: float | None) -> float:
         """Seconds from the start of the last poll to the start of the next one.
 
         The interval, failed or not; `hint` (the upstream asked for a pause) when given.
@@ -153,7 +151,7 @@ class Scheduler:
         configs: the enabled sources to run.
         store: the writer store.
         make_collector: builds a collector from its config (the registry by default).
-        policy: backoff, jitter and state thresholds.
+        policy: jitter and state thresholds.
         rng: randomness for jitter (seed it in tests).
         clock: wall-clock time for timestamps.
         monotonic: a clock that never steps, for how long a poll took.
@@ -254,9 +252,7 @@ class Scheduler:
                 batch = await self._poll(source)
                 self._outbox.queue.put_nowait(batch)
                 self._wake_writer.set()
-                delay = self._policy.next_delay(
-                    source.config, source.status, self._rng, hint=source.retry_hint
-                )
+                delay = self._policy.next_delay(source.config, self._rng, hint=source.retry_hint)
             except Exception:  # a bug here must not silently end this source's polling
                 log.exception("polling source %s failed; retrying", source.config.name)
                 delay = source.config.interval
