@@ -8,7 +8,12 @@ Contract:
 
 * **What is a check.** A rule is checked once for every poll of a source
   that writes its series (a failed poll too: that check has no data). Each
-  alert group of the rule (`group_by`) gets one `Tracker` observation.
+  alert group of the rule (`group_by`) gets one `Tracker` observation. The
+  sources the config names count even before any of their series is stored:
+  a rule over a series a configured source should write, but never has, is
+  checked as missing data for that source (`missing_data` decides), so a
+  source that never answered fires its down and absence rules like one that
+  stopped answering.
 * **Where the state lives.** Alerts, transitions, severity and flapping
   changes, lapsed acks and notification decisions are written through an
   `AlertBook` in one durable transaction per write (see
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING, Final
 
 from collectors.alert_book import AlertBook, AlertRow, AlertWriter, NotifyRecord, Silence
 from collectors.alert_state import AlertState, Change, Tracker
+from collectors.base import SourceConfig
 from collectors.notify import Dispatcher, Notification, NotifyConfig, Sink, build_sinks
 from collectors.rule_eval import BatchView, GroupCheck, RuleEvaluator
 from collectors.rules import Rule
@@ -90,6 +96,8 @@ class AlertEngine:
         dispatcher: where notifications go; None records decisions only.
         repeat_every: seconds between repeats of a firing, unacknowledged alert.
         clock: wall-clock time.
+        sources: the configured sources, whose rules are checked before any of
+            their series is stored.
     """
 
     def __init__(
@@ -101,8 +109,11 @@ class AlertEngine:
         dispatcher: Dispatcher | None = None,
         repeat_every: float | None = 3600.0,
         clock: Callable[[], float] = time.time,
+        sources: Sequence[SourceConfig] = (),
     ) -> None:
         self.rules = [rule for rule in rules if rule.enabled]
+        self._sources = {source.name: source for source in sources}
+        self._watched_since: dict[str, float] = {}
         self._by_name = {rule.name: rule for rule in self.rules}
         self._store = store
         self.book = book
@@ -124,6 +135,7 @@ class AlertEngine:
         sinks: Sequence[Sink] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        sources: Sequence[SourceConfig] = (),
     ) -> AlertEngine:
         """An engine on the store's database, with the sinks `notify` asks for.
 
@@ -135,7 +147,13 @@ class AlertEngine:
         chosen = list(sinks) if sinks is not None else build_sinks(notify, transport=transport)
         dispatcher = Dispatcher(chosen, group_wait=notify.group_wait)
         return cls(
-            rules, store, book, dispatcher=dispatcher, repeat_every=notify.repeat_every, clock=clock
+            rules,
+            store,
+            book,
+            dispatcher=dispatcher,
+            repeat_every=notify.repeat_every,
+            clock=clock,
+            sources=sources,
         )
 
     async def aclose(self) -> None:
@@ -148,13 +166,18 @@ class AlertEngine:
 
     async def after_write(self, batches: Sequence[SourceBatch]) -> list[Notification]:
         """Check the rules the written polls concern; apply and notify. The scheduler hook."""
-        checks = []
+        checks: list[RuleCheck] = []
         for batch in batches:
             view = BatchView(self._store, batch)
             t = batch.status.checked_at if batch.status is not None else self._clock()
+            config = self._sources.get(batch.source)
+            since = self._watched_since.setdefault(batch.source, t)
             for rule in self.rules:
-                for group in await self._evaluator.check(rule, view, batch.source, t):
-                    checks.append(RuleCheck(rule, group, t))
+                expected = config is not None and config.writes(rule.series)
+                groups = await self._evaluator.check(
+                    rule, view, batch.source, t, watched_since=since if expected else None
+                )
+                checks.extend(RuleCheck(rule, group, t) for group in groups)
         return await self.apply(checks)
 
     async def apply(self, checks: Sequence[RuleCheck]) -> list[Notification]:

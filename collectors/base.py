@@ -7,18 +7,25 @@ config loader and the scheduler find everything else through `collector_class`
 and `source_config_models`. Nothing here imports Textual.
 
 A collector's `collect()` returns records (`Sample` and `LogEvent`) and raises
-`SourceError` with a one-line reason when the whole source failed. Partial
-failures (one endpoint of several) are the collector's to absorb: it returns
-what it could and says why through `Collector.notes`.
+`SourceError` with a one-line reason when the whole source failed; the error
+carries what the failed poll still measured (a health check's status code and
+latency), which is written with it at once. Partial failures (one endpoint of
+several) are the collector's to absorb: it returns what it could and says why
+through `Collector.notes`.
+
+The scheduler adds `source.up` (`SOURCE_UP`: 1 or 0) to every poll of every
+source. `SourceConfig.writes` says which series a source writes, so that rules
+are checked for a configured source before (or without) any of its series
+being stored.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, ClassVar, Final, Protocol, runtime_checkable
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -26,6 +33,7 @@ from collectors.durations import format_duration, parse_duration
 
 __all__ = [
     "SOURCE_MODULES",
+    "SOURCE_UP",
     "Collector",
     "Duration",
     "LogEvent",
@@ -53,6 +61,9 @@ SOURCE_MODULES: dict[str, str] = {
 }
 """Config `type` to the module that implements it: the registry. One line per source."""
 
+SOURCE_UP: Final = "source.up"
+"""The series every poll of every source writes: 1 when it succeeded, 0 when it failed."""
+
 
 def _coerce_duration(value: object) -> object:
     if isinstance(value, str):
@@ -71,6 +82,9 @@ class SourceConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ()
+    """Name prefixes of the series this type of source writes, e.g. `("sidekiq.",)`."""
+
     type: str
     """Which collector runs this source: a key of `SOURCE_MODULES`."""
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -86,6 +100,10 @@ class SourceConfig(BaseModel):
     def poll_timeout(self) -> float:
         """The per-poll deadline in seconds."""
         return self.timeout if self.timeout is not None else min(self.interval, 20.0)
+
+    def writes(self, series: str) -> bool:
+        """Whether this source writes `series` when it answers (`source.up` always)."""
+        return series == SOURCE_UP or series.startswith(self.series_prefixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +169,19 @@ class SourceError(Exception):
 
     Args:
         message: what went wrong, without secrets.
-        retry_after: seconds to wait before the next poll instead of the usual
-            backoff (an auth failure waits long so as not to hammer the server).
+        retry_after: seconds to wait before the next poll instead of the
+            interval, when the upstream asks for it (a 429's Retry-After, a
+            refused token).
+        records: what the failed poll still measured (a health check's up,
+            status code and latency); written with the failure at once.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, records: Sequence[Record] = ()
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.records = records
 
 
 @runtime_checkable

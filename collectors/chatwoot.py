@@ -21,17 +21,25 @@ its Swagger spec disagree). Each poll:
   account summary (with its `previous` window) and, where the account has
   the `sla` feature, the SLA policies and `applied_slas/metrics`.
 
-Failures: a 401 that rejects the token makes the poll fail with "auth failed:
-<the server's text>" and waits `auth_retry` before trying again. A 5xx, a
-timeout, a refused connection or malformed JSON from `/api` or a conversation
-endpoint fails the poll with a one-line reason (the scheduler marks the source
-stale, then down, and the store keeps the last good values); the same from an
-optional endpoint (agents, reports, inboxes, SLA) is a note and the rest still
-counts. A 429 (`text/plain` "Retry later", no Retry-After) backs off that
-endpoint only, from a minute up to ten. The health checks and request
-timings of a failed poll are kept and written with the next good one, so
-uptime counts the outage. The token travels only in the `api_access_token`
-header: never in a URL, a message or a sample.
+Failures: a 401 that rejects the token on a core endpoint makes the poll fail
+with "auth failed: <the server's text>" and waits `auth_retry` before trying
+again. A 5xx, a timeout, a refused connection or malformed JSON from `/api` or
+a conversation endpoint fails the poll with a one-line reason (the scheduler
+marks the source stale, then down, and the store keeps the last good values)
+and the next poll comes at the usual interval; the same from an optional
+endpoint (agents, reports, inboxes, SLA) is a note and the rest still counts.
+Only where the server asks does an endpoint wait: a 429 (rack-attack's
+`text/plain` "Retry later") for its Retry-After when given, else from a minute
+up to ten; a 401 or 403 on an optional endpoint, or a 404, leaves that endpoint
+alone for a while and costs nothing else. A 429 on `/api` makes the source
+wait. The health checks and request timings of a failed poll travel with its
+`SourceError` and are written at once, at the poll's time. The token travels
+only in the `api_access_token` header: never in a URL, a message or a sample.
+
+Latency is the server's: from the moment the request goes out on a connection
+to the moment the response's head has arrived (httpx's `trace` extension gives
+both), so waiting for one of the client's own pooled connections, connecting,
+and reading the body on a busy client are not counted.
 
 Sample config:
 
@@ -59,7 +67,6 @@ import asyncio
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Literal, TypeVar
@@ -101,7 +108,14 @@ from collectors.chatwoot_parse import (
     sla_report,
     sla_samples,
 )
-from collectors.http import ACCEPT_ENCODING, BodyError, JsonTooDeep, loads_json, read_body
+from collectors.http import (
+    ACCEPT_ENCODING,
+    BodyError,
+    JsonTooDeep,
+    loads_json,
+    read_body,
+    retry_after,
+)
 from collectors.inert import inert
 from collectors.store import Store
 from collectors.version import USER_AGENT
@@ -111,6 +125,7 @@ __all__ = [
     "UPTIME_WINDOWS",
     "ChatwootCollector",
     "ChatwootConfig",
+    "Uptime",
     "current_breaches",
     "uptime_pct",
 ]
@@ -131,8 +146,8 @@ _FORBIDDEN_WAIT: Final = 1800.0
 """How long an endpoint the token's role may not read is left alone."""
 _MISSING_WAIT: Final = 3600.0
 """How long an endpoint this server does not have (404) is left alone."""
-_CARRY_LIMIT: Final = 20_000
-"""Samples of failed polls kept for the next good one; the oldest go first."""
+_DEADLINE_SHARE: Final = 0.95
+"""A poll gives up at this share of the scheduler's deadline, so its checks still get written."""
 _LATE_LIMIT: Final = 3600.0
 """A first response seen later than this after it happened is counted, not written."""
 _NOTE_LENGTH: Final = 300
@@ -145,6 +160,7 @@ class ChatwootConfig(SourceConfig):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("chatwoot.",)
     type: Literal["chatwoot"] = "chatwoot"
     base_url: str = Field(min_length=1)
     """Where Chatwoot answers, e.g. `https://chat.example.com` (no user or password in it)."""
@@ -205,7 +221,16 @@ class ChatwootConfig(SourceConfig):
 
 
 class _Failure(Exception):
-    """One request failed; the message is one line, safe to show."""
+    """One request failed; the message is one line, safe to show.
+
+    Args:
+        message: the line.
+        retry_after: seconds the server asked us to wait (a 429's Retry-After).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class _AuthFailure(_Failure):
@@ -233,6 +258,8 @@ class _Endpoint:
     latency: str | None
     """Label of `chatwoot.api.latency_ms`; None for the bare `/health` check."""
     auth: bool = True
+    optional: bool = False
+    """A refused token here costs this endpoint only (the role may lack it), not the poll."""
 
 
 _API = _Endpoint("api", "/api", "health", auth=False)
@@ -247,12 +274,28 @@ _REPORT_CONVERSATIONS = _Endpoint(
     "reports_conversations", "/api/v2/accounts/{a}/reports/conversations", "reports"
 )
 _LIST = _Endpoint("conversations", "/api/v1/accounts/{a}/conversations", "conversations")
-_AGENTS = _Endpoint("agents", "/api/v1/accounts/{a}/agents", "agents")
-_INBOXES = _Endpoint("inboxes", "/api/v1/accounts/{a}/inboxes", "inboxes")
-_ACCOUNT = _Endpoint("account", "/api/v1/accounts/{a}", "account")
-_SUMMARY = _Endpoint("reports_summary", "/api/v2/accounts/{a}/reports/summary", "reports")
-_SLA_POLICIES = _Endpoint("sla_policies", "/api/v1/accounts/{a}/sla_policies", "sla")
-_SLA_METRICS = _Endpoint("sla_metrics", "/api/v1/accounts/{a}/applied_slas/metrics", "sla")
+_AGENTS = _Endpoint("agents", "/api/v1/accounts/{a}/agents", "agents", optional=True)
+_INBOXES = _Endpoint("inboxes", "/api/v1/accounts/{a}/inboxes", "inboxes", optional=True)
+_ACCOUNT = _Endpoint("account", "/api/v1/accounts/{a}", "account", optional=True)
+_SUMMARY = _Endpoint(
+    "reports_summary", "/api/v2/accounts/{a}/reports/summary", "reports", optional=True
+)
+_SLA_POLICIES = _Endpoint("sla_policies", "/api/v1/accounts/{a}/sla_policies", "sla", optional=True)
+_SLA_METRICS = _Endpoint(
+    "sla_metrics", "/api/v1/accounts/{a}/applied_slas/metrics", "sla", optional=True
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """One answer: status, content type, body, the server's time and its Retry-After."""
+
+    status: int
+    content_type: str
+    body: bytes
+    latency_ms: float
+    """From the request going out on a connection to the response's head (the server's time)."""
+    retry_after: float | None
 
 
 @dataclass(slots=True)
@@ -270,8 +313,8 @@ class _Poll:
 
     ts: float
     samples: list[Sample] = field(default_factory=list)
-    carried: list[Sample] = field(default_factory=list)
-    """Health checks and request timings: written even if this poll fails (later)."""
+    measured: list[Sample] = field(default_factory=list)
+    """Health checks and request timings: written even when this poll fails."""
     requests: dict[str, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -279,7 +322,7 @@ class _Poll:
         self.samples.append(Sample(series, value, self.ts, labels, unit))
 
     def measure(self, series: str, value: float, unit: str = "", **labels: str) -> None:
-        self.carried.append(Sample(series, value, self.ts, labels, unit))
+        self.measured.append(Sample(series, value, self.ts, labels, unit))
 
     def count(self, label: str, *, error: bool) -> None:
         tally = self.requests.setdefault(label, [0, 0])
@@ -290,8 +333,9 @@ class _Poll:
         if text not in self.notes:
             self.notes.append(text)
 
-    def request_samples(self) -> list[Sample]:
-        samples = []
+    def measurements(self) -> list[Sample]:
+        """The checks, timings and request counts: what a poll writes whether it failed or not."""
+        samples = list(self.measured)
         for label, (total, errors) in sorted(self.requests.items()):
             labels = {"endpoint": label}
             samples.append(Sample("chatwoot.api.requests", total, self.ts, labels, "count"))
@@ -343,7 +387,6 @@ class ChatwootCollector:
         )
         self._backoff: dict[str, _Backoff] = {}
         self._notes: str | None = None
-        self._carry: deque[Sample] = deque(maxlen=_CARRY_LIMIT)
         # Conversations created in the window, by display id.
         self._conversations: dict[int, Conversation] = {}
         self._backfill_page: int | None = 1
@@ -377,41 +420,36 @@ class ChatwootCollector:
 
         Raises:
             SourceError: the token was refused, or `/api` or a conversation
-                endpoint failed (5xx, timeout, refused, malformed JSON).
+                endpoint failed (5xx, timeout, refused, malformed JSON), or the
+                poll ran out of time; it carries the poll's checks and timings.
         """
         poll = _Poll(self._clock())
+        deadline = self._config.poll_timeout * _DEADLINE_SHARE
         try:
-            await self._gather(poll)
+            async with asyncio.timeout(deadline):
+                await self._gather(poll)
         except _AuthFailure as exc:
-            self._keep_for_later(poll)
             retry = format_duration(self._config.auth_retry)
             raise SourceError(
-                f"auth failed: {exc}; next try in {retry}", retry_after=self._config.auth_retry
+                f"auth failed: {exc}; next try in {retry}",
+                retry_after=self._config.auth_retry,
+                records=poll.measurements(),
             ) from None
         except _Failure as exc:
-            self._keep_for_later(poll)
-            raise SourceError(str(exc)) from None
-        except BaseException:
-            self._keep_for_later(poll)
-            raise
+            raise SourceError(
+                str(exc), retry_after=exc.retry_after, records=poll.measurements()
+            ) from None
+        except TimeoutError:
+            raise SourceError(
+                f"poll not done within {format_duration(deadline)}", records=poll.measurements()
+            ) from None
         self._derive(poll)
-        records: list[Record] = [
-            *self._carry,
-            *poll.carried,
-            *poll.request_samples(),
-            *poll.samples,
-        ]
-        self._carry.clear()
+        records: list[Record] = [*poll.measurements(), *poll.samples]
         note = "; ".join(poll.notes)
         self._notes = (
             inert(note[: _NOTE_LENGTH - 1] + "…" if len(note) > _NOTE_LENGTH else note) or None
         )
         return records
-
-    def _keep_for_later(self, poll: _Poll) -> None:
-        """Keep a failed poll's checks and timings: the next good poll writes them."""
-        self._carry.extend(poll.carried)
-        self._carry.extend(poll.request_samples())
 
     async def _gather(self, poll: _Poll) -> None:
         """Run the groups of requests concurrently; raise the most telling failure."""
@@ -433,16 +471,16 @@ class ChatwootCollector:
                 raise failure
         if failures:
             first = str(failures[0])
+            waits = [f.retry_after for f in failures if isinstance(f, _Failure) and f.retry_after]
             raise _Failure(
-                first if len(failures) == 1 else f"{first} (and {len(failures) - 1} more)"
+                first if len(failures) == 1 else f"{first} (and {len(failures) - 1} more)",
+                retry_after=max(waits, default=None),
             )
 
     async def _optional(self, poll: _Poll, work: Awaitable[None]) -> None:
-        """Run a group whose failure is a note, not a failed poll (a refused token still fails)."""
+        """Run a group whose failure is a note, not a failed poll."""
         try:
             await work
-        except _AuthFailure:
-            raise
         except _Failure as exc:
             poll.note(str(exc))
 
@@ -464,9 +502,11 @@ class ChatwootCollector:
         backoff = self._backoff.setdefault(endpoint.key, _Backoff())
         if isinstance(exc, _RateLimited):
             first, longest = _RATE_LIMIT_WAIT
-            wait = min(first * 2**backoff.strikes, longest)
+            wait = exc.retry_after or min(first * 2**backoff.strikes, longest)
             backoff.strikes += 1
             backoff.reason = "rate limited (HTTP 429)"
+        elif isinstance(exc, _AuthFailure):
+            wait, backoff.reason = self._config.auth_retry, f"token refused here: {exc}"
         elif isinstance(exc, _Forbidden):
             wait, backoff.reason = _FORBIDDEN_WAIT, f"not allowed for this token: {exc}"
         else:
@@ -489,42 +529,63 @@ class ChatwootCollector:
         if self._blocked(endpoint, poll):
             return None
         try:
-            status, content_type, body, latency_ms = await self._send(endpoint, params)
+            reply = await self._send(endpoint, params)
         except _Failure:
             poll.count(endpoint.latency or endpoint.key, error=True)
             raise
         label = endpoint.latency or endpoint.key
-        poll.count(label, error=not 200 <= status < 300)
+        poll.count(label, error=not 200 <= reply.status < 300)
         if endpoint.latency is not None:
-            poll.measure("chatwoot.api.latency_ms", round(latency_ms, 3), "ms", endpoint=label)
+            poll.measure(
+                "chatwoot.api.latency_ms", round(reply.latency_ms, 3), "ms", endpoint=label
+            )
         try:
-            self._check_status(endpoint, status, content_type, body)
-        except (_RateLimited, _Forbidden, _Missing) as exc:
+            self._check_status(endpoint, reply)
+        except (_RateLimited, _Forbidden, _Missing, _AuthFailure) as exc:
             if isinstance(exc, _Missing) and endpoint is _LIVE:
+                raise
+            if isinstance(exc, _AuthFailure) and not endpoint.optional:
                 raise
             self._hold(endpoint, poll, exc)
             return None
         if endpoint.key in self._backoff:
             self._backoff[endpoint.key].strikes = 0
-        return _decode(endpoint, status, content_type, body)
+        return _decode(endpoint, reply)
 
-    async def _send(
-        self, endpoint: _Endpoint, params: Mapping[str, str | int] | None
-    ) -> tuple[int, str, bytes, float]:
-        """One request: status, content type, body, milliseconds; transport faults as _Failure."""
+    async def _send(self, endpoint: _Endpoint, params: Mapping[str, str | int] | None) -> _Reply:
+        """One request and its answer; transport faults as _Failure."""
         headers = (
             {"api_access_token": self._config.api_token.get_secret_value()}
             if endpoint.auth
             else None
         )
-        started = time.perf_counter()
+        phases = {"sent": time.perf_counter()}
+
+        async def trace(event: str, info: Mapping[str, object]) -> None:
+            # httpcore's phases (the latest wins: a retry goes out on another connection).
+            # Waiting for a pooled connection and connecting are the client's own time.
+            if event.endswith(".send_request_headers.started"):
+                phases["sent"] = time.perf_counter()
+            elif event.endswith(".receive_response_headers.complete"):
+                phases["answered"] = time.perf_counter()
+
         try:
             async with self._client.stream(
-                "GET", self._url(endpoint), params=params, headers=headers
+                "GET",
+                self._url(endpoint),
+                params=params,
+                headers=headers,
+                extensions={"trace": trace},
             ) as response:
+                answered = phases.get("answered", time.perf_counter())
                 body = await read_body(response, limit=_MAX_BODY)
-                status = response.status_code
-                content_type = response.headers.get("content-type", "")
+                reply = _Reply(
+                    response.status_code,
+                    response.headers.get("content-type", ""),
+                    body,
+                    (answered - phases["sent"]) * 1000,
+                    retry_after(response.headers.get("retry-after"), self._clock()),
+                )
         except BodyError as exc:
             raise _Failure(f"{endpoint.key}: response {exc}") from None
         except httpx.TimeoutException:
@@ -539,14 +600,13 @@ class ChatwootCollector:
             ) from None
         except httpx.HTTPError as exc:
             raise _Failure(f"{endpoint.key}: {type(exc).__name__} ({_reason(exc)})") from None
-        return status, content_type, body, (time.perf_counter() - started) * 1000
+        return reply
 
-    def _check_status(
-        self, endpoint: _Endpoint, status: int, content_type: str, body: bytes
-    ) -> None:
+    def _check_status(self, endpoint: _Endpoint, reply: _Reply) -> None:
+        status = reply.status
         if 200 <= status < 300:
             return
-        text = inert(error_text(_maybe_json(body)))
+        text = inert(error_text(_maybe_json(reply.body)))
         if status == 401:
             # "You are not authorized to do this action": a role too low for this
             # endpoint (the spec says 403). Anything else means the token is refused.
@@ -558,7 +618,9 @@ class ChatwootCollector:
         if status == 404:
             raise _Missing(f"{endpoint.key}: not found (HTTP 404)")
         if status == 429:
-            raise _RateLimited(f"{endpoint.key}: rate limited (HTTP 429)")
+            raise _RateLimited(
+                f"{endpoint.key}: rate limited (HTTP 429)", retry_after=reply.retry_after
+            )
         if 300 <= status < 400:
             raise _Failure(f"{endpoint.key}: unexpected redirect (HTTP {status}); check base_url")
         detail = f": {text}" if text and status < 500 else ""
@@ -583,15 +645,15 @@ class ChatwootCollector:
         check, label = endpoint.key, endpoint.latency or endpoint.key
         up, status = 0.0, 0
         try:
-            status, content_type, body, latency_ms = await self._send(endpoint, None)
+            reply = await self._send(endpoint, None)
+            status = reply.status
+            latency_ms = round(reply.latency_ms, 3)
             poll.count(label, error=not 200 <= status < 300)
-            poll.measure("chatwoot.check.latency_ms", round(latency_ms, 3), "ms", check=check)
+            poll.measure("chatwoot.check.latency_ms", latency_ms, "ms", check=check)
             if endpoint.latency is not None:
-                poll.measure(
-                    "chatwoot.api.latency_ms", round(latency_ms, 3), "ms", endpoint=endpoint.latency
-                )
-            self._check_status(endpoint, status, content_type, body)
-            payload = _decode(endpoint, status, content_type, body)
+                poll.measure("chatwoot.api.latency_ms", latency_ms, "ms", endpoint=endpoint.latency)
+            self._check_status(endpoint, reply)
+            payload = _decode(endpoint, reply)
             if endpoint is _HEALTH:
                 up = float(_parse(endpoint, parse_health, payload))
                 return
@@ -859,15 +921,15 @@ def _maybe_json(body: bytes) -> object:
         return None
 
 
-def _decode(endpoint: _Endpoint, status: int, content_type: str, body: bytes) -> object:
+def _decode(endpoint: _Endpoint, reply: _Reply) -> object:
     try:
-        return loads_json(body)
+        return loads_json(reply.body)
     except JsonTooDeep as exc:
-        raise _Failure(f"{endpoint.key}: JSON {exc} (HTTP {status}); not read") from None
+        raise _Failure(f"{endpoint.key}: JSON {exc} (HTTP {reply.status}); not read") from None
     except ValueError:
-        kind = content_type.split(";")[0].strip() or "no content type"
+        kind = reply.content_type.split(";")[0].strip() or "no content type"
         raise _Failure(
-            f"{endpoint.key}: malformed JSON (HTTP {status}, {kind}, {len(body)} bytes)"
+            f"{endpoint.key}: malformed JSON (HTTP {reply.status}, {kind}, {len(reply.body)} bytes)"
         ) from None
 
 
@@ -887,15 +949,36 @@ UPTIME_WINDOWS: Final = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """The uptime windows of seed 004."""
 
 
-async def uptime_pct(store: Store, source: str, now: float, window: float) -> float | None:
+@dataclass(frozen=True, slots=True)
+class Uptime:
+    """The share of checks that were up over a window, and how much of it was recorded."""
+
+    percent: float
+    recorded_s: float
+    """Seconds from the first recorded check in the window to its end (at most `window_s`)."""
+    window_s: float
+
+    @property
+    def partial(self) -> bool:
+        """Whether the checks cover less than the window (ten minutes of a 30-day one)."""
+        return self.recorded_s < self.window_s - 60.0
+
+
+async def uptime_pct(store: Store, source: str, now: float, window: float) -> Uptime | None:
     """Share of `/api` checks in `[now - window, now)` that were up, from the stored checks.
 
-    The mean of `chatwoot.up{check=api}` over the window: a merge of minute
-    rollups, so 30 days cost the same as one. None without any check.
+    The mean of `chatwoot.up{check=api}` over the window (every poll writes
+    one, failed or not): a merge of minute rollups, so 30 days cost the same
+    as one. It says how much of the window the checks cover. None without any
+    check.
     """
     series = await store.series("chatwoot.up", labels={"check": "api"}, source=source)
-    stats = await store.window_stats(series, now - window, now)
-    return None if stats.mean is None else 100.0 * stats.mean
+    start = now - window
+    stats = await store.window_stats(series, start, now)
+    first = await store.earliest(series, start, now)
+    if stats.mean is None or first is None:
+        return None
+    return Uptime(100.0 * stats.mean, now - first, window)
 
 
 async def current_breaches(store: Store, source: str) -> list[Breach]:

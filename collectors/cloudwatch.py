@@ -175,6 +175,13 @@ class CloudWatchConfig(AwsSourceConfig):
     """Each poll reads this far back again, replacing stored points (late datapoints)."""
     backfill: Duration = Field(default=3600.0, ge=60.0, le=86400.0)
     """History read on the first poll."""
+    series_prefixes: ClassVar[tuple[str, ...]] = ("aws.",)
+
+    def writes(self, series: str) -> bool:
+        """Whether this source writes `series`: an `aws.` series or one a metric names."""
+        named = {m.series for m in self.metrics if isinstance(m, MetricEntry)}
+        return super().writes(series) or series in named
+
     budget_usd_per_month: float | None = Field(default=None, gt=0)
     """Poll slower rather than let GetMetricData cost more than this (USD per month)."""
     price_per_1000_metrics: float = Field(default=0.01, ge=0)

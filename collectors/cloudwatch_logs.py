@@ -136,6 +136,7 @@ def parse_log_events(response: Mapping[str, Any], group: str) -> list[LogEvent]:
 class CloudWatchLogsConfig(AwsSourceConfig):
     """Matching lines of CloudWatch log groups, tailed into the local cache."""
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("logs.",)
     type: Literal["cloudwatch_logs"] = "cloudwatch_logs"
     interval: Duration = 15.0
     log_groups: list[str] = Field(min_length=1)

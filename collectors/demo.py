@@ -70,6 +70,10 @@ class DemoConfig(SourceConfig):
     incident_every: Duration = Field(default=300.0, ge=120.0)
     """How often the scripted incident (latency spike, backlog, error burst) repeats."""
 
+    def writes(self, series: str) -> bool:
+        """Whether this part writes `series`: those named after the part it plays."""
+        return super().writes(series) or series.startswith(f"{self.part}.")
+
 
 def demo_sources(seed: int = 7) -> list[DemoConfig]:
     """One source per part of the simulated stack: what `wootwatch --demo` runs."""

@@ -65,7 +65,9 @@ async def record_demo(
     clock = ManualClock(start)
     sources = demo_sources(seed)
     async with await Store.open(path, clock=clock) as store:
-        engine = await AlertEngine.open(default_rules(), store, NotifyConfig(), clock=clock)
+        engine = await AlertEngine.open(
+            default_rules(), store, NotifyConfig(), clock=clock, sources=sources
+        )
         async with contextlib.aclosing(engine):
             scheduler = Scheduler(
                 sources,

@@ -19,11 +19,15 @@ Contract:
   deeper than `max_depth` is a `JsonTooDeep` before the parser's recursion
   can fail. Anything else that is not JSON is the `ValueError` of
   `json.loads`.
+* `retry_after` reads a `Retry-After` header (seconds or an HTTP date) into
+  the seconds to wait, bounded to an hour, or None when the header is absent
+  or unreadable.
 * Messages are one line and name no URL: the source adds where.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import zlib
 from array import array
@@ -37,10 +41,12 @@ __all__ = [
     "ACCEPT_ENCODING",
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
+    "MAX_RETRY_AFTER",
     "BodyError",
     "JsonTooDeep",
     "loads_json",
     "read_body",
+    "retry_after",
     "too_deep",
 ]
 
@@ -50,6 +56,8 @@ MAX_JSON_DEPTH: Final = 100
 """The deepest nesting of arrays and objects a JSON body may have."""
 ACCEPT_ENCODING: Final = "gzip, deflate"
 """The encodings `read_body` decodes within its cap: what a client asks for."""
+MAX_RETRY_AFTER: Final = 3600.0
+"""The longest wait a Retry-After may ask for; a longer one is cut to this."""
 
 _GZIP: Final = frozenset({"gzip", "x-gzip"})
 _PIECE: Final = 64 * 1024
@@ -171,3 +179,25 @@ def loads_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 def _mib(size: int) -> str:
     return f"{size / 1048576:g} MiB" if size >= 1048576 else f"{size:,} bytes"
+
+
+def retry_after(header: str | None, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header, between 1 s and `MAX_RETRY_AFTER`.
+
+    Args:
+        header: the header's value (`120` or `Wed, 21 Oct 2015 07:28:00 GMT`), or None.
+        now: the current Unix time, for a date.
+    """
+    if not header:
+        return None
+    try:
+        seconds = float(header)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER)

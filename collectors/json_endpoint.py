@@ -43,7 +43,6 @@ sources (`collectors/pipeline.py`).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
 import re
@@ -56,7 +55,14 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
-from collectors.http import ACCEPT_ENCODING, BodyError, JsonTooDeep, loads_json, read_body
+from collectors.http import (
+    ACCEPT_ENCODING,
+    BodyError,
+    JsonTooDeep,
+    loads_json,
+    read_body,
+    retry_after,
+)
 from collectors.version import USER_AGENT
 
 __all__ = [
@@ -77,7 +83,6 @@ C = TypeVar("C", bound="HttpJsonConfig")
 
 _AUTH_RETRY: Final = 300.0
 """Seconds to wait after 401/403 before trying again (a person has to fix the token)."""
-_MAX_RETRY_AFTER: Final = 3600.0
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~\-]+$")
 _SERIES_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -177,6 +182,10 @@ class JsonEndpointConfig(HttpJsonConfig):
     interval: Duration = 30.0
     series: dict[str, SeriesPath] = Field(default_factory=dict, min_length=1, validate_default=True)
     """Required: series name to its path, `name: a.b.c` or `name: {path, unit, labels}`."""
+
+    def writes(self, series: str) -> bool:
+        """Whether this source writes `series`: one of the configured names."""
+        return super().writes(series) or series in self.series
 
     @field_validator("series", mode="before")
     @classmethod
@@ -279,20 +288,6 @@ def parse_paths(
     return samples, problems
 
 
-def _retry_after(header: str | None, now: float) -> float | None:
-    if not header:
-        return None
-    try:
-        seconds = float(header)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - now
-    return min(max(seconds, 1.0), _MAX_RETRY_AFTER)
-
-
 def _looks_like_html(body: bytes) -> bool:
     head = body[:512].lstrip().lower()
     return head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml"))
@@ -353,7 +348,7 @@ class JsonFetcher:
                     response.headers.get("content-type", ""),
                 )
                 location = response.headers.get("location")
-                retry_after = response.headers.get("retry-after")
+                retry_after_header = response.headers.get("retry-after")
                 reason = response.reason_phrase
                 body = await read_body(response)
         except BodyError as exc:
@@ -383,7 +378,8 @@ class JsonFetcher:
         if status == 429:
             raise SourceError(
                 f"HTTP 429 Too Many Requests from {where}: slowing down",
-                retry_after=_retry_after(retry_after, self._clock()) or max(self._interval, 60.0),
+                retry_after=retry_after(retry_after_header, self._clock())
+                or max(self._interval, 60.0),
             )
         if status >= 400:
             page = " (an HTML error page)" if html else ""

@@ -74,6 +74,7 @@ PHASES: Final[Mapping[str, str]] = {
 class PipelineConfig(HttpJsonConfig):
     """Seed 001's performance-analysis endpoint of the message pipeline."""
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("pipeline.",)
     type: Literal["pipeline"] = "pipeline"
     interval: Duration = 30.0
 

@@ -9,7 +9,11 @@ from differs, behind `DataView`:
 * replay (`collectors.replay`): the same from stored history.
 
 A value of None is a check without data (`missing_data` decides what it
-counts as). Nothing here writes anything.
+counts as). A rule over a series the source is expected to write (its config
+says so) but that was never stored gets one check without data for the
+source's group, so a source that never answered is judged like one that
+stopped; an `absent` rule there counts the data absent since the source was
+first watched. Nothing here writes anything.
 """
 
 from __future__ import annotations
@@ -132,15 +136,39 @@ class RuleEvaluator:
     baseline_step: float = 60.0
     _baselines: dict[tuple[str, GroupKey, int], float | None] = field(default_factory=dict)
 
-    async def check(self, rule: Rule, view: DataView, source: str, t: float) -> list[GroupCheck]:
-        """Check every group of `rule` that `source` writes, at time `t`."""
+    async def check(
+        self,
+        rule: Rule,
+        view: DataView,
+        source: str,
+        t: float,
+        *,
+        watched_since: float | None = None,
+    ) -> list[GroupCheck]:
+        """Check every group of `rule` that `source` writes, at time `t`.
+
+        Args:
+            rule: the rule.
+            view: where the numbers come from.
+            source: the source whose poll this check follows.
+            t: the check's time.
+            watched_since: set when `source` is configured to write the rule's
+                series: since when it has been polled. Without any stored
+                series, its group is then checked as missing data.
+        """
         infos = await view.series(rule.series, rule.labels, source)
         groups: dict[GroupKey, list[SeriesInfo]] = {}
         for info in infos:
             groups.setdefault(group_key(info, rule.group_by), []).append(info)
+        if not groups and watched_since is not None:
+            unwritten = tuple(
+                (name, source if name == "source" else rule.labels.get(name, ""))
+                for name in rule.group_by
+            )
+            groups[unwritten] = []
         checks = []
         for key, members in groups.items():
-            value, breach = await self._value(rule, view, source, key, members, t)
+            value, breach = await self._value(rule, view, source, key, members, t, watched_since)
             severity = rule.severity_for(value) if breach else rule.severity
             checks.append(GroupCheck(dict(key), value, breach, severity))
         return checks
@@ -153,12 +181,15 @@ class RuleEvaluator:
         key: GroupKey,
         members: list[SeriesInfo],
         t: float,
+        watched_since: float | None = None,
     ) -> tuple[float | None, bool | None]:
         condition = rule.condition
         if isinstance(condition, AbsentCondition):
             last = await view.last_seen(members, t)
-            age = None if last is None else max(0.0, t - last)
             down = view.source_down(source, t)
+            if last is None and watched_since is not None:  # never written: absent since then
+                return None, down or t - watched_since > condition.after
+            age = None if last is None else max(0.0, t - last)
             return age, down or age is None or age > condition.after
         value: float | None
         if isinstance(condition, ThresholdCondition):

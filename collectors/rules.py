@@ -36,8 +36,9 @@ Contract:
 * The default pack (`DEFAULT_RULES_YAML`) is built from the seed documents:
   seed 000 (every critical, warning and info rule), seed 001 (critical and
   warning alerts), seed 003 (API latency and error rate), seed 004 (service
-  down, pending backlog, SLA compliance, P90). It only names series from the
-  README's series table. Mappings that are not literal are noted beside the
+  down, pending backlog, SLA compliance, P90), plus `source_down` over the
+  `source.up` every poll of every source writes. It only names series from
+  the README's series table. Mappings that are not literal are noted beside the
   rule (for example worker memory is a percentage of the seed's 512 MB worker).
 
 Sample config:
@@ -534,6 +535,15 @@ DEFAULT_RULES_YAML = """\
   condition: {type: absent, after: 5m}
   severity: error
   runbook: RUNBOOK.md#no-data
+# ---- every source (Prometheus's `up`; not from a seed) ----
+- name: source_down
+  summary: A source failed 3 polls in a row; its status says why
+  series: source.up
+  condition: {type: threshold, op: "<", value: 1}
+  for: 3 checks
+  missing_data: breaching
+  severity: error
+  runbook: RUNBOOK.md#source-down
 """
 """The default rule pack, in the config's own form: `rules:` entries override it by name."""
 

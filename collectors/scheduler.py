@@ -3,9 +3,18 @@
 Contract:
 
 * Each source polls in its own task: a source that hangs or fails never
-  delays another. A poll is bounded by the source's timeout; a failure backs
-  off exponentially (interval x 2^(n-1), capped) with jitter, or waits as long
-  as the collector's `SourceError.retry_after` asks.
+  delays another. A poll is bounded by the source's timeout. Polls start one
+  interval apart (with jitter) whatever happened: a 5xx, a timeout, a refused
+  connection or a malformed body does not slow polling down (one request per
+  interval is not hammering, and an outage is sampled as densely as the rest).
+  A poll waits longer only when the upstream asks for it, through the
+  collector's `SourceError.retry_after` (a 429's Retry-After, a refused token).
+* Every poll writes its outcome at once, in the same batch as its samples:
+  `source.up` (1 or 0) at the poll's start time, the reason in the source's
+  status, and whatever records a failed poll still carries
+  (`SourceError.records`: a health check's status code and latency).
+* Time comes from the injectable `clock` (timestamps), `monotonic` (how long
+  a poll took) and `sleep`, so tests run the loop on a fake clock.
 * The scheduler keeps, per source, the last success, the last error (one
   line, safe to show), the consecutive failures and a state: `ok` after a
   good poll, `stale` after fewer than `down_after` failures in a row, `down`
@@ -32,7 +41,10 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from collectors.base import (
+    SOURCE_UP,
     Collector,
+    Record,
+    Sample,
     SourceConfig,
     SourceError,
     SourceState,
@@ -53,27 +65,21 @@ _ERROR_LENGTH: Final = 200
 
 @dataclass(frozen=True, slots=True)
 class BackoffPolicy:
-    """When to poll a source next, after a success or a failure."""
+    """When to poll a source next (one interval on, failed or not) and when it is down."""
 
     jitter: float = 0.1
     """Each wait is stretched or shrunk by up to this fraction, so sources drift apart."""
-    cap: float = 300.0
-    """The longest wait after failures, in seconds."""
     down_after: int = 3
     """Consecutive failures after which a source is `down` rather than `stale`."""
 
-    def next_delay(
-        self, config: SourceConfig, status: SourceStatus, rng: random.Random, *, hint: float | None
-    ) -> float:
-        """Seconds from the end of the last poll to the start of the next one."""
+    def next_delay(self, config: SourceConfig, rng: random.Random, *, hint: float | None) -> float:
+        """Seconds from the start of the last poll to the start of the next one.
+
+        The interval, failed or not; `hint` (the upstream asked for a pause) when given.
+        """
         if hint is not None:
             return hint
-        base = config.interval
-        if status.consecutive_failures:
-            # The exponent is clamped: 2**1024 overflows a float after days of outage.
-            doublings = min(status.consecutive_failures - 1, 32)
-            base = max(min(config.interval * 2**doublings, self.cap), config.interval)
-        return base * (1 + rng.uniform(-self.jitter, self.jitter))
+        return config.interval * (1 + rng.uniform(-self.jitter, self.jitter))
 
     def after_failure(self, previous: SourceStatus, error: str, now: float) -> SourceStatus:
         """The status a failed poll leads to."""
@@ -87,6 +93,10 @@ class BackoffPolicy:
             consecutive_failures=failures,
             note=None,
         )
+
+
+def _up(value: float, ts: float) -> Sample:
+    return Sample(SOURCE_UP, value, ts)
 
 
 def describe_failure(exc: BaseException, timeout: float) -> str:
@@ -141,9 +151,11 @@ class Scheduler:
         configs: the enabled sources to run.
         store: the writer store.
         make_collector: builds a collector from its config (the registry by default).
-        policy: backoff, jitter and state thresholds.
+        policy: jitter and state thresholds.
         rng: randomness for jitter (seed it in tests).
         clock: wall-clock time for timestamps.
+        monotonic: a clock that never steps, for how long a poll took.
+        sleep: waits between polls (a fake clock's in tests).
         after_write: awaited with the batches of each committed write.
     """
 
@@ -156,6 +168,8 @@ class Scheduler:
         policy: BackoffPolicy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         after_write: Callable[[Sequence[SourceBatch]], Awaitable[object]] | None = None,
     ) -> None:
         build = make_collector or (lambda config: collector_class(config.type)(config))
@@ -171,6 +185,8 @@ class Scheduler:
         self._policy = policy or BackoffPolicy()
         self._rng = rng or random.Random()
         self._clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._outbox = _Outbox()
         self._wake_writer = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -229,25 +245,24 @@ class Scheduler:
 
     async def _poll_forever(self, source: _Source) -> None:
         # Start soon, but not all at once.
-        await asyncio.sleep(self._rng.uniform(0, min(1.0, source.config.interval / 10)))
+        await self._sleep(self._rng.uniform(0, min(1.0, source.config.interval / 10)))
         while True:
-            started = time.monotonic()
+            started = self._monotonic()
             try:
                 batch = await self._poll(source)
                 self._outbox.queue.put_nowait(batch)
                 self._wake_writer.set()
-                delay = self._policy.next_delay(
-                    source.config, source.status, self._rng, hint=source.retry_hint
-                )
+                delay = self._policy.next_delay(source.config, self._rng, hint=source.retry_hint)
             except Exception:  # a bug here must not silently end this source's polling
                 log.exception("polling source %s failed; retrying", source.config.name)
                 delay = source.config.interval
-            await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
+            await self._sleep(max(0.0, delay - (self._monotonic() - started)))
 
     async def _poll(self, source: _Source) -> SourceBatch:
         config = source.config
         source.polls += 1
         source.retry_hint = None
+        started = self._clock()
         try:
             async with asyncio.timeout(config.poll_timeout):
                 records = await source.collector.collect()
@@ -255,13 +270,15 @@ class Scheduler:
             error = describe_failure(exc, config.poll_timeout)
             if not isinstance(exc, SourceError | TimeoutError):
                 log.warning("source %s failed unexpectedly", config.name, exc_info=exc)
+            kept: Sequence[Record] = ()
             if isinstance(exc, SourceError):
                 source.retry_hint = exc.retry_after
+                kept = exc.records
             previous_state = source.status.state
             source.status = self._policy.after_failure(source.status, error, self._clock())
             if source.status.state != previous_state:
                 log.warning("source %s is %s: %s", config.name, source.status.state, error)
-            return SourceBatch(config.name, (), source.status)
+            return SourceBatch(config.name, [*kept, _up(0.0, started)], source.status)
         now = self._clock()
         if source.status.state is not SourceState.OK and source.polls > 1:
             log.info("source %s recovered", config.name)
@@ -272,7 +289,7 @@ class Scheduler:
             last_success=now,
             note=source.collector.notes,
         )
-        return SourceBatch(config.name, records, source.status)
+        return SourceBatch(config.name, [*records, _up(1.0, started)], source.status)
 
     async def _write_forever(self) -> None:
         while not self._stopping.is_set():

@@ -82,6 +82,7 @@ _AUTH_RETRY: Final = 60.0
 class SidekiqConfig(SourceConfig):
     """Sidekiq's Redis: queues, latency, retries, dead jobs, workers, throughput."""
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("sidekiq.",)
     type: Literal["sidekiq"] = "sidekiq"
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     """`redis://[:password@]host:port/db`, `rediss://` for TLS, or `unix:///path?db=0`.
@@ -382,7 +383,7 @@ class SidekiqCollector:
             "socket_timeout": timeout,
             "socket_connect_timeout": min(timeout, 5.0),
             # One immediate reconnect covers a connection that died between polls
-            # (a Redis restart); anything longer is the scheduler's backoff.
+            # (a Redis restart); anything longer waits for the next poll.
             "retry": Retry(NoBackoff(), 1, supported_errors=(ConnectionError_,)),
             "max_connections": 4,
             "protocol": 2,

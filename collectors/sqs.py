@@ -111,6 +111,7 @@ T = TypeVar("T")
 class SqsConfig(SourceConfig):
     """Amazon SQS queues: visible, in-flight and delayed messages."""
 
+    series_prefixes: ClassVar[tuple[str, ...]] = ("aws.sqs.messages",)
     type: Literal["sqs"] = "sqs"
     queues: list[str] = Field(default_factory=list, min_length=1, validate_default=True)
     """Required: queue names, or full queue URLs."""

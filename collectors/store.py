@@ -995,6 +995,28 @@ class Store:
                 sketch.add_many(values)
         return _stats(count, total, low, high, sketch, buckets)
 
+    async def earliest(
+        self, series: Sequence[SeriesInfo], start: float, end: float
+    ) -> float | None:
+        """When the series' data in `[start, end)` begins, to the minute; None without any.
+
+        Read from the rollups (kept as long as any window is asked for), so the
+        answer is the start of the first minute holding a sample, but never
+        before `start`.
+        """
+        ids = [s.id for s in series]
+        if not ids or end <= start:
+            return None
+        marks = ",".join("?" * len(ids))
+        first = await self._first_row(
+            f"SELECT MIN(minute) FROM rollups WHERE series_id IN ({marks}) "
+            "AND minute >= ? AND minute < ?",
+            [*ids, math.floor(start / 60), math.ceil(end / 60)],
+        )
+        if first is None or first[0] is None:
+            return None
+        return max(start, float(first[0]) * 60.0)
+
     async def _oldest_raw_ts(self, ids: Sequence[int]) -> float:
         oldest = math.inf
         for series_id in ids:

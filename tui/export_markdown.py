@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from collectors.base import format_duration
 from collectors.inert import inert
@@ -21,6 +21,9 @@ from tui.export_model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spar
 from tui.export_units import human
 from tui.markdown_safe import cell, fenced, inline
 from widgets.spark_text import sparkline
+
+if TYPE_CHECKING:
+    from collectors.chatwoot import Uptime
 
 __all__ = ["render_markdown", "text_bar"]
 
@@ -374,11 +377,16 @@ def _sla_colour(value: float | None) -> str:
     return "🟢 met" if value >= 95 else "🟡 below target" if value >= 85 else "🔴 critical"
 
 
-def _uptime(value: float | None) -> str:
+def _uptime(value: Uptime | None) -> str:
+    """The uptime, saying how much was recorded when that is less than the window."""
     if value is None:
         return "—"
-    colour = "🟢" if value >= 99.9 else "🟡" if value >= 99.0 else "🔴"
-    return f"{colour} {value:.2f} %"
+    pct = value.percent
+    colour = "🟢" if pct >= 99.9 else "🟡" if pct >= 99.0 else "🔴"
+    if value.partial:
+        recorded = format_duration(max(60.0, round(value.recorded_s / 60) * 60))
+        return f"{colour} {pct:.2f} % over the {recorded} recorded"
+    return f"{colour} {pct:.2f} %"
 
 
 def _channel_colour(wait: float | None, target: float) -> str:

@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collectors.chatwoot import Uptime
 
 __all__ = [
     "ActiveAlert",
@@ -196,8 +200,8 @@ class SlaRow:
     met: float | None
     breached: float | None
     waiting: float | None
-    uptime: Mapping[str, float | None]
-    """Uptime percent over 24h, 7d and 30d ending with the window."""
+    uptime: Mapping[str, Uptime | None]
+    """Uptime over 24h, 7d and 30d ending with the window, with how much of each was recorded."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ answers them (not the way its Swagger spec says):
   `applied_slas/metrics` (`hit_rate` as text) for accounts with `sla`;
 * 401 bodies as the server words them (a bad token, no token, another
   account, a role too low), 404 `{"error": "Resource could not be found"}`,
-  rack-attack's 429 (`text/plain` "Retry later", no Retry-After) with fixed
-  one-minute windows: 30 a minute for the meta, 100 for `reports*`.
+  rack-attack's 429 (`text/plain` "Retry later", no Retry-After unless
+  `ChatwootState.retry_after` is set) with fixed one-minute windows: 30 a
+  minute for the meta, 100 for `reports*`.
 
 Faults are set per route with `ChatwootState.fail`: a 500 page, a 502 from a
 proxy, a redirect elsewhere, a 429, a hang, a body cut short, malformed JSON,
@@ -274,12 +275,16 @@ class ChatwootState:
         self.page_size = _PAGE_SIZE
         self.rate_limits: dict[str, int] = {"conversations_meta": 30, "reports": 100}
         """Requests per fixed minute, by bucket (`conversations_meta`, `reports`)."""
+        self.retry_after: int | None = None
+        """Seconds a 429 asks for in `Retry-After`; None sends none, as rack-attack does."""
         self.latency: dict[str, float] = {}
         """Seconds added to each answer of a route (`"*"` for every route)."""
         self.faults: dict[str, tuple[Fault, int | None]] = {}
         self.unauthorized_body: dict[str, object] = dict(_BAD_TOKEN)
         """What the `unauthorized` fault answers (a proxy's 401 may say anything)."""
         self.requests: list[RecordedRequest] = []
+        self.served_ms: list[tuple[str, float]] = []
+        """Route and milliseconds from reading each request to writing its answer (no faults)."""
         self.inboxes = {
             i + 1: FakeInbox(i + 1, name, kind) for i, (name, kind) in enumerate(_CHANNELS)
         }
@@ -773,6 +778,7 @@ class FakeChatwootServer(LoopbackServer):
         )
         if state.simulate:
             state.advance(state.clock())
+        received = time.perf_counter()
         if method != "GET":
             await self._send(writer, 405, {"error": "method not allowed"}, keep_alive)
             return keep_alive
@@ -790,6 +796,7 @@ class FakeChatwootServer(LoopbackServer):
             return keep_alive
         status, body = state.answer(route, parts.path, query, token)
         await self._send(writer, status, body, keep_alive)
+        state.served_ms.append((route, (time.perf_counter() - received) * 1000))
         return keep_alive
 
     async def _fault(self, writer: asyncio.StreamWriter, fault: Fault, keep_alive: bool) -> bool:
@@ -830,12 +837,19 @@ class FakeChatwootServer(LoopbackServer):
 
     @staticmethod
     def _head(
-        status: int, content_type: str, length: int, *, keep_alive: bool, location: str = ""
+        status: int,
+        content_type: str,
+        length: int,
+        *,
+        keep_alive: bool,
+        location: str = "",
+        retry_after: int | None = None,
     ) -> bytes:
         reason = _REASONS.get(status, "Unknown")
         lines = [
             f"HTTP/1.1 {status} {reason}",
             *([f"Location: {location}"] if location else []),
+            *([f"Retry-After: {retry_after}"] if retry_after is not None else []),
             f"Content-Type: {content_type}",
             f"Content-Length: {length}",
             f"Connection: {'keep-alive' if keep_alive else 'close'}",
@@ -858,5 +872,7 @@ class FakeChatwootServer(LoopbackServer):
         body: bytes,
         keep_alive: bool,
     ) -> None:
-        writer.write(self._head(status, content_type, len(body), keep_alive=keep_alive) + body)
+        wait = self.state.retry_after if status == 429 else None
+        head = self._head(status, content_type, len(body), keep_alive=keep_alive, retry_after=wait)
+        writer.write(head + body)
         await writer.drain()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -17,9 +18,12 @@ import pytest
 from collectors.alert_book import AlertBook, AlertBookError
 from collectors.alert_state import REOPEN_WINDOW, AlertState, Tracker, flap_percent
 from collectors.alerts import AlertEngine
-from collectors.base import Sample, SourceState, SourceStatus
+from collectors.base import Sample, SourceConfig, SourceState, SourceStatus
+from collectors.chatwoot import ChatwootConfig
 from collectors.notify import Notification
-from collectors.rules import Hold, MissingData, Rule
+from collectors.rules import Hold, MissingData, Rule, effective_rules
+from collectors.scheduler import Scheduler
+from collectors.sidekiq import SidekiqConfig
 from collectors.store import SourceBatch, Store
 
 OK, PENDING, FIRING, RESOLVED = (
@@ -509,3 +513,71 @@ async def test_alerts_that_ended_long_ago_are_pruned(store: Store) -> None:
         assert await h.engine.book.events(fired.alert_id) == []
     finally:
         await h.engine.aclose()
+
+
+# --------------------------------------------------------------------------- configured sources
+
+
+def refused_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def poll_rounds(
+    store: Store, sources: list[SourceConfig], rules: list[Rule], rounds: int, *, step: float = 30
+) -> list[list[tuple[str, str, str]]]:
+    """Poll the real collectors `rounds` times; after each, the visible alerts."""
+    clock = Clock()
+    engine = await AlertEngine.open(rules, store, sinks=[], clock=clock, sources=sources)
+    scheduler = Scheduler(sources, store, clock=clock, after_write=engine.after_write)
+    seen = []
+    try:
+        for _ in range(rounds):
+            await scheduler.run_once()
+            rows = await engine.book.visible(clock.now)
+            seen.append(sorted((a.rule, a.state.value, a.severity.value) for a in rows))
+            clock.now += step
+    finally:
+        await scheduler.aclose()
+        await engine.aclose()
+    return seen
+
+
+async def test_a_chatwoot_refusing_from_the_first_poll_fires_api_down_at_the_third(
+    store: Store,
+) -> None:
+    """Issue 13: a wrong URL, or started mid-outage: it pages like an outage that began later."""
+    chatwoot = ChatwootConfig(
+        name="chatwoot", base_url=f"http://127.0.0.1:{refused_port()}", api_token="t0k"
+    )
+    seen = await poll_rounds(store, [chatwoot], effective_rules(), 3)
+    assert ("chatwoot_api_down", "pending", "critical") in seen[1]
+    assert ("chatwoot_api_down", "firing", "critical") in seen[2]
+    assert ("source_down", "firing", "error") in seen[2]
+    assert ("chatwoot_data_missing", "firing", "error") in seen[2]  # the source is down
+
+
+async def test_rules_over_series_a_source_never_wrote_follow_their_missing_data(
+    store: Store,
+) -> None:
+    """Issue 13: a configured source's rules run before any of its series is stored."""
+    sidekiq = SidekiqConfig(name="jobs", redis_url=f"redis://127.0.0.1:{refused_port()}/0")
+    rules = [
+        *[r for r in effective_rules() if r.name == "source_down"],
+        make_rule(name="busy_unknown", series="sidekiq.busy", missing_data="breaching"),
+        make_rule(name="queue_big", series="sidekiq.queue.size", missing_data="missing"),
+        make_rule(name="queue_quiet", series="sidekiq.queue.size", condition={"type": "absent"}),
+        make_rule(name="api_slow", series="chatwoot.api.latency_ms", missing_data="breaching"),
+    ]
+    seen = await poll_rounds(store, [sidekiq], rules, 3)
+    assert seen[0] == [  # breaching: one check fires
+        ("busy_unknown", "firing", "warning"),
+        ("source_down", "pending", "error"),
+    ]
+    assert seen[2] == [
+        ("busy_unknown", "firing", "warning"),
+        ("queue_quiet", "firing", "warning"),  # absent: the source is down
+        ("source_down", "firing", "error"),
+    ]  # no alert for a missing-data rule, nor for a Chatwoot series this source never writes

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
 
 import pytest
+from _fake_time import FakeTime
 
-from collectors.base import Record, Sample, SourceConfig, SourceError, SourceState
+from collectors.base import SOURCE_UP, Record, Sample, SourceConfig, SourceError, SourceState
 from collectors.scheduler import BackoffPolicy, Scheduler, describe_failure
-from collectors.store import Store
+from collectors.store import SourceBatch, Store
 
 
 class FakeConfig(SourceConfig):
@@ -134,39 +136,80 @@ async def test_last_values_survive_a_failing_poll(store: Store) -> None:
     assert series.last_value == 1.0
 
 
-async def test_a_failing_source_is_polled_less_and_less_often(store: Store) -> None:
-    failing = FakeCollector("down", lambda n: SourceError("refused"))
+async def test_a_failing_source_keeps_its_interval(store: Store) -> None:
+    """Issue 13: a failing upstream is polled as often as a healthy one, not 4, 8, 16 s apart."""
+    clock = FakeTime(1_700_000_000.0)
+    failing = FakeCollector("down", lambda n: SourceError("HTTP 500 from /api"))
     healthy = FakeCollector("up", lambda n: None)
-    scheduler = scheduler_for(store, {"down": failing, "up": healthy}, config("down"), config("up"))
-    task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(1.2)
-    scheduler.stop()
-    await task
-    # 50 ms doubling (50, 100, 200, 400 ms) against a steady 50 ms: the exact
-    # delays are checked by test_backoff_doubles_from_the_interval_up_to_the_cap.
-    assert len(failing.calls) < len(healthy.calls) / 2
+    polled: dict[str, list[float]] = {"down": [], "up": []}
+
+    async def record(batches: Sequence[SourceBatch]) -> None:
+        for batch in batches:
+            polled[batch.source] += [
+                r.ts for r in batch.records if isinstance(r, Sample) and r.series == SOURCE_UP
+            ]
+
+    scheduler = Scheduler(
+        [config("down", interval="30s"), config("up", interval="30s")],
+        store,
+        make_collector=lambda c: {"down": failing, "up": healthy}[c.name],
+        policy=BackoffPolicy(jitter=0.0),
+        rng=random.Random(3),
+        after_write=record,
+        **clock.for_scheduler(),
+    )
+    await clock.run(scheduler, 600, sleepers=2)
+    gaps = {
+        name: {round(b - a, 6) for a, b in itertools.pairwise(ts)} for name, ts in polled.items()
+    }
+    assert gaps == {"down": {30.0}, "up": {30.0}}
+    assert len(polled["down"]) == len(polled["up"]) == 20
+    assert scheduler.statuses["down"].consecutive_failures == 20
 
 
-def test_backoff_doubles_from_the_interval_up_to_the_cap() -> None:
-    policy = BackoffPolicy(jitter=0.0, cap=300.0)
+def test_the_next_poll_waits_longer_only_when_the_upstream_asks() -> None:
+    """A 429's Retry-After or a refused token's wait is the hint; otherwise the interval."""
+    policy = BackoffPolicy(jitter=0.0)
     rng = random.Random(0)
     source = config("api", interval="30s")
-    status = policy.after_failure(scheduler_status("api"), "refused", now=0.0)
-    delays = []
-    for _ in range(6):
-        delays.append(policy.next_delay(source, status, rng, hint=None))
-        status = policy.after_failure(status, "refused", now=0.0)
-    assert delays == [30.0, 60.0, 120.0, 240.0, 300.0, 300.0]
-    assert policy.next_delay(source, status, rng, hint=900.0) == 900.0
+    assert policy.next_delay(source, rng, hint=None) == 30.0
+    assert policy.next_delay(source, rng, hint=900.0) == 900.0
+
+
+async def test_every_poll_writes_its_outcome_at_once(store: Store) -> None:
+    """Issue 13: a failed poll's up=0 and its own checks are stored by that poll, at its time."""
+    t = time.time() // 3600 * 3600  # recent: the ring keeps it
+    clock = FakeTime(t)
+
+    def behave(n: int) -> object:
+        if n == 1:
+            return [Sample("api.value", 5.0, clock.now)]
+        return SourceError(
+            "api: cannot connect", records=[Sample("api.status_code", 0.0, clock.now)]
+        )
+
+    source = FakeCollector("api", behave)
+    scheduler = Scheduler(
+        [config("api", interval="30s")], store, make_collector=lambda c: source, clock=clock
+    )
+    for _ in range(4):
+        await scheduler.run_once()
+        clock.now += 30
+    (up,) = await store.series(SOURCE_UP, source="api")
+    (code,) = await store.series("api.status_code", source="api")
+    assert (up.last_ts, up.last_value) == (t + 90, 0.0)
+    assert (code.last_ts, code.last_value) == (t + 90, 0.0)
+    stats = await store.window_stats([up], t, t + 120)
+    assert (stats.count, stats.mean) == (4, 0.25)
+    status = (await store.source_statuses())["api"]
+    assert status.last_error == "api: cannot connect"
 
 
 def test_jitter_stays_within_its_fraction() -> None:
     policy = BackoffPolicy(jitter=0.1)
     rng = random.Random(5)
     source = config("api", interval="10s")
-    delays = [
-        policy.next_delay(source, scheduler_status("api"), rng, hint=None) for _ in range(200)
-    ]
+    delays = [policy.next_delay(source, rng, hint=None) for _ in range(200)]
     assert all(9.0 <= d <= 11.0 for d in delays)
     assert max(delays) - min(delays) > 1.0  # it does spread the polls
 
@@ -231,18 +274,6 @@ async def test_writes_refused_by_a_full_disk_are_kept_and_retried(store: Store) 
     series = await store.series("api.value")
     stats = await store.window_stats(series, time.time() - 60, time.time() + 1)
     assert stats.count == 5 * 3000  # nothing collected while the disk was full was lost
-
-
-def test_backoff_survives_days_of_failures() -> None:
-    """Review finding: interval * 2**1024 raised OverflowError and ended the poller."""
-    policy = BackoffPolicy(jitter=0.0, cap=300.0)
-    status = scheduler_status("api")
-    for _ in range(2000):
-        status = policy.after_failure(status, "refused", now=0.0)
-    assert (
-        policy.next_delay(config("api", interval="30s"), status, random.Random(0), hint=None)
-        == 300.0
-    )
 
 
 async def test_a_batch_the_store_rejects_does_not_block_other_sources(store: Store) -> None:

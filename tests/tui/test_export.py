@@ -101,6 +101,13 @@ async def test_the_demo_incident_reads_as_unhealthy_with_the_seed_table(
     assert "URGENT: High backlog" in section(document, "Queues")
 
 
+async def test_uptime_says_how_much_of_its_window_was_recorded(demo: tuple[Path, float]) -> None:
+    """Issue 13: an hour of checks is never shown as a 30-day uptime."""
+    document = await export(*demo)
+    uptime = keyed(table_rows(document, "Uptime of the API checks"))
+    assert uptime["chatwoot"] == ["🟢 100.00 % over the 1h2m recorded"] * 3
+
+
 async def test_a_window_at_the_start_of_history_has_no_baseline(
     demo: tuple[Path, float],
 ) -> None:

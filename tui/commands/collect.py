@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
 async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
     """The rules and notifications of the process that runs the collectors."""
     rules = config.effective_rules
-    engine = await AlertEngine.open(rules, store, config.notify)
+    sources = [s for s in config.sources if s.enabled]
+    engine = await AlertEngine.open(rules, store, config.notify, sources=sources)
     log.info("checking %d alert rules after each write", len(rules))
     return engine
 
