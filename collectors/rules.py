@@ -33,7 +33,7 @@ Contract:
   `condition` keys are merged when the `type` stays), so
   `{name: queue_depth_high, enabled: false}` switches one off and
   `{name: queue_depth_high, condition: {value: 80}}` moves its threshold.
-* The default pack (`DEFAULT_RULES_YAML`) is built from the seed documents:
+* The default pack (`default_rules.yaml`, package data) is built from the seed documents:
   seed 000 (every critical, warning and info rule), seed 001 (critical and
   warning alerts), seed 003 (API latency and error rate), seed 004 (service
   down, pending backlog, SLA compliance, P90), plus `source_down` over the
@@ -67,7 +67,8 @@ from __future__ import annotations
 import copy
 import math
 from functools import cache
-from typing import Annotated, Any, Literal
+from importlib import resources
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
@@ -89,7 +90,7 @@ from collectors.store import QUANTILES
 
 __all__ = [
     "CONDITION_TYPES",
-    "DEFAULT_RULES_YAML",
+    "DEFAULT_RULES_FILE",
     "AbsentCondition",
     "BaselineCondition",
     "Condition",
@@ -105,6 +106,7 @@ __all__ = [
     "ThresholdCondition",
     "compare",
     "default_rules",
+    "default_rules_yaml",
     "effective_rules",
     "parse_hold",
 ]
@@ -358,199 +360,19 @@ class Rule(_Model):
 
 # --------------------------------------------------------------------------- default pack
 
-DEFAULT_RULES_YAML = """\
-# ---- seed 000, critical (page on-call) ----
-- name: chatwoot_api_down
-  summary: Chatwoot API check failing for 3 consecutive checks
-  series: chatwoot.up
-  labels: {check: api}
-  condition: {type: threshold, op: "<", value: 1}
-  for: 3 checks
-  missing_data: breaching       # the source not answering at all is the API down too
-  severity: critical
-  runbook: RUNBOOK.md#chatwoot-api-down
-- name: chatwoot_response_time_critical
-  summary: Chatwoot API response time above 5 s for 5 consecutive checks
-  series: chatwoot.api.latency_ms
-  condition: {type: threshold, op: ">", value: 5000}    # latest poll, slowest endpoint
-  for: 5 checks
-  severity: critical
-  runbook: RUNBOOK.md#chatwoot-api-slow
-- name: webhook_delivery_failed
-  # Webhook deliveries run as Sidekiq jobs (Webhooks::WebhookJob); no source
-  # counts them apart, so this is the failed share of all jobs.
-  summary: More than 10 % of Sidekiq jobs (webhook deliveries) failing
-  series: sidekiq.failed_per_min
-  condition:
-    type: ratio
-    reduce: sum
-    window: 1m
-    denominator: {series: sidekiq.processed_per_min}
-    op: ">"
-    value: 0.10
-  severity: critical
-  runbook: RUNBOOK.md#jobs-failing
-# ---- seed 000, warning (Slack) ----
-- name: chatwoot_response_time_degraded
-  summary: Chatwoot API p95 above 2 s for 5 consecutive checks
-  series: chatwoot.api.latency_ms
-  condition: {type: percentile, q: 0.95, window: 5m, op: ">", value: 2000}
-  for: 5 checks
-  severity: warning
-  runbook: RUNBOOK.md#chatwoot-api-slow
-- name: worker_high_memory
-  # Seed 000 says 450 MB of a 512 MB worker; sources report a percentage.
-  summary: Worker memory above 88 % (450 MB of a 512 MB worker)
-  series: aws.ecs.memory_pct
-  labels: {service: worker}
-  condition: {type: threshold, op: ">", value: 88}
-  severity: warning
-  runbook: RUNBOOK.md#worker-memory
-- name: queue_depth_high
-  summary: More than 50 Sidekiq jobs enqueued (scale workers past 100)
-  series: sidekiq.queue.size
-  condition: {type: threshold, across: sum, op: ">", value: 50}
-  severity: warning
-  escalate: [{severity: error, value: 100}]
-  runbook: RUNBOOK.md#queue-backlog
-# ---- seed 000, info (log only) ----
-- name: conversation_volume_spike
-  summary: New conversations per hour above twice the usual for this hour
-  series: chatwoot.conversations.new_per_hour
-  condition: {type: baseline, reduce: mean, window: 1h, days: 7, op: ">", value: 2.0}
-  severity: info
-  runbook: RUNBOOK.md#volume-spike
-- name: response_time_improved
-  summary: Chatwoot API p95 at least 20 % below the usual for this hour
-  series: chatwoot.api.latency_ms
-  condition: {type: baseline, reduce: p95, window: 1h, days: 7, op: "<", value: 0.8}
-  severity: info
-  runbook: RUNBOOK.md#chatwoot-api-slow
-# ---- seed 001, critical ----
-- name: pipeline_sla_compliance_low
-  summary: Fewer than 95 % of messages reach Chatwoot within 5 s (last 15 min)
-  series: pipeline.sla_pct
-  condition: {type: threshold, reduce: mean, window: 15m, op: "<", value: 95}
-  severity: critical
-  runbook: RUNBOOK.md#pipeline-latency
-- name: pipeline_message_over_30s
-  summary: A message took more than 30 s to reach Chatwoot (last 15 min)
-  series: pipeline.latency_ms
-  condition: {type: threshold, reduce: max, window: 15m, op: ">", value: 30000}
-  severity: critical
-  runbook: RUNBOOK.md#pipeline-latency
-- name: pipeline_complete_rate_low
-  summary: Fewer than 80 % of messages have end-to-end timing (last 15 min)
-  series: pipeline.messages
-  labels: {kind: complete}
-  condition:
-    type: ratio
-    reduce: sum
-    window: 15m
-    denominator: {series: pipeline.messages, labels: {}}
-    op: "<"
-    value: 0.8
-  severity: critical
-  runbook: RUNBOOK.md#pipeline-timing-missing
-# ---- seed 001, warning ----
-- name: pipeline_mean_latency_high
-  summary: Mean message latency above 2 s (last 15 min)
-  series: pipeline.latency_ms
-  condition: {type: threshold, reduce: mean, window: 15m, op: ">", value: 2000}
-  severity: warning
-  runbook: RUNBOOK.md#pipeline-latency
-- name: pipeline_p95_latency_high
-  summary: Message latency p95 above 5 s, the SLA is at risk (last 15 min)
-  series: pipeline.latency_ms
-  condition: {type: percentile, q: 0.95, window: 15m, op: ">", value: 5000}
-  severity: warning
-  runbook: RUNBOOK.md#pipeline-latency
-- name: pipeline_queue_wait_high
-  summary: Messages wait more than 5 s in the queue before a worker takes them
-  series: pipeline.phase_ms
-  labels: {phase: queue_to_worker}
-  condition: {type: threshold, op: ">", value: 5000}
-  severity: warning
-  runbook: RUNBOOK.md#queue-backlog
-# ---- seed 003, API thresholds ----
-- name: api_p95_latency_high
-  # Seed 003's 500 ms p95 is for a light API; Chatwoot's list endpoints sit
-  # above it on a healthy day (seed 000), so it watches the health endpoint.
-  summary: Chatwoot health endpoint p95 above 500 ms (last 5 min)
-  series: chatwoot.api.latency_ms
-  labels: {endpoint: health}
-  condition: {type: percentile, q: 0.95, window: 5m, op: ">", value: 500}
-  severity: warning
-  runbook: RUNBOOK.md#chatwoot-api-slow
-- name: api_error_rate_high
-  # The error rate is the share of failed API checks: 1 - mean(chatwoot.up).
-  summary: More than 1 % of Chatwoot API checks failing (5 % is an error; last 5 min)
-  series: chatwoot.up
-  labels: {check: api}
-  condition: {type: threshold, reduce: mean, window: 5m, op: "<", value: 0.99}
-  severity: warning
-  escalate: [{severity: error, value: 0.95}]
-  runbook: RUNBOOK.md#chatwoot-api-down
-# ---- seed 004 ----
-- name: chatwoot_service_down
-  summary: Chatwoot health check failing for more than 2 minutes
-  series: chatwoot.up
-  labels: {check: health}
-  condition: {type: threshold, op: "<", value: 1}
-  for: 2m
-  missing_data: breaching
-  severity: critical
-  runbook: RUNBOOK.md#chatwoot-api-down
-- name: chatwoot_pending_backlog
-  summary: More than 10 conversations pending (more than 20 is urgent)
-  series: chatwoot.conversations
-  labels: {status: pending}
-  condition: {type: threshold, op: ">", value: 10}
-  severity: warning
-  escalate: [{severity: critical, value: 20}]
-  runbook: RUNBOOK.md#conversation-backlog
-- name: chatwoot_pending_backlog_sustained
-  summary: More than 10 conversations pending for over 30 minutes
-  series: chatwoot.conversations
-  labels: {status: pending}
-  condition: {type: threshold, op: ">", value: 10}
-  for: 30m
-  severity: error
-  runbook: RUNBOOK.md#conversation-backlog
-- name: chatwoot_sla_compliance_low
-  summary: First-response SLA compliance below 85 %
-  series: chatwoot.sla.compliance_pct
-  condition: {type: threshold, op: "<", value: 85}
-  severity: critical
-  runbook: RUNBOOK.md#conversation-backlog
-- name: chatwoot_api_p90_slow
-  summary: Chatwoot API p90 response time above 5 s (last 5 min)
-  series: chatwoot.api.latency_ms
-  condition: {type: percentile, q: 0.9, window: 5m, op: ">", value: 5000}
-  severity: error
-  runbook: RUNBOOK.md#chatwoot-api-slow
-- name: chatwoot_data_missing
-  summary: No Chatwoot data for 5 minutes (source down or not answering)
-  series: chatwoot.up
-  condition: {type: absent, after: 5m}
-  severity: error
-  runbook: RUNBOOK.md#no-data
-# ---- every source (Prometheus's `up`; not from a seed) ----
-- name: source_down
-  summary: A source failed 3 polls in a row; its status says why
-  series: source.up
-  condition: {type: threshold, op: "<", value: 1}
-  for: 3 checks
-  missing_data: breaching
-  severity: error
-  runbook: RUNBOOK.md#source-down
-"""
-"""The default rule pack, in the config's own form: `rules:` entries override it by name."""
+DEFAULT_RULES_FILE: Final = "default_rules.yaml"
+"""The default rule pack, package data beside this module, in the config's own `rules:`
+form: a config's entries override it by name."""
+
+
+def default_rules_yaml() -> str:
+    """The text of the default rule pack as shipped."""
+    return (resources.files("collectors") / DEFAULT_RULES_FILE).read_text(encoding="utf-8")
 
 
 @cache
 def _default_entries() -> dict[str, dict[str, Any]]:
-    entries = yaml.safe_load(DEFAULT_RULES_YAML)
+    entries = yaml.safe_load(default_rules_yaml())
     return {entry["name"]: entry for entry in entries}
 
 

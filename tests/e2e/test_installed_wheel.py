@@ -100,7 +100,8 @@ def test_the_wheel_holds_every_package_and_its_data_and_no_tests(wheel: Path) ->
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert packages == on_disk
-    assert {"themes/wootwatch.tcss", "collectors/py.typed", "tui/py.typed"} <= set(names)
+    shipped_data = {"themes/wootwatch.tcss", "collectors/default_rules.yaml", "tui/py.typed"}
+    assert shipped_data <= set(names)
     assert not [name for name in names if name.startswith(("tests/", "bench/"))]
 
 
