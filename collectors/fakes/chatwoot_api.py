@@ -279,6 +279,8 @@ class ChatwootState:
         self.faults: dict[str, tuple[Fault, int | None]] = {}
         self.unauthorized_body: dict[str, object] = dict(_BAD_TOKEN)
         """What the `unauthorized` fault answers (a proxy's 401 may say anything)."""
+        self.bodies: dict[str, object] = {}
+        """A body an authorised request of a route gets with HTTP 200 instead of the usual."""
         self.requests: list[RecordedRequest] = []
         self.inboxes = {
             i + 1: FakeInbox(i + 1, name, kind) for i, (name, kind) in enumerate(_CHANNELS)
@@ -641,6 +643,8 @@ class ChatwootState:
             return 401, _OTHER_ACCOUNT
         if route in _ADMIN_ONLY and self.role != "administrator":
             return 401, _ROLE_TOO_LOW
+        if route in self.bodies:
+            return 200, self.bodies[route]
         if route == "live_reports" and not self.live_reports:
             return 404, _NOT_FOUND
         if route in ("sla_policies", "sla_metrics") and not self.features.get("sla"):
