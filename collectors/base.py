@@ -10,6 +10,12 @@ A collector's `collect()` returns records (`Sample` and `LogEvent`) and raises
 `SourceError` with a one-line reason when the whole source failed. Partial
 failures (one endpoint of several) are the collector's to absorb: it returns
 what it could and says why through `Collector.notes`.
+
+"No data" is not zero: when an upstream answers but holds none of the data
+the source reads (a Sidekiq Redis without Sidekiq keys, CloudWatch metrics
+without a datapoint), the collector returns no samples and a note made by
+`no_data_note`; `SourceStatus.no_data` then tells screens to show that state
+rather than "ok".
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import importlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, ClassVar, Protocol, runtime_checkable
+from typing import Annotated, ClassVar, Final, Protocol, runtime_checkable
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -36,6 +42,7 @@ __all__ = [
     "SourceStatus",
     "collector_class",
     "format_duration",
+    "no_data_note",
     "parse_duration",
     "source_config_models",
 ]
@@ -179,6 +186,25 @@ class SourceStatus:
     consecutive_failures: int = 0
     note: str | None = None
     """A collector's remark on a successful poll, e.g. an endpoint that was skipped."""
+
+    @property
+    def no_data(self) -> bool:
+        """The source answered but holds no data for it (`no_data_note`): not "all clear"."""
+        return self.state is SourceState.OK and (self.note or "").startswith(NO_DATA)
+
+    @property
+    def shown_state(self) -> str:
+        """The badge word: the state, or `no data` for a source that answered with none."""
+        return "no data" if self.no_data else str(self.state)
+
+
+NO_DATA: Final = "no data: "
+"""How a note starts when the upstream answered but holds none of this source's data."""
+
+
+def no_data_note(reason: str) -> str:
+    """The note of a poll that found nothing to read, e.g. `no data: no Sidekiq keys in db 0`."""
+    return NO_DATA + reason
 
 
 class SourceError(Exception):

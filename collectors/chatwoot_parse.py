@@ -453,7 +453,7 @@ def _summary_values(
             except ValueError:
                 notes.append(f"{what}.{key}: {fields.shown(raw)} is not a number")
                 raw = None
-        check = fields.count if unit == "count" else fields.seconds
+        check = fields.count if unit == "count" else fields.non_negative
         values[key] = check(raw, f"{what}.{key}", notes)
     return values
 
@@ -513,7 +513,7 @@ def parse_sla_policies(payload: object, notes: list[str] | None = None) -> list[
         policies.append(
             SlaPolicy(
                 name=_text(policy.get("name")),
-                first_response_s=fields.seconds(
+                first_response_s=fields.non_negative(
                     policy.get("first_response_time_threshold"),
                     f"sla_policies[{index}].first_response_time_threshold",
                     notes,

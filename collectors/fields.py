@@ -13,7 +13,7 @@ The ranges:
   a float still holds every integer; a 401-digit integer or `1e308` is not a
   figure any upstream here measures.
 * `count`: a `number` that is a whole number and not negative.
-* `seconds`: a `number` that is not negative (a duration or an age).
+* `non_negative`: a `number` from 0 (a duration, an age, a size).
 * `percent`: a `number` from 0 to 100.
 * `timestamp`: unix seconds after 2000-01-01, not before `not_before`
   (the conversation a reply belongs to) and at most `skew` past `now`.
@@ -32,9 +32,9 @@ __all__ = [
     "EARLIEST",
     "LIMIT",
     "count",
+    "non_negative",
     "number",
     "percent",
-    "seconds",
     "shown",
     "timestamp",
 ]
@@ -101,11 +101,11 @@ def count(value: object, field: str, notes: list[str]) -> int | None:
     return int(figure)
 
 
-def seconds(value: object, field: str, notes: list[str]) -> float | None:
-    """A non-negative duration in seconds, or None with a note."""
+def non_negative(value: object, field: str, notes: list[str]) -> float | None:
+    """A number from 0 (a duration, an age, a size), or None with a note."""
     figure = number(value, field, notes)
     if figure is not None and figure < 0:
-        _drop(notes, field, value, "is not a duration (negative)")
+        _drop(notes, field, value, "is negative")
         return None
     return figure
 
