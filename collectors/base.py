@@ -30,6 +30,7 @@ from typing import Annotated, ClassVar, Final, Protocol, runtime_checkable
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
+    "NO_DATA",
     "SOURCE_MODULES",
     "Collector",
     "Duration",
@@ -196,6 +197,13 @@ class SourceStatus:
     def shown_state(self) -> str:
         """The badge word: the state, or `no data` for a source that answered with none."""
         return "no data" if self.no_data else str(self.state)
+
+    @property
+    def detail(self) -> str:
+        """The line beside the badge: the last error, else the note (without `no data: `)."""
+        if self.state is not SourceState.OK:
+            return self.last_error or ""
+        return (self.note or "").removeprefix(NO_DATA)
 
 
 NO_DATA: Final = "no data: "
