@@ -16,7 +16,8 @@ Contract:
   shows the estimated cost in its note, and when `budget_usd_per_month`
   would be exceeded at the configured interval it skips polls (no AWS call)
   until the slower pace fits the budget, and says so.
-* A datapoint that is not a finite number within ±2**53, is negative, or is
+* A datapoint that is not a finite number within ±2**53, is negative, is a
+  percentage past 100 (except ECS's, of a reservation a task may burst past), or is
   timestamped outside 2000 .. now + clock skew (`collectors.fields`) is
   dropped with a note. A metric without any datapoint in the window read is
   named in the note, never stored as 0; when no metric has one the source
@@ -82,6 +83,8 @@ __all__ = [
 
 MAX_QUERIES_PER_CALL: Final = 500
 """GetMetricData's limit of queries in one request."""
+_MAY_EXCEED_100: Final = frozenset({"aws.ecs.cpu_pct", "aws.ecs.memory_pct"})
+"""Percentages of a reservation, which a bursting task passes; the others stop at 100."""
 _HOURS_PER_MONTH: Final = 730.0
 
 
@@ -390,13 +393,18 @@ def parse_metric_data(
         if not isinstance(stamps, list | tuple) or not isinstance(values, list | tuple):
             continue
         for stamp, value in zip(stamps, values, strict=False):
-            number = fields.non_negative(value, where, notes)  # no metric read here is < 0
+            number = fields.number(value, where, notes)
+            if number is not None:
+                check = (
+                    fields.percent
+                    if spec.unit == "%" and spec.series not in _MAY_EXCEED_100
+                    else fields.non_negative  # no metric read here is below 0
+                )
+                number = check(value if spec.scale == 1 else number * spec.scale, where, notes)
             ts = fields.timestamp(_epoch(stamp), f"{where} timestamp", notes, now=now)
             if number is not None and ts is not None:
                 answered.add(int(ident[1:]))
-                points.append(
-                    Revision(spec.series, number * spec.scale, ts, spec.labels, spec.unit)
-                )
+                points.append(Revision(spec.series, number, ts, spec.labels, spec.unit))
     silent = [_label(spec) for index, spec in enumerate(specs) if index not in answered]
     if silent:
         shown = ", ".join(silent[:3]) + (f" and {len(silent) - 3} more" if len(silent) > 3 else "")

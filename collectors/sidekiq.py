@@ -284,7 +284,7 @@ def parse_snapshot(
                 problems.append(f"queue:{name}: oldest job has no readable enqueued_at, no latency")
                 continue
             add("sidekiq.queue.latency_s", round(age, 3), "s", queue=name)
-        if complete:
+        if complete and fields.count(total, "all queues' size", problems) is not None:
             add("sidekiq.enqueued", total)
 
     for key, series in (("scheduled", "scheduled"), ("retries", "retries"), ("dead", "dead")):
