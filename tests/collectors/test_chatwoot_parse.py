@@ -294,6 +294,21 @@ def test_working_seconds_skip_nights_and_weekends() -> None:
     assert hours.seconds_between(utc(2026, 6, 17, 12), utc(2026, 6, 17, 11)) == 0
 
 
+def test_working_seconds_of_centuries_and_of_impossible_times() -> None:
+    """Issue 13: 1e12 raised `year 33658 is out of range`; 300 years walked day by day."""
+    monday = utc(2026, 6, 15, 0)
+    weeks = 300 * 52
+    for zone in ("UTC", "America/New_York"):  # New York changes its clocks at 2 a.m.: no effect
+        hours = WorkingHours(zone, frozenset(range(5)), 9 * 60, 17 * 60)
+        assert hours.seconds_between(monday, monday + weeks * 7 * 86400) == weeks * 5 * 8 * 3600
+    night = WorkingHours("America/New_York", frozenset(range(7)), 0, 24 * 60 - 1)
+    one_year = night.seconds_between(utc(2026, 1, 1, 12), utc(2027, 1, 1, 12))
+    assert one_year == 365 * (24 * 3600 - 60)  # the hour lost in March comes back in November
+    for end in (1e12, 1e300, float("inf"), float("nan")):
+        assert 0 <= night.seconds_between(NOW, end) < 10_000 * 365 * 86400
+    assert night.seconds_between(-1e18, NOW) > 0
+
+
 def test_working_seconds_follow_the_time_zone_across_a_dst_change() -> None:
     hours = WorkingHours("America/New_York", frozenset(range(7)), 0, 24 * 60 - 1)
     # 2026-03-08 is the spring-forward Sunday in New York: that local day is 23 h long.
