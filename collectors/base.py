@@ -17,6 +17,12 @@ The scheduler adds `source.up` (`SOURCE_UP`: 1 or 0) to every poll of every
 source. `SourceConfig.writes` says which series a source writes, so that rules
 are checked for a configured source before (or without) any of its series
 being stored.
+
+"No data" is not zero: when an upstream answers but holds none of the data
+the source reads (a Sidekiq Redis without Sidekiq keys, CloudWatch metrics
+without a datapoint), the collector returns no samples and a note made by
+`no_data_note`; `SourceStatus.no_data` then tells screens to show that state
+rather than "ok".
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from collectors.durations import format_duration, parse_duration
 
 __all__ = [
+    "NO_DATA",
     "SOURCE_MODULES",
     "SOURCE_UP",
     "Collector",
@@ -45,6 +52,7 @@ __all__ = [
     "SourceStatus",
     "collector_class",
     "format_duration",
+    "no_data_note",
     "parse_duration",
     "source_config_models",
 ]
@@ -162,6 +170,32 @@ class SourceStatus:
     consecutive_failures: int = 0
     note: str | None = None
     """A collector's remark on a successful poll, e.g. an endpoint that was skipped."""
+
+    @property
+    def no_data(self) -> bool:
+        """The source answered but holds no data for it (`no_data_note`): not "all clear"."""
+        return self.state is SourceState.OK and (self.note or "").startswith(NO_DATA)
+
+    @property
+    def shown_state(self) -> str:
+        """The badge word: the state, or `no data` for a source that answered with none."""
+        return "no data" if self.no_data else str(self.state)
+
+    @property
+    def detail(self) -> str:
+        """The line beside the badge: the last error, else the note (without `no data: `)."""
+        if self.state is not SourceState.OK:
+            return self.last_error or ""
+        return (self.note or "").removeprefix(NO_DATA)
+
+
+NO_DATA: Final = "no data: "
+"""How a note starts when the upstream answered but holds none of this source's data."""
+
+
+def no_data_note(reason: str) -> str:
+    """The note of a poll that found nothing to read, e.g. `no data: no Sidekiq keys in db 0`."""
+    return NO_DATA + reason
 
 
 class SourceError(Exception):

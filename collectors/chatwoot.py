@@ -64,6 +64,7 @@ sources:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import time
@@ -87,6 +88,7 @@ from collectors.business_hours import BusinessHours
 from collectors.chatwoot_parse import (
     Breach,
     Conversation,
+    ConversationPage,
     Inbox,
     ParseError,
     channel_samples,
@@ -698,7 +700,9 @@ class ChatwootCollector:
                 poll.note("live_reports not on this server: counting with conversations/meta")
             else:
                 if payload is not None:
-                    counts = _parse(_LIVE, parse_conversation_metrics, payload)
+                    counts = _parse(
+                        _LIVE, lambda p: parse_conversation_metrics(p, poll.notes), payload
+                    )
                     self._live = True
                     self._emit_counts(
                         poll, counts.open, counts.pending, counts.unassigned, counts.unattended
@@ -712,15 +716,25 @@ class ChatwootCollector:
             payload = await self._get(_META, poll, {"status": status})
             if payload is None:
                 break
-            metas[status] = _parse(_META, parse_conversations_meta, payload)
+            notes: list[str] = []
+            metas[status] = _parse(
+                _META, functools.partial(parse_conversations_meta, notes=notes), payload
+            )
+            for note in notes:
+                poll.note(f"{note} (status={status})")
         for status in ("snoozed", "resolved"):
-            if status in metas:
-                poll.gauge("chatwoot.conversations", metas[status].all, "count", status=status)
+            count = metas[status].all if status in metas else None
+            if count is not None:
+                poll.gauge("chatwoot.conversations", count, "count", status=status)
         if "open" in metas:
             unattended = None
             payload = await self._get(_REPORT_CONVERSATIONS, poll, {"type": "account"})
             if payload is not None:
-                report = _parse(_REPORT_CONVERSATIONS, parse_report_conversations, payload)
+                report = _parse(
+                    _REPORT_CONVERSATIONS,
+                    lambda p: parse_report_conversations(p, poll.notes),
+                    payload,
+                )
                 unattended = report.unattended
             pending = metas["pending"].all if "pending" in metas else None
             self._emit_counts(
@@ -728,15 +742,23 @@ class ChatwootCollector:
             )
 
     def _emit_counts(
-        self, poll: _Poll, open_: int, pending: int | None, unassigned: int, unattended: int | None
+        self,
+        poll: _Poll,
+        open_: int | None,
+        pending: int | None,
+        unassigned: int | None,
+        unattended: int | None,
     ) -> None:
-        poll.gauge("chatwoot.conversations", open_, "count", status="open")
+        """Write the counts the answers gave; a figure dropped as out of range writes nothing."""
+        if open_ is not None:
+            poll.gauge("chatwoot.conversations", open_, "count", status="open")
+            poll.gauge("chatwoot.capacity.agents_recommended", recommended_agents(open_), "count")
         if pending is not None:
             poll.gauge("chatwoot.conversations", pending, "count", status="pending")
-        poll.gauge("chatwoot.conversations.unassigned", unassigned, "count")
+        if unassigned is not None:
+            poll.gauge("chatwoot.conversations.unassigned", unassigned, "count")
         if unattended is not None:
             poll.gauge("chatwoot.conversations.unattended", unattended, "count")
-        poll.gauge("chatwoot.capacity.agents_recommended", recommended_agents(open_), "count")
 
     async def _conversation_list(self, poll: _Poll) -> None:
         """Refresh the window's conversations: what changed since the last poll, then old pages."""
@@ -750,9 +772,9 @@ class ChatwootCollector:
             payload = await self._get(_LIST, poll, {"status": "all", "updated_within": within})
             if payload is None:
                 return
-            page = _parse(_LIST, parse_conversation_page, payload)
+            page = _parse(_LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
             self._merge(page.conversations, window_start)
-            self._skipped(poll, page.skipped)
+            self._skipped(poll, page)
         self._synced_at = poll.ts
         for _ in range(self._config.max_pages):
             if self._backfill_page is None:
@@ -765,8 +787,8 @@ class ChatwootCollector:
             payload = await self._get(_LIST, poll, params)
             if payload is None:
                 return
-            page = _parse(_LIST, parse_conversation_page, payload)
-            self._skipped(poll, page.skipped)
+            page = _parse(_LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
+            self._skipped(poll, page)
             self._merge(page.conversations, window_start)
             self._page_size = max(self._page_size, page.items)
             oldest = min((c.created_at for c in page.conversations), default=None)
@@ -805,9 +827,9 @@ class ChatwootCollector:
                 self._conversations[conv.display_id] = conv
 
     @staticmethod
-    def _skipped(poll: _Poll, skipped: int) -> None:
-        if skipped:
-            poll.note(f"conversations: {skipped} malformed items skipped")
+    def _skipped(poll: _Poll, page: ConversationPage) -> None:
+        if page.skipped:
+            poll.note(f"conversations: {page.skipped} malformed items skipped ({page.reason})")
 
     async def _agents(self, poll: _Poll) -> None:
         payload = await self._get(_AGENTS, poll)
@@ -837,7 +859,9 @@ class ChatwootCollector:
         window = {"since": since, "until": until}
         payload = await self._get(_SUMMARY, poll, {"type": "account", **window})
         if payload is not None:
-            poll.samples.extend(_parse(_SUMMARY, lambda p: parse_summary(p, poll.ts), payload))
+            poll.samples.extend(
+                _parse(_SUMMARY, lambda p: parse_summary(p, poll.ts, poll.notes), payload)
+            )
         if poll.ts - self._features_at >= _REFRESH_EVERY:
             self._features_at = poll.ts
             payload = await self._get(_ACCOUNT, poll)
@@ -847,7 +871,7 @@ class ChatwootCollector:
             return
         payload = await self._get(_SLA_POLICIES, poll)
         if payload is not None:
-            policies = _parse(_SLA_POLICIES, parse_sla_policies, payload)
+            policies = _parse(_SLA_POLICIES, lambda p: parse_sla_policies(p, poll.notes), payload)
             poll.gauge("chatwoot.sla.policies", len(policies), "count")
             for policy in policies:
                 if policy.first_response_s is not None:
@@ -860,7 +884,7 @@ class ChatwootCollector:
         payload = await self._get(_SLA_METRICS, poll, window)
         if payload is not None:
             poll.samples.extend(
-                _parse(_SLA_METRICS, lambda p: parse_sla_metrics(p, poll.ts), payload)
+                _parse(_SLA_METRICS, lambda p: parse_sla_metrics(p, poll.ts, poll.notes), payload)
             )
 
     # ------------------------------------------------------------------ derived

@@ -12,22 +12,26 @@ spec and the real server (v4.15.1) disagree, these follow the server:
 
 A payload that does not have the expected shape raises `ParseError` with a
 one-line reason naming the field, never the payload itself (it may hold names).
+A figure out of its range (a negative or fractional count, a percentage over
+100, a reply dated before its conversation or in the future, a huge integer)
+is dropped through `collectors.fields` with a note naming the field and the
+value; the rest of the answer is kept. A conversation whose times cannot be
+believed is skipped, with the first such reason in the page's notes.
 Names (customers, inboxes, agents, policies) are returned as given: they are
 untrusted, and whoever draws them makes them inert.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import math
 import re
-import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from collectors import fields
 from collectors.base import Sample
+from collectors.business_hours import WorkingHours
 
 __all__ = [
     "AGENT_STATUSES",
@@ -89,20 +93,22 @@ def _list(value: object, what: str) -> list[object]:
     return value
 
 
-def _number(value: object, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"{what}: expected a number, got {_kind(value)}")
-    if not math.isfinite(value):
-        raise ParseError(f"{what}: not a finite number")
-    return float(value)
+def _ident(value: object, what: str) -> int:
+    """An id: a non-negative whole number, or ParseError naming the field and value."""
+    notes: list[str] = []
+    ident = fields.count(value, what, notes)
+    if ident is None:
+        raise ParseError(notes[0] if notes else f"{what}: missing")
+    return ident
 
 
-def _optional_number(value: object, what: str) -> float | None:
-    return None if value is None else _number(value, what)
-
-
-def _count(data: Mapping[str, object], key: str, what: str) -> int:
-    return int(_number(data.get(key), f"{what}.{key}"))
+def _count(data: Mapping[str, object], key: str, what: str, notes: list[str]) -> int | None:
+    """A count the endpoint always sends: None, with a note, when absent or out of range."""
+    value = data.get(key)
+    if value is None:
+        notes.append(f"{what}.{key}: missing")
+        return None
+    return fields.count(value, f"{what}.{key}", notes)
 
 
 def _text(value: object) -> str:
@@ -117,12 +123,9 @@ def _kind(value: object) -> str:
     )
 
 
-def _epoch(value: object, what: str) -> float | None:
-    """An integer epoch where the server writes `0` for "not yet"; None then."""
-    if value is None:
-        return None
-    number = _number(value, what)
-    return number if number > 0 else None
+def _unset(value: object) -> bool:
+    """The server writes `0` (or null) for a time that has not happened yet."""
+    return value is None or (value == 0 and not isinstance(value, bool))
 
 
 def error_text(payload: object) -> str:
@@ -194,33 +197,48 @@ def parse_health(payload: object) -> bool:
 class ConversationCounts:
     """Conversation counts from a live or account report."""
 
-    open: int
-    unattended: int
-    unassigned: int
+    open: int | None
+    """None (here and below) when the answer's figure was missing or out of range."""
+    unattended: int | None
+    unassigned: int | None
     pending: int | None
-    """None where the endpoint cannot be trusted for it (`reports/conversations`)."""
+    """Also None where the endpoint cannot be trusted for it (`reports/conversations`)."""
 
 
-def parse_conversation_metrics(payload: object) -> ConversationCounts:
-    """Parse `live_reports/conversation_metrics`: `{open, unattended, unassigned, pending}`."""
+def parse_conversation_metrics(
+    payload: object, notes: list[str] | None = None
+) -> ConversationCounts:
+    """Parse `live_reports/conversation_metrics`: `{open, unattended, unassigned, pending}`.
+
+    Args:
+        payload: the decoded answer.
+        notes: where a dropped figure's reason goes.
+    """
     data = _mapping(payload, "conversation_metrics")
-    what = "conversation_metrics"
+    what, notes = "conversation_metrics", notes if notes is not None else []
     return ConversationCounts(
-        open=_count(data, "open", what),
-        unattended=_count(data, "unattended", what),
-        unassigned=_count(data, "unassigned", what),
-        pending=_count(data, "pending", what),
+        open=_count(data, "open", what, notes),
+        unattended=_count(data, "unattended", what, notes),
+        unassigned=_count(data, "unassigned", what, notes),
+        pending=_count(data, "pending", what, notes),
     )
 
 
-def parse_report_conversations(payload: object) -> ConversationCounts:
-    """Parse `reports/conversations?type=account`; its `pending` is always 0, so it is dropped."""
+def parse_report_conversations(
+    payload: object, notes: list[str] | None = None
+) -> ConversationCounts:
+    """Parse `reports/conversations?type=account`; its `pending` is always 0, so it is dropped.
+
+    Args:
+        payload: the decoded answer.
+        notes: where a dropped figure's reason goes.
+    """
     data = _mapping(payload, "reports/conversations")
-    what = "reports/conversations"
+    what, notes = "reports/conversations", notes if notes is not None else []
     return ConversationCounts(
-        open=_count(data, "open", what),
-        unattended=_count(data, "unattended", what),
-        unassigned=_count(data, "unassigned", what),
+        open=_count(data, "open", what, notes),
+        unattended=_count(data, "unattended", what, notes),
+        unassigned=_count(data, "unassigned", what, notes),
         pending=None,
     )
 
@@ -229,20 +247,26 @@ def parse_report_conversations(payload: object) -> ConversationCounts:
 class MetaCounts:
     """`conversations/meta` for one status: counts by assignment."""
 
-    all: int
-    assigned: int
-    unassigned: int
+    all: int | None
+    """None (here and below) when the answer's figure was missing or out of range."""
+    assigned: int | None
+    unassigned: int | None
 
 
-def parse_conversations_meta(payload: object) -> MetaCounts:
-    """Parse `conversations/meta`: `{"meta": {mine_count, assigned_count, ...}}`, no `data`."""
+def parse_conversations_meta(payload: object, notes: list[str] | None = None) -> MetaCounts:
+    """Parse `conversations/meta`: `{"meta": {mine_count, assigned_count, ...}}`, no `data`.
+
+    Args:
+        payload: the decoded answer.
+        notes: where a dropped figure's reason goes.
+    """
     data = _mapping(payload, "conversations/meta")
     meta = _mapping(data.get("meta"), "conversations/meta.meta")
-    what = "conversations/meta.meta"
+    what, notes = "conversations/meta.meta", notes if notes is not None else []
     return MetaCounts(
-        all=_count(meta, "all_count", what),
-        assigned=_count(meta, "assigned_count", what),
-        unassigned=_count(meta, "unassigned_count", what),
+        all=_count(meta, "all_count", what, notes),
+        assigned=_count(meta, "assigned_count", what, notes),
+        unassigned=_count(meta, "unassigned_count", what, notes),
     )
 
 
@@ -286,51 +310,76 @@ class ConversationPage:
     items: int
     """Items in the payload, including those skipped as malformed."""
     skipped: int = 0
-    """Items without the fields needed (an id, an inbox, a status, times)."""
+    """Items without the fields needed (an id, an inbox, a status, believable times)."""
+    reason: str = ""
+    """Why the first skipped item was skipped, naming the field and value."""
 
 
-def _conversation(item: object) -> Conversation:
+def _conversation(item: object, now: float) -> Conversation:
     data = _mapping(item, "conversation")
+    ident = _ident(data.get("id"), "conversation.id")
+    what = f"conversation {ident}"
     meta = data.get("meta")
     meta = meta if isinstance(meta, Mapping) else {}
     sender = meta.get("sender")
     sender = sender if isinstance(sender, Mapping) else {}
-    created = _epoch(data.get("created_at"), "created_at")
+    notes: list[str] = []
+
+    def moment(key: str, after: float | None = None, *, vital: bool = True) -> float | None:
+        """A time the item may leave unset; one that is set but unbelievable skips a vital one."""
+        value = data.get(key)
+        if _unset(value):
+            return None
+        stamp = fields.timestamp(
+            value, f"{what}.{key}", notes, now=now, not_before=after, not_before_what="created_at"
+        )
+        if stamp is None and vital:
+            raise ParseError(notes[-1])
+        return stamp
+
+    created = moment("created_at")
     if created is None:
-        raise ParseError("conversation.created_at: missing")
-    updated = _optional_number(data.get("updated_at"), "updated_at")
+        raise ParseError(f"{what}.created_at: missing")
     status = data.get("status")
     if not isinstance(status, str):
-        raise ParseError("conversation.status: missing")
+        raise ParseError(f"{what}.status: missing")
+    updated = fields.number(data.get("updated_at"), f"{what}.updated_at", notes)
     channel = meta.get("channel")
     return Conversation(
-        display_id=int(_number(data.get("id"), "id")),
-        inbox_id=int(_number(data.get("inbox_id"), "inbox_id")),
+        display_id=ident,
+        inbox_id=_ident(data.get("inbox_id"), f"{what}.inbox_id"),
         status=status,
         created_at=created,
-        first_reply_at=_epoch(data.get("first_reply_created_at"), "first_reply_created_at"),
-        waiting_since=_epoch(data.get("waiting_since"), "waiting_since"),
+        first_reply_at=moment("first_reply_created_at", after=created),
+        waiting_since=moment("waiting_since", vital=False),
         updated_at=updated if updated is not None else created,
         channel=channel_label(channel) if isinstance(channel, str) else "",
         customer=_text(sender.get("name")),
     )
 
 
-def parse_conversation_page(payload: object) -> ConversationPage:
+def parse_conversation_page(payload: object, now: float = math.inf) -> ConversationPage:
     """Parse `GET conversations`: `{"data": {"meta": {...}, "payload": [...]}}`.
 
-    An item missing what the source needs is skipped and counted, so one odd
-    conversation cannot hide all the others.
+    An item missing what the source needs, or whose times cannot be believed
+    (created or replied to more than `fields.CLOCK_SKEW` after `now`, a reply
+    before the conversation), is skipped and counted, so one odd conversation
+    cannot hide all the others nor be judged on made-up times.
+
+    Args:
+        payload: the decoded answer.
+        now: our clock, for times in the future.
     """
     data = _mapping(_mapping(payload, "conversations").get("data"), "conversations.data")
     items = _list(data.get("payload"), "conversations.data.payload")
-    conversations, skipped = [], 0
+    conversations, skipped, reason = [], 0, ""
     for item in items:
         try:
-            conversations.append(_conversation(item))
-        except ParseError:
+            conversations.append(_conversation(item, now))
+        except ParseError as exc:
             skipped += 1
-    return ConversationPage(conversations, len(items), skipped)
+            reason = reason or str(exc)
+    return ConversationPage(conversations, len(items), skipped, reason)
 
 
 # --------------------------------------------------------------------------- agents, inboxes
@@ -364,7 +413,7 @@ def parse_inboxes(payload: object) -> dict[int, Inbox]:
     inboxes = {}
     for index, item in enumerate(_list(_mapping(payload, "inboxes").get("payload"), "inboxes")):
         inbox = _mapping(item, f"inboxes[{index}]")
-        inbox_id = int(_number(inbox.get("id"), f"inboxes[{index}].id"))
+        inbox_id = _ident(inbox.get("id"), f"inboxes[{index}].id")
         inboxes[inbox_id] = Inbox(
             name=_text(inbox.get("name")),
             channel=channel_label(_text(inbox.get("channel_type"))),
@@ -392,33 +441,44 @@ _SUMMARY_FIELDS: Final = (
 )
 
 
-def _summary_values(data: Mapping[str, object], what: str) -> dict[str, float | None]:
+def _summary_values(
+    data: Mapping[str, object], what: str, notes: list[str]
+) -> dict[str, float | None]:
     values: dict[str, float | None] = {}
-    for key, _, _ in _SUMMARY_FIELDS:
+    for key, _, unit in _SUMMARY_FIELDS:
         raw = data.get(key)
         if isinstance(raw, str):  # what the spec claims; accept it if a proxy re-typed it
             try:
                 raw = float(raw)
             except ValueError:
-                raise ParseError(f"{what}.{key}: not a number") from None
-        values[key] = _optional_number(raw, f"{what}.{key}")
+                notes.append(f"{what}.{key}: {fields.shown(raw)} is not a number")
+                raw = None
+        check = fields.count if unit == "count" else fields.non_negative
+        values[key] = check(raw, f"{what}.{key}", notes)
     return values
 
 
-def parse_summary(payload: object, ts: float) -> list[Sample]:
+def parse_summary(payload: object, ts: float, notes: list[str] | None = None) -> list[Sample]:
     """Parse `reports/summary`: averages (seconds, may be null) and counts, now and `previous`.
 
     Each series has `period: current` and, from the `previous` object (the
     equally long window before), `period: previous`, so screens can show trends.
+
+    Args:
+        payload: the decoded answer.
+        ts: the poll's time.
+        notes: where a dropped figure's reason goes.
     """
     data = _mapping(payload, "reports/summary")
+    notes = notes if notes is not None else []
     samples = []
     periods: list[tuple[str, Mapping[str, object]]] = [("current", data)]
     previous = data.get("previous")
     if previous is not None:
         periods.append(("previous", _mapping(previous, "reports/summary.previous")))
     for period, values in periods:
-        parsed = _summary_values(values, "reports/summary")
+        where = "reports/summary" if period == "current" else "reports/summary.previous"
+        parsed = _summary_values(values, where, notes)
         for key, series, unit in _SUMMARY_FIELDS:
             value = parsed[key]
             if value is not None:
@@ -437,8 +497,14 @@ class SlaPolicy:
     first_response_s: float | None
 
 
-def parse_sla_policies(payload: object) -> list[SlaPolicy]:
-    """Parse `GET sla_policies` (`{"payload": [...]}`); thresholds are float seconds or null."""
+def parse_sla_policies(payload: object, notes: list[str] | None = None) -> list[SlaPolicy]:
+    """Parse `GET sla_policies` (`{"payload": [...]}`); thresholds are float seconds or null.
+
+    Args:
+        payload: the decoded answer.
+        notes: where a dropped threshold's reason goes.
+    """
+    notes = notes if notes is not None else []
     policies = []
     for index, item in enumerate(
         _list(_mapping(payload, "sla_policies").get("payload"), "sla_policies")
@@ -447,79 +513,47 @@ def parse_sla_policies(payload: object) -> list[SlaPolicy]:
         policies.append(
             SlaPolicy(
                 name=_text(policy.get("name")),
-                first_response_s=_optional_number(
+                first_response_s=fields.non_negative(
                     policy.get("first_response_time_threshold"),
                     f"sla_policies[{index}].first_response_time_threshold",
+                    notes,
                 ),
             )
         )
     return policies
 
 
-_PERCENT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%?\s*")
+_PERCENT = re.compile(r"\s*(\d{1,20}(?:\.\d{1,20})?)\s*%?\s*")
 
 
-def parse_sla_metrics(payload: object, ts: float) -> list[Sample]:
-    """Parse `applied_slas/metrics`: totals and `hit_rate`, a string like `"92.5%"`."""
+def parse_sla_metrics(payload: object, ts: float, notes: list[str] | None = None) -> list[Sample]:
+    """Parse `applied_slas/metrics`: totals and `hit_rate`, a string like `"92.5%"`.
+
+    Args:
+        payload: the decoded answer.
+        ts: the poll's time.
+        notes: where a dropped figure's reason goes.
+    """
     data = _mapping(payload, "applied_slas/metrics")
-    what = "applied_slas/metrics"
-    samples = [
-        Sample("chatwoot.sla.applied", _count(data, "total_applied_slas", what), ts, {}, "count"),
-        Sample("chatwoot.sla.misses", _count(data, "number_of_sla_misses", what), ts, {}, "count"),
-    ]
-    rate = data.get("hit_rate")
-    if isinstance(rate, int | float) and not isinstance(rate, bool):
-        value: float | None = float(rate)
-    elif isinstance(rate, str) and (match := _PERCENT.fullmatch(rate)):
-        value = float(match[1])
-    elif rate is None:
-        value = None
-    else:
-        raise ParseError(f"{what}.hit_rate: expected text like '92.5%'")
-    if value is not None:
-        samples.append(Sample("chatwoot.sla.hit_rate_pct", value, ts, {}, "%"))
+    what, notes = "applied_slas/metrics", notes if notes is not None else []
+    samples = []
+    for key, series in (
+        ("total_applied_slas", "chatwoot.sla.applied"),
+        ("number_of_sla_misses", "chatwoot.sla.misses"),
+    ):
+        value = _count(data, key, what, notes)
+        if value is not None:
+            samples.append(Sample(series, value, ts, {}, "count"))
+    rate: object = data.get("hit_rate")
+    if isinstance(rate, str) and (match := _PERCENT.fullmatch(rate)):
+        rate = float(match[1])
+    elif isinstance(rate, str):
+        notes.append(f"{what}.hit_rate: {fields.shown(rate)} is not text like '92.5%'")
+        rate = None
+    hit_rate = fields.percent(rate, f"{what}.hit_rate", notes)
+    if hit_rate is not None:
+        samples.append(Sample("chatwoot.sla.hit_rate_pct", hit_rate, ts, {}, "%"))
     return samples
-
-
-# --------------------------------------------------------------------------- business hours
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingHours:
-    """When the SLA clock runs: weekdays (0 = Monday) and a daily span in a time zone."""
-
-    timezone: str = "UTC"
-    days: frozenset[int] = frozenset(range(5))
-    start_minute: int = 9 * 60
-    """Minutes after local midnight the working day starts."""
-    end_minute: int = 18 * 60
-    """Minutes after local midnight it ends; later than `start_minute`."""
-
-    def seconds_between(self, start: float, end: float) -> float:
-        """Working seconds in `[start, end)` (unix times), counting only the configured hours."""
-        if end <= start:
-            return 0.0
-        zone = zoneinfo.ZoneInfo(self.timezone)
-        day = dt.datetime.fromtimestamp(start, zone).date()
-        last = dt.datetime.fromtimestamp(end, zone).date()
-        total = 0.0
-        while day <= last:
-            if day.weekday() in self.days:
-                open_at, close_at = _day_span(self, day)
-                total += max(0.0, min(end, close_at) - max(start, open_at))
-            day += dt.timedelta(days=1)
-        return total
-
-
-@functools.lru_cache(maxsize=4096)
-def _day_span(hours: WorkingHours, day: dt.date) -> tuple[float, float]:
-    zone = zoneinfo.ZoneInfo(hours.timezone)
-
-    def at(minute: int) -> float:
-        clock = dt.time(minute // 60, minute % 60)
-        return dt.datetime.combine(day, clock, tzinfo=zone).timestamp()
-
-    return at(hours.start_minute), at(hours.end_minute)
 
 
 # --------------------------------------------------------------------------- first-response SLA

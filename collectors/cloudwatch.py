@@ -16,6 +16,12 @@ Contract:
   shows the estimated cost in its note, and when `budget_usd_per_month`
   would be exceeded at the configured interval it skips polls (no AWS call)
   until the slower pace fits the budget, and says so.
+* A datapoint that is not a finite number within ±2**53, is negative, is a
+  percentage past 100 (except ECS's, of a reservation a task may burst past), or is
+  timestamped outside 2000 .. now + clock skew (`collectors.fields`) is
+  dropped with a note. A metric without any datapoint in the window read is
+  named in the note, never stored as 0; when no metric has one the source
+  shows "no data" (`collectors.base.no_data_note`).
 * Throttling, expired or missing credentials and an unreachable endpoint
   raise `AwsError` (see `collectors.aws`), so the source shows stale/down
   with the reason; throttling waits longer each time in a row.
@@ -58,8 +64,9 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from collectors import fields
 from collectors.aws import AwsClient, AwsSourceConfig, boto3_session
-from collectors.base import Duration, Record, SourceConfig, format_duration
+from collectors.base import Duration, Record, SourceConfig, format_duration, no_data_note
 from collectors.store import Revision
 
 __all__ = [
@@ -75,6 +82,8 @@ __all__ = [
 
 MAX_QUERIES_PER_CALL: Final = 500
 """GetMetricData's limit of queries in one request."""
+_MAY_EXCEED_100: Final = frozenset({"aws.ecs.cpu_pct", "aws.ecs.memory_pct"})
+"""Percentages of a reservation, which a bursting task passes; the others stop at 100."""
 _HOURS_PER_MONTH: Final = 730.0
 
 
@@ -344,18 +353,29 @@ def build_queries(specs: Sequence[MetricSpec]) -> list[dict[str, Any]]:
     ]
 
 
-def _epoch(value: object) -> float:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    raise ValueError(f"not a timestamp: {type(value).__name__}")
+def _epoch(value: object) -> object:
+    """Unix seconds of a datetime or ISO 8601 text; anything else as given, for `fields`."""
+    try:
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError):
+        pass
+    return value
+
+
+def _label(spec: MetricSpec) -> str:
+    labels = ",".join(f"{k}={v}" for k, v in sorted(spec.labels.items()))
+    return f"{spec.series}{{{labels}}}" if labels else spec.series
 
 
 def parse_metric_data(
-    results: Iterable[Mapping[str, Any]], specs: Sequence[MetricSpec]
+    results: Iterable[Mapping[str, Any]],
+    specs: Sequence[MetricSpec],
+    *,
+    now: float = math.inf,
+    notes: list[str] | None = None,
 ) -> list[Revision]:
     """Points of GetMetricData `MetricDataResults` as revisions of their series.
 
@@ -363,19 +383,38 @@ def parse_metric_data(
         results: the `MetricDataResults` of one or more pages (timestamps as
             datetimes, epoch seconds or ISO 8601 text).
         specs: the specs the queries were built from (`m<i>` is `specs[i]`).
+        now: our clock: a datapoint timestamped later than the clock skew allows is dropped.
+        notes: where a dropped datapoint's reason goes, and the metrics without any.
     """
+    notes = notes if notes is not None else []
     points: list[Revision] = []
+    answered: set[int] = set()
     for result in results:
         ident = str(result.get("Id", ""))
         if not ident.startswith("m") or not ident[1:].isdigit() or int(ident[1:]) >= len(specs):
             continue
         spec = specs[int(ident[1:])]
-        for stamp, value in zip(
-            result.get("Timestamps", ()), result.get("Values", ()), strict=False
-        ):
-            number = float(value) * spec.scale
-            if math.isfinite(number):
-                points.append(Revision(spec.series, number, _epoch(stamp), spec.labels, spec.unit))
+        where = _label(spec)
+        stamps, values = result.get("Timestamps"), result.get("Values")
+        if not isinstance(stamps, list | tuple) or not isinstance(values, list | tuple):
+            continue
+        for stamp, value in zip(stamps, values, strict=False):
+            number = fields.number(value, where, notes)
+            if number is not None:
+                check = (
+                    fields.percent
+                    if spec.unit == "%" and spec.series not in _MAY_EXCEED_100
+                    else fields.non_negative  # no metric read here is below 0
+                )
+                number = check(value if spec.scale == 1 else number * spec.scale, where, notes)
+            ts = fields.timestamp(_epoch(stamp), f"{where} timestamp", notes, now=now)
+            if number is not None and ts is not None:
+                answered.add(int(ident[1:]))
+                points.append(Revision(spec.series, number, ts, spec.labels, spec.unit))
+    silent = [_label(spec) for index, spec in enumerate(specs) if index not in answered]
+    if silent:
+        shown = ", ".join(silent[:3]) + (f" and {len(silent) - 3} more" if len(silent) > 3 else "")
+        notes.append(f"no datapoints for {shown}")
     return points
 
 
@@ -480,8 +519,18 @@ class CloudWatchCollector:
         results = await self._fetch(start, end, now)
         self._read_until = end
         self._last_call = now
-        self._notes = self._cost_note(now, slowed_to=slowest if slowest > config.interval else None)
-        return list(parse_metric_data(results, self._specs))
+        cost = self._cost_note(now, slowed_to=slowest if slowest > config.interval else None)
+        notes: list[str] = []
+        points = parse_metric_data(results, self._specs, now=now, notes=notes)
+        if not points:
+            self._notes = no_data_note(
+                f"no datapoints for any of the {len(self._specs)} metrics since "
+                f"{format_duration(max(60.0, now - start))} ago: check namespaces, names, "
+                f"dimensions and the region; {cost}"
+            )
+            return []
+        self._notes = "; ".join([*notes[:3], cost])
+        return list(points)
 
     async def _fetch(self, start: float, end: float, now: float) -> list[Mapping[str, Any]]:
         results: list[Mapping[str, Any]] = []

@@ -26,9 +26,12 @@ Contract:
 * A path is keys joined by dots; a list is indexed by a number
   (`items.0.value`, `items.-1.value`). A number, a boolean (1 or 0) or text
   holding a number becomes a sample at the poll's time. A path that is
-  missing, null or not a number gives that series no sample and a one-line
-  reason in the source's note; the other series are stored. When no path
-  gives a value the poll fails.
+  missing, null or not a number, or a value out of its unit's range
+  (`collectors.fields`: a `count` is a whole number from 0, a `%` is 0-100,
+  `ms`, `s` and `bytes` are not negative, nothing beyond ±2**53) gives that
+  series no sample and a one-line reason in the source's note naming the
+  value; the other series are stored. When no path gives a value the poll
+  fails.
 * The whole poll fails with a one-line `SourceError` for: no connection, a
   timeout, an HTTP error status (401/403 and 429 wait longer before the next
   try), a redirect, an HTML page (a login page or a proxy's error page), a
@@ -44,7 +47,6 @@ sources (`collectors/pipeline.py`).
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -54,6 +56,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from collectors import fields
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
 from collectors.http import (
     ACCEPT_ENCODING,
@@ -73,6 +76,7 @@ __all__ = [
     "JsonEndpointConfig",
     "JsonFetcher",
     "SeriesPath",
+    "in_range",
     "parse_paths",
     "resolve_path",
     "safe_url",
@@ -249,19 +253,27 @@ def _kind(value: Any) -> str:
 
 
 def as_number(value: Any) -> float | None:
-    """A JSON value as a finite float: numbers, booleans (1/0), numeric text; else None."""
+    """A JSON value as a finite float within ±2**53: numbers, booleans (1/0), numeric text."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):
         try:
-            number = float(value.strip())
+            value = float(value.strip())
         except ValueError:
             return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
+    return fields.number(value, "", []) if isinstance(value, int | float) else None
+
+
+def in_range(value: float | int, unit: str, field: str, problems: list[str]) -> float | None:
+    """`value` if it fits its unit (`collectors.fields`), else None with a reason in `problems`."""
+    if unit == "count":
+        whole = fields.count(value, field, problems)
+        return None if whole is None else float(whole)
+    if unit == "%":
+        return fields.percent(value, field, problems)
+    if unit in ("ms", "s", "bytes"):
+        return fields.non_negative(value, field, problems)
+    return value
 
 
 def parse_paths(
@@ -280,11 +292,19 @@ def parse_paths(
         except PathMissing as missing:
             problems.append(f"{name}: {missing}")
             continue
-        value = as_number(raw)
-        if value is None:
-            problems.append(f"{name}: {spec.path} is {_kind(raw)}, not a number")
-            continue
-        samples.append(Sample(name, value, ts, dict(spec.labels), spec.unit))
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            if fields.number(raw, name, problems) is None:
+                continue
+            figure: float | int = raw  # as sent, so a note quotes it
+        else:
+            converted = as_number(raw)
+            if converted is None:
+                problems.append(f"{name}: {spec.path} is {_kind(raw)}, not a number")
+                continue
+            figure = converted
+        value = in_range(figure, spec.unit, name, problems)
+        if value is not None:
+            samples.append(Sample(name, value, ts, dict(spec.labels), spec.unit))
     return samples, problems
 
 

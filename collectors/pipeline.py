@@ -29,7 +29,8 @@ Contract:
   at least 95 %.
 * A part missing from the response (stats, phases, the distribution) gives
   its series no sample and a one-line reason in the source's note; the rest
-  is stored.
+  is stored. So does a figure out of range (`collectors.fields`): a bucket or
+  message count that is negative or fractional, a negative latency.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Final, Literal
 
 from collectors.base import Duration, Sample, SourceConfig, SourceError
-from collectors.json_endpoint import HttpJsonConfig, JsonDocumentCollector, as_number
+from collectors.json_endpoint import HttpJsonConfig, JsonDocumentCollector, as_number, in_range
 
 __all__ = ["COLLECTOR", "PipelineCollector", "PipelineConfig", "parse_performance"]
 
@@ -88,16 +89,24 @@ def _section(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[
 
 
 def _numbers(
-    section: Mapping[str, Any], names: Mapping[str, str], what: str, problems: list[str]
+    section: Mapping[str, Any],
+    names: Mapping[str, str],
+    what: str,
+    problems: list[str],
+    unit: str,
 ) -> dict[str, float]:
     found: dict[str, float] = {}
     absent: list[str] = []
     for key, label in names.items():
-        value = as_number(section.get(key))
-        if value is None or isinstance(section.get(key), bool):
+        raw = section.get(key)
+        value = as_number(raw)
+        if value is None or isinstance(raw, bool):
             absent.append(key)
-        else:
-            found[label] = value
+            continue
+        original = raw if isinstance(raw, int | float) else value  # notes quote what was sent
+        checked = in_range(original, unit, f"{what}.{key}", problems)
+        if checked is not None:
+            found[label] = checked
     if absent:
         problems.append(f"{what}: no number for {', '.join(absent)}")
     return found
@@ -130,7 +139,7 @@ def parse_performance(payload: Any, ts: float) -> tuple[list[Sample], list[str]]
 
     distribution = _section(data, "distribution", problems)
     if distribution is not None:
-        counts = _numbers(distribution, BUCKETS, "distribution", problems)
+        counts = _numbers(distribution, BUCKETS, "distribution", problems, "count")
         for label, count in counts.items():
             add("pipeline.bucket_messages", count, "count", bucket=label)
         if len(counts) == len(BUCKETS):
@@ -146,16 +155,20 @@ def parse_performance(payload: Any, ts: float) -> tuple[list[Sample], list[str]]
 
     stats = _section(data, "stats", problems)
     if stats is not None:
-        for label, value in _numbers(stats, STATS, "stats", problems).items():
+        for label, value in _numbers(stats, STATS, "stats", problems, "ms").items():
             add("pipeline.latency_summary_ms", value, "ms", stat=label)
 
     phases = _section(data, "phaseBreakdown", problems)
     if phases is not None:
-        for label, value in _numbers(phases, PHASES, "phaseBreakdown", problems).items():
+        for label, value in _numbers(phases, PHASES, "phaseBreakdown", problems, "ms").items():
             add("pipeline.phase_ms", value, "ms", phase=label)
 
     kinds = _numbers(
-        data, {"completeMessages": "complete", "partialMessages": "partial"}, "messages", problems
+        data,
+        {"completeMessages": "complete", "partialMessages": "partial"},
+        "messages",
+        problems,
+        "count",
     )
     for label, count in kinds.items():
         add("pipeline.messages", count, "count", kind=label)

@@ -31,10 +31,14 @@ Contract:
   per minute from the change of `stat:processed` and `stat:failed` since
   the previous poll (none on the first poll, nor when a counter went down
   because Redis restarted or the stats were reset).
-* A key of the wrong type, a job that is not JSON or a counter that is not a
-  number costs only the series it feeds: the others are stored and the
-  source's note says why. Redis unreachable, a timeout, a refused password
-  or a Redis still loading its data fail the whole poll with a one-line
+* A key of the wrong type, a job that is not JSON, or a counter or size that
+  is not a whole number from 0 to 2**53 (`collectors.fields`) costs only the
+  series it feeds: the others are stored and the source's note names the key
+  and the value. A Redis holding no Sidekiq key at all (the wrong database
+  number or namespace) writes no sample: the source shows "no data" with
+  the database and namespace it looked in, not counters of 0. Redis
+  unreachable, a timeout, a refused password or a Redis still loading its
+  data fail the whole poll with a one-line
   `SourceError` (a refused password waits at least a minute before the next
   try); the scheduler keeps the last values and the client reconnects on the
   next poll. Messages name the host and port, never the password.
@@ -58,7 +62,8 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
     import redis.exceptions as rexc
 
-from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
+from collectors import fields
+from collectors.base import Duration, Record, Sample, SourceConfig, SourceError, no_data_note
 
 __all__ = [
     "COLLECTOR",
@@ -167,6 +172,8 @@ class SidekiqReading:
     problems: list[str] = field(default_factory=list)
     processed: int | None = None
     failed: int | None = None
+    empty: bool = False
+    """No Sidekiq key was found at all: nothing is a sample, not even a 0."""
 
 
 def _text(value: Any) -> str:
@@ -189,34 +196,44 @@ def _problem(key: str, error: str) -> str:
     return f"{key}: {line[:80]}"
 
 
-def _count(value: Any) -> int | None:
+def _count(value: Any, key: str, problems: list[str]) -> int | None:
+    """A Redis reply as a count: absent is 0; text must hold a whole number in range."""
     if value is None:
         return 0
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(_text(value).strip())
-    except ValueError:
-        return None
+    if isinstance(value, bytes | str):
+        text = _text(value).strip()
+        try:
+            value = int(text) if len(text) <= 40 else text
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                value = text
+    return fields.count(value, key, problems)
 
 
 def job_age(raw_job: Any, now: float) -> float | None:
-    """Seconds since a job's `enqueued_at`; 0 without one; None when the job is unreadable."""
+    """Seconds since a job's `enqueued_at`; 0 without one; None when the job is unreadable.
+
+    A timestamp that is not a number in range, or later than `now` by more
+    than the clock skew `collectors.fields` allows, makes the job unreadable.
+    """
     try:
         job = json.loads(raw_job)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(job, dict):
         return None
     stamp = job.get("enqueued_at")
     if stamp is None:
         return 0.0
-    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or not math.isfinite(stamp):
+    figure = fields.number(stamp, "enqueued_at", [])
+    if figure is None:
         return None
-    seconds = stamp / 1000.0 if stamp > _MS_THRESHOLD else float(stamp)
-    return max(0.0, now - seconds)
+    seconds = fields.timestamp(
+        figure / 1000.0 if figure > _MS_THRESHOLD else figure, "enqueued_at", [], now=now
+    )
+    return None if seconds is None else max(0.0, now - seconds)
 
 
 def parse_snapshot(
@@ -252,7 +269,7 @@ def parse_snapshot(
                 problems.append(_problem(f"queue:{name}", entry_error))
                 complete = False
                 continue
-            size = _count(entry.get("size"))
+            size = _count(entry.get("size"), f"queue:{name} size", problems)
             if size is None:
                 complete = False
                 continue
@@ -265,10 +282,10 @@ def parse_snapshot(
                 continue
             age = 0.0 if oldest is None else job_age(oldest, now)
             if age is None:
-                problems.append(f"queue:{name}: oldest job is not JSON, no latency")
+                problems.append(f"queue:{name}: oldest job has no readable enqueued_at, no latency")
                 continue
             add("sidekiq.queue.latency_s", round(age, 3), "s", queue=name)
-        if complete:
+        if complete and fields.count(total, "all queues' size", problems) is not None:
             add("sidekiq.enqueued", total)
 
     for key, series in (("scheduled", "scheduled"), ("retries", "retries"), ("dead", "dead")):
@@ -278,7 +295,7 @@ def parse_snapshot(
         if error is not None:
             problems.append(_problem(redis_key, error))
             continue
-        count = _count(value)
+        count = _count(value, redis_key, problems)
         if count is not None:
             add(f"sidekiq.{series}", count)
 
@@ -290,10 +307,8 @@ def parse_snapshot(
             continue
         if value is None:
             continue  # no counter yet: nothing has run since Redis started empty
-        count = _count(value)
-        if count is None:
-            problems.append(f"stat:{key}: not a number")
-        else:
+        count = _count(value, f"stat:{key}", problems)
+        if count is not None:
             setattr(reading, key, count)
 
     processes = snapshot.get("processes")
@@ -316,16 +331,21 @@ def parse_snapshot(
             if not math.isfinite(last) or now - last > heartbeat_timeout:
                 continue
             alive += 1
-            busy += _count(beat.get("busy")) or 0
+            busy += _count(beat.get("busy"), f"{identity} busy", problems) or 0
         add("sidekiq.processes", alive)
         add("sidekiq.busy", busy)
 
     if snapshot.get("cut"):
         problems.append(f"too many to read every poll: {snapshot['cut']}")
-    if not queues and not processes and reading.processed is None:
-        problems.append(
-            "no Sidekiq keys here: check the database number in redis_url and the namespace"
-        )
+    if (
+        not queues
+        and not processes
+        and reading.processed is None
+        and reading.failed is None
+        and all(snapshot.get(key) in (0, None) for key in ("scheduled", "retries", "dead"))
+    ):
+        reading.samples.clear()
+        reading.empty = True
     return reading
 
 
@@ -414,6 +434,14 @@ class SidekiqCollector:
         except OSError as exc:
             raise SourceError(f"cannot reach Redis at {self._target}: {self._scrub(exc)}") from None
         reading = parse_snapshot(snapshot, self._clock(), self._config.heartbeat_timeout)
+        if reading.empty:
+            namespace = self._config.namespace or "none"
+            self._notes = no_data_note(
+                f"no Sidekiq keys in {self._target}, namespace {namespace}: "
+                "check the database number in redis_url and the namespace"
+            )
+            self._counters.clear()
+            return []
         records: list[Record] = [*reading.samples]
         at, now = self._monotonic(), self._clock()
         for name, current in (("processed", reading.processed), ("failed", reading.failed)):

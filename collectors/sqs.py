@@ -30,7 +30,9 @@ Contract:
   `ApproximateNumberOfMessagesDelayed`. A queue name is turned into its URL
   once (GetQueueUrl) and remembered.
 * A queue that fails (missing, access denied) costs only its series, with a
-  note. When every queue fails the poll fails with one line: rejected or
+  note; so does an attribute that is not a whole number from 0 to 2**53
+  (`collectors.fields`). A queue that does not exist writes nothing, never 0.
+  When every queue fails the poll fails with one line: rejected or
   missing credentials (the next try waits at least five minutes), throttling,
   SQS unreachable, or the queue error.
 """
@@ -38,6 +40,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -48,6 +51,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from collectors import fields
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
 from collectors.version import USER_AGENT
 
@@ -177,17 +181,22 @@ def parse_attributes(
         return [], f"queue {queue}: no Attributes in the answer"
     samples: list[Sample] = []
     missing: list[str] = []
+    wrong: list[str] = []
     for name, state in ATTRIBUTES.items():
-        try:
-            value = float(attributes[name])
-        except (KeyError, TypeError, ValueError):
+        raw = attributes.get(name)
+        if raw is None:
             missing.append(name)
             continue
-        samples.append(
-            Sample("aws.sqs.messages", value, ts, {"queue": queue, "state": state}, "count")
-        )
-    problem = f"queue {queue}: no {', '.join(missing)}" if missing else None
-    return samples, problem
+        if isinstance(raw, str):  # SQS sends every attribute as text
+            with contextlib.suppress(ValueError):
+                raw = int(raw) if len(raw) <= 40 else raw
+        value = fields.count(raw, f"queue {queue} {name}", wrong)
+        if value is not None:
+            labels = {"queue": queue, "state": state}
+            samples.append(Sample("aws.sqs.messages", value, ts, labels, "count"))
+    if missing:
+        wrong.insert(0, f"queue {queue}: no {', '.join(missing)}")
+    return samples, "; ".join(wrong) or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from widgets.units import format_value
 __all__ = ["Headline", "render_summary", "run_summary"]
 
 _BADGES = {SourceState.OK: "● ok   ", SourceState.STALE: "◐ stale", SourceState.DOWN: "✖ down "}
+_NO_DATA_BADGE = "○ no data"
 _P95_WINDOW = 300.0
 _NO_WRITER = "⚠ no collector is writing this database: these states are as of its last write"
 
@@ -94,8 +95,11 @@ def render_summary(
     name_width = max((len(name) for name in statuses), default=6)
     lines = []
     for name, status in statuses.items():
-        head = f"{inert(name):<{name_width}}  {_BADGES[status.state]}  {_age(status, now):<18}"
-        if status.state is SourceState.OK:
+        badge = _NO_DATA_BADGE if status.no_data else _BADGES[status.state]
+        head = f"{inert(name):<{name_width}}  {badge}  {_age(status, now):<18}"
+        if status.no_data:
+            tail = inert(status.detail)
+        elif status.state is SourceState.OK:
             tail = " · ".join(numbers.get(name, ())) or "no data yet"
         else:
             tail = inert(status.last_error or "waiting for the first poll")

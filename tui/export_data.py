@@ -153,7 +153,7 @@ async def gather(
         ),
         sparks=await reader.sparks(list(statuses)),
         sources=tuple(
-            SourceRow(s.source, s.state.value, s.last_success, s.last_error)
+            SourceRow(s.source, s.shown_state, s.last_success, s.last_error or s.detail or None)
             for s in statuses.values()
         ),
     )

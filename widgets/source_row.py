@@ -26,7 +26,7 @@ class SourceView:
     source: str
     """The source's name (untrusted: drawn inert)."""
     state: str
-    """`ok`, `stale` or `down`."""
+    """`ok`, `stale`, `down` or `no data`."""
     age: float | None
     """Seconds since the source last updated; None: never."""
     detail: str = ""
@@ -68,6 +68,9 @@ class SourceRow(Widget):
     }
     SourceRow.-down .source-detail {
         color: $error;
+    }
+    SourceRow.-no-data .source-detail {
+        color: $warning;
     }
     SourceRow > MetricGrid {
         padding-left: 2;
@@ -123,8 +126,8 @@ class SourceRow(Widget):
         self.query_one(MetricGrid).readings = view.metrics
 
     def _set_state_class(self, state: str) -> None:
-        for known in ("ok", "stale", "down"):
-            self.set_class(state == known, f"-{known}")
+        for known in ("ok", "stale", "down", "no data"):
+            self.set_class(state == known, f"-{known.replace(' ', '-')}")
 
 
 def _one_line(text: str) -> Text:

@@ -1,4 +1,7 @@
-"""A source's state as a badge: colour, icon and word (`● ok`, `◐ stale`, `✖ down`), and its age."""
+"""A source's state as a badge: colour, icon and word (`● ok`, `◐ stale`, `✖ down`, `○ no data`).
+
+Beside it, how long ago the source last updated.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from collectors.base import format_duration
 
 __all__ = ["STATE_ICONS", "StateBadge", "updated_ago"]
 
-STATE_ICONS: Final = {"ok": "●", "stale": "◐", "down": "✖"}
+STATE_ICONS: Final = {"ok": "●", "stale": "◐", "down": "✖", "no data": "○"}
 """The icon of each source state; the word is always shown beside it."""
 
 
@@ -43,6 +46,7 @@ class StateBadge(Widget):
         "state-badge--ok",
         "state-badge--stale",
         "state-badge--down",
+        "state-badge--no-data",
         "state-badge--unknown",
         "state-badge--age",
     }
@@ -52,6 +56,7 @@ class StateBadge(Widget):
     | `state-badge--ok` | The icon and word of a source that is ok. |
     | `state-badge--stale` | ... of a source whose data is stale. |
     | `state-badge--down` | ... of a source that is down. |
+    | `state-badge--no-data` | ... of a source that answers but holds none of its data. |
     | `state-badge--unknown` | ... of a state this badge does not know. |
     | `state-badge--age` | "updated 12s ago". |
     """
@@ -73,6 +78,9 @@ class StateBadge(Widget):
         color: $error;
         text-style: bold;
     }
+    StateBadge > .state-badge--no-data {
+        color: $warning;
+    }
     StateBadge > .state-badge--unknown {
         color: $text-muted;
     }
@@ -82,7 +90,7 @@ class StateBadge(Widget):
     """
 
     state: reactive[str] = reactive("ok")
-    """`ok`, `stale` or `down` (another word shows muted, with a `?`)."""
+    """`ok`, `stale`, `down` or `no data` (another word shows muted, with a `?`)."""
     age: reactive[float | None] = reactive(None)
     """Seconds since the source last updated; None: never."""
 
@@ -99,7 +107,7 @@ class StateBadge(Widget):
         """Initialise the badge.
 
         Args:
-            state: `ok`, `stale` or `down`.
+            state: `ok`, `stale`, `down` or `no data`.
             age: seconds since the source last updated, or None if it never has.
             name: The name of the widget.
             id: The ID of the widget in the DOM.
@@ -124,7 +132,7 @@ class StateBadge(Widget):
         """`● ok  updated 12s ago`."""
         known = self.state in STATE_ICONS
         style = self.get_component_rich_style(
-            f"state-badge--{self.state}" if known else "state-badge--unknown"
+            f"state-badge--{self.state.replace(' ', '-')}" if known else "state-badge--unknown"
         )
         text = Text(no_wrap=True, end="")
         text.append(f"{STATE_ICONS.get(self.state, '?')} {self.state:<5}", style)

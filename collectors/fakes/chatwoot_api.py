@@ -282,6 +282,8 @@ class ChatwootState:
         self.faults: dict[str, tuple[Fault, int | None]] = {}
         self.unauthorized_body: dict[str, object] = dict(_BAD_TOKEN)
         """What the `unauthorized` fault answers (a proxy's 401 may say anything)."""
+        self.bodies: dict[str, object] = {}
+        """A body an authorised request of a route gets with HTTP 200 instead of the usual."""
         self.requests: list[RecordedRequest] = []
         self.served_ms: list[tuple[str, float]] = []
         """Route and milliseconds from reading each request to writing its answer (no faults)."""
@@ -646,6 +648,8 @@ class ChatwootState:
             return 401, _OTHER_ACCOUNT
         if route in _ADMIN_ONLY and self.role != "administrator":
             return 401, _ROLE_TOO_LOW
+        if route in self.bodies:
+            return 200, self.bodies[route]
         if route == "live_reports" and not self.live_reports:
             return 404, _NOT_FOUND
         if route in ("sla_policies", "sla_metrics") and not self.features.get("sla"):

@@ -338,6 +338,57 @@ async def test_changes_arrive_incrementally_and_a_wait_breaches_past_the_target(
     assert [r.value for r in responses] == [pytest.approx(17 * 60)]
 
 
+# --------------------------------------------------------------------------- out-of-range answers
+
+
+async def test_a_negative_count_is_not_stored_and_the_rest_of_the_poll_is(
+    server: FakeChatwootServer, state: ChatwootState, clock: Clock
+) -> None:
+    """Issue 13: `all_count: -26344906.83` was stored as -26,344,906 open conversations."""
+    state.live_reports = False
+    state.bodies["conversations_meta"] = {
+        "meta": {
+            "mine_count": 0,
+            "assigned_count": 3,
+            "unassigned_count": 4,
+            "all_count": -26344906.83,
+        }
+    }
+    collector = ChatwootCollector(make_config(server), clock=clock)
+    try:
+        records = await collector.collect()
+    finally:
+        await collector.aclose()
+    got = values(records)
+    assert ("chatwoot.conversations", (("status", "open"),)) not in got
+    assert ("chatwoot.capacity.agents_recommended", ()) not in got
+    assert got["chatwoot.conversations.unassigned", ()] == 4
+    assert got["chatwoot.conversations.unattended", ()] >= 0  # from reports/conversations
+    assert "chatwoot.sla.compliance_pct" in series_names(records)
+    assert collector.notes is not None
+    assert "all_count: -26344906.83 is not a count (negative) (status=open)" in collector.notes
+
+
+async def test_a_reply_300_years_ahead_with_business_hours_is_skipped_with_a_note(
+    server: FakeChatwootServer, state: ChatwootState, clock: Clock
+) -> None:
+    """Issue 13: a reply at 1e12 raised ValueError; 300 years ahead took 16 s on the loop."""
+    for ahead in (1e12 - clock.now, 300 * 365.25 * 86400):
+        conv = state.add_conversation(created_at=clock.now - 1200)
+        state.reply(conv.display_id, at=clock.now + ahead)
+    hours = {"timezone": "America/New_York", "days": ["mon", "tue"], "start": "09:00"}
+    collector = ChatwootCollector(make_config(server, business_hours=hours), clock=clock)
+    try:
+        records = await poll_until_filled(collector, clock)
+    finally:
+        await collector.aclose()
+    assert collector.notes is not None
+    assert "conversations: 2 malformed items skipped" in collector.notes
+    assert ".first_reply_created_at: " in collector.notes
+    assert "is in the future" in collector.notes
+    assert all(0 <= r.value <= 100 for r in records if isinstance(r, Sample) and r.unit == "%")
+
+
 # --------------------------------------------------------------------------- counts fallback
 
 

@@ -169,8 +169,12 @@ def test_summary_has_current_and_previous_and_skips_null_averages() -> None:
 def test_summary_accepts_numbers_written_as_text_like_the_spec_says() -> None:
     values = by_key(parse_summary({"avg_first_response_time": "12.5"}, NOW))
     assert values["chatwoot.report.avg_first_response_s", (("period", "current"),)] == 12.5
-    with pytest.raises(ParseError, match="avg_resolution_time: not a number"):
-        parse_summary({"avg_resolution_time": "soon"}, NOW)
+    notes: list[str] = []
+    values = by_key(
+        parse_summary({"avg_resolution_time": "soon", "conversations_count": 4}, NOW, notes)
+    )
+    assert notes == ["reports/summary.avg_resolution_time: 'soon' is not a number"]
+    assert values == {("chatwoot.report.conversations", (("period", "current"),)): 4}
 
 
 def test_sla_policies_and_metrics_hit_rate_is_text() -> None:
@@ -179,10 +183,82 @@ def test_sla_policies_and_metrics_hit_rate_is_text() -> None:
     values = by_key(parse_sla_metrics(load("applied_slas_metrics.json"), NOW))
     assert values["chatwoot.sla.hit_rate_pct", ()] == 92.5
     assert values["chatwoot.sla.applied", ()] == 40 and values["chatwoot.sla.misses", ()] == 3
-    with pytest.raises(ParseError, match="hit_rate"):
+    notes: list[str] = []
+    values = by_key(
         parse_sla_metrics(
-            {"total_applied_slas": 1, "number_of_sla_misses": 0, "hit_rate": "n/a"}, NOW
+            {"total_applied_slas": 1, "number_of_sla_misses": 0, "hit_rate": "n/a"}, NOW, notes
         )
+    )
+    assert notes == ["applied_slas/metrics.hit_rate: 'n/a' is not text like '92.5%'"]
+    assert values == {("chatwoot.sla.applied", ()): 1, ("chatwoot.sla.misses", ()): 0}
+
+
+# --------------------------------------------------------------------------- out of range
+
+
+def test_a_negative_fractional_count_is_dropped_with_a_note_and_the_rest_kept() -> None:
+    """Issue 13: `all_count: -26344906.83` was stored as -26,344,906 open conversations."""
+    notes: list[str] = []
+    payload = {"meta": {"all_count": -26344906.83, "assigned_count": 7, "unassigned_count": 2.5}}
+    meta = parse_conversations_meta(payload, notes)
+    assert (meta.all, meta.assigned, meta.unassigned) == (None, 7, None)
+    assert notes == [
+        "conversations/meta.meta.all_count: -26344906.83 is not a count (negative)",
+        "conversations/meta.meta.unassigned_count: 2.5 is not a count (fractional)",
+    ]
+
+
+def test_a_huge_integer_or_a_non_finite_number_is_dropped_not_raised() -> None:
+    """Issue 13: a 401-digit integer raised OverflowError."""
+    notes: list[str] = []
+    counts = parse_conversation_metrics(
+        {"open": 10**400, "unattended": float("nan"), "unassigned": 1e300, "pending": 3}, notes
+    )
+    assert (counts.open, counts.unattended, counts.unassigned, counts.pending) == (
+        None,
+        None,
+        None,
+        3,
+    )
+    assert notes[0] == "conversation_metrics.open: a 401-digit integer is too large"
+    assert notes[1] == "conversation_metrics.unattended: nan is not a finite number"
+    assert notes[2] == "conversation_metrics.unassigned: 1e+300 is too large"
+
+
+def test_a_hit_rate_over_100_percent_is_dropped() -> None:
+    """Issue 13: an SLA hit_rate of 150 % was stored as a percentage."""
+    for rate in ("150%", 150, -1):
+        notes: list[str] = []
+        samples = parse_sla_metrics(
+            {"total_applied_slas": 4, "number_of_sla_misses": 1, "hit_rate": rate}, NOW, notes
+        )
+        assert "chatwoot.sla.hit_rate_pct" not in {s.series for s in samples}
+        assert notes[0].startswith("applied_slas/metrics.hit_rate: ")
+        assert notes[0].endswith("is not a percentage (0-100)")
+
+
+def _page(**conversation: object) -> dict[str, object]:
+    good = {"id": 8, "inbox_id": 1, "status": "open", "created_at": NOW - 600}
+    return {"data": {"meta": {}, "payload": [{**good, "id": 7, **conversation}, good]}}
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        (1e12, "1000000000000.0 is in the future"),
+        (NOW + 300 * 365 * 86400, "is in the future"),
+        (NOW - 3600, "1781686800.0 is before created_at"),
+    ],
+)
+def test_a_reply_in_the_future_or_before_its_conversation_is_not_judged(
+    reply: float, why: str
+) -> None:
+    """Issue 13: a reply before its conversation counted as met in 0 s; 1e12 raised ValueError."""
+    payload = _page(first_reply_created_at=reply)
+    page = parse_conversation_page(payload, NOW)
+    assert page.skipped == 1 and page.reason.endswith(why)
+    assert page.reason.startswith("conversation 7.first_reply_created_at: ")
+    assert [c.display_id for c in page.conversations] == [8]
 
 
 @pytest.mark.parametrize(
@@ -216,6 +292,21 @@ def test_working_seconds_skip_nights_and_weekends() -> None:
     assert hours.seconds_between(utc(2026, 6, 19, 16), utc(2026, 6, 22, 10)) == 7200
     assert hours.seconds_between(utc(2026, 6, 20, 10), utc(2026, 6, 20, 12)) == 0  # Saturday
     assert hours.seconds_between(utc(2026, 6, 17, 12), utc(2026, 6, 17, 11)) == 0
+
+
+def test_working_seconds_of_centuries_and_of_impossible_times() -> None:
+    """Issue 13: 1e12 raised `year 33658 is out of range`; 300 years walked day by day."""
+    monday = utc(2026, 6, 15, 0)
+    weeks = 300 * 52
+    for zone in ("UTC", "America/New_York"):  # New York changes its clocks at 2 a.m.: no effect
+        hours = WorkingHours(zone, frozenset(range(5)), 9 * 60, 17 * 60)
+        assert hours.seconds_between(monday, monday + weeks * 7 * 86400) == weeks * 5 * 8 * 3600
+    night = WorkingHours("America/New_York", frozenset(range(7)), 0, 24 * 60 - 1)
+    one_year = night.seconds_between(utc(2026, 1, 1, 12), utc(2027, 1, 1, 12))
+    assert one_year == 365 * (24 * 3600 - 60)  # the hour lost in March comes back in November
+    for end in (1e12, 1e300, float("inf"), float("nan")):
+        assert 0 <= night.seconds_between(NOW, end) < 10_000 * 365 * 86400
+    assert night.seconds_between(-1e18, NOW) > 0
 
 
 def test_working_seconds_follow_the_time_zone_across_a_dst_change() -> None:

@@ -202,6 +202,48 @@ async def test_all_metrics_in_one_get_metric_data_call_into_the_store(
     assert "metrics/h" in (collector.notes or "")
 
 
+@pytest.mark.usefixtures("aws_env")
+async def test_metrics_without_datapoints_are_no_data_not_zero(aws: FakeAws) -> None:
+    """Issue 13: a metric with no datapoints is a state the screens show, not a counter of 0."""
+    nothing = CloudWatchCollector(config(aws))
+    try:
+        assert await nothing.collect() == []
+    finally:
+        await nothing.aclose()
+    assert (nothing.notes or "").startswith("no data: no datapoints for any of the 6 metrics")
+
+    put(aws, "AWS/RDS", "CPUUtilization", 12.0, minute(-2), DBInstanceIdentifier=DB)
+    some = CloudWatchCollector(config(aws))
+    try:
+        records = await some.collect()
+    finally:
+        await some.aclose()
+    assert {r.series for r in records} == {"aws.rds.cpu_pct"}
+    assert some.notes is not None and some.notes.startswith(
+        f"no datapoints for aws.ecs.cpu_pct{{service={SERVICE}}}, "
+        f"aws.rds.connections{{db={DB}}}, aws.rds.read_latency_ms{{db={DB}}} and 2 more; "
+    )
+
+
+def test_datapoints_out_of_range_are_dropped_with_a_note() -> None:
+    specs = cfg_specs(config(None))
+    notes: list[str] = []
+    results = [
+        {"Id": "m0", "Timestamps": [1.7e9, 1.7e9, 1e12, "soon"], "Values": [-3, 10**400, 5, 6]},
+        {"Id": "m1", "Timestamps": [1.7e9], "Values": [float("inf")]},
+        {"Id": "m2", "Timestamps": [1.7e9], "Values": [7]},
+    ]
+    points = parse_metric_data(results, specs, now=1.7e9 + 60, notes=notes)
+    assert [(p.series, p.value) for p in points] == [("aws.rds.connections", 7.0)]
+    service = f"aws.ecs.cpu_pct{{service={SERVICE}}}"
+    assert notes[:4] == [
+        f"{service}: -3 is negative",
+        f"{service}: a 401-digit integer is too large",
+        f"{service} timestamp: 1000000000000.0 is in the future",
+        f"{service} timestamp: 'soon' is not a number",
+    ]
+
+
 async def test_more_than_500_metrics_take_more_calls(aws: FakeAws) -> None:
     metrics = [
         {"namespace": "Custom/Load", "metric": "M", "dimensions": {"Shard": str(i)}}

@@ -60,6 +60,28 @@ def test_dotted_paths_on_the_seed_003_widget_response() -> None:
     assert units["widget.score"] == ("", {"category": "api"})
 
 
+def test_a_value_out_of_its_units_range_is_dropped_with_a_note() -> None:
+    payload = {"open": -3, "ratio": 150, "p95": -1, "big": 10**400, "fine": 7}
+    series = config(
+        "http://x/",
+        {
+            "a.open": {"path": "open", "unit": "count"},
+            "a.ratio": {"path": "ratio", "unit": "%"},
+            "a.p95": {"path": "p95", "unit": "ms"},
+            "a.big": "big",
+            "a.fine": {"path": "fine", "unit": "count"},
+        },
+    ).series
+    samples, problems = parse_paths(payload, series, TS)
+    assert [(s.series, s.value) for s in samples] == [("a.fine", 7)]
+    assert problems == [
+        "a.open: -3 is not a count (negative)",
+        "a.ratio: 150 is not a percentage (0-100)",
+        "a.p95: -1 is negative",
+        "a.big: a 401-digit integer is too large",
+    ]
+
+
 def test_values_that_are_not_numbers_and_paths_that_go_nowhere() -> None:
     payload = {
         "ok": True,

@@ -28,6 +28,24 @@ def by_key(samples: list[Any]) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
     }
 
 
+def test_counts_and_latencies_out_of_range_cost_only_their_series() -> None:
+    payload = copy.deepcopy(SEED_001)
+    payload["data"]["distribution"]["over30s"] = -1
+    payload["data"]["stats"]["p95Latency"] = -4800
+    payload["data"]["completeMessages"] = 10**400
+    samples, problems = parse_performance(payload, TS)
+    found = by_key(samples)
+    assert "pipeline.sla_pct" not in {series for series, _ in found}  # buckets incomplete
+    assert ("pipeline.latency_summary_ms", (("stat", "p95"),)) not in found
+    assert (
+        found["pipeline.latency_summary_ms", (("stat", "p99"),)]
+        == SEED_001["data"]["stats"]["p99Latency"]
+    )
+    assert "distribution.over30s: -1 is not a count (negative)" in problems
+    assert "stats.p95Latency: -4800 is negative" in problems
+    assert "messages: no number for completeMessages" in problems
+
+
 def test_seed_001_example_response() -> None:
     samples, problems = parse_performance(SEED_001, TS)
     found = by_key(samples)

@@ -355,8 +355,11 @@ async def test_namespace_prefixes_every_key(server: RedisServer, redis: aioredis
         found = values(await with_namespace.collect())
         assert one(found, "sidekiq.queue.size", queue="default") == 120
         assert one(found, "sidekiq.processes") == 1
-        await without.collect()
-        assert "no Sidekiq keys here" in (without.notes or "")
+        assert await without.collect() == []
+        assert without.notes == (
+            f"no data: no Sidekiq keys in {redis_target(server.url())}, namespace none: "
+            "check the database number in redis_url and the namespace"
+        )
     finally:
         await with_namespace.aclose()
         await without.aclose()
@@ -386,8 +389,8 @@ async def test_keys_of_the_wrong_type_cost_only_their_own_series(
             "queue:mailers: wrong key type (WRONGTYPE)",
             "retry: wrong key type (WRONGTYPE)",
             "worker-1:1:aa: wrong key type (WRONGTYPE)",
-            "stat:failed: not a number",
-            "queue:default: oldest job is not JSON, no latency",
+            "stat:failed: 'many' is not a number",
+            "queue:default: oldest job has no readable enqueued_at, no latency",
         ):
             assert expected in notes
 
@@ -431,7 +434,8 @@ async def test_wrong_or_missing_password_is_the_source_error_and_never_shown(
         assert refused.value.retry_after is not None and refused.value.retry_after >= 60
         with pytest.raises(SourceError, match="wants a password"):
             await missing.collect()
-        assert len(await right.collect()) > 0  # a password with @ and / via `password:`
+        await right.collect()  # a password with @ and / via `password:`: logged in
+        assert (right.notes or "").startswith("no data: no Sidekiq keys")  # an empty Redis
     finally:
         for collector in (wrong, missing, right):
             await collector.aclose()
@@ -518,6 +522,54 @@ async def test_scheduler_shows_why_keeps_last_values_and_recovers(
         assert stored.state is SourceState.OK
     finally:
         await scheduler.aclose()
+
+
+async def test_a_redis_without_sidekiq_keys_is_no_data_not_zeros(
+    server: RedisServer, redis: aioredis.Redis, store: Store
+) -> None:
+    """Issue 13: the wrong database stored 0 for every counter, so screens said all clear."""
+    await fill_redis(redis, busy_state().keyspace(time.time()))  # Sidekiq lives in db 0
+    url = server.url().rsplit("/", 1)[0] + "/3"
+    config = SidekiqConfig.model_validate({"name": "sidekiq", "redis_url": url})
+    scheduler = Scheduler([config], store, rng=random.Random(1))
+    try:
+        status = (await scheduler.run_once())["sidekiq"]
+    finally:
+        await scheduler.aclose()
+    stored = (await store.source_statuses())["sidekiq"]
+    assert stored.no_data and stored.shown_state == "no data"
+    assert stored.note is not None and "no Sidekiq keys in" in stored.note
+    assert "/3" in stored.note and status.no_data
+    # The poll's own outcome is recorded (Redis answered: up); no Sidekiq figure is.
+    assert [s.name for s in await store.series(source="sidekiq")] == ["source.up"]
+
+
+def test_sizes_and_counters_out_of_range_cost_only_their_series() -> None:
+    snapshot = {
+        "queues": {
+            "default": {"size": b"-4", "oldest": None},
+            "mail": {"size": b"3", "oldest": json.dumps({"enqueued_at": 10**400})},
+        },
+        "scheduled": b"1.5",
+        "retries": 2,
+        "dead": "9" * 401,
+        "processed": b"12",
+        "failed": b"-1",
+        "processes": {},
+    }
+    reading = parse_snapshot(snapshot, NOW, heartbeat_timeout=60)
+    found = values(reading.samples)
+    assert one(found, "sidekiq.queue.size", queue="mail") == 3
+    assert ("sidekiq.queue.size", (("queue", "default"),)) not in found
+    assert ("sidekiq.enqueued", ()) not in found  # a queue's size is unknown: no total
+    assert one(found, "sidekiq.retries") == 2
+    assert ("sidekiq.scheduled", ()) not in found and ("sidekiq.dead", ()) not in found
+    assert (reading.processed, reading.failed) == (12, None)
+    assert "queue:default size: -4 is not a count (negative)" in reading.problems
+    assert "schedule: 1.5 is not a count (fractional)" in reading.problems
+    assert "stat:failed: -1 is not a count (negative)" in reading.problems
+    assert any(p.startswith("dead: '999") for p in reading.problems)
+    assert "queue:mail: oldest job has no readable enqueued_at, no latency" in reading.problems
 
 
 # --------------------------------------------------------------------------- the demo's fake

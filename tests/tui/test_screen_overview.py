@@ -8,10 +8,11 @@ from textual.pilot import Pilot
 
 from collectors.alert_book import AlertBook
 from collectors.alert_state import AlertState
-from collectors.base import Sample, SourceState, SourceStatus
+from collectors.base import Sample, SourceState, SourceStatus, no_data_note
 from collectors.rules import Rule, Severity, default_rules
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
+from tui.console import render_summary
 from tui.messages import ShowLogs
 from tui.screens.logs import LogsScreen
 from tui.screens.overview import WINDOW, OverviewScreen, SourcesPanel
@@ -87,6 +88,45 @@ async def test_down_and_stale_sources_say_so_in_words_and_come_first(
     assert heads[0] == ("aws", "✖ down   updated 5m ago", f"AccessDenied {SHOWN}")
     assert heads[1] == ("sidekiq", "◐ stale  updated 1m ago", "no heartbeat")
     assert heads[2] == ("chatwoot", "● ok     updated <10s ago", "")
+
+
+async def test_a_source_that_answers_with_no_data_says_so_rather_than_ok(
+    demo_db: Path, demo_now: float
+) -> None:
+    """Issue 13: Sidekiq on the wrong Redis database showed "all clear"."""
+    note = no_data_note("no Sidekiq keys in 127.0.0.1:6379/3, namespace none")
+    await _write(
+        demo_db,
+        SourceBatch(
+            "sidekiq",
+            status=SourceStatus("sidekiq", SourceState.OK, demo_now, demo_now - 5, note=note),
+        ),
+    )
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await refreshed(pilot)
+        heads = [_head(row) for row in _rows(app)]
+    assert heads[0] == (
+        "sidekiq",
+        "○ no data  updated <10s ago",
+        "no Sidekiq keys in 127.0.0.1:6379/3, namespace none",
+    )
+    assert all(badge.startswith("● ok") for _, badge, _ in heads[1:])
+
+
+def test_the_plain_summary_says_no_data_with_the_reason() -> None:
+    note = no_data_note("no datapoints for any of the 6 metrics since 5m ago")
+    statuses = {
+        "aws": SourceStatus("aws", SourceState.OK, 100.0, 95.0, note=note),
+        "sidekiq": SourceStatus("sidekiq", SourceState.OK, 100.0, 95.0),
+    }
+    numbers = {"sidekiq": ["enqueued 4"]}
+    lines = render_summary(statuses, numbers, 100.0, 200)
+    assert lines[0] == (
+        "aws      ○ no data  updated 5s ago      "
+        "no datapoints for any of the 6 metrics since 5m ago"
+    )
+    assert lines[1].startswith("sidekiq  ● ok     ") and lines[1].endswith("enqueued 4")
 
 
 async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: float) -> None:

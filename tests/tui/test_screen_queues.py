@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from collectors.base import Sample, SourceState, SourceStatus
+from collectors.base import Sample, SourceState, SourceStatus, no_data_note
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -175,6 +175,25 @@ async def test_a_failing_source_is_named_above_its_rows(demo_db: Path, demo_now:
         assert _shown(sidekiq).startswith("✖ sidekiq down: cannot reach Redis at 10.0.0.5")
         assert not screen.query_one(SqsPanel).query_one(".queue-status", Static).display
         assert _rows(screen, SidekiqPanel)["default"].line.depth.text == "434"  # kept
+
+
+async def test_a_source_that_now_finds_no_data_is_named_above_its_rows(
+    demo_db: Path, demo_now: float
+) -> None:
+    """Issue 13: Sidekiq repointed at an empty database showed the old figures as all clear."""
+    note = no_data_note("no Sidekiq keys in 10.0.0.5:6379/3, namespace none")
+    empty = SourceStatus("sidekiq", SourceState.OK, demo_now, demo_now, note=note)
+    async with await Store.open(demo_db, clock=lambda: demo_now) as store:
+        await store.write([SourceBatch("sidekiq", [], empty)])
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _queues_screen(pilot)
+        sidekiq = screen.query_one(SidekiqPanel).query_one(".queue-status", Static)
+        assert sidekiq.display
+        assert _shown(sidekiq) == (
+            "○ sidekiq no data: no Sidekiq keys in 10.0.0.5:6379/3, namespace none"
+            " (values as of its last poll)"
+        )
 
 
 async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:

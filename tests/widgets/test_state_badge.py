@@ -18,6 +18,7 @@ class _Harness(App[None]):
         ("stale", 95.0, "◐ stale  updated 1m ago"),
         ("down", 300.0, "✖ down   updated 5m ago"),
         ("down", None, "✖ down   never updated"),
+        ("no data", 4.0, "○ no data  updated <10s ago"),
         ("sideways", 12.0, "? sideways  updated 10s ago"),
     ],
 )

@@ -66,6 +66,8 @@ _FALLBACK_SERIES: Final = 3
 # state the order is stable: by the first key number a source writes (Chatwoot
 # before Sidekiq, the pipeline, AWS and logs), then by name.
 _STATE_ORDER: Final = {SourceState.DOWN: 0, SourceState.STALE: 1, SourceState.OK: 2}
+_NO_DATA_ORDER: Final = 1.5
+"""A source that answers with no data sorts after the failing ones, before the healthy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +150,9 @@ class SourcesPanel(ChartPanel[SourcesData]):
             rank, metrics = await _source_metrics(
                 store, name, by_source.get(name, []), targets, window, points, now
             )
-            view = SourceView(name, str(status.state), _age(status, now), _detail(status), metrics)
-            ranked.append(((_STATE_ORDER.get(status.state, 0), rank, name), view))
+            view = SourceView(name, status.shown_state, _age(status, now), _detail(status), metrics)
+            order = _NO_DATA_ORDER if status.no_data else _STATE_ORDER.get(status.state, 0)
+            ranked.append(((order, rank, name), view))
         ranked.sort(key=lambda pair: pair[0])
         return SourcesData(window, tuple(view for _, view in ranked))
 
@@ -210,9 +213,7 @@ def _age(status: SourceStatus, now: float) -> float | None:
 
 
 def _detail(status: SourceStatus) -> str:
-    if status.state is SourceState.OK:
-        return status.note or ""
-    return status.last_error or "no new data"
+    return status.detail or ("" if status.state is SourceState.OK else "no new data")
 
 
 class OverviewScreen(LiveScreen):

@@ -43,6 +43,7 @@ from tui.reader import StoreReader
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
 from widgets.spark_line import SparkLine
+from widgets.state_badge import STATE_ICONS
 from widgets.units import format_value
 
 __all__ = ["QueueTable", "QueuesScreen", "SidekiqPanel", "SidekiqView", "SqsPanel"]
@@ -129,16 +130,16 @@ async def _reading(
 
 
 async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
-    """`✖ sidekiq down: <error>` for each source that is not ok."""
+    """`✖ sidekiq down: <error>` for each source that is not ok or answers with no data."""
     statuses = await reader.source_statuses()
     parts = []
     for source in sorted(set(sources)):
         status = statuses.get(source)
-        if status is None or status.state is SourceState.OK:
+        if status is None or (status.state is SourceState.OK and not status.no_data):
             continue
-        icon = "✖" if status.state is SourceState.DOWN else "◐"
-        why = status.last_error or "no fresh data"
-        parts.append(f"{icon} {source} {status.state}: {why} (values as of its last poll)")
+        icon = STATE_ICONS.get(status.shown_state, "◐")
+        why = status.detail or "no fresh data"
+        parts.append(f"{icon} {source} {status.shown_state}: {why} (values as of its last poll)")
     return " · ".join(parts)
 
 
