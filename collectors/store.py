@@ -36,6 +36,7 @@ from typing import IO, Final, Literal
 
 import aiosqlite
 
+from collectors import db_file
 from collectors.base import LogEvent, Record, Sample, SourceState, SourceStatus
 from collectors.retention import Retention
 from collectors.schema import MIGRATIONS, SCHEMA_VERSION
@@ -459,21 +460,22 @@ class Store:
         db_path = Path(path).expanduser()
         lock: _WriterLock | None = None
         try:
-            if readonly:
-                if not db_path.exists():
-                    raise StoreError(f"{db_path}: no such database")
-                conn = await aiosqlite.connect(
-                    f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
-                )
-            else:
+            if not readonly:
                 db_path.parent.mkdir(parents=True, exist_ok=True)
-                lock = _WriterLock(db_path)
+            conn = await db_file.connect(db_path, mode="ro" if readonly else "rwc")
+        except OSError as exc:
+            raise StoreError(db_file.describe_failure(db_path, exc, writing=True)) from None
+        except db_file.DatabaseFileError as exc:
+            raise StoreError(str(exc)) from None
+        if not readonly:
+            lock = _WriterLock(db_path)
+            try:
                 lock.acquire()
-                conn = await aiosqlite.connect(db_path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            if lock is not None:
-                lock.release()
-            raise StoreError(f"{db_path}: cannot open: {exc}") from exc
+            except (OSError, StoreError) as exc:
+                await conn.close()
+                if isinstance(exc, StoreError):
+                    raise
+                raise StoreError(db_file.describe_failure(db_path, exc, writing=True)) from exc
         store = cls(
             conn,
             db_path,
@@ -490,33 +492,26 @@ class Store:
         return store
 
     async def _prepare(self) -> None:
+        if self.readonly:
+            return  # `db_file.connect` has checked the file is ours, at our schema
         try:
-            await self._conn.execute("PRAGMA busy_timeout = 10000")
             version = await self._scalar("PRAGMA user_version")
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: made by a newer wootwatch (schema {version}, "
-                    f"this one knows {SCHEMA_VERSION}); upgrade wootwatch"
-                )
-            if self.readonly:
-                if version < SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path}: not a wootwatch database, or an older one "
-                        "(start `wootwatch collect` on it to upgrade)"
-                    )
-                return
             await self._conn.execute("PRAGMA journal_mode = WAL")
             await self._conn.execute("PRAGMA synchronous = NORMAL")
             await self._conn.execute("PRAGMA journal_size_limit = 67108864")
             await self._migrate(version)
+            if await self._scalar("PRAGMA application_id") != db_file.APPLICATION_ID:
+                # A file made before wootwatch set its application_id: stamp it.
+                await self._conn.execute(f"PRAGMA application_id = {db_file.APPLICATION_ID}")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(db_file.describe_failure(self.path, exc, writing=True)) from exc
 
     async def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             script = MIGRATIONS[target - 1]
             await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\n"
+                f"PRAGMA application_id = {db_file.APPLICATION_ID};\nCOMMIT;"
             )
 
     async def close(self) -> None:
