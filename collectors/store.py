@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import fcntl
 import itertools
 import json
@@ -37,7 +38,14 @@ from typing import IO, Final, Literal
 import aiosqlite
 
 from collectors import db_file
-from collectors.base import LogEvent, Record, Sample, SourceState, SourceStatus
+from collectors.base import (
+    LogEvent,
+    Record,
+    Sample,
+    SourceState,
+    SourceStatus,
+    format_duration,
+)
 from collectors.retention import Retention
 from collectors.schema import MIGRATIONS, SCHEMA_VERSION
 from collectors.sketch import LatencySketch
@@ -52,6 +60,8 @@ __all__ = [
     "Store",
     "StoreError",
     "WindowStats",
+    "WriterHealth",
+    "writer_health",
 ]
 
 _PREP_SLICE: Final = 1024
@@ -148,6 +158,37 @@ class SourceBatch:
     source: str
     records: Sequence[Record] = ()
     status: SourceStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    """How the writer of a database is doing, as every reader can see it.
+
+    The writer publishes it beside the database (in its lock file, which
+    needs no new disk space) whenever its writes start or stop failing and
+    while they fail, so a TUI attached from another process, or `wootwatch
+    alerts`, can say that the states they show are not being updated.
+    """
+
+    failing_since: float | None = None
+    """When writes started failing (unix time); None while they succeed."""
+    error: str | None = None
+    """Why, in one line."""
+    backlog: int = 0
+    """Records waiting to be written."""
+    dropped: int = 0
+    """Records dropped since writes started failing (the backlog's memory bound)."""
+
+    def describe(self, now: float) -> str | None:
+        """One line for a status bar, or None when all is well."""
+        if self.failing_since is None:
+            return None
+        since = format_duration(max(now - self.failing_since, 0.0))
+        line = f"⚠ the collector cannot write this database for {since}: {self.error}"
+        line += f"; {self.backlog:,} records waiting"
+        if self.dropped:
+            line += f", {self.dropped:,} dropped"
+        return line + " (what you see is as of its last write)"
 
 
 # ------------------------------------------------ revisions (late datapoints)
@@ -371,7 +412,8 @@ class _WriterLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> None:
-        handle = self._path.open("a+")
+        # Read-write without O_APPEND, so that `publish` rewrites the file in place.
+        handle = os.fdopen(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644), "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -379,7 +421,7 @@ class _WriterLock:
                 handle.close()
                 raise
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.readline().strip() or "another process"
             handle.close()
             raise StoreError(
                 f"{self._path.parent / self._path.name[: -len('.writer-lock')]} is being "
@@ -390,6 +432,26 @@ class _WriterLock:
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
         self._handle = handle
+
+    def publish(self, health: WriterHealth) -> None:
+        """Write the health after the pid line, in place (best effort: a full disk may refuse)."""
+        if self._handle is None:
+            return
+        text = f"pid {os.getpid()}\n" + json.dumps(dataclasses.asdict(health)) + "\n"
+        with contextlib.suppress(OSError):
+            self._handle.seek(0)
+            self._handle.write(text)
+            self._handle.truncate()
+            self._handle.flush()
+
+    def read_health(self) -> WriterHealth:
+        """What the writer last published (all well when it published nothing)."""
+        try:
+            lines = self._path.read_text(encoding="utf-8").splitlines()
+            fields = json.loads(lines[1]) if len(lines) > 1 else {}
+            return WriterHealth(**fields)
+        except (OSError, ValueError, TypeError):
+            return WriterHealth()
 
     def held_elsewhere(self) -> bool:
         """Whether another process holds the lock now, i.e. a collector is writing."""
@@ -1055,6 +1117,38 @@ class Store:
             for ts, state, error, failures in rows
         ]
 
+    def report_health(self, health: WriterHealth) -> None:
+        """Publish the writer's health for readers (writer only; see `WriterHealth`)."""
+        if self._lock is not None:
+            self._lock.publish(health)
+
+    def writer_health(self) -> WriterHealth:
+        """The health the writer of this database last published (all well without a writer)."""
+        return writer_health(self.path) if self.readonly else WriterHealth()
+
+    async def trim(self) -> None:
+        """Apply the retention bounds now, in a transaction of their own.
+
+        The scheduler calls it while writes fail, so the ring still sheds its
+        oldest rows (and SQLite reuses their pages) when inserts cannot commit.
+
+        Raises:
+            StoreError: the trim failed too.
+        """
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        async with self._write_lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._trim(0)
+                await self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"{self.path}: trim failed: {exc}") from exc
+            except BaseException:
+                await self._rollback()
+                raise
+
     def has_writer(self) -> bool:
         """Whether a collector is writing this database now (always True for the writer).
 
@@ -1066,6 +1160,12 @@ class Store:
     async def count_rows(self, table: Literal["samples", "rollups", "log_lines"]) -> int:
         """How many rows a ring table holds now (for status lines and tests)."""
         return await self._scalar(f"SELECT count(*) FROM {table}")
+
+
+def writer_health(path: Path) -> WriterHealth:
+    """The health the writer of the database at `path` last published, if one is writing it."""
+    lock = _WriterLock(path)
+    return lock.read_health() if lock.held_elsewhere() else WriterHealth()
 
 
 def _stats(

@@ -19,6 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from collectors.alert_book import AlertBook, AlertBookError
 from collectors.alerts import AlertEngine
@@ -26,7 +27,7 @@ from collectors.base import Collector, SourceConfig, SourceState, format_duratio
 from collectors.demo_stack import DemoStack
 from collectors.inert import inert
 from collectors.notify import BellWatcher, Terminal
-from collectors.scheduler import Scheduler
+from collectors.scheduler import FLUSH_TIMEOUT, Scheduler
 from collectors.store import Store, StoreError
 from tui.alert_commands import COMMANDS as ALERT_COMMANDS
 from tui.alert_commands import AlertUsageError, add_alert_commands, run_alert_command
@@ -278,10 +279,14 @@ class _Shutdown:
 
     def _on_signal(self) -> None:
         if self._requested.is_set():
-            print("wootwatch: still flushing pending writes; a moment…", file=sys.stderr)
+            print(
+                "wootwatch: still flushing pending writes (at most "
+                f"{format_duration(FLUSH_TIMEOUT)}); a moment…",
+                file=sys.stderr,
+            )
         self._requested.set()
 
-    async def wait(self, *tasks: asyncio.Task[None]) -> None:
+    async def wait(self, *tasks: asyncio.Task[Any]) -> None:
         """Return on a signal, or when a task ends on its own (re-raising its error)."""
         waiter = asyncio.create_task(self._requested.wait())
         try:
@@ -324,7 +329,10 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
                 await shutdown.wait(collecting)
             finally:
                 scheduler.stop()
-                await collecting
+                lost = await collecting
+        if lost:
+            log.error("stopped; %d records could not be written", lost)
+            return EXIT_FAILURE
         log.info("stopped; pending writes flushed")
     return EXIT_OK
 
@@ -354,6 +362,7 @@ async def _monitor(
     make_collector: Callable[[SourceConfig], Collector] | None = None,
 ) -> int:
     """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
+    lost = 0
     async with contextlib.AsyncExitStack() as stack:
         store = await stack.enter_async_context(
             await Store.open(db, retention=config.retention, readonly=attach)
@@ -394,7 +403,10 @@ async def _monitor(
                 # Whatever ended the wait, the collectors flush before the store closes.
                 if scheduler is not None:
                     scheduler.stop()
-                    await asyncio.gather(*collecting)
+                    lost = sum(await asyncio.gather(*collecting))
+    if lost:
+        print(f"wootwatch: stopped; {lost} records could not be written", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
