@@ -34,6 +34,7 @@ import difflib
 import getpass
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from collectors.base import format_duration, parse_duration
 from collectors.inert import inert
 from collectors.replay import replay
 from collectors.rules import Rule
-from collectors.store import Store
+from collectors.store import Store, writer_health
 from tui.config import WootwatchConfig, find_config, load_config
 
 __all__ = ["add_alert_commands", "run_alert_command"]
@@ -193,6 +194,9 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
     async with await AlertBook.open(db, readonly=True) as book:
         alerts = await book.visible(now)
         silences = await book.silences(now)
+    trouble = writer_health(db).describe(now)
+    if trouble is not None:  # on stderr: the table and the JSON keep their shape
+        print(f"wootwatch: {inert(trouble)}", file=sys.stderr)
     if as_json:
         rows = [
             {
