@@ -1,6 +1,7 @@
 """The `wootwatch` command line: parse arguments, run a command, map failures to exit codes.
 
-Exit codes: 0 ok, 2 bad usage or bad config, 1 anything else. A user error
+Exit codes: 0 ok, 2 bad usage or bad config, 1 anything else, 141 (as for
+SIGPIPE) when the reader of the output went away. A user error
 prints one line per problem on stderr and never a traceback; an unexpected
 error prints one line and leaves the traceback in the log file.
 """
@@ -40,6 +41,7 @@ from tui.redact import config_secrets
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 log = logging.getLogger("wootwatch")
 
@@ -450,6 +452,18 @@ def _run(args: argparse.Namespace) -> int:
     return asyncio.run(_monitor(config, config.database, attach=False))
 
 
+def _quiet_broken_pipe() -> int:
+    """Exit as a process killed by SIGPIPE would (141), without a word or a crash report.
+
+    Python ignores SIGPIPE, so a write to a closed pipe raises instead; stdout
+    is pointed at /dev/null so the flush at exit does not raise again.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = build_parser().parse_args(argv)
@@ -470,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:  # before the signal handlers are in place, or during --once
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `wootwatch alerts | head -1`: the reader has had enough
+        return _quiet_broken_pipe()
     except Exception as exc:  # the last line of defence: one line, traceback to a file
         report = _crash_report()
         with contextlib.suppress(OSError):
