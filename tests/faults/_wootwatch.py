@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import subprocess
 import sys
@@ -38,7 +39,16 @@ def run_in_process(
     """`wootwatch ARGV` in this process: exit code, stdout, stderr."""
     for key, value in environment(home).items():
         monkeypatch.setenv(key, value)
-    code = main(argv)
+    # `collect` and the live views point the root logger at stderr or a file:
+    # put it back, or later tests log into this test's closed capture.
+    handlers, level = logging.root.handlers[:], logging.root.level
+    try:
+        code = main(argv)
+    finally:
+        for handler in logging.root.handlers:
+            if handler not in handlers:
+                handler.close()
+        logging.root.handlers[:], logging.root.level = handlers, level
     out, err = capsys.readouterr()
     return code, out, err
 
