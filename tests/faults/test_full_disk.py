@@ -24,7 +24,7 @@ import pytest
 from collectors.base import Record, Sample, SourceConfig
 from collectors.retention import Retention
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store import SourceBatch, Store
 
 PER_POLL = 500
 POLLS = 12
@@ -178,3 +178,31 @@ async def test_readers_see_that_the_writer_fails_and_when_it_recovers(store: Sto
         running.stop()
         await task
         await reader.close()
+
+
+async def test_the_ring_is_trimmed_while_writes_fail_and_its_room_reused(tmp_path: Path) -> None:
+    """Retention only ran inside the insert's transaction, so a full disk stopped it too."""
+    hours_later = [0.0]
+    store = await Store.open(
+        tmp_path / "ring.db",
+        retention=Retention(raw_max_age="1h"),
+        clock=lambda: time.time() + hours_later[0],
+    )
+    try:
+        old = [Sample("old.value", float(i), time.time(), {"n": str(i % 10)}) for i in range(6000)]
+        await store.write([SourceBatch("old", old)])
+        filler = Filler()
+        running = scheduler(store, filler, write_chunk=1000)
+        task = asyncio.create_task(running.run())
+        await until(lambda: filler.polls >= 1)
+        await cap(store, 0)  # and never lifted
+        await until(lambda: running.health.failing_since is not None)
+        hours_later[0] = 2 * 3600.0  # every raw row is past the ring's age now
+        await until(lambda: filler.polls > POLLS and running.health.backlog == 0)
+        running.stop()
+        assert await task == 0
+        raw, counted = on_disk(store.path)
+        assert counted == len(old) + filler.produced  # the rollups kept count of all of it
+        assert raw < len(old)
+    finally:
+        await store.close()
