@@ -51,10 +51,11 @@ from typing import Any, Final
 
 import aiosqlite
 
+from collectors import db_file
 from collectors.alert_state import REOPEN_WINDOW, AlertState
 from collectors.errors import ActionableError
 from collectors.rule_terms import Severity
-from collectors.schema import SCHEMA_VERSION, labels_key
+from collectors.schema import labels_key
 
 __all__ = [
     "AlertBook",
@@ -223,40 +224,19 @@ class AlertBook:
             AlertBookError: no such file, not a wootwatch database, or a newer schema.
         """
         db_path = Path(path).expanduser()
-        if not db_path.exists():
-            raise AlertBookError(
-                f"{db_path}: no such database (run `wootwatch collect` to create it, or pass --db)"
-            )
-        mode = "ro" if readonly else "rw"
         try:
-            conn = await aiosqlite.connect(
-                f"file:{db_path}?mode={mode}", uri=True, isolation_level=None
+            conn = await db_file.connect(
+                db_path, mode="ro" if readonly else "rw", busy_timeout_ms=_BUSY_TIMEOUT_MS
             )
-        except (OSError, sqlite3.Error) as exc:
-            raise AlertBookError(f"{db_path}: cannot open: {exc}") from exc
+        except db_file.DatabaseFileError as exc:
+            raise AlertBookError(str(exc)) from None
         book = cls(conn, db_path, readonly=readonly)
         try:
-            await book._prepare()
-        except BaseException:
+            await conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
             await conn.close()
-            raise
+            raise AlertBookError(db_file.describe_failure(db_path, exc)) from None
         return book
-
-    async def _prepare(self) -> None:
-        try:
-            await self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            await self._conn.execute("PRAGMA synchronous = FULL")
-            async with self._conn.execute("PRAGMA user_version") as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise AlertBookError(f"{self.path}: {exc}") from exc
-        version = int(row[0]) if row else 0
-        if version < 1:
-            raise AlertBookError(f"{self.path}: not a wootwatch database")
-        if version > SCHEMA_VERSION:
-            raise AlertBookError(
-                f"{self.path}: made by a newer wootwatch (schema {version}); upgrade wootwatch"
-            )
 
     async def close(self) -> None:
         """Close the connection."""

@@ -28,6 +28,7 @@ Contract:
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections import deque
 from dataclasses import dataclass
@@ -138,6 +139,13 @@ class Tracker:
         elif state is AlertState.PENDING:
             self._checks.append(True)
             self.breach_since = since
+
+    def copy(self) -> Tracker:
+        """An independent copy: the engine moves copies and keeps them once their rows commit."""
+        twin = copy.copy(self)
+        twin._checks = deque(self._checks, maxlen=self._checks.maxlen)
+        twin._history = deque(self._history, maxlen=FLAP_HISTORY)
+        return twin
 
     @property
     def flap_percent(self) -> float:

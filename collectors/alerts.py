@@ -20,6 +20,13 @@ Contract:
   `collectors.alert_book` for why that is a separate connection). The
   trackers (recent checks, flap history) live in memory and are rebuilt
   from the alert rows after a restart.
+* **Rows first, memory after.** A round moves copies of the trackers it
+  touches and keeps them only once its transaction has committed. When the
+  commit fails (a full disk), memory stays as it was, the round's checks
+  are kept (the newest `MAX_UNAPPLIED`) and fed again, before the new
+  ones, at the next round; `after_write` logs the failure in one line.
+  So a tracker never says `firing` without its row, and a notification
+  goes out only for a committed change.
 * **Notifications.** Decided inside the same transaction, from the rows
   (so an ack committed by another process counts at once):
   - `firing` once per firing episode, unless silenced or acknowledged;
@@ -44,7 +51,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from collectors.alert_book import AlertBook, AlertRow, AlertWriter, NotifyRecord, Silence
+from collectors.alert_book import (
+    AlertBook,
+    AlertBookError,
+    AlertRow,
+    AlertWriter,
+    NotifyRecord,
+    Silence,
+)
 from collectors.alert_state import AlertState, Change, Tracker
 from collectors.base import SourceConfig
 from collectors.notify import Dispatcher, Notification, NotifyConfig, Sink, build_sinks
@@ -60,6 +74,8 @@ __all__ = ["AlertEngine", "RuleCheck"]
 
 log = logging.getLogger(__name__)
 
+MAX_UNAPPLIED: Final = 100_000
+"""Checks kept for the next round while alert writes fail; the oldest go beyond it."""
 HISTORY: Final = 35 * 86400.0
 """Alerts that ended, their events and ended silences are kept this long."""
 _PRUNE_EVERY: Final = 3600.0
@@ -122,6 +138,8 @@ class AlertEngine:
         self._repeat_every = repeat_every
         self._clock = clock
         self._trackers: dict[_AlertKey, Tracker] = {}
+        self._unapplied: list[RuleCheck] = []
+        """Checks of rounds whose transaction failed: fed again at the next round."""
         self._evaluator = RuleEvaluator()
         self._pruned_at = 0.0
 
@@ -165,7 +183,11 @@ class AlertEngine:
     # ------------------------------------------------------------------ checks
 
     async def after_write(self, batches: Sequence[SourceBatch]) -> list[Notification]:
-        """Check the rules the written polls concern; apply and notify. The scheduler hook."""
+        """Check the rules the written polls concern; apply and notify. The scheduler hook.
+
+        A failed alert write is logged in one line (no traceback) and retried
+        at the next call: see `apply`.
+        """
         checks: list[RuleCheck] = []
         for batch in batches:
             view = BatchView(self._store, batch)
@@ -178,26 +200,44 @@ class AlertEngine:
                     rule, view, batch.source, t, watched_since=since if expected else None
                 )
                 checks.extend(RuleCheck(rule, group, t) for group in groups)
-        return await self.apply(checks)
+        try:
+            return await self.apply(checks)
+        except AlertBookError as exc:
+            log.error("%s (alert states kept as they were; retrying at the next write)", exc)
+            return []
 
     async def apply(self, checks: Sequence[RuleCheck]) -> list[Notification]:
         """Feed checks to the trackers, write what changed, decide and dispatch notifications.
 
         One durable transaction; the notifications are returned (and submitted
-        to the dispatcher) after it commits.
+        to the dispatcher) after it commits, and only then do the trackers
+        move. The checks of an earlier round that failed go first.
+
+        Raises:
+            AlertBookError: the transaction failed; nothing in memory moved,
+                and these checks are kept for the next call.
         """
         now = self._clock()
-        async with self.book.transaction() as writer:
-            alerts = {(a.rule, labels_key(a.labels)): a for a in await writer.visible(now)}
-            changed = _Round([], [])
-            for check in checks:
-                await self._observe(writer, alerts, check, changed)
-            notifications = await self._decide(writer, now, changed)
-            if now - self._pruned_at >= _PRUNE_EVERY:
-                self._pruned_at = now
-                pruned = await writer.prune(now - HISTORY)
-                if pruned:
-                    log.info("pruned %d alerts that ended over 35 days ago", pruned)
+        checks = [*self._unapplied, *checks]
+        staged: dict[_AlertKey, Tracker] = {}
+        prune = now - self._pruned_at >= _PRUNE_EVERY
+        try:
+            async with self.book.transaction() as writer:
+                alerts = {(a.rule, labels_key(a.labels)): a for a in await writer.visible(now)}
+                changed = _Round([], [])
+                for check in checks:
+                    await self._observe(writer, alerts, check, changed, staged)
+                notifications = await self._decide(writer, now, changed)
+                pruned = await writer.prune(now - HISTORY) if prune else 0
+        except AlertBookError:
+            self._unapplied = checks[-MAX_UNAPPLIED:]
+            raise
+        self._unapplied = []
+        self._trackers.update(staged)
+        if prune:
+            self._pruned_at = now
+            if pruned:
+                log.info("pruned %d alerts that ended over 35 days ago", pruned)
         if notifications and self.dispatcher is not None:
             self.dispatcher.submit(notifications)
         return notifications
@@ -208,14 +248,16 @@ class AlertEngine:
         alerts: dict[_AlertKey, AlertRow],
         check: RuleCheck,
         changed: _Round,
+        staged: dict[_AlertKey, Tracker],
     ) -> None:
         rule, group, t = check.rule, check.group, check.t
         key = (rule.name, labels_key(group.labels))
         alert = alerts.get(key)
-        tracker = self._trackers.get(key)
+        tracker = staged.get(key)
         if tracker is None:
-            tracker = self._tracker_for(rule, alert)
-            self._trackers[key] = tracker
+            kept = self._trackers.get(key)
+            tracker = kept.copy() if kept is not None else self._tracker_for(rule, alert)
+            staged[key] = tracker
         for change in tracker.observe(t, group.breach):
             if change.kind == "flapping":
                 if alert is not None and alert.flapping != change.flapping:

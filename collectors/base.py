@@ -82,6 +82,12 @@ def _coerce_duration(value: object) -> object:
 
 
 Duration = Annotated[float, BeforeValidator(_coerce_duration), Field(gt=0)]
+MIN_INTERVAL: Final = 1.0
+"""The shortest poll interval a config file may give a source, in seconds.
+
+Shorter ones kept the process busy polling and made the final flush of a
+stop run every rule over a huge backlog. (Tests build sources directly and
+may go below it.)"""
 """A positive duration in seconds, written in config as `30s`, `5m`, `24h`."""
 
 
@@ -98,7 +104,7 @@ class SourceConfig(BaseModel):
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     """Unique name of this source; it labels its rows on every screen."""
     interval: Duration = 30.0
-    """How often to poll."""
+    """How often to poll; a config file may not go below `MIN_INTERVAL`."""
     timeout: Duration | None = None
     """Longest one poll may take before it counts as failed; default min(interval, 20s)."""
     enabled: bool = True

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from collectors import db_file
 from collectors.errors import ActionableError
 from collectors.inert import inert
 
@@ -96,14 +97,10 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
         LogQueryError: the file is missing or holds no log cache.
     """
     db = Path(path).expanduser()
-    if not db.exists():
-        raise LogQueryError(f"{db}: no such database")
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("SELECT 1 FROM log_fts LIMIT 0")
-    except sqlite3.Error as exc:
-        raise LogQueryError(f"{db}: not a wootwatch database with a log cache ({exc})") from None
+        conn = db_file.connect_sync(db)
+    except db_file.DatabaseFileError as exc:
+        raise LogQueryError(str(exc)) from None
     return conn
 
 

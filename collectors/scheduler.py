@@ -20,10 +20,17 @@ Contract:
   good poll, `stale` after fewer than `down_after` failures in a row, `down`
   from then on.
 * One writer task drains finished polls and commits them to the store in
-  batches. When a write fails (a full disk), the records are kept, within a
-  bound, and retried: nothing is lost while the failure lasts.
-* `stop()` (Ctrl-C, SIGTERM) ends the polls, flushes pending writes and
-  closes every collector.
+  chunks of at most `WRITE_CHUNK` records (whole polls, oldest first), so a
+  backlog never becomes one huge transaction that a nearly full disk cannot
+  hold. When a write fails (a full disk), the records are kept and retried
+  every second, and the ring is trimmed on its own meanwhile. The backlog is
+  bounded (`max_backlog` records): beyond it the oldest polls are dropped,
+  counted and logged. While writes fail, the writer's `WriterHealth`
+  (failing since, why, backlog, dropped) is published for every reader.
+* `stop()` (Ctrl-C, SIGTERM) ends the polls, flushes pending writes for at
+  most `flush_timeout` seconds and closes every collector; `run()` returns
+  how many records it could not write (dropped ones included), so the
+  command can say so and exit non-zero.
 * After each committed write the optional `after_write` hook gets the
   batches just written (the alert engine checks its rules there). A failing
   hook is logged and never stops collection.
@@ -52,14 +59,27 @@ from collectors.base import (
     collector_class,
     format_duration,
 )
-from collectors.store import SourceBatch, Store, StoreError
+from collectors.store import SourceBatch, Store, StoreError, WriterHealth
 
-__all__ = ["BackoffPolicy", "Scheduler", "describe_failure"]
+__all__ = [
+    "FLUSH_TIMEOUT",
+    "MAX_BACKLOG",
+    "WRITE_CHUNK",
+    "BackoffPolicy",
+    "Scheduler",
+    "describe_failure",
+]
 
 log = logging.getLogger(__name__)
 
-_MAX_PENDING_RECORDS: Final = 500_000
+MAX_BACKLOG: Final = 500_000
 """Records kept for retry while the store cannot write; the oldest go beyond it."""
+WRITE_CHUNK: Final = 20_000
+"""Records one transaction takes from the backlog, at most (a single poll may exceed it)."""
+FLUSH_TIMEOUT: Final = 10.0
+"""Seconds `run()` keeps trying to flush pending writes after `stop()`."""
+_RETRY_EVERY: Final = 1.0
+"""Seconds between attempts while the store refuses writes."""
 _ERROR_LENGTH: Final = 200
 
 
@@ -121,27 +141,70 @@ class _Source:
     polls: int = 0
 
 
+class _Queue(asyncio.Queue[SourceBatch]):
+    """Finished polls for the writer, counting the records they hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records = 0
+
+    def put_nowait(self, item: SourceBatch) -> None:
+        super().put_nowait(item)
+        self.records += len(item.records)
+
+    def get_nowait(self) -> SourceBatch:
+        item = super().get_nowait()
+        self.records -= len(item.records)
+        return item
+
+
 @dataclass(slots=True)
 class _Outbox:
-    """Polls waiting for the writer, and those a failed write must retry."""
+    """Finished polls waiting for the writer, oldest first, within a bound of records."""
 
-    queue: asyncio.Queue[SourceBatch] = field(default_factory=asyncio.Queue)
-    retry: list[SourceBatch] = field(default_factory=list)
+    max_backlog: int = MAX_BACKLOG
+    queue: _Queue = field(default_factory=_Queue)
+    pending: list[SourceBatch] = field(default_factory=list)
+    """Polls taken from the queue and not written yet (a failed write keeps them here)."""
     dropped: int = 0
+    """Records dropped since writes started failing (reset when they recover)."""
 
-    def take_all(self) -> list[SourceBatch]:
-        batches, self.retry = self.retry, []
+    @property
+    def backlog(self) -> int:
+        """Records waiting: pending (being written included) and queued."""
+        return sum(len(b.records) for b in self.pending) + self.queue.records
+
+    def gather(self) -> None:
+        """Move what is queued behind what is pending, then drop the oldest beyond the bound."""
         while not self.queue.empty():
-            batches.append(self.queue.get_nowait())
-        return batches
-
-    def keep_for_retry(self, batches: list[SourceBatch]) -> None:
-        self.retry = batches
-        total = sum(len(b.records) for b in batches)
-        while total > _MAX_PENDING_RECORDS and len(self.retry) > 1:
-            oldest = self.retry.pop(0)
+            self.pending.append(self.queue.get_nowait())
+        total = sum(len(b.records) for b in self.pending)
+        dropped = 0
+        while total > self.max_backlog and len(self.pending) > 1:
+            oldest = self.pending.pop(0)
             total -= len(oldest.records)
-            self.dropped += len(oldest.records)
+            dropped += len(oldest.records)
+        if dropped:
+            if not self.dropped:
+                log.error(
+                    "the backlog passed %d records: dropping the oldest polls until the store "
+                    "writes again",
+                    self.max_backlog,
+                )
+            self.dropped += dropped
+
+    def next_chunk(self, limit: int) -> list[SourceBatch]:
+        """The oldest pending polls, at most `limit` records (one poll at least); not removed."""
+        size = 0
+        for count, batch in enumerate(self.pending):
+            size += len(batch.records)
+            if count and size > limit:
+                return self.pending[:count]
+        return list(self.pending)
+
+    def written(self, count: int) -> None:
+        """The oldest `count` pending polls are in the store (or dropped as unstorable)."""
+        del self.pending[:count]
 
 
 class Scheduler:
@@ -157,6 +220,9 @@ class Scheduler:
         monotonic: a clock that never steps, for how long a poll took.
         sleep: waits between polls (a fake clock's in tests).
         after_write: awaited with the batches of each committed write.
+        max_backlog: records kept while writes fail, at most.
+        write_chunk: records one write takes from the backlog, at most.
+        flush_timeout: seconds the final flush may take after `stop()`.
     """
 
     def __init__(
@@ -171,6 +237,9 @@ class Scheduler:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         after_write: Callable[[Sequence[SourceBatch]], Awaitable[object]] | None = None,
+        max_backlog: int = MAX_BACKLOG,
+        write_chunk: int = WRITE_CHUNK,
+        flush_timeout: float = FLUSH_TIMEOUT,
     ) -> None:
         build = make_collector or (lambda config: collector_class(config.type)(config))
         now = clock()
@@ -187,10 +256,13 @@ class Scheduler:
         self._clock = clock
         self._monotonic = monotonic
         self._sleep = sleep
-        self._outbox = _Outbox()
+        self._outbox = _Outbox(max_backlog)
+        self._write_chunk = write_chunk
+        self._flush_timeout = flush_timeout
         self._wake_writer = asyncio.Event()
         self._stopping = asyncio.Event()
         self._write_error: str | None = None
+        self._failing_since: float | None = None
         self._after_write = after_write
 
     @property
@@ -203,12 +275,24 @@ class Scheduler:
         """Why the store is not accepting writes right now, or None."""
         return self._write_error
 
+    @property
+    def health(self) -> WriterHealth:
+        """The writer's state: failing since when and why, the backlog, what was dropped."""
+        return WriterHealth(
+            self._failing_since, self._write_error, self._outbox.backlog, self._outbox.dropped
+        )
+
     def stop(self) -> None:
         """Ask `run()` to finish: polls end, pending writes are flushed."""
         self._stopping.set()
 
-    async def run(self) -> None:
-        """Poll every source until `stop()`, then flush and close the collectors."""
+    async def run(self) -> int:
+        """Poll every source until `stop()`, then flush and close the collectors.
+
+        Returns:
+            How many records were not written: still pending when the final
+            flush gave up after `flush_timeout`, or dropped while writes failed.
+        """
         pollers = [
             asyncio.create_task(self._poll_forever(source), name=f"poll:{name}")
             for name, source in self._sources.items()
@@ -224,8 +308,27 @@ class Scheduler:
             # The writer is never cancelled: a write cut short would roll back.
             self._wake_writer.set()
             await asyncio.gather(writer, return_exceptions=True)
-            await self._flush()
+            lost = await self._final_flush()
             await self.aclose()
+        return lost
+
+    async def _final_flush(self) -> int:
+        """Flush until nothing is pending or `flush_timeout` has passed; return what was lost."""
+        deadline = time.monotonic() + self._flush_timeout
+        while not await self._flush(deadline):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(_RETRY_EVERY, left))
+        lost = self._outbox.backlog + self._outbox.dropped
+        if lost:
+            log.error(
+                "%d records could not be written (%d pending, %d dropped while writes failed)",
+                lost,
+                self._outbox.backlog,
+                self._outbox.dropped,
+            )
+        return lost
 
     async def run_once(self) -> Mapping[str, SourceStatus]:
         """Poll every source once, concurrently, write the results and return the statuses."""
@@ -301,24 +404,39 @@ class Scheduler:
                 log.exception("writing to the store failed")
                 written = False
             if not written:
-                # The store is failing: retry in a second, or at once when stopping.
+                # The store is failing: let the ring shed its oldest rows, then
+                # retry in a second (at once when stopping: the final flush retries).
+                with contextlib.suppress(StoreError):
+                    await self._store.trim()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                    await asyncio.wait_for(self._stopping.wait(), _RETRY_EVERY)
                 self._wake_writer.set()
 
-    async def _flush(self) -> bool:
-        """Write everything queued; False when the store refused (kept for retry)."""
-        batches = self._outbox.take_all()
-        if not batches:
-            return True
+    async def _flush(self, deadline: float | None = None) -> bool:
+        """Write everything queued, a chunk per transaction, oldest first.
+
+        Returns False when the store refused a chunk (it and the rest stay
+        pending, for retry), or when `deadline` (monotonic) passed first.
+        """
+        self._outbox.gather()
+        while self._outbox.pending:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            chunk = self._outbox.next_chunk(self._write_chunk)
+            unwritten = await self._write_chunk_of(chunk)
+            self._outbox.written(len(chunk) - len(unwritten))
+            if unwritten:
+                self._store.report_health(self.health)
+                return False
+        return True
+
+    async def _write_chunk_of(self, batches: list[SourceBatch]) -> list[SourceBatch]:
+        """Write one chunk; return the batches the store refused for now (to keep)."""
         try:
             await self._store.write(batches)
         except StoreError as exc:  # the store cannot write now (a full disk): retry later
-            self._outbox.keep_for_retry(batches)
-            if str(exc) != self._write_error:
-                log.error("%s (keeping the data and retrying)", exc)
-            self._write_error = str(exc)
-            return False
+            self._report_failure(str(exc))
+            return batches
         except Exception:
             # Something in these batches can never be stored: write them one by one
             # so a bad batch from one source does not hold back the others.
@@ -326,17 +444,17 @@ class Scheduler:
             return await self._write_one_by_one(batches)
         self._report_recovery()
         await self._run_after_write(batches)
-        return True
+        return []
 
-    async def _write_one_by_one(self, batches: list[SourceBatch]) -> bool:
+    async def _write_one_by_one(self, batches: list[SourceBatch]) -> list[SourceBatch]:
         written: list[SourceBatch] = []
         for index, batch in enumerate(batches):
             try:
                 await self._store.write([batch])
-            except StoreError:
-                self._outbox.keep_for_retry(batches[index:])
+            except StoreError as exc:
+                self._report_failure(str(exc))
                 await self._run_after_write(written)
-                return False
+                return batches[index:]
             except Exception:
                 log.exception(
                     "dropped %d records of %s that cannot be stored",
@@ -347,7 +465,7 @@ class Scheduler:
                 written.append(batch)
         self._report_recovery()
         await self._run_after_write(written)
-        return True
+        return []
 
     async def _run_after_write(self, batches: list[SourceBatch]) -> None:
         if self._after_write is None or not batches:
@@ -357,10 +475,20 @@ class Scheduler:
         except Exception:  # the hook (alert rules) must never stop collection
             log.exception("after-write hook failed")
 
+    def _report_failure(self, error: str) -> None:
+        if error != self._write_error:
+            log.error("%s (keeping the data and retrying)", error)
+        if self._failing_since is None:
+            self._failing_since = self._clock()
+        self._write_error = error
+
     def _report_recovery(self) -> None:
+        if self._write_error is None and not self._outbox.dropped:
+            return
         if self._write_error is not None:
             log.warning("store writes again")
-            self._write_error = None
         if self._outbox.dropped:
             log.error("dropped %d records while the store was failing", self._outbox.dropped)
-            self._outbox.dropped = 0
+        self._write_error = self._failing_since = None
+        self._outbox.dropped = 0
+        self._store.report_health(self.health)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import fcntl
 import itertools
 import json
 import math
@@ -31,15 +30,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final, Literal
+from typing import Final, Literal
 
 import aiosqlite
 
+from collectors import db_file
 from collectors.base import LogEvent, Record, Sample, SourceState, SourceStatus
-from collectors.errors import ActionableError
+from collectors.errors import StoreError
 from collectors.retention import Retention
 from collectors.schema import MIGRATIONS, SCHEMA_VERSION, labels_key, storable
 from collectors.sketch import LatencySketch
+from collectors.writer_lock import WriterHealth, WriterLock, writer_health
 
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
@@ -51,6 +52,8 @@ __all__ = [
     "Store",
     "StoreError",
     "WindowStats",
+    "WriterHealth",
+    "writer_health",
 ]
 
 _PREP_SLICE: Final = 1024
@@ -74,10 +77,6 @@ _ROLLUP_CACHE_MINUTES: Final = 5
 _LOOKUP_CHUNK: Final = 400
 """(series, minute) pairs looked up per query; well under SQLite's variable limit."""
 QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
-
-
-class StoreError(ActionableError):
-    """A store problem a person can act on, with a one-line message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,55 +339,6 @@ class _PreparedSamples:
         return zip(self._ids, self._times, self._values, strict=True)
 
 
-class _WriterLock:
-    """An advisory lock beside the database so that a second writer fails fast."""
-
-    def __init__(self, db_path: Path) -> None:
-        self._path = db_path.with_name(db_path.name + ".writer-lock")
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = self._path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if not isinstance(exc, BlockingIOError):
-                handle.close()
-                raise
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise StoreError(
-                f"{self._path.parent / self._path.name[: -len('.writer-lock')]} is being "
-                f"written by {holder}; read it with --attach instead"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        self._handle = handle
-
-    def held_elsewhere(self) -> bool:
-        """Whether another process holds the lock now, i.e. a collector is writing."""
-        try:
-            handle = self._path.open("r")
-        except OSError:
-            return False  # no lock file: nobody has ever written here
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
 class Store:
     """The database of one wootwatch deployment; open it with `Store.open`."""
 
@@ -399,7 +349,7 @@ class Store:
         *,
         retention: Retention,
         readonly: bool,
-        lock: _WriterLock | None,
+        lock: WriterLock | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._conn = conn
@@ -435,23 +385,24 @@ class Store:
                 was made by a newer wootwatch, or already has a writer.
         """
         db_path = Path(path).expanduser()
-        lock: _WriterLock | None = None
+        lock: WriterLock | None = None
         try:
-            if readonly:
-                if not db_path.exists():
-                    raise StoreError(f"{db_path}: no such database")
-                conn = await aiosqlite.connect(
-                    f"{db_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
-                )
-            else:
+            if not readonly:
                 db_path.parent.mkdir(parents=True, exist_ok=True)
-                lock = _WriterLock(db_path)
+            conn = await db_file.connect(db_path, mode="ro" if readonly else "rwc")
+        except OSError as exc:
+            raise StoreError(db_file.describe_failure(db_path, exc, writing=True)) from None
+        except db_file.DatabaseFileError as exc:
+            raise StoreError(str(exc)) from None
+        if not readonly:
+            lock = WriterLock(db_path)
+            try:
                 lock.acquire()
-                conn = await aiosqlite.connect(db_path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            if lock is not None:
-                lock.release()
-            raise StoreError(f"{db_path}: cannot open: {exc}") from exc
+            except (OSError, StoreError) as exc:
+                await conn.close()
+                if isinstance(exc, StoreError):
+                    raise
+                raise StoreError(db_file.describe_failure(db_path, exc, writing=True)) from exc
         store = cls(
             conn,
             db_path,
@@ -468,33 +419,26 @@ class Store:
         return store
 
     async def _prepare(self) -> None:
+        if self.readonly:
+            return  # `db_file.connect` has checked the file is ours, at our schema
         try:
-            await self._conn.execute("PRAGMA busy_timeout = 10000")
             version = await self._scalar("PRAGMA user_version")
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: made by a newer wootwatch (schema {version}, "
-                    f"this one knows {SCHEMA_VERSION}); upgrade wootwatch"
-                )
-            if self.readonly:
-                if version < SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path}: not a wootwatch database, or an older one "
-                        "(start `wootwatch collect` on it to upgrade)"
-                    )
-                return
             await self._conn.execute("PRAGMA journal_mode = WAL")
             await self._conn.execute("PRAGMA synchronous = NORMAL")
             await self._conn.execute("PRAGMA journal_size_limit = 67108864")
             await self._migrate(version)
+            if await self._scalar("PRAGMA application_id") != db_file.APPLICATION_ID:
+                # A file made before wootwatch set its application_id: stamp it.
+                await self._conn.execute(f"PRAGMA application_id = {db_file.APPLICATION_ID}")
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(db_file.describe_failure(self.path, exc, writing=True)) from exc
 
     async def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             script = MIGRATIONS[target - 1]
             await self._conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\n"
+                f"PRAGMA application_id = {db_file.APPLICATION_ID};\nCOMMIT;"
             )
 
     async def close(self) -> None:
@@ -1060,13 +1004,45 @@ class Store:
             for ts, state, error, failures in rows
         ]
 
+    def report_health(self, health: WriterHealth) -> None:
+        """Publish the writer's health for readers (writer only; see `WriterHealth`)."""
+        if self._lock is not None:
+            self._lock.publish(health)
+
+    def writer_health(self) -> WriterHealth:
+        """The health the writer of this database last published (all well without a writer)."""
+        return writer_health(self.path) if self.readonly else WriterHealth()
+
+    async def trim(self) -> None:
+        """Apply the retention bounds now, in a transaction of their own.
+
+        The scheduler calls it while writes fail, so the ring still sheds its
+        oldest rows (and SQLite reuses their pages) when inserts cannot commit.
+
+        Raises:
+            StoreError: the trim failed too.
+        """
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        async with self._write_lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._trim(0)
+                await self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"{self.path}: trim failed: {exc}") from exc
+            except BaseException:
+                await self._rollback()
+                raise
+
     def has_writer(self) -> bool:
         """Whether a collector is writing this database now (always True for the writer).
 
         A reader's source states are only as fresh as the last write: when this
         is False, nothing updates them, however `ok` they look.
         """
-        return not self.readonly or _WriterLock(self.path).held_elsewhere()
+        return not self.readonly or WriterLock(self.path).held_elsewhere()
 
     async def count_rows(self, table: Literal["samples", "rollups", "log_lines"]) -> int:
         """How many rows a ring table holds now (for status lines and tests)."""

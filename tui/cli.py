@@ -1,6 +1,7 @@
 """The `wootwatch` command line: parse arguments, run a command, map failures to exit codes.
 
-Exit codes: 0 ok, 2 bad usage or bad config, 1 anything else. A user error
+Exit codes: 0 ok, 2 bad usage or bad config, 1 anything else, 141 (as for
+SIGPIPE) when the reader of the output went away. A user error
 prints one line per problem on stderr and never a traceback; an unexpected
 error prints one line and leaves the traceback in the crash report.
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -32,6 +35,8 @@ from tui.commands.common import (
 from tui.config_errors import ConfigError
 
 __all__ = ["build_parser", "main"]
+
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 _COMMAND_MODULES = {
     "collect": "tui.commands.collect",
@@ -254,6 +259,18 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def _quiet_broken_pipe() -> int:
+    """Exit as a process killed by SIGPIPE would (141), without a word or a crash report.
+
+    Python ignores SIGPIPE, so a write to a closed pipe raises instead; stdout
+    is pointed at /dev/null so the flush at exit does not raise again.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = build_parser().parse_args(argv)
@@ -271,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:  # before the signal handlers are in place, or during --once
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `wootwatch alerts | head -1`: the reader has had enough
+        return _quiet_broken_pipe()
     except Exception as exc:  # the last line of defence: one line, traceback to a file
         report = crash_report()
         with contextlib.suppress(OSError):

@@ -54,7 +54,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from collectors.base import SOURCE_MODULES, Duration, SourceConfig, source_config_models
+from collectors.base import (
+    MIN_INTERVAL,
+    SOURCE_MODULES,
+    Duration,
+    SourceConfig,
+    format_duration,
+    source_config_models,
+)
 from collectors.business_hours import BusinessHours
 from collectors.notify import NotifyConfig
 from collectors.retention import Retention
@@ -162,6 +169,16 @@ class WootwatchConfig(BaseModel):
                     {"name": source.name, "index": index},
                 )
             seen.add(source.name)
+            if source.interval < MIN_INTERVAL:
+                raise PydanticCustomError(
+                    "interval_too_short",
+                    "source '{name}': an interval of {given} is too short; the shortest is {floor}",
+                    {
+                        "name": source.name,
+                        "given": format_duration(source.interval),
+                        "floor": format_duration(MIN_INTERVAL),
+                    },
+                )
         return sources
 
     @field_validator("rules")

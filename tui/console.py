@@ -153,7 +153,10 @@ async def run_summary(
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
         counted = f"{len(statuses)} sources" if statuses else "waiting for the first poll"
         block = [f"wootwatch {stamp}  {counted}  (Ctrl-C to quit)", *lines]
-        if not store.has_writer():
+        trouble = store.writer_health().describe(now)
+        if trouble is not None:
+            block.insert(1, trouble)
+        elif not store.has_writer():
             block.insert(1, _NO_WRITER)
         if out.isatty() and drawn:
             out.write(f"\x1b[{drawn}F\x1b[J")

@@ -33,6 +33,8 @@ class LiveScreen(Screen[None]):
 
     TITLE: ClassVar[str] = ""
     """The screen's name in the top bar and the footer."""
+    _warning: str = NO_WRITER
+    """The text the writer warning shows (no collector, or the collector's writes failing)."""
 
     def compose(self) -> ComposeResult:
         """Tab bar, the screen's panels, footer."""
@@ -76,12 +78,18 @@ class LiveScreen(Screen[None]):
                 await turns.enter_async_context(panel.turn)
                 reads.append(await panel.read(reader))
             writing = reader.store.has_writer()
+            trouble = reader.store.writer_health().describe(reader.now())
             # To the minute: a clock ticking on the top line every refresh would
             # make every frame span the whole screen (Textual redraws the box
             # around all changed regions), for a figure the badges give better.
             stamp = time.strftime("%H:%M", time.localtime(reader.now()))
             with self.app.batch_update():
                 self.query_one(ScreenTabs).status = f"{inert(reader.path.name)} · {stamp}"
-                self.query_one("#writer-warning", Static).set_class(not writing, "shown")
+                warning = self.query_one("#writer-warning", Static)
+                text = trouble or NO_WRITER
+                if text != self._warning:
+                    self._warning = text
+                    warning.update(text)
+                warning.set_class(trouble is not None or not writing, "shown")
                 for panel, read in zip(panels, reads, strict=True):
                     panel.show(read)

@@ -71,6 +71,7 @@ async def _monitor(
     make_collector: Callable[[SourceConfig], Collector] | None = None,
 ) -> int:
     """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
+    lost = 0
     async with contextlib.AsyncExitStack() as stack:
         store = await stack.enter_async_context(
             await Store.open(db, retention=config.retention, readonly=attach)
@@ -111,7 +112,10 @@ async def _monitor(
                 # Whatever ended the wait, the collectors flush before the store closes.
                 if scheduler is not None:
                     scheduler.stop()
-                    await asyncio.gather(*collecting)
+                    lost = sum(await asyncio.gather(*collecting))
+    if lost:
+        print(f"wootwatch: stopped; {lost} records could not be written", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, TextIO
 from collectors.alert_book import AlertBook, AlertRow, Silence
 from collectors.durations import format_duration
 from collectors.inert import inert
+from collectors.writer_lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
 
 if TYPE_CHECKING:
@@ -96,6 +97,9 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
     async with await AlertBook.open(db, readonly=True) as book:
         alerts = await book.visible(now)
         silences = await book.silences(now)
+    trouble = writer_health(db).describe(now)
+    if trouble is not None:  # on stderr: the table and the JSON keep their shape
+        print(f"wootwatch: {inert(trouble)}", file=sys.stderr)
     if as_json:
         rows = [
             {

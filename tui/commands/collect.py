@@ -77,6 +77,9 @@ async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
                 await shutdown.wait(collecting)
             finally:
                 scheduler.stop()
-                await collecting
+                lost = await collecting
+        if lost:
+            log.error("stopped; %d records could not be written", lost)
+            return EXIT_FAILURE
         log.info("stopped; pending writes flushed")
     return EXIT_OK

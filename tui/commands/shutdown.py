@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from typing import Any
+
+from collectors.durations import format_duration
+from collectors.scheduler import FLUSH_TIMEOUT
 
 __all__ = ["Shutdown"]
 
@@ -39,10 +43,14 @@ class Shutdown:
 
     def _on_signal(self) -> None:
         if self._requested.is_set():
-            print("wootwatch: still flushing pending writes; a moment…", file=sys.stderr)
+            print(
+                "wootwatch: still flushing pending writes (at most "
+                f"{format_duration(FLUSH_TIMEOUT)}); a moment…",
+                file=sys.stderr,
+            )
         self._requested.set()
 
-    async def wait(self, *tasks: asyncio.Task[None]) -> None:
+    async def wait(self, *tasks: asyncio.Task[Any]) -> None:
         """Return on a signal, or when a task ends on its own (re-raising its error)."""
         waiter = asyncio.create_task(self._requested.wait())
         try:
