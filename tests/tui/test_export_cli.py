@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from _export_db import SECRET, record_hostile
+from fakes.demo_history import record_demo
 
-from collectors.demo_history import record_demo
 from collectors.store import Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))

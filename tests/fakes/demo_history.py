@@ -1,6 +1,6 @@
 """A demo database recorded on a fixed clock: the same bytes of data on every run.
 
-Snapshot tests, the TUI benchmark and export tests need a database whose
+Snapshot tests, export tests and the export benchmark need a database whose
 screens look the same on every machine. `record_demo` runs the simulated stack
 of `collectors.demo` (every part simulated, no sockets) through the real
 scheduler, store and alert engine, on a clock that only moves when told to:
