@@ -2,7 +2,7 @@
 
 Usage: `python bench/export.py [--quick]`
 
-* demo: `collectors.demo_history.record_demo` (the hour of backfill plus 18
+* demo: `record_demo` of `tests/fakes/demo_history.py` (the hour of backfill plus 18
   polls, alerts included), exported over 15 minutes and over 1 hour.
 * day: the five demo parts polled every 9 s for 24 h through `Store.write`
   (about 1.05M samples; no alert engine), exported over the last
@@ -25,9 +25,11 @@ from pathlib import Path
 from _common import RETENTION, temp_dir
 
 from collectors.demo import DemoCollector, demo_sources
-from collectors.demo_history import ManualClock, record_demo
 from collectors.store import SourceBatch, Store
 from tui.export import ExportFormat, build_export
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # test-only: not shipped
+from fakes.demo_history import ManualClock, record_demo
 
 RUNS = 5
 POLL_EVERY = 9.0

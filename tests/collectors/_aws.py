@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from collectors.fakes.aws import FakeAws
+from fakes.aws import FakeAws
 
 
 @pytest.fixture(scope="module", name="aws_server")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from _aws import aws_env_fixture, aws_fixture, aws_server_fixture  # noqa: F401  (fixtures)
+from fakes.aws import FakeAws
 from pydantic import ValidationError
 
 from collectors.aws import AwsError, AwsProblem
@@ -23,7 +24,6 @@ from collectors.cloudwatch import (
     expand_metrics,
     parse_metric_data,
 )
-from collectors.fakes.aws import FakeAws
 from collectors.scheduler import Scheduler
 from collectors.store import SourceBatch, Store
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from _aws import aws_env_fixture, aws_fixture, aws_server_fixture  # noqa: F401  (fixtures)
+from fakes.aws import DemoFeed, FakeAws
 
 from collectors.aws import AwsError, AwsProblem
 from collectors.base import LogEvent, Sample, SourceState
@@ -19,7 +20,6 @@ from collectors.cloudwatch_logs import (
     parse_level,
     parse_log_events,
 )
-from collectors.fakes.aws import DemoFeed, FakeAws
 from collectors.log_search import open_readonly, search
 from collectors.scheduler import Scheduler
 from collectors.store import SourceBatch, Store

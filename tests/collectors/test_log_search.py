@@ -33,7 +33,7 @@ async def db(tmp_path: Path) -> Path:
         ),
         LogEvent(T0 + 5, "worker timeout", "/aws/ecs/worker", "w/1", "warning", "5"),
     ]
-    async with await Store.open(tmp_path / "logs.db") as store:
+    async with await Store.open(tmp_path / "logs.db", clock=lambda: T0 + 5) as store:
         await store.write(
             [SourceBatch("web-logs", lines[:4]), SourceBatch("worker-logs", lines[4:])]
         )

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from fakes.slack import FakeSlack
 from pydantic import ValidationError
 
 from collectors.alert_book import AlertBook
 from collectors.alerts import AlertEngine
 from collectors.base import Sample, SourceState, SourceStatus
-from collectors.fakes.slack import FakeSlack
 from collectors.notify import (
     BellWatcher,
     CommandConfig,

@@ -14,7 +14,7 @@ T0 = 1_800_000_000.0  # a minute boundary
 
 @pytest.fixture
 async def store(tmp_path: Path):
-    opened = await Store.open(tmp_path / "r.db")
+    opened = await Store.open(tmp_path / "r.db", clock=lambda: T0)
     yield opened
     await opened.close()
 

@@ -10,8 +10,9 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from fakes.demo_history import DEMO_EPOCH, ManualClock
+
 from collectors.base import Sample
-from collectors.demo_history import DEMO_EPOCH, ManualClock
 from collectors.store import SourceBatch, Store
 
 NOW = DEMO_EPOCH + 7200.0

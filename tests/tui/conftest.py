@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakes.demo_history import record_demo
 
-from collectors.demo_history import record_demo
 from tui.app import WootwatchApp
 
 os.environ["TZ"] = "UTC"

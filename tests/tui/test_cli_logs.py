@@ -89,7 +89,7 @@ def test_a_missing_database_exits_1_and_no_config_exits_2(tmp_path: Path) -> Non
 
 def test_collect_from_a_local_aws_then_search_it(tmp_path: Path) -> None:
     """End to end as a user runs it: `collect --once` against moto, then `logs`."""
-    from collectors.fakes.aws import DemoFeed, FakeAws
+    from fakes.aws import DemoFeed, FakeAws
 
     aws = FakeAws()
     aws.start()

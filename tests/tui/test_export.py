@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from _export_db import HOSTILE, SECRET, record_hostile
+from fakes.demo_history import record_demo
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from collectors.alert_book import AlertBook
-from collectors.demo_history import record_demo
 from collectors.inert import inert
 from collectors.log_search import message_shape
 from tui.export import build_export

@@ -9,27 +9,33 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from _export_db import SECRET, record_hostile
+from fakes.demo_history import INCIDENT_ROUNDS, POLL_EVERY, record_demo
 
-from collectors.demo_history import record_demo
 from collectors.store import Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """The demo recorded up to a moment ago, and that moment.
+
+    `wootwatch export` runs in its own process on the real clock, so the
+    recording ends now rather than on its fixed date, which ages out of any window.
+    """
     path = tmp_path_factory.mktemp("recorded") / "demo.db"
-    asyncio.run(record_demo(path))
-    return path
+    start = time.time() - INCIDENT_ROUNDS * POLL_EVERY
+    return path, asyncio.run(record_demo(path, start=start))
 
 
 @pytest.fixture
-def db(tmp_path: Path, recorded: Path) -> Path:
-    shutil.copy(recorded, tmp_path / "demo.db")
+def db(tmp_path: Path, recorded: tuple[Path, float]) -> Path:
+    shutil.copy(recorded[0], tmp_path / "demo.db")
     return tmp_path / "demo.db"
 
 
@@ -137,9 +143,11 @@ async def test_works_while_a_collector_writes_the_database(tmp_path: Path, db: P
     assert "(a collector is writing it)" in out.decode()
 
 
-def test_the_config_secrets_never_reach_the_export(tmp_path: Path, recorded: Path) -> None:
+def test_the_config_secrets_never_reach_the_export(
+    tmp_path: Path, recorded: tuple[Path, float]
+) -> None:
     hostile = tmp_path / "hostile.db"
-    asyncio.run(record_hostile(hostile, recorded, 1_795_000_085.0))
+    asyncio.run(record_hostile(hostile, *recorded))
     config = tmp_path / "wootwatch.yaml"
     config.write_text(
         "sources:\n"

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fakes.demo_history import record_demo
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.widgets import Input
 
 from collectors.base import LogEvent
-from collectors.demo_history import record_demo
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.export import build_export, current_host, default_filename

@@ -3,8 +3,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from fakes.demo_history import DEMO_EPOCH, ManualClock
+
 from collectors.base import Sample
-from collectors.demo_history import DEMO_EPOCH, ManualClock
 from collectors.store import SourceBatch, Store
 from tui.read_cache import ReadCache
 from tui.time_window import Span

@@ -80,7 +80,7 @@ async def test_the_alerts_series_come_first_among_the_sparklines(
 async def test_the_newest_error_lines_come_first_and_are_inert(
     demo_db: Path, demo_now: float
 ) -> None:
-    async with await Store.open(demo_db) as store:
+    async with await Store.open(demo_db, clock=lambda: demo_now) as store:
         group = "/ecs/web\x1b[2J[bold red]"
         line = LogEvent(demo_now - 1, f"boom {HOSTILE}", group=group, level="error")
         quiet = LogEvent(demo_now - 0.5, "just info", group="/ecs/web", level="info")

@@ -21,6 +21,8 @@ HOSTILE = (
     "[link=https://evil]x[/link] link",
     "[bold red]shouting",
 )
+HOSTILE_AT = 1_800_000_000.0
+"""When the hostile lines were cached: their database and the app share this clock."""
 
 
 def _pane(app: WootwatchApp) -> LogPane:
@@ -107,7 +109,7 @@ async def test_follow_appends_what_another_writer_caches_and_pauses_when_scrolle
         await _logs_screen(pilot)
         pane = _pane(demo_app)
         assert "● following" in _status(demo_app)
-        async with await Store.open(demo_db) as writer:
+        async with await Store.open(demo_db, clock=lambda: demo_now) as writer:
             await writer.write([SourceBatch("web", [LogEvent(demo_now - 1, "fresh line one")])])
             await refreshed(pilot)
             assert pane.lines[-1].message == "fresh line one"
@@ -189,10 +191,9 @@ async def test_r_cycles_the_range_and_r_or_f_leave_a_spike(
 @pytest.fixture
 async def hostile_db(tmp_path: Path) -> Path:
     path = tmp_path / "hostile.db"
-    async with await Store.open(path) as store:
+    async with await Store.open(path, clock=lambda: HOSTILE_AT) as store:
         events = [
-            LogEvent(1_800_000_000.0 + n, text, "/g", "s", "error")
-            for n, text in enumerate(HOSTILE)
+            LogEvent(HOSTILE_AT + n, text, "/g", "s", "error") for n, text in enumerate(HOSTILE)
         ]
         await store.write([SourceBatch("\x1b[31mweb[/red]", events)])
     return path
@@ -202,7 +203,7 @@ async def hostile_db(tmp_path: Path) -> Path:
 async def test_hostile_lines_are_inert_and_their_markup_shows_as_typed(
     hostile_db: Path, query: str
 ) -> None:
-    app = WootwatchApp(hostile_db, clock=lambda: 1_800_000_010.0)
+    app = WootwatchApp(hostile_db, clock=lambda: HOSTILE_AT + 10)
     async with app.run_test(size=(100, 20)) as pilot:
         await _logs_screen(pilot)
         if query:

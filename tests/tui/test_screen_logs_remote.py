@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from _pilot import refreshed
+from fakes.aws import DemoFeed, FakeAws
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from collectors.base import LogEvent
 from collectors.cloudwatch_logs import CloudWatchLogsConfig
-from collectors.fakes.aws import DemoFeed, FakeAws
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.remote_logs import NO_REMOTE, RemoteLogs

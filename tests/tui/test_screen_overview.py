@@ -27,8 +27,9 @@ HOSTILE = "\x1b[2J\x1b]52;c;aGk=\x07[link=https://evil]x[/link][bold red]"
 SHOWN = "␛[2J␛]52;c;aGk=␇[link=https://evil]x[/link][bold red]"
 
 
-async def _write(db: Path, *batches: SourceBatch) -> None:
-    async with await Store.open(db) as store:
+async def _write(db: Path, now: float, *batches: SourceBatch) -> None:
+    """Add to the recorded demo on its own clock: retention must not age it by today's date."""
+    async with await Store.open(db, clock=lambda: now) as store:
         await store.write(batches)
 
 
@@ -68,6 +69,7 @@ async def test_down_and_stale_sources_say_so_in_words_and_come_first(
 ) -> None:
     await _write(
         demo_db,
+        demo_now,
         SourceBatch(
             "aws",
             status=SourceStatus(
@@ -153,7 +155,7 @@ async def test_the_backlog_banner_follows_the_pending_conversations(
     demo_db: Path, demo_now: float, pending: int, shown: str | None
 ) -> None:
     sample = Sample("chatwoot.conversations", pending, demo_now + 1, {"status": "pending"})
-    await _write(demo_db, SourceBatch("chatwoot", records=[sample]))
+    await _write(demo_db, demo_now, SourceBatch("chatwoot", records=[sample]))
     app = WootwatchApp(demo_db, clock=lambda: demo_now + 1)
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
@@ -197,6 +199,7 @@ async def test_hostile_source_names_and_series_are_inert(demo_db: Path, demo_now
     name = f"evil{HOSTILE}"
     await _write(
         demo_db,
+        demo_now,
         SourceBatch(
             name,
             records=[Sample(f"x{HOSTILE}", 3.0, demo_now - 10)],

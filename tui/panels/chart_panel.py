@@ -15,6 +15,9 @@ __all__ = ["ChartPanel"]
 
 T = TypeVar("T")
 
+_LAYOUT_FRAMES = 20
+"""At most this many screen refreshes waited for new sparklines to be laid out."""
+
 
 class ChartPanel(LivePanel[T]):
     """A `LivePanel` whose `SparkLine`s all draw `window`; a pick posts `ShowLogs`.
@@ -30,13 +33,16 @@ class ChartPanel(LivePanel[T]):
         self.window = (0.0, 0.0)
         """The sparklines' time window (unix times), as last drawn."""
 
-    def chart_window(self, now: float, span: float) -> tuple[tuple[float, float], int]:
+    async def chart_window(self, now: float, span: float) -> tuple[tuple[float, float], int]:
         """The window of `span` seconds to draw at `now`, and the points to read in it.
 
         The slots are fixed in time (the window ends with the slot that holds
         `now`), so from one refresh to the next only the newest slot changes,
-        and only its cell is redrawn.
+        and only its cell is redrawn. Sparklines mounted but not laid out yet
+        (width 0) are waited for first: a read must not depend on whether
+        Textual's layout has run.
         """
+        await self._laid_out()
         points = self.spark_points(span)
         step = span / points
         end = (math.floor(now / step) + 1) * step
@@ -51,6 +57,13 @@ class ChartPanel(LivePanel[T]):
         """
         cells = max((spark.size.width for spark in self.query(SparkLine)), default=0)
         return max(1, min(cells or default, int(span // 60)))
+
+    async def _laid_out(self) -> None:
+        for _ in range(_LAYOUT_FRAMES):
+            if self.size.width == 0 or all(s.size.width for s in self.query(SparkLine)):
+                return  # a hidden panel has no width to wait for
+            if not await self.screen.wait_for_refresh():
+                return  # called from the screen's own task: waiting would block it
 
     @on(SparkLine.Picked)
     def _open_logs(self, event: SparkLine.Picked) -> None:

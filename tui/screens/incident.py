@@ -126,7 +126,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
     async def gather(self, reader: StoreReader) -> ChartsData:
         """Read the most relevant numbers."""
         now = reader.now()
-        window, points = self.chart_window(now, WINDOW)
+        window, points = await self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now), reader.rules)

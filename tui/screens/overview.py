@@ -141,7 +141,7 @@ class SourcesPanel(ChartPanel[SourcesData]):
     async def gather(self, reader: StoreReader) -> SourcesData:
         """Each source's state and key numbers."""
         now = reader.now()
-        window, points = self.chart_window(now, WINDOW)
+        window, points = await self.chart_window(now, WINDOW)
         store = reader.store
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now), reader.rules)

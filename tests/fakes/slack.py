@@ -2,8 +2,7 @@
 
 It speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) on a
 real socket on 127.0.0.1, so the `SlackSink` and its retries are tested
-against a server, not a mock. `wootwatch --demo` can run it too and show
-what would have reached Slack.
+against a server, not a mock.
 
 Behaviour, like Slack's:
 
@@ -13,7 +12,7 @@ Behaviour, like Slack's:
   `400 invalid_payload`;
 * on demand: the next `fail_next` posts answer `fail_status` (500 by
   default; 429 adds `Retry-After: retry_after`), each post fails with
-  probability `error_rate` (seeded, so a demo can follow
+  probability `error_rate` (seeded, so a test can follow
   `collectors.demo.incident_levels`' error level), or every answer waits
   `delay` seconds (a slow Slack, for timeouts).
 

@@ -1,6 +1,6 @@
 """A demo database recorded on a fixed clock: the same bytes of data on every run.
 
-Snapshot tests, the TUI benchmark and export tests need a database whose
+Snapshot tests, export tests and the export benchmark need a database whose
 screens look the same on every machine. `record_demo` runs the simulated stack
 of `collectors.demo` (every part simulated, no sockets) through the real
 scheduler, store and alert engine, on a clock that only moves when told to:
@@ -21,13 +21,14 @@ from collectors.rules import default_rules
 from collectors.scheduler import Scheduler
 from collectors.store import Store
 
-__all__ = ["DEMO_EPOCH", "INCIDENT_ROUNDS", "ManualClock", "record_demo"]
+__all__ = ["DEMO_EPOCH", "INCIDENT_ROUNDS", "POLL_EVERY", "ManualClock", "record_demo"]
 
 DEMO_EPOCH: Final = 1_795_000_000.0
 """The fixed start time of recorded demos (2026-11-18 11:06:40 UTC)."""
 INCIDENT_ROUNDS: Final = 18
 """Polls that reach the middle of the first incident: latency spike, backlog and errors."""
-_POLL_EVERY: Final = 5.0
+POLL_EVERY: Final = 5.0
+"""Seconds between two polls of the recording."""
 
 
 class ManualClock:
@@ -79,7 +80,7 @@ async def record_demo(
             try:
                 for _ in range(rounds):
                     await scheduler.run_once()
-                    clock.advance(_POLL_EVERY)
+                    clock.advance(POLL_EVERY)
             finally:
                 await scheduler.aclose()
-    return clock.now - _POLL_EVERY
+    return clock.now - POLL_EVERY

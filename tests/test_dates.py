@@ -1,0 +1,46 @@
+"""No test depends on today's date: the `dated` tests pass a year from now too.
+
+`conftest.py` marks `dated` every test where fixed-time data meets something
+that may read the real clock. This reruns them in a child pytest under
+`faketime -f +365d` (Debian's package `faketime`): every clock of that process
+tree, `wootwatch` and redis-server included, runs a year ahead, so a test whose
+data ages out of a retention bound or a `--since` window fails today, not on
+the day it would have.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AHEAD = "+365d"
+
+
+@pytest.mark.timeout(300)  # a child pytest: longer than one test's default bound
+def test_the_dated_tests_pass_a_year_from_now() -> None:
+    faketime = shutil.which("faketime")
+    if faketime is None:
+        message = "faketime is not installed (apt-get install faketime): dated tests not rerun"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    command = [faketime, "-f", AHEAD, sys.executable, "-m", "pytest", "-m", "dated", "-q"]
+    result = subprocess.run(
+        [*command, "-p", "no:cacheprovider", "-o", "addopts=", "tests"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=280,
+    )
+    failures = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert result.returncode == 0, (
+        f"a year from now ({AHEAD}) these tests fail: give their store, engine, scheduler "
+        "or app the data's clock, or record the data up to now\n"
+        + "\n".join(failures or result.stdout.splitlines()[-30:])
+    )
