@@ -99,6 +99,7 @@ async def test_a_source_that_answers_with_no_data_says_so_rather_than_ok(
     note = no_data_note("no Sidekiq keys in 127.0.0.1:6379/3, namespace none")
     await _write(
         demo_db,
+        demo_now,
         SourceBatch(
             "sidekiq",
             status=SourceStatus("sidekiq", SourceState.OK, demo_now, demo_now - 5, note=note),

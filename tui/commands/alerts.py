@@ -161,9 +161,11 @@ def _silence_line(silence: Silence, now: float, prefix: str = "") -> str:
     return inert(f"{head} {matchers} {when}, by {silence.created_by}: {silence.comment}")
 
 
-async def _ack(db: Path, alert_id: int, note: str | None, user: str, out: TextIO) -> int:
+async def _ack(
+    db: Path, alert_id: int, note: str | None, user: str, out: TextIO, now: float
+) -> int:
     async with await AlertBook.open(db) as book:
-        alert = await book.acknowledge(alert_id, user, note, time.time())
+        alert = await book.acknowledge(alert_id, user, note, now)
     out.write(inert(f"acknowledged alert {alert.id} ({alert.rule}) as {user}") + "\n")
     return 0
 
@@ -315,7 +317,7 @@ def run(
     if args.command == "alerts":
         return asyncio.run(_alerts(db, args.json, out, now))
     if args.command == "ack":
-        return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out))
+        return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out, now))
     if args.command == "silence":
         return asyncio.run(_silence(args, db, config, out, now))
     assert config is not None  # `rules` always reads the config
