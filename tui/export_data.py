@@ -26,7 +26,8 @@ from collectors.chatwoot import UPTIME_WINDOWS, current_breaches, uptime_pct
 from collectors.log_search import level_counts, message_shape, newest
 from collectors.store import SeriesInfo, Store, WindowStats
 from tui.console import HEADLINES
-from tui.export_health import METRICS, MetricSpec, health, judge
+from tui.data.thresholds import Band, Thresholds, default_thresholds
+from tui.export_health import MetricSpec, health, judge, metric_specs
 from tui.export_model import (
     ActiveAlert,
     BacklogRow,
@@ -37,6 +38,7 @@ from tui.export_model import (
     GaugeRow,
     Header,
     LatencyRow,
+    Level,
     LogGroup,
     LogLine,
     MetricRow,
@@ -98,6 +100,7 @@ async def gather(
     user: str,
     host: str,
     redact: Redactor | None = None,
+    limits: Thresholds | None = None,
 ) -> Snapshot:
     """Everything an export of the window ending at `now` shows, redacted.
 
@@ -110,6 +113,7 @@ async def gather(
         user: who exports.
         host: where.
         redact: masks secrets in every string (the usual shapes when None).
+        limits: the thresholds of the rules in force (the default pack's when None).
     """
     pinned = await book.pinned_incident()
     if pinned is not None and pinned < now:
@@ -119,8 +123,10 @@ async def gather(
     # Queries take [start, end); the window includes its end, where a sample
     # written at `now` belongs.
     end = math.nextafter(now, math.inf)
-    reader = _Reader(store, window.start_at, end)
-    metrics = tuple([row for spec in METRICS if (row := await reader.metric(spec)) is not None])
+    limits = limits or default_thresholds()
+    reader = _Reader(store, window.start_at, end, limits)
+    specs = metric_specs(limits)
+    metrics = tuple([row for spec in specs if (row := await reader.metric(spec)) is not None])
     redact = redact or Redactor()
     error_total, messages = await asyncio.to_thread(
         level_counts, logs, level="error", start=window.start_at, end=end
@@ -132,7 +138,7 @@ async def gather(
     statuses = await store.source_statuses()
     snapshot = Snapshot(
         header=Header(now, host, user, str(store.path), store.has_writer(), window),
-        health=health(metrics),
+        health=health(metrics, specs),
         active_alerts=await _active_alerts(book, now),
         metrics=metrics,
         latency=await reader.latency(),
@@ -160,11 +166,15 @@ async def gather(
     return scrub(snapshot, redact)
 
 
+def _level(band: Band | None) -> Level:
+    return Level.NO_DATA if band is None else Level(band)
+
+
 class _Reader:
     """The store queries of one window."""
 
-    def __init__(self, store: Store, start: float, end: float) -> None:
-        self.store, self.start, self.end = store, start, end
+    def __init__(self, store: Store, start: float, end: float, limits: Thresholds) -> None:
+        self.store, self.start, self.end, self.limits = store, start, end, limits
         self.slot = max(60.0, (end - start) / _MAX_SLOTS)
 
     async def stats(self, series: Sequence[SeriesInfo], start: float, end: float) -> WindowStats:
@@ -324,16 +334,18 @@ class _Reader:
                 label: await uptime_pct(self.store, s.source, self.end, seconds)
                 for label, seconds in UPTIME_WINDOWS.items()
             }
+            now = _latest(s, self.start)
             rows.append(
                 SlaRow(
                     s.source,
-                    _latest(s, self.start),
+                    now,
                     stats.min,
                     latest["target_s"],
                     latest["met"],
                     latest["breached"],
                     latest["waiting"],
                     uptime,
+                    _level(self.limits.sla.band(now)),
                 )
             )
         return tuple(rows)
@@ -345,7 +357,8 @@ class _Reader:
         rows = []
         for s in await self.store.series("chatwoot.conversations", labels={"status": "pending"}):
             stats = await self.in_window([s])
-            rows.append(BacklogRow(s.source, _latest(s, self.start), stats.max))
+            level = _level(self.limits.backlog.band(stats.max))
+            rows.append(BacklogRow(s.source, _latest(s, self.start), stats.max, level))
         return tuple(rows)
 
     async def queues(self) -> tuple[QueueRow, ...]:

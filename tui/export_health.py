@@ -1,9 +1,12 @@
-"""The metrics of an export, their thresholds from the seeds, and the weighted health score.
+"""The metrics of an export, their thresholds, and the weighted health score.
 
 Each `MetricSpec` names a series, how the window reduces it to one value
 (`p95`, `mean`, `peak`, `lowest` of all its samples, `peak total` of the
 per-minute sum over several series, or a `ratio` of two series' totals)
-and, where a seed gives them, its warning and critical thresholds. `judge`
+and its warning and critical thresholds: from the rules in force where a
+rule watches the figure (`metric_specs` fills them from `tui.data.thresholds`:
+pending conversations, both SLAs, Sidekiq jobs enqueued, the queue wait),
+else from the seed that gives them. `judge`
 turns a value into a `Level`; `health` turns the judged rows into seed 003's
 weighted score:
 
@@ -23,21 +26,22 @@ overall score is healthy from 90, degraded from 70, unhealthy below 70
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from tui.data.thresholds import Limit, Thresholds
 from tui.export_model import Component, Health, Level, MetricRow
 from tui.export_units import human
 
-__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge"]
+__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge", "metric_specs"]
 
 How = Literal["p95", "mean", "peak", "lowest", "peak total", "ratio"]
 
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """Where a metric stops being fine, and which seed says so."""
+    """Where a metric stops being fine, and which seed or rule says so."""
 
     warn: float | None
     crit: float | None
@@ -106,19 +110,17 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
     ),
     MetricSpec(
         "sla", "First-response SLA", "chatwoot.sla.compliance_pct", "%", "lowest", "sla",
-        threshold=Threshold(95.0, 85.0, "seed 004", higher_is_better=True),
     ),
     MetricSpec(
         "message_sla", "Messages within 5 s", "pipeline.sla_pct", "%", "mean", "sla",
-        threshold=Threshold(None, 95.0, "seed 001", higher_is_better=True),
     ),
     MetricSpec(
         "pending", "Pending conversations", "chatwoot.conversations", "count", "peak", "queues",
-        labels={"status": "pending"}, threshold=Threshold(10.0, 20.0, "seed 004"),
+        labels={"status": "pending"},
     ),
     MetricSpec(
         "enqueued", "Sidekiq jobs enqueued", "sidekiq.queue.size", "count", "peak total",
-        "queues", threshold=Threshold(50.0, 100.0, "seed 000"),
+        "queues",
     ),
     MetricSpec(
         "failing", "Sidekiq jobs failing", "sidekiq.failed_per_min", "%", "ratio", "queues",
@@ -126,7 +128,7 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
     ),
     MetricSpec(
         "queue_wait", "Queue wait (queue to worker)", "pipeline.phase_ms", "ms", "peak", "queues",
-        labels={"phase": "queue_to_worker"}, threshold=Threshold(5000.0, None, "seed 001"),
+        labels={"phase": "queue_to_worker"},
     ),
     MetricSpec(
         "sidekiq_latency", "Sidekiq queue latency", "sidekiq.queue.latency_s", "s", "peak", None,
@@ -155,7 +157,30 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
         None, labels={"level": "error"},
     ),
 )  # fmt: skip
-"""The metrics table, in the order it is shown."""
+"""The metrics table, in the order it is shown (the ruled ones without thresholds yet)."""
+
+_RULED: Final[Mapping[str, Callable[[Thresholds], Limit]]] = {
+    "sla": lambda t: t.sla,
+    "message_sla": lambda t: t.message_sla,
+    "pending": lambda t: t.backlog,
+    "enqueued": lambda t: t.queues.depth,
+    "queue_wait": lambda t: t.queue_wait_ms,
+}
+"""The metrics a rule watches, and where its thresholds are found."""
+
+
+def metric_specs(limits: Thresholds) -> tuple[MetricSpec, ...]:
+    """The metrics table with the thresholds of the rules in force filled in."""
+    return tuple(
+        replace(spec, threshold=_from_rule(_RULED[spec.key](limits)))
+        if spec.key in _RULED
+        else spec
+        for spec in METRICS
+    )
+
+
+def _from_rule(limit: Limit) -> Threshold:
+    return Threshold(limit.warn, limit.crit, f"rule {limit.rule}", limit.higher_is_better)
 
 
 def judge(spec: MetricSpec, value: float | None) -> Level:

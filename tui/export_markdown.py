@@ -312,7 +312,7 @@ def _sla(s: Snapshot) -> str:
                         human(r.met, "count"),
                         human(r.breached, "count"),
                         human(r.waiting, "count"),
-                        _sla_colour(r.latest),
+                        _sla_colour(r.level),
                     )
                     for r in s.sla
                 ),
@@ -370,11 +370,23 @@ def _sla(s: Snapshot) -> str:
     return "\n\n".join(parts)
 
 
-def _sla_colour(value: float | None) -> str:
-    """Seed 004: green from 95 %, yellow from 85 %, red below."""
-    if value is None:
-        return "➖ no data"
-    return "🟢 met" if value >= 95 else "🟡 below target" if value >= 85 else "🔴 critical"
+_SLA_WORDS: Final = {
+    Level.OK: "🟢 met",
+    Level.WARNING: "🟡 below target",
+    Level.CRITICAL: "🔴 critical",
+    Level.NO_DATA: "➖ no data",
+}
+_BACKLOG_WORDS: Final = {
+    Level.OK: "🟢 no backlog",
+    Level.WARNING: "🟡 CX queue backlog",
+    Level.CRITICAL: "🔴 URGENT: High backlog",
+    Level.NO_DATA: "➖ no data",
+}
+
+
+def _sla_colour(level: Level) -> str:
+    """Seed 004's colours of the band the rules in force put the compliance in."""
+    return _SLA_WORDS[level]
 
 
 def _uptime(value: Uptime | None) -> str:
@@ -406,7 +418,12 @@ def _queues(s: Snapshot) -> str:
             table(
                 ("Source", "Pending now", "Peak in window", "Backlog (seed 004)"),
                 (
-                    (b.source, human(b.pending, "count"), human(b.peak, "count"), _banner(b.peak))
+                    (
+                        b.source,
+                        human(b.pending, "count"),
+                        human(b.peak, "count"),
+                        _BACKLOG_WORDS[b.level],
+                    )
                     for b in s.backlog
                 ),
                 "lrrl",
@@ -435,14 +452,6 @@ def _queues(s: Snapshot) -> str:
         parts.append("### Counters")
         parts.append(_gauges(s.queue_gauges))
     return "\n\n".join(parts)
-
-
-def _banner(pending: float | None) -> str:
-    if pending is None:
-        return "➖ no data"
-    if pending > 20:
-        return "🔴 URGENT: High backlog"
-    return "🟡 CX queue backlog" if pending > 10 else "🟢 no backlog"
 
 
 def _gauges(rows: Sequence[GaugeRow]) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from _export_db import HOSTILE, SECRET, record_hostile
+from _tuned import tuned_rules
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -99,6 +100,35 @@ async def test_the_demo_incident_reads_as_unhealthy_with_the_seed_table(
     summary = section(document, "Executive summary")
     assert "🚨 6 critical, 🔴 2 error, ⚠️ 4 warning firing; 1 pending" in summary
     assert "URGENT: High backlog" in section(document, "Queues")
+
+
+async def test_the_status_columns_follow_the_rules_in_force(demo: tuple[Path, float]) -> None:
+    """Issue 15: the config's backlog, SLA and queue-depth thresholds colour the export."""
+    shown = {}
+    for name, rules in (("default", []), ("tuned", tuned_rules())):
+        document = await export(*demo, rules=rules)
+        metrics = keyed(table_rows(document, "## Metrics"))
+        shown[name] = (
+            keyed(table_rows(document, "## Queues"))["chatwoot"][-1],
+            keyed(table_rows(document, "## SLA"))["chatwoot"][-1],
+            metrics["Pending conversations (peak)"][2],
+            metrics["Sidekiq jobs enqueued (peak total)"][2],
+            metrics["First-response SLA (lowest)"][2],
+        )
+    assert shown["default"] == (
+        "🔴 URGENT: High backlog",  # a peak of 31 pending: more than 20
+        "🔴 critical",
+        "🚨 Critical, above normal range",
+        "🚨 Critical",  # 885 jobs: more than 100
+        "🚨 Critical, below normal range",
+    )
+    assert shown["tuned"] == (
+        "🟡 CX queue backlog",  # more than 30, not more than 60
+        "🟡 below target",  # above the floor of 70 %
+        "⚠️ Warning, above normal range",
+        "✅ Normal",  # not more than 5,000
+        "⚠️ Warning, below normal range",
+    )
 
 
 async def test_uptime_says_how_much_of_its_window_was_recorded(demo: tuple[Path, float]) -> None:

@@ -9,13 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from _export_db import SECRET, record_hostile
+from _tuned import TUNED_YAML
 
+from collectors.base import Sample
 from collectors.demo_history import record_demo
-from collectors.store import Store
+from collectors.store import SourceBatch, Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 
@@ -159,3 +162,22 @@ def test_the_config_secrets_never_reach_the_export(tmp_path: Path, recorded: Pat
         assert "leaked \\[redacted\\] in a stack trace" in result.stdout or (
             "leaked [redacted] in a stack trace" in result.stdout
         )
+
+
+def test_the_configs_rules_colour_the_export(tmp_path: Path) -> None:
+    """Issue 15: `--config` thresholds reach the status columns; no config, the default pack."""
+    db = tmp_path / "pending.db"
+    pending = Sample("chatwoot.conversations", 25.0, time.time() - 5, {"status": "pending"})
+
+    async def write() -> None:
+        async with await Store.open(db) as store:
+            await store.write([SourceBatch("chatwoot", records=[pending])])
+
+    asyncio.run(write())
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(TUNED_YAML)
+    tuned = run(tmp_path, "--config", str(config), "--db", str(db), "--since", "1h")
+    plain = run(tmp_path, "--db", str(db), "--since", "1h")
+    assert tuned.returncode == plain.returncode == 0, tuned.stderr + plain.stderr
+    assert "🟢 no backlog" in tuned.stdout  # 25 pending: not more than 30
+    assert "🔴 URGENT: High backlog" in plain.stdout  # more than 20

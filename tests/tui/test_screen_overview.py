@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from _pilot import after, refreshed
+from _tuned import tuned_rules
 from textual.pilot import Pilot
 
 from collectors.alert_book import AlertBook
@@ -141,20 +142,25 @@ async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: fl
 
 
 @pytest.mark.parametrize(
-    ("pending", "shown"),
+    ("tuned", "pending", "shown"),
     [
-        (10, None),
-        (11, "⚠ CX queue backlog: 11 conversations pending in chatwoot (more than 10)"),
-        (20, "⚠ CX queue backlog: 20 conversations pending in chatwoot (more than 10)"),
-        (21, "✖ URGENT: High backlog: 21 conversations pending in chatwoot (more than 20)"),
+        (False, 10, None),
+        (False, 11, "⚠ CX queue backlog: 11 conversations pending in chatwoot (more than 10)"),
+        (False, 20, "⚠ CX queue backlog: 20 conversations pending in chatwoot (more than 10)"),
+        (False, 21, "✖ URGENT: High backlog: 21 conversations pending in chatwoot (more than 20)"),
+        # Issue 15: a config's `chatwoot_pending_backlog` moves the banner.
+        (True, 25, None),
+        (True, 31, "⚠ CX queue backlog: 31 conversations pending in chatwoot (more than 30)"),
+        (True, 61, "✖ URGENT: High backlog: 61 conversations pending in chatwoot (more than 60)"),
     ],
 )
-async def test_the_backlog_banner_follows_the_pending_conversations(
-    demo_db: Path, demo_now: float, pending: int, shown: str | None
+async def test_the_backlog_banner_follows_the_pending_conversations_and_the_rules(
+    demo_db: Path, demo_now: float, tuned: bool, pending: int, shown: str | None
 ) -> None:
     sample = Sample("chatwoot.conversations", pending, demo_now + 1, {"status": "pending"})
     await _write(demo_db, SourceBatch("chatwoot", records=[sample]))
-    app = WootwatchApp(demo_db, clock=lambda: demo_now + 1)
+    rules = tuned_rules() if tuned else ()
+    app = WootwatchApp(demo_db, clock=lambda: demo_now + 1, rules=rules)
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
         banner = app.screen.query_one(BacklogBanner)

@@ -10,7 +10,7 @@ Two panels, each a `LivePanel`:
   `state=visible`), the oldest message's age (`aws.sqs.oldest_age_s`, from
   CloudWatch) and the messages in flight and delayed.
 
-Values past the default rules' thresholds carry a mark (`tui.queue_thresholds`):
+Values past the thresholds of the rules in force carry a mark (`tui.data.thresholds`):
 an icon and a word, and the sparkline turns to the error colour. Sparklines
 cover the 30 minutes up to the current minute, one slot per minute (read from
 the rollups, so a source polling every minute leaves no gaps). Picking a
@@ -38,7 +38,6 @@ from collectors.store import SeriesInfo, Store
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.messages import ShowLogs
-from tui.queue_thresholds import default_thresholds
 from tui.reader import StoreReader
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
@@ -244,7 +243,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         waits = _by_queue(_named(every, "sidekiq.queue.latency_s"))
         keys = sorted(sizes.keys() | waits.keys())
         several = len({source for source, _ in keys}) > 1
-        limits = default_thresholds()
+        limits = reader.thresholds.queues
         lines = []
         for source, queue in keys:
             size = sizes.get((source, queue), [])
@@ -252,8 +251,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             lines.append(
                 QueueLine(
                     f"{source}/{queue}" if several else queue,
-                    await _reading(store, size, window, limits.depth),
-                    await _reading(store, wait, window, limits.wait, how="max"),
+                    await _reading(store, size, window, limits.depth_mark),
+                    await _reading(store, wait, window, limits.wait_mark, how="max"),
                 )
             )
         total = None
@@ -262,8 +261,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             all_waits = _named(every, "sidekiq.queue.latency_s")
             total = QueueLine(
                 "all queues",
-                await _reading(store, all_sizes, window, limits.depth),
-                await _reading(store, all_waits, window, limits.wait, how="max"),
+                await _reading(store, all_sizes, window, limits.depth_mark),
+                await _reading(store, all_waits, window, limits.wait_mark, how="max"),
             )
         totals = []
         for _, name in _TOTALS:
@@ -271,7 +270,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             judge = None
             if name == "sidekiq.failed_per_min":
                 processed = _latest(_named(every, "sidekiq.processed_per_min"), sum)
-                judge = _failures_judge(limits.failures, processed)
+                judge = _failures_judge(limits.failures_mark, processed)
             totals.append(await _reading(store, series, window, judge))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
         status = await _status_line(reader, sidekiq)
@@ -313,7 +312,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
         messages = _named(every, "aws.sqs.messages")
         ages = _named(every, "aws.sqs.oldest_age_s")
         queues = sorted({s.labels.get("queue", "") for s in [*messages, *ages]})
-        limits = default_thresholds()
+        limits = reader.thresholds.queues
         lines = []
         for queue in queues:
             state: dict[str, list[SeriesInfo]] = {}
@@ -326,8 +325,8 @@ class SqsPanel(_QueuePanel[QueueTable]):
             lines.append(
                 QueueLine(
                     queue,
-                    await _reading(store, state.get("visible", []), window, limits.depth),
-                    await _reading(store, age, window, limits.wait, how="max"),
+                    await _reading(store, state.get("visible", []), window, limits.depth_mark),
+                    await _reading(store, age, window, limits.wait_mark, how="max"),
                     f"{format_value(in_flight)} · {format_value(delayed)}",
                 )
             )

@@ -1,10 +1,11 @@
 """The SLA screen: compliance against target with its trend, the breach list, the channels.
 
 * Compliance: per Chatwoot source, the mean of `chatwoot.sla.compliance_pct`
-  over the window chosen with `w`, in seed 004's bands (>= 95 % on target,
-  85 up to 95 below target, < 85 critical), with the change against the
+  over the window chosen with `w`, banded by the rules in force
+  (`tui.data.thresholds`: on target from seed 004's 95 %, critical below
+  `chatwoot_sla_compliance_low`, 85 % by default), with the change against the
   window of the same length before it; per pipeline source the same for
-  `pipeline.sla_pct` (messages delivered under 5 s, seed 001).
+  `pipeline.sla_pct` against `pipeline_sla_compliance_low` (seed 001).
 * Breaches: the breach list of each Chatwoot source's latest poll
   (`collectors.chatwoot.current_breaches`), longest wait first.
 * Per channel: conversations and mean first response per channel type, as of
@@ -29,6 +30,7 @@ from textual.widgets import DataTable, Static
 from collectors.chatwoot import current_breaches
 from collectors.inert import inert
 from collectors.store import Bucket, SeriesInfo, Store
+from tui.data.thresholds import Limit, gauge_bands
 from tui.reader import StoreReader
 from tui.table_sync import sync_rows
 from tui.time_window import Span
@@ -77,6 +79,7 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[GaugeReading, ...]:
         store, window, now = reader.store, self.view.window, reader.now()
+        limits = reader.thresholds
         span = window.span(now)
         readings = []
         for info in await store.series("chatwoot.sla.compliance_pct"):
@@ -84,20 +87,25 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
             within = f"within {format_value(target, 's')}" if target else "SLA"
             detail = await self._first_replies(store, info.source, span, target)
             title = f"{info.source} · first reply {within}"
-            readings.append(await self._reading(store, info, title, now, detail))
+            readings.append(await self._reading(store, info, title, now, detail, limits.sla))
         for info in await store.series("pipeline.sla_pct"):
             detail = await self._messages(store, info.source, span)
             title = f"{info.source} · messages under 5s"
-            readings.append(await self._reading(store, info, title, now, detail))
+            readings.append(
+                await self._reading(store, info, title, now, detail, limits.message_sla)
+            )
         return tuple(readings)
 
     async def _reading(
-        self, store: Store, info: SeriesInfo, title: str, now: float, detail: str
+        self, store: Store, info: SeriesInfo, title: str, now: float, detail: str, limit: Limit
     ) -> GaugeReading:
         window, reads = self.view.window, self.view.reads
         value = (await reads.window_stats(store, [info], window.span(now))).mean
         previous = (await reads.window_stats(store, [info], window.previous(now))).mean
-        return GaugeReading(title, value, previous, window.label, detail)
+        target, floor = gauge_bands(limit)
+        return GaugeReading(
+            title, value, previous, window.label, detail, target=target, floor=floor
+        )
 
     async def _first_replies(
         self, store: Store, source: str, span: Span, target: float | None
