@@ -16,16 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from collectors.base import SourceState, SourceStatus, format_duration
+from collectors.base import SourceState, SourceStatus
 from collectors.inert import inert
 from collectors.store import SeriesInfo, Store
 from tui.redact import Redactor
-from widgets.units import format_value
+from widgets.vocab import format_value, source_state_label, updated_ago
 
 __all__ = ["Headline", "render_summary", "run_summary"]
 
-_BADGES = {SourceState.OK: "● ok   ", SourceState.STALE: "◐ stale", SourceState.DOWN: "✖ down "}
-_NO_DATA_BADGE = "○ no data"
 _P95_WINDOW = 300.0
 _NO_WRITER = "⚠ no collector is writing this database: these states are as of its last write"
 
@@ -82,7 +80,7 @@ async def _headline_value(store: Store, source: str, headline: Headline, now: fl
 def _age(status: SourceStatus, now: float) -> str:
     if status.last_success is None:
         return "never updated"
-    return f"updated {format_duration(max(1.0, now - status.last_success))} ago"
+    return updated_ago(max(0.0, now - status.last_success))
 
 
 def render_summary(
@@ -95,7 +93,7 @@ def render_summary(
     name_width = max((len(name) for name in statuses), default=6)
     lines = []
     for name, status in statuses.items():
-        badge = _NO_DATA_BADGE if status.no_data else _BADGES[status.state]
+        badge = f"{source_state_label('no data' if status.no_data else status.state):<7}"
         head = f"{inert(name):<{name_width}}  {badge}  {_age(status, now):<18}"
         if status.no_data:
             tail = inert(status.detail)

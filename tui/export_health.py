@@ -32,7 +32,7 @@ from typing import Final, Literal
 
 from tui.data.thresholds import Limit, Thresholds
 from tui.export_model import Component, Health, Level, MetricRow
-from tui.export_units import human
+from widgets.vocab import format_value
 
 __all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge", "metric_specs"]
 
@@ -52,7 +52,7 @@ class Threshold:
         """The thresholds in words, e.g. `> 2.00 s warning, > 5.00 s critical (seed 000)`."""
         sign = "<" if self.higher_is_better else ">"
         parts = [
-            f"{sign} {human(limit, unit)} {name}"
+            f"{sign} {format_value(limit, unit)} {name}"
             for limit, name in ((self.warn, "warning"), (self.crit, "critical"))
             if limit is not None
         ]
@@ -224,9 +224,8 @@ def _component(title: str, weight: float, judged: Sequence[MetricRow]) -> Compon
     if worst.level is Level.OK:
         checks = "check" if len(judged) == 1 else "checks"
         return Component(title, weight, 100.0, f"{len(judged)} {checks} within thresholds")
-    reason = (
-        f"{worst.label} {human(worst.value, worst.unit)}: {worst.level.value} ({worst.thresholds})"
-    )
+    value = format_value(worst.value, worst.unit)
+    reason = f"{worst.label} {value}: {worst.level.value} ({worst.thresholds})"
     return Component(title, weight, _SCORES[worst.level], reason)
 
 

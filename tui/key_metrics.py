@@ -35,7 +35,7 @@ from collectors.rules import (
 from collectors.store import SeriesInfo, Store
 from tui.reader import StoreReader
 from widgets.metric_row import MetricReading
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 __all__ = [
     "KEY_METRICS",

@@ -18,24 +18,17 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from collectors.inert import inert
-from widgets.latency_bars import TONE_ICONS, Tone, bar_cells
+from widgets.latency_bars import bar_cells
 from widgets.lines import fit_lines
+from widgets.vocab import COMPLIANCE_WORDS, TONE_ICONS, Tone
 
 __all__ = [
-    "BAND_WORDS",
     "GaugeReading",
     "SlaGauge",
     "compliance_band",
     "trend_text",
 ]
 
-BAND_WORDS: Final[dict[Tone, str]] = {
-    "ok": "on target",
-    "warning": "below target",
-    "error": "critical",
-    "muted": "no data",
-}
-"""The word beside the percentage, so that the band is never told by colour alone."""
 _BAR_MIN: Final = 10
 """The bar is never narrower than this, even if the trend is then cut."""
 _STEADY: Final = 0.05
@@ -174,7 +167,7 @@ class SlaGauge(Widget):
     def watch_reading(self, old: GaugeReading | None, new: GaugeReading | None) -> None:
         """Carry the band as a class (`-ok`, ...); lay out again if the line count changes."""
         band = self.band
-        for tone in BAND_WORDS:
+        for tone in COMPLIANCE_WORDS:
             self.set_class(tone == band, f"-{tone}")
         if _lines(old) != _lines(new):
             self.refresh(layout=True)
@@ -195,7 +188,7 @@ class SlaGauge(Widget):
         if reading.title:
             head.append(f"{inert(reading.title)}  ")
         number = "–" if reading.value is None else f"{reading.value:.1f}%"
-        head.append(f"{TONE_ICONS[band]} {number} {BAND_WORDS[band]}", band_style)
+        head.append(f"{TONE_ICONS[band]} {number} {COMPLIANCE_WORDS[band]}", band_style)
         head.append(f" (target ≥{reading.target:g}%)", muted)
         trend, kind = trend_text(reading.value, reading.previous, reading.window)
         trend_class = {"up": "sla-gauge--up", "down": "sla-gauge--down"}.get(kind)

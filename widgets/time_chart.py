@@ -19,7 +19,7 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 __all__ = ["ChartData", "ChartLine", "TimeChart"]
 

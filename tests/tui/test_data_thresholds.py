@@ -26,15 +26,13 @@ def test_a_config_moves_every_threshold_it_overrides() -> None:
     assert limits.queues.wait_s == 5.0  # not overridden: the default pack's
 
 
-def test_the_queue_marks_are_an_icon_and_a_word() -> None:
+def test_the_queue_levels_follow_the_rules() -> None:
     marks = default_thresholds().queues
-    assert marks.depth_mark(50) == ("ok", "")
-    assert marks.depth_mark(51) == ("warning", "▲ deep")
-    assert marks.depth_mark(101) == ("error", "✖ deep")
-    assert marks.wait_mark(5.5) == ("warning", "▲ slow")
-    assert marks.failures_mark(11, 100) == ("error", "✖ failing")
-    assert marks.failures_mark(3, 0) == ("ok", "")
-    assert thresholds(tuned_rules()).queues.depth_mark(885) == ("ok", "")
+    assert [marks.depth_level(v) for v in (50, 51, 101)] == ["ok", "warning", "error"]
+    assert marks.wait_level(5.5) == "warning"
+    assert marks.failures_level(11, 100) == "error"
+    assert marks.failures_level(3, 0) == "ok"
+    assert thresholds(tuned_rules()).queues.depth_level(885) == "ok"
 
 
 def test_bands_follow_the_rules_comparison() -> None:

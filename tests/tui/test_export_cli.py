@@ -65,7 +65,7 @@ def test_prints_markdown_to_stdout_and_leaves_the_database_as_it_was(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# wootwatch snapshot, ")
     assert "no collector is writing it" in result.stdout
-    assert "## Executive summary" in result.stdout and "**Overall: 🔴 unhealthy**" in result.stdout
+    assert "## Executive summary" in result.stdout and "**Overall: ✖ unhealthy**" in result.stdout
     assert result.stderr == ""
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
@@ -179,5 +179,5 @@ def test_the_configs_rules_colour_the_export(tmp_path: Path) -> None:
     tuned = run(tmp_path, "--config", str(config), "--db", str(db), "--since", "1h")
     plain = run(tmp_path, "--db", str(db), "--since", "1h")
     assert tuned.returncode == plain.returncode == 0, tuned.stderr + plain.stderr
-    assert "🟢 no backlog" in tuned.stdout  # 25 pending: not more than 30
-    assert "🔴 URGENT: High backlog" in plain.stdout  # more than 20
+    assert "✔ no backlog" in tuned.stdout  # 25 pending: not more than 30
+    assert "✖ URGENT: High backlog" in plain.stdout  # more than 20

@@ -49,7 +49,7 @@ async def test_the_marks_follow_the_configs_queue_depth_high(
         for name in ("default", "all queues"):
             depth = sidekiq[name].line.depth
             assert (depth.level, depth.mark) == ("ok", "")
-        assert all(row.line.wait.mark == "▲ slow" for row in sidekiq.values())  # not overridden
+        assert all(row.line.wait.mark == "⚠ slow" for row in sidekiq.values())  # not overridden
 
 
 async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
@@ -72,7 +72,7 @@ async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
         assert cell.query_one(SparkLine).has_class("-alarm")
         quiet = sidekiq["critical"].query_one(".queue-row--depth", ReadingCell)
         assert not quiet.query_one(SparkLine).has_class("-alarm")
-        assert all(row.line.wait.mark == "▲ slow" for row in sidekiq.values())
+        assert all(row.line.wait.mark == "⚠ slow" for row in sidekiq.values())
 
         totals = {
             _shown(cell.query_one(".reading-cell--label", Static)): cell.reading
@@ -86,7 +86,7 @@ async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
         sqs = _rows(screen, SqsPanel)
         assert list(sqs) == ["chatwoot-events"]
         assert sqs["chatwoot-events"].line.depth.text == "–"
-        assert sqs["chatwoot-events"].line.wait.mark == "▲ slow"
+        assert sqs["chatwoot-events"].line.wait.mark == "⚠ slow"
 
 
 async def test_picking_a_sparkline_slot_opens_the_logs_of_that_minute(

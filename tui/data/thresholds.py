@@ -55,7 +55,6 @@ Mark = Literal["ok", "warning", "error"]
 SLA_TARGET: Final = 95.0
 """Seed 004: first-response compliance at or above this is on target (green)."""
 
-_MARK_ICONS: Final[dict[Mark, str]] = {"ok": "", "warning": "▲", "error": "✖"}
 _BAND_MARKS: Final[dict[Band, Mark]] = {"ok": "ok", "warning": "warning", "critical": "error"}
 
 
@@ -90,7 +89,7 @@ class Limit:
 
 @dataclass(frozen=True, slots=True)
 class QueueMarks:
-    """When the Queues screen marks a queue: an icon and a word, never colour alone."""
+    """When the Queues screen marks a queue (it draws the level as an icon and a word)."""
 
     depth: Limit
     """Jobs or messages waiting (`queue_depth_high`)."""
@@ -99,28 +98,24 @@ class QueueMarks:
     failed_share: float | None
     """Failed jobs above this share of processed ones is an error (`webhook_delivery_failed`)."""
 
-    def depth_mark(self, value: float | None) -> tuple[Mark, str]:
-        """The level and mark of a queue depth (`▲ deep`, `✖ deep`)."""
-        return _mark(_BAND_MARKS[self.depth.band(value) or "ok"], "deep")
+    def depth_level(self, value: float | None) -> Mark:
+        """The level of a queue depth."""
+        return _BAND_MARKS[self.depth.band(value) or "ok"]
 
-    def wait_mark(self, seconds: float | None) -> tuple[Mark, str]:
-        """The level and mark of how long the oldest job or message has waited (`▲ slow`)."""
+    def wait_level(self, seconds: float | None) -> Mark:
+        """The level of how long the oldest job or message has waited."""
         late = seconds is not None and self.wait_s is not None and seconds > self.wait_s
-        return _mark("warning" if late else "ok", "slow")
+        return "warning" if late else "ok"
 
-    def failures_mark(self, failed: float | None, processed: float | None) -> tuple[Mark, str]:
-        """The level and mark of failed jobs per minute against processed ones (`✖ failing`)."""
+    def failures_level(self, failed: float | None, processed: float | None) -> Mark:
+        """The level of failed jobs per minute against processed ones."""
         failing = (
             failed is not None
             and bool(processed)
             and self.failed_share is not None
             and failed / (processed or 1.0) > self.failed_share
         )
-        return _mark("error" if failing else "ok", "failing")
-
-
-def _mark(level: Mark, word: str) -> tuple[Mark, str]:
-    return level, f"{_MARK_ICONS[level]} {word}" if level != "ok" else ""
+        return "error" if failing else "ok"
 
 
 @dataclass(frozen=True, slots=True)

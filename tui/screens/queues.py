@@ -42,8 +42,7 @@ from tui.reader import StoreReader
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
 from widgets.spark_line import SparkLine
-from widgets.state_badge import STATE_ICONS
-from widgets.units import format_value
+from widgets.vocab import SOURCE_STATE_ICONS, TONE_ICONS, format_value
 
 __all__ = ["QueueTable", "QueuesScreen", "SidekiqPanel", "SidekiqView", "SqsPanel"]
 
@@ -136,7 +135,7 @@ async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
         status = statuses.get(source)
         if status is None or (status.state is SourceState.OK and not status.no_data):
             continue
-        icon = STATE_ICONS.get(status.shown_state, "◐")
+        icon = SOURCE_STATE_ICONS.get(status.shown_state, "◐")
         why = status.detail or "no fresh data"
         parts.append(f"{icon} {source} {status.shown_state}: {why} (values as of its last poll)")
     return " · ".join(parts)
@@ -244,6 +243,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         keys = sorted(sizes.keys() | waits.keys())
         several = len({source for source, _ in keys}) > 1
         limits = reader.thresholds.queues
+        deep, slow = _marked(limits.depth_level, "deep"), _marked(limits.wait_level, "slow")
         lines = []
         for source, queue in keys:
             size = sizes.get((source, queue), [])
@@ -251,8 +251,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             lines.append(
                 QueueLine(
                     f"{source}/{queue}" if several else queue,
-                    await _reading(store, size, window, limits.depth_mark),
-                    await _reading(store, wait, window, limits.wait_mark, how="max"),
+                    await _reading(store, size, window, deep),
+                    await _reading(store, wait, window, slow, how="max"),
                 )
             )
         total = None
@@ -261,8 +261,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             all_waits = _named(every, "sidekiq.queue.latency_s")
             total = QueueLine(
                 "all queues",
-                await _reading(store, all_sizes, window, limits.depth_mark),
-                await _reading(store, all_waits, window, limits.wait_mark, how="max"),
+                await _reading(store, all_sizes, window, deep),
+                await _reading(store, all_waits, window, slow, how="max"),
             )
         totals = []
         for _, name in _TOTALS:
@@ -270,7 +270,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             judge = None
             if name == "sidekiq.failed_per_min":
                 processed = _latest(_named(every, "sidekiq.processed_per_min"), sum)
-                judge = _failures_judge(limits.failures_mark, processed)
+                judge = _failures_judge(limits.failures_level, processed)
             totals.append(await _reading(store, series, window, judge))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
         status = await _status_line(reader, sidekiq)
@@ -285,10 +285,20 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             cell.reading = reading
 
 
+def _marked(level: Callable[[float | None], Level], word: str) -> Judge:
+    """A judge that marks a level past ok with its tone's icon and `word` (`⚠ deep`)."""
+
+    def judge(value: float | None) -> tuple[Level, str]:
+        found = level(value)
+        return found, "" if found == "ok" else f"{TONE_ICONS[found]} {word}"
+
+    return judge
+
+
 def _failures_judge(
-    failures: Callable[[float | None, float | None], tuple[Level, str]], processed: float | None
+    failures: Callable[[float | None, float | None], Level], processed: float | None
 ) -> Judge:
-    return lambda failed: failures(failed, processed)
+    return _marked(lambda failed: failures(failed, processed), "failing")
 
 
 def _by_queue(series: Iterable[SeriesInfo]) -> dict[tuple[str, str], list[SeriesInfo]]:
@@ -313,6 +323,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
         ages = _named(every, "aws.sqs.oldest_age_s")
         queues = sorted({s.labels.get("queue", "") for s in [*messages, *ages]})
         limits = reader.thresholds.queues
+        deep, slow = _marked(limits.depth_level, "deep"), _marked(limits.wait_level, "slow")
         lines = []
         for queue in queues:
             state: dict[str, list[SeriesInfo]] = {}
@@ -325,8 +336,8 @@ class SqsPanel(_QueuePanel[QueueTable]):
             lines.append(
                 QueueLine(
                     queue,
-                    await _reading(store, state.get("visible", []), window, limits.depth_mark),
-                    await _reading(store, age, window, limits.wait_mark, how="max"),
+                    await _reading(store, state.get("visible", []), window, deep),
+                    await _reading(store, age, window, slow, how="max"),
                     f"{format_value(in_flight)} · {format_value(delayed)}",
                 )
             )

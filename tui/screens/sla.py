@@ -35,10 +35,10 @@ from tui.reader import StoreReader
 from tui.table_sync import sync_rows
 from tui.time_window import Span
 from tui.windowed_screen import WindowedPanel, WindowedScreen
-from widgets.latency_bars import TONE_ICONS, BarRow, LatencyBars, Tone
+from widgets.latency_bars import BarRow, LatencyBars
 from widgets.sla_gauge import GaugeReading, SlaGauge
 from widgets.time_chart import ChartData, ChartLine, TimeChart
-from widgets.units import format_value
+from widgets.vocab import TONE_ICONS, Tone, format_value
 
 __all__ = ["SlaScreen"]
 
