@@ -30,6 +30,9 @@ from textual.widgets import Static
 
 from collectors.alert_state import AlertState
 from collectors.base import SourceState, SourceStatus
+from collectors.series import (
+    CHATWOOT_CONVERSATIONS,
+)
 from collectors.store import SeriesInfo, Store
 from tui.data.thresholds import Limit
 from tui.key_metrics import (
@@ -97,7 +100,7 @@ class AlertStrip(LivePanel[StripData]):
         for alert in alerts:
             if alert.state is AlertState.FIRING:
                 counts[str(alert.severity)] += 1
-        pending = await reader.store.series("chatwoot.conversations", labels={"status": "pending"})
+        pending = await reader.store.series(CHATWOOT_CONVERSATIONS, labels={"status": "pending"})
         worst = max(
             (s for s in pending if s.last_value is not None),
             key=lambda s: s.last_value or 0.0,

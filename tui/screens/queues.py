@@ -34,6 +34,19 @@ from textual.widgets import Static
 
 from collectors.base import SourceState
 from collectors.inert import inert
+from collectors.series import (
+    AWS_SQS_MESSAGES,
+    AWS_SQS_OLDEST_AGE_S,
+    SIDEKIQ_BUSY,
+    SIDEKIQ_DEAD,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_PROCESSED_PER_MIN,
+    SIDEKIQ_PROCESSES,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+    SIDEKIQ_RETRIES,
+    SIDEKIQ_SCHEDULED,
+)
 from collectors.store import SeriesInfo, Store
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
@@ -56,13 +69,13 @@ Window = tuple[float, float]
 Judge = Callable[[float | None], tuple[Level, str]]
 
 _TOTALS: Final = (
-    ("busy workers", "sidekiq.busy"),
-    ("processes", "sidekiq.processes"),
-    ("scheduled", "sidekiq.scheduled"),
-    ("retries", "sidekiq.retries"),
-    ("dead", "sidekiq.dead"),
-    ("processed/min", "sidekiq.processed_per_min"),
-    ("failed/min", "sidekiq.failed_per_min"),
+    ("busy workers", SIDEKIQ_BUSY),
+    ("processes", SIDEKIQ_PROCESSES),
+    ("scheduled", SIDEKIQ_SCHEDULED),
+    ("retries", SIDEKIQ_RETRIES),
+    ("dead", SIDEKIQ_DEAD),
+    ("processed/min", SIDEKIQ_PROCESSED_PER_MIN),
+    ("failed/min", SIDEKIQ_FAILED_PER_MIN),
 )
 """The Sidekiq totals: label and series, in the order they are shown."""
 
@@ -238,8 +251,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         store = reader.store
         window = sparkline_window(reader.now())
         every = await store.series()
-        sizes = _by_queue(_named(every, "sidekiq.queue.size"))
-        waits = _by_queue(_named(every, "sidekiq.queue.latency_s"))
+        sizes = _by_queue(_named(every, SIDEKIQ_QUEUE_SIZE))
+        waits = _by_queue(_named(every, SIDEKIQ_QUEUE_LATENCY_S))
         keys = sorted(sizes.keys() | waits.keys())
         several = len({source for source, _ in keys}) > 1
         limits = reader.thresholds.queues
@@ -257,8 +270,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             )
         total = None
         if len(lines) > 1:
-            all_sizes = _named(every, "sidekiq.queue.size")
-            all_waits = _named(every, "sidekiq.queue.latency_s")
+            all_sizes = _named(every, SIDEKIQ_QUEUE_SIZE)
+            all_waits = _named(every, SIDEKIQ_QUEUE_LATENCY_S)
             total = QueueLine(
                 "all queues",
                 await _reading(store, all_sizes, window, deep),
@@ -268,8 +281,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         for _, name in _TOTALS:
             series = _named(every, name)
             judge = None
-            if name == "sidekiq.failed_per_min":
-                processed = _latest(_named(every, "sidekiq.processed_per_min"), sum)
+            if name == SIDEKIQ_FAILED_PER_MIN:
+                processed = _latest(_named(every, SIDEKIQ_PROCESSED_PER_MIN), sum)
                 judge = _failures_judge(limits.failures_level, processed)
             totals.append(await _reading(store, series, window, judge))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
@@ -319,8 +332,8 @@ class SqsPanel(_QueuePanel[QueueTable]):
         store = reader.store
         window = sparkline_window(reader.now())
         every = await store.series()
-        messages = _named(every, "aws.sqs.messages")
-        ages = _named(every, "aws.sqs.oldest_age_s")
+        messages = _named(every, AWS_SQS_MESSAGES)
+        ages = _named(every, AWS_SQS_OLDEST_AGE_S)
         queues = sorted({s.labels.get("queue", "") for s in [*messages, *ages]})
         limits = reader.thresholds.queues
         deep, slow = _marked(limits.depth_level, "deep"), _marked(limits.wait_level, "slow")

@@ -29,6 +29,15 @@ from textual.widgets import DataTable, Static
 
 from collectors.chatwoot import current_breaches
 from collectors.inert import inert
+from collectors.series import (
+    CHATWOOT_CHANNEL_CONVERSATIONS,
+    CHATWOOT_CHANNEL_FIRST_RESPONSE_S,
+    CHATWOOT_FIRST_RESPONSE_S,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_SLA_TARGET_S,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_SLA_PCT,
+)
 from collectors.store import Bucket, SeriesInfo, Store
 from tui.data.thresholds import Limit, gauge_bands
 from tui.reader import StoreReader
@@ -58,8 +67,8 @@ async def _latest(store: Store, name: str, source: str) -> float | None:
 
 
 _COMPLIANCE_SERIES: Final = (
-    ("chatwoot.sla.compliance_pct", "first reply"),
-    ("pipeline.sla_pct", "under 5s"),
+    (CHATWOOT_SLA_COMPLIANCE_PCT, "first reply"),
+    (PIPELINE_SLA_PCT, "under 5s"),
 )
 """The compliance series the chart draws, and what their lines are called."""
 
@@ -82,13 +91,13 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
         limits = reader.thresholds
         span = window.span(now)
         readings = []
-        for info in await store.series("chatwoot.sla.compliance_pct"):
-            target = await _latest(store, "chatwoot.sla.target_s", info.source)
+        for info in await store.series(CHATWOOT_SLA_COMPLIANCE_PCT):
+            target = await _latest(store, CHATWOOT_SLA_TARGET_S, info.source)
             within = f"within {format_value(target, 's')}" if target else "SLA"
             detail = await self._first_replies(store, info.source, span, target)
             title = f"{info.source} · first reply {within}"
             readings.append(await self._reading(store, info, title, now, detail, limits.sla))
-        for info in await store.series("pipeline.sla_pct"):
+        for info in await store.series(PIPELINE_SLA_PCT):
             detail = await self._messages(store, info.source, span)
             title = f"{info.source} · messages under 5s"
             readings.append(
@@ -111,7 +120,7 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
         self, store: Store, source: str, span: Span, target: float | None
     ) -> str:
         label = self.view.window.label
-        replies = await store.series("chatwoot.first_response_s", source=source)
+        replies = await store.series(CHATWOOT_FIRST_RESPONSE_S, source=source)
         late = (Bucket("late", target, math.inf),) if target else ()
         stats = await self.view.reads.window_stats(store, replies, span, buckets=late)
         if not stats.count:
@@ -122,7 +131,7 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
 
     async def _messages(self, store: Store, source: str, span: Span) -> str:
         label = self.view.window.label
-        latencies = await store.series("pipeline.latency_ms", source=source)
+        latencies = await store.series(PIPELINE_LATENCY_MS, source=source)
         stats = await self.view.reads.window_stats(store, latencies, span)
         if not stats.count:
             return f"no messages in the last {label}"
@@ -177,7 +186,7 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[_BreachRow, ...]:
         store = reader.store
-        sources = _sources(await store.series("chatwoot.sla.compliance_pct"))
+        sources = _sources(await store.series(CHATWOOT_SLA_COMPLIANCE_PCT))
         rows = []
         for source in sources:
             prefix = source if len(sources) > 1 else ""
@@ -228,17 +237,17 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[BarRow, ...]:
         store = reader.store
-        volumes = await store.series("chatwoot.channel.conversations")
+        volumes = await store.series(CHATWOOT_CHANNEL_CONVERSATIONS)
         sources = _sources(volumes)
         biggest = max((v.last_value or 0.0 for v in volumes), default=0.0)
         rows: list[tuple[float, BarRow]] = []
         for source in sources:
             mine = [v for v in volumes if v.source == source]
             total = sum(v.last_value or 0.0 for v in mine)
-            target = await _latest(store, "chatwoot.sla.target_s", source)
+            target = await _latest(store, CHATWOOT_SLA_TARGET_S, source)
             replies = {
                 info.labels.get("channel", ""): info.last_value
-                for info in await store.series("chatwoot.channel.first_response_s", source=source)
+                for info in await store.series(CHATWOOT_CHANNEL_FIRST_RESPONSE_S, source=source)
             }
             for volume in mine:
                 channel = volume.labels.get("channel", "")
