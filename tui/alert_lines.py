@@ -22,8 +22,9 @@ from collectors.alert_book import AlertEvent, AlertRow, Silence
 from collectors.alert_state import AlertState
 from collectors.inert import inert
 from collectors.rules import Severity
-from widgets.alert_table import SEVERITY_ICONS, AlertLine
+from widgets.alert_table import AlertLine
 from widgets.keyed_table import Row
+from widgets.vocab import ago, alert_state_label, format_value, severity_label
 
 __all__ = [
     "SEVERITY_FILTERS",
@@ -80,7 +81,7 @@ def alert_line(
         since=_clock(alert.updated_at, now, seconds=False),
         rule=rule,
         notes=" · ".join(_notes(alert, silences, now)),
-        value=_value(alert.value),
+        value=format_value(alert.value),
         summary=alert.summary,
     )
 
@@ -97,10 +98,10 @@ def _notes(alert: AlertRow, silences: Sequence[Silence], now: float) -> Iterable
 
 
 def alert_title(alert: AlertRow) -> str:
-    """An alert in a line: `✖ critical · firing · rule {labels}`."""
-    icon = SEVERITY_ICONS.get(alert.severity, "?")
+    """An alert in a line: `✖ critical · ● firing · rule {labels}`."""
     labels = f" {_labels(alert.labels)}" if alert.labels else ""
-    return f"{icon} {alert.severity} · {alert.state} · {alert.rule}{labels}"
+    state = alert_state_label(alert.state)
+    return f"{severity_label(alert.severity)} · {state} · {alert.rule}{labels}"
 
 
 def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Text:
@@ -110,11 +111,12 @@ def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Te
     text.append(inert(alert.rule), style="bold")
     if alert.labels:
         text.append(f" {inert(_labels(alert.labels))}")
-    text.append(f" · value {_value(alert.value)}")
+    text.append(f" · value {format_value(alert.value)}")
     if alert.started_at != alert.updated_at:
         text.append(f" · started {_clock(alert.started_at, now)}")
     text.append(
-        f" · {alert.state} since {_clock(alert.updated_at, now)} ({_ago(now - alert.updated_at)})\n"
+        f" · {alert_state_label(alert.state)} since {_clock(alert.updated_at, now)} "
+        f"({ago(max(0.0, now - alert.updated_at))})\n"
     )
     text.append(inert(alert.summary) or "(no summary)")
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
@@ -150,7 +152,7 @@ def history_rows(events: Sequence[AlertEvent], now: float) -> list[Row]:
                     _clock(event.ts, now),
                     event.kind,
                     change,
-                    _value(event.value),
+                    format_value(event.value),
                     event.actor or "",
                     note,
                 ),
@@ -184,28 +186,6 @@ def _notify_note(note: str | None) -> str:
 
 def _labels(labels: Mapping[str, str]) -> str:
     return "{" + ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
-
-
-def _value(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 1:
-        return f"{value:.1f}"
-    return f"{value:.3g}"
-
-
-def _ago(seconds: float) -> str:
-    """A coarse age that changes once a minute at most: `<1m`, `12m`, `3h05m`, `2d04h`."""
-    whole = max(0, int(seconds))
-    if whole < 60:
-        return "<1m"
-    if whole < 3600:
-        return f"{whole // 60}m"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
 
 
 def _clock(t: float, now: float, *, seconds: bool = True) -> str:

@@ -203,7 +203,9 @@ class WootwatchApp(App[None]):
 
     def action_export(self) -> None:
         """Ask where to save a snapshot of the window, then save it (the `export` command's)."""
-        self.push_screen(ExportDialog(self.db, clock=self.clock, secrets=self._secrets))
+        self.push_screen(
+            ExportDialog(self.db, clock=self.clock, secrets=self._secrets, rules=self._rules)
+        )
 
     def on_show_logs(self, message: ShowLogs) -> None:
         """Switch to the logs screen and hand it the window."""

@@ -16,16 +16,32 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from collectors.base import SourceState, SourceStatus, format_duration
+from collectors.base import SourceState, SourceStatus
 from collectors.inert import inert
+from collectors.series import (
+    AWS_ECS_CPU_PCT,
+    AWS_RDS_CONNECTIONS,
+    AWS_RDS_CPU_PCT,
+    AWS_SQS_MESSAGES,
+    CHATWOOT_API_LATENCY_MS,
+    CHATWOOT_CONVERSATIONS,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_UNASSIGNED,
+    LOGS_LINES_PER_MIN,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_SLA_PCT,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+    SIDEKIQ_RETRIES,
+    WIDGET_API_P95_MS,
+    WIDGET_HEALTH,
+)
 from collectors.store import SeriesInfo, Store
 from tui.redact import Redactor
-from widgets.units import format_value
+from widgets.vocab import format_value, source_state_label, updated_ago
 
 __all__ = ["Headline", "render_summary", "run_summary"]
 
-_BADGES = {SourceState.OK: "● ok   ", SourceState.STALE: "◐ stale", SourceState.DOWN: "✖ down "}
-_NO_DATA_BADGE = "○ no data"
 _P95_WINDOW = 300.0
 _NO_WRITER = "⚠ no collector is writing this database: these states are as of its last write"
 
@@ -41,25 +57,25 @@ class Headline:
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("chatwoot.api.latency_ms", "API p95", "p95"),
-    Headline("chatwoot.conversations", "open", labels={"status": "open"}),
-    Headline("chatwoot.conversations", "pending", labels={"status": "pending"}),
-    Headline("chatwoot.conversations.unassigned", "unassigned"),
-    Headline("chatwoot.sla.compliance_pct", "SLA"),
-    Headline("sidekiq.queue.size", "enqueued", "sum"),
-    Headline("sidekiq.queue.latency_s", "latency", "max"),
-    Headline("sidekiq.retries", "retries"),
-    Headline("pipeline.sla_pct", "SLA<5s"),
-    Headline("pipeline.latency_ms", "p95", "p95"),
-    Headline("aws.sqs.messages", "SQS visible", "sum", labels={"state": "visible"}),
-    Headline("aws.sqs.messages", "in flight", "sum", labels={"state": "not_visible"}),
-    Headline("aws.sqs.messages", "delayed", "sum", labels={"state": "delayed"}),
-    Headline("widget.health", "widget health"),
-    Headline("widget.api.p95_ms", "widget API p95"),
-    Headline("aws.ecs.cpu_pct", "ECS CPU", "max"),
-    Headline("aws.rds.cpu_pct", "RDS CPU", "max"),
-    Headline("aws.rds.connections", "RDS conns", "max"),
-    Headline("logs.lines_per_min", "errors/min", labels={"level": "error"}),
+    Headline(CHATWOOT_API_LATENCY_MS, "API p95", "p95"),
+    Headline(CHATWOOT_CONVERSATIONS, "open", labels={"status": "open"}),
+    Headline(CHATWOOT_CONVERSATIONS, "pending", labels={"status": "pending"}),
+    Headline(CHATWOOT_UNASSIGNED, "unassigned"),
+    Headline(CHATWOOT_SLA_COMPLIANCE_PCT, "SLA"),
+    Headline(SIDEKIQ_QUEUE_SIZE, "enqueued", "sum"),
+    Headline(SIDEKIQ_QUEUE_LATENCY_S, "latency", "max"),
+    Headline(SIDEKIQ_RETRIES, "retries"),
+    Headline(PIPELINE_SLA_PCT, "SLA<5s"),
+    Headline(PIPELINE_LATENCY_MS, "p95", "p95"),
+    Headline(AWS_SQS_MESSAGES, "SQS visible", "sum", labels={"state": "visible"}),
+    Headline(AWS_SQS_MESSAGES, "in flight", "sum", labels={"state": "not_visible"}),
+    Headline(AWS_SQS_MESSAGES, "delayed", "sum", labels={"state": "delayed"}),
+    Headline(WIDGET_HEALTH, "widget health"),
+    Headline(WIDGET_API_P95_MS, "widget API p95"),
+    Headline(AWS_ECS_CPU_PCT, "ECS CPU", "max"),
+    Headline(AWS_RDS_CPU_PCT, "RDS CPU", "max"),
+    Headline(AWS_RDS_CONNECTIONS, "RDS conns", "max"),
+    Headline(LOGS_LINES_PER_MIN, "errors/min", labels={"level": "error"}),
 )
 """The numbers the summary shows for a source, when it writes that series."""
 
@@ -82,7 +98,7 @@ async def _headline_value(store: Store, source: str, headline: Headline, now: fl
 def _age(status: SourceStatus, now: float) -> str:
     if status.last_success is None:
         return "never updated"
-    return f"updated {format_duration(max(1.0, now - status.last_success))} ago"
+    return updated_ago(max(0.0, now - status.last_success))
 
 
 def render_summary(
@@ -95,7 +111,7 @@ def render_summary(
     name_width = max((len(name) for name in statuses), default=6)
     lines = []
     for name, status in statuses.items():
-        badge = _NO_DATA_BADGE if status.no_data else _BADGES[status.state]
+        badge = f"{source_state_label('no data' if status.no_data else status.state):<7}"
         head = f"{inert(name):<{name_width}}  {badge}  {_age(status, now):<18}"
         if status.no_data:
             tail = inert(status.detail)

@@ -28,7 +28,9 @@ from collectors.alert_book import AlertBook, AlertBookError
 from collectors.errors import ActionableError
 from collectors.inert import inert
 from collectors.log_search import LogQueryError, open_readonly
+from collectors.rules import Rule
 from collectors.store import Store, StoreError
+from tui.data.thresholds import thresholds
 from tui.export_data import gather
 from tui.export_json import render_json
 from tui.export_markdown import render_markdown
@@ -62,6 +64,7 @@ async def build_export(
     host: str,
     fmt: ExportFormat = "markdown",
     secrets: Iterable[str] = (),
+    rules: Iterable[Rule] = (),
 ) -> str:
     """The export of the database `db` for the window ending at `now`, as text.
 
@@ -73,6 +76,8 @@ async def build_export(
         host: where (shown in the header).
         fmt: `markdown` or `json`.
         secrets: values to mask wherever they appear (the config's secrets).
+        rules: the rules in force, whose thresholds colour the figures
+            (`config.effective_rules`; empty for the default pack).
 
     Raises:
         ExportError: the database cannot be read.
@@ -93,6 +98,7 @@ async def build_export(
                     user=user,
                     host=host,
                     redact=Redactor(secrets),
+                    limits=thresholds(rules),
                 )
     except (StoreError, AlertBookError, LogQueryError) as exc:
         raise ExportError(inert(str(exc))) from exc

@@ -24,9 +24,34 @@ from collectors.alert_book import AlertBook, AlertEvent, AlertRow, Silence
 from collectors.alert_state import AlertState
 from collectors.chatwoot import UPTIME_WINDOWS, current_breaches, uptime_pct
 from collectors.log_search import level_counts, message_shape, newest
+from collectors.series import (
+    AWS_SQS_MESSAGES,
+    CHATWOOT_API_LATENCY_MS,
+    CHATWOOT_CHANNEL_CONVERSATIONS,
+    CHATWOOT_CHANNEL_FIRST_RESPONSE_S,
+    CHATWOOT_CONVERSATIONS,
+    CHATWOOT_SLA_BREACHED,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_SLA_MET,
+    CHATWOOT_SLA_TARGET_S,
+    CHATWOOT_SLA_WAITING,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_PHASE_MS,
+    SIDEKIQ_BUSY,
+    SIDEKIQ_DEAD,
+    SIDEKIQ_ENQUEUED,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_PROCESSED_PER_MIN,
+    SIDEKIQ_PROCESSES,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+    SIDEKIQ_RETRIES,
+    SIDEKIQ_SCHEDULED,
+)
 from collectors.store import SeriesInfo, Store, WindowStats
 from tui.console import HEADLINES
-from tui.export_health import METRICS, MetricSpec, health, judge
+from tui.data.thresholds import Band, Thresholds, default_thresholds
+from tui.export_health import MetricSpec, health, judge, metric_specs
 from tui.export_model import (
     ActiveAlert,
     BacklogRow,
@@ -37,6 +62,7 @@ from tui.export_model import (
     GaugeRow,
     Header,
     LatencyRow,
+    Level,
     LogGroup,
     LogLine,
     MetricRow,
@@ -68,15 +94,15 @@ _LOG_LINES_SHOWN: Final = 20
 _LOG_GROUPS_SHOWN: Final = 10
 _TIMELINE_KINDS: Final = frozenset({"transition", "ack", "ack_expired", "severity", "flapping"})
 _SIDEKIQ_GAUGES: Final = (
-    "sidekiq.enqueued",
-    "sidekiq.busy",
-    "sidekiq.processes",
-    "sidekiq.scheduled",
-    "sidekiq.retries",
-    "sidekiq.dead",
-    "sidekiq.processed_per_min",
-    "sidekiq.failed_per_min",
-    "aws.sqs.messages",
+    SIDEKIQ_ENQUEUED,
+    SIDEKIQ_BUSY,
+    SIDEKIQ_PROCESSES,
+    SIDEKIQ_SCHEDULED,
+    SIDEKIQ_RETRIES,
+    SIDEKIQ_DEAD,
+    SIDEKIQ_PROCESSED_PER_MIN,
+    SIDEKIQ_FAILED_PER_MIN,
+    AWS_SQS_MESSAGES,
 )
 """Queue counters shown beside the per-queue table."""
 _SPARK_HOW: Final[dict[str, Literal["mean", "sum", "max"]]] = {
@@ -98,6 +124,7 @@ async def gather(
     user: str,
     host: str,
     redact: Redactor | None = None,
+    limits: Thresholds | None = None,
 ) -> Snapshot:
     """Everything an export of the window ending at `now` shows, redacted.
 
@@ -110,6 +137,7 @@ async def gather(
         user: who exports.
         host: where.
         redact: masks secrets in every string (the usual shapes when None).
+        limits: the thresholds of the rules in force (the default pack's when None).
     """
     pinned = await book.pinned_incident()
     if pinned is not None and pinned < now:
@@ -119,8 +147,10 @@ async def gather(
     # Queries take [start, end); the window includes its end, where a sample
     # written at `now` belongs.
     end = math.nextafter(now, math.inf)
-    reader = _Reader(store, window.start_at, end)
-    metrics = tuple([row for spec in METRICS if (row := await reader.metric(spec)) is not None])
+    limits = limits or default_thresholds()
+    reader = _Reader(store, window.start_at, end, limits)
+    specs = metric_specs(limits)
+    metrics = tuple([row for spec in specs if (row := await reader.metric(spec)) is not None])
     redact = redact or Redactor()
     error_total, messages = await asyncio.to_thread(
         level_counts, logs, level="error", start=window.start_at, end=end
@@ -132,7 +162,7 @@ async def gather(
     statuses = await store.source_statuses()
     snapshot = Snapshot(
         header=Header(now, host, user, str(store.path), store.has_writer(), window),
-        health=health(metrics),
+        health=health(metrics, specs),
         active_alerts=await _active_alerts(book, now),
         metrics=metrics,
         latency=await reader.latency(),
@@ -160,11 +190,15 @@ async def gather(
     return scrub(snapshot, redact)
 
 
+def _level(band: Band | None) -> Level:
+    return Level.NO_DATA if band is None else Level(band)
+
+
 class _Reader:
     """The store queries of one window."""
 
-    def __init__(self, store: Store, start: float, end: float) -> None:
-        self.store, self.start, self.end = store, start, end
+    def __init__(self, store: Store, start: float, end: float, limits: Thresholds) -> None:
+        self.store, self.start, self.end, self.limits = store, start, end, limits
         self.slot = max(60.0, (end - start) / _MAX_SLOTS)
 
     async def stats(self, series: Sequence[SeriesInfo], start: float, end: float) -> WindowStats:
@@ -267,7 +301,7 @@ class _Reader:
     async def latency(self) -> tuple[LatencyRow, ...]:
         """Per endpoint of the Chatwoot API, then the pipeline's messages."""
         rows = []
-        for name, label in (("chatwoot.api.latency_ms", "endpoint"), ("pipeline.latency_ms", "")):
+        for name, label in ((CHATWOOT_API_LATENCY_MS, "endpoint"), (PIPELINE_LATENCY_MS, "")):
             for s in await self.store.series(name):
                 stats = await self.in_window([s])
                 if stats.count:
@@ -289,8 +323,8 @@ class _Reader:
         """Seed 001's buckets of the pipeline's messages and of the API requests."""
         found = []
         for title, name in (
-            ("Messages, queue to Chatwoot (pipeline.latency_ms)", "pipeline.latency_ms"),
-            ("Chatwoot API requests (chatwoot.api.latency_ms)", "chatwoot.api.latency_ms"),
+            ("Messages, queue to Chatwoot (pipeline.latency_ms)", PIPELINE_LATENCY_MS),
+            ("Chatwoot API requests (chatwoot.api.latency_ms)", CHATWOOT_API_LATENCY_MS),
         ):
             stats = await self.in_window(await self.store.series(name))
             if stats.count:
@@ -303,7 +337,7 @@ class _Reader:
     async def phases(self) -> tuple[PhaseRow, ...]:
         """Mean and peak of each phase of the message pipeline."""
         rows = []
-        for s in await self.store.series("pipeline.phase_ms"):
+        for s in await self.store.series(PIPELINE_PHASE_MS):
             stats = await self.in_window([s])
             if stats.count:
                 rows.append(PhaseRow(s.source, s.labels.get("phase", ""), stats.mean, stats.max))
@@ -314,26 +348,33 @@ class _Reader:
     async def sla(self) -> tuple[SlaRow, ...]:
         """First-response SLA and uptime of each Chatwoot source."""
         rows = []
-        for s in await self.store.series("chatwoot.sla.compliance_pct"):
+        for s in await self.store.series(CHATWOOT_SLA_COMPLIANCE_PCT):
             stats = await self.in_window([s])
             latest = {
-                name: await self.latest_of(f"chatwoot.sla.{name}", s.source)
-                for name in ("target_s", "met", "breached", "waiting")
+                name: await self.latest_of(series, s.source)
+                for name, series in (
+                    ("target_s", CHATWOOT_SLA_TARGET_S),
+                    ("met", CHATWOOT_SLA_MET),
+                    ("breached", CHATWOOT_SLA_BREACHED),
+                    ("waiting", CHATWOOT_SLA_WAITING),
+                )
             }
             uptime = {
                 label: await uptime_pct(self.store, s.source, self.end, seconds)
                 for label, seconds in UPTIME_WINDOWS.items()
             }
+            now = _latest(s, self.start)
             rows.append(
                 SlaRow(
                     s.source,
-                    _latest(s, self.start),
+                    now,
                     stats.min,
                     latest["target_s"],
                     latest["met"],
                     latest["breached"],
                     latest["waiting"],
                     uptime,
+                    _level(self.limits.sla.band(now)),
                 )
             )
         return tuple(rows)
@@ -343,19 +384,20 @@ class _Reader:
     async def backlog(self) -> tuple[BacklogRow, ...]:
         """Pending conversations now and at their peak, per Chatwoot source."""
         rows = []
-        for s in await self.store.series("chatwoot.conversations", labels={"status": "pending"}):
+        for s in await self.store.series(CHATWOOT_CONVERSATIONS, labels={"status": "pending"}):
             stats = await self.in_window([s])
-            rows.append(BacklogRow(s.source, _latest(s, self.start), stats.max))
+            level = _level(self.limits.backlog.band(stats.max))
+            rows.append(BacklogRow(s.source, _latest(s, self.start), stats.max, level))
         return tuple(rows)
 
     async def queues(self) -> tuple[QueueRow, ...]:
         """Each Sidekiq queue's size and latency, now and at their peak."""
         latencies = {
             (s.source, s.labels.get("queue", "")): s
-            for s in await self.store.series("sidekiq.queue.latency_s")
+            for s in await self.store.series(SIDEKIQ_QUEUE_LATENCY_S)
         }
         rows = []
-        for s in await self.store.series("sidekiq.queue.size"):
+        for s in await self.store.series(SIDEKIQ_QUEUE_SIZE):
             queue = s.labels.get("queue", "")
             size = await self.in_window([s])
             latency = latencies.get((s.source, queue))
@@ -385,7 +427,7 @@ class _Reader:
             {
                 s.name
                 for s in await self.store.series()
-                if s.name.startswith("aws.") and s.name != "aws.sqs.messages"
+                if s.name.startswith("aws.") and s.name != AWS_SQS_MESSAGES
             }
         )
         return await self.gauges(names)
@@ -451,7 +493,7 @@ def _latest(series: SeriesInfo, start: float) -> float | None:
 async def _breaches(store: Store, start: float) -> tuple[BreachRow, ...]:
     """The breach list of each Chatwoot source's latest poll, if that poll is in the window."""
     rows = []
-    for s in await store.series("chatwoot.sla.compliance_pct"):
+    for s in await store.series(CHATWOOT_SLA_COMPLIANCE_PCT):
         if _latest(s, start) is None:
             continue
         for breach in (await current_breaches(store, s.source))[:_BREACHES_SHOWN]:
@@ -472,7 +514,7 @@ async def _channels(store: Store, start: float) -> tuple[ChannelRow, ...]:
     """Each inbox channel's latest counts, if written in the window."""
     waits = {
         (s.source, s.labels.get("channel", "")): _latest(s, start)
-        for s in await store.series("chatwoot.channel.first_response_s")
+        for s in await store.series(CHATWOOT_CHANNEL_FIRST_RESPONSE_S)
     }
     return tuple(
         ChannelRow(
@@ -481,7 +523,7 @@ async def _channels(store: Store, start: float) -> tuple[ChannelRow, ...]:
             _latest(s, start),
             waits.get((s.source, s.labels.get("channel", ""))),
         )
-        for s in await store.series("chatwoot.channel.conversations")
+        for s in await store.series(CHATWOOT_CHANNEL_CONVERSATIONS)
         if _latest(s, start) is not None
     )
 

@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from collectors.rules import Rule
 from tui.export import (
     ExportError,
     ExportFormat,
@@ -49,6 +50,7 @@ class ExportDialog(ModalScreen[None]):
         clock: wall-clock time (the end of the window).
         since: the window's length when no incident start is pinned.
         secrets: the config's secret values, masked in the export.
+        rules: the rules in force, whose thresholds colour the export's figures.
     """
 
     DEFAULT_CSS = """
@@ -77,6 +79,7 @@ class ExportDialog(ModalScreen[None]):
         clock: Callable[[], float] = time.time,
         since: float = DEFAULT_SINCE,
         secrets: Sequence[str] = (),
+        rules: Sequence[Rule] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -86,6 +89,7 @@ class ExportDialog(ModalScreen[None]):
         self._clock = clock
         self._since = since
         self._secrets = tuple(secrets)
+        self._rules = tuple(rules)
 
     def compose(self) -> ComposeResult:
         """A line saying what is saved, the path box, the keys."""
@@ -119,6 +123,7 @@ class ExportDialog(ModalScreen[None]):
                 host=current_host(),
                 fmt=fmt,
                 secrets=self._secrets,
+                rules=self._rules,
             )
             written = await asyncio.to_thread(write_atomically, path, text)
         except ExportError as exc:

@@ -1,9 +1,12 @@
-"""The metrics of an export, their thresholds from the seeds, and the weighted health score.
+"""The metrics of an export, their thresholds, and the weighted health score.
 
 Each `MetricSpec` names a series, how the window reduces it to one value
 (`p95`, `mean`, `peak`, `lowest` of all its samples, `peak total` of the
 per-minute sum over several series, or a `ratio` of two series' totals)
-and, where a seed gives them, its warning and critical thresholds. `judge`
+and its warning and critical thresholds: from the rules in force where a
+rule watches the figure (`metric_specs` fills them from `tui.data.thresholds`:
+pending conversations, both SLAs, Sidekiq jobs enqueued, the queue wait),
+else from the seed that gives them. `judge`
 turns a value into a `Level`; `health` turns the judged rows into seed 003's
 weighted score:
 
@@ -23,21 +26,43 @@ overall score is healthy from 90, degraded from 70, unhealthy below 70
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from collectors.series import (
+    AWS_ECS_CPU_PCT,
+    AWS_ECS_MEMORY_PCT,
+    AWS_RDS_CONNECTIONS,
+    AWS_RDS_CPU_PCT,
+    AWS_SQS_OLDEST_AGE_S,
+    CHATWOOT_API_ERRORS,
+    CHATWOOT_API_LATENCY_MS,
+    CHATWOOT_API_REQUESTS,
+    CHATWOOT_CONVERSATIONS,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_UP,
+    LOGS_LINES_PER_MIN,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_PHASE_MS,
+    PIPELINE_SLA_PCT,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_PROCESSED_PER_MIN,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+)
+from tui.data.thresholds import Limit, Thresholds
 from tui.export_model import Component, Health, Level, MetricRow
-from tui.export_units import human
+from widgets.vocab import format_value
 
-__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge"]
+__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge", "metric_specs"]
 
 How = Literal["p95", "mean", "peak", "lowest", "peak total", "ratio"]
 
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """Where a metric stops being fine, and which seed says so."""
+    """Where a metric stops being fine, and which seed or rule says so."""
 
     warn: float | None
     crit: float | None
@@ -48,7 +73,7 @@ class Threshold:
         """The thresholds in words, e.g. `> 2.00 s warning, > 5.00 s critical (seed 000)`."""
         sign = "<" if self.higher_is_better else ">"
         parts = [
-            f"{sign} {human(limit, unit)} {name}"
+            f"{sign} {format_value(limit, unit)} {name}"
             for limit, name in ((self.warn, "warning"), (self.crit, "critical"))
             if limit is not None
         ]
@@ -84,78 +109,99 @@ _SCORES: Final = {Level.OK: 100.0, Level.WARNING: 50.0, Level.CRITICAL: 0.0}
 
 METRICS: Final[tuple[MetricSpec, ...]] = (
     MetricSpec(
-        "uptime", "Chatwoot API availability", "chatwoot.up", "%", "mean", "chatwoot",
+        "uptime", "Chatwoot API availability", CHATWOOT_UP, "%", "mean", "chatwoot",
         labels={"check": "api"}, scale=100.0,
         threshold=Threshold(99.9, 99.0, "seed 004", higher_is_better=True),
     ),
     MetricSpec(
-        "api_p95", "Chatwoot API latency", "chatwoot.api.latency_ms", "ms", "p95", "chatwoot",
+        "api_p95", "Chatwoot API latency", CHATWOOT_API_LATENCY_MS, "ms", "p95", "chatwoot",
         threshold=Threshold(2000.0, 5000.0, "seed 000"),
     ),
     MetricSpec(
-        "api_errors", "Chatwoot API error rate", "chatwoot.api.errors", "%", "ratio", "chatwoot",
-        denominator="chatwoot.api.requests", threshold=Threshold(1.0, 5.0, "seed 003"),
+        "api_errors", "Chatwoot API error rate", CHATWOOT_API_ERRORS, "%", "ratio", "chatwoot",
+        denominator=CHATWOOT_API_REQUESTS, threshold=Threshold(1.0, 5.0, "seed 003"),
     ),
     MetricSpec(
-        "message_p95", "Message latency", "pipeline.latency_ms", "ms", "p95", "chatwoot",
+        "message_p95", "Message latency", PIPELINE_LATENCY_MS, "ms", "p95", "chatwoot",
         threshold=Threshold(5000.0, None, "seed 001"),
     ),
     MetricSpec(
-        "message_mean", "Message latency", "pipeline.latency_ms", "ms", "mean", "chatwoot",
+        "message_mean", "Message latency", PIPELINE_LATENCY_MS, "ms", "mean", "chatwoot",
         threshold=Threshold(2000.0, None, "seed 001"),
     ),
     MetricSpec(
-        "sla", "First-response SLA", "chatwoot.sla.compliance_pct", "%", "lowest", "sla",
-        threshold=Threshold(95.0, 85.0, "seed 004", higher_is_better=True),
+        "sla", "First-response SLA", CHATWOOT_SLA_COMPLIANCE_PCT, "%", "lowest", "sla",
     ),
     MetricSpec(
-        "message_sla", "Messages within 5 s", "pipeline.sla_pct", "%", "mean", "sla",
-        threshold=Threshold(None, 95.0, "seed 001", higher_is_better=True),
+        "message_sla", "Messages within 5 s", PIPELINE_SLA_PCT, "%", "mean", "sla",
     ),
     MetricSpec(
-        "pending", "Pending conversations", "chatwoot.conversations", "count", "peak", "queues",
-        labels={"status": "pending"}, threshold=Threshold(10.0, 20.0, "seed 004"),
+        "pending", "Pending conversations", CHATWOOT_CONVERSATIONS, "count", "peak", "queues",
+        labels={"status": "pending"},
     ),
     MetricSpec(
-        "enqueued", "Sidekiq jobs enqueued", "sidekiq.queue.size", "count", "peak total",
-        "queues", threshold=Threshold(50.0, 100.0, "seed 000"),
+        "enqueued", "Sidekiq jobs enqueued", SIDEKIQ_QUEUE_SIZE, "count", "peak total",
+        "queues",
     ),
     MetricSpec(
-        "failing", "Sidekiq jobs failing", "sidekiq.failed_per_min", "%", "ratio", "queues",
-        denominator="sidekiq.processed_per_min", threshold=Threshold(5.0, 10.0, "seed 000"),
+        "failing", "Sidekiq jobs failing", SIDEKIQ_FAILED_PER_MIN, "%", "ratio", "queues",
+        denominator=SIDEKIQ_PROCESSED_PER_MIN, threshold=Threshold(5.0, 10.0, "seed 000"),
     ),
     MetricSpec(
-        "queue_wait", "Queue wait (queue to worker)", "pipeline.phase_ms", "ms", "peak", "queues",
-        labels={"phase": "queue_to_worker"}, threshold=Threshold(5000.0, None, "seed 001"),
+        "queue_wait", "Queue wait (queue to worker)", PIPELINE_PHASE_MS, "ms", "peak", "queues",
+        labels={"phase": "queue_to_worker"},
     ),
     MetricSpec(
-        "sidekiq_latency", "Sidekiq queue latency", "sidekiq.queue.latency_s", "s", "peak", None,
+        "sidekiq_latency", "Sidekiq queue latency", SIDEKIQ_QUEUE_LATENCY_S, "s", "peak", None,
     ),
     MetricSpec(
-        "ecs_cpu", "ECS CPU", "aws.ecs.cpu_pct", "%", "peak", "infrastructure",
+        "ecs_cpu", "ECS CPU", AWS_ECS_CPU_PCT, "%", "peak", "infrastructure",
         threshold=Threshold(70.0, None, "seed 002"),
     ),
     MetricSpec(
-        "ecs_memory", "ECS memory", "aws.ecs.memory_pct", "%", "peak", "infrastructure",
+        "ecs_memory", "ECS memory", AWS_ECS_MEMORY_PCT, "%", "peak", "infrastructure",
         threshold=Threshold(88.0, 97.6, "seed 000: 450 and 500 of 512 MB"),
     ),
     MetricSpec(
-        "rds_cpu", "RDS CPU", "aws.rds.cpu_pct", "%", "peak", "infrastructure",
+        "rds_cpu", "RDS CPU", AWS_RDS_CPU_PCT, "%", "peak", "infrastructure",
         threshold=Threshold(70.0, None, "seed 002"),
     ),
     MetricSpec(
-        "rds_connections", "DB connections", "aws.rds.connections", "count", "peak",
+        "rds_connections", "DB connections", AWS_RDS_CONNECTIONS, "count", "peak",
         "infrastructure", threshold=Threshold(80.0, None, "seed 002"),
     ),
     MetricSpec(
-        "sqs_age", "Oldest SQS message", "aws.sqs.oldest_age_s", "s", "peak", None,
+        "sqs_age", "Oldest SQS message", AWS_SQS_OLDEST_AGE_S, "s", "peak", None,
     ),
     MetricSpec(
-        "log_errors", "Error log lines per minute", "logs.lines_per_min", "count", "peak total",
+        "log_errors", "Error log lines per minute", LOGS_LINES_PER_MIN, "count", "peak total",
         None, labels={"level": "error"},
     ),
 )  # fmt: skip
-"""The metrics table, in the order it is shown."""
+"""The metrics table, in the order it is shown (the ruled ones without thresholds yet)."""
+
+_RULED: Final[Mapping[str, Callable[[Thresholds], Limit]]] = {
+    "sla": lambda t: t.sla,
+    "message_sla": lambda t: t.message_sla,
+    "pending": lambda t: t.backlog,
+    "enqueued": lambda t: t.queues.depth,
+    "queue_wait": lambda t: t.queue_wait_ms,
+}
+"""The metrics a rule watches, and where its thresholds are found."""
+
+
+def metric_specs(limits: Thresholds) -> tuple[MetricSpec, ...]:
+    """The metrics table with the thresholds of the rules in force filled in."""
+    return tuple(
+        replace(spec, threshold=_from_rule(_RULED[spec.key](limits)))
+        if spec.key in _RULED
+        else spec
+        for spec in METRICS
+    )
+
+
+def _from_rule(limit: Limit) -> Threshold:
+    return Threshold(limit.warn, limit.crit, f"rule {limit.rule}", limit.higher_is_better)
 
 
 def judge(spec: MetricSpec, value: float | None) -> Level:
@@ -199,9 +245,8 @@ def _component(title: str, weight: float, judged: Sequence[MetricRow]) -> Compon
     if worst.level is Level.OK:
         checks = "check" if len(judged) == 1 else "checks"
         return Component(title, weight, 100.0, f"{len(judged)} {checks} within thresholds")
-    reason = (
-        f"{worst.label} {human(worst.value, worst.unit)}: {worst.level.value} ({worst.thresholds})"
-    )
+    value = format_value(worst.value, worst.unit)
+    reason = f"{worst.label} {value}: {worst.level.value} ({worst.thresholds})"
     return Component(title, weight, _SCORES[worst.level], reason)
 
 

@@ -18,22 +18,42 @@ from typing import TYPE_CHECKING, Final
 from collectors.base import format_duration
 from collectors.inert import inert
 from tui.export_model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
-from tui.export_units import human
 from tui.markdown_safe import cell, fenced, inline
 from widgets.spark_text import sparkline
+from widgets.vocab import (
+    COMPLIANCE_WORDS,
+    SEVERITY_ICONS,
+    TONE_ICONS,
+    Tone,
+    alert_state_label,
+    format_value,
+    severity_label,
+    source_state_label,
+)
 
 if TYPE_CHECKING:
     from collectors.chatwoot import Uptime
 
 __all__ = ["render_markdown", "text_bar"]
 
-_STATUS: Final = {"healthy": "🟢", "degraded": "🟡", "unhealthy": "🔴", "unknown": "⚪"}
-_SEVERITY: Final = {"critical": "🚨", "error": "🔴", "warning": "⚠️", "info": "🔵"}
+_STATUS: Final = {
+    "healthy": TONE_ICONS["ok"],
+    "degraded": TONE_ICONS["warning"],
+    "unhealthy": TONE_ICONS["error"],
+    "unknown": TONE_ICONS["muted"],
+}
+_TONES: Final[dict[Level, Tone]] = {
+    Level.OK: "ok",
+    Level.WARNING: "warning",
+    Level.CRITICAL: "error",
+    Level.NO_DATA: "muted",
+}
+"""A level as the screens colour it; its icon is the tone's (`widgets.vocab`)."""
 _LEVEL: Final = {
-    Level.OK: "✅ OK",
-    Level.WARNING: "⚠️ Warning",
-    Level.CRITICAL: "🚨 Critical",
-    Level.NO_DATA: "➖ No data",
+    Level.OK: f"{TONE_ICONS['ok']} ok",
+    Level.WARNING: f"{TONE_ICONS['warning']} warning",
+    Level.CRITICAL: f"{TONE_ICONS['error']} critical",
+    Level.NO_DATA: f"{TONE_ICONS['muted']} no data",
 }
 _EIGHTHS: Final = " ▏▎▍▌▋▊▉"
 _BAR_WIDTH: Final = 20
@@ -89,12 +109,6 @@ def _clock(ts: float | None) -> str:
     if ts is None:
         return "—"
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _labels(labels: Mapping[str, str]) -> str:
@@ -163,12 +177,12 @@ def _summary(s: Snapshot) -> str:
                 ("Severity", "State", "Since (UTC)", "Alert", "Summary", "Value", "Acknowledged"),
                 (
                     (
-                        f"{_SEVERITY.get(a.severity, '')} {a.severity}",
-                        a.state,
+                        severity_label(a.severity),
+                        alert_state_label(a.state),
                         _clock(a.changed_at),
                         f"#{a.id} {a.rule} ({_labels(a.labels)})",
                         a.summary,
-                        _number(a.value),
+                        format_value(a.value),
                         _ack(a.acknowledged_by, a.ack_note),
                     )
                     for a in s.active_alerts
@@ -193,7 +207,9 @@ def _alert_counts(s: Snapshot) -> str:
     pending = sum(1 for a in s.active_alerts if a.state == "pending")
     acked = sum(1 for a in s.active_alerts if a.acknowledged_by is not None)
     counts = ", ".join(
-        f"{_SEVERITY[level]} {firing[level]} {level}" for level in _SEVERITY if level in firing
+        f"{SEVERITY_ICONS[level]} {firing[level]} {level}"
+        for level in SEVERITY_ICONS
+        if level in firing
     )
     text = f"{counts} firing" if counts else "none firing"
     return f"**Active alerts:** {text}; {pending} pending; {acked} acknowledged."
@@ -204,7 +220,7 @@ def _metrics(rows: Sequence[MetricRow]) -> str:
         return "## Metrics\n\nNo series of the metrics table is stored in this database."
     body = table(
         ("Metric", "Normal range", "Value in window", "Status"),
-        ((r.title, _normal(r), human(r.value, r.unit), _status(r)) for r in rows),
+        ((r.title, _normal(r), format_value(r.value, r.unit), _status(r)) for r in rows),
         "lrrl",
     )
     limits = "\n".join(f"- {inline(r.title)}: {inline(r.thresholds)}" for r in rows)
@@ -219,13 +235,13 @@ def _metrics(rows: Sequence[MetricRow]) -> str:
 def _normal(row: MetricRow) -> str:
     if row.normal_low is None or row.normal_high is None:
         return "no baseline"
-    low, high = human(row.normal_low, row.unit), human(row.normal_high, row.unit)
+    low, high = format_value(row.normal_low, row.unit), format_value(row.normal_high, row.unit)
     return low if low == high else f"{low} to {high}"
 
 
 def _status(row: MetricRow) -> str:
     if row.level is Level.OK and row.versus_normal in ("within", "none"):
-        return "✅ Normal"
+        return f"{TONE_ICONS['ok']} normal"
     text = _LEVEL[row.level]
     if row.versus_normal in ("above", "below"):
         text += f", {row.versus_normal} normal range"
@@ -243,10 +259,10 @@ def _latency(s: Snapshot) -> str:
                         r.source,
                         r.endpoint,
                         f"{r.count:,}",
-                        human(r.mean, "ms"),
-                        human(r.p50, "ms"),
-                        human(r.p95, "ms"),
-                        human(r.p99, "ms"),
+                        format_value(r.mean, "ms"),
+                        format_value(r.p50, "ms"),
+                        format_value(r.p95, "ms"),
+                        format_value(r.p99, "ms"),
                     )
                     for r in s.latency
                 ),
@@ -277,8 +293,8 @@ def _latency(s: Snapshot) -> str:
                     (
                         p.source,
                         p.phase,
-                        human(p.mean, "ms"),
-                        human(p.max, "ms"),
+                        format_value(p.mean, "ms"),
+                        format_value(p.max, "ms"),
                         f"{_share(p.mean, total):.0f} %",
                         text_bar(_share(p.mean, total)),
                     )
@@ -306,20 +322,21 @@ def _sla(s: Snapshot) -> str:
                 (
                     (
                         r.source,
-                        human(r.latest, "%"),
-                        human(r.lowest, "%"),
-                        human(r.target_s, "s"),
-                        human(r.met, "count"),
-                        human(r.breached, "count"),
-                        human(r.waiting, "count"),
-                        _sla_colour(r.latest),
+                        format_value(r.latest, "%"),
+                        format_value(r.lowest, "%"),
+                        format_value(r.target_s, "s"),
+                        format_value(r.met, "count"),
+                        format_value(r.breached, "count"),
+                        format_value(r.waiting, "count"),
+                        _sla_colour(r.level),
                     )
                     for r in s.sla
                 ),
                 "lrrrrrrl",
             )
         )  # fmt: skip
-        parts.append("Uptime of the API checks (seed 004: 🟢 from 99.9 %, 🟡 from 99.0 %):")
+        ok, warn = TONE_ICONS["ok"], TONE_ICONS["warning"]
+        parts.append(f"Uptime of the API checks (seed 004: {ok} from 99.9%, {warn} from 99.0%):")
         parts.append(
             table(
                 ("Source", *(f"Uptime {w}" for w in s.sla[0].uptime)),
@@ -338,7 +355,7 @@ def _sla(s: Snapshot) -> str:
                         f"#{b.conversation}",
                         b.inbox,
                         b.customer,
-                        human(b.waited_s, "s"),
+                        format_value(b.waited_s, "s"),
                         "yes" if b.replied else "no",
                     )
                     for b in s.breaches
@@ -356,8 +373,8 @@ def _sla(s: Snapshot) -> str:
                     (
                         c.source,
                         c.channel,
-                        human(c.conversations, "count"),
-                        human(c.first_response_s, "s"),
+                        format_value(c.conversations, "count"),
+                        format_value(c.first_response_s, "s"),
                         _channel_colour(
                             c.first_response_s, targets.get(c.source, _DEFAULT_TARGET_S)
                         ),
@@ -370,11 +387,23 @@ def _sla(s: Snapshot) -> str:
     return "\n\n".join(parts)
 
 
-def _sla_colour(value: float | None) -> str:
-    """Seed 004: green from 95 %, yellow from 85 %, red below."""
-    if value is None:
-        return "➖ no data"
-    return "🟢 met" if value >= 95 else "🟡 below target" if value >= 85 else "🔴 critical"
+_BACKLOG_WORDS: Final = {
+    Level.OK: "no backlog",
+    Level.WARNING: "CX queue backlog",
+    Level.CRITICAL: "URGENT: High backlog",
+    Level.NO_DATA: "no data",
+}
+
+
+def _sla_colour(level: Level) -> str:
+    """The band the rules in force put the compliance in, as the SLA gauge says it."""
+    tone = _TONES[level]
+    return f"{TONE_ICONS[tone]} {COMPLIANCE_WORDS[tone]}"
+
+
+def _backlog(level: Level) -> str:
+    """The backlog banner's words for the peak, with the level's icon."""
+    return f"{TONE_ICONS[_TONES[level]]} {_BACKLOG_WORDS[level]}"
 
 
 def _uptime(value: Uptime | None) -> str:
@@ -382,19 +411,22 @@ def _uptime(value: Uptime | None) -> str:
     if value is None:
         return "—"
     pct = value.percent
-    colour = "🟢" if pct >= 99.9 else "🟡" if pct >= 99.0 else "🔴"
+    tone: Tone = "ok" if pct >= 99.9 else "warning" if pct >= 99.0 else "error"
+    colour = TONE_ICONS[tone]
     if value.partial:
         recorded = format_duration(max(60.0, round(value.recorded_s / 60) * 60))
-        return f"{colour} {pct:.2f} % over the {recorded} recorded"
-    return f"{colour} {pct:.2f} %"
+        return f"{colour} {pct:.2f}% over the {recorded} recorded"
+    return f"{colour} {pct:.2f}%"
 
 
 def _channel_colour(wait: float | None, target: float) -> str:
     if wait is None:
-        return "➖ no data"
+        return f"{TONE_ICONS['muted']} no data"
     if wait > _CHANNEL_LATE_S:
-        return "🔴 over 30 min"
-    return "🟡 over target" if wait > target else "🟢 within target"
+        return f"{TONE_ICONS['error']} over 30 min"
+    if wait > target:
+        return f"{TONE_ICONS['warning']} over target"
+    return f"{TONE_ICONS['ok']} within target"
 
 
 def _queues(s: Snapshot) -> str:
@@ -406,7 +438,12 @@ def _queues(s: Snapshot) -> str:
             table(
                 ("Source", "Pending now", "Peak in window", "Backlog (seed 004)"),
                 (
-                    (b.source, human(b.pending, "count"), human(b.peak, "count"), _banner(b.peak))
+                    (
+                        b.source,
+                        format_value(b.pending, "count"),
+                        format_value(b.peak, "count"),
+                        _backlog(b.level),
+                    )
                     for b in s.backlog
                 ),
                 "lrrl",
@@ -421,10 +458,10 @@ def _queues(s: Snapshot) -> str:
                     (
                         q.source,
                         q.queue,
-                        human(q.size, "count"),
-                        human(q.size_peak, "count"),
-                        human(q.latency_s, "s"),
-                        human(q.latency_peak_s, "s"),
+                        format_value(q.size, "count"),
+                        format_value(q.size_peak, "count"),
+                        format_value(q.latency_s, "s"),
+                        format_value(q.latency_peak_s, "s"),
                     )
                     for q in s.queues
                 ),
@@ -437,14 +474,6 @@ def _queues(s: Snapshot) -> str:
     return "\n\n".join(parts)
 
 
-def _banner(pending: float | None) -> str:
-    if pending is None:
-        return "➖ no data"
-    if pending > 20:
-        return "🔴 URGENT: High backlog"
-    return "🟡 CX queue backlog" if pending > 10 else "🟢 no backlog"
-
-
 def _gauges(rows: Sequence[GaugeRow]) -> str:
     return table(
         ("Source", "Series", "Labels", "Last", "Mean", "Max"),
@@ -453,9 +482,9 @@ def _gauges(rows: Sequence[GaugeRow]) -> str:
                 g.source,
                 g.name,
                 _labels(g.labels),
-                human(g.last, g.unit),
-                human(g.mean, g.unit),
-                human(g.max, g.unit),
+                format_value(g.last, g.unit),
+                format_value(g.mean, g.unit),
+                format_value(g.max, g.unit),
             )
             for g in rows
         ),
@@ -481,9 +510,9 @@ def _timeline(s: Snapshot) -> str:
             (
                 _clock(e.at),
                 e.subject,
-                e.severity or "—",
+                severity_label(e.severity) if e.severity else "—",
                 e.what,
-                _number(e.value),
+                format_value(e.value),
                 e.actor or "—",
                 e.note or "—",
             )
@@ -535,9 +564,9 @@ def _sparklines(s: Snapshot) -> str:
 
 def _spark_line(spark: Spark) -> str:
     found = [v for v in spark.values if v is not None]
-    low, high = human(min(found), spark.unit), human(max(found), spark.unit)
+    low, high = format_value(min(found), spark.unit), format_value(max(found), spark.unit)
     last = next((v for v in reversed(spark.values) if v is not None), None)
-    return f"{sparkline(spark.values)}  {low} to {high}, last {human(last, spark.unit)}"
+    return f"{sparkline(spark.values)}  {low} to {high}, last {format_value(last, spark.unit)}"
 
 
 def _sources(s: Snapshot) -> str:
@@ -545,6 +574,9 @@ def _sources(s: Snapshot) -> str:
         return "## Sources\n\nNo source has reported to this database."
     body = table(
         ("Source", "State", "Last success (UTC)", "Last error"),
-        ((r.name, r.state, _clock(r.last_success_at), r.error or "—") for r in s.sources),
+        (
+            (r.name, source_state_label(r.state), _clock(r.last_success_at), r.error or "—")
+            for r in s.sources
+        ),
     )
     return f"## Sources\n\n{body}"

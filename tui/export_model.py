@@ -202,6 +202,8 @@ class SlaRow:
     waiting: float | None
     uptime: Mapping[str, Uptime | None]
     """Uptime over 24h, 7d and 30d ending with the window, with how much of each was recorded."""
+    level: Level
+    """The latest compliance against the target and floor of the rules in force."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,8 @@ class BacklogRow:
     source: str
     pending: float | None
     peak: float | None
+    level: Level
+    """The peak against the backlog and urgent thresholds of the rules in force."""
 
 
 @dataclass(frozen=True, slots=True)

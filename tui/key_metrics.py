@@ -32,10 +32,33 @@ from collectors.rules import (
     RatioCondition,
     Rule,
 )
+from collectors.series import (
+    AWS_ECS_CPU_PCT,
+    AWS_ECS_MEMORY_PCT,
+    AWS_RDS_CPU_PCT,
+    AWS_RDS_FREEABLE_MEMORY_BYTES,
+    AWS_SQS_MESSAGES,
+    AWS_SQS_OLDEST_AGE_S,
+    CHATWOOT_API_LATENCY_MS,
+    CHATWOOT_CONVERSATIONS,
+    CHATWOOT_NEW_PER_HOUR,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_UNASSIGNED,
+    CHATWOOT_UNATTENDED,
+    CHATWOOT_UP,
+    LOGS_LINES_PER_MIN,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_MESSAGES,
+    PIPELINE_PHASE_MS,
+    PIPELINE_SLA_PCT,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+)
 from collectors.store import SeriesInfo, Store
 from tui.reader import StoreReader
 from widgets.metric_row import MetricReading
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 __all__ = [
     "KEY_METRICS",
@@ -93,28 +116,28 @@ class MetricSpec:
 _UP_DOWN: Final = ("✖ down", "✔ up")
 
 KEY_METRICS: Final[tuple[MetricSpec, ...]] = (
-    MetricSpec("chatwoot.up", "health", "min", words=_UP_DOWN, headline=True),
-    MetricSpec("chatwoot.api.latency_ms", "API p95", "p95", headline=True),
-    MetricSpec("chatwoot.conversations", "open", labels=(("status", "open"),)),
-    MetricSpec("chatwoot.conversations", "pending", labels=(("status", "pending"),), headline=True),
-    MetricSpec("chatwoot.conversations.unassigned", "unassigned"),
-    MetricSpec("chatwoot.conversations.unattended", "unattended"),
-    MetricSpec("chatwoot.sla.compliance_pct", "reply SLA", headline=True),
-    MetricSpec("chatwoot.conversations.new_per_hour", "new/hour", overview=False),
-    MetricSpec("sidekiq.queue.size", "enqueued", "sum", headline=True),
-    MetricSpec("sidekiq.queue.latency_s", "job wait", "max"),
-    MetricSpec("sidekiq.failed_per_min", "failed/min"),
-    MetricSpec("pipeline.sla_pct", "msg SLA", headline=True),
-    MetricSpec("pipeline.latency_ms", "msg p95", "p95"),
-    MetricSpec("pipeline.phase_ms", "queue wait", "max", overview=False),
-    MetricSpec("pipeline.messages", "complete", labels=(("kind", "complete"),), overview=False),
-    MetricSpec("aws.sqs.messages", "SQS msgs", "sum", labels=(("state", "visible"),)),
-    MetricSpec("aws.sqs.oldest_age_s", "SQS oldest", "max"),
-    MetricSpec("aws.ecs.cpu_pct", "ECS CPU", "max", headline=True),
-    MetricSpec("aws.ecs.memory_pct", "ECS mem", "max"),
-    MetricSpec("aws.rds.cpu_pct", "RDS CPU", "max"),
-    MetricSpec("aws.rds.freeable_memory_bytes", "RDS free", "min"),
-    MetricSpec("logs.lines_per_min", "errors/min", labels=(("level", "error"),), headline=True),
+    MetricSpec(CHATWOOT_UP, "health", "min", words=_UP_DOWN, headline=True),
+    MetricSpec(CHATWOOT_API_LATENCY_MS, "API p95", "p95", headline=True),
+    MetricSpec(CHATWOOT_CONVERSATIONS, "open", labels=(("status", "open"),)),
+    MetricSpec(CHATWOOT_CONVERSATIONS, "pending", labels=(("status", "pending"),), headline=True),
+    MetricSpec(CHATWOOT_UNASSIGNED, "unassigned"),
+    MetricSpec(CHATWOOT_UNATTENDED, "unattended"),
+    MetricSpec(CHATWOOT_SLA_COMPLIANCE_PCT, "reply SLA", headline=True),
+    MetricSpec(CHATWOOT_NEW_PER_HOUR, "new/hour", overview=False),
+    MetricSpec(SIDEKIQ_QUEUE_SIZE, "enqueued", "sum", headline=True),
+    MetricSpec(SIDEKIQ_QUEUE_LATENCY_S, "job wait", "max"),
+    MetricSpec(SIDEKIQ_FAILED_PER_MIN, "failed/min"),
+    MetricSpec(PIPELINE_SLA_PCT, "msg SLA", headline=True),
+    MetricSpec(PIPELINE_LATENCY_MS, "msg p95", "p95"),
+    MetricSpec(PIPELINE_PHASE_MS, "queue wait", "max", overview=False),
+    MetricSpec(PIPELINE_MESSAGES, "complete", labels=(("kind", "complete"),), overview=False),
+    MetricSpec(AWS_SQS_MESSAGES, "SQS msgs", "sum", labels=(("state", "visible"),)),
+    MetricSpec(AWS_SQS_OLDEST_AGE_S, "SQS oldest", "max"),
+    MetricSpec(AWS_ECS_CPU_PCT, "ECS CPU", "max", headline=True),
+    MetricSpec(AWS_ECS_MEMORY_PCT, "ECS mem", "max"),
+    MetricSpec(AWS_RDS_CPU_PCT, "RDS CPU", "max"),
+    MetricSpec(AWS_RDS_FREEABLE_MEMORY_BYTES, "RDS free", "min"),
+    MetricSpec(LOGS_LINES_PER_MIN, "errors/min", labels=(("level", "error"),), headline=True),
 )
 """Every key number, most telling first; the overview shows those with `overview`."""
 

@@ -15,6 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from collectors.series import (
+    CHATWOOT_API_LATENCY_MS,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_PHASE_MS,
+    WIDGET_API_P95_MS,
+)
 from collectors.store import SeriesInfo, Store
 
 __all__ = [
@@ -39,9 +45,9 @@ class LatencySeries:
 
 
 _ENDPOINT_SERIES: Final = (
-    ("pipeline.latency_ms", False),
-    ("chatwoot.api.latency_ms", False),
-    ("widget.api.p95_ms", True),
+    (PIPELINE_LATENCY_MS, False),
+    (CHATWOOT_API_LATENCY_MS, False),
+    (WIDGET_API_P95_MS, True),
 )
 
 _PHASE_ORDER: Final = ("queue_to_worker", "worker_processing", "worker_to_chatwoot")
@@ -55,9 +61,9 @@ PHASE_TARGETS_MS: Final[Mapping[str, float]] = {
 
 
 def _label(info: SeriesInfo) -> str:
-    if info.name == "pipeline.latency_ms":
+    if info.name == PIPELINE_LATENCY_MS:
         what = "end-to-end"
-    elif info.name == "widget.api.p95_ms":
+    elif info.name == WIDGET_API_P95_MS:
         what = "API p95 (reported)"
     else:
         what = " ".join(info.labels.values()) or info.name
@@ -86,7 +92,7 @@ async def phase_series(store: Store) -> list[tuple[str, SeriesInfo]]:
         rank = _PHASE_ORDER.index(phase) if phase in _PHASE_ORDER else len(_PHASE_ORDER)
         return rank, phase, info.source
 
-    infos = sorted(await store.series("pipeline.phase_ms"), key=order)
+    infos = sorted(await store.series(PIPELINE_PHASE_MS), key=order)
     several = len({info.source for info in infos}) > 1
     named = []
     for info in infos:

@@ -26,6 +26,7 @@ from collectors.base import SourceStatus
 from collectors.log_search import LogMatch, newest, open_readonly, search
 from collectors.rules import Rule, default_rules
 from collectors.store import Store
+from tui.data.thresholds import Thresholds, thresholds
 from tui.redact import Redactor
 
 __all__ = ["StoreReader", "current_user"]
@@ -64,6 +65,8 @@ class StoreReader:
         self._clock = clock
         self.rules: Mapping[str, Rule] = {rule.name: rule for rule in rules or default_rules()}
         """The alert rules by name (which series an alert is about, how to show its value)."""
+        self.thresholds: Thresholds = thresholds(self.rules.values())
+        """What the screens colour figures against, from the same rules."""
         self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
         self.redact = redact or Redactor()

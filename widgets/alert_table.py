@@ -9,13 +9,10 @@ from typing import ClassVar, Final
 from rich.text import Text
 
 from widgets.keyed_table import KeyedTable
+from widgets.vocab import alert_state_label, severity_label
 
-__all__ = ["COLUMNS", "SEVERITY_ICONS", "STATE_ICONS", "AlertLine", "AlertTable"]
+__all__ = ["COLUMNS", "AlertLine", "AlertTable"]
 
-SEVERITY_ICONS: Final = {"critical": "✖", "error": "◆", "warning": "▲", "info": "·"}
-"""The icon before each severity's name."""
-STATE_ICONS: Final = {"firing": "●", "pending": "◐", "resolved": "✓"}
-"""The icon before each state's name."""
 COLUMNS: Final = ("severity", "state", "since", "rule", "ack / silence", "value", "summary")
 """The column titles, left to right."""
 
@@ -125,14 +122,14 @@ class AlertTable(KeyedTable):
         self.call_after_refresh(self.show_alerts, self._lines, rebuild=True)
 
     def _cells(self, line: AlertLine) -> tuple[Text | str, ...]:
-        severity = self._styled(SEVERITY_ICONS, line.severity)
-        state = self._styled(STATE_ICONS, line.state)
+        severity = self._styled(severity_label(line.severity), line.severity)
+        state = self._styled(alert_state_label(line.state), line.state)
         return (severity, state, line.since, line.rule, line.notes, line.value, line.summary)
 
-    def _styled(self, icons: dict[str, str], word: str) -> Text:
+    def _styled(self, label: str, word: str) -> Text:
         style = (
             self.get_component_rich_style(f"alert-table--{word}", partial=True)
             if f"alert-table--{word}" in self.COMPONENT_CLASSES
             else ""
         )
-        return Text(f"{icons.get(word, '?')} {word}", style=style, no_wrap=True, end="")
+        return Text(label, style=style, no_wrap=True, end="")

@@ -1,4 +1,8 @@
-"""Seed 004's queue banner: more than 10 pending conversations is a backlog, more than 20 urgent."""
+"""Seed 004's queue banner: pending conversations past a backlog threshold, then an urgent one.
+
+The thresholds are plain numbers the caller passes in (the overview takes
+them from the rules in force); without them the banner stays hidden.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ class BacklogBanner(Widget):
 
     Above `backlog_above` it reads "⚠ CX queue backlog" on the warning colour,
     above `urgent_above` "✖ URGENT: High backlog" on the error colour; at or
-    below `backlog_above` it is hidden. The words carry the level, not only
-    the colour.
+    below `backlog_above` (or while no threshold is set) it is hidden. The
+    words carry the level, not only the colour.
     """
 
     DEFAULT_CSS = """
@@ -50,14 +54,18 @@ class BacklogBanner(Widget):
     """Conversations pending now; None: not known (no Chatwoot source)."""
     where: reactive[str] = reactive("")
     """The source the count comes from (untrusted; shown inert)."""
+    backlog_above: reactive[float | None] = reactive(None)
+    """More pending conversations than this shows the backlog banner (None: never)."""
+    urgent_above: reactive[float | None] = reactive(None)
+    """More pending conversations than this shows the urgent banner (None: never)."""
 
     def __init__(
         self,
         pending: int | None = None,
         *,
         where: str = "",
-        backlog_above: int = 10,
-        urgent_above: int = 20,
+        backlog_above: float | None = None,
+        urgent_above: float | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -68,30 +76,44 @@ class BacklogBanner(Widget):
         Args:
             pending: conversations pending now, or None if not known.
             where: the source the count comes from.
-            backlog_above: more pending than this is a backlog (seed 004: 10).
-            urgent_above: more pending than this is urgent (seed 004: 20).
+            backlog_above: more pending than this is a backlog (None: never).
+            urgent_above: more pending than this is urgent (None: never).
             name: The name of the widget.
             id: The ID of the widget in the DOM.
             classes: The CSS classes of the widget.
             disabled: Whether the widget is disabled or not.
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.backlog_above = backlog_above
-        """More pending conversations than this shows the backlog banner."""
-        self.urgent_above = urgent_above
-        """More pending conversations than this shows the urgent banner."""
+        self.set_reactive(BacklogBanner.backlog_above, backlog_above)
+        self.set_reactive(BacklogBanner.urgent_above, urgent_above)
         self.set_reactive(BacklogBanner.where, where)
         self.pending = pending
 
     @property
     def level(self) -> str | None:
         """`backlog`, `urgent`, or None when there is no banner to show."""
-        if self.pending is None or self.pending <= self.backlog_above:
+        pending = self.pending
+        if pending is None:
             return None
-        return "urgent" if self.pending > self.urgent_above else "backlog"
+        if self.urgent_above is not None and pending > self.urgent_above:
+            return "urgent"
+        if self.backlog_above is not None and pending > self.backlog_above:
+            return "backlog"
+        return None
 
     def watch_pending(self) -> None:
         """Show the banner at the level the count reaches."""
+        self._show_level()
+
+    def watch_backlog_above(self) -> None:
+        """A moved threshold may show, hide or change the banner."""
+        self._show_level()
+
+    def watch_urgent_above(self) -> None:
+        """A moved threshold may show, hide or change the banner."""
+        self._show_level()
+
+    def _show_level(self) -> None:
         level = self.level
         for css_class in self.LEVELS:
             self.set_class(css_class == f"-{level}", css_class)
@@ -105,9 +127,10 @@ class BacklogBanner(Widget):
             head, limit = "✖ URGENT: High backlog", self.urgent_above
         else:
             head, limit = "⚠ CX queue backlog", self.backlog_above
+        passed = "" if limit is None else f" (more than {limit:g})"
         where = f" in {inert(self.where)}" if self.where else ""
         return Text(
-            f"{head}: {self.pending} conversations pending{where} (more than {limit})",
+            f"{head}: {self.pending} conversations pending{where}{passed}",
             no_wrap=True,
             overflow="ellipsis",
             end="",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final, Literal
+from typing import ClassVar, Final
 
 from rich.text import Text
 from textual.app import RenderResult
@@ -15,14 +15,9 @@ from textual.widget import Widget
 
 from collectors.inert import inert
 from widgets.lines import fit_lines
+from widgets.vocab import TONE_ICONS, Tone
 
-__all__ = ["TONE_ICONS", "BarRow", "LatencyBars", "Tone", "bar_cells"]
-
-Tone = Literal["ok", "warning", "error", "muted"]
-"""How a row reads: within target, a warning, a breach, or not judged."""
-
-TONE_ICONS: Final[dict[Tone, str]] = {"ok": "✔", "warning": "⚠", "error": "✖", "muted": "·"}
-"""The icon beside a row, so that a state is never told by colour alone."""
+__all__ = ["BarRow", "LatencyBars", "bar_cells"]
 
 _EIGHTHS: Final = " ▏▎▍▌▋▊▉"
 

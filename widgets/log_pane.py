@@ -26,16 +26,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from collectors.inert import inert
+from widgets.vocab import SEVERITY_ICONS
 
 __all__ = ["LogLine", "LogPane"]
 
 _LEVELS: Final = {
-    "error": ("✖", "ERROR"),
-    "warning": ("▲", "WARN"),
-    "info": ("●", "INFO"),
+    "error": (SEVERITY_ICONS["error"], "ERROR"),
+    "warning": (SEVERITY_ICONS["warning"], "WARN"),
+    "info": (SEVERITY_ICONS["info"], "INFO"),
     "debug": ("·", "DEBUG"),
 }
-"""Level to icon and word: a level is never shown by colour alone."""
+"""Level to icon (the alert severity's of the same name) and word: never colour alone."""
 _UNKNOWN_LEVEL: Final = (" ", "-")
 _SOURCE_WIDTH: Final = 20
 """Sources longer than this are cut, so the messages keep a column of their own."""

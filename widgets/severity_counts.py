@@ -1,19 +1,18 @@
-"""How many alerts fire at each severity, on one line: `✖ 5 critical  ▲ 2 error  ⚠ 4 warning`."""
+"""How many alerts fire at each severity, on one line: `✖ 5 critical  ◆ 2 error  ⚠ 4 warning`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
-__all__ = ["SEVERITY_ICONS", "SeverityCounts"]
+from widgets.vocab import SEVERITY_ICONS
 
-SEVERITY_ICONS: Final = {"critical": "✖", "error": "▲", "warning": "⚠", "info": "ℹ"}
-"""Alert severities, most severe first, and the icon shown beside each word."""
+__all__ = ["SeverityCounts"]
 
 
 class SeverityCounts(Widget):
@@ -96,7 +95,7 @@ class SeverityCounts(Widget):
         self.set_reactive(SeverityCounts.pending, pending)
 
     def render(self) -> RenderResult:
-        """`alerts firing: ✖ 5 critical  ▲ 2 error  ⚠ 0 warning  ℹ 0 info  · 1 pending`."""
+        """`alerts firing: ✖ 5 critical  ◆ 2 error  ⚠ 0 warning  ℹ 0 info  · 1 pending`."""
         counts = dict(self.counts)
         muted = self.get_component_rich_style("severity-counts--none")
         text = Text("alerts firing:", no_wrap=True, overflow="ellipsis", end="")

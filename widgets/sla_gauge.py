@@ -1,9 +1,13 @@
-"""An SLA compliance gauge: the percentage, its band in seed 004's colours, a bar and the trend."""
+"""An SLA compliance gauge: the percentage, its band against the target and floor, a bar, the trend.
+
+The target and the floor are plain numbers the caller passes in (the screens
+take them from the rules in force, `tui.data.thresholds`); the widget holds none.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from rich.style import Style
@@ -14,43 +18,33 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from collectors.inert import inert
-from widgets.latency_bars import TONE_ICONS, Tone, bar_cells
+from widgets.latency_bars import bar_cells
 from widgets.lines import fit_lines
+from widgets.vocab import COMPLIANCE_WORDS, TONE_ICONS, Tone
 
 __all__ = [
-    "BAND_WORDS",
-    "COMPLIANCE_FLOOR",
-    "COMPLIANCE_TARGET",
     "GaugeReading",
     "SlaGauge",
     "compliance_band",
     "trend_text",
 ]
 
-COMPLIANCE_TARGET: Final = 95.0
-"""Seed 004: at or above this share of conversations within target is green."""
-COMPLIANCE_FLOOR: Final = 85.0
-"""Seed 004: from here up to the target is yellow; below it, red."""
-BAND_WORDS: Final[dict[Tone, str]] = {
-    "ok": "on target",
-    "warning": "below target",
-    "error": "critical",
-    "muted": "no data",
-}
-"""The word beside the percentage, so that the band is never told by colour alone."""
 _BAR_MIN: Final = 10
 """The bar is never narrower than this, even if the trend is then cut."""
 _STEADY: Final = 0.05
 """A change smaller than this (in points) reads as no change."""
 
 
-def compliance_band(percent: float | None) -> Tone:
-    """Seed 004's band of a compliance percentage: >= 95 ok, 85 up to 95 warning, < 85 error."""
+def compliance_band(percent: float | None, target: float, floor: float) -> Tone:
+    """The band of a compliance percentage: at or above `target` ok, down to `floor` warning.
+
+    Below `floor` is an error; no (finite) percentage is muted.
+    """
     if percent is None or not math.isfinite(percent):
         return "muted"
-    if percent >= COMPLIANCE_TARGET:
+    if percent >= target:
         return "ok"
-    return "warning" if percent >= COMPLIANCE_FLOOR else "error"
+    return "warning" if percent >= floor else "error"
 
 
 def trend_text(value: float | None, previous: float | None, window: str) -> tuple[str, str]:
@@ -85,10 +79,14 @@ class GaugeReading:
     """The window's name, e.g. `1h`."""
     detail: str = ""
     """A muted third line, e.g. the first-response figures behind the percentage."""
+    target: float = field(kw_only=True)
+    """At or above this percentage is on target (ok)."""
+    floor: float = field(kw_only=True)
+    """From here up to the target is below target (warning); under it, critical."""
 
 
 class SlaGauge(Widget):
-    """A compliance percentage in seed 004's bands, with a bar to 100 % and the trend.
+    """A compliance percentage in its bands, with a bar to 100 % and the trend.
 
     The widget carries the class `-ok`, `-warning`, `-error` or `-muted` of its
     band; the band's icon and word are always drawn beside the number.
@@ -106,9 +104,9 @@ class SlaGauge(Widget):
     """
     | Class | Description |
     | :- | :- |
-    | `sla-gauge--ok` | Number, word and bar at or above the target (95 %). |
-    | `sla-gauge--warning` | The same from 85 % up to the target. |
-    | `sla-gauge--error` | The same below 85 %. |
+    | `sla-gauge--ok` | Number, word and bar at or above the target. |
+    | `sla-gauge--warning` | The same from the floor up to the target. |
+    | `sla-gauge--error` | The same below the floor. |
     | `sla-gauge--muted` | No data; also the detail line and a steady trend. |
     | `sla-gauge--up` | A trend that improved on the previous window. |
     | `sla-gauge--down` | A trend that worsened. |
@@ -161,12 +159,15 @@ class SlaGauge(Widget):
     @property
     def band(self) -> Tone:
         """The band of the current reading."""
-        return compliance_band(None if self.reading is None else self.reading.value)
+        reading = self.reading
+        if reading is None:
+            return "muted"
+        return compliance_band(reading.value, reading.target, reading.floor)
 
     def watch_reading(self, old: GaugeReading | None, new: GaugeReading | None) -> None:
         """Carry the band as a class (`-ok`, ...); lay out again if the line count changes."""
         band = self.band
-        for tone in BAND_WORDS:
+        for tone in COMPLIANCE_WORDS:
             self.set_class(tone == band, f"-{tone}")
         if _lines(old) != _lines(new):
             self.refresh(layout=True)
@@ -177,7 +178,9 @@ class SlaGauge(Widget):
 
     def render(self) -> RenderResult:
         """Title, number and band; the bar and the trend; the detail line if any."""
-        reading = self.reading or GaugeReading("", None)
+        reading = self.reading
+        if reading is None:
+            return Text("")
         band = self.band
         band_style = self.get_component_rich_style(f"sla-gauge--{band}")
         muted = self.get_component_rich_style("sla-gauge--muted")
@@ -185,13 +188,13 @@ class SlaGauge(Widget):
         if reading.title:
             head.append(f"{inert(reading.title)}  ")
         number = "–" if reading.value is None else f"{reading.value:.1f}%"
-        head.append(f"{TONE_ICONS[band]} {number} {BAND_WORDS[band]}", band_style)
-        head.append(f" (target ≥{COMPLIANCE_TARGET:.0f}%)", muted)
+        head.append(f"{TONE_ICONS[band]} {number} {COMPLIANCE_WORDS[band]}", band_style)
+        head.append(f" (target ≥{reading.target:g}%)", muted)
         trend, kind = trend_text(reading.value, reading.previous, reading.window)
         trend_class = {"up": "sla-gauge--up", "down": "sla-gauge--down"}.get(kind)
         trend_style = self.get_component_rich_style(trend_class) if trend_class else muted
         width = self.size.width
-        bar = self._bar(reading.value, max(_BAR_MIN, width - len(trend) - 2), band_style)
+        bar = self._bar(reading, max(_BAR_MIN, width - len(trend) - 2), band_style)
         bar.append("  ")
         bar.append(trend, trend_style)
         lines = [head, bar]
@@ -199,10 +202,10 @@ class SlaGauge(Widget):
             lines.append(Text(inert(reading.detail), muted))
         return fit_lines(lines, width)
 
-    def _bar(self, value: float | None, width: int, style: Style) -> Text:
-        """A bar of `value` percent of `width` cells, with a mark at the target."""
-        target_cell = min(width - 1, int(width * COMPLIANCE_TARGET / 100))
-        filled = "" if value is None else bar_cells(value / 100, width)
+    def _bar(self, reading: GaugeReading, width: int, style: Style) -> Text:
+        """A bar of the reading's percentage, `width` cells long, with a mark at the target."""
+        target_cell = min(width - 1, int(width * reading.target / 100))
+        filled = "" if reading.value is None else bar_cells(reading.value / 100, width)
         bar = Text()
         bar.append(filled, style)
         if len(filled) <= target_cell:

@@ -5,35 +5,16 @@ Beside it, how long ago the source last updated.
 
 from __future__ import annotations
 
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from collectors.base import format_duration
+from widgets.vocab import SOURCE_STATE_ICONS, updated_ago
 
-__all__ = ["STATE_ICONS", "StateBadge", "updated_ago"]
-
-STATE_ICONS: Final = {"ok": "●", "stale": "◐", "down": "✖", "no data": "○"}
-"""The icon of each source state; the word is always shown beside it."""
-
-
-def updated_ago(age: float | None) -> str:
-    """`updated 20s ago` for data `age` seconds old; `never updated` for None.
-
-    Ages are coarse on purpose (under 10 s, then tens of seconds, then whole
-    minutes): a healthy source's age cycles with its poll, and a badge that
-    changed on every refresh would be redrawn, and sent over SSH, for nothing.
-    """
-    if age is None:
-        return "never updated"
-    if age < 10:
-        return "updated <10s ago"
-    if age < 60:
-        return f"updated {int(age // 10) * 10}s ago"
-    return f"updated {format_duration(age // 60 * 60)} ago"
+__all__ = ["StateBadge"]
 
 
 class StateBadge(Widget):
@@ -130,11 +111,11 @@ class StateBadge(Widget):
 
     def render(self) -> RenderResult:
         """`● ok  updated 12s ago`."""
-        known = self.state in STATE_ICONS
+        known = self.state in SOURCE_STATE_ICONS
         style = self.get_component_rich_style(
             f"state-badge--{self.state.replace(' ', '-')}" if known else "state-badge--unknown"
         )
         text = Text(no_wrap=True, end="")
-        text.append(f"{STATE_ICONS.get(self.state, '?')} {self.state:<5}", style)
+        text.append(f"{SOURCE_STATE_ICONS.get(self.state, '?')} {self.state:<5}", style)
         text.append(f"  {updated_ago(self.age)}", self.get_component_rich_style("state-badge--age"))
         return text

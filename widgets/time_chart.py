@@ -1,7 +1,7 @@
 """A line chart of a time window (textual-plotext), drawn from plain, comparable data.
 
 The chart is drawn from `ChartData` only, with time labels from `time.strftime`
-in local time and value labels from `widgets.units.format_value`, so the same
+in local time and value labels from `widgets.vocab.format_value`, so the same
 data at the same size always gives the same picture (snapshot tests rely on
 it). The line colours are the theme's `$primary` and `$accent`.
 """
@@ -19,7 +19,7 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 __all__ = ["ChartData", "ChartLine", "TimeChart"]
 

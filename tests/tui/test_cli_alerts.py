@@ -94,7 +94,7 @@ def test_collect_once_evaluates_rules_and_alerts_prints_them(home: Path, fired: 
     assert alert["acknowledged_by"] is None and alert["silenced_until"] is None
     text = run(home, "alerts")
     assert text.returncode == 0
-    assert f"{fired:>5}  critical  firing" in text.stdout and "(source=sidekiq)" in text.stdout
+    assert f"{fired:>5}  ✖ critical  ● firing" in text.stdout and "(source=sidekiq)" in text.stdout
 
 
 def test_ack_records_who_when_and_the_note(home: Path, fired: int) -> None:
@@ -161,7 +161,7 @@ def test_rules_test_replays_history(home: Path, fired: int) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["RULE", "SEVERITY", "FIRED", "CHECKS", "NO", "DATA"]
     row = next(line for line in lines if line.startswith("workers_running "))
-    assert int(row.split()[2]) >= 1
+    assert int(row.split()[3]) >= 1  # the severity is an icon and a word
     assert not any(line.startswith("queue_depth_high ") for line in lines)  # disabled
     assert "replayed 2h of history" in lines[-1]
 
@@ -169,9 +169,9 @@ def test_rules_test_replays_history(home: Path, fired: int) -> None:
 def test_rules_list_shows_the_effective_rules(home: Path) -> None:
     result = run(home, "rules", "list")
     assert result.returncode == 0
-    assert "workers_running  critical  sidekiq.processes" in result.stdout
+    assert "workers_running  ✖ critical  sidekiq.processes" in result.stdout
     assert (
-        "chatwoot_api_down  critical  chatwoot.up{check=api}  threshold  for 3 checks"
+        "chatwoot_api_down  ✖ critical  chatwoot.up{check=api}  threshold  for 3 checks"
         in result.stdout
     )
     assert "queue_depth_high" not in result.stdout

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from _export_db import HOSTILE, SECRET, record_hostile
+from _tuned import tuned_rules
 from fakes.demo_history import record_demo
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -90,22 +91,51 @@ async def test_the_demo_incident_reads_as_unhealthy_with_the_seed_table(
     assert document.startswith("# wootwatch snapshot, 2026-11-18 11:08 UTC\n")
     assert "by amy on bastion-1" in document
     assert "the last 15m (`--since`)" in document
-    assert "**Overall: 🔴 unhealthy**" in document
+    assert "**Overall: ✖ unhealthy**" in document
     metrics = keyed(table_rows(document, "## Metrics"))
     assert metrics["Metric"] == ["Normal range", "Value in window", "Status"]
-    assert metrics["Chatwoot API latency (p95)"][2].startswith("🚨 Critical")
-    assert metrics["Chatwoot API availability (mean)"] == ["100.0 %", "100.0 %", "✅ Normal"]
+    assert metrics["Chatwoot API latency (p95)"][2].startswith("✖ critical")
+    assert metrics["Chatwoot API availability (mean)"] == ["100.0%", "100.0%", "✔ normal"]
     assert metrics["Pending conversations (peak)"][1] == "31"
     summary = section(document, "Executive summary")
-    assert "🚨 6 critical, 🔴 2 error, ⚠️ 4 warning firing; 1 pending" in summary
+    assert "✖ 6 critical, ◆ 2 error, ⚠ 4 warning firing; 1 pending" in summary
     assert "URGENT: High backlog" in section(document, "Queues")
+
+
+async def test_the_status_columns_follow_the_rules_in_force(demo: tuple[Path, float]) -> None:
+    """Issue 15: the config's backlog, SLA and queue-depth thresholds colour the export."""
+    shown = {}
+    for name, rules in (("default", []), ("tuned", tuned_rules())):
+        document = await export(*demo, rules=rules)
+        metrics = keyed(table_rows(document, "## Metrics"))
+        shown[name] = (
+            keyed(table_rows(document, "## Queues"))["chatwoot"][-1],
+            keyed(table_rows(document, "## SLA"))["chatwoot"][-1],
+            metrics["Pending conversations (peak)"][2],
+            metrics["Sidekiq jobs enqueued (peak total)"][2],
+            metrics["First-response SLA (lowest)"][2],
+        )
+    assert shown["default"] == (
+        "✖ URGENT: High backlog",  # a peak of 31 pending: more than 20
+        "✖ critical",
+        "✖ critical, above normal range",
+        "✖ critical",  # 885 jobs: more than 100
+        "✖ critical, below normal range",
+    )
+    assert shown["tuned"] == (
+        "⚠ CX queue backlog",  # more than 30, not more than 60
+        "⚠ below target",  # above the floor of 70 %
+        "⚠ warning, above normal range",
+        "✔ normal",  # not more than 5,000
+        "⚠ warning, below normal range",
+    )
 
 
 async def test_uptime_says_how_much_of_its_window_was_recorded(demo: tuple[Path, float]) -> None:
     """Issue 13: an hour of checks is never shown as a 30-day uptime."""
     document = await export(*demo)
     uptime = keyed(table_rows(document, "Uptime of the API checks"))
-    assert uptime["chatwoot"] == ["🟢 100.00 % over the 1h2m recorded"] * 3
+    assert uptime["chatwoot"] == ["✔ 100.00% over the 1h2m recorded"] * 3
 
 
 async def test_a_window_at_the_start_of_history_has_no_baseline(
@@ -153,9 +183,8 @@ async def test_the_timeline_lists_every_change_ack_and_silence_in_order(
     rows = [line for line in timeline.splitlines() if line.startswith("| 2026")]
     times = [row.split(" | ")[0] for row in rows]
     assert times == sorted(times) and len(rows) == 20
-    assert (
-        "#7 chatwoot_response_time_critical (source=chatwoot) | critical | acknowledged" in rows[-3]
-    )
+    alert = "#7 chatwoot_response_time_critical (source=chatwoot)"
+    assert f"{alert} | ✖ critical | acknowledged" in rows[-3]
     assert "| amy | scaling web |" in rows[-3]
     assert "rule=queue_depth_high" in rows[-2] and "| bob | reindex job |" in rows[-2]
     assert "ok → firing" in rows[-1]  # webhook_delivery_failed, at the window's end

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from _export_db import SECRET, record_hostile
+from _tuned import TUNED_YAML
 from fakes.demo_history import INCIDENT_ROUNDS, POLL_EVERY, record_demo
 
-from collectors.store import Store
+from collectors.base import Sample
+from collectors.store import SourceBatch, Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 
@@ -68,7 +70,7 @@ def test_prints_markdown_to_stdout_and_leaves_the_database_as_it_was(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("# wootwatch snapshot, ")
     assert "no collector is writing it" in result.stdout
-    assert "## Executive summary" in result.stdout and "**Overall: 🔴 unhealthy**" in result.stdout
+    assert "## Executive summary" in result.stdout and "**Overall: ✖ unhealthy**" in result.stdout
     assert result.stderr == ""
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
@@ -167,3 +169,22 @@ def test_the_config_secrets_never_reach_the_export(
         assert "leaked \\[redacted\\] in a stack trace" in result.stdout or (
             "leaked [redacted] in a stack trace" in result.stdout
         )
+
+
+def test_the_configs_rules_colour_the_export(tmp_path: Path) -> None:
+    """Issue 15: `--config` thresholds reach the status columns; no config, the default pack."""
+    db = tmp_path / "pending.db"
+    pending = Sample("chatwoot.conversations", 25.0, time.time() - 5, {"status": "pending"})
+
+    async def write() -> None:
+        async with await Store.open(db) as store:
+            await store.write([SourceBatch("chatwoot", records=[pending])])
+
+    asyncio.run(write())
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(TUNED_YAML)
+    tuned = run(tmp_path, "--config", str(config), "--db", str(db), "--since", "1h")
+    plain = run(tmp_path, "--db", str(db), "--since", "1h")
+    assert tuned.returncode == plain.returncode == 0, tuned.stderr + plain.stderr
+    assert "✔ no backlog" in tuned.stdout  # 25 pending: not more than 30
+    assert "✖ URGENT: High backlog" in plain.stdout  # more than 20

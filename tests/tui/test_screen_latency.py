@@ -20,7 +20,7 @@ from tui.screens.latency import LatencyScreen
 from widgets.choice_bar import ChoiceBar
 from widgets.latency_bars import LatencyBars
 from widgets.time_chart import TimeChart
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 
 def _spans(now: float) -> dict[str, tuple[float, float]]:

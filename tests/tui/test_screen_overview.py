@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from _pilot import after, refreshed
+from _tuned import tuned_rules
 from textual.pilot import Pilot
 
 from collectors.alert_book import AlertBook
@@ -56,7 +57,7 @@ async def test_the_overview_is_the_default_screen_with_every_source_ok(
         assert [name for name, _, _ in heads] == ["chatwoot", "sidekiq", "pipeline", "aws", "logs"]
         assert all(badge == "● ok     updated <10s ago" for _, badge, _ in heads)
         counts = str(demo_app.screen.query_one(SeverityCounts).render())
-        assert "✖ 6 critical  ▲ 2 error  ⚠ 4 warning  ℹ 0 info  · 1 pending" in counts
+        assert "✖ 6 critical  ◆ 2 error  ⚠ 4 warning  ℹ 0 info  · 1 pending" in counts
         chatwoot = _rows(demo_app)[0]
         labels = [row.reading.label for row in chatwoot.query(MetricRow)]
         assert labels[:3] == ["health", "API p95", "open"]
@@ -126,7 +127,7 @@ def test_the_plain_summary_says_no_data_with_the_reason() -> None:
     numbers = {"sidekiq": ["enqueued 4"]}
     lines = render_summary(statuses, numbers, 100.0, 200)
     assert lines[0] == (
-        "aws      ○ no data  updated 5s ago      "
+        "aws      ○ no data  updated <10s ago    "
         "no datapoints for any of the 6 metrics since 5m ago"
     )
     assert lines[1].startswith("sidekiq  ● ok     ") and lines[1].endswith("enqueued 4")
@@ -144,20 +145,25 @@ async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: fl
 
 
 @pytest.mark.parametrize(
-    ("pending", "shown"),
+    ("tuned", "pending", "shown"),
     [
-        (10, None),
-        (11, "⚠ CX queue backlog: 11 conversations pending in chatwoot (more than 10)"),
-        (20, "⚠ CX queue backlog: 20 conversations pending in chatwoot (more than 10)"),
-        (21, "✖ URGENT: High backlog: 21 conversations pending in chatwoot (more than 20)"),
+        (False, 10, None),
+        (False, 11, "⚠ CX queue backlog: 11 conversations pending in chatwoot (more than 10)"),
+        (False, 20, "⚠ CX queue backlog: 20 conversations pending in chatwoot (more than 10)"),
+        (False, 21, "✖ URGENT: High backlog: 21 conversations pending in chatwoot (more than 20)"),
+        # Issue 15: a config's `chatwoot_pending_backlog` moves the banner.
+        (True, 25, None),
+        (True, 31, "⚠ CX queue backlog: 31 conversations pending in chatwoot (more than 30)"),
+        (True, 61, "✖ URGENT: High backlog: 61 conversations pending in chatwoot (more than 60)"),
     ],
 )
-async def test_the_backlog_banner_follows_the_pending_conversations(
-    demo_db: Path, demo_now: float, pending: int, shown: str | None
+async def test_the_backlog_banner_follows_the_pending_conversations_and_the_rules(
+    demo_db: Path, demo_now: float, tuned: bool, pending: int, shown: str | None
 ) -> None:
     sample = Sample("chatwoot.conversations", pending, demo_now + 1, {"status": "pending"})
     await _write(demo_db, demo_now, SourceBatch("chatwoot", records=[sample]))
-    app = WootwatchApp(demo_db, clock=lambda: demo_now + 1)
+    rules = tuned_rules() if tuned else ()
+    app = WootwatchApp(demo_db, clock=lambda: demo_now + 1, rules=rules)
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
         banner = app.screen.query_one(BacklogBanner)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from _pilot import after, refreshed
+from _tuned import tuned_rules
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -13,7 +14,6 @@ from collectors.base import Sample, SourceState, SourceStatus, no_data_note
 from collectors.store import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
-from tui.queue_thresholds import default_thresholds
 from tui.screens import SCREENS
 from tui.screens.queues import QueuesScreen, SidekiqPanel, SqsPanel
 from widgets.queue_row import QueueRow
@@ -39,16 +39,17 @@ def _shown(widget: Static) -> str:
     return str(widget.render())
 
 
-def test_the_marks_follow_the_default_rules() -> None:
-    limits = default_thresholds()
-    assert (limits.depth_warning, limits.depth_error) == (50, 100)
-    assert (limits.wait_warning_s, limits.failed_share) == (5.0, 0.10)
-    assert limits.depth(50) == ("ok", "")
-    assert limits.depth(51) == ("warning", "▲ deep")
-    assert limits.depth(101) == ("error", "✖ deep")
-    assert limits.wait(5.5) == ("warning", "▲ slow")
-    assert limits.failures(11, 100) == ("error", "✖ failing")
-    assert limits.failures(3, 0) == ("ok", "")
+async def test_the_marks_follow_the_configs_queue_depth_high(
+    demo_db: Path, demo_now: float
+) -> None:
+    """Issue 15: with `queue_depth_high` at 5,000, 434 and 885 jobs are not deep."""
+    app = WootwatchApp(demo_db, clock=lambda: demo_now, rules=tuned_rules())
+    async with app.run_test(size=(120, 40)) as pilot:
+        sidekiq = _rows(await _queues_screen(pilot), SidekiqPanel)
+        for name in ("default", "all queues"):
+            depth = sidekiq[name].line.depth
+            assert (depth.level, depth.mark) == ("ok", "")
+        assert all(row.line.wait.mark == "⚠ slow" for row in sidekiq.values())  # not overridden
 
 
 async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
@@ -71,7 +72,7 @@ async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
         assert cell.query_one(SparkLine).has_class("-alarm")
         quiet = sidekiq["critical"].query_one(".queue-row--depth", ReadingCell)
         assert not quiet.query_one(SparkLine).has_class("-alarm")
-        assert all(row.line.wait.mark == "▲ slow" for row in sidekiq.values())
+        assert all(row.line.wait.mark == "⚠ slow" for row in sidekiq.values())
 
         totals = {
             _shown(cell.query_one(".reading-cell--label", Static)): cell.reading
@@ -85,7 +86,7 @@ async def test_queue_rows_show_depth_and_wait_with_sparklines_and_marks(
         sqs = _rows(screen, SqsPanel)
         assert list(sqs) == ["chatwoot-events"]
         assert sqs["chatwoot-events"].line.depth.text == "–"
-        assert sqs["chatwoot-events"].line.wait.mark == "▲ slow"
+        assert sqs["chatwoot-events"].line.wait.mark == "⚠ slow"
 
 
 async def test_picking_a_sparkline_slot_opens_the_logs_of_that_minute(

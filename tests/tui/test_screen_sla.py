@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 from _pilot import after, refreshed
+from _tuned import tuned_rules
 from _written import NOW, every_minute, sla_samples, write, write_sla_db
 from rich.text import Text
 from textual.widgets import DataTable
 
+from collectors.rules import Rule
 from collectors.store import Store
 from tui.app import WootwatchApp
 from widgets.latency_bars import LatencyBars
@@ -29,27 +31,39 @@ def _head(gauge: SlaGauge) -> str:
     return str(gauge.render()).split("\n")[0]
 
 
-async def test_compliance_shows_seed_004s_band_as_a_class_an_icon_and_a_word(
-    tmp_path: Path,
-) -> None:
-    db = tmp_path / "bands.db"
-    values = {"a": 95.0, "b": 94.9, "c": 85.0, "d": 84.9}
+async def _bands(db: Path, values: dict[str, float], rules: list[Rule]) -> list[object]:
+    """Each gauge's band class and head line, one source per value."""
     await write(
         db, {s: every_minute("chatwoot.sla.compliance_pct", v, "%") for s, v in values.items()}
     )
-    app = WootwatchApp(db, clock=lambda: NOW)
+    app = WootwatchApp(db, clock=lambda: NOW, rules=rules)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("3")
         await refreshed(pilot)
-        shown = [
+        return [
             ([c for c in ("-ok", "-warning", "-error") if g.has_class(c)], _head(g))
             for g in _gauges(app)
         ]
-    assert shown == [
+
+
+async def test_compliance_shows_seed_004s_band_as_a_class_an_icon_and_a_word(
+    tmp_path: Path,
+) -> None:
+    values = {"a": 95.0, "b": 94.9, "c": 85.0, "d": 84.9}
+    assert await _bands(tmp_path / "bands.db", values, []) == [
         (["-ok"], "a · first reply SLA  ✔ 95.0% on target (target ≥95%)"),
         (["-warning"], "b · first reply SLA  ⚠ 94.9% below target (target ≥95%)"),
         (["-warning"], "c · first reply SLA  ⚠ 85.0% below target (target ≥95%)"),
         (["-error"], "d · first reply SLA  ✖ 84.9% critical (target ≥95%)"),
+    ]
+
+
+async def test_the_bands_follow_the_configs_chatwoot_sla_compliance_low(tmp_path: Path) -> None:
+    """Issue 15: with the floor at 70 %, 84.9 % is below target, not critical."""
+    values = {"a": 84.9, "b": 69.9}
+    assert await _bands(tmp_path / "bands.db", values, tuned_rules()) == [
+        (["-warning"], "a · first reply SLA  ⚠ 84.9% below target (target ≥95%)"),
+        (["-error"], "b · first reply SLA  ✖ 69.9% critical (target ≥95%)"),
     ]
 
 

@@ -94,8 +94,8 @@ def test_the_export_lists_the_api_down(
     db, _ = never_answered
     assert main(["export", "--db", str(db), "--since", "1h"]) == 0
     text = capsys.readouterr().out
-    assert "**Active alerts:** 🚨 1 critical" in text
-    (row,) = [line for line in text.splitlines() if line.startswith("| 🚨 critical | firing |")]
+    assert "**Active alerts:** ✖ 1 critical" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| ✖ critical | ● firing |")]
     assert "chatwoot\\_api\\_down (source=chatwoot)" in row
 
 

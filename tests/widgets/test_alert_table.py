@@ -25,7 +25,7 @@ async def test_severity_and_state_read_as_icon_and_word() -> None:
         first = [cell.plain for cell in table.get_row("1")]
         second = [cell.plain for cell in table.get_row("2")]
         assert first[:2] == ["✖ critical", "● firing"]
-        assert second[:2] == ["· info", "✓ resolved"] and second[4] == "✓ acked by ana"
+        assert second[:2] == ["ℹ info", "✓ resolved"] and second[4] == "✓ acked by ana"
         critical_colour = table.get_row("1")[0].style
         app.theme = "dracula"
         await pilot.pause()

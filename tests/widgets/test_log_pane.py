@@ -41,7 +41,7 @@ async def test_a_row_shows_time_level_word_source_and_message() -> None:
         await pilot.pause()
         stamp = time.strftime("%H:%M:%S", time.localtime(T0 + 1))
         first = _text(pane.render_line(0))
-        assert first.startswith(f"{stamp}  ✖ ERROR  web-logs  boom")
+        assert first.startswith(f"{stamp}  ◆ ERROR  web-logs  boom")
         assert "  -      web-logs  meh" in _text(pane.render_line(1))
         assert _text(pane.render_line(2)) == ""
 

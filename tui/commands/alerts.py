@@ -46,6 +46,7 @@ from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.writer_lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
+from widgets.vocab import ago, alert_state_label, format_value, severity_label
 
 if TYPE_CHECKING:
     from collectors.rules import Rule
@@ -77,17 +78,12 @@ def _iso(ts: float | None) -> str | None:
 
 
 def _ago(ts: float, now: float) -> str:
-    seconds = max(0.0, now - ts)
-    return "now" if seconds < 1 else f"{format_duration(seconds)} ago"
+    return ago(max(0.0, now - ts))
 
 
 def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) -> float | None:
     ends = [s.ends_at for s in silences if s.active_at(now) and s.matches(alert.rule, alert.labels)]
     return max(ends) if ends else None
-
-
-def _value(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 # --------------------------------------------------------------------------- commands
@@ -121,7 +117,7 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
     if not alerts:
         out.write("no alerts\n")
     else:
-        out.write(f"{'ID':>5}  {'SEVERITY':8}  {'STATE':8}  {'SINCE':20}  {'VALUE':>9}  RULE\n")
+        out.write(f"{'ID':>5}  {'SEVERITY':10}  {'STATE':10}  {'SINCE':20}  {'VALUE':>9}  RULE\n")
     for a in alerts:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))
         flags = []
@@ -134,8 +130,9 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
         if until is not None:
             flags.append(f"silenced until {_iso(until)}")
         line = (
-            f"{a.id:>5}  {a.severity.value:8}  {a.state.value:8}  {_iso(a.updated_at):20}  "
-            f"{_value(a.value):>9}  {a.rule}" + (f" ({labels})" if labels else "")
+            f"{a.id:>5}  {severity_label(a.severity):10}  {alert_state_label(a.state):10}  "
+            f"{_iso(a.updated_at):20}  "
+            f"{format_value(a.value):>9}  {a.rule}" + (f" ({labels})" if labels else "")
         )
         if a.summary:
             line += f"  {a.summary}"
@@ -252,12 +249,12 @@ async def _rules_test(
         )
     took = time.monotonic() - started
     width = max((len(r.rule.name) for r in results), default=4)
-    out.write(f"{'RULE':{width}}  {'SEVERITY':8}  {'FIRED':>5}  {'CHECKS':>7}  {'NO DATA':>7}\n")
+    out.write(f"{'RULE':{width}}  {'SEVERITY':10}  {'FIRED':>5}  {'CHECKS':>7}  {'NO DATA':>7}\n")
     for result in results:
         note = "" if result.checks else "  (no data for its series)"
         out.write(
             inert(
-                f"{result.rule.name:{width}}  {result.rule.severity.value:8}  "
+                f"{result.rule.name:{width}}  {severity_label(result.rule.severity):10}  "
                 f"{result.fired:>5}  {result.checks:>7}  {result.missing:>7}{note}"
             )
             + "\n"
@@ -279,7 +276,7 @@ def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
         series = rule.series + (f"{{{labels}}}" if labels else "")
         out.write(
             inert(
-                f"{rule.name}  {rule.severity.value}  {series}  {rule.condition.type}  "
+                f"{rule.name}  {severity_label(rule.severity)}  {series}  {rule.condition.type}  "
                 f"for {rule.hold}: {rule.summary}"
             )
             + "\n"

@@ -8,6 +8,7 @@ import sys
 import time
 
 from collectors.inert import inert
+from collectors.rules import Rule
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
 from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
 from tui.reader import current_user
@@ -23,10 +24,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format!r}: use one of {', '.join(FORMATS)}")
     db = getattr(args, "db", None)
     secrets: list[str] = []
+    rules: list[Rule] = []  # no config: the default pack's thresholds
     if db is None or getattr(args, "config", None) is not None:
         config = load_config(args)[1]
         db = db or config.database
         secrets = config_secrets(config)
+        rules = config.effective_rules
     try:
         text = asyncio.run(
             build_export(
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 host=current_host(),
                 fmt=args.format,
                 secrets=secrets,
+                rules=rules,
             )
         )
         if args.output in (None, "-"):

@@ -13,7 +13,7 @@ from collectors.inert import inert
 from tui.key_metrics import alert_value, firing_alerts
 from tui.panels.text_list import TextListPanel
 from tui.reader import StoreReader
-from widgets.severity_counts import SEVERITY_ICONS
+from widgets.vocab import SEVERITY_ICONS
 
 __all__ = ["FiringLine", "FiringPanel"]
 

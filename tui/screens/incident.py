@@ -44,6 +44,7 @@ from tui.panels.text_list import TextListPanel
 from tui.reader import StoreReader
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
+from widgets.vocab import ago
 
 __all__ = ["ChartsPanel", "IncidentClock", "IncidentScreen", "NewestErrors"]
 
@@ -96,10 +97,10 @@ class IncidentClock(LivePanel[ClockData]):
                 f"{elapsed} elapsed · {firing} · P unpins"
             )
         elif data.first_firing is not None:
-            since = format_duration(max(1.0, data.now - data.first_firing))
+            since = ago(max(0.0, data.now - data.first_firing))
             line = (
                 f"○ start not pinned · first alert {_stamp(data.first_firing, data.now)}, "
-                f"{since} ago · {firing} · p pins it"
+                f"{since} · {firing} · p pins it"
             )
         else:
             line = "○ start not pinned · no alert firing · p pins now"

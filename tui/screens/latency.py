@@ -22,9 +22,9 @@ from tui.messages import ShowLogs
 from tui.reader import StoreReader
 from tui.table_sync import Row, sync_rows
 from tui.windowed_screen import WindowedPanel, WindowedScreen, WindowView
-from widgets.latency_bars import BarRow, LatencyBars, Tone
+from widgets.latency_bars import BarRow, LatencyBars
 from widgets.time_chart import ChartData, ChartLine, TimeChart
-from widgets.units import format_value
+from widgets.vocab import Tone, format_value
 
 __all__ = ["LatencyScreen"]
 

@@ -1,7 +1,8 @@
 """The Overview screen (key 1, the default): every source and every alert at a glance.
 
-From the top: seed 004's backlog banner (more than 10 pending conversations
-is a backlog, more than 20 urgent), the firing alerts counted by severity,
+From the top: seed 004's backlog banner (past `chatwoot_pending_backlog`'s
+threshold in the rules in force is a backlog, past its escalation urgent),
+the firing alerts counted by severity,
 then one row per source: its state badge (`● ok`, `◐ stale`, `✖ down` and
 "updated 12s ago"), its last error when it is not ok, and its key numbers
 (`tui.key_metrics`), each with a sparkline of the last hour. A number a
@@ -29,7 +30,11 @@ from textual.widgets import Static
 
 from collectors.alert_state import AlertState
 from collectors.base import SourceState, SourceStatus
+from collectors.series import (
+    CHATWOOT_CONVERSATIONS,
+)
 from collectors.store import SeriesInfo, Store
+from tui.data.thresholds import Limit
 from tui.key_metrics import (
     KEY_METRICS,
     AlertTarget,
@@ -80,6 +85,8 @@ class StripData:
     backlog: int | None
     """Pending conversations of the most backlogged Chatwoot source; None without one."""
     backlog_source: str
+    backlog_limit: Limit
+    """When the count is a backlog and when urgent (`chatwoot_pending_backlog`)."""
 
 
 class AlertStrip(LivePanel[StripData]):
@@ -93,7 +100,7 @@ class AlertStrip(LivePanel[StripData]):
         for alert in alerts:
             if alert.state is AlertState.FIRING:
                 counts[str(alert.severity)] += 1
-        pending = await reader.store.series("chatwoot.conversations", labels={"status": "pending"})
+        pending = await reader.store.series(CHATWOOT_CONVERSATIONS, labels={"status": "pending"})
         worst = max(
             (s for s in pending if s.last_value is not None),
             key=lambda s: s.last_value or 0.0,
@@ -104,6 +111,7 @@ class AlertStrip(LivePanel[StripData]):
             pending_alerts=sum(a.state is AlertState.PENDING for a in alerts),
             backlog=None if worst is None or worst.last_value is None else round(worst.last_value),
             backlog_source="" if worst is None else worst.source,
+            backlog_limit=reader.thresholds.backlog,
         )
 
     def compose_body(self) -> ComposeResult:
@@ -115,6 +123,8 @@ class AlertStrip(LivePanel[StripData]):
         """Set the banner and the counts."""
         banner = self.query_one(BacklogBanner)
         banner.where = data.backlog_source
+        banner.backlog_above = data.backlog_limit.warn
+        banner.urgent_above = data.backlog_limit.crit
         banner.pending = data.backlog
         counts = self.query_one(SeverityCounts)
         counts.counts, counts.pending = data.counts, data.pending_alerts

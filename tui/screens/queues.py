@@ -10,7 +10,7 @@ Two panels, each a `LivePanel`:
   `state=visible`), the oldest message's age (`aws.sqs.oldest_age_s`, from
   CloudWatch) and the messages in flight and delayed.
 
-Values past the default rules' thresholds carry a mark (`tui.queue_thresholds`):
+Values past the thresholds of the rules in force carry a mark (`tui.data.thresholds`):
 an icon and a word, and the sparkline turns to the error colour. Sparklines
 cover the 30 minutes up to the current minute, one slot per minute (read from
 the rollups, so a source polling every minute leaves no gaps). Picking a
@@ -34,17 +34,28 @@ from textual.widgets import Static
 
 from collectors.base import SourceState
 from collectors.inert import inert
+from collectors.series import (
+    AWS_SQS_MESSAGES,
+    AWS_SQS_OLDEST_AGE_S,
+    SIDEKIQ_BUSY,
+    SIDEKIQ_DEAD,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_PROCESSED_PER_MIN,
+    SIDEKIQ_PROCESSES,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+    SIDEKIQ_RETRIES,
+    SIDEKIQ_SCHEDULED,
+)
 from collectors.store import SeriesInfo, Store
 from tui.live_panel import LivePanel
 from tui.live_screen import LiveScreen
 from tui.messages import ShowLogs
-from tui.queue_thresholds import default_thresholds
 from tui.reader import StoreReader
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
 from widgets.spark_line import SparkLine
-from widgets.state_badge import STATE_ICONS
-from widgets.units import format_value
+from widgets.vocab import SOURCE_STATE_ICONS, TONE_ICONS, format_value
 
 __all__ = ["QueueTable", "QueuesScreen", "SidekiqPanel", "SidekiqView", "SqsPanel"]
 
@@ -58,13 +69,13 @@ Window = tuple[float, float]
 Judge = Callable[[float | None], tuple[Level, str]]
 
 _TOTALS: Final = (
-    ("busy workers", "sidekiq.busy"),
-    ("processes", "sidekiq.processes"),
-    ("scheduled", "sidekiq.scheduled"),
-    ("retries", "sidekiq.retries"),
-    ("dead", "sidekiq.dead"),
-    ("processed/min", "sidekiq.processed_per_min"),
-    ("failed/min", "sidekiq.failed_per_min"),
+    ("busy workers", SIDEKIQ_BUSY),
+    ("processes", SIDEKIQ_PROCESSES),
+    ("scheduled", SIDEKIQ_SCHEDULED),
+    ("retries", SIDEKIQ_RETRIES),
+    ("dead", SIDEKIQ_DEAD),
+    ("processed/min", SIDEKIQ_PROCESSED_PER_MIN),
+    ("failed/min", SIDEKIQ_FAILED_PER_MIN),
 )
 """The Sidekiq totals: label and series, in the order they are shown."""
 
@@ -137,7 +148,7 @@ async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
         status = statuses.get(source)
         if status is None or (status.state is SourceState.OK and not status.no_data):
             continue
-        icon = STATE_ICONS.get(status.shown_state, "◐")
+        icon = SOURCE_STATE_ICONS.get(status.shown_state, "◐")
         why = status.detail or "no fresh data"
         parts.append(f"{icon} {source} {status.shown_state}: {why} (values as of its last poll)")
     return " · ".join(parts)
@@ -240,11 +251,12 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         store = reader.store
         window = sparkline_window(reader.now())
         every = await store.series()
-        sizes = _by_queue(_named(every, "sidekiq.queue.size"))
-        waits = _by_queue(_named(every, "sidekiq.queue.latency_s"))
+        sizes = _by_queue(_named(every, SIDEKIQ_QUEUE_SIZE))
+        waits = _by_queue(_named(every, SIDEKIQ_QUEUE_LATENCY_S))
         keys = sorted(sizes.keys() | waits.keys())
         several = len({source for source, _ in keys}) > 1
-        limits = default_thresholds()
+        limits = reader.thresholds.queues
+        deep, slow = _marked(limits.depth_level, "deep"), _marked(limits.wait_level, "slow")
         lines = []
         for source, queue in keys:
             size = sizes.get((source, queue), [])
@@ -252,26 +264,26 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             lines.append(
                 QueueLine(
                     f"{source}/{queue}" if several else queue,
-                    await _reading(store, size, window, limits.depth),
-                    await _reading(store, wait, window, limits.wait, how="max"),
+                    await _reading(store, size, window, deep),
+                    await _reading(store, wait, window, slow, how="max"),
                 )
             )
         total = None
         if len(lines) > 1:
-            all_sizes = _named(every, "sidekiq.queue.size")
-            all_waits = _named(every, "sidekiq.queue.latency_s")
+            all_sizes = _named(every, SIDEKIQ_QUEUE_SIZE)
+            all_waits = _named(every, SIDEKIQ_QUEUE_LATENCY_S)
             total = QueueLine(
                 "all queues",
-                await _reading(store, all_sizes, window, limits.depth),
-                await _reading(store, all_waits, window, limits.wait, how="max"),
+                await _reading(store, all_sizes, window, deep),
+                await _reading(store, all_waits, window, slow, how="max"),
             )
         totals = []
         for _, name in _TOTALS:
             series = _named(every, name)
             judge = None
-            if name == "sidekiq.failed_per_min":
-                processed = _latest(_named(every, "sidekiq.processed_per_min"), sum)
-                judge = _failures_judge(limits.failures, processed)
+            if name == SIDEKIQ_FAILED_PER_MIN:
+                processed = _latest(_named(every, SIDEKIQ_PROCESSED_PER_MIN), sum)
+                judge = _failures_judge(limits.failures_level, processed)
             totals.append(await _reading(store, series, window, judge))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
         status = await _status_line(reader, sidekiq)
@@ -286,10 +298,20 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             cell.reading = reading
 
 
+def _marked(level: Callable[[float | None], Level], word: str) -> Judge:
+    """A judge that marks a level past ok with its tone's icon and `word` (`⚠ deep`)."""
+
+    def judge(value: float | None) -> tuple[Level, str]:
+        found = level(value)
+        return found, "" if found == "ok" else f"{TONE_ICONS[found]} {word}"
+
+    return judge
+
+
 def _failures_judge(
-    failures: Callable[[float | None, float | None], tuple[Level, str]], processed: float | None
+    failures: Callable[[float | None, float | None], Level], processed: float | None
 ) -> Judge:
-    return lambda failed: failures(failed, processed)
+    return _marked(lambda failed: failures(failed, processed), "failing")
 
 
 def _by_queue(series: Iterable[SeriesInfo]) -> dict[tuple[str, str], list[SeriesInfo]]:
@@ -310,10 +332,11 @@ class SqsPanel(_QueuePanel[QueueTable]):
         store = reader.store
         window = sparkline_window(reader.now())
         every = await store.series()
-        messages = _named(every, "aws.sqs.messages")
-        ages = _named(every, "aws.sqs.oldest_age_s")
+        messages = _named(every, AWS_SQS_MESSAGES)
+        ages = _named(every, AWS_SQS_OLDEST_AGE_S)
         queues = sorted({s.labels.get("queue", "") for s in [*messages, *ages]})
-        limits = default_thresholds()
+        limits = reader.thresholds.queues
+        deep, slow = _marked(limits.depth_level, "deep"), _marked(limits.wait_level, "slow")
         lines = []
         for queue in queues:
             state: dict[str, list[SeriesInfo]] = {}
@@ -326,8 +349,8 @@ class SqsPanel(_QueuePanel[QueueTable]):
             lines.append(
                 QueueLine(
                     queue,
-                    await _reading(store, state.get("visible", []), window, limits.depth),
-                    await _reading(store, age, window, limits.wait, how="max"),
+                    await _reading(store, state.get("visible", []), window, deep),
+                    await _reading(store, age, window, slow, how="max"),
                     f"{format_value(in_flight)} · {format_value(delayed)}",
                 )
             )

@@ -1,10 +1,11 @@
 """The SLA screen: compliance against target with its trend, the breach list, the channels.
 
 * Compliance: per Chatwoot source, the mean of `chatwoot.sla.compliance_pct`
-  over the window chosen with `w`, in seed 004's bands (>= 95 % on target,
-  85 up to 95 below target, < 85 critical), with the change against the
+  over the window chosen with `w`, banded by the rules in force
+  (`tui.data.thresholds`: on target from seed 004's 95 %, critical below
+  `chatwoot_sla_compliance_low`, 85 % by default), with the change against the
   window of the same length before it; per pipeline source the same for
-  `pipeline.sla_pct` (messages delivered under 5 s, seed 001).
+  `pipeline.sla_pct` against `pipeline_sla_compliance_low` (seed 001).
 * Breaches: the breach list of each Chatwoot source's latest poll
   (`collectors.chatwoot.current_breaches`), longest wait first.
 * Per channel: conversations and mean first response per channel type, as of
@@ -28,15 +29,25 @@ from textual.widgets import DataTable, Static
 
 from collectors.chatwoot import current_breaches
 from collectors.inert import inert
+from collectors.series import (
+    CHATWOOT_CHANNEL_CONVERSATIONS,
+    CHATWOOT_CHANNEL_FIRST_RESPONSE_S,
+    CHATWOOT_FIRST_RESPONSE_S,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_SLA_TARGET_S,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_SLA_PCT,
+)
 from collectors.store import Bucket, SeriesInfo, Store
+from tui.data.thresholds import Limit, gauge_bands
 from tui.reader import StoreReader
 from tui.table_sync import sync_rows
 from tui.time_window import Span
 from tui.windowed_screen import WindowedPanel, WindowedScreen
-from widgets.latency_bars import TONE_ICONS, BarRow, LatencyBars, Tone
+from widgets.latency_bars import BarRow, LatencyBars
 from widgets.sla_gauge import GaugeReading, SlaGauge
 from widgets.time_chart import ChartData, ChartLine, TimeChart
-from widgets.units import format_value
+from widgets.vocab import TONE_ICONS, Tone, format_value
 
 __all__ = ["SlaScreen"]
 
@@ -56,8 +67,8 @@ async def _latest(store: Store, name: str, source: str) -> float | None:
 
 
 _COMPLIANCE_SERIES: Final = (
-    ("chatwoot.sla.compliance_pct", "first reply"),
-    ("pipeline.sla_pct", "under 5s"),
+    (CHATWOOT_SLA_COMPLIANCE_PCT, "first reply"),
+    (PIPELINE_SLA_PCT, "under 5s"),
 )
 """The compliance series the chart draws, and what their lines are called."""
 
@@ -77,33 +88,39 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[GaugeReading, ...]:
         store, window, now = reader.store, self.view.window, reader.now()
+        limits = reader.thresholds
         span = window.span(now)
         readings = []
-        for info in await store.series("chatwoot.sla.compliance_pct"):
-            target = await _latest(store, "chatwoot.sla.target_s", info.source)
+        for info in await store.series(CHATWOOT_SLA_COMPLIANCE_PCT):
+            target = await _latest(store, CHATWOOT_SLA_TARGET_S, info.source)
             within = f"within {format_value(target, 's')}" if target else "SLA"
             detail = await self._first_replies(store, info.source, span, target)
             title = f"{info.source} · first reply {within}"
-            readings.append(await self._reading(store, info, title, now, detail))
-        for info in await store.series("pipeline.sla_pct"):
+            readings.append(await self._reading(store, info, title, now, detail, limits.sla))
+        for info in await store.series(PIPELINE_SLA_PCT):
             detail = await self._messages(store, info.source, span)
             title = f"{info.source} · messages under 5s"
-            readings.append(await self._reading(store, info, title, now, detail))
+            readings.append(
+                await self._reading(store, info, title, now, detail, limits.message_sla)
+            )
         return tuple(readings)
 
     async def _reading(
-        self, store: Store, info: SeriesInfo, title: str, now: float, detail: str
+        self, store: Store, info: SeriesInfo, title: str, now: float, detail: str, limit: Limit
     ) -> GaugeReading:
         window, reads = self.view.window, self.view.reads
         value = (await reads.window_stats(store, [info], window.span(now))).mean
         previous = (await reads.window_stats(store, [info], window.previous(now))).mean
-        return GaugeReading(title, value, previous, window.label, detail)
+        target, floor = gauge_bands(limit)
+        return GaugeReading(
+            title, value, previous, window.label, detail, target=target, floor=floor
+        )
 
     async def _first_replies(
         self, store: Store, source: str, span: Span, target: float | None
     ) -> str:
         label = self.view.window.label
-        replies = await store.series("chatwoot.first_response_s", source=source)
+        replies = await store.series(CHATWOOT_FIRST_RESPONSE_S, source=source)
         late = (Bucket("late", target, math.inf),) if target else ()
         stats = await self.view.reads.window_stats(store, replies, span, buckets=late)
         if not stats.count:
@@ -114,7 +131,7 @@ class _CompliancePanel(WindowedPanel[tuple[GaugeReading, ...]]):
 
     async def _messages(self, store: Store, source: str, span: Span) -> str:
         label = self.view.window.label
-        latencies = await store.series("pipeline.latency_ms", source=source)
+        latencies = await store.series(PIPELINE_LATENCY_MS, source=source)
         stats = await self.view.reads.window_stats(store, latencies, span)
         if not stats.count:
             return f"no messages in the last {label}"
@@ -169,7 +186,7 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[_BreachRow, ...]:
         store = reader.store
-        sources = _sources(await store.series("chatwoot.sla.compliance_pct"))
+        sources = _sources(await store.series(CHATWOOT_SLA_COMPLIANCE_PCT))
         rows = []
         for source in sources:
             prefix = source if len(sources) > 1 else ""
@@ -220,17 +237,17 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[BarRow, ...]:
         store = reader.store
-        volumes = await store.series("chatwoot.channel.conversations")
+        volumes = await store.series(CHATWOOT_CHANNEL_CONVERSATIONS)
         sources = _sources(volumes)
         biggest = max((v.last_value or 0.0 for v in volumes), default=0.0)
         rows: list[tuple[float, BarRow]] = []
         for source in sources:
             mine = [v for v in volumes if v.source == source]
             total = sum(v.last_value or 0.0 for v in mine)
-            target = await _latest(store, "chatwoot.sla.target_s", source)
+            target = await _latest(store, CHATWOOT_SLA_TARGET_S, source)
             replies = {
                 info.labels.get("channel", ""): info.last_value
-                for info in await store.series("chatwoot.channel.first_response_s", source=source)
+                for info in await store.series(CHATWOOT_CHANNEL_FIRST_RESPONSE_S, source=source)
             }
             for volume in mine:
                 channel = volume.labels.get("channel", "")

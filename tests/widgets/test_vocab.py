@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from widgets.units import format_value
+from widgets.vocab import format_value
 
 
 def test_bytes_read_in_binary_prefixes() -> None:

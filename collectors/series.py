@@ -1,0 +1,293 @@
+"""The series catalogue: every series the screens and exports show, its unit, labels and meaning.
+
+Contract:
+
+* A series' name is written once, here: `tui/` and `widgets/` import the
+  constants (a test fails on a series-name string literal outside
+  `collectors/`), so renaming a series is one edit and a typo is an
+  ImportError, not an empty panel.
+* `CATALOGUE` says, for each, its unit, its labels, what it means and where
+  it is shown; the README's per-source tables say how each source makes it.
+* The collectors still write their names as literals; the catalogue lists
+  the series the screens and exports read, not yet every series a source writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "AWS_ECS_CPU_PCT",
+    "AWS_ECS_MEMORY_PCT",
+    "AWS_RDS_CONNECTIONS",
+    "AWS_RDS_CPU_PCT",
+    "AWS_RDS_FREEABLE_MEMORY_BYTES",
+    "AWS_SQS_MESSAGES",
+    "AWS_SQS_OLDEST_AGE_S",
+    "CATALOGUE",
+    "CHATWOOT_API_ERRORS",
+    "CHATWOOT_API_LATENCY_MS",
+    "CHATWOOT_API_REQUESTS",
+    "CHATWOOT_CHANNEL_CONVERSATIONS",
+    "CHATWOOT_CHANNEL_FIRST_RESPONSE_S",
+    "CHATWOOT_CONVERSATIONS",
+    "CHATWOOT_FIRST_RESPONSE_S",
+    "CHATWOOT_NEW_PER_HOUR",
+    "CHATWOOT_SLA_BREACHED",
+    "CHATWOOT_SLA_COMPLIANCE_PCT",
+    "CHATWOOT_SLA_MET",
+    "CHATWOOT_SLA_TARGET_S",
+    "CHATWOOT_SLA_WAITING",
+    "CHATWOOT_UNASSIGNED",
+    "CHATWOOT_UNATTENDED",
+    "CHATWOOT_UP",
+    "LOGS_LINES_PER_MIN",
+    "PIPELINE_LATENCY_MS",
+    "PIPELINE_MESSAGES",
+    "PIPELINE_PHASE_MS",
+    "PIPELINE_SLA_PCT",
+    "SIDEKIQ_BUSY",
+    "SIDEKIQ_DEAD",
+    "SIDEKIQ_ENQUEUED",
+    "SIDEKIQ_FAILED_PER_MIN",
+    "SIDEKIQ_PROCESSED_PER_MIN",
+    "SIDEKIQ_PROCESSES",
+    "SIDEKIQ_QUEUE_LATENCY_S",
+    "SIDEKIQ_QUEUE_SIZE",
+    "SIDEKIQ_RETRIES",
+    "SIDEKIQ_SCHEDULED",
+    "WIDGET_API_P95_MS",
+    "WIDGET_HEALTH",
+    "SeriesSpec",
+    "by_name",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """One series: what it is called, measured in, labelled by, and where it is shown."""
+
+    name: str
+    """The stored name, e.g. `pipeline.latency_ms`."""
+    unit: str
+    """`ms`, `s`, `%`, `count`, `bytes` or `1/0`."""
+    labels: tuple[str, ...]
+    """The label keys besides the source, e.g. `("queue",)`."""
+    meaning: str
+    """What a value says, in a few words."""
+    shown: str
+    """The screens and exports that show it."""
+
+
+CHATWOOT_UP: Final = "chatwoot.up"
+CHATWOOT_API_LATENCY_MS: Final = "chatwoot.api.latency_ms"
+CHATWOOT_API_REQUESTS: Final = "chatwoot.api.requests"
+CHATWOOT_API_ERRORS: Final = "chatwoot.api.errors"
+CHATWOOT_CONVERSATIONS: Final = "chatwoot.conversations"
+CHATWOOT_UNASSIGNED: Final = "chatwoot.conversations.unassigned"
+CHATWOOT_UNATTENDED: Final = "chatwoot.conversations.unattended"
+CHATWOOT_NEW_PER_HOUR: Final = "chatwoot.conversations.new_per_hour"
+CHATWOOT_FIRST_RESPONSE_S: Final = "chatwoot.first_response_s"
+CHATWOOT_SLA_COMPLIANCE_PCT: Final = "chatwoot.sla.compliance_pct"
+CHATWOOT_SLA_TARGET_S: Final = "chatwoot.sla.target_s"
+CHATWOOT_SLA_MET: Final = "chatwoot.sla.met"
+CHATWOOT_SLA_BREACHED: Final = "chatwoot.sla.breached"
+CHATWOOT_SLA_WAITING: Final = "chatwoot.sla.waiting"
+CHATWOOT_CHANNEL_CONVERSATIONS: Final = "chatwoot.channel.conversations"
+CHATWOOT_CHANNEL_FIRST_RESPONSE_S: Final = "chatwoot.channel.first_response_s"
+SIDEKIQ_ENQUEUED: Final = "sidekiq.enqueued"
+SIDEKIQ_BUSY: Final = "sidekiq.busy"
+SIDEKIQ_PROCESSES: Final = "sidekiq.processes"
+SIDEKIQ_SCHEDULED: Final = "sidekiq.scheduled"
+SIDEKIQ_RETRIES: Final = "sidekiq.retries"
+SIDEKIQ_DEAD: Final = "sidekiq.dead"
+SIDEKIQ_PROCESSED_PER_MIN: Final = "sidekiq.processed_per_min"
+SIDEKIQ_FAILED_PER_MIN: Final = "sidekiq.failed_per_min"
+SIDEKIQ_QUEUE_SIZE: Final = "sidekiq.queue.size"
+SIDEKIQ_QUEUE_LATENCY_S: Final = "sidekiq.queue.latency_s"
+PIPELINE_LATENCY_MS: Final = "pipeline.latency_ms"
+PIPELINE_SLA_PCT: Final = "pipeline.sla_pct"
+PIPELINE_PHASE_MS: Final = "pipeline.phase_ms"
+PIPELINE_MESSAGES: Final = "pipeline.messages"
+WIDGET_API_P95_MS: Final = "widget.api.p95_ms"
+WIDGET_HEALTH: Final = "widget.health"
+AWS_SQS_MESSAGES: Final = "aws.sqs.messages"
+AWS_SQS_OLDEST_AGE_S: Final = "aws.sqs.oldest_age_s"
+AWS_ECS_CPU_PCT: Final = "aws.ecs.cpu_pct"
+AWS_ECS_MEMORY_PCT: Final = "aws.ecs.memory_pct"
+AWS_RDS_CPU_PCT: Final = "aws.rds.cpu_pct"
+AWS_RDS_CONNECTIONS: Final = "aws.rds.connections"
+AWS_RDS_FREEABLE_MEMORY_BYTES: Final = "aws.rds.freeable_memory_bytes"
+LOGS_LINES_PER_MIN: Final = "logs.lines_per_min"
+
+CATALOGUE: Final[tuple[SeriesSpec, ...]] = (
+    SeriesSpec(
+        CHATWOOT_UP,
+        "1/0",
+        ("check",),
+        "the API check (`/api`) and the health check answered",
+        "overview, alerts, export (availability)",
+    ),
+    SeriesSpec(
+        CHATWOOT_API_LATENCY_MS,
+        "ms",
+        ("endpoint",),
+        "the time of every Chatwoot request, by endpoint",
+        "overview, latency, export",
+    ),
+    SeriesSpec(
+        CHATWOOT_API_REQUESTS, "count", ("endpoint",), "requests per poll", "export (error rate)"
+    ),
+    SeriesSpec(
+        CHATWOOT_API_ERRORS,
+        "count",
+        ("endpoint",),
+        "requests per poll without a 2xx answer",
+        "export (error rate)",
+    ),
+    SeriesSpec(
+        CHATWOOT_CONVERSATIONS,
+        "count",
+        ("status",),
+        "conversations open, pending, snoozed and resolved",
+        "overview (backlog banner), export (backlog)",
+    ),
+    SeriesSpec(CHATWOOT_UNASSIGNED, "count", (), "open conversations without an agent", "overview"),
+    SeriesSpec(
+        CHATWOOT_UNATTENDED, "count", (), "conversations no agent has answered yet", "overview"
+    ),
+    SeriesSpec(
+        CHATWOOT_NEW_PER_HOUR, "count", (), "conversations created in the last hour", "overview"
+    ),
+    SeriesSpec(
+        CHATWOOT_FIRST_RESPONSE_S, "s", (), "one sample per conversation at its first reply", "SLA"
+    ),
+    SeriesSpec(
+        CHATWOOT_SLA_COMPLIANCE_PCT,
+        "%",
+        (),
+        "conversations that got a first reply within the target",
+        "overview, SLA, export",
+    ),
+    SeriesSpec(CHATWOOT_SLA_TARGET_S, "s", (), "the first-response target", "SLA, export"),
+    SeriesSpec(CHATWOOT_SLA_MET, "count", (), "conversations replied to in time", "export"),
+    SeriesSpec(
+        CHATWOOT_SLA_BREACHED,
+        "count",
+        (),
+        "conversations replied to late or still waiting past the target",
+        "export",
+    ),
+    SeriesSpec(CHATWOOT_SLA_WAITING, "count", (), "conversations waiting, not late yet", "export"),
+    SeriesSpec(
+        CHATWOOT_CHANNEL_CONVERSATIONS,
+        "count",
+        ("channel",),
+        "conversations created per inbox channel type",
+        "SLA, export",
+    ),
+    SeriesSpec(
+        CHATWOOT_CHANNEL_FIRST_RESPONSE_S,
+        "s",
+        ("channel",),
+        "mean first response per inbox channel type",
+        "SLA, export",
+    ),
+    SeriesSpec(
+        SIDEKIQ_ENQUEUED, "count", (), "jobs waiting in every queue together", "overview, export"
+    ),
+    SeriesSpec(SIDEKIQ_BUSY, "count", (), "jobs being worked on", "queues, export"),
+    SeriesSpec(SIDEKIQ_PROCESSES, "count", (), "live Sidekiq processes", "queues, export"),
+    SeriesSpec(SIDEKIQ_SCHEDULED, "count", (), "jobs scheduled for later", "queues, export"),
+    SeriesSpec(
+        SIDEKIQ_RETRIES, "count", (), "jobs waiting to be retried", "overview, queues, export"
+    ),
+    SeriesSpec(SIDEKIQ_DEAD, "count", (), "jobs that ran out of retries", "queues, export"),
+    SeriesSpec(
+        SIDEKIQ_PROCESSED_PER_MIN,
+        "count",
+        (),
+        "jobs processed in the last minute",
+        "queues, export",
+    ),
+    SeriesSpec(
+        SIDEKIQ_FAILED_PER_MIN,
+        "count",
+        (),
+        "jobs failed in the last minute",
+        "overview, queues, export",
+    ),
+    SeriesSpec(
+        SIDEKIQ_QUEUE_SIZE, "count", ("queue",), "jobs waiting in one queue", "queues, export"
+    ),
+    SeriesSpec(
+        SIDEKIQ_QUEUE_LATENCY_S,
+        "s",
+        ("queue",),
+        "how long the oldest job of a queue has waited",
+        "queues, export",
+    ),
+    SeriesSpec(
+        PIPELINE_LATENCY_MS,
+        "ms",
+        (),
+        "a message's time from the queue to Chatwoot",
+        "overview, latency, SLA, export",
+    ),
+    SeriesSpec(
+        PIPELINE_SLA_PCT,
+        "%",
+        (),
+        "messages that reached Chatwoot within 5 s",
+        "overview, SLA, export",
+    ),
+    SeriesSpec(
+        PIPELINE_PHASE_MS,
+        "ms",
+        ("phase",),
+        "the time a message spends in each phase of the pipeline",
+        "latency, export",
+    ),
+    SeriesSpec(
+        PIPELINE_MESSAGES,
+        "count",
+        ("kind",),
+        "messages with complete or partial timing",
+        "overview",
+    ),
+    SeriesSpec(
+        WIDGET_API_P95_MS, "ms", (), "a p95 the widget endpoint reports itself", "overview, latency"
+    ),
+    SeriesSpec(WIDGET_HEALTH, "1/0", (), "the widget endpoint's overall health", "overview"),
+    SeriesSpec(
+        AWS_SQS_MESSAGES,
+        "count",
+        ("queue", "state"),
+        "messages visible, in flight and delayed",
+        "overview, queues, export",
+    ),
+    SeriesSpec(
+        AWS_SQS_OLDEST_AGE_S, "s", ("queue",), "the age of the oldest message", "queues, export"
+    ),
+    SeriesSpec(AWS_ECS_CPU_PCT, "%", ("service",), "ECS service CPU", "overview, export"),
+    SeriesSpec(AWS_ECS_MEMORY_PCT, "%", ("service",), "ECS service memory", "overview, export"),
+    SeriesSpec(AWS_RDS_CPU_PCT, "%", (), "database CPU", "overview, export"),
+    SeriesSpec(AWS_RDS_CONNECTIONS, "count", (), "database connections", "overview, export"),
+    SeriesSpec(
+        AWS_RDS_FREEABLE_MEMORY_BYTES, "bytes", (), "database memory still free", "overview"
+    ),
+    SeriesSpec(
+        LOGS_LINES_PER_MIN,
+        "count",
+        ("level",),
+        "log lines per minute, by level",
+        "overview, export",
+    ),
+)
+"""Every series above, in the order of the sources."""
+
+
+def by_name() -> dict[str, SeriesSpec]:
+    """The catalogue keyed by series name."""
+    return {spec.name: spec for spec in CATALOGUE}
