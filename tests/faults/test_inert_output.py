@@ -13,13 +13,14 @@ import dataclasses
 import functools
 import io
 import json
-import sys
 import tempfile
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pilot import refreshed
+from _wootwatch import run_wootwatch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.strip import Strip
@@ -42,10 +43,6 @@ from tui.screens.incident import NewestErrors
 from tui.screens.logs import LogsScreen
 from widgets.log_pane import LogPane
 from widgets.source_row import SourceRow
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
-from _pilot import refreshed
-from _wootwatch import run_wootwatch
 
 NOW = 1_800_000_000.0
 TOKEN = "cwTok9F3xQ7rLm2Vb8Nz"

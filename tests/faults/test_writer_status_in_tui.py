@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _pilot import refreshed
 from textual.widgets import Static
 
 from collectors.store import Store, WriterHealth
@@ -26,20 +27,12 @@ async def test_the_live_view_shows_the_writers_trouble_and_clears_it(tmp_path: P
         app = WootwatchApp(db, clock=lambda: NOW)
         async with app.run_test(size=(120, 30)) as pilot:
             warning = app.screen.query_one("#writer-warning", Static)
-            for _ in range(200):
-                if app.refreshes:
-                    break
-                await pilot.pause(0.02)
+            await refreshed(pilot)
             text = str(warning.render())
             assert warning.has_class("shown")
             assert "cannot write this database for 1m35s" in text
             assert "database or disk is full; 1,377 records waiting" in text
 
             writer.report_health(WriterHealth())  # writes again
-            seen = app.refreshes
-            app.refresh_now()
-            for _ in range(200):
-                if app.refreshes > seen:
-                    break
-                await pilot.pause(0.02)
+            await refreshed(pilot)
             assert not warning.has_class("shown")  # a writer, writing: nothing to say
