@@ -40,7 +40,7 @@ from collectors.errors import StoreError
 from collectors.retention import Retention
 from collectors.schema import MIGRATIONS, SCHEMA_VERSION, labels_key, storable
 from collectors.sketch import LatencySketch
-from collectors.writer_lock import WriterHealth, WriterLock, writer_health
+from collectors.writer_lock import WriterHealth, WriterLock
 
 __all__ = [
     "DEFAULT_LATENCY_BUCKETS_MS",
@@ -53,7 +53,6 @@ __all__ = [
     "StoreError",
     "WindowStats",
     "WriterHealth",
-    "writer_health",
 ]
 
 _PREP_SLICE: Final = 1024
@@ -1010,8 +1009,13 @@ class Store:
             self._lock.publish(health)
 
     def writer_health(self) -> WriterHealth:
-        """The health the writer of this database last published (all well without a writer)."""
-        return writer_health(self.path) if self.readonly else WriterHealth()
+        """The health the writer of this database last published (all well for the writer).
+
+        Only meaningful while `has_writer()` says a collector writes: a writer
+        that died left its last words behind. A view asks `has_writer()` once
+        per refresh and reads this only then, so the lock file is checked once.
+        """
+        return WriterLock(self.path).read_health() if self.readonly else WriterHealth()
 
     async def trim(self) -> None:
         """Apply the retention bounds now, in a transaction of their own.

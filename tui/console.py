@@ -169,11 +169,10 @@ async def run_summary(
         stamp = time.strftime("%H:%M:%S", time.localtime(now))
         counted = f"{len(statuses)} sources" if statuses else "waiting for the first poll"
         block = [f"wootwatch {stamp}  {counted}  (Ctrl-C to quit)", *lines]
-        trouble = store.writer_health().describe(now)
-        if trouble is not None:
-            block.insert(1, trouble)
-        elif not store.has_writer():
+        if not store.has_writer():
             block.insert(1, _NO_WRITER)
+        elif (trouble := store.writer_health().describe(now)) is not None:
+            block.insert(1, trouble)
         if out.isatty() and drawn:
             out.write(f"\x1b[{drawn}F\x1b[J")
         out.write("\n".join(block) + "\n")

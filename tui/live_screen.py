@@ -78,7 +78,7 @@ class LiveScreen(Screen[None]):
                 await turns.enter_async_context(panel.turn)
                 reads.append(await panel.read(reader))
             writing = reader.store.has_writer()
-            trouble = reader.store.writer_health().describe(reader.now())
+            trouble = reader.store.writer_health().describe(reader.now()) if writing else None
             # To the minute: a clock ticking on the top line every refresh would
             # make every frame span the whole screen (Textual redraws the box
             # around all changed regions), for a figure the badges give better.
