@@ -314,12 +314,12 @@ class Scheduler:
 
     async def _final_flush(self) -> int:
         """Flush until nothing is pending or `flush_timeout` has passed; return what was lost."""
-        deadline = time.monotonic() + self._flush_timeout
+        deadline = self._monotonic() + self._flush_timeout
         while not await self._flush(deadline):
-            left = deadline - time.monotonic()
+            left = deadline - self._monotonic()
             if left <= 0:
                 break
-            await asyncio.sleep(min(_RETRY_EVERY, left))
+            await self._sleep(min(_RETRY_EVERY, left))
         lost = self._outbox.backlog + self._outbox.dropped
         if lost:
             log.error(
@@ -420,7 +420,7 @@ class Scheduler:
         """
         self._outbox.gather()
         while self._outbox.pending:
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and self._monotonic() >= deadline:
                 return False
             chunk = self._outbox.next_chunk(self._write_chunk)
             unwritten = await self._write_chunk_of(chunk)
