@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
 from collectors.base import Duration, format_duration
+from collectors.http import BodyError, read_body, retry_after
 from collectors.inert import inert
 from collectors.rules import Severity
 from collectors.version import USER_AGENT
@@ -345,7 +346,8 @@ class SlackSink:
                 detail = inert(lines[0]) if lines else ""
                 error = f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
                 if response.status_code == 429:
-                    delay = _retry_after(response, default=delay)
+                    asked = retry_after(response.headers.get("retry-after"), time.time())
+                    delay = min(asked, _RETRY_AFTER_CAP) if asked is not None else delay
                 elif response.status_code < 500:
                     break  # the URL or the payload is wrong: retrying will not help
             if attempt < self._retries:
@@ -365,20 +367,10 @@ class SlackSink:
 
 async def _reply(response: httpx.Response) -> str:
     """The start of Slack's answer (its error word); a huge or undecodable one is not read."""
-    from collectors.http import BodyError, read_body
-
     try:
         return (await read_body(response, limit=_REPLY_LIMIT)).decode("utf-8", "replace")
     except BodyError:
         return ""
-
-
-def _retry_after(response: httpx.Response, *, default: float) -> float:
-    try:
-        seconds = float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return default
-    return max(0.0, min(seconds, _RETRY_AFTER_CAP))
 
 
 # --------------------------------------------------------------------------- command
