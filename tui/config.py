@@ -196,6 +196,11 @@ class WootwatchConfig(BaseModel):
         return rules
 
     @property
+    def enabled_sources(self) -> list[SourceConfig]:
+        """The sources to poll: those not switched off with `enabled: false`."""
+        return [source for source in self.sources if source.enabled]
+
+    @property
     def effective_rules(self) -> list[Rule]:
         """The default rule pack with these rules applied; disabled rules left out."""
         return effective_rules(self.rules)

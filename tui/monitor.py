@@ -80,12 +80,14 @@ async def _monitor(
         if not attach:
             engine = await open_alert_engine(config, store)
             stack.push_async_callback(engine.aclose)
-        sources = [s for s in config.sources if s.enabled]
         scheduler = (
             None
             if engine is None
             else Scheduler(
-                sources, store, after_write=engine.after_write, make_collector=make_collector
+                config.enabled_sources,
+                store,
+                after_write=engine.after_write,
+                make_collector=make_collector,
             )
         )
         with Shutdown() as shutdown:

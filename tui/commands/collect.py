@@ -40,14 +40,13 @@ def run(args: argparse.Namespace) -> int:
 async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
     """The rules and notifications of the process that runs the collectors."""
     rules = config.effective_rules
-    sources = [s for s in config.sources if s.enabled]
-    engine = await AlertEngine.open(rules, store, config.notify, sources=sources)
+    engine = await AlertEngine.open(rules, store, config.notify, sources=config.enabled_sources)
     log.info("checking %d alert rules after each write", len(rules))
     return engine
 
 
 async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
-    sources = [s for s in config.sources if s.enabled]
+    sources = config.enabled_sources
     if not sources:
         raise UsageError("the config has no enabled sources: nothing to collect")
     async with (
