@@ -21,6 +21,7 @@ __all__ = [
     "config_or_default",
     "crash_report",
     "database",
+    "database_and_config",
     "load_config",
     "log_to_file",
     "log_to_stderr",
@@ -90,6 +91,17 @@ def config_or_default(args: argparse.Namespace) -> WootwatchConfig:
 
     path = find_config(getattr(args, "config", None))
     return read_config(path) if path is not None else WootwatchConfig()
+
+
+def database_and_config(args: argparse.Namespace) -> tuple[Path, WootwatchConfig | None]:
+    """`--db` (else the config's database) and the config, read when it is needed or named.
+
+    A reading command given only `--db` reads no config; given `--config` too,
+    it takes the config's secrets and rules along.
+    """
+    needed = getattr(args, "db", None) is None or getattr(args, "config", None) is not None
+    config = load_config(args)[1] if needed else None
+    return database(args, config), config
 
 
 def database(args: argparse.Namespace, config: WootwatchConfig | None) -> Path:

@@ -9,7 +9,7 @@ import time
 
 from collectors.inert import inert
 from collectors.rules import Rule
-from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
+from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
 from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
 from tui.reader import current_user
 from tui.redact import config_secrets
@@ -22,14 +22,9 @@ def run(args: argparse.Namespace) -> int:
     since: float = args.since
     if args.format not in FORMATS:
         raise UsageError(f"--format {args.format!r}: use one of {', '.join(FORMATS)}")
-    db = getattr(args, "db", None)
-    secrets: list[str] = []
-    rules: list[Rule] = []  # no config: the default pack's thresholds
-    if db is None or getattr(args, "config", None) is not None:
-        config = load_config(args)[1]
-        db = db or config.database
-        secrets = config_secrets(config)
-        rules = config.effective_rules
+    db, config = database_and_config(args)
+    secrets = config_secrets(config) if config else []
+    rules: list[Rule] = config.effective_rules if config else []  # []: the default pack
     try:
         text = asyncio.run(
             build_export(

@@ -9,7 +9,7 @@ import time
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.log_search import LogQueryError, format_line, open_readonly, search
-from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, load_config
+from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
 from tui.redact import Redactor, config_secrets
 
 __all__ = ["run"]
@@ -20,13 +20,8 @@ def run(args: argparse.Namespace) -> int:
     since: float = args.since
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    db = getattr(args, "db", None)
-    secrets: list[str] = []
-    if db is None or getattr(args, "config", None) is not None:
-        config = load_config(args)[1]
-        db = db or config.database
-        secrets = config_secrets(config)
-    redact = Redactor(secrets)
+    db, config = database_and_config(args)
+    redact = Redactor(config_secrets(config) if config else [])
     try:
         conn = open_readonly(db)
     except LogQueryError as exc:
