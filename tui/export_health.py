@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from collectors.rule_terms import compare
 from collectors.series import (
     AWS_ECS_CPU_PCT,
     AWS_ECS_MEMORY_PCT,
@@ -67,13 +68,13 @@ class Threshold:
     warn: float | None
     crit: float | None
     seed: str
-    higher_is_better: bool = False
+    op: str = ">"
+    """How a value is compared with the levels, as a rule's condition does (`<` for compliance)."""
 
     def describe(self, unit: str) -> str:
         """The thresholds in words, e.g. `> 2.00 s warning, > 5.00 s critical (seed 000)`."""
-        sign = "<" if self.higher_is_better else ">"
         parts = [
-            f"{sign} {format_value(limit, unit)} {name}"
+            f"{self.op} {format_value(limit, unit)} {name}"
             for limit, name in ((self.warn, "warning"), (self.crit, "critical"))
             if limit is not None
         ]
@@ -111,7 +112,7 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
     MetricSpec(
         "uptime", "Chatwoot API availability", CHATWOOT_UP, "%", "mean", "chatwoot",
         labels={"check": "api"}, scale=100.0,
-        threshold=Threshold(99.9, 99.0, "seed 004", higher_is_better=True),
+        threshold=Threshold(99.9, 99.0, "seed 004", op="<"),
     ),
     MetricSpec(
         "api_p95", "Chatwoot API latency", CHATWOOT_API_LATENCY_MS, "ms", "p95", "chatwoot",
@@ -201,7 +202,7 @@ def metric_specs(limits: Thresholds) -> tuple[MetricSpec, ...]:
 
 
 def _from_rule(limit: Limit) -> Threshold:
-    return Threshold(limit.warn, limit.crit, f"rule {limit.rule}", limit.higher_is_better)
+    return Threshold(limit.warn, limit.crit, f"rule {limit.rule}", limit.op)
 
 
 def judge(spec: MetricSpec, value: float | None) -> Level:
@@ -212,9 +213,7 @@ def judge(spec: MetricSpec, value: float | None) -> Level:
     if limits is None:
         return Level.OK
     for limit, level in ((limits.crit, Level.CRITICAL), (limits.warn, Level.WARNING)):
-        if limit is None:
-            continue
-        if (value < limit) if limits.higher_is_better else (value > limit):
+        if limit is not None and compare(limits.op, value, limit):
             return level
     return Level.OK
 

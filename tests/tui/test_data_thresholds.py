@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from _tuned import tuned_rules
 
 from tui.config import parse_config
 from tui.data.thresholds import Limit, default_thresholds, gauge_bands, thresholds
+from tui.export_health import judge, metric_specs
+from tui.export_model import Level
 
 
 def test_the_default_pack_gives_the_seed_numbers() -> None:
@@ -57,3 +61,12 @@ def test_a_disabled_rule_still_lends_its_numbers_and_a_floor_above_the_target_li
     limits = thresholds(config.effective_rules)
     assert (limits.backlog.warn, limits.backlog.crit) == (10, 20)
     assert gauge_bands(limits.sla) == (97, 97)
+
+
+def test_the_export_judges_with_the_rules_own_comparison() -> None:
+    """A `>=` rule marks the value at its level in the export as on screen (was judged as `>`)."""
+    limits = default_thresholds()
+    at_least = replace(limits, backlog=Limit("chatwoot_pending_backlog", ">=", 10, 20))
+    (pending,) = [spec for spec in metric_specs(at_least) if spec.key == "pending"]
+    assert at_least.backlog.band(10) == "warning"
+    assert [judge(pending, v) for v in (9, 10, 20)] == [Level.OK, Level.WARNING, Level.CRITICAL]
