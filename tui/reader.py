@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from collectors.alert_book import AlertBook, AlertBookError
 from collectors.base import SourceStatus
@@ -134,10 +135,15 @@ class StoreReader:
             LogQueryError: the query is empty or cannot be parsed.
         """
         async with self._logs_lock:
-            found = await asyncio.to_thread(
-                search, self._logs, query, start=start, end=end, after_id=after_id, limit=limit
+            return await asyncio.to_thread(
+                self._redacted,
+                search,
+                query=query,
+                start=start,
+                end=end,
+                after_id=after_id,
+                limit=limit,
             )
-        return [self.redact.log_match(match) for match in found]
 
     async def newest_logs(
         self,
@@ -154,16 +160,19 @@ class StoreReader:
         counts, whatever its words.
         """
         async with self._logs_lock:
-            found = await asyncio.to_thread(
+            return await asyncio.to_thread(
+                self._redacted,
                 newest,
-                self._logs,
                 start=start,
                 end=end,
                 after_id=after_id,
                 level=level,
                 limit=limit,
             )
-        return [self.redact.log_match(match) for match in found]
+
+    def _redacted(self, read: Callable[..., list[LogMatch]], **kwargs: Any) -> list[LogMatch]:
+        """`read(logs, **kwargs)` with the secrets masked, in the reading thread, off the loop."""
+        return [self.redact.log_match(match) for match in read(self._logs, **kwargs)]
 
 
 def current_user() -> str:
