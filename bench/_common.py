@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collectors.base import Sample
-from collectors.retention import Retention
-from collectors.schema import MIGRATIONS
+from collectors.store.retention import Retention
+from collectors.store.schema import MIGRATIONS
 
 RETENTION = Retention(raw_max_rows=20_000_000, raw_max_age="2d")
 """Ring bounds wide enough that nothing a benchmark writes is trimmed before it is measured."""

@@ -35,15 +35,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
-from collectors.alerts import AlertEngine
+from collectors.alerts.book import AlertBook
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.replay import _HistoryView, replay
+from collectors.alerts.rules import Severity, effective_rules
+from collectors.alerts.state import AlertState
 from collectors.base import Sample, SourceState, SourceStatus
 from collectors.demo import DemoCollector, demo_sources
-from collectors.replay import _HistoryView, replay
-from collectors.retention import Retention
-from collectors.rules import Severity, effective_rules
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.retention import Retention
 
 INTERVAL = 5.0
 RETENTION = Retention(raw_max_age="2d", raw_max_rows=50_000_000)
@@ -124,7 +124,7 @@ async def replay_time(store: Store, hours: float, *, per_check_stats: bool) -> f
 
 ACKER = """
 import asyncio, json, sys, time
-from collectors.alert_book import AlertBook
+from collectors.alerts.book import AlertBook
 
 async def main() -> None:
     times = []

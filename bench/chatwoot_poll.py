@@ -24,8 +24,8 @@ import tracemalloc
 
 import httpx
 
-from collectors.chatwoot import ChatwootCollector, ChatwootConfig
-from collectors.chatwoot_parse import (
+from collectors.chatwoot.collector import ChatwootCollector, ChatwootConfig
+from collectors.chatwoot.parse import (
     Conversation,
     WorkingHours,
     channel_samples,

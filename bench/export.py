@@ -25,8 +25,8 @@ from pathlib import Path
 from _common import RETENTION, temp_dir
 
 from collectors.demo import DemoCollector, demo_sources
-from collectors.store import SourceBatch, Store
-from tui.export import ExportFormat, build_export
+from collectors.store.database import SourceBatch, Store
+from tui.export.write import ExportFormat, build_export
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # test-only: not shipped
 from fakes.demo_history import ManualClock, record_demo

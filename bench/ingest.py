@@ -25,7 +25,7 @@ from pathlib import Path
 from _common import RETENTION, SOURCE, Result, Sizes, raw_connection, spread_batches
 
 from collectors.base import Sample
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 TARGET_RATE = 250_000.0
 TARGET_RATIO = 0.5

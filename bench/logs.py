@@ -9,7 +9,7 @@ last hour for 1M lines (the search window is `--since 1h`).
   `log_lines` with its FTS5 triggers, de-duplication by event id and the
   ring bound. Baseline: plain sqlite3 `executemany` of the same rows into a
   `log_lines` table without the FTS5 index. Target: >= 30k lines/s.
-* Search: `collectors.log_search.search` (the 200 newest matches, with
+* Search: `collectors.store.log_search.search` (the 200 newest matches, with
   highlights) over 1M cached lines for a rare word, a common word, a phrase
   and a prefix. Baseline: the same question as a `LIKE '%word%'` scan
   ordered by time. Target: <= 50 ms for the slowest query.
@@ -25,10 +25,10 @@ from pathlib import Path
 from _common import FULL, Result, Sizes, median_time, ms, ratio
 
 from collectors.base import LogEvent
-from collectors.log_search import open_readonly, search
-from collectors.retention import Retention
-from collectors.schema import MIGRATIONS
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.log_search import open_readonly, search
+from collectors.store.retention import Retention
+from collectors.store.schema import MIGRATIONS
 
 BATCH = 10_000
 RETENTION = Retention(log_max_rows=5_000_000, log_max_age="2d")

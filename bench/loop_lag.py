@@ -22,7 +22,7 @@ from pathlib import Path
 
 from _common import RETENTION, SOURCE, Result, Sizes, ms, ratio, spread_batches
 
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 TARGET_SECONDS = 0.005
 TICK = 0.001

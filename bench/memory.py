@@ -6,7 +6,7 @@ by `window_query` with `Store.open` (as the writer, the way `wootwatch` without
 then runs `series()`, the 24 h `window_stats`, a 24 h `points()` (240 slots,
 from the rollups) and a 10 min `points()` (300 slots, from raw samples), and
 reports its peak RSS. Baseline: the peak RSS of the same script run with
-`--import-only`, a fresh process that stops after its imports (`collectors.store`
+`--import-only`, a fresh process that stops after its imports (`collectors.store.database`
 among them). Target: <= 150 MB.
 
 Peak RSS is `VmHWM` from /proc/self/status, not `getrusage().ru_maxrss`: Linux
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from _common import LATENCY_SERIES, RETENTION, Result, ratio
 
-from collectors.store import Store
+from collectors.store.database import Store
 
 if TYPE_CHECKING:
     from window_query import LatencyDb

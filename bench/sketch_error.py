@@ -17,7 +17,7 @@ import time
 from _common import Result, Sizes, exact_quantile, latency_ms, ms, ratio
 
 from collectors.sketch import LatencySketch
-from collectors.store import QUANTILES
+from collectors.store.database import QUANTILES
 
 TARGET = LatencySketch.RELATIVE_ACCURACY
 

@@ -43,7 +43,7 @@ from _common import (
 )
 
 from collectors.base import Sample
-from collectors.store import DEFAULT_LATENCY_BUCKETS_MS, QUANTILES, SourceBatch, Store
+from collectors.store.database import DEFAULT_LATENCY_BUCKETS_MS, QUANTILES, SourceBatch, Store
 
 BUILD_BATCH = 100_000
 STORE_RUNS = 9

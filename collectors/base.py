@@ -59,7 +59,7 @@ __all__ = [
 
 SOURCE_MODULES: dict[str, str] = {
     "demo": "collectors.demo",
-    "chatwoot": "collectors.chatwoot",
+    "chatwoot": "collectors.chatwoot.collector",
     "cloudwatch": "collectors.cloudwatch",
     "cloudwatch_logs": "collectors.cloudwatch_logs",
     "sidekiq": "collectors.sidekiq",

@@ -52,7 +52,7 @@ from pydantic import Field
 
 from collectors.aws import AwsClient, AwsError, AwsProblem, AwsSourceConfig, boto3_session
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig, format_duration
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 __all__ = [
     "COLLECTOR",

@@ -59,7 +59,7 @@ from collectors.base import (
     collector_class,
     format_duration,
 )
-from collectors.store import SourceBatch, Store, StoreError, WriterHealth
+from collectors.store.database import SourceBatch, Store, StoreError, WriterHealth
 
 __all__ = [
     "FLUSH_TIMEOUT",

@@ -22,7 +22,7 @@ def test_collectors_import_no_textual_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout)
-    assert "collectors.store" in loaded
+    assert "collectors.store.database" in loaded
     leaked = [m for m in loaded if m.split(".")[0] in {"textual", "tui", "widgets", "rich"}]
     assert leaked == []
 
@@ -93,5 +93,5 @@ def test_alerts_on_a_small_database_reads_no_config_models(tmp_path: Path) -> No
     assert _modules_after(["collect", "--once", "--config", str(config)], tmp_path)[0] == 0
     code, modules = _modules_after(["alerts", "--db", str(db), "--json"], tmp_path)
     assert code == 0
-    assert "collectors.alert_book" in modules
+    assert "collectors.alerts.book" in modules
     assert [m for m in modules if m.split(".")[0] in {"pydantic", "httpx", "redis", "yaml"}] == []

@@ -21,18 +21,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from collectors.alert_book import AlertBookError
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertBookError
+from collectors.alerts.rules import Rule
+from collectors.alerts.state import AlertState
 from collectors.inert import inert
-from collectors.rules import Rule
 from themes import STYLESHEET, THEMES, theme_for
-from tui.export_dialog import ExportDialog
-from tui.live_screen import LiveScreen
+from tui.data.reader import StoreReader
+from tui.data.remote_logs import RemoteLogs
+from tui.dialogs.export import ExportDialog
+from tui.export.redaction import Redactor
 from tui.messages import ShowLogs
-from tui.reader import StoreReader
-from tui.redact import Redactor
-from tui.remote_logs import RemoteLogs
 from tui.screens import SCREENS
+from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
 
 __all__ = ["AppBell", "WootwatchApp"]

@@ -32,7 +32,7 @@ from tui.commands.common import (
     UsageError,
     crash_report,
 )
-from tui.config_errors import ConfigError
+from tui.config.errors import ConfigError
 
 __all__ = ["build_parser", "main"]
 

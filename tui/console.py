@@ -36,8 +36,8 @@ from collectors.series import (
     WIDGET_API_P95_MS,
     WIDGET_HEALTH,
 )
-from collectors.store import SeriesInfo, Store
-from tui.redact import Redactor
+from collectors.store.database import SeriesInfo, Store
+from tui.export.redaction import Redactor
 from widgets.vocab import format_value, source_state_label, updated_ago
 
 __all__ = ["Headline", "render_summary", "run_summary"]

@@ -23,14 +23,14 @@ from typing import TextIO
 
 from rich.console import Console
 
+from collectors.alerts.notify import Terminal
+from collectors.alerts.rules import Rule
 from collectors.base import SourceConfig
-from collectors.notify import Terminal
-from collectors.rules import Rule
-from collectors.store import Store, StoreError
+from collectors.store.database import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
-from tui.redact import Redactor
-from tui.remote_logs import RemoteLogs
+from tui.data.remote_logs import RemoteLogs
+from tui.export.redaction import Redactor
 
 __all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
 

@@ -15,12 +15,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from collectors.alert_book import AlertBook
+from collectors.alerts.book import AlertBook
+from collectors.alerts.notify import BellWatcher, Terminal
 from collectors.base import Collector, SourceConfig, format_duration
 from collectors.demo_stack import DemoStack
-from collectors.notify import BellWatcher, Terminal
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store.database import Store
 from tui.commands.collect import open_alert_engine
 from tui.commands.common import (
     EXIT_FAILURE,
@@ -30,9 +30,9 @@ from tui.commands.common import (
     log_to_file,
 )
 from tui.commands.shutdown import Shutdown
-from tui.config import WootwatchConfig
+from tui.config.models import WootwatchConfig
+from tui.export.redaction import config_secrets
 from tui.live_view import LiveView, ViewCrashed, can_run_tui
-from tui.redact import config_secrets
 
 __all__ = ["run"]
 

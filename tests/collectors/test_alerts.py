@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from collectors.alert_book import AlertBook, AlertBookError
-from collectors.alert_state import REOPEN_WINDOW, AlertState, Tracker, flap_percent
-from collectors.alerts import AlertEngine
+from collectors.alerts.book import AlertBook, AlertBookError
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.notify import Notification
+from collectors.alerts.rules import Hold, MissingData, Rule, effective_rules
+from collectors.alerts.state import REOPEN_WINDOW, AlertState, Tracker, flap_percent
 from collectors.base import Sample, SourceConfig, SourceState, SourceStatus
-from collectors.chatwoot import ChatwootConfig
-from collectors.notify import Notification
-from collectors.rules import Hold, MissingData, Rule, effective_rules
+from collectors.chatwoot.collector import ChatwootConfig
 from collectors.scheduler import Scheduler
 from collectors.sidekiq import SidekiqConfig
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 OK, PENDING, FIRING, RESOLVED = (
     AlertState.OK,
@@ -422,7 +422,7 @@ async def test_silence_needs_a_comment_and_a_future_end(h: Harness) -> None:
 ACK_AND_WAIT = textwrap.dedent(
     """
     import asyncio, sys, time
-    from collectors.alert_book import AlertBook
+    from collectors.alerts.book import AlertBook
 
     async def main() -> None:
         book = await AlertBook.open(sys.argv[1])

@@ -27,7 +27,7 @@ import pytest
 from _fake_time import FakeTime
 
 from collectors.base import Record, Sample, SourceError, SourceState, collector_class
-from collectors.chatwoot import (
+from collectors.chatwoot.collector import (
     UPTIME_WINDOWS,
     ChatwootCollector,
     ChatwootConfig,
@@ -38,7 +38,7 @@ from collectors.demo import incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
 from collectors.inert import inert
 from collectors.scheduler import BackoffPolicy, Scheduler
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 HOSTILE_CUSTOMER = "Mallory \x1b[2J\x1b]0;pwned\x07[red]x[/red]"
 HOSTILE_INBOX = "Support \x1b[31m[bold]VIP[/bold]\x1b[0m"
@@ -143,7 +143,7 @@ def test_config_hides_the_token_and_refuses_credentials_in_the_url() -> None:
 
 
 def test_config_through_the_yaml_loader() -> None:
-    from tui.config import ConfigError, parse_config
+    from tui.config.models import ConfigError, parse_config
 
     text = """\
 sources:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Sample
-from collectors.chatwoot_parse import (
+from collectors.chatwoot.parse import (
     Conversation,
     ParseError,
     WorkingHours,

@@ -25,7 +25,7 @@ from collectors.cloudwatch import (
     parse_metric_data,
 )
 from collectors.scheduler import Scheduler
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLUSTER, SERVICE, DB = (
@@ -401,7 +401,7 @@ def documented_yaml() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("where", "block"), documented_yaml())
 def test_every_documented_config_is_valid(where: str, block: str) -> None:
-    from tui.config import parse_config
+    from tui.config.models import parse_config
 
     parsed = parse_config(f"database: x.db\n{block}", f"{where}.yaml")
     assert {s.type for s in parsed.sources} <= {"cloudwatch", "cloudwatch_logs"}

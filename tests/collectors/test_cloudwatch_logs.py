@@ -20,9 +20,9 @@ from collectors.cloudwatch_logs import (
     parse_level,
     parse_log_events,
 )
-from collectors.log_search import open_readonly, search
 from collectors.scheduler import Scheduler
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.log_search import open_readonly, search
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEB, WORKER = "/aws/ecs/chatscomm-chatwoot-prod-web", "/aws/ecs/chatscomm-chatwoot-prod-worker"

@@ -21,7 +21,7 @@ from collectors.json_endpoint import (
     resolve_path,
     safe_url,
 )
-from tui.config import parse_config
+from tui.config.models import parse_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_003 = json.loads((FIXTURES / "widget_seed003.json").read_text())

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from collectors.base import LogEvent
-from collectors.log_search import LogQueryError, format_line, newest, open_readonly, search
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.log_search import LogQueryError, format_line, newest, open_readonly, search
 
 T0 = 1_800_000_000.0
 WEB = "/aws/ecs/chatscomm-chatwoot-prod-web"

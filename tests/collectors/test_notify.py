@@ -15,10 +15,9 @@ import pytest
 from fakes.slack import FakeSlack
 from pydantic import ValidationError
 
-from collectors.alert_book import AlertBook
-from collectors.alerts import AlertEngine
-from collectors.base import Sample, SourceState, SourceStatus
-from collectors.notify import (
+from collectors.alerts.book import AlertBook
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.notify import (
     BellWatcher,
     CommandConfig,
     CommandSink,
@@ -29,8 +28,9 @@ from collectors.notify import (
     SlackSink,
     slack_payload,
 )
-from collectors.rules import Rule, Severity
-from collectors.store import SourceBatch, Store
+from collectors.alerts.rules import Rule, Severity
+from collectors.base import Sample, SourceState, SourceStatus
+from collectors.store.database import SourceBatch, Store
 
 
 def note(

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from collectors.base import Sample, SourceError
 from collectors.business_hours import WorkingHours
-from collectors.chatwoot_parse import (
+from collectors.chatwoot.parse import (
     ParseError,
     channel_samples,
     parse_agents,
@@ -45,7 +45,7 @@ from collectors.json_endpoint import JsonEndpointConfig, parse_paths
 from collectors.pipeline import parse_performance
 from collectors.sidekiq import parse_snapshot
 from collectors.sqs import parse_attributes
-from collectors.store import Revision
+from collectors.store.database import Revision
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -12,7 +12,7 @@ from collectors.base import SourceState
 from collectors.demo import incident_levels
 from collectors.fakes.queue_stack import QueueStack
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store.database import Store
 
 
 @pytest.fixture(autouse=True)

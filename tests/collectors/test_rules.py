@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from collectors.base import SOURCE_UP, Sample, SourceState, SourceStatus
-from collectors.demo import DemoCollector, demo_sources
-from collectors.rule_eval import BatchView, GroupCheck, RuleEvaluator
-from collectors.rules import (
+from collectors.alerts.evaluate import BatchView, GroupCheck, RuleEvaluator
+from collectors.alerts.rules import (
     Hold,
     Rule,
     RuleEntry,
@@ -23,7 +21,9 @@ from collectors.rules import (
     effective_rules,
     parse_hold,
 )
-from collectors.store import SourceBatch, Store
+from collectors.base import SOURCE_UP, Sample, SourceState, SourceStatus
+from collectors.demo import DemoCollector, demo_sources
+from collectors.store.database import SourceBatch, Store
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRIES = TypeAdapter(list[RuleEntry])

@@ -13,7 +13,7 @@ from _fake_time import FakeTime
 
 from collectors.base import SOURCE_UP, Record, Sample, SourceConfig, SourceError, SourceState
 from collectors.scheduler import BackoffPolicy, Scheduler, describe_failure
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 
 class FakeConfig(SourceConfig):

@@ -38,8 +38,8 @@ from collectors.sidekiq import (
     per_minute,
     redis_target,
 )
-from collectors.store import Store
-from tui.config import parse_config
+from collectors.store.database import Store
+from tui.config.models import parse_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = 1_750_000_000.0

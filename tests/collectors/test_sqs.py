@@ -23,7 +23,7 @@ from collectors.base import Sample, SourceError, SourceState
 from collectors.fakes.sqs_api import ACCOUNT_ID, FakeSqs, QueueDepth, SqsState
 from collectors.scheduler import Scheduler
 from collectors.sqs import SqsCollector, SqsConfig, classify_error, parse_attributes, region_of
-from collectors.store import Store
+from collectors.store.database import Store
 
 KEY_ID = "AKIAWOOTWATCHTEST0001"
 SECRET = "wJalrXUtnFEMI-test-secret-never-shown"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from collectors import schema
-from collectors import store as store_module
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
-from collectors.retention import Retention
 from collectors.sketch import LatencySketch
-from collectors.store import SourceBatch, Store, StoreError
+from collectors.store import database as store_module
+from collectors.store import schema
+from collectors.store.database import SourceBatch, Store, StoreError
+from collectors.store.retention import Retention
 
 LATENCY = "chatwoot.api.latency_ms"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Sample
-from collectors.store import Revision, SourceBatch, Store
+from collectors.store.database import Revision, SourceBatch, Store
 
 T0 = 1_800_000_000.0  # a minute boundary
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Sample
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 NAME = "chatwoot.api.latency_ms"
 

@@ -100,7 +100,7 @@ def test_the_wheel_holds_every_package_and_its_data_and_no_tests(wheel: Path) ->
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert packages == on_disk
-    shipped_data = {"themes/wootwatch.tcss", "collectors/default_rules.yaml", "tui/py.typed"}
+    shipped_data = {"themes/wootwatch.tcss", "collectors/alerts/default_pack.yaml", "tui/py.typed"}
     assert shipped_data <= set(names)
     assert not [name for name in names if name.startswith(("tests/", "bench/"))]
 

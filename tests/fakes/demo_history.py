@@ -14,12 +14,12 @@ import contextlib
 from pathlib import Path
 from typing import Final
 
-from collectors.alerts import AlertEngine
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.notify import NotifyConfig
+from collectors.alerts.rules import default_rules
 from collectors.demo import DemoCollector, demo_sources
-from collectors.notify import NotifyConfig
-from collectors.rules import default_rules
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store.database import Store
 
 __all__ = ["DEMO_EPOCH", "INCIDENT_ROUNDS", "POLL_EVERY", "ManualClock", "record_demo"]
 

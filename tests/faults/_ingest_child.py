@@ -12,7 +12,7 @@ import sys
 import time
 
 from collectors.base import LogEvent, Sample
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 SAMPLES = 1000
 SERIES = "ingest.seq"

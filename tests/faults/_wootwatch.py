@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
-from collectors.rule_terms import Severity
-from collectors.store import Store
+from collectors.alerts.book import AlertBook
+from collectors.alerts.state import AlertState
+from collectors.alerts.terms import Severity
+from collectors.store.database import Store
 from tui.cli import main
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))

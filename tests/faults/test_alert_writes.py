@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
-from collectors.alerts import AlertEngine
+from collectors.alerts.book import AlertBook
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.notify import Notification
+from collectors.alerts.rules import Rule
+from collectors.alerts.state import AlertState
 from collectors.base import Sample, SourceState, SourceStatus
-from collectors.notify import Notification
-from collectors.rules import Rule
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 FILLERS = (
     "INSERT INTO alerts (rule, severity, state, summary, started_at, updated_at) "

@@ -24,9 +24,9 @@ from _wootwatch import (
     write_config,
 )
 
-from collectors.alert_book import AlertBook
-from collectors.db_file import APPLICATION_ID
-from collectors.store import Store
+from collectors.alerts.book import AlertBook
+from collectors.store.database import Store
+from collectors.store.db_file import APPLICATION_ID
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 

@@ -22,9 +22,9 @@ from typing import ClassVar, Literal
 import pytest
 
 from collectors.base import Record, Sample, SourceConfig
-from collectors.retention import Retention
 from collectors.scheduler import Scheduler
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.retention import Retention
 
 PER_POLL = 500
 POLLS = 12

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 from _wootwatch import run_wootwatch
 
+from collectors.alerts.notify import Notification, SlackConfig, SlackSink
+from collectors.alerts.rules import Severity
 from collectors.base import SourceError
 from collectors.json_endpoint import JsonEndpointCollector, JsonEndpointConfig
-from collectors.notify import Notification, SlackConfig, SlackSink
-from collectors.rules import Severity
 
 FIXTURES = Path(__file__).resolve().parent.parent / "collectors" / "fixtures" / "chatwoot"
 MIB = 1 << 20
@@ -139,7 +139,7 @@ def upstream() -> Iterator[str]:
 
 CHILD = """
 import asyncio, json, sys
-from collectors.chatwoot import ChatwootCollector, ChatwootConfig
+from collectors.chatwoot.collector import ChatwootCollector, ChatwootConfig
 from collectors.json_endpoint import JsonEndpointCollector, JsonEndpointConfig
 
 source, base, kind = sys.argv[1:4]

@@ -26,19 +26,19 @@ from hypothesis import strategies as st
 from textual.strip import Strip
 from textual.widgets import Input
 
-from collectors.alert_book import AlertBook
+from collectors.alerts.book import AlertBook
 from collectors.base import LogEvent, SourceState, SourceStatus
 from collectors.inert import UNSAFE_RANGES, inert
-from collectors.log_search import LogMatch, format_line, open_readonly
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.log_search import LogMatch, format_line, open_readonly
 from tui.app import WootwatchApp
 from tui.console import run_summary
-from tui.export import build_export
-from tui.export_data import gather
-from tui.export_json import render_json
-from tui.export_model import LogLine, Snapshot
-from tui.markdown_safe import cell, fenced, inline
-from tui.redact import Redactor
+from tui.export.gather import gather
+from tui.export.json import render_json
+from tui.export.markdown_safe import cell, fenced, inline
+from tui.export.model import LogLine, Snapshot
+from tui.export.redaction import Redactor
+from tui.export.write import build_export
 from tui.screens.incident import NewestErrors
 from tui.screens.logs import LogsScreen
 from widgets.log_pane import LogPane

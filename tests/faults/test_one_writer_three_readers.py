@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from collectors.base import Sample
-from collectors.retention import Retention
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
+from collectors.store.retention import Retention
 
 BATCHES = 40
 SERIES = "sidekiq.queue.size"

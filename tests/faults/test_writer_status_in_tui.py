@@ -12,7 +12,7 @@ from pathlib import Path
 from _pilot import refreshed
 from textual.widgets import Static
 
-from collectors.store import Store, WriterHealth
+from collectors.store.database import Store, WriterHealth
 from tui.app import WootwatchApp
 
 NOW = 1_700_000_000.0

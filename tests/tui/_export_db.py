@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertBook
+from collectors.alerts.rules import Severity
+from collectors.alerts.state import AlertState
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
-from collectors.rules import Severity
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 SECRET = "sk_live_FAKE0123456789abcdef"
 """A token that must never appear in an export."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collectors.rules import Rule
-from tui.config import parse_config
+from collectors.alerts.rules import Rule
+from tui.config.models import parse_config
 
 TUNED_YAML = """\
 rules:

@@ -13,7 +13,7 @@ from pathlib import Path
 from fakes.demo_history import DEMO_EPOCH, ManualClock
 
 from collectors.base import Sample
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 NOW = DEMO_EPOCH + 7200.0
 """The "now" of every written database."""

@@ -8,13 +8,13 @@ from _pilot import after, refreshed
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertBook
+from collectors.alerts.state import AlertState
 from tui.app import WootwatchApp
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
-from tui.reader import StoreReader
+from tui.data.reader import StoreReader
+from tui.panels.base import LivePanel
 from tui.screens import SCREENS
+from tui.screens.base import LiveScreen
 
 
 async def test_keys_one_to_seven_switch_between_the_screens(demo_app: WootwatchApp) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from tui.data.reader import StoreReader
 from tui.panels.chart_panel import ChartPanel
-from tui.reader import StoreReader
 from widgets.spark_line import SparkLine
 
 WIDTH = 17

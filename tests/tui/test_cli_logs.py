@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import LogEvent
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 WEB = "/aws/ecs/chatscomm-chatwoot-prod-web"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from collectors.alerts.notify import NotifyConfig
 from collectors.base import SOURCE_MODULES
 from collectors.demo import DemoConfig
-from collectors.notify import NotifyConfig
-from tui.config import (
+from tui.config.models import (
     BusinessHours,
     ConfigError,
     ConfigProblem,
@@ -23,7 +23,7 @@ from tui.config import (
     load_config,
     parse_config,
 )
-from tui.yaml_reader import _secret_key
+from tui.config.yaml_reader import _secret_key
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
@@ -519,6 +519,6 @@ def test_example_documents_every_key_and_source_type() -> None:
 
 
 def test_config_module_does_not_import_textual() -> None:
-    code = "import sys, tui.config; sys.exit('textual' in sys.modules)"
+    code = "import sys, tui.config.models; sys.exit('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr or "tui.config imported textual"
+    assert result.returncode == 0, result.stderr or "tui.config.models imported textual"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import ConfigError, parse_config
+from tui.config.models import ConfigError, parse_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "wootwatch.example.yaml"
 

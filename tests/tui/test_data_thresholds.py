@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from _tuned import tuned_rules
 
-from tui.config import parse_config
+from tui.config.models import parse_config
 from tui.data.thresholds import Limit, default_thresholds, gauge_bands, thresholds
-from tui.export_health import judge, metric_specs
-from tui.export_model import Level
+from tui.export.health import judge, metric_specs
+from tui.export.model import Level
 
 
 def test_the_default_pack_gives_the_seed_numbers() -> None:

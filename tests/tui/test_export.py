@@ -15,12 +15,12 @@ from fakes.demo_history import record_demo
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from collectors.alert_book import AlertBook
+from collectors.alerts.book import AlertBook
 from collectors.inert import inert
-from collectors.log_search import message_shape
-from tui.export import build_export
-from tui.export_health import METRICS, health
-from tui.export_model import Level, MetricRow
+from collectors.store.log_search import message_shape
+from tui.export.health import METRICS, health
+from tui.export.model import Level, MetricRow
+from tui.export.write import build_export
 
 USER, HOST = "amy", "bastion-1"
 

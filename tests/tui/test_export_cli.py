@@ -18,7 +18,7 @@ from _tuned import TUNED_YAML
 from fakes.demo_history import INCIDENT_ROUNDS, POLL_EVERY, record_demo
 
 from collectors.base import Sample
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 

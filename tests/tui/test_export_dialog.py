@@ -13,11 +13,11 @@ from textual.notifications import Notification, Notify
 from textual.widgets import Input
 
 from collectors.base import LogEvent
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
-from tui.export import build_export, current_host, default_filename
-from tui.export_dialog import ExportDialog
-from tui.reader import current_user
+from tui.data.reader import current_user
+from tui.dialogs.export import ExportDialog
+from tui.export.write import build_export, current_host, default_filename
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from collectors.inert import inert
-from tui.config import WootwatchConfig
-from tui.markdown_safe import cell, fenced, inline
-from tui.redact import MASK, Redactor, config_secrets
+from tui.config.models import WootwatchConfig
+from tui.export.markdown_safe import cell, fenced, inline
+from tui.export.redaction import MASK, Redactor, config_secrets
 
 PIECES = [
     HOSTILE,

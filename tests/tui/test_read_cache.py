@@ -6,9 +6,9 @@ from pathlib import Path
 from fakes.demo_history import DEMO_EPOCH, ManualClock
 
 from collectors.base import Sample
-from collectors.store import SourceBatch, Store
-from tui.read_cache import ReadCache
-from tui.time_window import Span
+from collectors.store.database import SourceBatch, Store
+from tui.data.read_cache import ReadCache
+from tui.data.windows import Span
 
 START = math.floor(DEMO_EPOCH / 60) * 60.0  # a whole minute, so slot k is minute k
 END = START + 3600

@@ -7,14 +7,14 @@ from _pilot import after, refreshed
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from collectors.alert_book import AlertBook, AlertRow
-from collectors.alert_state import AlertState
-from collectors.rules import Severity
-from tui.ack_dialog import AckDialog
-from tui.alert_history import AlertHistoryDialog
+from collectors.alerts.book import AlertBook, AlertRow
+from collectors.alerts.rules import Severity
+from collectors.alerts.state import AlertState
 from tui.app import WootwatchApp
+from tui.dialogs.ack import AckDialog
+from tui.dialogs.alert_history import AlertHistoryDialog
+from tui.dialogs.silence import SilenceDialog
 from tui.screens.alerts import AlertsPanel, AlertsScreen, SilencesPanel
-from tui.silence_dialog import SilenceDialog
 from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 

@@ -6,7 +6,7 @@ import pytest
 from _pilot import after, refreshed
 
 from collectors.base import LogEvent
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.panels.firing import FiringPanel

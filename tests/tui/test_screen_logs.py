@@ -9,7 +9,7 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from collectors.base import LogEvent
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.screens.logs import LogsScreen

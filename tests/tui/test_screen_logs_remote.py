@@ -14,9 +14,9 @@ from textual.widgets import Input, Static
 
 from collectors.base import LogEvent
 from collectors.cloudwatch_logs import CloudWatchLogsConfig
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
-from tui.remote_logs import NO_REMOTE, RemoteLogs
+from tui.data.remote_logs import NO_REMOTE, RemoteLogs
 from tui.screens.logs import LogsScreen
 from widgets.log_pane import LogPane
 

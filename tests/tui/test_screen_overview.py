@@ -7,11 +7,11 @@ from _pilot import after, refreshed
 from _tuned import tuned_rules
 from textual.pilot import Pilot
 
-from collectors.alert_book import AlertBook
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertBook
+from collectors.alerts.rules import Rule, Severity, default_rules
+from collectors.alerts.state import AlertState
 from collectors.base import Sample, SourceState, SourceStatus, no_data_note
-from collectors.rules import Rule, Severity, default_rules
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.console import render_summary
 from tui.messages import ShowLogs

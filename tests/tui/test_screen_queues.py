@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from collectors.base import Sample, SourceState, SourceStatus, no_data_note
-from collectors.store import SourceBatch, Store
+from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.screens import SCREENS

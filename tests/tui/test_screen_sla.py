@@ -9,8 +9,8 @@ from _written import NOW, every_minute, sla_samples, write, write_sla_db
 from rich.text import Text
 from textual.widgets import DataTable
 
-from collectors.rules import Rule
-from collectors.store import Store
+from collectors.alerts.rules import Rule
+from collectors.store.database import Store
 from tui.app import WootwatchApp
 from widgets.latency_bars import LatencyBars
 from widgets.sla_gauge import SlaGauge

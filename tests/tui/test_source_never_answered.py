@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from _pilot import refreshed
 
-from collectors.alerts import AlertEngine
-from collectors.chatwoot import ChatwootConfig
-from collectors.rules import effective_rules
+from collectors.alerts.engine import AlertEngine
+from collectors.alerts.rules import effective_rules
+from collectors.chatwoot.collector import ChatwootConfig
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store.database import Store
 from tui.app import WootwatchApp
 from tui.cli import main
 from tui.panels.firing import FiringPanel

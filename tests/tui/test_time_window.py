@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tui.time_window import WINDOWS, Span
+from tui.data.windows import WINDOWS, Span
 
 NOW = 1_795_000_085.0  # 5 s into a minute
 

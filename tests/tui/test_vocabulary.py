@@ -15,14 +15,14 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from collectors.alert_book import AlertRow
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertRow
+from collectors.alerts.rules import Severity
+from collectors.alerts.state import AlertState
 from collectors.base import SourceState, SourceStatus, no_data_note
-from collectors.rules import Severity
-from tui.alert_lines import alert_line, alert_title
 from tui.commands.alerts import _alerts
 from tui.console import render_summary
-from tui.export import build_export
+from tui.export.write import build_export
+from tui.panels.alert_lines import alert_line, alert_title
 from widgets.alert_table import AlertTable
 from widgets.severity_counts import SeverityCounts
 from widgets.state_badge import StateBadge

@@ -41,16 +41,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from collectors.alert_book import AlertBook, AlertRow, Silence
+from collectors.alerts.book import AlertBook, AlertRow, Silence
 from collectors.durations import format_duration
 from collectors.inert import inert
-from collectors.writer_lock import writer_health
+from collectors.store.lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
 from widgets.vocab import ago, alert_state_label, format_value, severity_label
 
 if TYPE_CHECKING:
-    from collectors.rules import Rule
-    from tui.config import WootwatchConfig
+    from collectors.alerts.rules import Rule
+    from tui.config.models import WootwatchConfig
 
 __all__ = ["run"]
 
@@ -232,8 +232,8 @@ async def _silence(
 async def _rules_test(
     config: WootwatchConfig, db: Path, since: float, out: TextIO, now: float
 ) -> int:
-    from collectors.replay import replay
-    from collectors.store import Store
+    from collectors.alerts.replay import replay
+    from collectors.store.database import Store
 
     rules = config.effective_rules
     intervals = {source.name: source.interval for source in config.sources}
@@ -286,7 +286,7 @@ def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
 
 def _rules_in_force(config: WootwatchConfig | None) -> list[Rule]:
     """The config's effective rules, or the default pack's when no config was read."""
-    from tui.config import WootwatchConfig
+    from tui.config.models import WootwatchConfig
 
     return (config or WootwatchConfig()).effective_rules
 

@@ -9,11 +9,11 @@ import logging
 import sys
 from pathlib import Path
 
-from collectors.alerts import AlertEngine
+from collectors.alerts.engine import AlertEngine
 from collectors.base import SourceState
 from collectors.inert import inert
 from collectors.scheduler import Scheduler
-from collectors.store import Store
+from collectors.store.database import Store
 from tui.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -23,7 +23,7 @@ from tui.commands.common import (
     log_to_stderr,
 )
 from tui.commands.shutdown import Shutdown
-from tui.config import WootwatchConfig
+from tui.config.models import WootwatchConfig
 
 __all__ = ["open_alert_engine", "run"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from tui.config import WootwatchConfig
+    from tui.config.models import WootwatchConfig
 
 __all__ = [
     "EXIT_FAILURE",
@@ -71,8 +71,8 @@ def load_config(args: argparse.Namespace) -> tuple[Path, WootwatchConfig]:
         UsageError: no config file anywhere.
         ConfigError: the file has problems (each with FILE:LINE:COL).
     """
-    from tui.config import default_config_paths, find_config
-    from tui.config import load_config as read_config
+    from tui.config.models import default_config_paths, find_config
+    from tui.config.models import load_config as read_config
 
     path = find_config(getattr(args, "config", None))
     if path is None:
@@ -86,8 +86,8 @@ def load_config(args: argparse.Namespace) -> tuple[Path, WootwatchConfig]:
 
 def config_or_default(args: argparse.Namespace) -> WootwatchConfig:
     """The config if there is one, else the defaults (for commands that can do without)."""
-    from tui.config import WootwatchConfig, find_config
-    from tui.config import load_config as read_config
+    from tui.config.models import WootwatchConfig, find_config
+    from tui.config.models import load_config as read_config
 
     path = find_config(getattr(args, "config", None))
     return read_config(path) if path is not None else WootwatchConfig()

@@ -7,12 +7,12 @@ import asyncio
 import sys
 import time
 
+from collectors.alerts.rules import Rule
 from collectors.inert import inert
-from collectors.rules import Rule
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
-from tui.export import FORMATS, ExportError, build_export, current_host, write_atomically
-from tui.reader import current_user
-from tui.redact import config_secrets
+from tui.data.reader import current_user
+from tui.export.redaction import config_secrets
+from tui.export.write import FORMATS, ExportError, build_export, current_host, write_atomically
 
 __all__ = ["run"]
 

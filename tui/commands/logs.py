@@ -8,9 +8,9 @@ import time
 
 from collectors.durations import format_duration
 from collectors.inert import inert
-from collectors.log_search import LogQueryError, format_line, open_readonly, search
+from collectors.store.log_search import LogQueryError, format_line, open_readonly, search
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
-from tui.redact import Redactor, config_secrets
+from tui.export.redaction import Redactor, config_secrets
 
 __all__ = ["run"]
 

@@ -3,7 +3,7 @@
 Contract:
 
 * Every number comes from the rules in force: the default pack merged with
-  the config's `rules:` (`collectors.rules.effective_rules`), read here and
+  the config's `rules:` (`collectors.alerts.rules.effective_rules`), read here and
   nowhere else. Overriding `queue_depth_high` in the config moves the Queues
   marks, the export's status column and its health score together.
 * A rule's own threshold is the warning level and its first escalation the
@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final, Literal
 
-from collectors.rule_terms import Severity, compare
-from collectors.rules import (
+from collectors.alerts.rules import (
     PercentileCondition,
     RatioCondition,
     Rule,
     ThresholdCondition,
     default_rules,
 )
+from collectors.alerts.terms import Severity, compare
 
 __all__ = [
     "SLA_TARGET",

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from textual import on
 
-from tui.live_panel import LivePanel
 from tui.messages import ShowLogs
+from tui.panels.base import LivePanel
 from widgets.spark_line import SparkLine
 
 __all__ = ["ChartPanel"]

@@ -10,9 +10,9 @@ from rich.style import Style
 from rich.text import Text
 
 from collectors.inert import inert
-from tui.key_metrics import alert_value, firing_alerts
+from tui.data.reader import StoreReader
+from tui.panels.key_metrics import alert_value, firing_alerts
 from tui.panels.text_list import TextListPanel
-from tui.reader import StoreReader
 from widgets.vocab import SEVERITY_ICONS
 
 __all__ = ["FiringLine", "FiringPanel"]

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.live_panel import LivePanel
+from tui.panels.base import LivePanel
 
 __all__ = ["TextListPanel"]
 

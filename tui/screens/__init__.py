@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.live_screen import LiveScreen
 from tui.screens.alerts import AlertsScreen
+from tui.screens.base import LiveScreen
 from tui.screens.incident import IncidentScreen
 from tui.screens.latency import LatencyScreen
 from tui.screens.logs import LogsScreen

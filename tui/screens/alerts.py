@@ -26,13 +26,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from collectors.alert_book import AlertBookError, AlertRow, Silence
-from collectors.alert_state import AlertState
+from collectors.alerts.book import AlertBookError, AlertRow, Silence
+from collectors.alerts.state import AlertState
 from collectors.base import format_duration
 from collectors.inert import inert
-from tui.ack_dialog import AckDialog
-from tui.alert_history import AlertHistoryDialog
-from tui.alert_lines import (
+from tui.data.reader import StoreReader
+from tui.dialogs.ack import AckDialog
+from tui.dialogs.alert_history import AlertHistoryDialog
+from tui.dialogs.silence import SilenceDialog, SilenceRequest
+from tui.panels.alert_lines import (
     SEVERITY_FILTERS,
     SILENCE_COLUMNS,
     alert_detail,
@@ -42,10 +44,8 @@ from tui.alert_lines import (
     ordered,
     silence_row,
 )
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
-from tui.reader import StoreReader
-from tui.silence_dialog import SilenceDialog, SilenceRequest
+from tui.panels.base import LivePanel
+from tui.screens.base import LiveScreen
 from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 

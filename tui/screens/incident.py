@@ -26,7 +26,11 @@ from textual.widgets import Static
 
 from collectors.base import format_duration
 from collectors.inert import inert
-from tui.key_metrics import (
+from tui.data.reader import StoreReader
+from tui.panels.base import LivePanel
+from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
+from tui.panels.key_metrics import (
     KEY_METRICS,
     MetricSpec,
     alert_targets,
@@ -36,12 +40,8 @@ from tui.key_metrics import (
     series_by_source,
     spec_for,
 )
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
-from tui.panels.chart_panel import ChartPanel
-from tui.panels.firing import FiringPanel
 from tui.panels.text_list import TextListPanel
-from tui.reader import StoreReader
+from tui.screens.base import LiveScreen
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
 from widgets.vocab import ago

@@ -17,11 +17,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from collectors.inert import inert
-from tui.latency_series import PHASE_TARGETS_MS, LatencySeries, latency_series, phase_series
+from tui.data.latency_series import PHASE_TARGETS_MS, LatencySeries, latency_series, phase_series
+from tui.data.reader import StoreReader
 from tui.messages import ShowLogs
-from tui.reader import StoreReader
+from tui.screens.windowed import WindowedPanel, WindowedScreen, WindowView
 from tui.table_sync import Row, sync_rows
-from tui.windowed_screen import WindowedPanel, WindowedScreen, WindowView
 from widgets.latency_bars import BarRow, LatencyBars
 from widgets.time_chart import ChartData, ChartLine, TimeChart
 from widgets.vocab import Tone, format_value

@@ -29,12 +29,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from collectors.inert import inert
-from collectors.log_search import LogMatch, LogQueryError
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
-from tui.log_view import LogView
-from tui.reader import StoreReader
-from tui.remote_logs import NO_REMOTE, RemoteLine, RemoteLogs
+from collectors.store.log_search import LogMatch, LogQueryError
+from tui.data.log_view import LogView
+from tui.data.reader import StoreReader
+from tui.data.remote_logs import NO_REMOTE, RemoteLine, RemoteLogs
+from tui.panels.base import LivePanel
+from tui.screens.base import LiveScreen
 from widgets.log_pane import LogLine, LogPane
 
 __all__ = ["LogsRead", "LogsScreen"]

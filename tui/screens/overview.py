@@ -5,7 +5,7 @@ threshold in the rules in force is a backlog, past its escalation urgent),
 the firing alerts counted by severity,
 then one row per source: its state badge (`● ok`, `◐ stale`, `✖ down` and
 "updated 12s ago"), its last error when it is not ok, and its key numbers
-(`tui.key_metrics`), each with a sparkline of the last hour. A number a
+(`tui.panels.key_metrics`), each with a sparkline of the last hour. A number a
 firing alert is about is marked `⚠`. Tab moves between the sparklines; Enter
 or a click on one opens the logs of that slot.
 
@@ -28,14 +28,18 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from collectors.alert_state import AlertState
+from collectors.alerts.state import AlertState
 from collectors.base import SourceState, SourceStatus
 from collectors.series import (
     CHATWOOT_CONVERSATIONS,
 )
-from collectors.store import SeriesInfo, Store
+from collectors.store.database import SeriesInfo, Store
+from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit
-from tui.key_metrics import (
+from tui.panels.base import LivePanel
+from tui.panels.chart_panel import ChartPanel
+from tui.panels.firing import FiringPanel
+from tui.panels.key_metrics import (
     KEY_METRICS,
     AlertTarget,
     MetricSpec,
@@ -45,11 +49,7 @@ from tui.key_metrics import (
     read_metric,
     series_by_source,
 )
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
-from tui.panels.chart_panel import ChartPanel
-from tui.panels.firing import FiringPanel
-from tui.reader import StoreReader
+from tui.screens.base import LiveScreen
 from widgets.backlog_banner import BacklogBanner
 from widgets.metric_row import MetricReading
 from widgets.severity_counts import SeverityCounts

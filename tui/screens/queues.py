@@ -47,11 +47,11 @@ from collectors.series import (
     SIDEKIQ_RETRIES,
     SIDEKIQ_SCHEDULED,
 )
-from collectors.store import SeriesInfo, Store
-from tui.live_panel import LivePanel
-from tui.live_screen import LiveScreen
+from collectors.store.database import SeriesInfo, Store
+from tui.data.reader import StoreReader
 from tui.messages import ShowLogs
-from tui.reader import StoreReader
+from tui.panels.base import LivePanel
+from tui.screens.base import LiveScreen
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
 from widgets.spark_line import SparkLine

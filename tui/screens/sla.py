@@ -7,7 +7,7 @@
   window of the same length before it; per pipeline source the same for
   `pipeline.sla_pct` against `pipeline_sla_compliance_low` (seed 001).
 * Breaches: the breach list of each Chatwoot source's latest poll
-  (`collectors.chatwoot.current_breaches`), longest wait first.
+  (`collectors.chatwoot.collector.current_breaches`), longest wait first.
 * Per channel: conversations and mean first response per channel type, as of
   the latest poll, against the first-response target.
 
@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from collectors.chatwoot import current_breaches
+from collectors.chatwoot.collector import current_breaches
 from collectors.inert import inert
 from collectors.series import (
     CHATWOOT_CHANNEL_CONVERSATIONS,
@@ -38,12 +38,12 @@ from collectors.series import (
     PIPELINE_LATENCY_MS,
     PIPELINE_SLA_PCT,
 )
-from collectors.store import Bucket, SeriesInfo, Store
+from collectors.store.database import Bucket, SeriesInfo, Store
+from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
-from tui.reader import StoreReader
+from tui.data.windows import Span
+from tui.screens.windowed import WindowedPanel, WindowedScreen
 from tui.table_sync import sync_rows
-from tui.time_window import Span
-from tui.windowed_screen import WindowedPanel, WindowedScreen
 from widgets.latency_bars import BarRow, LatencyBars
 from widgets.sla_gauge import GaugeReading, SlaGauge
 from widgets.time_chart import ChartData, ChartLine, TimeChart

@@ -1,0 +1,82 @@
+"""Window reads of settled spans, kept so that a 7-day window is not merged every refresh.
+
+A span is settled when it ends at a whole minute already past (see
+`tui.data.windows`): its statistics are a merge of finished minute rollups and
+stay the same until the window moves on a minute. Reads of other spans go
+straight to the store.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from typing import Final, Literal
+
+from collectors.store.database import (
+    DEFAULT_LATENCY_BUCKETS_MS,
+    Bucket,
+    SeriesInfo,
+    Store,
+    WindowStats,
+)
+from tui.data.windows import Span
+
+__all__ = ["ReadCache"]
+
+_KEEP: Final = 256
+"""Reads kept, least recently used dropped first: a screen's series, two windows each."""
+
+
+class ReadCache:
+    """Store reads of settled spans, least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[Hashable, object] = OrderedDict()
+
+    def _get(self, key: Hashable) -> object | None:
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def _put(self, key: Hashable, value: object) -> None:
+        self._kept[key] = value
+        if len(self._kept) > _KEEP:
+            self._kept.popitem(last=False)
+
+    async def window_stats(
+        self,
+        store: Store,
+        series: Sequence[SeriesInfo],
+        span: Span,
+        *,
+        buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
+    ) -> WindowStats:
+        """`Store.window_stats` over the span, kept when the span is settled."""
+        key = ("stats", tuple(s.id for s in series), span, tuple(buckets))
+        found = self._get(key) if span.settled else None
+        if isinstance(found, WindowStats):
+            return found
+        stats = await store.window_stats(series, span.start, span.end, buckets=buckets)
+        if span.settled:
+            self._put(key, stats)
+        return stats
+
+    async def points(
+        self,
+        store: Store,
+        series: Sequence[SeriesInfo],
+        span: Span,
+        width: int,
+        *,
+        how: Literal["mean", "max", "sum"] = "mean",
+    ) -> tuple[float | None, ...]:
+        """`Store.points` over the span, kept when the span is settled."""
+        key = ("points", tuple(s.id for s in series), span, width, how)
+        found = self._get(key) if span.settled else None
+        if isinstance(found, tuple):
+            return found
+        points = tuple(await store.points(series, span.start, span.end, width, how=how))
+        if span.settled:
+            self._put(key, points)
+        return points

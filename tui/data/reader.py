@@ -1,0 +1,183 @@
+"""What the screens read: the store, the alert book and the log cache of one database.
+
+The TUI never calls an upstream and never shares the collectors' writer
+connection: it opens its own read-only connections to the database file, so
+a long screen query never waits behind a batch write, and several TUIs (or
+`--attach` sessions) can read one database that a single collector fills.
+Acknowledgements, silences and the incident pin go through the alert book's
+own short transactions, which is what lets an attached TUI write them.
+Cached log lines and the sources' errors and notes come back with the
+config's secrets masked (`tui.export.redaction`): an upstream line or error page that
+echoes a token never shows it on a screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from collectors.alerts.book import AlertBook, AlertBookError
+from collectors.alerts.rules import Rule, default_rules
+from collectors.base import SourceStatus
+from collectors.store.database import Store
+from collectors.store.log_search import LogMatch, newest, open_readonly, search
+from tui.data.thresholds import Thresholds, thresholds
+from tui.export.redaction import Redactor
+
+__all__ = ["StoreReader", "current_user"]
+
+
+class StoreReader:
+    """Read-only views of one database, plus the alert book for what a person sets.
+
+    Open it with `StoreReader.open` and close it with `aclose`.
+
+    Args:
+        store: a read-only store connection.
+        book: the alert book (read-write where the file allows it).
+        logs: a read-only connection for log searches.
+        clock: wall-clock time (fixed in snapshot tests).
+        rules: the alert rules in force (default: the default pack).
+        redact: masks secrets in the log lines read (default: the usual shapes only).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        book: AlertBook,
+        logs: sqlite3.Connection,
+        *,
+        clock: Callable[[], float] = time.time,
+        rules: Iterable[Rule] = (),
+        redact: Redactor | None = None,
+    ) -> None:
+        self.store = store
+        """The store, read-only."""
+        self.book = book
+        """Alerts, acks, silences and the incident pin."""
+        self._logs = logs
+        self._logs_lock = asyncio.Lock()  # one sqlite3 connection, one thread at a time
+        self._clock = clock
+        self.rules: Mapping[str, Rule] = {rule.name: rule for rule in rules or default_rules()}
+        """The alert rules by name (which series an alert is about, how to show its value)."""
+        self.thresholds: Thresholds = thresholds(self.rules.values())
+        """What the screens colour figures against, from the same rules."""
+        self.user = current_user()
+        """Who acknowledges and silences from this TUI (`$USER`)."""
+        self.redact = redact or Redactor()
+        """Masks secrets in upstream text (the config's, when it was given one)."""
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        rules: Iterable[Rule] = (),
+        redact: Redactor | None = None,
+    ) -> StoreReader:
+        """Open the read connections of the database at `path`.
+
+        Raises:
+            StoreError, AlertBookError, LogQueryError: the database cannot be read.
+        """
+        store = await Store.open(path, readonly=True)
+        try:
+            try:
+                book = await AlertBook.open(path)
+            except AlertBookError:  # a file this user may not write: read-only alerts
+                book = await AlertBook.open(path, readonly=True)
+            logs = open_readonly(path)
+        except BaseException:
+            await store.close()
+            raise
+        return cls(store, book, logs, clock=clock, rules=rules, redact=redact)
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        with contextlib.suppress(sqlite3.Error):
+            self._logs.close()
+        await self.book.close()
+        await self.store.close()
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self.store.path
+
+    def now(self) -> float:
+        """The current time, as the screens should see it."""
+        return self._clock()
+
+    async def source_statuses(self) -> dict[str, SourceStatus]:
+        """Every source's status by name, its error and note with secrets masked."""
+        statuses = await self.store.source_statuses()
+        return {name: self.redact.status(status) for name, status in statuses.items()}
+
+    async def search_logs(
+        self,
+        query: str,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        after_id: int | None = None,
+        limit: int = 200,
+    ) -> list[LogMatch]:
+        """Cached log lines matching an FTS5 query, newest first (in a thread).
+
+        Raises:
+            LogQueryError: the query is empty or cannot be parsed.
+        """
+        async with self._logs_lock:
+            return await asyncio.to_thread(
+                self._redacted,
+                search,
+                query=query,
+                start=start,
+                end=end,
+                after_id=after_id,
+                limit=limit,
+            )
+
+    async def newest_logs(
+        self,
+        *,
+        start: float | None = None,
+        end: float | None = None,
+        after_id: int | None = None,
+        level: str | None = None,
+        limit: int = 200,
+    ) -> list[LogMatch]:
+        """The newest cached log lines of a time range, newest first (in a thread).
+
+        Not a search: with a `level` (e.g. `error`), every line of that level
+        counts, whatever its words.
+        """
+        async with self._logs_lock:
+            return await asyncio.to_thread(
+                self._redacted,
+                newest,
+                start=start,
+                end=end,
+                after_id=after_id,
+                level=level,
+                limit=limit,
+            )
+
+    def _redacted(self, read: Callable[..., list[LogMatch]], **kwargs: Any) -> list[LogMatch]:
+        """`read(logs, **kwargs)` with the secrets masked, in the reading thread, off the loop."""
+        return [self.redact.log_match(match) for match in read(self._logs, **kwargs)]
+
+
+def current_user() -> str:
+    """Who runs this process (`$USER`, else the account name), or `unknown`."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,133 @@
+"""The `e` dialog: asks where to save a snapshot, saves it, says where it went.
+
+The file is written by the same code as `wootwatch export` (`tui.export.write`)
+for the same window: the pinned incident start to now, else the last hour.
+A name ending in `.json` gets the JSON form, any other the markdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from collectors.alerts.rules import Rule
+from tui.data.reader import current_user
+from tui.export.write import (
+    ExportError,
+    ExportFormat,
+    build_export,
+    current_host,
+    default_filename,
+    write_atomically,
+)
+
+__all__ = ["ExportDialog"]
+
+DEFAULT_SINCE = 3600.0
+"""The window when no incident start is pinned: the last hour, as `wootwatch export`."""
+
+
+class ExportDialog(ModalScreen[None]):
+    """Save a snapshot of the window to a file.
+
+    | Key | Does |
+    | :- | :- |
+    | enter | save to the path in the box |
+    | escape | cancel |
+
+    Args:
+        db: the database to export.
+        clock: wall-clock time (the end of the window).
+        since: the window's length when no incident start is pinned.
+        secrets: the config's secret values, masked in the export.
+        rules: the rules in force, whose thresholds colour the export's figures.
+    """
+
+    DEFAULT_CSS = """
+    ExportDialog {
+        align: center middle;
+    }
+    ExportDialog > Vertical {
+        width: 90;
+        max-width: 100%;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    ExportDialog .export-hint {
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self,
+        db: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        since: float = DEFAULT_SINCE,
+        secrets: Sequence[str] = (),
+        rules: Sequence[Rule] = (),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._db = db
+        self._clock = clock
+        self._since = since
+        self._secrets = tuple(secrets)
+        self._rules = tuple(rules)
+
+    def compose(self) -> ComposeResult:
+        """A line saying what is saved, the path box, the keys."""
+        with Vertical():
+            yield Static(
+                "Save a snapshot of the pinned incident (else the last hour) as markdown "
+                "(.json: JSON) to:",
+                markup=False,
+            )
+            yield Input(value=default_filename(self._clock()), id="export-path")
+            yield Static("Enter saves · Escape cancels", classes="export-hint", markup=False)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#export-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self._save(event.value.strip() or default_filename(self._clock()))
+
+    @work(exclusive=True, group="export", exit_on_error=False, description="export a snapshot")
+    async def _save(self, name: str) -> None:
+        path = Path(name).expanduser()
+        fmt: ExportFormat = "json" if path.suffix.lower() == ".json" else "markdown"
+        try:
+            text = await build_export(
+                self._db,
+                now=self._clock(),
+                since=self._since,
+                user=current_user(),
+                host=current_host(),
+                fmt=fmt,
+                secrets=self._secrets,
+                rules=self._rules,
+            )
+            written = await asyncio.to_thread(write_atomically, path, text)
+        except ExportError as exc:
+            self.notify(str(exc), title="Not exported", severity="error", markup=False)
+            return
+        self.notify(f"Snapshot saved to {written}", title="Exported", markup=False)
+        self.dismiss(None)

@@ -1,0 +1,582 @@
+"""Draw a `Snapshot` as the markdown document on-call pastes into the incident channel.
+
+The layout follows the forms on-call already uses: seed 002's performance
+analysis report (executive summary, a `Metric | Normal range | Value |
+Status` table, technical analysis, timeline) and seed 000's baseline report
+(status line with an emoji, measurements). Every table cell passes
+`markdown_safe.cell` (ours too, so no cell can carry a `|` or markup), every
+upstream line in a code block passes `markdown_safe.fenced`. Pure: no store,
+no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from collectors.base import format_duration
+from collectors.inert import inert
+from tui.export.markdown_safe import cell, fenced, inline
+from tui.export.model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
+from widgets.spark_text import sparkline
+from widgets.vocab import (
+    COMPLIANCE_WORDS,
+    SEVERITY_ICONS,
+    TONE_ICONS,
+    Tone,
+    alert_state_label,
+    format_value,
+    severity_label,
+    source_state_label,
+)
+
+if TYPE_CHECKING:
+    from collectors.chatwoot.collector import Uptime
+
+__all__ = ["render_markdown", "text_bar"]
+
+_STATUS: Final = {
+    "healthy": TONE_ICONS["ok"],
+    "degraded": TONE_ICONS["warning"],
+    "unhealthy": TONE_ICONS["error"],
+    "unknown": TONE_ICONS["muted"],
+}
+_TONES: Final[dict[Level, Tone]] = {
+    Level.OK: "ok",
+    Level.WARNING: "warning",
+    Level.CRITICAL: "error",
+    Level.NO_DATA: "muted",
+}
+"""A level as the screens colour it; its icon is the tone's (`widgets.vocab`)."""
+_LEVEL: Final = {
+    Level.OK: f"{TONE_ICONS['ok']} ok",
+    Level.WARNING: f"{TONE_ICONS['warning']} warning",
+    Level.CRITICAL: f"{TONE_ICONS['error']} critical",
+    Level.NO_DATA: f"{TONE_ICONS['muted']} no data",
+}
+_EIGHTHS: Final = " ▏▎▍▌▋▊▉"
+_BAR_WIDTH: Final = 20
+_SPARK_NAME: Final = 32
+"""Characters of a sparkline's source and series name, at most."""
+_CHANNEL_LATE_S: Final = 1800.0
+"""Seed 004: a channel whose mean first response passes 30 minutes is red."""
+_DEFAULT_TARGET_S: Final = 900.0
+"""Seed 004's 15-minute first-response target, when a source stored none."""
+
+
+def render_markdown(snapshot: Snapshot) -> str:
+    """The whole document."""
+    sections = (
+        _header(snapshot),
+        _summary(snapshot),
+        _metrics(snapshot.metrics),
+        _latency(snapshot),
+        _sla(snapshot),
+        _queues(snapshot),
+        _cloudwatch(snapshot),
+        _timeline(snapshot),
+        _logs(snapshot),
+        _sparklines(snapshot),
+        _sources(snapshot),
+    )
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> str:
+    """A GFM table; every cell is escaped, header and rows alike.
+
+    `align` has one letter per column: `l` (default) or `r`.
+    """
+    marks = ["--:" if align[i : i + 1] == "r" else "---" for i in range(len(headers))]
+    lines = [_row(headers), _row(marks, escape=False)]
+    lines.extend(_row(row) for row in rows)
+    return "\n".join(lines)
+
+
+def _row(cells: Sequence[str], *, escape: bool = True) -> str:
+    return "| " + " | ".join(cell(c) if escape else c for c in cells) + " |"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clock(ts: float | None) -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _labels(labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "—"
+
+
+def text_bar(percent: float, width: int = _BAR_WIDTH) -> str:
+    """A horizontal bar of `percent` (0..100) in eighths of a block, `width` blocks long."""
+    eighths = round(max(0.0, min(100.0, percent)) / 100 * width * 8)
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _header(s: Snapshot) -> str:
+    h, w = s.header, s.header.window
+    length = format_duration(w.end_at - w.start_at)
+    if w.pinned:
+        how = f"{length}, from the pinned incident start (`--since` not used; `P` unpins)"
+    else:
+        how = f"the last {format_duration(w.since)} (`--since`)"
+    writer = (
+        "a collector is writing it"
+        if h.has_writer
+        else "no collector is writing it: as of its last write"
+    )
+    stamp = datetime.fromtimestamp(h.exported_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        (
+            f"# wootwatch snapshot, {stamp}",
+            "",
+            f"- **Exported:** {_iso(h.exported_at)} by {inline(h.user)} on {inline(h.host)}",
+            f"- **Window:** {_iso(w.start_at)} to {_iso(w.end_at)}: {how}",
+            f"- **Database:** {inline(h.database)} ({writer})",
+        )
+    )
+
+
+def _summary(s: Snapshot) -> str:
+    health = s.health
+    score = "no data" if health.score is None else f"health score {health.score:.0f} / 100"
+    parts = [
+        "## Executive summary",
+        f"**Overall: {_STATUS[health.status]} {health.status}** ({score}; seed 003's "
+        "weighted score: healthy from 90, degraded from 70, unhealthy below).",
+        table(
+            ("Component", "Weight", "Score", "Reason"),
+            (
+                (
+                    c.name,
+                    f"{c.weight * 100:.0f} %",
+                    "—" if c.score is None else f"{c.score:.0f}",
+                    c.reason,
+                )
+                for c in health.components
+            ),
+            "lrrl",
+        ),
+        _alert_counts(s),
+    ]
+    if s.active_alerts:
+        parts.append(
+            table(
+                ("Severity", "State", "Since (UTC)", "Alert", "Summary", "Value", "Acknowledged"),
+                (
+                    (
+                        severity_label(a.severity),
+                        alert_state_label(a.state),
+                        _clock(a.changed_at),
+                        f"#{a.id} {a.rule} ({_labels(a.labels)})",
+                        a.summary,
+                        format_value(a.value),
+                        _ack(a.acknowledged_by, a.ack_note),
+                    )
+                    for a in s.active_alerts
+                ),
+                "lllllrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _ack(who: str | None, note: str | None) -> str:
+    if who is None:
+        return "no"
+    return f"by {who}: {note}" if note else f"by {who}"
+
+
+def _alert_counts(s: Snapshot) -> str:
+    firing: dict[str, int] = {}
+    for alert in s.active_alerts:
+        if alert.state == "firing":
+            firing[alert.severity] = firing.get(alert.severity, 0) + 1
+    pending = sum(1 for a in s.active_alerts if a.state == "pending")
+    acked = sum(1 for a in s.active_alerts if a.acknowledged_by is not None)
+    counts = ", ".join(
+        f"{SEVERITY_ICONS[level]} {firing[level]} {level}"
+        for level in SEVERITY_ICONS
+        if level in firing
+    )
+    text = f"{counts} firing" if counts else "none firing"
+    return f"**Active alerts:** {text}; {pending} pending; {acked} acknowledged."
+
+
+def _metrics(rows: Sequence[MetricRow]) -> str:
+    if not rows:
+        return "## Metrics\n\nNo series of the metrics table is stored in this database."
+    body = table(
+        ("Metric", "Normal range", "Value in window", "Status"),
+        ((r.title, _normal(r), format_value(r.value, r.unit), _status(r)) for r in rows),
+        "lrrl",
+    )
+    limits = "\n".join(f"- {inline(r.title)}: {inline(r.thresholds)}" for r in rows)
+    return (
+        "## Metrics\n\n"
+        "Normal range: p10 to p90 of the same figure over up to 24 earlier windows as long as "
+        "this one (at least 24 h back).\n\n"
+        f"{body}\n\nThresholds:\n\n{limits}"
+    )
+
+
+def _normal(row: MetricRow) -> str:
+    if row.normal_low is None or row.normal_high is None:
+        return "no baseline"
+    low, high = format_value(row.normal_low, row.unit), format_value(row.normal_high, row.unit)
+    return low if low == high else f"{low} to {high}"
+
+
+def _status(row: MetricRow) -> str:
+    if row.level is Level.OK and row.versus_normal in ("within", "none"):
+        return f"{TONE_ICONS['ok']} normal"
+    text = _LEVEL[row.level]
+    if row.versus_normal in ("above", "below"):
+        text += f", {row.versus_normal} normal range"
+    return text
+
+
+def _latency(s: Snapshot) -> str:
+    parts = ["## Latency"]
+    if s.latency:
+        parts.append(
+            table(
+                ("Source", "Endpoint", "Requests", "Avg", "p50", "p95", "p99"),
+                (
+                    (
+                        r.source,
+                        r.endpoint,
+                        f"{r.count:,}",
+                        format_value(r.mean, "ms"),
+                        format_value(r.p50, "ms"),
+                        format_value(r.p95, "ms"),
+                        format_value(r.p99, "ms"),
+                    )
+                    for r in s.latency
+                ),
+                "llrrrrr",
+            )
+        )
+    else:
+        parts.append("No latency samples in the window.")
+    for dist in s.distributions:
+        parts.append(f"### Distribution: {inline(dist.title)}, {dist.total:,} values (seed 001)")
+        parts.append(
+            table(
+                ("Bucket", "Count", "Share", "Bar"),
+                (
+                    (b.label, f"{b.count:,.0f}", f"{b.percent:.1f} %", text_bar(b.percent))
+                    for b in dist.buckets
+                ),
+                "lrrl",
+            )
+        )
+    if s.phases:
+        total = sum(p.mean or 0.0 for p in s.phases)
+        parts.append("### Pipeline phases")
+        parts.append(
+            table(
+                ("Source", "Phase", "Mean", "Peak", "Share of mean", "Bar"),
+                (
+                    (
+                        p.source,
+                        p.phase,
+                        format_value(p.mean, "ms"),
+                        format_value(p.max, "ms"),
+                        f"{_share(p.mean, total):.0f} %",
+                        text_bar(_share(p.mean, total)),
+                    )
+                    for p in s.phases
+                ),
+                "llrrrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _share(part: float | None, total: float) -> float:
+    return 100.0 * (part or 0.0) / total if total else 0.0
+
+
+def _sla(s: Snapshot) -> str:
+    if not (s.sla or s.breaches or s.channels):
+        return ""
+    parts = ["## SLA"]
+    if s.sla:
+        parts.append(
+            table(
+                ("Source", "Compliance now", "Lowest in window", "Target", "Met", "Breached",
+                 "Waiting", "Status"),
+                (
+                    (
+                        r.source,
+                        format_value(r.latest, "%"),
+                        format_value(r.lowest, "%"),
+                        format_value(r.target_s, "s"),
+                        format_value(r.met, "count"),
+                        format_value(r.breached, "count"),
+                        format_value(r.waiting, "count"),
+                        _sla_colour(r.level),
+                    )
+                    for r in s.sla
+                ),
+                "lrrrrrrl",
+            )
+        )  # fmt: skip
+        ok, warn = TONE_ICONS["ok"], TONE_ICONS["warning"]
+        parts.append(f"Uptime of the API checks (seed 004: {ok} from 99.9%, {warn} from 99.0%):")
+        parts.append(
+            table(
+                ("Source", *(f"Uptime {w}" for w in s.sla[0].uptime)),
+                ((r.source, *(_uptime(v) for v in r.uptime.values())) for r in s.sla),
+                "l" + "r" * len(s.sla[0].uptime),
+            )
+        )
+    if s.breaches:
+        parts.append("### Breaches (latest poll)")
+        parts.append(
+            table(
+                ("Source", "Conversation", "Inbox", "Customer", "Waited", "Replied"),
+                (
+                    (
+                        b.source,
+                        f"#{b.conversation}",
+                        b.inbox,
+                        b.customer,
+                        format_value(b.waited_s, "s"),
+                        "yes" if b.replied else "no",
+                    )
+                    for b in s.breaches
+                ),
+                "lrllrl",
+            )
+        )
+    if s.channels:
+        targets = {r.source: r.target_s or _DEFAULT_TARGET_S for r in s.sla}
+        parts.append("### Channels")
+        parts.append(
+            table(
+                ("Source", "Channel", "Conversations", "Avg first response", "Status"),
+                (
+                    (
+                        c.source,
+                        c.channel,
+                        format_value(c.conversations, "count"),
+                        format_value(c.first_response_s, "s"),
+                        _channel_colour(
+                            c.first_response_s, targets.get(c.source, _DEFAULT_TARGET_S)
+                        ),
+                    )
+                    for c in s.channels
+                ),
+                "llrrl",
+            )
+        )
+    return "\n\n".join(parts)
+
+
+_BACKLOG_WORDS: Final = {
+    Level.OK: "no backlog",
+    Level.WARNING: "CX queue backlog",
+    Level.CRITICAL: "URGENT: High backlog",
+    Level.NO_DATA: "no data",
+}
+
+
+def _sla_colour(level: Level) -> str:
+    """The band the rules in force put the compliance in, as the SLA gauge says it."""
+    tone = _TONES[level]
+    return f"{TONE_ICONS[tone]} {COMPLIANCE_WORDS[tone]}"
+
+
+def _backlog(level: Level) -> str:
+    """The backlog banner's words for the peak, with the level's icon."""
+    return f"{TONE_ICONS[_TONES[level]]} {_BACKLOG_WORDS[level]}"
+
+
+def _uptime(value: Uptime | None) -> str:
+    """The uptime, saying how much was recorded when that is less than the window."""
+    if value is None:
+        return "—"
+    pct = value.percent
+    tone: Tone = "ok" if pct >= 99.9 else "warning" if pct >= 99.0 else "error"
+    colour = TONE_ICONS[tone]
+    if value.partial:
+        recorded = format_duration(max(60.0, round(value.recorded_s / 60) * 60))
+        return f"{colour} {pct:.2f}% over the {recorded} recorded"
+    return f"{colour} {pct:.2f}%"
+
+
+def _channel_colour(wait: float | None, target: float) -> str:
+    if wait is None:
+        return f"{TONE_ICONS['muted']} no data"
+    if wait > _CHANNEL_LATE_S:
+        return f"{TONE_ICONS['error']} over 30 min"
+    if wait > target:
+        return f"{TONE_ICONS['warning']} over target"
+    return f"{TONE_ICONS['ok']} within target"
+
+
+def _queues(s: Snapshot) -> str:
+    if not (s.backlog or s.queues or s.queue_gauges):
+        return ""
+    parts = ["## Queues"]
+    if s.backlog:
+        parts.append(
+            table(
+                ("Source", "Pending now", "Peak in window", "Backlog (seed 004)"),
+                (
+                    (
+                        b.source,
+                        format_value(b.pending, "count"),
+                        format_value(b.peak, "count"),
+                        _backlog(b.level),
+                    )
+                    for b in s.backlog
+                ),
+                "lrrl",
+            )
+        )
+    if s.queues:
+        parts.append("### Sidekiq queues")
+        parts.append(
+            table(
+                ("Source", "Queue", "Size now", "Peak", "Latency now", "Peak latency"),
+                (
+                    (
+                        q.source,
+                        q.queue,
+                        format_value(q.size, "count"),
+                        format_value(q.size_peak, "count"),
+                        format_value(q.latency_s, "s"),
+                        format_value(q.latency_peak_s, "s"),
+                    )
+                    for q in s.queues
+                ),
+                "llrrrr",
+            )
+        )
+    if s.queue_gauges:
+        parts.append("### Counters")
+        parts.append(_gauges(s.queue_gauges))
+    return "\n\n".join(parts)
+
+
+def _gauges(rows: Sequence[GaugeRow]) -> str:
+    return table(
+        ("Source", "Series", "Labels", "Last", "Mean", "Max"),
+        (
+            (
+                g.source,
+                g.name,
+                _labels(g.labels),
+                format_value(g.last, g.unit),
+                format_value(g.mean, g.unit),
+                format_value(g.max, g.unit),
+            )
+            for g in rows
+        ),
+        "lllrrr",
+    )
+
+
+def _cloudwatch(s: Snapshot) -> str:
+    if not s.cloudwatch:
+        return ""
+    return f"## CloudWatch metrics\n\n{_gauges(s.cloudwatch)}"
+
+
+def _timeline(s: Snapshot) -> str:
+    if not s.timeline:
+        return (
+            "## Alert timeline\n\n"
+            "No alert changed state, was acknowledged or silenced in the window."
+        )
+    body = table(
+        ("Time (UTC)", "Alert", "Severity", "Event", "Value", "By", "Note"),
+        (
+            (
+                _clock(e.at),
+                e.subject,
+                severity_label(e.severity) if e.severity else "—",
+                e.what,
+                format_value(e.value),
+                e.actor or "—",
+                e.note or "—",
+            )
+            for e in s.timeline
+        ),
+        "lllllll",
+    )
+    return f"## Alert timeline\n\n{body}"
+
+
+def _logs(s: Snapshot) -> str:
+    if not s.error_lines:
+        return "## Logs\n\nNo error lines cached in the window."
+    parts = [
+        "## Logs",
+        f"{s.error_lines:,} error lines in the window. The most frequent messages "
+        "(numbers and ids shown as #):",
+        table(("Count", "Message"), ((f"{g.count:,}", g.shape) for g in s.log_groups), "rl"),
+        f"The last {len(s.log_lines)}:",
+        fenced(_log_line(line) for line in s.log_lines),
+    ]
+    return "\n\n".join(parts)
+
+
+def _log_line(line: LogLine) -> str:
+    """One record per line; only the message may span lines (a stack trace)."""
+    fields = (line.level.upper() or "-", line.source, line.group, line.stream)
+    return "  ".join((_clock(line.at), *(inert(f) for f in fields), _cut(line.message, 2000)))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sparklines(s: Snapshot) -> str:
+    if not s.sparks:
+        return ""
+    w = s.header.window
+    slots = len(s.sparks[0].values)
+    step = format_duration((w.end_at - w.start_at) / slots)
+    names = [_cut(inert(f"{p.source} {p.label}"), _SPARK_NAME) for p in s.sparks]
+    width = max(len(name) for name in names)
+    lines = [f"{name:<{width}}  {_spark_line(p)}" for name, p in zip(names, s.sparks, strict=True)]
+    return (
+        "## Sparklines\n\n"
+        f"{slots} slots of {step} each; a blank is a slot without data.\n\n{fenced(lines)}"
+    )
+
+
+def _spark_line(spark: Spark) -> str:
+    found = [v for v in spark.values if v is not None]
+    low, high = format_value(min(found), spark.unit), format_value(max(found), spark.unit)
+    last = next((v for v in reversed(spark.values) if v is not None), None)
+    return f"{sparkline(spark.values)}  {low} to {high}, last {format_value(last, spark.unit)}"
+
+
+def _sources(s: Snapshot) -> str:
+    if not s.sources:
+        return "## Sources\n\nNo source has reported to this database."
+    body = table(
+        ("Source", "State", "Last success (UTC)", "Last error"),
+        (
+            (r.name, source_state_label(r.state), _clock(r.last_success_at), r.error or "—")
+            for r in s.sources
+        ),
+    )
+    return f"## Sources\n\n{body}"

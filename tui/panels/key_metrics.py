@@ -1,0 +1,261 @@
+"""The key numbers of the overview and the incident view: which series, how to read them.
+
+Contract:
+
+* `KEY_METRICS` lists the numbers a source shows on the overview (when it
+  writes that series), most telling first: a spec names a series and a label
+  subset, how several matching series reduce to one number (`latest`, `sum`,
+  `max`, `min`, or `p95` over the last 5 minutes) and how its sparkline
+  combines them per slot (the peak for `max` and `p95`, so a spike shows).
+* `read_metric` reads one spec for one source: its number, a sparkline of a
+  window (rollups for slots of a minute or more), and whether a firing alert
+  is about it.
+* `alert_targets` says which series the firing alerts are about, through the
+  rules the TUI was given by name (the config's effective rules; the default
+  pack when attached without a config). An alert of a rule it does not know
+  marks no series.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from collectors.alerts.book import AlertRow
+from collectors.alerts.rules import (
+    AbsentCondition,
+    BaselineCondition,
+    RatioCondition,
+    Rule,
+)
+from collectors.alerts.state import AlertState
+from collectors.series import (
+    AWS_ECS_CPU_PCT,
+    AWS_ECS_MEMORY_PCT,
+    AWS_RDS_CPU_PCT,
+    AWS_RDS_FREEABLE_MEMORY_BYTES,
+    AWS_SQS_MESSAGES,
+    AWS_SQS_OLDEST_AGE_S,
+    CHATWOOT_API_LATENCY_MS,
+    CHATWOOT_CONVERSATIONS,
+    CHATWOOT_NEW_PER_HOUR,
+    CHATWOOT_SLA_COMPLIANCE_PCT,
+    CHATWOOT_UNASSIGNED,
+    CHATWOOT_UNATTENDED,
+    CHATWOOT_UP,
+    LOGS_LINES_PER_MIN,
+    PIPELINE_LATENCY_MS,
+    PIPELINE_MESSAGES,
+    PIPELINE_PHASE_MS,
+    PIPELINE_SLA_PCT,
+    SIDEKIQ_FAILED_PER_MIN,
+    SIDEKIQ_QUEUE_LATENCY_S,
+    SIDEKIQ_QUEUE_SIZE,
+)
+from collectors.store.database import SeriesInfo, Store
+from tui.data.reader import StoreReader
+from widgets.metric_row import MetricReading
+from widgets.vocab import format_value
+
+__all__ = [
+    "KEY_METRICS",
+    "AlertTarget",
+    "MetricSpec",
+    "alert_targets",
+    "alert_value",
+    "firing_alerts",
+    "is_alarmed",
+    "read_metric",
+    "series_by_source",
+    "spec_for",
+]
+
+P95_WINDOW: Final = 300.0
+"""Seconds a `p95` number looks back (the console summary's window too)."""
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def compatible(left: Labels, right: Labels) -> bool:
+    """Whether two label subsets can describe the same series (no label differs)."""
+    theirs = dict(right)
+    return all(theirs.get(key, value) == value for key, value in left)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A key number: which series, how to reduce it, its label."""
+
+    series: str
+    label: str
+    reduce: Literal["latest", "sum", "max", "min", "p95"] = "latest"
+    labels: Labels = ()
+    """Only series with these label values."""
+    words: tuple[str, str] | None = None
+    """How 0 and 1 read (a check that is down or up), instead of the number."""
+    overview: bool = True
+    """Shown on the overview; False for numbers shown only when an alert is about them."""
+    headline: bool = False
+    """One of the numbers the incident view charts after those the alerts are about."""
+
+    def matches(self, info: SeriesInfo) -> bool:
+        """Whether a stored series is one this number reads."""
+        return info.name == self.series and all(info.labels.get(k) == v for k, v in self.labels)
+
+    @property
+    def spark(self) -> Literal["mean", "max", "sum"]:
+        """How several series combine in one sparkline slot."""
+        if self.reduce in ("max", "p95"):
+            return "max"
+        return "sum" if self.reduce == "sum" else "mean"
+
+
+_UP_DOWN: Final = ("✖ down", "✔ up")
+
+KEY_METRICS: Final[tuple[MetricSpec, ...]] = (
+    MetricSpec(CHATWOOT_UP, "health", "min", words=_UP_DOWN, headline=True),
+    MetricSpec(CHATWOOT_API_LATENCY_MS, "API p95", "p95", headline=True),
+    MetricSpec(CHATWOOT_CONVERSATIONS, "open", labels=(("status", "open"),)),
+    MetricSpec(CHATWOOT_CONVERSATIONS, "pending", labels=(("status", "pending"),), headline=True),
+    MetricSpec(CHATWOOT_UNASSIGNED, "unassigned"),
+    MetricSpec(CHATWOOT_UNATTENDED, "unattended"),
+    MetricSpec(CHATWOOT_SLA_COMPLIANCE_PCT, "reply SLA", headline=True),
+    MetricSpec(CHATWOOT_NEW_PER_HOUR, "new/hour", overview=False),
+    MetricSpec(SIDEKIQ_QUEUE_SIZE, "enqueued", "sum", headline=True),
+    MetricSpec(SIDEKIQ_QUEUE_LATENCY_S, "job wait", "max"),
+    MetricSpec(SIDEKIQ_FAILED_PER_MIN, "failed/min"),
+    MetricSpec(PIPELINE_SLA_PCT, "msg SLA", headline=True),
+    MetricSpec(PIPELINE_LATENCY_MS, "msg p95", "p95"),
+    MetricSpec(PIPELINE_PHASE_MS, "queue wait", "max", overview=False),
+    MetricSpec(PIPELINE_MESSAGES, "complete", labels=(("kind", "complete"),), overview=False),
+    MetricSpec(AWS_SQS_MESSAGES, "SQS msgs", "sum", labels=(("state", "visible"),)),
+    MetricSpec(AWS_SQS_OLDEST_AGE_S, "SQS oldest", "max"),
+    MetricSpec(AWS_ECS_CPU_PCT, "ECS CPU", "max", headline=True),
+    MetricSpec(AWS_ECS_MEMORY_PCT, "ECS mem", "max"),
+    MetricSpec(AWS_RDS_CPU_PCT, "RDS CPU", "max"),
+    MetricSpec(AWS_RDS_FREEABLE_MEMORY_BYTES, "RDS free", "min"),
+    MetricSpec(LOGS_LINES_PER_MIN, "errors/min", labels=(("level", "error"),), headline=True),
+)
+"""Every key number, most telling first; the overview shows those with `overview`."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """What one firing alert is about: a series (and labels) of a source."""
+
+    source: str | None
+    """The source the alert is grouped by, or None when it covers every source."""
+    series: str
+    labels: Labels
+
+
+async def firing_alerts(reader: StoreReader, now: float) -> list[AlertRow]:
+    """The alerts firing now, most severe first, then oldest first (nearest the cause)."""
+    firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
+    firing.sort(key=lambda a: (-a.severity.rank, a.started_at, a.id))
+    return firing
+
+
+async def series_by_source(store: Store) -> dict[str, list[SeriesInfo]]:
+    """Every stored series with its latest value, by source."""
+    found: dict[str, list[SeriesInfo]] = defaultdict(list)
+    for info in await store.series():
+        found[info.source].append(info)
+    return found
+
+
+def alert_targets(alerts: Iterable[AlertRow], rules: Mapping[str, Rule]) -> list[AlertTarget]:
+    """The series the alerts are about, in the alerts' order, without repeats.
+
+    Args:
+        alerts: the alerts.
+        rules: the rules they come from, by name.
+    """
+    targets: list[AlertTarget] = []
+    for alert in alerts:
+        rule = rules.get(alert.rule)
+        if rule is None:
+            continue
+        grouped = {k: v for k, v in alert.labels.items() if k != "source"}
+        target = AlertTarget(
+            alert.labels.get("source"),
+            rule.series,
+            tuple(sorted({**rule.labels, **grouped}.items())),
+        )
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def alert_value(alert: AlertRow, units: Mapping[str, str], rules: Mapping[str, Rule]) -> str:
+    """An alert's value as its rule measures it: a ratio in %, a baseline as `×2.1`."""
+    rule = rules.get(alert.rule)
+    if alert.value is None or rule is None or isinstance(rule.condition, AbsentCondition):
+        return "–" if rule is None or alert.value is None else "absent"
+    if isinstance(rule.condition, RatioCondition):
+        return f"{100 * alert.value:.1f}%"
+    if isinstance(rule.condition, BaselineCondition):
+        return f"×{alert.value:.2f}"
+    return format_value(alert.value, units.get(rule.series, ""))
+
+
+def is_alarmed(spec: MetricSpec, source: str, targets: Iterable[AlertTarget]) -> bool:
+    """Whether a firing alert is about this number of this source."""
+    return any(
+        t.series == spec.series and t.source in (None, source) and compatible(spec.labels, t.labels)
+        for t in targets
+    )
+
+
+def spec_for(target: AlertTarget) -> MetricSpec:
+    """The key number an alert is about; a plain one named after its series if none is."""
+    for spec in KEY_METRICS:
+        if spec.series == target.series and compatible(spec.labels, target.labels):
+            return spec
+    label = ".".join(target.series.split(".")[-2:])
+    return MetricSpec(target.series, label, labels=target.labels)
+
+
+async def read_metric(
+    store: Store,
+    spec: MetricSpec,
+    series: Sequence[SeriesInfo],
+    window: tuple[float, float],
+    points: int,
+    *,
+    now: float,
+    alarm: bool = False,
+) -> MetricReading | None:
+    """The number of `spec` at `now` and its sparkline over `window`, from the `series`.
+
+    Returns:
+        None when no series matches or none has a value yet.
+    """
+    found = [s for s in series if spec.matches(s)]
+    latest = [s.last_value for s in found if s.last_value is not None]
+    if not latest:
+        return None
+    value: float | None
+    if spec.reduce == "p95":
+        value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
+    else:
+        value = _reduce(spec.reduce, latest)
+    if spec.words is not None and value is not None:
+        text = spec.words[1 if value >= 0.5 else 0]
+    else:
+        text = format_value(value, found[0].unit)
+    values = await store.points(found, *window, points, how=spec.spark)
+    return MetricReading(spec.label, text, tuple(values), alarm)
+
+
+def _reduce(how: str, values: list[float]) -> float:
+    if how == "sum":
+        return math.fsum(values)
+    if how == "max":
+        return max(values)
+    if how == "min":
+        return min(values)
+    return values[0]
