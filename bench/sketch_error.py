@@ -16,8 +16,7 @@ import time
 
 from _common import Result, Sizes, exact_quantile, latency_ms, ms, ratio
 
-from collectors.sketch import LatencySketch
-from collectors.store.database import QUANTILES
+from collectors.sketch import QUANTILES, LatencySketch
 
 TARGET = LatencySketch.RELATIVE_ACCURACY
 

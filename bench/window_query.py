@@ -43,7 +43,8 @@ from _common import (
 )
 
 from collectors.base import Sample
-from collectors.store.database import DEFAULT_LATENCY_BUCKETS_MS, QUANTILES, SourceBatch, Store
+from collectors.sketch import QUANTILES
+from collectors.store.database import DEFAULT_LATENCY_BUCKETS_MS, SourceBatch, Store
 
 BUILD_BATCH = 100_000
 STORE_RUNS = 9

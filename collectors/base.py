@@ -45,6 +45,7 @@ __all__ = [
     "Duration",
     "LogEvent",
     "Record",
+    "Revision",
     "Sample",
     "SourceConfig",
     "SourceError",
@@ -150,8 +151,22 @@ class LogEvent:
     """Upstream id used to de-duplicate overlapping reads."""
 
 
+@dataclass(frozen=True, slots=True)
+class Revision(Sample):
+    """A sample that replaces what its series holds at its exact timestamp.
+
+    Upstreams that publish late and re-aggregate (CloudWatch: a minute's
+    datapoint appears or changes for a few minutes) send every point of the
+    window they re-read as a `Revision`. The store deletes the series' raw
+    samples at that timestamp, inserts the revisions given for it and rebuilds
+    the rollup of that minute from the raw samples, so re-reading never
+    duplicates a point. Revisions of one series and timestamp in one write
+    replace as a set.
+    """
+
+
 Record = Sample | LogEvent
-"""What a collector returns; the store routes each kind to its table."""
+"""What a collector returns (a `Revision` is a `Sample`); the store routes each to its table."""
 
 
 class SourceState(enum.StrEnum):

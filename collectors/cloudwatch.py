@@ -6,7 +6,7 @@ Contract:
   calls beyond that, each paged by `NextToken`) over whole minutes: from
   `backfill` ago on the first poll, then the last `reread` minutes, because
   AWS namespaces publish one to three minutes late and re-aggregate. Every
-  point comes back as a `collectors.store.database.Revision`, so a re-read minute
+  point comes back as a `collectors.base.Revision`, so a re-read minute
   replaces what was stored for it instead of duplicating it.
 * Presets spell out seed 002's metrics; a metric AWS publishes under a known
   (namespace, name) gets the series name, unit and labels of the table in
@@ -66,8 +66,14 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from collectors import fields
 from collectors.aws import AwsClient, AwsSourceConfig, boto3_session
-from collectors.base import Duration, Record, SourceConfig, format_duration, no_data_note
-from collectors.store.database import Revision
+from collectors.base import (
+    Duration,
+    Record,
+    Revision,
+    SourceConfig,
+    format_duration,
+    no_data_note,
+)
 
 __all__ = [
     "COLLECTOR",

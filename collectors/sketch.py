@@ -27,9 +27,12 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Final
 
-__all__ = ["LatencySketch"]
+__all__ = ["QUANTILES", "LatencySketch"]
+
+QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
+"""The quantiles window statistics report and rules may ask for."""
 
 _ACCURACY = 0.01
 _GAMMA = 1 + 2 * _ACCURACY / (1 - _ACCURACY)

@@ -86,7 +86,7 @@ from pydantic_core import PydanticCustomError
 
 from collectors.alerts.terms import Hold, MissingData, Severity, compare, parse_hold
 from collectors.base import Duration
-from collectors.store.database import QUANTILES
+from collectors.sketch import QUANTILES
 
 __all__ = [
     "CONDITION_TYPES",

@@ -1,12 +1,25 @@
-"""How much history the store keeps: the ring-buffer bounds, as a config model."""
+"""How much history the store keeps: the ring-buffer bounds, and the trim that enforces them.
+
+Every growing table is a ring: after each write the oldest rows beyond the age
+and row bounds are deleted by rowid range, a bounded chunk per transaction, so
+a writer never stalls on a large delete.
+"""
 
 from __future__ import annotations
 
+import math
+from typing import Final
+
+import aiosqlite
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.base import Duration
+from collectors.store.query import first_row
 
-__all__ = ["Retention"]
+__all__ = ["Retention", "trim"]
+
+_TRIM_CHUNK: Final = 20_000
+"""Rows one retention step may delete from one table, at the least."""
 
 
 class Retention(BaseModel):
@@ -26,3 +39,80 @@ class Retention(BaseModel):
     """At most this many cached log lines are kept."""
     status_max_age: Duration = 35 * 86400.0
     """Source status history is kept this long."""
+
+
+async def trim(conn: aiosqlite.Connection, keep: Retention, now: float, inserted: int) -> None:
+    """Delete the rows beyond the bounds from every ring table, a bounded chunk each.
+
+    Runs inside the caller's transaction; `inserted` is how many rows it wrote.
+    """
+    # Deleting at least twice what was inserted keeps a steady ingest inside
+    # the bounds; a larger backlog (bounds just lowered) drains over writes.
+    budget = max(_TRIM_CHUNK, 2 * inserted)
+    await _trim_table(conn, "samples", "ts", now - keep.raw_max_age, keep.raw_max_rows, budget)
+    await _trim_table(conn, "rollups", "minute * 60", now - keep.rollup_max_age, None, budget)
+    await _trim_table(conn, "log_lines", "ts", now - keep.log_max_age, keep.log_max_rows, budget)
+    await _trim_table(conn, "source_status", "ts", now - keep.status_max_age, None, budget)
+
+
+async def _trim_table(
+    conn: aiosqlite.Connection,
+    table: str,
+    ts_expr: str,
+    oldest_ts: float,
+    max_rows: int | None,
+    budget: int,
+) -> None:
+    """Delete, oldest first, the rows beyond the bounds: at most a chunk per call.
+
+    Rowids grow with insertion, so the rows to drop are the rowid range below
+    a cutoff: found by counting for the row bound and by binary search over
+    rowids (timestamps grow with them, give or take late data) for the age.
+    """
+    # Sub-selects: SQLite answers a lone min() or max() from the index end,
+    # but `SELECT min(id), max(id)` scans the whole table.
+    row = await first_row(
+        conn,
+        f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table}), "
+        f"(SELECT {ts_expr} FROM {table} ORDER BY id LIMIT 1)",
+    )
+    if row is None or row[0] is None:
+        return
+    first, last, first_ts = int(row[0]), int(row[1]), float(row[2])
+    limit = first + budget
+    if max_rows is not None and last - first + 1 > max_rows:
+        cutoff = min(last - max_rows + 1, limit)
+        await conn.execute(f"DELETE FROM {table} WHERE id < ?", (cutoff,))
+        first = cutoff
+        first_ts = await _ts_at_or_after(conn, table, ts_expr, first)
+    if first_ts >= oldest_ts:
+        return
+    # Timestamps only roughly follow rowids (a backfill writes old times late),
+    # so the search merely bounds the range and the age test decides per row:
+    # a wrong guess keeps old rows a little longer, it never drops fresh ones.
+    cutoff = await _first_id_not_older(conn, table, ts_expr, first, last + 1, oldest_ts)
+    await conn.execute(
+        f"DELETE FROM {table} WHERE id < ? AND {ts_expr} < ?",
+        (min(cutoff, limit), oldest_ts),
+    )
+
+
+async def _ts_at_or_after(
+    conn: aiosqlite.Connection, table: str, ts_expr: str, rowid: int
+) -> float:
+    row = await first_row(
+        conn, f"SELECT {ts_expr} FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (rowid,)
+    )
+    return float(row[0]) if row else math.inf
+
+
+async def _first_id_not_older(
+    conn: aiosqlite.Connection, table: str, ts_expr: str, low: int, high: int, oldest_ts: float
+) -> int:
+    while low < high:
+        middle = (low + high) // 2
+        if await _ts_at_or_after(conn, table, ts_expr, middle) < oldest_ts:
+            low = middle + 1
+        else:
+            high = middle
+    return low

@@ -14,6 +14,7 @@ from _fake_time import FakeTime
 from collectors.base import SOURCE_UP, Record, Sample, SourceConfig, SourceError, SourceState
 from collectors.scheduler import BackoffPolicy, Scheduler, describe_failure
 from collectors.store.database import SourceBatch, Store
+from collectors.store.query import scalar
 
 
 class FakeConfig(SourceConfig):
@@ -263,7 +264,7 @@ async def test_writes_refused_by_a_full_disk_are_kept_and_retried(store: Store) 
     source = FakeCollector("api", many)
     scheduler = scheduler_for(store, {"api": source}, config("api"))
     await scheduler.run_once()
-    pages = await store._scalar("PRAGMA page_count")
+    pages = await scalar(store._conn, "PRAGMA page_count")
     await store._conn.execute(f"PRAGMA max_page_count = {pages}")
     for _ in range(3):
         await scheduler.run_once()

@@ -11,8 +11,9 @@ import pytest
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
 from collectors.sketch import LatencySketch
 from collectors.store import database as store_module
-from collectors.store import schema
+from collectors.store import rollup, schema
 from collectors.store.database import SourceBatch, Store, StoreError
+from collectors.store.query import scalar
 from collectors.store.retention import Retention
 
 LATENCY = "chatwoot.api.latency_ms"
@@ -99,7 +100,7 @@ async def test_rollup_merge_equals_the_sketch_of_the_union(tmp_path: Path) -> No
 
 async def test_a_write_finds_stored_rollups_by_index_not_by_scanning_them(store: Store) -> None:
     """The rollups table holds weeks of minutes: a scan per write grew with all of them."""
-    sql = store_module._rollup_lookup_sql(2)
+    sql = rollup.rollup_lookup_sql(2)
     async with store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", (1, 2, 3, 4)) as cursor:
         plan = [str(row[3]) for row in await cursor.fetchall()]
     assert not [step for step in plan if step.startswith("SCAN r")], plan
@@ -271,7 +272,7 @@ async def test_migrations_run_forward_from_the_stored_version(
 async def test_a_full_disk_fails_the_write_whole_and_the_store_recovers(store: Store) -> None:
     ts = minute_start()
     await store.write([SourceBatch("api", [latency(1.0, ts)])])
-    pages = await store._scalar("PRAGMA page_count")
+    pages = await scalar(store._conn, "PRAGMA page_count")
     # SQLite's own size cap produces the same SQLITE_FULL a full disk does.
     await store._conn.execute(f"PRAGMA max_page_count = {pages}")
     big = [latency(2.0, ts + i * 0.001) for i in range(20000)]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import Sample
-from collectors.store.database import Revision, SourceBatch, Store
+from collectors.base import Revision, Sample
+from collectors.store.database import SourceBatch, Store
 
 T0 = 1_800_000_000.0  # a minute boundary
 

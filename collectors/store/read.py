@@ -1,0 +1,279 @@
+"""The read side: series, downsampled points, window statistics and source states.
+
+Window statistics merge the rollups of whole minutes and read raw samples only
+for the partial minutes at the edges (the current minute, usually), so a
+24-hour percentile is a merge of 1440 small sketches, never a sort. Every
+function takes the connection; `Store` offers them as methods.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Literal
+
+import aiosqlite
+
+from collectors.base import SourceState, SourceStatus
+from collectors.sketch import QUANTILES, LatencySketch
+from collectors.store.model import (
+    DEFAULT_LATENCY_BUCKETS_MS,
+    Bucket,
+    BucketCount,
+    SeriesInfo,
+    WindowStats,
+)
+from collectors.store.query import first_row
+
+__all__ = ["earliest", "points", "series", "source_statuses", "status_history", "window_stats"]
+
+
+async def series(
+    conn: aiosqlite.Connection,
+    name: str | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    source: str | None = None,
+) -> list[SeriesInfo]:
+    """Stored series matching a name, a label subset and a source (all optional).
+
+    Each comes with its latest value, so this is also the "latest value per
+    series" query of the overview.
+    """
+    clauses, params = [], []
+    if name is not None:
+        clauses.append("name = ?")
+        params.append(name)
+    if source is not None:
+        clauses.append("source = ?")
+        params.append(source)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    found = []
+    async with conn.execute(
+        "SELECT id, source, name, labels, unit, last_ts, last_value FROM series "
+        f"{where} ORDER BY source, name, labels",
+        params,
+    ) as cursor:
+        async for row in cursor:
+            row_labels: dict[str, str] = json.loads(row[3])
+            if labels and any(row_labels.get(k) != v for k, v in labels.items()):
+                continue
+            found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
+    return found
+
+
+async def points(
+    conn: aiosqlite.Connection,
+    series: Sequence[SeriesInfo],
+    start: float,
+    end: float,
+    width: int,
+    *,
+    how: Literal["mean", "max", "sum"] = "mean",
+) -> list[float | None]:
+    """A window downsampled to `width` points (None where a slot has no data).
+
+    Slots of a minute or longer are read from the rollups, shorter ones from
+    raw samples. Several series are combined per slot the same way (`sum`
+    adds them, e.g. the queue sizes of every queue).
+    """
+    if width <= 0 or end <= start or not series:
+        return []
+    step = (end - start) / width
+    ids = [s.id for s in series]
+    marks = ",".join("?" * len(ids))
+    if step >= 60:
+        slot, mean, peak = "minute * 60", "sum(sum) / sum(count)", "max(max)"
+        table, where = "rollups", "minute >= ? AND minute < ?"
+        params: list[object] = [start, step, *ids, math.ceil(start / 60), math.ceil(end / 60)]
+    else:
+        slot, mean, peak = "ts", "avg(value)", "max(value)"
+        table, where = "samples", "ts >= ? AND ts < ?"
+        params = [start, step, *ids, start, end]
+    # Each series is reduced per slot first (its mean, or its peak), then the
+    # series are combined: `sum` adds the means of several series (queue sizes
+    # of every queue); it never adds one series' samples over time.
+    inner = peak if how == "max" else mean
+    outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
+    sql = (
+        f"SELECT slot, {outer} FROM (SELECT CAST(({slot} - ?) / ? AS INTEGER) AS slot, "
+        f"{inner} AS v FROM {table} WHERE series_id IN ({marks}) AND {where} "
+        "GROUP BY series_id, slot) GROUP BY slot"
+    )
+    values: list[float | None] = [None] * width
+    async with conn.execute(sql, params) as cursor:
+        async for slot, value in cursor:
+            if 0 <= slot < width and value is not None:
+                values[slot] = float(value)
+    return values
+
+
+async def window_stats(
+    conn: aiosqlite.Connection,
+    series: Sequence[SeriesInfo],
+    start: float,
+    end: float,
+    *,
+    buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
+) -> WindowStats:
+    """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`.
+
+    Whole minutes come from the rollups; the partial minutes at either edge
+    from raw samples, or from their rollup when the ring has already dropped
+    those raw samples.
+    """
+    ids = [s.id for s in series]
+    if not ids or end <= start:
+        return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
+    first_full = math.ceil(start / 60)
+    last_full = math.floor(end / 60)  # exclusive
+    if first_full > last_full:  # no minute boundary inside: all of it is an edge
+        rollup_minutes: set[int] = set()
+        edges = [(start, end)]
+    else:
+        rollup_minutes = set(range(first_full, last_full))
+        edges = [(start, first_full * 60.0), (last_full * 60.0, end)]
+    marks = ",".join("?" * len(ids))
+    count, total, low, high = 0, 0.0, math.inf, -math.inf
+    blobs: list[bytes] = []
+    raw_ranges = []
+    raw_floor = await _oldest_raw_ts(conn, ids)
+    for edge_start, edge_end in edges:
+        if edge_end <= edge_start:
+            continue
+        if edge_start >= raw_floor:
+            raw_ranges.append((edge_start, edge_end))
+        else:
+            rollup_minutes.add(math.floor(edge_start / 60))
+    async with conn.execute(
+        f"SELECT count, sum, min, max, sketch FROM rollups WHERE series_id IN ({marks}) "
+        "AND minute >= ? AND minute < ?",
+        [*ids, min(rollup_minutes, default=0), max(rollup_minutes, default=-1) + 1],
+    ) as cursor:
+        async for row_count, row_sum, row_min, row_max, blob in cursor:
+            count += row_count
+            total += row_sum
+            low, high = min(low, row_min), max(high, row_max)
+            blobs.append(blob)
+    sketch = LatencySketch.merged(blobs)
+    for raw_start, raw_end in raw_ranges:
+        async with conn.execute(
+            f"SELECT value FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?",
+            [*ids, raw_start, raw_end],
+        ) as cursor:
+            values = [float(v) for (v,) in await cursor.fetchall()]
+        if values:
+            count += len(values)
+            total += math.fsum(values)
+            low, high = min(low, min(values)), max(high, max(values))
+            sketch.add_many(values)
+    return _stats(count, total, low, high, sketch, buckets)
+
+
+async def earliest(
+    conn: aiosqlite.Connection, series: Sequence[SeriesInfo], start: float, end: float
+) -> float | None:
+    """When the series' data in `[start, end)` begins, to the minute; None without any.
+
+    Read from the rollups (kept as long as any window is asked for), so the
+    answer is the start of the first minute holding a sample, but never
+    before `start`.
+    """
+    ids = [s.id for s in series]
+    if not ids or end <= start:
+        return None
+    marks = ",".join("?" * len(ids))
+    first = await first_row(
+        conn,
+        f"SELECT MIN(minute) FROM rollups WHERE series_id IN ({marks}) "
+        "AND minute >= ? AND minute < ?",
+        [*ids, math.floor(start / 60), math.ceil(end / 60)],
+    )
+    if first is None or first[0] is None:
+        return None
+    return max(start, float(first[0]) * 60.0)
+
+
+async def _oldest_raw_ts(conn: aiosqlite.Connection, ids: Sequence[int]) -> float:
+    oldest = math.inf
+    for series_id in ids:
+        async with conn.execute(
+            "SELECT ts FROM samples WHERE series_id = ? ORDER BY ts LIMIT 1", (series_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            oldest = min(oldest, float(row[0]))
+    return oldest
+
+
+async def source_statuses(conn: aiosqlite.Connection) -> dict[str, SourceStatus]:
+    """The current status of every source that has reported, by name."""
+    statuses = {}
+    async with conn.execute(
+        "SELECT name, state, checked_at, last_success, last_error, consecutive_failures, "
+        "note FROM sources ORDER BY name"
+    ) as cursor:
+        async for row in cursor:
+            statuses[row[0]] = SourceStatus(
+                source=row[0],
+                state=SourceState(row[1]),
+                checked_at=row[2],
+                last_success=row[3],
+                last_error=row[4],
+                consecutive_failures=row[5],
+                note=row[6],
+            )
+    return statuses
+
+
+async def status_history(
+    conn: aiosqlite.Connection, source: str, since: float
+) -> list[SourceStatus]:
+    """The state changes of one source since a time, oldest first."""
+    async with conn.execute(
+        "SELECT ts, state, last_error, consecutive_failures FROM source_status "
+        "WHERE source = ? AND ts >= ? ORDER BY ts",
+        (source, since),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        SourceStatus(source, SourceState(state), ts, None, error, failures)
+        for ts, state, error, failures in rows
+    ]
+
+
+def _stats(
+    count: int,
+    total: float,
+    low: float,
+    high: float,
+    sketch: LatencySketch,
+    buckets: Sequence[Bucket],
+) -> WindowStats:
+    if count == 0:
+        empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
+        return WindowStats(0, None, None, None, {}, empty)
+    quantiles = {}
+    for q in QUANTILES:
+        value = sketch.quantile(q)
+        if value is not None:
+            # The sketch's estimate can stray past the exact extremes by its error.
+            quantiles[q] = min(max(value, low), high)
+    return WindowStats(
+        count=count,
+        mean=total / count,
+        min=low,
+        max=high,
+        quantiles=quantiles,
+        buckets=tuple(_bucket_counts(sketch, buckets)),
+    )
+
+
+def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
+    total = sketch.count
+    for bucket in buckets:
+        below_high = total if math.isinf(bucket.high) else sketch.count_below(bucket.high)
+        below_low = 0.0 if bucket.low <= 0 else sketch.count_below(bucket.low)
+        count = max(below_high - below_low, 0.0)
+        yield BucketCount(bucket, count, 100.0 * count / total if total else 0.0)
