@@ -1,4 +1,4 @@
-"""What every HTTP source shares: a body reader with hard caps and a JSON decoder with a depth cap.
+"""What every HTTP client shares: one client factory, a capped body reader, a capped JSON decoder.
 
 An upstream can answer with anything: a gzip bomb (1 MiB on the wire, 1 GiB
 decoded), an endless body, a document nested 200,000 levels deep. None of it
@@ -6,6 +6,11 @@ may cost a source more than a few MiB, nor end in a traceback.
 
 Contract:
 
+* `async_client` builds every httpx client wootwatch uses (sources, notify
+  sinks, the fakes' clients): explicit connect and read timeouts, a small
+  connection pool, redirects never followed (a token must not travel
+  elsewhere), and the User-Agent `collectors.version` names, so an upstream's
+  logs show one name for every request.
 * `read_body` reads a streamed response (`client.stream(...)`) and returns
   its decoded body, counting the bytes on the wire and the decoded bytes
   separately and stopping as soon as either passes `limit`: a `BodyError`
@@ -31,11 +36,13 @@ import email.utils
 import json
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import accumulate
 from typing import Any, Final
 
 import httpx
+
+from collectors.version import USER_AGENT
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -44,6 +51,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "BodyError",
     "JsonTooDeep",
+    "async_client",
     "loads_json",
     "read_body",
     "retry_after",
@@ -65,6 +73,45 @@ _PIECE: Final = 64 * 1024
 _NOT_STRUCTURE: Final = bytes(sorted(set(range(256)) - set(b'[]{}"')))
 _STEP: Final = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 """An opening bracket as +1, a closing one as -1 (as signed bytes)."""
+
+
+def async_client(
+    *,
+    timeout: float,
+    connections: int = 2,
+    base_url: str = "",
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    verify: bool = True,
+    keepalive_expiry: float = 5.0,
+) -> httpx.AsyncClient:
+    """An httpx client with wootwatch's timeouts, pool, redirects policy and User-Agent.
+
+    Args:
+        timeout: seconds for each phase of a request; connecting gets at most 5 s of it.
+        connections: the most connections open at once, all of them kept alive.
+        base_url: the URL requests are relative to, if any.
+        headers: more headers (they may replace `accept`, never the User-Agent).
+        transport: an httpx transport instead of the network (tests).
+        verify: check the server's TLS certificate.
+        keepalive_expiry: seconds an idle connection is kept.
+    """
+    sent = {"accept": "application/json", "accept-encoding": ACCEPT_ENCODING}
+    sent.update({name.lower(): value for name, value in (headers or {}).items()})
+    sent["user-agent"] = USER_AGENT
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=keepalive_expiry,
+        ),
+        transport=transport,
+        verify=verify,
+        follow_redirects=False,
+        headers=sent,
+    )
 
 
 class BodyError(Exception):

@@ -59,14 +59,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from collectors import fields
 from collectors.base import Duration, Record, Sample, SourceConfig, SourceError
 from collectors.http import (
-    ACCEPT_ENCODING,
     BodyError,
     JsonTooDeep,
+    async_client,
     loads_json,
     read_body,
     retry_after,
 )
-from collectors.version import USER_AGENT
 
 __all__ = [
     "COLLECTOR",
@@ -333,20 +332,11 @@ class JsonFetcher:
         self._where = safe_url(config.url)
         self._interval = config.interval
         self._clock = clock
-        headers = {
-            "Accept": "application/json",
-            "Accept-Encoding": ACCEPT_ENCODING,
-            "User-Agent": USER_AGENT,
-        }
-        headers.update({name: value.get_secret_value() for name, value in config.headers.items()})
-        timeout = config.poll_timeout
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+        self._client = async_client(
+            timeout=config.poll_timeout,
+            headers={name: value.get_secret_value() for name, value in config.headers.items()},
             transport=transport,
             verify=config.verify_tls,
-            follow_redirects=False,
         )
 
     @property

@@ -59,9 +59,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, f
 
 from collectors.alerts.rules import Severity
 from collectors.base import Duration, format_duration
-from collectors.http import BodyError, read_body, retry_after
+from collectors.http import BodyError, async_client, read_body, retry_after
 from collectors.inert import inert
-from collectors.version import USER_AGENT
 
 if TYPE_CHECKING:
     # Imported where used: `import httpx` loads its command line, and with it
@@ -300,20 +299,12 @@ class SlackSink:
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        import httpx
-
         self.min_severity = config.min_severity
         self._url = config.webhook_url
         self._retries = config.retries
         self._backoff = backoff
         self._sleep = sleep
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout)),
-            limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
-            transport=transport,
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        )
+        self._client = async_client(timeout=config.timeout, transport=transport)
         self.delivered = 0
         """Groups Slack accepted (for status lines and tests)."""
         self.last_error: str | None = None
