@@ -24,14 +24,11 @@ import tracemalloc
 
 import httpx
 
-from collectors.chatwoot.collector import ChatwootCollector, ChatwootConfig
-from collectors.chatwoot.parse import (
-    Conversation,
-    WorkingHours,
-    channel_samples,
-    parse_conversation_page,
-    sla_report,
-)
+from collectors.business_hours import WorkingHours
+from collectors.chatwoot.collector import ChatwootCollector
+from collectors.chatwoot.config import ChatwootConfig
+from collectors.chatwoot.parse import Conversation, parse_conversation_page
+from collectors.chatwoot.sla import channel_samples, sla_report
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Final
 
 from collectors.base import Collector, SourceConfig, format_duration
-from collectors.chatwoot.collector import ChatwootConfig
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.demo import INCIDENT_DELAY, DemoConfig, demo_sources, incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
 from collectors.fakes.queue_stack import QueueStack

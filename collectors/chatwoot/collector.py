@@ -68,32 +68,28 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import ClassVar, Final, Literal, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
+from typing import ClassVar, Final
 
 import httpx
-from pydantic import (
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 
-from collectors.base import Duration, Record, Sample, SourceConfig, SourceError, format_duration
-from collectors.business_hours import BusinessHours
+from collectors.base import Record, Sample, SourceConfig, SourceError, format_duration
+from collectors.chatwoot import client as api
+from collectors.chatwoot.client import (
+    AuthFailure,
+    ChatwootClient,
+    Endpoint,
+    Failure,
+    Forbidden,
+    Missing,
+    Poll,
+    parse_reply,
+)
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.chatwoot.parse import (
-    Breach,
     Conversation,
     ConversationPage,
     Inbox,
-    ParseError,
-    channel_samples,
-    error_text,
-    new_per_hour,
     parse_account_features,
     parse_agents,
     parse_api_health,
@@ -106,243 +102,29 @@ from collectors.chatwoot.parse import (
     parse_sla_metrics,
     parse_sla_policies,
     parse_summary,
+)
+from collectors.chatwoot.sla import (
+    channel_samples,
+    new_per_hour,
     recommended_agents,
     sla_report,
     sla_samples,
 )
-from collectors.http import (
-    ACCEPT_ENCODING,
-    BodyError,
-    JsonTooDeep,
-    loads_json,
-    read_body,
-    retry_after,
-)
 from collectors.inert import inert
-from collectors.store.database import Store
-from collectors.version import USER_AGENT
 
-__all__ = [
-    "COLLECTOR",
-    "UPTIME_WINDOWS",
-    "ChatwootCollector",
-    "ChatwootConfig",
-    "Uptime",
-    "current_breaches",
-    "uptime_pct",
-]
+__all__ = ["COLLECTOR", "ChatwootCollector"]
 
 log = logging.getLogger(__name__)
 
-_MAX_BODY: Final = 2 * 1024 * 1024
-"""A response larger than this (on the wire or decoded) is refused rather than read into
-memory. Up to four are read at once, so a hostile server costs a poll about 15 MiB; the
-largest Chatwoot answers (the agent and inbox lists) are a few hundred KiB."""
 _REFRESH_EVERY: Final = 600.0
 """Seconds between reads of the inbox list and the account's features."""
 _META_SPACING: Final = 10.0
 """Least seconds between two rounds of `conversations/meta` (30 a minute per user)."""
-_RATE_LIMIT_WAIT: Final = (60.0, 600.0)
-"""First and longest wait after a 429: its windows are fixed minutes."""
-_FORBIDDEN_WAIT: Final = 1800.0
-"""How long an endpoint the token's role may not read is left alone."""
-_MISSING_WAIT: Final = 3600.0
-"""How long an endpoint this server does not have (404) is left alone."""
 _DEADLINE_SHARE: Final = 0.95
 """A poll gives up at this share of the scheduler's deadline, so its checks still get written."""
 _LATE_LIMIT: Final = 3600.0
 """A first response seen later than this after it happened is counted, not written."""
 _NOTE_LENGTH: Final = 300
-
-# --------------------------------------------------------------------------- config
-
-
-class ChatwootConfig(SourceConfig):
-    """One Chatwoot account, read through its REST API with a user's access token."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    series_prefixes: ClassVar[tuple[str, ...]] = ("chatwoot.",)
-    type: Literal["chatwoot"] = "chatwoot"
-    base_url: str = Field(min_length=1)
-    """Where Chatwoot answers, e.g. `https://chat.example.com` (no user or password in it)."""
-    account_id: int = Field(default=1, ge=1)
-    """The account to watch: the number in the dashboard's URL, `/app/accounts/<id>/`."""
-    api_token: SecretStr
-    """A user's access token (Profile settings), given as `${ENV}`; reports need an admin."""
-    interval: Duration = 30.0
-    request_timeout: Duration = 10.0
-    """Longest wait for one request (capped below the poll's own timeout)."""
-    verify_tls: bool = True
-    """Check the server's TLS certificate; turn off only for a self-signed test server."""
-    window: Duration = Field(default=86400.0, ge=3600.0, le=31 * 86400.0)
-    """Conversations created this far back are judged for the SLA and channel breakdown."""
-    sla_target: Duration = 900.0
-    """First-response target: a conversation waiting longer breaches."""
-    business_hours: BusinessHours | None = None
-    """When set, only these hours count toward a wait; unset, the clock always runs."""
-    max_pages: int = Field(default=4, ge=1, le=100)
-    """Pages of 25 conversations read per poll while filling the window."""
-    reports_interval: Duration = 300.0
-    """How often to read the reports summary and SLA metrics (reports allow 100 a minute)."""
-    auth_retry: Duration = 600.0
-    """After the token is refused (401), wait this long before trying again."""
-
-    @field_validator("base_url")
-    @classmethod
-    def _plain_http_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL, like https://chat.example.com")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("must not hold a user name or password; the token goes in api_token")
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query or fragment")
-        return value.strip().rstrip("/")
-
-    @field_validator("api_token")
-    @classmethod
-    def _token_printable(cls, value: SecretStr) -> SecretStr:
-        if any(ord(char) < 0x21 or ord(char) > 0x7E for char in value.get_secret_value()):
-            raise ValueError("must be printable ASCII without spaces (check the variable's value)")
-        return value
-
-    @model_validator(mode="after")
-    def _token_given(self) -> ChatwootConfig:
-        # An entry kept with `enabled: false` may leave its variable unset.
-        if self.enabled and not self.api_token.get_secret_value():
-            raise PydanticCustomError(
-                "empty_token",
-                "must not be empty; give it from the environment, like $CHATWOOT_API_TOKEN",
-                {"at": "api_token"},
-            )
-        return self
-
-
-# --------------------------------------------------------------------------- failures
-
-
-class _Failure(Exception):
-    """One request failed; the message is one line, safe to show.
-
-    Args:
-        message: the line.
-        retry_after: seconds the server asked us to wait (a 429's Retry-After).
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class _AuthFailure(_Failure):
-    """The token was refused: every authenticated endpoint will fail the same way."""
-
-
-class _Forbidden(_Failure):
-    """The token is fine but its role may not read this endpoint."""
-
-
-class _RateLimited(_Failure):
-    """HTTP 429 from rack-attack."""
-
-
-class _Missing(_Failure):
-    """HTTP 404: this server has no such endpoint (an older version, or no EE)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Endpoint:
-    """A Chatwoot endpoint: its config-free path and the latency label it reports under."""
-
-    key: str
-    path: str
-    latency: str | None
-    """Label of `chatwoot.api.latency_ms`; None for the bare `/health` check."""
-    auth: bool = True
-    optional: bool = False
-    """A refused token here costs this endpoint only (the role may lack it), not the poll."""
-
-
-_API = _Endpoint("api", "/api", "health", auth=False)
-_HEALTH = _Endpoint("health", "/health", None, auth=False)
-_LIVE = _Endpoint(
-    "live_metrics", "/api/v2/accounts/{a}/live_reports/conversation_metrics", "reports"
-)
-_META = _Endpoint(
-    "conversations_meta", "/api/v1/accounts/{a}/conversations/meta", "conversations_meta"
-)
-_REPORT_CONVERSATIONS = _Endpoint(
-    "reports_conversations", "/api/v2/accounts/{a}/reports/conversations", "reports"
-)
-_LIST = _Endpoint("conversations", "/api/v1/accounts/{a}/conversations", "conversations")
-_AGENTS = _Endpoint("agents", "/api/v1/accounts/{a}/agents", "agents", optional=True)
-_INBOXES = _Endpoint("inboxes", "/api/v1/accounts/{a}/inboxes", "inboxes", optional=True)
-_ACCOUNT = _Endpoint("account", "/api/v1/accounts/{a}", "account", optional=True)
-_SUMMARY = _Endpoint(
-    "reports_summary", "/api/v2/accounts/{a}/reports/summary", "reports", optional=True
-)
-_SLA_POLICIES = _Endpoint("sla_policies", "/api/v1/accounts/{a}/sla_policies", "sla", optional=True)
-_SLA_METRICS = _Endpoint(
-    "sla_metrics", "/api/v1/accounts/{a}/applied_slas/metrics", "sla", optional=True
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    """One answer: status, content type, body, the server's time and its Retry-After."""
-
-    status: int
-    content_type: str
-    body: bytes
-    latency_ms: float
-    """From the request going out on a connection to the response's head (the server's time)."""
-    retry_after: float | None
-
-
-@dataclass(slots=True)
-class _Backoff:
-    """Why and until when an endpoint is left alone."""
-
-    until: float = 0.0
-    strikes: int = 0
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class _Poll:
-    """What one poll gathers: samples, request counts and notes."""
-
-    ts: float
-    samples: list[Sample] = field(default_factory=list)
-    measured: list[Sample] = field(default_factory=list)
-    """Health checks and request timings: written even when this poll fails."""
-    requests: dict[str, list[int]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def gauge(self, series: str, value: float, unit: str = "", **labels: str) -> None:
-        self.samples.append(Sample(series, value, self.ts, labels, unit))
-
-    def measure(self, series: str, value: float, unit: str = "", **labels: str) -> None:
-        self.measured.append(Sample(series, value, self.ts, labels, unit))
-
-    def count(self, label: str, *, error: bool) -> None:
-        tally = self.requests.setdefault(label, [0, 0])
-        tally[0] += 1
-        tally[1] += int(error)
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
-    def measurements(self) -> list[Sample]:
-        """The checks, timings and request counts: what a poll writes whether it failed or not."""
-        samples = list(self.measured)
-        for label, (total, errors) in sorted(self.requests.items()):
-            labels = {"endpoint": label}
-            samples.append(Sample("chatwoot.api.requests", total, self.ts, labels, "count"))
-            samples.append(Sample("chatwoot.api.errors", errors, self.ts, labels, "count"))
-        return samples
 
 
 # --------------------------------------------------------------------------- collector
@@ -370,24 +152,7 @@ class ChatwootCollector:
         self._config = config
         self._clock = clock
         self._hours = config.business_hours.working_hours() if config.business_hours else None
-        seconds = min(config.request_timeout, config.poll_timeout * 0.9)
-        self._timeout = seconds
-        self._client = httpx.AsyncClient(
-            base_url=config.base_url,
-            timeout=httpx.Timeout(seconds, connect=min(seconds, 5.0)),
-            limits=httpx.Limits(
-                max_connections=4, max_keepalive_connections=4, keepalive_expiry=30.0
-            ),
-            transport=transport,
-            verify=config.verify_tls,
-            follow_redirects=False,  # a redirect must never carry the token elsewhere
-            headers={
-                "accept": "application/json",
-                "accept-encoding": ACCEPT_ENCODING,
-                "user-agent": USER_AGENT,
-            },
-        )
-        self._backoff: dict[str, _Backoff] = {}
+        self._client = ChatwootClient(config, transport=transport, clock=clock)
         self._notes: str | None = None
         # Conversations created in the window, by display id.
         self._conversations: dict[int, Conversation] = {}
@@ -425,19 +190,19 @@ class ChatwootCollector:
                 endpoint failed (5xx, timeout, refused, malformed JSON), or the
                 poll ran out of time; it carries the poll's checks and timings.
         """
-        poll = _Poll(self._clock())
+        poll = Poll(self._clock())
         deadline = self._config.poll_timeout * _DEADLINE_SHARE
         try:
             async with asyncio.timeout(deadline):
                 await self._gather(poll)
-        except _AuthFailure as exc:
+        except AuthFailure as exc:
             retry = format_duration(self._config.auth_retry)
             raise SourceError(
                 f"auth failed: {exc}; next try in {retry}",
                 retry_after=self._config.auth_retry,
                 records=poll.measurements(),
             ) from None
-        except _Failure as exc:
+        except Failure as exc:
             raise SourceError(
                 str(exc), retry_after=exc.retry_after, records=poll.measurements()
             ) from None
@@ -453,7 +218,7 @@ class ChatwootCollector:
         )
         return records
 
-    async def _gather(self, poll: _Poll) -> None:
+    async def _gather(self, poll: Poll) -> None:
         """Run the groups of requests concurrently; raise the most telling failure."""
         groups: list[Awaitable[None]] = [
             self._checks(poll),
@@ -466,200 +231,58 @@ class ChatwootCollector:
         outcomes = await asyncio.gather(*groups, return_exceptions=True)
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         for failure in failures:
-            if isinstance(failure, _AuthFailure):
+            if isinstance(failure, AuthFailure):
                 raise failure
         for failure in failures:
-            if not isinstance(failure, _Failure):
+            if not isinstance(failure, Failure):
                 raise failure
         if failures:
             first = str(failures[0])
-            waits = [f.retry_after for f in failures if isinstance(f, _Failure) and f.retry_after]
-            raise _Failure(
+            waits = [f.retry_after for f in failures if isinstance(f, Failure) and f.retry_after]
+            raise Failure(
                 first if len(failures) == 1 else f"{first} (and {len(failures) - 1} more)",
                 retry_after=max(waits, default=None),
             )
 
-    async def _optional(self, poll: _Poll, work: Awaitable[None]) -> None:
+    async def _optional(self, poll: Poll, work: Awaitable[None]) -> None:
         """Run a group whose failure is a note, not a failed poll."""
         try:
             await work
-        except _Failure as exc:
+        except Failure as exc:
             poll.note(str(exc))
-
-    # ------------------------------------------------------------------ requests
-
-    def _url(self, endpoint: _Endpoint) -> str:
-        return endpoint.path.format(a=self._config.account_id)
-
-    def _blocked(self, endpoint: _Endpoint, poll: _Poll) -> bool:
-        backoff = self._backoff.get(endpoint.key)
-        if backoff is None or poll.ts >= backoff.until:
-            return False
-        wait = format_duration(max(1.0, backoff.until - poll.ts))
-        poll.note(f"{endpoint.key}: {backoff.reason}; next try in {wait}")
-        return True
-
-    def _hold(self, endpoint: _Endpoint, poll: _Poll, exc: _Failure) -> None:
-        """Leave an endpoint alone for a while after a 429, a 401/403 for its role or a 404."""
-        backoff = self._backoff.setdefault(endpoint.key, _Backoff())
-        if isinstance(exc, _RateLimited):
-            first, longest = _RATE_LIMIT_WAIT
-            wait = exc.retry_after or min(first * 2**backoff.strikes, longest)
-            backoff.strikes += 1
-            backoff.reason = "rate limited (HTTP 429)"
-        elif isinstance(exc, _AuthFailure):
-            wait, backoff.reason = self._config.auth_retry, f"token refused here: {exc}"
-        elif isinstance(exc, _Forbidden):
-            wait, backoff.reason = _FORBIDDEN_WAIT, f"not allowed for this token: {exc}"
-        else:
-            wait, backoff.reason = _MISSING_WAIT, "not on this server (HTTP 404)"
-        backoff.until = poll.ts + wait
-        poll.note(f"{endpoint.key}: {backoff.reason}; next try in {format_duration(wait)}")
-
-    async def _get(
-        self, endpoint: _Endpoint, poll: _Poll, params: Mapping[str, str | int] | None = None
-    ) -> object | None:
-        """GET an endpoint and decode its JSON.
-
-        Returns None when the endpoint is being left alone (rate limited, not
-        allowed, missing): it has said so in the poll's notes.
-
-        Raises:
-            _AuthFailure: the token was refused.
-            _Failure: anything else that went wrong, as one line.
-        """
-        if self._blocked(endpoint, poll):
-            return None
-        try:
-            reply = await self._send(endpoint, params)
-        except _Failure:
-            poll.count(endpoint.latency or endpoint.key, error=True)
-            raise
-        label = endpoint.latency or endpoint.key
-        poll.count(label, error=not 200 <= reply.status < 300)
-        if endpoint.latency is not None:
-            poll.measure(
-                "chatwoot.api.latency_ms", round(reply.latency_ms, 3), "ms", endpoint=label
-            )
-        try:
-            self._check_status(endpoint, reply)
-        except (_RateLimited, _Forbidden, _Missing, _AuthFailure) as exc:
-            if isinstance(exc, _Missing) and endpoint is _LIVE:
-                raise
-            if isinstance(exc, _AuthFailure) and not endpoint.optional:
-                raise
-            self._hold(endpoint, poll, exc)
-            return None
-        if endpoint.key in self._backoff:
-            self._backoff[endpoint.key].strikes = 0
-        return _decode(endpoint, reply)
-
-    async def _send(self, endpoint: _Endpoint, params: Mapping[str, str | int] | None) -> _Reply:
-        """One request and its answer; transport faults as _Failure."""
-        headers = (
-            {"api_access_token": self._config.api_token.get_secret_value()}
-            if endpoint.auth
-            else None
-        )
-        phases = {"sent": time.perf_counter()}
-
-        async def trace(event: str, info: Mapping[str, object]) -> None:
-            # httpcore's phases (the latest wins: a retry goes out on another connection).
-            # Waiting for a pooled connection and connecting are the client's own time.
-            if event.endswith(".send_request_headers.started"):
-                phases["sent"] = time.perf_counter()
-            elif event.endswith(".receive_response_headers.complete"):
-                phases["answered"] = time.perf_counter()
-
-        try:
-            async with self._client.stream(
-                "GET",
-                self._url(endpoint),
-                params=params,
-                headers=headers,
-                extensions={"trace": trace},
-            ) as response:
-                answered = phases.get("answered", time.perf_counter())
-                body = await read_body(response, limit=_MAX_BODY)
-                reply = _Reply(
-                    response.status_code,
-                    response.headers.get("content-type", ""),
-                    body,
-                    (answered - phases["sent"]) * 1000,
-                    retry_after(response.headers.get("retry-after"), self._clock()),
-                )
-        except BodyError as exc:
-            raise _Failure(f"{endpoint.key}: response {exc}") from None
-        except httpx.TimeoutException:
-            raise _Failure(
-                f"{endpoint.key}: no answer within {format_duration(self._timeout)}"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise _Failure(f"{endpoint.key}: cannot connect ({_reason(exc)})") from None
-        except httpx.RemoteProtocolError as exc:
-            raise _Failure(
-                f"{endpoint.key}: connection broken mid-response ({_reason(exc)})"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise _Failure(f"{endpoint.key}: {type(exc).__name__} ({_reason(exc)})") from None
-        return reply
-
-    def _check_status(self, endpoint: _Endpoint, reply: _Reply) -> None:
-        status = reply.status
-        if 200 <= status < 300:
-            return
-        text = inert(error_text(_maybe_json(reply.body)))
-        if status == 401:
-            # "You are not authorized to do this action": a role too low for this
-            # endpoint (the spec says 403). Anything else means the token is refused.
-            if "this action" in text:
-                raise _Forbidden(f"{text} (HTTP 401)")
-            raise _AuthFailure(f"{text or 'token refused'} (HTTP 401)")
-        if status == 403:
-            raise _Forbidden(f"{text or 'forbidden'} (HTTP 403)")
-        if status == 404:
-            raise _Missing(f"{endpoint.key}: not found (HTTP 404)")
-        if status == 429:
-            raise _RateLimited(
-                f"{endpoint.key}: rate limited (HTTP 429)", retry_after=reply.retry_after
-            )
-        if 300 <= status < 400:
-            raise _Failure(f"{endpoint.key}: unexpected redirect (HTTP {status}); check base_url")
-        detail = f": {text}" if text and status < 500 else ""
-        raise _Failure(f"{endpoint.key}: HTTP {status}{detail}")
 
     # ------------------------------------------------------------------ groups
 
-    async def _checks(self, poll: _Poll) -> None:
+    async def _checks(self, poll: Poll) -> None:
         """`GET /api` and `GET /health`: up, status code, latency; /api failing fails the poll."""
-        api, health = await asyncio.gather(
-            self._check(poll, _API), self._check(poll, _HEALTH), return_exceptions=True
+        checked, health = await asyncio.gather(
+            self._check(poll, api.API), self._check(poll, api.HEALTH), return_exceptions=True
         )
         if isinstance(health, BaseException):
-            if not isinstance(health, _Failure):
+            if not isinstance(health, Failure):
                 raise health
             poll.note(str(health))
-        if isinstance(api, BaseException):
-            raise api
+        if isinstance(checked, BaseException):
+            raise checked
 
-    async def _check(self, poll: _Poll, endpoint: _Endpoint) -> None:
+    async def _check(self, poll: Poll, endpoint: Endpoint) -> None:
         """One health check: `chatwoot.up`, its status code and latency, whatever happens."""
         check, label = endpoint.key, endpoint.latency or endpoint.key
         up, status = 0.0, 0
         try:
-            reply = await self._send(endpoint, None)
+            reply = await self._client.send(endpoint, None)
             status = reply.status
             latency_ms = round(reply.latency_ms, 3)
             poll.count(label, error=not 200 <= status < 300)
             poll.measure("chatwoot.check.latency_ms", latency_ms, "ms", check=check)
             if endpoint.latency is not None:
                 poll.measure("chatwoot.api.latency_ms", latency_ms, "ms", endpoint=endpoint.latency)
-            self._check_status(endpoint, reply)
-            payload = _decode(endpoint, reply)
-            if endpoint is _HEALTH:
-                up = float(_parse(endpoint, parse_health, payload))
+            self._client.check_status(endpoint, reply)
+            payload = api.decode(endpoint, reply)
+            if endpoint is api.HEALTH:
+                up = float(parse_reply(endpoint, parse_health, payload))
                 return
-            health = _parse(endpoint, parse_api_health, payload)
+            health = parse_reply(endpoint, parse_api_health, payload)
             up = float(health.ok)
             poll.measure("chatwoot.service.up", float(health.queue_ok), service="queue")
             poll.measure("chatwoot.service.up", float(health.data_ok), service="data")
@@ -672,10 +295,10 @@ class ChatwootCollector:
             ]
             if failing:
                 poll.note(f"/api says {' and '.join(failing)} services failing")
-        except (_AuthFailure, _Forbidden) as exc:
+        except (AuthFailure, Forbidden) as exc:
             # These checks send no token: a 401 or 403 here is a proxy's, not Chatwoot's.
-            raise _Failure(f"{check}: {exc}") from None
-        except _Failure:
+            raise Failure(f"{check}: {exc}") from None
+        except Failure:
             if status == 0:
                 poll.count(label, error=True)
             raise
@@ -683,7 +306,7 @@ class ChatwootCollector:
             poll.measure("chatwoot.up", up, check=check)
             poll.measure("chatwoot.check.status_code", float(status), check=check)
 
-    async def _counts(self, poll: _Poll) -> None:
+    async def _counts(self, poll: Poll) -> None:
         """Conversations by status, unassigned and unattended.
 
         `live_reports/conversation_metrics` gives open, pending, unassigned and
@@ -694,14 +317,14 @@ class ChatwootCollector:
         counts = None
         if self._live or poll.ts >= self._live_retry_at:
             try:
-                payload = await self._get(_LIVE, poll)
-            except _Missing:
-                self._live, self._live_retry_at = False, poll.ts + _MISSING_WAIT
+                payload = await self._client.get(api.LIVE, poll)
+            except Missing:
+                self._live, self._live_retry_at = False, poll.ts + api.MISSING_WAIT
                 poll.note("live_reports not on this server: counting with conversations/meta")
             else:
                 if payload is not None:
-                    counts = _parse(
-                        _LIVE, lambda p: parse_conversation_metrics(p, poll.notes), payload
+                    counts = parse_reply(
+                        api.LIVE, lambda p: parse_conversation_metrics(p, poll.notes), payload
                     )
                     self._live = True
                     self._emit_counts(
@@ -713,12 +336,12 @@ class ChatwootCollector:
         statuses = ("snoozed", "resolved") if counts else ("open", "pending", "snoozed", "resolved")
         metas = {}
         for status in statuses:
-            payload = await self._get(_META, poll, {"status": status})
+            payload = await self._client.get(api.META, poll, {"status": status})
             if payload is None:
                 break
             notes: list[str] = []
-            metas[status] = _parse(
-                _META, functools.partial(parse_conversations_meta, notes=notes), payload
+            metas[status] = parse_reply(
+                api.META, functools.partial(parse_conversations_meta, notes=notes), payload
             )
             for note in notes:
                 poll.note(f"{note} (status={status})")
@@ -728,10 +351,10 @@ class ChatwootCollector:
                 poll.gauge("chatwoot.conversations", count, "count", status=status)
         if "open" in metas:
             unattended = None
-            payload = await self._get(_REPORT_CONVERSATIONS, poll, {"type": "account"})
+            payload = await self._client.get(api.REPORT_CONVERSATIONS, poll, {"type": "account"})
             if payload is not None:
-                report = _parse(
-                    _REPORT_CONVERSATIONS,
+                report = parse_reply(
+                    api.REPORT_CONVERSATIONS,
                     lambda p: parse_report_conversations(p, poll.notes),
                     payload,
                 )
@@ -743,7 +366,7 @@ class ChatwootCollector:
 
     def _emit_counts(
         self,
-        poll: _Poll,
+        poll: Poll,
         open_: int | None,
         pending: int | None,
         unassigned: int | None,
@@ -760,7 +383,7 @@ class ChatwootCollector:
         if unattended is not None:
             poll.gauge("chatwoot.conversations.unattended", unattended, "count")
 
-    async def _conversation_list(self, poll: _Poll) -> None:
+    async def _conversation_list(self, poll: Poll) -> None:
         """Refresh the window's conversations: what changed since the last poll, then old pages."""
         window_start = poll.ts - self._config.window
         if self._synced_at is not None and poll.ts - self._synced_at > self._config.window:
@@ -769,10 +392,12 @@ class ChatwootCollector:
             # Everything updated since the last read, unpaged; a margin covers clock steps.
             gap = poll.ts - self._synced_at
             within = math.ceil(gap) + max(10, math.ceil(self._config.interval))
-            payload = await self._get(_LIST, poll, {"status": "all", "updated_within": within})
+            payload = await self._client.get(
+                api.LIST, poll, {"status": "all", "updated_within": within}
+            )
             if payload is None:
                 return
-            page = _parse(_LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
+            page = parse_reply(api.LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
             self._merge(page.conversations, window_start)
             self._skipped(poll, page)
         self._synced_at = poll.ts
@@ -784,10 +409,10 @@ class ChatwootCollector:
                 "sort_by": "created_at_desc",
                 "page": self._backfill_page,
             }
-            payload = await self._get(_LIST, poll, params)
+            payload = await self._client.get(api.LIST, poll, params)
             if payload is None:
                 return
-            page = _parse(_LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
+            page = parse_reply(api.LIST, lambda p: parse_conversation_page(p, poll.ts), payload)
             self._skipped(poll, page)
             self._merge(page.conversations, window_start)
             self._page_size = max(self._page_size, page.items)
@@ -827,29 +452,29 @@ class ChatwootCollector:
                 self._conversations[conv.display_id] = conv
 
     @staticmethod
-    def _skipped(poll: _Poll, page: ConversationPage) -> None:
+    def _skipped(poll: Poll, page: ConversationPage) -> None:
         if page.skipped:
             poll.note(f"conversations: {page.skipped} malformed items skipped ({page.reason})")
 
-    async def _agents(self, poll: _Poll) -> None:
-        payload = await self._get(_AGENTS, poll)
+    async def _agents(self, poll: Poll) -> None:
+        payload = await self._client.get(api.AGENTS, poll)
         if payload is None:
             return
-        for status, count in _parse(_AGENTS, parse_agents, payload).items():
+        for status, count in parse_reply(api.AGENTS, parse_agents, payload).items():
             poll.gauge("chatwoot.agents", count, "count", status=status)
 
-    async def _slow_changing(self, poll: _Poll) -> None:
+    async def _slow_changing(self, poll: Poll) -> None:
         """The inbox list (names and channel types), every 10 minutes or on an unknown inbox."""
         unknown = any(c.inbox_id not in self._inboxes for c in self._conversations.values())
         if poll.ts - self._inboxes_at >= _REFRESH_EVERY or (
             unknown and poll.ts - self._inboxes_at >= 60
         ):
             self._inboxes_at = poll.ts
-            payload = await self._get(_INBOXES, poll)
+            payload = await self._client.get(api.INBOXES, poll)
             if payload is not None:
-                self._inboxes = _parse(_INBOXES, parse_inboxes, payload)
+                self._inboxes = parse_reply(api.INBOXES, parse_inboxes, payload)
 
-    async def _reports(self, poll: _Poll) -> None:
+    async def _reports(self, poll: Poll) -> None:
         """The account summary and, with the `sla` feature, SLA policies and metrics."""
         if poll.ts - self._reports_at < self._config.reports_interval:
             return
@@ -857,21 +482,23 @@ class ChatwootCollector:
         until = int(poll.ts)
         since = until - int(self._config.window)
         window = {"since": since, "until": until}
-        payload = await self._get(_SUMMARY, poll, {"type": "account", **window})
+        payload = await self._client.get(api.SUMMARY, poll, {"type": "account", **window})
         if payload is not None:
             poll.samples.extend(
-                _parse(_SUMMARY, lambda p: parse_summary(p, poll.ts, poll.notes), payload)
+                parse_reply(api.SUMMARY, lambda p: parse_summary(p, poll.ts, poll.notes), payload)
             )
         if poll.ts - self._features_at >= _REFRESH_EVERY:
             self._features_at = poll.ts
-            payload = await self._get(_ACCOUNT, poll)
+            payload = await self._client.get(api.ACCOUNT, poll)
             if payload is not None:
-                self._features = _parse(_ACCOUNT, parse_account_features, payload)
+                self._features = parse_reply(api.ACCOUNT, parse_account_features, payload)
         if "sla" not in self._features:
             return
-        payload = await self._get(_SLA_POLICIES, poll)
+        payload = await self._client.get(api.SLA_POLICIES, poll)
         if payload is not None:
-            policies = _parse(_SLA_POLICIES, lambda p: parse_sla_policies(p, poll.notes), payload)
+            policies = parse_reply(
+                api.SLA_POLICIES, lambda p: parse_sla_policies(p, poll.notes), payload
+            )
             poll.gauge("chatwoot.sla.policies", len(policies), "count")
             for policy in policies:
                 if policy.first_response_s is not None:
@@ -881,15 +508,17 @@ class ChatwootCollector:
                         "s",
                         policy=policy.name,
                     )
-        payload = await self._get(_SLA_METRICS, poll, window)
+        payload = await self._client.get(api.SLA_METRICS, poll, window)
         if payload is not None:
             poll.samples.extend(
-                _parse(_SLA_METRICS, lambda p: parse_sla_metrics(p, poll.ts, poll.notes), payload)
+                parse_reply(
+                    api.SLA_METRICS, lambda p: parse_sla_metrics(p, poll.ts, poll.notes), payload
+                )
             )
 
     # ------------------------------------------------------------------ derived
 
-    def _derive(self, poll: _Poll) -> None:
+    def _derive(self, poll: Poll) -> None:
         """SLA, channel breakdown and new conversations per hour from the window's conversations."""
         config, now = self._config, poll.ts
         conversations = list(self._conversations.values())
@@ -926,108 +555,6 @@ class ChatwootCollector:
                         "chatwoot.first_response_s", round(waited, 3), min(replied_at, now), {}, "s"
                     )
                 )
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of an exception's text, or its type: no URL, no headers."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    return inert(text[:120])
-
-
-def _maybe_json(body: bytes) -> object:
-    try:
-        return loads_json(body)
-    except ValueError:
-        return None
-
-
-def _decode(endpoint: _Endpoint, reply: _Reply) -> object:
-    try:
-        return loads_json(reply.body)
-    except JsonTooDeep as exc:
-        raise _Failure(f"{endpoint.key}: JSON {exc} (HTTP {reply.status}); not read") from None
-    except ValueError:
-        kind = reply.content_type.split(";")[0].strip() or "no content type"
-        raise _Failure(
-            f"{endpoint.key}: malformed JSON (HTTP {reply.status}, {kind}, {len(reply.body)} bytes)"
-        ) from None
-
-
-_T = TypeVar("_T")
-
-
-def _parse(endpoint: _Endpoint, parse: Callable[[object], _T], payload: object) -> _T:
-    try:
-        return parse(payload)
-    except ParseError as exc:
-        raise _Failure(f"{endpoint.key}: unexpected response ({exc})") from None
-
-
-# --------------------------------------------------------------------------- reading back
-
-UPTIME_WINDOWS: Final = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
-"""The uptime windows of seed 004."""
-
-
-@dataclass(frozen=True, slots=True)
-class Uptime:
-    """The share of checks that were up over a window, and how much of it was recorded."""
-
-    percent: float
-    recorded_s: float
-    """Seconds from the first recorded check in the window to its end (at most `window_s`)."""
-    window_s: float
-
-    @property
-    def partial(self) -> bool:
-        """Whether the checks cover less than the window (ten minutes of a 30-day one)."""
-        return self.recorded_s < self.window_s - 60.0
-
-
-async def uptime_pct(store: Store, source: str, now: float, window: float) -> Uptime | None:
-    """Share of `/api` checks in `[now - window, now)` that were up, from the stored checks.
-
-    The mean of `chatwoot.up{check=api}` over the window (every poll writes
-    one, failed or not): a merge of minute rollups, so 30 days cost the same
-    as one. It says how much of the window the checks cover. None without any
-    check.
-    """
-    series = await store.series("chatwoot.up", labels={"check": "api"}, source=source)
-    start = now - window
-    stats = await store.window_stats(series, start, now)
-    first = await store.earliest(series, start, now)
-    if stats.mean is None or first is None:
-        return None
-    return Uptime(100.0 * stats.mean, now - first, window)
-
-
-async def current_breaches(store: Store, source: str) -> list[Breach]:
-    """The breach list of the latest poll, longest wait first, as the SLA screen shows it.
-
-    Names are returned as stored (untrusted): draw them through `inert` and
-    never as markup.
-    """
-    compliance = await store.series("chatwoot.sla.compliance_pct", source=source)
-    if not compliance or compliance[0].last_ts is None:
-        return []
-    latest = compliance[0].last_ts
-    rows = [
-        Breach(
-            display_id=int(s.labels.get("conversation", "0") or 0),
-            inbox=s.labels.get("inbox", ""),
-            customer=s.labels.get("customer", ""),
-            waited_s=s.last_value or 0.0,
-            replied=s.labels.get("replied") == "yes",
-        )
-        for s in await store.series("chatwoot.sla.breach_wait_s", source=source)
-        if s.last_ts == latest
-    ]
-    rows.sort(key=lambda b: (-b.waited_s, b.display_id))
-    return rows
 
 
 COLLECTOR = ChatwootCollector

@@ -21,7 +21,7 @@ from collectors.alerts.notify import Notification
 from collectors.alerts.rules import Hold, MissingData, Rule, effective_rules
 from collectors.alerts.state import REOPEN_WINDOW, AlertState, Tracker, flap_percent
 from collectors.base import Sample, SourceConfig, SourceState, SourceStatus
-from collectors.chatwoot.collector import ChatwootConfig
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.scheduler import Scheduler
 from collectors.sidekiq import SidekiqConfig
 from collectors.store.database import SourceBatch, Store

@@ -27,18 +27,14 @@ import pytest
 from _fake_time import FakeTime
 
 from collectors.base import Record, Sample, SourceError, SourceState, collector_class
-from collectors.chatwoot.collector import (
-    UPTIME_WINDOWS,
-    ChatwootCollector,
-    ChatwootConfig,
-    current_breaches,
-    uptime_pct,
-)
+from collectors.chatwoot.collector import ChatwootCollector
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.demo import incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
 from collectors.inert import inert
 from collectors.scheduler import BackoffPolicy, Scheduler
 from collectors.store.database import SourceBatch, Store
+from collectors.store.views import UPTIME_WINDOWS, current_breaches, uptime_pct
 
 HOSTILE_CUSTOMER = "Mallory \x1b[2J\x1b]0;pwned\x07[red]x[/red]"
 HOSTILE_INBOX = "Support \x1b[31m[bold]VIP[/bold]\x1b[0m"

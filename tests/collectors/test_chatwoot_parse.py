@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Sample
+from collectors.business_hours import WorkingHours
 from collectors.chatwoot.parse import (
     Conversation,
     ParseError,
-    WorkingHours,
     channel_label,
-    channel_samples,
     error_text,
-    new_per_hour,
     parse_account_features,
     parse_agents,
     parse_api_health,
@@ -29,6 +27,10 @@ from collectors.chatwoot.parse import (
     parse_sla_metrics,
     parse_sla_policies,
     parse_summary,
+)
+from collectors.chatwoot.sla import (
+    channel_samples,
+    new_per_hour,
     recommended_agents,
     sla_report,
     sla_samples,

@@ -23,11 +23,10 @@ from _documents import JSON, NOW, NUMBERS, TEXT, finite, from_schema, load_spec,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.base import Sample, SourceError
+from collectors.base import Revision, Sample, SourceError
 from collectors.business_hours import WorkingHours
 from collectors.chatwoot.parse import (
     ParseError,
-    channel_samples,
     parse_agents,
     parse_conversation_metrics,
     parse_conversation_page,
@@ -37,15 +36,13 @@ from collectors.chatwoot.parse import (
     parse_sla_metrics,
     parse_sla_policies,
     parse_summary,
-    sla_report,
-    sla_samples,
 )
+from collectors.chatwoot.sla import channel_samples, sla_report, sla_samples
 from collectors.cloudwatch import CloudWatchConfig, expand_metrics, parse_metric_data
 from collectors.json_endpoint import JsonEndpointConfig, parse_paths
 from collectors.pipeline import parse_performance
 from collectors.sidekiq import parse_snapshot
 from collectors.sqs import parse_attributes
-from collectors.store.database import Revision
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).parent / "fixtures"

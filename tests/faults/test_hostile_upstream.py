@@ -139,7 +139,8 @@ def upstream() -> Iterator[str]:
 
 CHILD = """
 import asyncio, json, sys
-from collectors.chatwoot.collector import ChatwootCollector, ChatwootConfig
+from collectors.chatwoot.collector import ChatwootCollector
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.json_endpoint import JsonEndpointCollector, JsonEndpointConfig
 
 source, base, kind = sys.argv[1:4]

@@ -19,7 +19,7 @@ from _pilot import refreshed
 
 from collectors.alerts.engine import AlertEngine
 from collectors.alerts.rules import effective_rules
-from collectors.chatwoot.collector import ChatwootConfig
+from collectors.chatwoot.config import ChatwootConfig
 from collectors.scheduler import Scheduler
 from collectors.store.database import Store
 from tui.app import WootwatchApp

@@ -22,7 +22,6 @@ from typing import Final, Literal
 
 from collectors.alerts.book import AlertBook, AlertEvent, AlertRow, Silence
 from collectors.alerts.state import AlertState
-from collectors.chatwoot.collector import UPTIME_WINDOWS, current_breaches, uptime_pct
 from collectors.series import (
     AWS_SQS_MESSAGES,
     CHATWOOT_API_LATENCY_MS,
@@ -49,6 +48,7 @@ from collectors.series import (
 )
 from collectors.store.database import SeriesInfo, Store, WindowStats
 from collectors.store.log_search import level_counts, message_shape, newest
+from collectors.store.views import UPTIME_WINDOWS, current_breaches, uptime_pct
 from tui.console import HEADLINES
 from tui.data.thresholds import Band, Thresholds, default_thresholds
 from tui.export.health import MetricSpec, health, judge, metric_specs

@@ -32,7 +32,7 @@ from widgets.vocab import (
 )
 
 if TYPE_CHECKING:
-    from collectors.chatwoot.collector import Uptime
+    from collectors.store.views import Uptime
 
 __all__ = ["render_markdown", "text_bar"]
 

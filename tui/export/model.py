@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collectors.chatwoot.collector import Uptime
+    from collectors.store.views import Uptime
 
 __all__ = [
     "ActiveAlert",

@@ -7,7 +7,7 @@
   window of the same length before it; per pipeline source the same for
   `pipeline.sla_pct` against `pipeline_sla_compliance_low` (seed 001).
 * Breaches: the breach list of each Chatwoot source's latest poll
-  (`collectors.chatwoot.collector.current_breaches`), longest wait first.
+  (`collectors.store.views.current_breaches`), longest wait first.
 * Per channel: conversations and mean first response per channel type, as of
   the latest poll, against the first-response target.
 
@@ -27,7 +27,6 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from collectors.chatwoot.collector import current_breaches
 from collectors.inert import inert
 from collectors.series import (
     CHATWOOT_CHANNEL_CONVERSATIONS,
@@ -39,6 +38,7 @@ from collectors.series import (
     PIPELINE_SLA_PCT,
 )
 from collectors.store.database import Bucket, SeriesInfo, Store
+from collectors.store.views import current_breaches
 from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
 from tui.data.windows import Span
