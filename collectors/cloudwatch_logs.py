@@ -44,7 +44,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal
 
@@ -52,7 +52,6 @@ from pydantic import Field
 
 from collectors.aws import AwsClient, AwsError, AwsProblem, AwsSourceConfig, boto3_session
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig, format_duration
-from collectors.store.database import SourceBatch, Store
 
 __all__ = [
     "COLLECTOR",
@@ -362,10 +361,6 @@ class CloudWatchLogsCollector:
                     break
         found.sort(key=lambda e: e.ts, reverse=True)
         return found
-
-    async def cache_remote(self, store: Store, events: Iterable[LogEvent]) -> None:
-        """Store lines found by `search_remote` in the cache, as this source's lines."""
-        await store.write([SourceBatch(self._config.name, list(events))])
 
     async def log_groups(
         self, prefix: str | None = None, *, limit: int = 1000

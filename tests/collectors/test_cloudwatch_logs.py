@@ -243,8 +243,9 @@ async def test_remote_search_of_an_uncached_range_is_cached_and_searchable(
     assert [e.message for e in found] == ["ERROR old timeout"]
     sent = aws.calls_of("FilterLogEvents")[-1].params
     assert (sent["filterPattern"], sent["startTime"]) == ("timeout", int((now - 3 * 3600) * 1000))
-    await collector.cache_remote(store, found)
-    await collector.cache_remote(store, found)  # twice: stored once
+    source = config(aws).name
+    await store.write([SourceBatch(source, found)])
+    await store.write([SourceBatch(source, found)])  # twice: stored once
     conn = open_readonly(store.path)
     hits = search(conn, "timeout", start=now - 3 * 3600)
     conn.close()
