@@ -264,6 +264,7 @@ class Scheduler:
         self._write_error: str | None = None
         self._failing_since: float | None = None
         self._after_write = after_write
+        self._closed = False
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
@@ -339,7 +340,10 @@ class Scheduler:
         return self.statuses
 
     async def aclose(self) -> None:
-        """Close every collector; a failing close is logged, never raised."""
+        """Close every collector, once; a failing close is logged, never raised."""
+        if self._closed:
+            return
+        self._closed = True
         for name, source in self._sources.items():
             try:
                 await source.collector.aclose()

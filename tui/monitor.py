@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import tempfile
 from collections.abc import Callable
@@ -19,9 +18,8 @@ from collectors.alerts.book import AlertBook
 from collectors.alerts.notify import BellWatcher, Terminal
 from collectors.base import Collector, SourceConfig, format_duration
 from collectors.demo_stack import DemoStack
-from collectors.scheduler import Scheduler
-from collectors.store.database import Store
-from tui.commands.collect import open_alert_engine
+from collectors.runtime import Runtime
+from tui.commands.collect import open_runtime
 from tui.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -72,24 +70,12 @@ async def _monitor(
 ) -> int:
     """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
     lost = 0
-    async with contextlib.AsyncExitStack() as stack:
-        store = await stack.enter_async_context(
-            await Store.open(db, retention=config.retention, readonly=attach)
-        )
-        engine = None
-        if not attach:
-            engine = await open_alert_engine(config, store)
-            stack.push_async_callback(engine.aclose)
-        scheduler = (
-            None
-            if engine is None
-            else Scheduler(
-                config.enabled_sources,
-                store,
-                after_write=engine.after_write,
-                make_collector=make_collector,
-            )
-        )
+    async with (
+        await Runtime.attach(db)
+        if attach
+        else await open_runtime(config, db, make_collector=make_collector)
+    ) as runtime:
+        store, scheduler = runtime.store, runtime.scheduler
         with Shutdown() as shutdown:
             collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
             view = LiveView(

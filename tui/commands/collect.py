@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from collectors.alerts.engine import AlertEngine
-from collectors.base import SourceState
+from collectors.base import Collector, SourceConfig, SourceState
 from collectors.inert import inert
-from collectors.scheduler import Scheduler
-from collectors.store.database import Store
+from collectors.runtime import Runtime
 from tui.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -25,9 +23,26 @@ from tui.commands.common import (
 from tui.commands.shutdown import Shutdown
 from tui.config.models import WootwatchConfig
 
-__all__ = ["open_alert_engine", "run"]
+__all__ = ["open_runtime", "run"]
 
 log = logging.getLogger("wootwatch")
+
+
+async def open_runtime(
+    config: WootwatchConfig,
+    db: Path,
+    *,
+    make_collector: Callable[[SourceConfig], Collector] | None = None,
+) -> Runtime:
+    """The store, alert engine and scheduler the config asks for, writing `db`."""
+    return await Runtime.open(
+        db,
+        sources=config.enabled_sources,
+        rules=config.effective_rules,
+        notify=config.notify,
+        retention=config.retention,
+        make_collector=make_collector,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,28 +52,15 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_collect(config, database(args, config), once=args.once))
 
 
-async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
-    """The rules and notifications of the process that runs the collectors."""
-    rules = config.effective_rules
-    engine = await AlertEngine.open(rules, store, config.notify, sources=config.enabled_sources)
-    log.info("checking %d alert rules after each write", len(rules))
-    return engine
-
-
 async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
     sources = config.enabled_sources
     if not sources:
         raise UsageError("the config has no enabled sources: nothing to collect")
-    async with (
-        await Store.open(db, retention=config.retention) as store,
-        contextlib.aclosing(await open_alert_engine(config, store)) as engine,
-    ):
-        scheduler = Scheduler(sources, store, after_write=engine.after_write)
+    async with await open_runtime(config, db) as runtime:
+        scheduler = runtime.scheduler
+        assert scheduler is not None  # a collecting runtime has one
         if once:
-            try:
-                statuses = await scheduler.run_once()
-            finally:
-                await scheduler.aclose()
+            statuses = await scheduler.run_once()
             failed = [s for s in statuses.values() if s.state is not SourceState.OK]
             for status in failed:
                 print(
