@@ -190,6 +190,28 @@ def _alert(row: Sequence[Any]) -> AlertRow:
     )
 
 
+async def _one(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
+    sql = f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?"
+    async with conn.execute(sql, (alert_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _alert(row) if row else None
+
+
+_STATE_RANK: Final = {AlertState.FIRING: 0, AlertState.PENDING: 1, AlertState.RESOLVED: 2}
+
+
+async def _visible(conn: aiosqlite.Connection, now: float) -> list[AlertRow]:
+    """The one query and order of the visible alerts, for readers and the engine alike."""
+    async with conn.execute(
+        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ('pending', 'firing') "
+        "OR (state = 'resolved' AND resolved_at >= ?) ORDER BY id",
+        (now - REOPEN_WINDOW,),
+    ) as cursor:
+        rows = [_alert(row) for row in await cursor.fetchall()]
+    rows.sort(key=lambda a: (_STATE_RANK.get(a.state, 3), -a.severity.rank, -a.updated_at))
+    return rows
+
+
 def _notify_record(event_id: int, alert_id: int, ts: float, note: str | None) -> NotifyRecord:
     try:
         data = json.loads(note or "{}")
@@ -253,25 +275,13 @@ class AlertBook:
     async def visible(self, now: float) -> list[AlertRow]:
         """Pending and firing alerts, and those resolved in the last 15 minutes.
 
-        Most severe first, then newest first.
+        Firing first, then pending, then resolved; most severe, then newest first.
         """
-        async with self._conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ('pending', 'firing') "
-            "OR (state = 'resolved' AND resolved_at >= ?) ORDER BY id",
-            (now - REOPEN_WINDOW,),
-        ) as cursor:
-            rows = [_alert(row) for row in await cursor.fetchall()]
-        rank = {AlertState.FIRING: 0, AlertState.PENDING: 1, AlertState.RESOLVED: 2}
-        rows.sort(key=lambda a: (rank.get(a.state, 3), -a.severity.rank, -a.updated_at))
-        return rows
+        return await _visible(self._conn, now)
 
     async def get(self, alert_id: int) -> AlertRow | None:
         """One alert by id, in whatever state."""
-        async with self._conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _alert(row) if row else None
+        return await _one(self._conn, alert_id)
 
     async def history(self, since: float) -> list[AlertRow]:
         """Every alert updated since a time, newest first (for exports and reviews)."""
@@ -504,20 +514,11 @@ class AlertWriter:
 
     async def get(self, alert_id: int) -> AlertRow | None:
         """One alert, read inside the transaction."""
-        async with self._conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _alert(row) if row else None
+        return await _one(self._conn, alert_id)
 
     async def visible(self, now: float) -> list[AlertRow]:
-        """The visible alerts, read inside the transaction (so no ack slips in between)."""
-        async with self._conn.execute(
-            f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ('pending', 'firing') "
-            "OR (state = 'resolved' AND resolved_at >= ?) ORDER BY id",
-            (now - REOPEN_WINDOW,),
-        ) as cursor:
-            return [_alert(row) for row in await cursor.fetchall()]
+        """`AlertBook.visible`, read inside the transaction (so no ack slips in between)."""
+        return await _visible(self._conn, now)
 
     async def event(
         self,

@@ -20,6 +20,7 @@ from collectors.alerts.engine import AlertEngine
 from collectors.alerts.notify import Notification
 from collectors.alerts.rules import Hold, MissingData, Rule, effective_rules
 from collectors.alerts.state import REOPEN_WINDOW, AlertState, Tracker, flap_percent
+from collectors.alerts.terms import Severity
 from collectors.base import Sample, SourceConfig, SourceState, SourceStatus
 from collectors.chatwoot.config import ChatwootConfig
 from collectors.scheduler import Scheduler
@@ -581,3 +582,36 @@ async def test_rules_over_series_a_source_never_wrote_follow_their_missing_data(
         ("queue_quiet", "firing", "warning"),  # absent: the source is down
         ("source_down", "firing", "error"),
     ]  # no alert for a missing-data rule, nor for a Chatwoot series this source never writes
+
+
+async def test_the_book_and_the_engines_writer_list_visible_alerts_alike(tmp_path: Path) -> None:
+    """Issue 15: the two readers of visible alerts had drifted to two sort orders."""
+    db = tmp_path / "book.db"
+    async with await Store.open(db):
+        pass
+    t = 1_800_000_000.0
+    alerts = [
+        ("a", Severity.WARNING, AlertState.FIRING, t),
+        ("b", Severity.CRITICAL, AlertState.PENDING, t + 1),
+        ("c", Severity.ERROR, AlertState.FIRING, t + 2),
+        ("d", Severity.CRITICAL, AlertState.FIRING, t + 3),
+    ]
+    async with await AlertBook.open(db) as book:
+        async with book.transaction() as writer:
+            for rule, severity, state, at in alerts:
+                await writer.create(
+                    rule=rule,
+                    labels={},
+                    severity=severity,
+                    state=state,
+                    value=1.0,
+                    summary=rule,
+                    t=at,
+                    flapping=False,
+                )
+            in_transaction = await writer.visible(t + 10)
+            one = await writer.get(2)
+        read = await book.visible(t + 10)
+        assert [a.rule for a in read] == ["d", "c", "a", "b"]  # firing, most severe first
+        assert in_transaction == read
+        assert one == await book.get(2)
