@@ -23,9 +23,10 @@ import enum
 import functools
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AwsClient",
+    "AwsCollector",
     "AwsError",
     "AwsProblem",
     "AwsSourceConfig",
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+ConfigT = TypeVar("ConfigT", bound="AwsSourceConfig")
 
 _THROTTLED: Final = frozenset(
     {
@@ -298,3 +301,52 @@ class AwsClient:
     async def aclose(self) -> None:
         """Stop the pool without waiting for a call that hangs."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class AwsCollector(Generic[ConfigT]):
+    """What the AWS sources share: their config, a clock, one `AwsClient`, notes and closing.
+
+    A subclass names its `config_model` and boto3 `service`, and sets up its
+    own state in `_prepare` (called last by `__init__`).
+
+    Args:
+        config: the source entry.
+        clock: wall-clock time.
+        session_factory: builds the boto3 session (the demo and tests pass one
+            with fixed credentials).
+    """
+
+    config_model: ClassVar[type[SourceConfig]]
+    service: ClassVar[str]
+    """The boto3 service name: `cloudwatch` or `logs`."""
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        *,
+        clock: Callable[[], float] = time.time,
+        session_factory: Callable[..., Any] = boto3_session,
+    ) -> None:
+        assert isinstance(config, self.config_model)
+        self._config = cast(ConfigT, config)
+        self._clock = clock
+        self._aws = AwsClient(self._config, self.service, session_factory=session_factory)
+        self._notes: str | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Set up the source's own state (the config is in `self._config`)."""
+
+    @property
+    def notes(self) -> str | None:
+        """What the last poll skipped, slowed or estimated, one line; None if nothing."""
+        return self._notes
+
+    @property
+    def calls(self) -> int:
+        """AWS requests made so far (pages included)."""
+        return self._aws.calls
+
+    async def aclose(self) -> None:
+        """Stop the AWS thread pool."""
+        await self._aws.aclose()

@@ -55,9 +55,8 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Final, Literal
@@ -65,7 +64,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from collectors import fields
-from collectors.aws import AwsClient, AwsSourceConfig, boto3_session
+from collectors.aws import AwsCollector, AwsSourceConfig
 from collectors.base import (
     Duration,
     Record,
@@ -463,50 +462,23 @@ class CostMeter:
 # --------------------------------------------------------------------------- collector
 
 
-class CloudWatchCollector:
-    """Reads the configured metrics of one region with GetMetricData.
-
-    Args:
-        config: the source entry.
-        clock: wall-clock time.
-        session_factory: builds the boto3 session (the demo and tests pass one
-            with fixed credentials).
-    """
+class CloudWatchCollector(AwsCollector[CloudWatchConfig]):
+    """Reads the configured metrics of one region with GetMetricData."""
 
     config_model: ClassVar[type[SourceConfig]] = CloudWatchConfig
+    service: ClassVar[str] = "cloudwatch"
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        *,
-        clock: Callable[[], float] = time.time,
-        session_factory: Callable[..., Any] = boto3_session,
-    ) -> None:
-        assert isinstance(config, CloudWatchConfig)
-        self._config = config
-        self._clock = clock
-        self._specs = expand_metrics(config.metrics)
+    def _prepare(self) -> None:
+        self._specs = expand_metrics(self._config.metrics)
         self._queries = build_queries(self._specs)
-        self._aws = AwsClient(config, "cloudwatch", session_factory=session_factory)
-        self._meter = CostMeter(config.price_per_1000_metrics)
+        self._meter = CostMeter(self._config.price_per_1000_metrics)
         self._read_until: float | None = None
         self._last_call: float | None = None
-        self._notes: str | None = None
 
     @property
     def specs(self) -> Sequence[MetricSpec]:
         """The queries this source makes, one per metric."""
         return self._specs
-
-    @property
-    def calls(self) -> int:
-        """GetMetricData requests made so far (pages included)."""
-        return self._aws.calls
-
-    @property
-    def notes(self) -> str | None:
-        """Estimated cost, and whether the cost guard slowed the polls."""
-        return self._notes
 
     async def collect(self) -> list[Record]:
         """Read every metric over the window due and return its points as revisions."""
@@ -577,10 +549,6 @@ class CloudWatchCollector:
                 f"to stay within ${budget:g}/month"
             )
         return note
-
-    async def aclose(self) -> None:
-        """Stop the AWS thread pool."""
-        await self._aws.aclose()
 
 
 COLLECTOR = CloudWatchCollector

@@ -44,13 +44,13 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from collectors.aws import AwsClient, AwsError, AwsProblem, AwsSourceConfig, boto3_session
+from collectors.aws import AwsCollector, AwsError, AwsProblem, AwsSourceConfig
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig, format_duration
 
 __all__ = [
@@ -180,42 +180,15 @@ class _GroupRead:
     tail: _Tail
 
 
-class CloudWatchLogsCollector:
-    """Tails the matching lines of the configured log groups.
-
-    Args:
-        config: the source entry.
-        clock: wall-clock time.
-        session_factory: builds the boto3 session (the demo and tests pass one
-            with fixed credentials).
-    """
+class CloudWatchLogsCollector(AwsCollector[CloudWatchLogsConfig]):
+    """Tails the matching lines of the configured log groups."""
 
     config_model: ClassVar[type[SourceConfig]] = CloudWatchLogsConfig
+    service: ClassVar[str] = "logs"
 
-    def __init__(
-        self,
-        config: SourceConfig,
-        *,
-        clock: Callable[[], float] = time.time,
-        session_factory: Callable[..., Any] = boto3_session,
-    ) -> None:
-        assert isinstance(config, CloudWatchLogsConfig)
-        self._config = config
-        self._clock = clock
-        self._aws = AwsClient(config, "logs", session_factory=session_factory)
-        self._tails = {group: _Tail() for group in config.log_groups}
+    def _prepare(self) -> None:
+        self._tails = {group: _Tail() for group in self._config.log_groups}
         self._last_poll: float | None = None
-        self._notes: str | None = None
-
-    @property
-    def notes(self) -> str | None:
-        """Groups skipped on the last poll, and why."""
-        return self._notes
-
-    @property
-    def calls(self) -> int:
-        """AWS requests made so far (pages included)."""
-        return self._aws.calls
 
     async def collect(self) -> list[Record]:
         """Read new matching lines of every group; return them and their rates."""
@@ -389,10 +362,6 @@ class CloudWatchLogsCollector:
             if not token:
                 break
         return groups[:limit]
-
-    async def aclose(self) -> None:
-        """Stop the AWS thread pool."""
-        await self._aws.aclose()
 
 
 def _first_throttled(problems: Sequence[tuple[str, AwsError]]) -> AwsError:
