@@ -48,9 +48,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
-from urllib.parse import parse_qs, urlsplit
 
 from collectors.fakes.loopback import LoopbackServer
+from collectors.fakes.tiny_http import read_request
 
 __all__ = [
     "ChatwootState",
@@ -760,25 +760,17 @@ class FakeChatwootServer(LoopbackServer):
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """Read and answer one request; False when the connection should close."""
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        method, target, _ = lines[0].split(" ", 2)
-        headers = {}
-        for line in lines[1:]:
-            if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
-        if length:
-            await reader.readexactly(length)
+        request = await read_request(reader)
+        if request is None:
+            return False
+        method, headers = request.method, request.headers
         keep_alive = headers.get("connection", "").lower() != "close"
-        parts = urlsplit(target)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = {k: v[-1] for k, v in request.query.items()}
         state = self.state
-        route = state.route(parts.path)
+        route = state.route(request.path)
         token = headers.get("api_access_token")
         state.requests.append(
-            RecordedRequest(route or "", target, query, frozenset(headers), token)
+            RecordedRequest(route or "", request.target, query, frozenset(headers), token)
         )
         if state.simulate:
             state.advance(state.clock())
@@ -798,7 +790,7 @@ class FakeChatwootServer(LoopbackServer):
         if state.over_limit(route, token or ""):
             await self._send_raw(writer, 429, "text/plain", b"Retry later\n", keep_alive)
             return keep_alive
-        status, body = state.answer(route, parts.path, query, token)
+        status, body = state.answer(route, request.path, query, token)
         await self._send(writer, status, body, keep_alive)
         state.served_ms.append((route, (time.perf_counter() - received) * 1000))
         return keep_alive

@@ -5,6 +5,8 @@ Contract:
 * `TinyHttpServer(handler)` listens on 127.0.0.1 with an ephemeral port once
   `start()` is awaited (or on `async with`); `url` is then its base address.
   `stop()` closes the listener and every open connection.
+* `read_request` and `encode_response` are the parser and the writer, for a
+  fake that must also misbehave below HTTP (reset, truncate, hang).
 * Requests are read with their headers and a `Content-Length` body (no
   chunked uploads: the clients of these fakes never send them). Connections
   are kept alive, as httpx and botocore expect, until the client closes them
@@ -29,7 +31,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from collectors.fakes.loopback import LoopbackServer
 
-__all__ = ["DropConnection", "Handler", "Request", "Response", "TinyHttpServer"]
+__all__ = [
+    "DropConnection",
+    "Handler",
+    "Request",
+    "Response",
+    "TinyHttpServer",
+    "encode_response",
+    "read_request",
+]
 
 _MAX_HEAD = 64 * 1024
 _MAX_BODY = 8 * 1024 * 1024
@@ -48,6 +58,8 @@ class Request:
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]
     body: bytes = b""
+    target: str = ""
+    """The request line's target as sent: path and query."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +105,7 @@ class TinyHttpServer(LoopbackServer):
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer one client's requests until it closes or asks to."""
         while True:
-            request = await _read_request(reader)
+            request = await read_request(reader)
             if request is None:
                 break
             self.requests += 1
@@ -105,13 +117,17 @@ class TinyHttpServer(LoopbackServer):
             except Exception as exc:  # a fake's bug: answer like a crashing app
                 response = Response.text(f"fake server error: {type(exc).__name__}", 500)
             keep_alive = request.headers.get("connection", "").lower() != "close"
-            writer.write(_encode(response, keep_alive=keep_alive))
+            writer.write(encode_response(response, keep_alive=keep_alive))
             await writer.drain()
             if not keep_alive:
                 break
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Request | None:
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    """The next request on a connection (its body read); None when the client is gone.
+
+    Query values keep blanks (`?q=` is `{"q": [""]}`), as Rails reads them.
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
@@ -128,10 +144,12 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     length = min(int(headers.get("content-length", "0") or 0), _MAX_BODY)
     body = await reader.readexactly(length) if length else b""
     parts = urlsplit(target)
-    return Request(method, parts.path, parse_qs(parts.query), headers, body)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    return Request(method, parts.path, query, headers, body, target)
 
 
-def _encode(response: Response, *, keep_alive: bool) -> bytes:
+def encode_response(response: Response, *, keep_alive: bool) -> bytes:
+    """The bytes of a response: status line, headers with its length, body."""
     try:
         reason = HTTPStatus(response.status).phrase
     except ValueError:

@@ -1,8 +1,7 @@
 """A local Slack incoming webhook: records what is posted, fails the way Slack fails.
 
-It speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) on a
-real socket on 127.0.0.1, so the `SlackSink` and its retries are tested
-against a server, not a mock.
+It answers through `collectors.fakes.tiny_http` on a real socket on 127.0.0.1,
+so the `SlackSink` and its retries are tested against a server, not a mock.
 
 Behaviour, like Slack's:
 
@@ -34,15 +33,14 @@ import json
 import random
 from typing import Any
 
-from collectors.fakes.loopback import LoopbackServer
+from collectors.fakes.tiny_http import Request, Response, TinyHttpServer
 
 __all__ = ["FakeSlack"]
 
 _TOKEN = "T0000/B0000/fakefakefakefakefakefake"
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests"}
 
 
-class FakeSlack(LoopbackServer):
+class FakeSlack(TinyHttpServer):
     """A Slack incoming-webhook endpoint on 127.0.0.1 and an ephemeral port.
 
     Args:
@@ -51,11 +49,9 @@ class FakeSlack(LoopbackServer):
     """
 
     def __init__(self, *, error_rate: float = 0.0, seed: int = 7) -> None:
-        super().__init__()
+        super().__init__(self._answer_request)
         self.messages: list[dict[str, Any]] = []
         """Accepted payloads, oldest first."""
-        self.requests = 0
-        """Every request received, accepted or not."""
         self.fail_next = 0
         """Answer this many coming posts with `fail_status`."""
         self.fail_status = 500
@@ -71,39 +67,11 @@ class FakeSlack(LoopbackServer):
         """The webhook URL to configure (valid once started)."""
         return f"http://{self._host}:{self.port}/services/{_TOKEN}"
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Answer one client's posts until it closes."""
-        while await self._one_request(reader, writer):
-            pass
-
-    async def _one_request(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> bool:
-        request_line = await reader.readline()
-        if not request_line:
-            return False
-        method, path, _ = request_line.decode("latin-1").split(" ", 2)
-        headers: dict[str, str] = {}
-        while True:
-            line = (await reader.readline()).decode("latin-1").strip()
-            if not line:
-                break
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.requests += 1
-        status, text, extra = self._answer(method, path, body)
+    async def _answer_request(self, request: Request) -> Response:
+        status, text, extra = self._answer(request.method, request.path, request.body)
         if self.delay:
             await asyncio.sleep(self.delay)
-        head = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
-            "Content-Type: text/plain",
-            f"Content-Length: {len(text)}",
-            *(f"{k}: {v}" for k, v in extra.items()),
-        ]
-        writer.write(("\r\n".join(head) + "\r\n\r\n" + text).encode())
-        await writer.drain()
-        return headers.get("connection", "").lower() != "close"
+        return Response(status, text.encode(), {"Content-Type": "text/plain", **extra})
 
     def _answer(self, method: str, path: str, body: bytes) -> tuple[int, str, dict[str, str]]:
         if method != "POST" or path != f"/services/{_TOKEN}":
