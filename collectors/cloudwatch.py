@@ -49,6 +49,9 @@ sources:
       - {preset: sqs, queue: chatwoot-events}
       - {preset: alb, load_balancer: app/chatscomm-prod/0123456789abcdef}
 ```
+
+One unit over 500 lines: one file per source (the design card's rule); the
+presets, the query builder, the cost guard and the collector are one source.
 """
 
 from __future__ import annotations

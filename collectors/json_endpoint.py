@@ -42,6 +42,9 @@ Contract:
 
 `HttpJsonConfig` and `JsonFetcher` are shared with the other JSON-over-HTTP
 sources (`collectors/pipeline.py`).
+
+One unit over 500 lines: one file per source (the design card's rule), and the
+fetcher, the path language and the config it reads are that one source.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ Contract:
   `SourceError` (a refused password waits at least a minute before the next
   try); the scheduler keeps the last values and the client reconnects on the
   next poll. Messages name the host and port, never the password.
+
+One unit over 500 lines: one file per source (the design card's rule); the
+Redis reads, their parsing and the config are that one source.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ Contract:
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
+
+One unit over 500 lines: every read and write of the alert tables, so that the
+rows' shapes and the durability rules above live in one place.
 """
 
 from __future__ import annotations

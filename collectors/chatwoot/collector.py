@@ -59,6 +59,9 @@ sources:
       start: "09:00"
       end: "17:00"
 ```
+
+One unit over 500 lines: the poll's request groups share the conversation
+cache and the endpoints' waits; the HTTP side is in `client`, the maths in `sla`.
 """
 
 from __future__ import annotations

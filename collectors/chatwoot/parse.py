@@ -19,6 +19,9 @@ value; the rest of the answer is kept. A conversation whose times cannot be
 believed is skipped, with the first such reason in the page's notes.
 Names (customers, inboxes, agents, policies) are returned as given: they are
 untrusted, and whoever draws them makes them inert.
+
+One unit over 500 lines: one parser per Chatwoot endpoint, sharing the shape
+helpers and the range checks at its top; the SLA maths is in `sla`.
 """
 
 from __future__ import annotations
