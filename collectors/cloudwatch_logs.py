@@ -18,7 +18,8 @@ Contract:
   every group failed, or credentials are expired or missing, or the endpoint
   is down, the poll raises `AwsError` and the source shows why.
 * `search_remote` runs a CloudWatch pattern over any time range (for what the
-  cache does not hold) and `cache_remote` stores its results like tailed lines;
+  cache does not hold); its caller writes the results as a `SourceBatch` of this
+  source to cache them like tailed lines;
   `log_groups` lists the region's log groups (DescribeLogGroups) for the logs
   screen.
 
