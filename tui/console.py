@@ -49,12 +49,6 @@ async def _headline_value(store: Store, source: str, headline: KeyNumber, now: f
     return f"{headline.label} {format_value(reduced, unit)}"
 
 
-def _age(status: SourceStatus, now: float) -> str:
-    if status.last_success is None:
-        return "never updated"
-    return updated_ago(max(0.0, now - status.last_success))
-
-
 def render_summary(
     statuses: Mapping[str, SourceStatus],
     numbers: Mapping[str, Sequence[str]],
@@ -66,7 +60,8 @@ def render_summary(
     lines = []
     for name, status in statuses.items():
         badge = f"{source_state_label('no data' if status.no_data else status.state):<7}"
-        head = f"{inert(name):<{name_width}}  {badge}  {_age(status, now):<18}"
+        age = None if status.last_success is None else max(0.0, now - status.last_success)
+        head = f"{inert(name):<{name_width}}  {badge}  {updated_ago(age):<18}"
         if status.no_data:
             tail = inert(status.detail)
         elif status.state is SourceState.OK:
