@@ -376,6 +376,10 @@ class _Reader:
                     latest["waiting"],
                     uptime,
                     _level(self.limits.sla.band(now)),
+                    {
+                        label: _level(None if up is None else self.limits.uptime.band(up.percent))
+                        for label, up in uptime.items()
+                    },
                 )
             )
         return tuple(rows)
