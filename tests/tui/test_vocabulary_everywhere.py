@@ -82,7 +82,7 @@ def outputs(tmp_path: Path) -> dict[str, str]:
 
 def _icons_before(text: str, word: str) -> set[str]:
     """The non-ASCII marks right before `word` (a count may sit between: `✖ 2 critical`)."""
-    return set(re.findall(rf"([^\x00-\x7f\s→·]) (?:\d+ )?{re.escape(word)}\b", text))
+    return set(re.findall(rf"([^\x00-\x7f\s→]) (?:\d+ )?{re.escape(word)}\b", text))
 
 
 def test_every_word_has_its_one_icon_in_every_output(outputs: dict[str, str]) -> None:
