@@ -19,7 +19,9 @@ Contract:
   is down, the poll raises `AwsError` and the source shows why.
 * `search_remote` runs a CloudWatch pattern over any time range (for what the
   cache does not hold); its caller writes the results as a `SourceBatch` of this
-  source to cache them like tailed lines;
+  source to cache them like tailed lines; `LogGroupSearch` runs one pattern over
+  several sources at once (the logs screen's CloudWatch search, which the TUI is
+  handed ready-made);
   `log_groups` lists the region's log groups (DescribeLogGroups) for the logs
   screen.
 
@@ -45,13 +47,13 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from collectors.aws import AwsCollector, AwsError, AwsProblem, AwsSourceConfig
+from collectors.aws import AwsCollector, AwsError, AwsProblem, AwsSourceConfig, boto3_session
 from collectors.base import Duration, LogEvent, Record, Sample, SourceConfig, format_duration
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "CloudWatchLogsCollector",
     "CloudWatchLogsConfig",
     "LogGroupInfo",
+    "LogGroupSearch",
     "parse_level",
     "parse_log_events",
 ]
@@ -370,6 +373,71 @@ def _first_throttled(problems: Sequence[tuple[str, AwsError]]) -> AwsError:
         if error.problem is AwsProblem.THROTTLED:
             return error
     return problems[0][1]
+
+
+class LogGroupSearch:
+    """One CloudWatch filter pattern over the log groups of several `cloudwatch_logs` sources.
+
+    Each source has its own searcher (its own boto3 client and thread pool,
+    apart from the scheduler's); a search runs them concurrently.
+
+    Args:
+        searchers: source name and its collector, one per source.
+    """
+
+    def __init__(self, searchers: Sequence[tuple[str, CloudWatchLogsCollector]]) -> None:
+        self._searchers = list(searchers)
+
+    @classmethod
+    def from_config(
+        cls, sources: Iterable[SourceConfig], *, session_factory: Callable[..., Any] = boto3_session
+    ) -> LogGroupSearch:
+        """One searcher per enabled `cloudwatch_logs` source of `sources`."""
+        return cls(
+            [
+                (source.name, CloudWatchLogsCollector(source, session_factory=session_factory))
+                for source in sources
+                if isinstance(source, CloudWatchLogsConfig) and source.enabled
+            ]
+        )
+
+    @property
+    def available(self) -> bool:
+        """Whether there is any source to search."""
+        return bool(self._searchers)
+
+    async def search(
+        self, pattern: str, start: float, end: float, *, limit: int = 500
+    ) -> tuple[list[tuple[str, LogEvent]], list[str]]:
+        """Lines matching `pattern` in `[start, end)`, newest first, and what failed.
+
+        Returns:
+            `(source, line)` pairs, at most `limit`, and a `source: why` for
+            every source that could not be searched (the one-line `AwsError`).
+        """
+        outcomes = await asyncio.gather(
+            *(
+                searcher.search_remote(pattern, start, end, limit=limit)
+                for _, searcher in self._searchers
+            ),
+            return_exceptions=True,
+        )
+        lines: list[tuple[str, LogEvent]] = []
+        problems: list[str] = []
+        for (name, _), outcome in zip(self._searchers, outcomes, strict=True):
+            if isinstance(outcome, AwsError):
+                problems.append(f"{name}: {outcome}")
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                lines.extend((name, event) for event in outcome)
+        lines.sort(key=lambda line: line[1].ts, reverse=True)
+        return lines[:limit], problems
+
+    async def aclose(self) -> None:
+        """Stop every searcher's thread pool."""
+        for _, searcher in self._searchers:
+            await searcher.aclose()
 
 
 COLLECTOR = CloudWatchLogsCollector

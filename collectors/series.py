@@ -8,6 +8,11 @@ Contract:
   ImportError, not an empty panel.
 * `CATALOGUE` says, for each, its unit, its labels, what it means and where
   it is shown; the README's per-source tables say how each source makes it.
+* `KEY_NUMBERS` is the one list of key numbers, most telling first: each
+  names a series (and a label subset), how several matching series reduce to
+  one number, its label, and where it is shown (`Place`). The overview's
+  grid, the incident view's charts, the plain-text summary and the export's
+  sparklines all take their numbers from it.
 * The collectors still write their names as literals; the catalogue lists
   the series the screens and exports read, not yet every series a source writes.
 """
@@ -15,7 +20,7 @@ Contract:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 __all__ = [
     "AWS_ECS_CPU_PCT",
@@ -42,6 +47,7 @@ __all__ = [
     "CHATWOOT_UNASSIGNED",
     "CHATWOOT_UNATTENDED",
     "CHATWOOT_UP",
+    "KEY_NUMBERS",
     "LOGS_LINES_PER_MIN",
     "PIPELINE_LATENCY_MS",
     "PIPELINE_MESSAGES",
@@ -59,8 +65,12 @@ __all__ = [
     "SIDEKIQ_SCHEDULED",
     "WIDGET_API_P95_MS",
     "WIDGET_HEALTH",
+    "KeyNumber",
+    "Place",
+    "Reduce",
     "SeriesSpec",
     "by_name",
+    "key_numbers",
 ]
 
 
@@ -291,3 +301,72 @@ CATALOGUE: Final[tuple[SeriesSpec, ...]] = (
 def by_name() -> dict[str, SeriesSpec]:
     """The catalogue keyed by series name."""
     return {spec.name: spec for spec in CATALOGUE}
+
+
+Place = Literal["overview", "incident", "summary", "alert"]
+"""Where a key number is shown: the overview's grid, the incident view's charts
+(after the alerts' own series), the plain-text summary and the export's
+sparklines, or only where an alert is about it."""
+
+Reduce = Literal["latest", "sum", "max", "min", "p95"]
+"""How several matching series make one number (`p95`: over the last 5 minutes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyNumber:
+    """One key number: which series, how it is reduced, its label and where it is shown."""
+
+    series: str
+    """A name from the catalogue."""
+    label: str
+    """The few words shown beside the number, e.g. `API p95`."""
+    shown: frozenset[Place]
+    """The places that show it."""
+    reduce: Reduce = "latest"
+    """How several matching series make one number."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """Only series with these label values."""
+
+
+_EVERYWHERE: Final[frozenset[Place]] = frozenset({"overview", "incident", "summary"})
+_LIVE: Final[frozenset[Place]] = frozenset({"overview", "summary"})
+_OVERVIEW: Final[frozenset[Place]] = frozenset({"overview"})
+_SUMMARY: Final[frozenset[Place]] = frozenset({"summary"})
+_ALERT: Final[frozenset[Place]] = frozenset({"alert"})
+
+KEY_NUMBERS: Final[tuple[KeyNumber, ...]] = (
+    KeyNumber(CHATWOOT_UP, "health", frozenset({"overview", "incident"}), "min"),
+    KeyNumber(CHATWOOT_API_LATENCY_MS, "API p95", _EVERYWHERE, "p95"),
+    KeyNumber(CHATWOOT_CONVERSATIONS, "open", _LIVE, labels=(("status", "open"),)),
+    KeyNumber(CHATWOOT_CONVERSATIONS, "pending", _EVERYWHERE, labels=(("status", "pending"),)),
+    KeyNumber(CHATWOOT_UNASSIGNED, "unassigned", _LIVE),
+    KeyNumber(CHATWOOT_UNATTENDED, "unattended", _OVERVIEW),
+    KeyNumber(CHATWOOT_SLA_COMPLIANCE_PCT, "reply SLA", _EVERYWHERE),
+    KeyNumber(CHATWOOT_NEW_PER_HOUR, "new/hour", _ALERT),
+    KeyNumber(SIDEKIQ_QUEUE_SIZE, "enqueued", _EVERYWHERE, "sum"),
+    KeyNumber(SIDEKIQ_QUEUE_LATENCY_S, "job wait", _LIVE, "max"),
+    KeyNumber(SIDEKIQ_FAILED_PER_MIN, "failed/min", _OVERVIEW),
+    KeyNumber(PIPELINE_SLA_PCT, "msg SLA", _EVERYWHERE),
+    KeyNumber(PIPELINE_LATENCY_MS, "msg p95", _LIVE, "p95"),
+    KeyNumber(PIPELINE_PHASE_MS, "queue wait", _ALERT, "max"),
+    KeyNumber(PIPELINE_MESSAGES, "complete", _ALERT, labels=(("kind", "complete"),)),
+    KeyNumber(AWS_SQS_MESSAGES, "SQS visible", _LIVE, "sum", (("state", "visible"),)),
+    KeyNumber(AWS_SQS_OLDEST_AGE_S, "SQS oldest", _OVERVIEW, "max"),
+    KeyNumber(AWS_ECS_CPU_PCT, "ECS CPU", _EVERYWHERE, "max"),
+    KeyNumber(AWS_ECS_MEMORY_PCT, "ECS mem", _OVERVIEW, "max"),
+    KeyNumber(AWS_RDS_CPU_PCT, "RDS CPU", _LIVE, "max"),
+    KeyNumber(AWS_RDS_FREEABLE_MEMORY_BYTES, "RDS free", _OVERVIEW, "min"),
+    KeyNumber(LOGS_LINES_PER_MIN, "errors/min", _EVERYWHERE, labels=(("level", "error"),)),
+    KeyNumber(SIDEKIQ_RETRIES, "retries", _SUMMARY),
+    KeyNumber(AWS_SQS_MESSAGES, "in flight", _SUMMARY, "sum", (("state", "not_visible"),)),
+    KeyNumber(AWS_SQS_MESSAGES, "delayed", _SUMMARY, "sum", (("state", "delayed"),)),
+    KeyNumber(WIDGET_HEALTH, "widget health", _SUMMARY),
+    KeyNumber(WIDGET_API_P95_MS, "widget API p95", _SUMMARY),
+    KeyNumber(AWS_RDS_CONNECTIONS, "RDS conns", _SUMMARY, "max"),
+)
+"""Every key number, most telling first (the overview ranks a source by its first)."""
+
+
+def key_numbers(place: Place) -> tuple[KeyNumber, ...]:
+    """The key numbers shown at one place, most telling first."""
+    return tuple(number for number in KEY_NUMBERS if place in number.shown)

@@ -13,75 +13,27 @@ import asyncio
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, TextIO
+from typing import Final, TextIO
 
 from collectors.base import SourceState, SourceStatus
 from collectors.inert import inert
-from collectors.series import (
-    AWS_ECS_CPU_PCT,
-    AWS_RDS_CONNECTIONS,
-    AWS_RDS_CPU_PCT,
-    AWS_SQS_MESSAGES,
-    CHATWOOT_API_LATENCY_MS,
-    CHATWOOT_CONVERSATIONS,
-    CHATWOOT_SLA_COMPLIANCE_PCT,
-    CHATWOOT_UNASSIGNED,
-    LOGS_LINES_PER_MIN,
-    PIPELINE_LATENCY_MS,
-    PIPELINE_SLA_PCT,
-    SIDEKIQ_QUEUE_LATENCY_S,
-    SIDEKIQ_QUEUE_SIZE,
-    SIDEKIQ_RETRIES,
-    WIDGET_API_P95_MS,
-    WIDGET_HEALTH,
-)
+from collectors.series import KeyNumber, key_numbers
 from collectors.store.database import SeriesInfo, Store
 from tui.export.redaction import Redactor
 from widgets.vocab import format_value, source_state_label, updated_ago
 
-__all__ = ["Headline", "render_summary", "run_summary"]
+__all__ = ["HEADLINES", "render_summary", "run_summary"]
 
 _P95_WINDOW = 300.0
 _NO_WRITER = "⚠ no collector is writing this database: these states are as of its last write"
 
 
-@dataclass(frozen=True, slots=True)
-class Headline:
-    """A key number of a source: which series, how to reduce it, and its label."""
-
-    series: str
-    label: str
-    reduce: Literal["latest", "sum", "max", "p95"] = "latest"
-    labels: Mapping[str, str] | None = None
-
-
-HEADLINES: tuple[Headline, ...] = (
-    Headline(CHATWOOT_API_LATENCY_MS, "API p95", "p95"),
-    Headline(CHATWOOT_CONVERSATIONS, "open", labels={"status": "open"}),
-    Headline(CHATWOOT_CONVERSATIONS, "pending", labels={"status": "pending"}),
-    Headline(CHATWOOT_UNASSIGNED, "unassigned"),
-    Headline(CHATWOOT_SLA_COMPLIANCE_PCT, "SLA"),
-    Headline(SIDEKIQ_QUEUE_SIZE, "enqueued", "sum"),
-    Headline(SIDEKIQ_QUEUE_LATENCY_S, "latency", "max"),
-    Headline(SIDEKIQ_RETRIES, "retries"),
-    Headline(PIPELINE_SLA_PCT, "SLA<5s"),
-    Headline(PIPELINE_LATENCY_MS, "p95", "p95"),
-    Headline(AWS_SQS_MESSAGES, "SQS visible", "sum", labels={"state": "visible"}),
-    Headline(AWS_SQS_MESSAGES, "in flight", "sum", labels={"state": "not_visible"}),
-    Headline(AWS_SQS_MESSAGES, "delayed", "sum", labels={"state": "delayed"}),
-    Headline(WIDGET_HEALTH, "widget health"),
-    Headline(WIDGET_API_P95_MS, "widget API p95"),
-    Headline(AWS_ECS_CPU_PCT, "ECS CPU", "max"),
-    Headline(AWS_RDS_CPU_PCT, "RDS CPU", "max"),
-    Headline(AWS_RDS_CONNECTIONS, "RDS conns", "max"),
-    Headline(LOGS_LINES_PER_MIN, "errors/min", labels={"level": "error"}),
-)
+HEADLINES: Final[tuple[KeyNumber, ...]] = key_numbers("summary")
 """The numbers the summary shows for a source, when it writes that series."""
 
 
-async def _headline_value(store: Store, source: str, headline: Headline, now: float) -> str | None:
-    found = await store.series(headline.series, labels=headline.labels, source=source)
+async def _headline_value(store: Store, source: str, headline: KeyNumber, now: float) -> str | None:
+    found = await store.series(headline.series, labels=dict(headline.labels), source=source)
     latest = [s for s in found if s.last_value is not None]
     if not latest:
         return None
@@ -91,14 +43,10 @@ async def _headline_value(store: Store, source: str, headline: Headline, now: fl
         value = stats.quantile(0.95)
         return None if value is None else f"{headline.label} {format_value(value, unit)}"
     values = [s.last_value for s in latest if s.last_value is not None]
-    reduced = {"latest": values[0], "sum": sum(values), "max": max(values)}[headline.reduce]
+    reduced = {"latest": values[0], "sum": sum(values), "max": max(values), "min": min(values)}[
+        headline.reduce
+    ]
     return f"{headline.label} {format_value(reduced, unit)}"
-
-
-def _age(status: SourceStatus, now: float) -> str:
-    if status.last_success is None:
-        return "never updated"
-    return updated_ago(max(0.0, now - status.last_success))
 
 
 def render_summary(
@@ -112,7 +60,8 @@ def render_summary(
     lines = []
     for name, status in statuses.items():
         badge = f"{source_state_label('no data' if status.no_data else status.state):<7}"
-        head = f"{inert(name):<{name_width}}  {badge}  {_age(status, now):<18}"
+        age = None if status.last_success is None else max(0.0, now - status.last_success)
+        head = f"{inert(name):<{name_width}}  {badge}  {updated_ago(age):<18}"
         if status.no_data:
             tail = inert(status.detail)
         elif status.state is SourceState.OK:

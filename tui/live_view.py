@@ -26,6 +26,7 @@ from rich.console import Console
 from collectors.alerts.notify import Terminal
 from collectors.alerts.rules import Rule
 from collectors.base import SourceConfig
+from collectors.cloudwatch_logs import LogGroupSearch
 from collectors.store.database import Store, StoreError
 from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
@@ -88,7 +89,7 @@ class LiveView:
                 refresh=refresh,
                 theme=theme,
                 secrets=secrets,
-                remote_logs=RemoteLogs.from_config(sources, redact=self._redact),
+                remote_logs=RemoteLogs(LogGroupSearch.from_config(sources), redact=self._redact),
                 rules=rules,
             )
             # Textual prints an unexpected error's traceback (with local values)

@@ -40,6 +40,7 @@ class KeyedTable(DataTable[Text]):
 
     Args:
         columns: the column titles (also their keys).
+        widths: a fixed width per column (None: as wide as its cells); all auto if omitted.
         name: The name of the widget.
         id: The ID of the widget in the DOM.
         classes: The CSS classes of the widget.
@@ -50,6 +51,7 @@ class KeyedTable(DataTable[Text]):
         self,
         columns: Sequence[str],
         *,
+        widths: Sequence[int | None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -60,6 +62,7 @@ class KeyedTable(DataTable[Text]):
             disabled=disabled,
         )  # fmt: skip
         self._column_titles = tuple(columns)
+        self._widths = tuple(widths) if widths is not None else (None,) * len(columns)
         self._shown: list[tuple[str, tuple[Text, ...]]] = []
 
     def on_mount(self) -> None:
@@ -68,8 +71,8 @@ class KeyedTable(DataTable[Text]):
 
     def _add_columns(self) -> None:
         if not self.columns:
-            for title in self._column_titles:
-                self.add_column(Text(title), key=title)
+            for title, width in zip(self._column_titles, self._widths, strict=True):
+                self.add_column(Text(title), key=title, width=width)
 
     @property
     def keys(self) -> list[str]:

@@ -10,7 +10,7 @@ from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from widgets.vocab import SEVERITY_ICONS
+from widgets.vocab import ALERT_STATE_ICONS, SEVERITY_ICONS
 
 __all__ = ["SeverityCounts"]
 
@@ -95,7 +95,7 @@ class SeverityCounts(Widget):
         self.set_reactive(SeverityCounts.pending, pending)
 
     def render(self) -> RenderResult:
-        """`alerts firing: ✖ 5 critical  ◆ 2 error  ⚠ 0 warning  ℹ 0 info  · 1 pending`."""
+        """`alerts firing: ✖ 5 critical  ◆ 2 error  ⚠ 0 warning  ℹ 0 info  ◐ 1 pending`."""
         counts = dict(self.counts)
         muted = self.get_component_rich_style("severity-counts--none")
         text = Text("alerts firing:", no_wrap=True, overflow="ellipsis", end="")
@@ -106,5 +106,5 @@ class SeverityCounts(Widget):
             )
             text.append("  ")
             text.append(f"{icon} {count} {severity}", style)
-        text.append(f"  · {self.pending} pending", muted)
+        text.append(f"  {ALERT_STATE_ICONS['pending']} {self.pending} pending", muted)
         return text

@@ -8,6 +8,7 @@ formatted values from here, so one meaning reads one way everywhere:
 | severity | `✖ critical`, `◆ error`, `⚠ warning`, `ℹ info` |
 | alert state | `● firing`, `◐ pending`, `✓ resolved` |
 | source state | `● ok`, `◐ stale`, `✖ down`, `○ no data` |
+| an alert's flags | `✓ acked`, `🔕 silenced`, `≈ flapping` |
 | a band against a threshold | `✔` ok, `⚠` warning, `✖` error (critical), `·` muted |
 | an age | `<10s ago`, `20s ago`, `1m ago`, `1h5m ago` (coarse: it changes at most every 10 s) |
 | a value | `412ms`, `1.2s`, `97.5%`, `3m20s`, `1.5GB`, `1204`, `–` for none |
@@ -25,6 +26,7 @@ from collectors.durations import format_duration
 __all__ = [
     "ALERT_STATE_ICONS",
     "COMPLIANCE_WORDS",
+    "FLAG_ICONS",
     "NO_VALUE",
     "SEVERITY_ICONS",
     "SOURCE_STATE_ICONS",
@@ -32,6 +34,7 @@ __all__ = [
     "Tone",
     "ago",
     "alert_state_label",
+    "flag_label",
     "format_value",
     "severity_label",
     "source_state_label",
@@ -49,6 +52,8 @@ ALERT_STATE_ICONS: Final[dict[str, str]] = {"firing": "●", "pending": "◐", "
 """Alert states and the icon before each word."""
 SOURCE_STATE_ICONS: Final[dict[str, str]] = {"ok": "●", "stale": "◐", "down": "✖", "no data": "○"}
 """Source states and the icon before each word."""
+FLAG_ICONS: Final[dict[str, str]] = {"acked": "✓", "silenced": "🔕", "flapping": "≈"}
+"""The flags a person or the damping sets on an alert, and the icon before each word."""
 
 Tone = Literal["ok", "warning", "error", "muted"]
 """How a figure stands against its thresholds, as a widget colours it."""
@@ -86,6 +91,11 @@ def alert_state_label(state: str) -> str:
 def source_state_label(state: str) -> str:
     """`● ok`: a source state's icon and word."""
     return f"{SOURCE_STATE_ICONS.get(state, _UNKNOWN)} {state}"
+
+
+def flag_label(flag: str) -> str:
+    """`✓ acked`: an alert flag's icon and word (what follows, e.g. `by ana`, is the caller's)."""
+    return f"{FLAG_ICONS.get(flag, _UNKNOWN)} {flag}"
 
 
 def ago(seconds: float) -> str:

@@ -18,6 +18,7 @@ from markdown_it.token import Token
 from collectors.alerts.book import AlertBook
 from collectors.inert import inert
 from collectors.store.log_search import message_shape
+from tui.config.models import parse_config
 from tui.export.health import METRICS, health
 from tui.export.model import Level, MetricRow
 from tui.export.write import build_export
@@ -129,6 +130,36 @@ async def test_the_status_columns_follow_the_rules_in_force(demo: tuple[Path, fl
         "✔ normal",  # not more than 5,000
         "⚠ warning, below normal range",
     )
+
+
+LATENCY_AND_UPTIME_YAML = """\
+rules:
+  - name: chatwoot_response_time_degraded
+    condition: {value: 50000}
+  - name: chatwoot_response_time_critical
+    condition: {value: 60000}
+  - name: api_error_rate_high
+    condition: {value: 1.5}
+    escalate: [{severity: error, value: 0.5}]
+"""
+"""API p95 fine up to 50 s; an uptime below 150 % (always) a warning."""
+
+
+async def test_api_latency_and_uptime_are_judged_by_the_rules_in_force(
+    demo: tuple[Path, float],
+) -> None:
+    """Issue 15: the export's API p95 and uptime colours come from the rules, not the seeds."""
+    rules = parse_config(LATENCY_AND_UPTIME_YAML, "tuned.yaml").effective_rules
+    document = await export(*demo, rules=rules)
+    metrics = keyed(table_rows(document, "## Metrics"))
+    assert not metrics["Chatwoot API latency (p95)"][2].startswith("✖ critical")
+    assert metrics["Chatwoot API availability (mean)"][2].startswith("⚠ warning")
+    assert (
+        "Uptime of the API checks (< 150.0% warning, < 50.0% critical (rule api_error_rate_high))"
+        in document
+    )
+    uptime = keyed(table_rows(document, "Uptime of the API checks"))
+    assert uptime["chatwoot"] == ["⚠ 100.00% over the 1h2m recorded"] * 3
 
 
 async def test_uptime_says_how_much_of_its_window_was_recorded(demo: tuple[Path, float]) -> None:

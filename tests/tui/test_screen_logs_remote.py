@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from collectors.base import LogEvent
-from collectors.cloudwatch_logs import CloudWatchLogsConfig
+from collectors.cloudwatch_logs import CloudWatchLogsConfig, LogGroupSearch
 from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.data.remote_logs import NO_REMOTE, RemoteLogs
@@ -60,7 +60,7 @@ async def remote(aws: FakeAws) -> AsyncIterator[RemoteLogs]:
             "log_groups": [WEB],
         }
     )
-    searches = RemoteLogs.from_config([config], session_factory=aws.session)
+    searches = RemoteLogs(LogGroupSearch.from_config([config], session_factory=aws.session))
     yield searches
     await searches.aclose()
 

@@ -57,7 +57,7 @@ async def test_the_overview_is_the_default_screen_with_every_source_ok(
         assert [name for name, _, _ in heads] == ["chatwoot", "sidekiq", "pipeline", "aws", "logs"]
         assert all(badge == "● ok     updated <10s ago" for _, badge, _ in heads)
         counts = str(demo_app.screen.query_one(SeverityCounts).render())
-        assert "✖ 6 critical  ◆ 2 error  ⚠ 4 warning  ℹ 0 info  · 1 pending" in counts
+        assert "✖ 6 critical  ◆ 2 error  ⚠ 4 warning  ℹ 0 info  ◐ 1 pending" in counts
         chatwoot = _rows(demo_app)[0]
         labels = [row.reading.label for row in chatwoot.query(MetricRow)]
         assert labels[:3] == ["health", "API p95", "open"]

@@ -41,3 +41,20 @@ async def test_cells_are_inert_text_never_markup() -> None:
         name, count = table.get_row("x")
         assert name.plain == "[bold red]x[/] ␛]52;c;aGk=␇"
         assert count.plain == "␛[2Jok" and count.style == "bold"
+
+
+class _Fixed(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(("name", "count"), widths=(4, None))
+
+
+async def test_a_fixed_width_column_keeps_its_width_when_a_cell_is_longer() -> None:
+    app = _Fixed()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        table.show([("a", ("alpha", "1"))])
+        table.show([("a", ("a much longer name", "12345678"))])
+        await pilot.pause()
+        name, count = table.columns.values()
+        assert (name.auto_width, name.width) == (False, 4)
+        assert count.auto_width and count.content_width == len("12345678")

@@ -46,7 +46,7 @@ from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
-from widgets.vocab import ago, alert_state_label, format_value, severity_label
+from widgets.vocab import ago, alert_state_label, flag_label, format_value, severity_label
 
 if TYPE_CHECKING:
     from collectors.alerts.rules import Rule
@@ -122,13 +122,13 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))
         flags = []
         if a.flapping:
-            flags.append("flapping")
+            flags.append(flag_label("flapping"))
         if a.acknowledged_by is not None and a.acknowledged_at is not None:
-            ack = f"acked by {a.acknowledged_by} {_ago(a.acknowledged_at, now)}"
+            ack = f"{flag_label('acked')} by {a.acknowledged_by} {_ago(a.acknowledged_at, now)}"
             flags.append(ack + (f": {a.ack_note}" if a.ack_note else ""))
         until = _silenced_until(a, silences, now)
         if until is not None:
-            flags.append(f"silenced until {_iso(until)}")
+            flags.append(f"{flag_label('silenced')} until {_iso(until)}")
         line = (
             f"{a.id:>5}  {severity_label(a.severity):10}  {alert_state_label(a.state):10}  "
             f"{_iso(a.updated_at):20}  "

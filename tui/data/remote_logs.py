@@ -1,18 +1,18 @@
-"""CloudWatch filter-pattern searches for the logs screen, through the config's log sources.
+"""CloudWatch filter-pattern searches for the logs screen, through a searcher it is handed.
 
 The logs screen searches the local cache (FTS5) by default. A CloudWatch
 filter pattern reaches what the cache does not hold: an older range, or lines
-the tail's own `filter_pattern` left out. `RemoteLogs` keeps one
-`CloudWatchLogsCollector` per enabled `cloudwatch_logs` source of the config
-(its own boto3 client and thread pool, apart from the scheduler's) and runs
-their `search_remote` concurrently.
+the tail's own `filter_pattern` left out. The AWS calls are the collectors'
+(`collectors.cloudwatch_logs.LogGroupSearch`, built by the live view from the
+config's sources): `RemoteLogs` sees them only through the narrow
+`LogSearcher` protocol, so nothing the screens import reaches boto3.
 
 Contract:
 
-* `search` never blocks the event loop (boto3 runs in the collectors'
+* `search` never blocks the event loop (the searcher runs boto3 in its own
   threads); the screen still runs it in a worker so typing goes on meanwhile.
-* A source that fails is named in `RemoteResult.problems` with the one-line
-  `AwsError` message (never a credential); the others' lines still come back.
+* A source that fails is named in `RemoteResult.problems` with a one-line
+  message (never a credential); the others' lines still come back.
 * The lines come back with secrets masked by the given `Redactor` (the
   config's), as the log cache's lines do through `StoreReader`.
 * Whoever builds a `RemoteLogs` closes it with `aclose`.
@@ -20,21 +20,36 @@ Contract:
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from collectors.aws import AwsError, boto3_session
-from collectors.base import LogEvent, SourceConfig
-from collectors.cloudwatch_logs import CloudWatchLogsCollector, CloudWatchLogsConfig
+from collectors.base import LogEvent
 from tui.export.redaction import Redactor
 
-__all__ = ["NO_REMOTE", "RemoteLine", "RemoteLogs", "RemoteResult"]
+__all__ = ["NO_REMOTE", "LogSearcher", "RemoteLine", "RemoteLogs", "RemoteResult"]
 
 NO_REMOTE = "CloudWatch search needs a cloudwatch_logs source in the config"
 """What the screen says when there is no source to search."""
+
+
+class LogSearcher(Protocol):
+    """What the TUI needs of a CloudWatch search: `collectors.cloudwatch_logs.LogGroupSearch`."""
+
+    @property
+    def available(self) -> bool:
+        """Whether there is any source to search."""
+        ...
+
+    async def search(
+        self, pattern: str, start: float, end: float, *, limit: int = 500
+    ) -> tuple[list[tuple[str, LogEvent]], list[str]]:
+        """`(source, line)` pairs newest first, at most `limit`, and `source: why` failures."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the searcher's clients and threads."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,67 +71,29 @@ class RemoteResult:
 
 
 class RemoteLogs:
-    """CloudWatch pattern searches over the log groups of some `cloudwatch_logs` sources.
+    """CloudWatch pattern searches with their lines masked, for the logs screen.
 
     Args:
-        searchers: source name and its collector, one per source.
+        searcher: runs the searches (the collectors' `LogGroupSearch`).
         redact: masks secrets in the lines found (default: the usual shapes only).
     """
 
-    def __init__(
-        self,
-        searchers: Sequence[tuple[str, CloudWatchLogsCollector]],
-        *,
-        redact: Redactor | None = None,
-    ) -> None:
-        self._searchers = list(searchers)
+    def __init__(self, searcher: LogSearcher, *, redact: Redactor | None = None) -> None:
+        self._searcher = searcher
         self._redact = redact or Redactor()
-
-    @classmethod
-    def from_config(
-        cls,
-        sources: Iterable[SourceConfig],
-        *,
-        session_factory: Callable[..., Any] = boto3_session,
-        redact: Redactor | None = None,
-    ) -> RemoteLogs:
-        """One searcher per enabled `cloudwatch_logs` source of `sources`."""
-        return cls(
-            [
-                (source.name, CloudWatchLogsCollector(source, session_factory=session_factory))
-                for source in sources
-                if isinstance(source, CloudWatchLogsConfig) and source.enabled
-            ],
-            redact=redact,
-        )
 
     @property
     def available(self) -> bool:
         """Whether there is any source to search."""
-        return bool(self._searchers)
+        return self._searcher.available
 
     async def search(
         self, pattern: str, start: float, end: float, *, limit: int = 500
     ) -> RemoteResult:
         """Lines matching a CloudWatch filter pattern in `[start, end)`, newest first."""
-        outcomes = await asyncio.gather(
-            *(
-                searcher.search_remote(pattern, start, end, limit=limit)
-                for _, searcher in self._searchers
-            ),
-            return_exceptions=True,
-        )
-        lines: list[RemoteLine] = []
-        problems: list[str] = []
-        for (name, _), outcome in zip(self._searchers, outcomes, strict=True):
-            if isinstance(outcome, AwsError):
-                problems.append(f"{name}: {outcome}")
-            elif isinstance(outcome, BaseException):
-                raise outcome
-            else:
-                lines.extend(RemoteLine(name, self._masked(event)) for event in outcome)
-        lines.sort(key=lambda line: line.event.ts, reverse=True)
-        return RemoteResult(tuple(lines[:limit]), tuple(problems))
+        lines, problems = await self._searcher.search(pattern, start, end, limit=limit)
+        found = tuple(RemoteLine(source, self._masked(event)) for source, event in lines)
+        return RemoteResult(found, tuple(problems))
 
     def _masked(self, event: LogEvent) -> LogEvent:
         redact = self._redact
@@ -128,6 +105,5 @@ class RemoteLogs:
         )
 
     async def aclose(self) -> None:
-        """Stop every searcher's thread pool."""
-        for _, searcher in self._searchers:
-            await searcher.aclose()
+        """Release the searcher."""
+        await self._searcher.aclose()

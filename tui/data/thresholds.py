@@ -15,6 +15,10 @@ Contract:
 * The one number no rule carries is seed 004's compliance target (95 %, the
   green band of the SLA gauge); the floor below it is
   `chatwoot_sla_compliance_low`, and a floor above the target lifts the target.
+* The export's API p95 (degraded, then critical), message p95 and mean and
+  the API check's uptime (`api_error_rate_high`, in percent) come from their
+  rules too. ECS memory keeps seed 000's levels: its only rule watches the
+  worker service alone, the export every service.
 
 No Textual, no store: plain values for widgets and the export to take.
 """
@@ -132,6 +136,15 @@ class Thresholds:
     """The wait from queue to worker, in milliseconds (`pipeline_queue_wait_high`)."""
     queues: QueueMarks
     """The Queues screen's marks (queue depth, wait, failing jobs)."""
+    api_p95: Limit
+    """Chatwoot API p95 in ms: degraded, then critical (`chatwoot_response_time_degraded`,
+    `chatwoot_response_time_critical`)."""
+    message_p95: Limit
+    """A message's p95 from queue to Chatwoot in ms (`pipeline_p95_latency_high`)."""
+    message_mean: Limit
+    """A message's mean from queue to Chatwoot in ms (`pipeline_mean_latency_high`)."""
+    uptime: Limit
+    """The API check's uptime in percent (`api_error_rate_high`, whose levels are fractions)."""
 
 
 def gauge_bands(limit: Limit) -> tuple[float, float]:
@@ -172,6 +185,9 @@ def _build(rules: Mapping[str, Rule]) -> Thresholds:
     target = SLA_TARGET if floor.crit is None else max(SLA_TARGET, floor.crit)
     wait = _limit(rules["pipeline_queue_wait_high"])
     failed = _limit(rules["webhook_delivery_failed"])
+    degraded = _limit(rules["chatwoot_response_time_degraded"])
+    slow = _limit(rules["chatwoot_response_time_critical"])
+    up = _limit(rules["api_error_rate_high"])
     return Thresholds(
         backlog=_limit(rules["chatwoot_pending_backlog"]),
         sla=Limit(floor.rule, floor.op, target, floor.crit),
@@ -182,7 +198,15 @@ def _build(rules: Mapping[str, Rule]) -> Thresholds:
             wait_s=None if wait.warn is None else wait.warn / 1000.0,
             failed_share=failed.crit if failed.crit is not None else failed.warn,
         ),
+        api_p95=Limit(f"{degraded.rule}, {slow.rule}", degraded.op, degraded.warn, slow.crit),
+        message_p95=_limit(rules["pipeline_p95_latency_high"]),
+        message_mean=_limit(rules["pipeline_mean_latency_high"]),
+        uptime=Limit(up.rule, up.op, _percent(up.warn), _percent(up.crit)),
     )
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None else 100.0 * fraction
 
 
 def _limit(rule: Rule) -> Limit:

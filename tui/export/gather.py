@@ -45,11 +45,11 @@ from collectors.series import (
     SIDEKIQ_QUEUE_SIZE,
     SIDEKIQ_RETRIES,
     SIDEKIQ_SCHEDULED,
+    key_numbers,
 )
 from collectors.store.database import SeriesInfo, Store, WindowStats
 from collectors.store.log_search import level_counts, message_shape, newest
 from collectors.store.views import UPTIME_WINDOWS, current_breaches, uptime_pct
-from tui.console import HEADLINES
 from tui.data.thresholds import Band, Thresholds, default_thresholds
 from tui.export.health import MetricSpec, health, judge, metric_specs
 from tui.export.model import (
@@ -109,6 +109,7 @@ _SPARK_HOW: Final[dict[str, Literal["mean", "sum", "max"]]] = {
     "latest": "mean",
     "sum": "sum",
     "max": "max",
+    "min": "mean",
     "p95": "max",
 }
 """How a headline's slot combines values: a p95 headline shows each slot's peak."""
@@ -375,6 +376,10 @@ class _Reader:
                     latest["waiting"],
                     uptime,
                     _level(self.limits.sla.band(now)),
+                    {
+                        label: _level(None if up is None else self.limits.uptime.band(up.percent))
+                        for label, up in uptime.items()
+                    },
                 )
             )
         return tuple(rows)
@@ -453,14 +458,14 @@ class _Reader:
     # --------------------------------------------------------------- sparklines
 
     async def sparks(self, sources: Sequence[str]) -> tuple[Spark, ...]:
-        """Each source's key series (`tui.console.HEADLINES`) in equal slots."""
+        """Each source's key numbers of the summary (`key_numbers("summary")`) in equal slots."""
         fewest, most = _SPARK_SLOTS
         slots = max(fewest, min(most, round((self.end - self.start) / 60)))
         found = []
         for source in sources:
-            for headline in HEADLINES:
+            for headline in key_numbers("summary"):
                 series = await self.store.series(
-                    headline.series, labels=headline.labels, source=source
+                    headline.series, labels=dict(headline.labels), source=source
                 )
                 if not series:
                     continue

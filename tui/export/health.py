@@ -5,7 +5,8 @@ Each `MetricSpec` names a series, how the window reduces it to one value
 per-minute sum over several series, or a `ratio` of two series' totals)
 and its warning and critical thresholds: from the rules in force where a
 rule watches the figure (`metric_specs` fills them from `tui.data.thresholds`:
-pending conversations, both SLAs, Sidekiq jobs enqueued, the queue wait),
+uptime, API p95, message p95 and mean, pending conversations, both SLAs,
+Sidekiq jobs enqueued, the queue wait),
 else from the seed that gives them. `judge`
 turns a value into a `Level`; `health` turns the judged rows into seed 003's
 weighted score:
@@ -112,11 +113,9 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
     MetricSpec(
         "uptime", "Chatwoot API availability", CHATWOOT_UP, "%", "mean", "chatwoot",
         labels={"check": "api"}, scale=100.0,
-        threshold=Threshold(99.9, 99.0, "seed 004", op="<"),
     ),
     MetricSpec(
         "api_p95", "Chatwoot API latency", CHATWOOT_API_LATENCY_MS, "ms", "p95", "chatwoot",
-        threshold=Threshold(2000.0, 5000.0, "seed 000"),
     ),
     MetricSpec(
         "api_errors", "Chatwoot API error rate", CHATWOOT_API_ERRORS, "%", "ratio", "chatwoot",
@@ -124,11 +123,9 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
     ),
     MetricSpec(
         "message_p95", "Message latency", PIPELINE_LATENCY_MS, "ms", "p95", "chatwoot",
-        threshold=Threshold(5000.0, None, "seed 001"),
     ),
     MetricSpec(
         "message_mean", "Message latency", PIPELINE_LATENCY_MS, "ms", "mean", "chatwoot",
-        threshold=Threshold(2000.0, None, "seed 001"),
     ),
     MetricSpec(
         "sla", "First-response SLA", CHATWOOT_SLA_COMPLIANCE_PCT, "%", "lowest", "sla",
@@ -182,6 +179,10 @@ METRICS: Final[tuple[MetricSpec, ...]] = (
 """The metrics table, in the order it is shown (the ruled ones without thresholds yet)."""
 
 _RULED: Final[Mapping[str, Callable[[Thresholds], Limit]]] = {
+    "uptime": lambda t: t.uptime,
+    "api_p95": lambda t: t.api_p95,
+    "message_p95": lambda t: t.message_p95,
+    "message_mean": lambda t: t.message_mean,
     "sla": lambda t: t.sla,
     "message_sla": lambda t: t.message_sla,
     "pending": lambda t: t.backlog,

@@ -335,12 +335,15 @@ def _sla(s: Snapshot) -> str:
                 "lrrrrrrl",
             )
         )  # fmt: skip
-        ok, warn = TONE_ICONS["ok"], TONE_ICONS["warning"]
-        parts.append(f"Uptime of the API checks (seed 004: {ok} from 99.9%, {warn} from 99.0%):")
+        ruled = next((m.thresholds for m in s.metrics if m.key == "uptime"), "")
+        parts.append(f"Uptime of the API checks{f' ({ruled})' if ruled else ''}:")
         parts.append(
             table(
                 ("Source", *(f"Uptime {w}" for w in s.sla[0].uptime)),
-                ((r.source, *(_uptime(v) for v in r.uptime.values())) for r in s.sla),
+                (
+                    (r.source, *(_uptime(v, r.uptime_levels[w]) for w, v in r.uptime.items()))
+                    for r in s.sla
+                ),
                 "l" + "r" * len(s.sla[0].uptime),
             )
         )
@@ -406,13 +409,12 @@ def _backlog(level: Level) -> str:
     return f"{TONE_ICONS[_TONES[level]]} {_BACKLOG_WORDS[level]}"
 
 
-def _uptime(value: Uptime | None) -> str:
-    """The uptime, saying how much was recorded when that is less than the window."""
+def _uptime(value: Uptime | None, level: Level) -> str:
+    """The uptime and its level's icon, saying how much was recorded when less than the window."""
     if value is None:
         return "—"
     pct = value.percent
-    tone: Tone = "ok" if pct >= 99.9 else "warning" if pct >= 99.0 else "error"
-    colour = TONE_ICONS[tone]
+    colour = TONE_ICONS[_TONES[level]]
     if value.partial:
         recorded = format_duration(max(60.0, round(value.recorded_s / 60) * 60))
         return f"{colour} {pct:.2f}% over the {recorded} recorded"

@@ -204,6 +204,8 @@ class SlaRow:
     """Uptime over 24h, 7d and 30d ending with the window, with how much of each was recorded."""
     level: Level
     """The latest compliance against the target and floor of the rules in force."""
+    uptime_levels: Mapping[str, Level]
+    """Each uptime against the levels of the rule in force (`api_error_rate_high`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,14 @@ from collectors.alerts.state import AlertState
 from collectors.inert import inert
 from widgets.alert_table import AlertLine
 from widgets.keyed_table import Row
-from widgets.vocab import ago, alert_state_label, format_value, severity_label
+from widgets.vocab import (
+    FLAG_ICONS,
+    ago,
+    alert_state_label,
+    flag_label,
+    format_value,
+    severity_label,
+)
 
 __all__ = [
     "SEVERITY_FILTERS",
@@ -89,12 +96,12 @@ def alert_line(
 def _notes(alert: AlertRow, silences: Sequence[Silence], now: float) -> Iterable[str]:
     if alert.acknowledged_by is not None:
         note = f": {alert.ack_note}" if alert.ack_note else ""
-        yield f"✓ acked by {alert.acknowledged_by}{note}"
+        yield f"{flag_label('acked')} by {alert.acknowledged_by}{note}"
     until = silenced_until(alert, silences, now)
     if until is not None:
-        yield f"🔕 silenced until {_clock(until, now, seconds=False)}"
+        yield f"{flag_label('silenced')} until {_clock(until, now, seconds=False)}"
     if alert.flapping:
-        yield "≈ flapping"
+        yield flag_label("flapping")
 
 
 def alert_title(alert: AlertRow) -> str:
@@ -122,7 +129,8 @@ def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Te
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
         note = f": {alert.ack_note}" if alert.ack_note else " (no note)"
         when = _clock(alert.acknowledged_at, now)
-        text.append(f"\n✓ acknowledged by {inert(alert.acknowledged_by)} at {when}{inert(note)}")
+        acked = f"{FLAG_ICONS['acked']} acknowledged by {inert(alert.acknowledged_by)}"
+        text.append(f"\n{acked} at {when}{inert(note)}")
     elif alert.state is AlertState.FIRING:
         text.append("\nnot acknowledged: press a to acknowledge", style="italic")
     for silence in silences:

@@ -13,7 +13,7 @@ from collectors.inert import inert
 from tui.data.reader import StoreReader
 from tui.panels.key_metrics import alert_value, firing_alerts
 from tui.panels.text_list import TextListPanel
-from widgets.vocab import SEVERITY_ICONS
+from widgets.vocab import SEVERITY_ICONS, flag_label, severity_label
 
 __all__ = ["FiringLine", "FiringPanel"]
 
@@ -82,17 +82,16 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
         lines = []
         for line in data:
             text = Text()
-            icon = SEVERITY_ICONS.get(line.severity, "?")
             style = self.get_component_rich_style(
                 f"firing--{line.severity}", partial=True, default=Style.null()
             )
-            text.append(f"{icon} {line.severity:<8}", style)
+            text.append(f"{severity_label(line.severity):<10}", style)
             text.append(f" {time.strftime('%H:%M:%S', time.localtime(line.started_at))}")
             text.append(f" {line.value:>7}  ", "bold")
             text.append(inert(line.summary))
             if line.source:
                 text.append(f" · {inert(line.source)}", "dim")
             if line.acknowledged_by is not None:
-                text.append(f" · ✔ acked by {inert(line.acknowledged_by)}", "dim")
+                text.append(f" · {flag_label('acked')} by {inert(line.acknowledged_by)}", "dim")
             lines.append(text)
         self.show_lines(lines, "no alert is firing")

@@ -2,11 +2,12 @@
 
 Contract:
 
-* `KEY_METRICS` lists the numbers a source shows on the overview (when it
-  writes that series), most telling first: a spec names a series and a label
-  subset, how several matching series reduce to one number (`latest`, `sum`,
-  `max`, `min`, or `p95` over the last 5 minutes) and how its sparkline
-  combines them per slot (the peak for `max` and `p95`, so a spike shows).
+* `KEY_METRICS` is the catalogue's key numbers (`collectors.series.KEY_NUMBERS`)
+  that the overview, the incident view or an alert shows, most telling first:
+  a spec names a series and a label subset, how several matching series
+  reduce to one number (`latest`, `sum`, `max`, `min`, or `p95` over the last
+  5 minutes) and how its sparkline combines them per slot (the peak for `max`
+  and `p95`, so a spike shows). A `1/0` series reads as up or down.
 * `read_metric` reads one spec for one source: its number, a sparkline of a
   window (rollups for slots of a minute or more), and whether a firing alert
   is about it.
@@ -32,29 +33,7 @@ from collectors.alerts.rules import (
     Rule,
 )
 from collectors.alerts.state import AlertState
-from collectors.series import (
-    AWS_ECS_CPU_PCT,
-    AWS_ECS_MEMORY_PCT,
-    AWS_RDS_CPU_PCT,
-    AWS_RDS_FREEABLE_MEMORY_BYTES,
-    AWS_SQS_MESSAGES,
-    AWS_SQS_OLDEST_AGE_S,
-    CHATWOOT_API_LATENCY_MS,
-    CHATWOOT_CONVERSATIONS,
-    CHATWOOT_NEW_PER_HOUR,
-    CHATWOOT_SLA_COMPLIANCE_PCT,
-    CHATWOOT_UNASSIGNED,
-    CHATWOOT_UNATTENDED,
-    CHATWOOT_UP,
-    LOGS_LINES_PER_MIN,
-    PIPELINE_LATENCY_MS,
-    PIPELINE_MESSAGES,
-    PIPELINE_PHASE_MS,
-    PIPELINE_SLA_PCT,
-    SIDEKIQ_FAILED_PER_MIN,
-    SIDEKIQ_QUEUE_LATENCY_S,
-    SIDEKIQ_QUEUE_SIZE,
-)
+from collectors.series import CATALOGUE, KEY_NUMBERS, KeyNumber, Place, Reduce
 from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
 from widgets.metric_row import MetricReading
@@ -91,7 +70,7 @@ class MetricSpec:
 
     series: str
     label: str
-    reduce: Literal["latest", "sum", "max", "min", "p95"] = "latest"
+    reduce: Reduce = "latest"
     labels: Labels = ()
     """Only series with these label values."""
     words: tuple[str, str] | None = None
@@ -114,30 +93,24 @@ class MetricSpec:
 
 
 _UP_DOWN: Final = ("✖ down", "✔ up")
+_UNITS: Final = {spec.name: spec.unit for spec in CATALOGUE}
+_SCREENS: Final[frozenset[Place]] = frozenset({"overview", "incident", "alert"})
 
-KEY_METRICS: Final[tuple[MetricSpec, ...]] = (
-    MetricSpec(CHATWOOT_UP, "health", "min", words=_UP_DOWN, headline=True),
-    MetricSpec(CHATWOOT_API_LATENCY_MS, "API p95", "p95", headline=True),
-    MetricSpec(CHATWOOT_CONVERSATIONS, "open", labels=(("status", "open"),)),
-    MetricSpec(CHATWOOT_CONVERSATIONS, "pending", labels=(("status", "pending"),), headline=True),
-    MetricSpec(CHATWOOT_UNASSIGNED, "unassigned"),
-    MetricSpec(CHATWOOT_UNATTENDED, "unattended"),
-    MetricSpec(CHATWOOT_SLA_COMPLIANCE_PCT, "reply SLA", headline=True),
-    MetricSpec(CHATWOOT_NEW_PER_HOUR, "new/hour", overview=False),
-    MetricSpec(SIDEKIQ_QUEUE_SIZE, "enqueued", "sum", headline=True),
-    MetricSpec(SIDEKIQ_QUEUE_LATENCY_S, "job wait", "max"),
-    MetricSpec(SIDEKIQ_FAILED_PER_MIN, "failed/min"),
-    MetricSpec(PIPELINE_SLA_PCT, "msg SLA", headline=True),
-    MetricSpec(PIPELINE_LATENCY_MS, "msg p95", "p95"),
-    MetricSpec(PIPELINE_PHASE_MS, "queue wait", "max", overview=False),
-    MetricSpec(PIPELINE_MESSAGES, "complete", labels=(("kind", "complete"),), overview=False),
-    MetricSpec(AWS_SQS_MESSAGES, "SQS msgs", "sum", labels=(("state", "visible"),)),
-    MetricSpec(AWS_SQS_OLDEST_AGE_S, "SQS oldest", "max"),
-    MetricSpec(AWS_ECS_CPU_PCT, "ECS CPU", "max", headline=True),
-    MetricSpec(AWS_ECS_MEMORY_PCT, "ECS mem", "max"),
-    MetricSpec(AWS_RDS_CPU_PCT, "RDS CPU", "max"),
-    MetricSpec(AWS_RDS_FREEABLE_MEMORY_BYTES, "RDS free", "min"),
-    MetricSpec(LOGS_LINES_PER_MIN, "errors/min", labels=(("level", "error"),), headline=True),
+
+def _spec(number: KeyNumber) -> MetricSpec:
+    return MetricSpec(
+        number.series,
+        number.label,
+        number.reduce,
+        number.labels,
+        words=_UP_DOWN if _UNITS[number.series] == "1/0" else None,
+        overview="overview" in number.shown,
+        headline="incident" in number.shown,
+    )
+
+
+KEY_METRICS: Final[tuple[MetricSpec, ...]] = tuple(
+    _spec(number) for number in KEY_NUMBERS if number.shown & _SCREENS
 )
 """Every key number, most telling first; the overview shows those with `overview`."""
 

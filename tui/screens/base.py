@@ -1,6 +1,7 @@
 """The base of every wootwatch screen: a tab bar, live panels, the footer.
 
-The tab bar names the seven screens by key (`1 Overview  2 Latency …`) with
+The tab bar names the app's modes (`App.MODES`, the registry
+`tui.screens.SCREENS` in key order) by key (`1 Overview  2 Latency …`) with
 the one on view marked; the footer is left to the screen's own keys, which
 an 80-column footer could not show beside seven screen keys. A `LiveScreen`
 is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
@@ -38,13 +39,12 @@ class LiveScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Tab bar, the screen's panels, footer."""
-        from tui.screens import SCREENS  # the registry imports every screen, this one too
-
+        modes = self.app.MODES  # the app's registry, in key order: a screen never imports it
         tabs = [
-            (mode, str(key), screen.TITLE)
-            for key, (mode, screen) in enumerate(SCREENS.items(), start=1)
+            (mode, str(key), getattr(screen, "TITLE", None) or mode)
+            for key, (mode, screen) in enumerate(modes.items(), start=1)
         ]
-        current = next((mode for mode, screen in SCREENS.items() if screen is type(self)), "")
+        current = next((mode for mode, screen in modes.items() if screen is type(self)), "")
         yield ScreenTabs(tabs, current, id="top-bar")
         yield Static(NO_WRITER, id="writer-warning", markup=False)
         yield from self.compose_panels()

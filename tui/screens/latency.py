@@ -16,12 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from collectors.inert import inert
 from tui.data.latency_series import PHASE_TARGETS_MS, LatencySeries, latency_series, phase_series
 from tui.data.reader import StoreReader
 from tui.messages import ShowLogs
 from tui.screens.windowed import WindowedPanel, WindowedScreen, WindowView
-from tui.table_sync import Row, sync_rows
+from widgets.keyed_table import KeyedTable, Row
 from widgets.latency_bars import BarRow, LatencyBars
 from widgets.time_chart import ChartData, ChartLine, TimeChart
 from widgets.vocab import Tone, format_value
@@ -64,10 +63,7 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
     """p50/p95/p99 of every latency series over the window."""
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(cursor_type="row", id="series-table")
-        for column in _COLUMNS:
-            table.add_column(column, key=column)
-        yield table
+        yield KeyedTable(_COLUMNS, id="series-table")
         yield Static("no latency series recorded", classes="muted empty", markup=False)
 
     async def gather(self, reader: StoreReader) -> tuple[_SeriesRow, ...]:
@@ -86,15 +82,15 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
     def present(self, data: tuple[_SeriesRow, ...]) -> None:
         self.set_titles(f"Latency by series · {self.view.window.label}")
         self.query_one(".empty", Static).display = not data
-        table = self.query_one(DataTable)
+        table = self.query_one(KeyedTable)
         table.display = bool(data)
-        sync_rows(table, [_cells(row) for row in data])
+        table.show([_cells(row) for row in data])
 
 
 def _cells(row: _SeriesRow) -> Row:
     numbers = (row.p50, row.p95, row.p99, row.max)
     return row.key, (
-        Text(inert(row.label)),
+        row.label,
         Text(str(row.count), justify="right"),
         *(Text(format_value(value, row.unit), justify="right") for value in numbers),
     )

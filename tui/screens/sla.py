@@ -25,9 +25,8 @@ from typing import ClassVar, Final
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from collectors.inert import inert
 from collectors.series import (
     CHATWOOT_CHANNEL_CONVERSATIONS,
     CHATWOOT_CHANNEL_FIRST_RESPONSE_S,
@@ -43,7 +42,7 @@ from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
 from tui.data.windows import Span
 from tui.screens.windowed import WindowedPanel, WindowedScreen
-from tui.table_sync import sync_rows
+from widgets.keyed_table import Cell, KeyedTable
 from widgets.latency_bars import BarRow, LatencyBars
 from widgets.sla_gauge import GaugeReading, SlaGauge
 from widgets.time_chart import ChartData, ChartLine, TimeChart
@@ -177,9 +176,11 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
     """
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(cursor_type="row", id="breach-table")
-        for column, width in _BREACH_COLUMNS:
-            table.add_column(column, key=column, width=width)
+        table = KeyedTable(
+            [column for column, _ in _BREACH_COLUMNS],
+            widths=[width for _, width in _BREACH_COLUMNS],
+            id="breach-table",
+        )
         table.display = False
         yield table
         yield Static("no breaches recorded", classes="muted empty", markup=False)
@@ -206,11 +207,11 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
     def present(self, data: tuple[_BreachRow, ...]) -> None:
         self.set_titles(f"Breaches · latest poll · {len(data)}")
         self.query_one(".empty", Static).display = not data
-        table = self.query_one(DataTable)
+        table = self.query_one(KeyedTable)
         table.display = bool(data)
-        sync_rows(table, [(row.key, self._cells(row)) for row in data])
+        table.show([(row.key, self._cells(row)) for row in data])
 
-    def _cells(self, row: _BreachRow) -> tuple[Text, ...]:
+    def _cells(self, row: _BreachRow) -> tuple[Cell, ...]:
         if row.replied:
             state = f"{TONE_ICONS['warning']} replied late"
             style = self.get_component_rich_style("breaches--late", partial=True)
@@ -218,9 +219,9 @@ class _BreachesPanel(WindowedPanel[tuple[_BreachRow, ...]]):
             state = f"{TONE_ICONS['error']} still waiting"
             style = self.get_component_rich_style("breaches--waiting", partial=True)
         return (
-            Text(inert(row.conversation)),
-            Text(inert(row.customer)),
-            Text(inert(row.inbox)),
+            row.conversation,
+            row.customer,
+            row.inbox,
             Text(row.waited, justify="right"),
             Text(state, style=style),
         )
