@@ -43,9 +43,9 @@ from tui.panels.key_metrics import (
     KEY_METRICS,
     AlertTarget,
     MetricSpec,
+    alarm_for,
     alert_targets,
     firing_alerts,
-    is_alarmed,
     read_metric,
     series_by_source,
 )
@@ -204,7 +204,7 @@ async def _source_metrics(
     for index, spec in enumerate(KEY_METRICS):
         if not spec.overview:
             continue
-        alarm = is_alarmed(spec, source, targets)
+        alarm = alarm_for(spec, source, targets)
         reading = await read_metric(store, spec, series, window, points, now=now, alarm=alarm)
         if reading is not None:
             rank = min(rank, index)
