@@ -23,6 +23,7 @@ from typing import Final, Literal
 from collectors.alerts.book import AlertBook, AlertEvent, AlertRow, Silence
 from collectors.alerts.rules import Rule, default_rules
 from collectors.alerts.state import AlertState
+from collectors.base import SourceStatus
 from collectors.chatwoot.collector import UPTIME_WINDOWS, current_breaches, uptime_pct
 from collectors.series import (
     AWS_SQS_MESSAGES,
@@ -52,6 +53,7 @@ from collectors.store.database import SeriesInfo, Store, WindowStats
 from collectors.store.log_search import level_counts, message_shape, newest
 from tui.console import HEADLINES
 from tui.data.alert_values import alert_value, measure, rule_figure, since
+from tui.data.source_badge import worst_of_checks
 from tui.data.thresholds import Band, Thresholds, default_thresholds
 from tui.export.health import MetricSpec, health, judge, metric_specs, with_alerts
 from tui.export.model import (
@@ -168,6 +170,7 @@ async def gather(
     )
     lines = newest_first[::-1]
     statuses = await store.source_statuses()
+    stored = await store.series()
     snapshot = Snapshot(
         header=Header(now, host, user, str(store.path), store.has_writer(), window),
         health=health(metrics, specs),
@@ -191,11 +194,17 @@ async def gather(
         ),
         sparks=await reader.sparks(list(statuses)),
         sources=tuple(
-            SourceRow(s.source, s.shown_state, s.last_success, s.last_error or s.detail or None)
-            for s in statuses.values()
+            _source_row(s, [i for i in stored if i.source == s.source]) for s in statuses.values()
         ),
     )
     return scrub(snapshot, redact)
+
+
+def _source_row(status: SourceStatus, series: Sequence[SeriesInfo]) -> SourceRow:
+    """A source's row: its badge is the worst of its checks, as on the overview."""
+    own = status.last_error or status.detail or ""
+    state, detail = worst_of_checks(status.shown_state, own, series)
+    return SourceRow(status.source, state, status.last_success, detail or None)
 
 
 def _level(band: Band | None) -> Level:

@@ -1,0 +1,114 @@
+"""Issue 16 item 1: the screen's marked value, the alert's value and the export's figure agree.
+
+All read the recorded demo in the middle of its first incident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+from _pilot import refreshed
+
+from collectors.alerts.rules import default_rules
+from collectors.series import CHATWOOT_UP, SIDEKIQ_QUEUE_SIZE
+from collectors.store.database import SeriesInfo
+from tui.app import WootwatchApp
+from tui.commands.alerts import _alerts
+from tui.data.source_badge import worst_of_checks
+from tui.export.write import build_export
+from widgets.metric_row import MetricRow
+
+RULES = {rule.name: rule for rule in default_rules()}
+
+
+def _cli(db: Path, now: float, *, as_json: bool) -> str:
+    out = io.StringIO()
+    asyncio.run(_alerts(db, as_json, out, now, RULES))
+    return out.getvalue()
+
+
+def _by_rule(db: Path, now: float) -> dict[str, dict[str, object]]:
+    return {str(a["rule"]): a for a in json.loads(_cli(db, now, as_json=True))}
+
+
+def _export_row(document: str, first_cell: str) -> list[str]:
+    line = next(ln for ln in document.splitlines() if ln.startswith(f"| {first_cell}"))
+    return [c.strip().replace("\\", "") for c in line.strip("| ").split(" | ")]
+
+
+def test_alert_values_have_units_and_since_is_the_first_start(
+    recorded_demo: tuple[Path, float],
+) -> None:
+    """`4.434e+04` and `44,339` were the same 44.3 s; "since" was the re-fire time."""
+    db, now = recorded_demo
+    alerts = _by_rule(db, now)
+    p95 = alerts["api_p95_latency_high"]
+    assert (p95["shown"], p95["unit"], p95["measure"]) == ("2.6s", "ms", "p95 5m")
+    ratio = alerts["webhook_delivery_failed"]
+    assert (ratio["shown"], ratio["unit"]) == ("11.1%", "fraction")
+    critical = alerts["chatwoot_response_time_critical"]  # pending at 11:06:55, firing at 11:07:15
+    assert (critical["since"], critical["changed"]) == (
+        "2026-11-18T11:06:55Z",
+        "2026-11-18T11:07:15Z",
+    )
+    table = _cli(db, now, as_json=False)
+    line = next(ln for ln in table.splitlines() if "chatwoot_response_time_critical" in ln)
+    assert "2026-11-18T11:06:55Z" in line and " 8.6s  " in line
+    document = asyncio.run(build_export(db, now=now, since=900.0, user="amy", host="h"))
+    row = next(ln for ln in document.splitlines() if "chatwoot\\_response\\_time\\_critical" in ln)
+    assert "2026-11-18 11:06:55" in row and "| 8.6s (latest) |" in row
+    exported = json.loads(
+        asyncio.run(build_export(db, now=now, since=900.0, user="amy", host="h", fmt="json"))
+    )
+    (active,) = [a for a in exported["active_alerts"] if a["rule"] == "api_p95_latency_high"]
+    assert (active["shown"], active["measure"]) == (p95["shown"], "p95 5m")
+    assert active["started_at"].startswith(str(p95["since"]).removesuffix("Z"))
+
+
+def test_export_statuses_agree_with_the_alerts_firing(recorded_demo: tuple[Path, float]) -> None:
+    """A figure an alert in force calls critical is not `⚠ warning` or `✅ Normal` in the export."""
+    db, now = recorded_demo
+    document = asyncio.run(build_export(db, now=now, since=900.0, user="amy", host="h"))
+    failing = _export_row(document, "Sidekiq jobs failing")
+    shown = _by_rule(db, now)["webhook_delivery_failed"]["shown"]
+    assert failing[3].startswith("✖ critical")
+    assert f"alert firing: webhook_delivery_failed {shown} (ratio 1m)" in failing[3]
+    pending = _export_row(document, "Pending conversations")
+    assert pending[1] == "25 to 26"  # a count's normal range has no halves
+
+
+async def test_a_marked_number_is_the_alerts_own_value_with_its_statistic(
+    demo_app: WootwatchApp, recorded_demo: tuple[Path, float]
+) -> None:
+    """`API p95 ⚠ 1.2s` while the alert read 2.4 s: the mark reads the alert's figure."""
+    db, now = recorded_demo
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        readings = {row.reading.label: row.reading for row in demo_app.screen.query(MetricRow)}
+    out = io.StringIO()
+    await _alerts(db, True, out, now, RULES)
+    alerts = {str(a["rule"]): a for a in json.loads(out.getvalue())}
+    api = readings["API p95"]
+    critical = alerts["chatwoot_response_time_critical"]  # the most severe alert on the latency
+    assert api.alarm and (api.value, api.note) == (critical["shown"], critical["measure"])
+    enqueued = readings["enqueued"]
+    assert (enqueued.value, enqueued.note) == (alerts["queue_depth_high"]["shown"], "latest")
+
+
+def _info(name: str, value: float, **labels: str) -> SeriesInfo:
+    return SeriesInfo(1, "chatwoot", name, labels, "", 0.0, value)
+
+
+def test_a_source_badge_is_the_worst_of_its_checks() -> None:
+    """`● ok` beside `health ✖ down`: the health check down makes the badge down."""
+    series = [
+        _info(CHATWOOT_UP, 1.0, check="api"),
+        _info(CHATWOOT_UP, 0.0, check="health"),
+        _info(SIDEKIQ_QUEUE_SIZE, 0.0),
+    ]
+    assert worst_of_checks("ok", "", series) == ("down", "health check down")
+    assert worst_of_checks("ok", "", series[:1] + series[2:]) == ("ok", "")
+    assert worst_of_checks("stale", "timeout", series) == ("stale", "timeout")
