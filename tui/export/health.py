@@ -36,7 +36,12 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from collectors.alerts.book import AlertRow
-from collectors.alerts.rules import Rule
+from collectors.alerts.rules import (
+    PercentileCondition,
+    RatioCondition,
+    Rule,
+    ThresholdCondition,
+)
 from collectors.alerts.state import AlertState
 from collectors.alerts.terms import Severity, compare
 from collectors.series import (
@@ -315,7 +320,18 @@ def with_alerts(
 
 
 def _about(spec: MetricSpec, alert: AlertRow, rule: Rule) -> bool:
-    """Whether the alert watches the spec's series, with no label that differs."""
+    """Whether the alert watches the spec's series, with no label that differs.
+
+    An alert whose value the rule in force no longer calls a breach (it fired
+    under other thresholds than the config's now) is not about the figure.
+    """
+    condition = rule.condition
+    if (
+        isinstance(condition, ThresholdCondition | PercentileCondition | RatioCondition)
+        and alert.value is not None
+        and not compare(condition.op, alert.value, condition.value)
+    ):
+        return False
     if rule.series != spec.series:
         return False
     theirs = {**rule.labels, **{k: v for k, v in alert.labels.items() if k != "source"}}
