@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from _pilot import refreshed
+from _written import NOW, write_sla_db
 
 from collectors.alerts.rules import default_rules
 from collectors.series import CHATWOOT_UP, SIDEKIQ_QUEUE_SIZE
@@ -112,3 +113,12 @@ def test_a_source_badge_is_the_worst_of_its_checks() -> None:
     assert worst_of_checks("ok", "", series) == ("down", "health check down")
     assert worst_of_checks("ok", "", series[:1] + series[2:]) == ("ok", "")
     assert worst_of_checks("stale", "timeout", series) == ("stale", "timeout")
+
+
+def test_no_channel_is_on_target_in_the_export_while_the_sla_is_not(tmp_path: Path) -> None:
+    """`✔ on target` on every channel while the SLA was critical."""
+    db = write_sla_db(tmp_path / "sla.db")  # compliance 91 %: below the 95 % target
+    document = asyncio.run(build_export(db, now=NOW, since=3600.0, user="amy", host="h"))
+    assert "| 91.0% | 91.0% | 15m | – | – | – | ⚠ below target |" in document
+    web = next(ln for ln in document.splitlines() if "web\\_widget" in ln)
+    assert "✔" not in web and "mean within target (SLA warning)" in web

@@ -375,6 +375,7 @@ def _sla(s: Snapshot) -> str:
         )
     if s.channels:
         targets = {r.source: r.target_s or _DEFAULT_TARGET_S for r in s.sla}
+        levels = {r.source: r.level for r in s.sla}
         parts.append("### Channels")
         parts.append(
             table(
@@ -386,7 +387,9 @@ def _sla(s: Snapshot) -> str:
                         format_value(c.conversations, "count"),
                         format_value(c.first_response_s, "s"),
                         _channel_colour(
-                            c.first_response_s, targets.get(c.source, _DEFAULT_TARGET_S)
+                            c.first_response_s,
+                            targets.get(c.source, _DEFAULT_TARGET_S),
+                            levels.get(c.source, Level.NO_DATA),
                         ),
                     )
                     for c in s.channels
@@ -429,14 +432,17 @@ def _uptime(value: Uptime | None) -> str:
     return f"{colour} {pct:.2f}%"
 
 
-def _channel_colour(wait: float | None, target: float) -> str:
+def _channel_colour(wait: float | None, target: float, sla: Level) -> str:
+    """A channel's mean first response against the target; ✔ only while the SLA is on target."""
     if wait is None:
         return f"{TONE_ICONS['muted']} no data"
     if wait > _CHANNEL_LATE_S:
         return f"{TONE_ICONS['error']} over 30 min"
     if wait > target:
         return f"{TONE_ICONS['warning']} over target"
-    return f"{TONE_ICONS['ok']} within target"
+    if sla in (Level.OK, Level.NO_DATA):
+        return f"{TONE_ICONS['ok']} within target"
+    return f"{TONE_ICONS['muted']} mean within target (SLA {sla})"
 
 
 def _queues(s: Snapshot) -> str:
