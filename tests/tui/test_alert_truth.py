@@ -13,6 +13,7 @@ from pathlib import Path
 from _pilot import refreshed
 from _written import NOW, write_sla_db
 
+from collectors.alerts.book import AlertBook, AlertRow
 from collectors.alerts.rules import default_rules
 from collectors.series import CHATWOOT_UP, SIDEKIQ_QUEUE_SIZE
 from collectors.store.database import SeriesInfo
@@ -20,6 +21,7 @@ from tui.app import WootwatchApp
 from tui.commands.alerts import _alerts
 from tui.data.source_badge import worst_of_checks
 from tui.export.write import build_export
+from tui.panels.alert_lines import alert_detail, alert_line, ordered
 from widgets.metric_row import MetricRow
 
 RULES = {rule.name: rule for rule in default_rules()}
@@ -122,3 +124,25 @@ def test_no_channel_is_on_target_in_the_export_while_the_sla_is_not(tmp_path: Pa
     assert "| 91.0% | 91.0% | 15m | – | – | – | ⚠ below target |" in document
     web = next(ln for ln in document.splitlines() if "web\\_widget" in ln)
     assert "✔" not in web and "mean within target (SLA warning)" in web
+
+
+def test_the_alerts_screen_row_and_detail_read_like_the_cli(
+    recorded_demo: tuple[Path, float],
+) -> None:
+    """The alerts screen showed `8629` since 11:07 (the re-fire) where the overview said 11:06."""
+    db, now = recorded_demo
+
+    async def visible() -> list[AlertRow]:
+        async with await AlertBook.open(db, readonly=True) as book:
+            return ordered(await book.visible(now))
+
+    alerts = asyncio.run(visible())
+    (critical,) = [a for a in alerts if a.rule == "chatwoot_response_time_critical"]
+    line = alert_line(critical, [], now, RULES)
+    assert (line.since, line.value) == ("11:06", "8.6s")
+    detail = alert_detail(critical, [], now, RULES).plain
+    assert "value 8.6s (latest) · ● firing since 11:06:55" in detail
+    assert "changed 11:07:15" in detail
+    criticals = [a for a in alerts if a.state.value == "firing" and a.severity.value == "critical"]
+    starts = [a.started_at for a in criticals]
+    assert starts == sorted(starts, reverse=True)  # newest first, by the "since" shown

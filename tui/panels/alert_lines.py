@@ -8,7 +8,7 @@ only when the alert does (an age would repaint the table every tick). Values
 carry their unit and, in the detail, the statistic and window the rule takes.
 
 Order: firing alerts first, most severe first; then pending, then resolved;
-newest first within each.
+newest first within each (by "since", the column shown).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def ordered(alerts: Iterable[AlertRow]) -> list[AlertRow]:
 
     def key(alert: AlertRow) -> tuple[int, int, float]:
         severity = -alert.severity.rank if alert.state is AlertState.FIRING else 0
-        return _RANK.get(alert.state, 3), severity, -alert.updated_at
+        return _RANK.get(alert.state, 3), severity, -since(alert)
 
     return sorted(alerts, key=key)
 
