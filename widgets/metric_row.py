@@ -32,6 +32,8 @@ class MetricReading:
     """The sparkline's values over its window, oldest first; None is a gap."""
     alarm: bool = False
     """An alert fires on this number."""
+    note: str = ""
+    """What the number is when it differs from the label, e.g. `p95 5m` for an alert's value."""
 
 
 class MetricRow(Widget):
@@ -39,7 +41,8 @@ class MetricRow(Widget):
 
     The sparkline is a `SparkLine`: focus it and Enter (or a click) posts
     `SparkLine.Picked`, which the screen turns into the logs of that slot.
-    An alarmed number is marked `⚠` and drawn in the error colour.
+    An alarmed number is marked `⚠` and drawn in the error colour; a note
+    after it (the alert's statistic and window) says which number it is.
     """
 
     DEFAULT_CSS = """
@@ -61,6 +64,9 @@ class MetricRow(Widget):
     MetricRow > .metric-text {
         text-wrap: nowrap;
         width: 20;
+    }
+    MetricRow > .metric-text.-noted {
+        width: auto;
     }
     """
 
@@ -111,16 +117,27 @@ class MetricRow(Widget):
 
     def on_mount(self) -> None:
         """Draw the text once the component styles are known."""
-        self.query_one(".metric-text", Static).update(self._text(self.reading), layout=False)
+        self._draw_text(self.reading)
 
     def watch_reading(self, old: MetricReading, reading: MetricReading) -> None:
         """Update only the parts that changed (their widths are fixed: no new layout)."""
         self.set_class(reading.alarm, "-alarm")
-        if (reading.label, reading.value, reading.alarm) != (old.label, old.value, old.alarm):
-            self.query_one(".metric-text", Static).update(self._text(reading), layout=False)
+        if (reading.label, reading.value, reading.alarm, reading.note) != (
+            old.label,
+            old.value,
+            old.alarm,
+            old.note,
+        ):
+            self._draw_text(reading, relayout=reading.note != old.note)
         spark = self.query_one(SparkLine)
         spark.data = reading.values
         spark.set_class(reading.alarm, "-alarm")
+
+    def _draw_text(self, reading: MetricReading, *, relayout: bool = False) -> None:
+        """Write the text; a note widens it (a new layout only when the note changed)."""
+        static = self.query_one(".metric-text", Static)
+        static.set_class(bool(reading.note), "-noted")
+        static.update(self._text(reading), layout=relayout)
 
     def _text(self, reading: MetricReading) -> Text:
         """`label      value ` in fixed columns: 11 for the label, 8 for the value."""
@@ -131,6 +148,9 @@ class MetricRow(Widget):
         text = Text(no_wrap=True, end="")
         text.append(label, self.get_component_rich_style("metric-row--label"))
         text.append(value, self.get_component_rich_style(style))
+        if reading.note:
+            muted = self.get_component_rich_style("metric-row--label")
+            text.append(f" {inert(reading.note)}", muted)
         text.append(" ")
         return text
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 
 from collectors.alerts.book import AlertRow
-from collectors.alerts.rules import Severity
+from collectors.alerts.rules import Severity, default_rules
 from collectors.alerts.state import AlertState
 from collectors.base import SourceState, SourceStatus, no_data_note
 from tui.commands.alerts import _alerts
@@ -79,7 +79,7 @@ async def _widget_text() -> str:
     app = _Widgets()
     async with app.run_test() as pilot:
         table = app.query_one(AlertTable)
-        lines = [alert_line(row, [], 1060.0) for row in ROWS]
+        lines = [alert_line(row, [], 1060.0, {}) for row in ROWS]
         table.show_alerts(lines)
         await pilot.pause()
         cells = [str(cell) for line in lines for cell in table._cells(line)]
@@ -114,7 +114,7 @@ def test_alert_lines_cli_table_export_and_summary_agree(
     db, now = recorded_demo
     titles = "\n".join(alert_title(row) for row in ROWS)
     cli = io.StringIO()
-    asyncio.run(_alerts(db, False, cli, now))
+    asyncio.run(_alerts(db, False, cli, now, {r.name: r for r in default_rules()}))
     export = asyncio.run(build_export(db, now=now, since=3600.0, user="amy", host="h"))
     statuses = {
         state: SourceStatus(

@@ -5,9 +5,13 @@ Contract:
 * `wootwatch alerts [--db F] [--json]`: the visible alerts (pending,
   firing, resolved in the last 15 minutes) and the silences that have not
   ended. `--json` prints an array of objects with exactly `id`, `rule`,
-  `severity`, `state`, `value`, `since`, `acknowledged_by`,
-  `acknowledged_at`, `note`, `silenced_until` (times as ISO 8601 UTC,
-  `since` being when the alert entered its state).
+  `severity`, `state`, `value`, `unit`, `shown`, `measure`, `since`,
+  `changed`, `acknowledged_by`, `acknowledged_at`, `note`,
+  `silenced_until` (times as ISO 8601 UTC; `since` is when the alert's
+  episode first started, as everywhere, `changed` its last state change;
+  `value` is the number the rule judged, `unit` its unit from the series
+  catalogue, `shown` how the table writes it, `measure` the rule's statistic
+  and window, like `p95 5m`). The table writes values with their unit.
 * `wootwatch ack ID [--note TEXT] [--user NAME]`: acknowledges a firing
   alert as `--user`, else `$USER`. It prints success only once the ack is
   committed to disk. An unknown ID, or an alert that is not firing, is a
@@ -36,17 +40,19 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from collectors.alerts.book import AlertBook, AlertRow, Silence
+from collectors.alerts.rules import default_rules
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
-from widgets.vocab import ago, alert_state_label, flag_label, format_value, severity_label
+from tui.data.alert_values import alert_value, measure, rule_unit, since
+from widgets.vocab import ago, alert_state_label, flag_label, severity_label
 
 if TYPE_CHECKING:
     from collectors.alerts.rules import Rule
@@ -81,6 +87,14 @@ def _ago(ts: float, now: float) -> str:
     return ago(max(0.0, now - ts))
 
 
+def _unit(rule: Rule | None) -> str | None:
+    return None if rule is None else rule_unit(rule) or None
+
+
+def _measure(rule: Rule | None) -> str | None:
+    return None if rule is None else measure(rule)
+
+
 def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) -> float | None:
     ends = [s.ends_at for s in silences if s.active_at(now) and s.matches(alert.rule, alert.labels)]
     return max(ends) if ends else None
@@ -89,7 +103,9 @@ def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) ->
 # --------------------------------------------------------------------------- commands
 
 
-async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
+async def _alerts(
+    db: Path, as_json: bool, out: TextIO, now: float, rules: Mapping[str, Rule]
+) -> int:
     async with await AlertBook.open(db, readonly=True) as book:
         alerts = await book.visible(now)
         silences = await book.silences(now)
@@ -104,7 +120,11 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
                 "severity": a.severity.value,
                 "state": a.state.value,
                 "value": a.value,
-                "since": _iso(a.updated_at),
+                "unit": _unit(rules.get(a.rule)),
+                "shown": alert_value(a, rules),
+                "measure": _measure(rules.get(a.rule)),
+                "since": _iso(since(a)),
+                "changed": _iso(a.updated_at),
                 "acknowledged_by": a.acknowledged_by,
                 "acknowledged_at": _iso(a.acknowledged_at),
                 "note": a.ack_note,
@@ -131,8 +151,8 @@ async def _alerts(db: Path, as_json: bool, out: TextIO, now: float) -> int:
             flags.append(f"{flag_label('silenced')} until {_iso(until)}")
         line = (
             f"{a.id:>5}  {severity_label(a.severity):10}  {alert_state_label(a.state):10}  "
-            f"{_iso(a.updated_at):20}  "
-            f"{format_value(a.value):>9}  {a.rule}" + (f" ({labels})" if labels else "")
+            f"{_iso(since(a)):20}  "
+            f"{alert_value(a, rules):>9}  {a.rule}" + (f" ({labels})" if labels else "")
         )
         if a.summary:
             line += f"  {a.summary}"
@@ -312,7 +332,9 @@ def run(
     db = database(args, config)
     now = clock()
     if args.command == "alerts":
-        return asyncio.run(_alerts(db, args.json, out, now))
+        in_force = config.effective_rules if config is not None else default_rules()
+        rules = {rule.name: rule for rule in in_force}
+        return asyncio.run(_alerts(db, args.json, out, now, rules))
     if args.command == "ack":
         return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out, now))
     if args.command == "silence":

@@ -16,12 +16,14 @@ import math
 import sqlite3
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final, Literal
 
 from collectors.alerts.book import AlertBook, AlertEvent, AlertRow, Silence
+from collectors.alerts.rules import Rule, default_rules
 from collectors.alerts.state import AlertState
+from collectors.base import SourceStatus
 from collectors.series import (
     AWS_SQS_MESSAGES,
     CHATWOOT_API_LATENCY_MS,
@@ -50,8 +52,10 @@ from collectors.series import (
 from collectors.store.database import SeriesInfo, Store, WindowStats
 from collectors.store.log_search import level_counts, message_shape, newest
 from collectors.store.views import UPTIME_WINDOWS, current_breaches, uptime_pct
+from tui.data.alert_values import alert_value, measure, rule_figure, since
+from tui.data.source_badge import worst_of_checks
 from tui.data.thresholds import Band, Thresholds, default_thresholds
-from tui.export.health import MetricSpec, health, judge, metric_specs
+from tui.export.health import MetricSpec, health, judge, metric_specs, with_alerts
 from tui.export.model import (
     ActiveAlert,
     BacklogRow,
@@ -126,6 +130,7 @@ async def gather(
     host: str,
     redact: Redactor | None = None,
     limits: Thresholds | None = None,
+    rules: Mapping[str, Rule] | None = None,
 ) -> Snapshot:
     """Everything an export of the window ending at `now` shows, redacted.
 
@@ -139,6 +144,8 @@ async def gather(
         host: where.
         redact: masks secrets in every string (the usual shapes when None).
         limits: the thresholds of the rules in force (the default pack's when None).
+        rules: the rules in force by name (the default pack when None): the alerts'
+            units, and the firing alert beside each metric it is about.
     """
     pinned = await book.pinned_incident()
     if pinned is not None and pinned < now:
@@ -151,7 +158,10 @@ async def gather(
     limits = limits or default_thresholds()
     reader = _Reader(store, window.start_at, end, limits)
     specs = metric_specs(limits)
+    rules = rules or {rule.name: rule for rule in default_rules()}
+    alerts = await book.visible(now)
     metrics = tuple([row for spec in specs if (row := await reader.metric(spec)) is not None])
+    metrics = with_alerts(metrics, specs, alerts, rules)
     redact = redact or Redactor()
     error_total, messages = await asyncio.to_thread(
         level_counts, logs, level="error", start=window.start_at, end=end
@@ -161,10 +171,11 @@ async def gather(
     )
     lines = newest_first[::-1]
     statuses = await store.source_statuses()
+    stored = await store.series()
     snapshot = Snapshot(
         header=Header(now, host, user, str(store.path), store.has_writer(), window),
         health=health(metrics, specs),
-        active_alerts=await _active_alerts(book, now),
+        active_alerts=_active_alerts(alerts, rules),
         metrics=metrics,
         latency=await reader.latency(),
         distributions=await reader.distributions(),
@@ -176,7 +187,7 @@ async def gather(
         queues=await reader.queues(),
         queue_gauges=await reader.gauges(_SIDEKIQ_GAUGES),
         cloudwatch=await reader.cloudwatch(),
-        timeline=await _timeline(book, window),
+        timeline=await _timeline(book, window, rules),
         error_lines=error_total,
         log_groups=_log_groups(messages, redact),
         log_lines=tuple(
@@ -184,11 +195,17 @@ async def gather(
         ),
         sparks=await reader.sparks(list(statuses)),
         sources=tuple(
-            SourceRow(s.source, s.shown_state, s.last_success, s.last_error or s.detail or None)
-            for s in statuses.values()
+            _source_row(s, [i for i in stored if i.source == s.source]) for s in statuses.values()
         ),
     )
     return scrub(snapshot, redact)
+
+
+def _source_row(status: SourceStatus, series: Sequence[SeriesInfo]) -> SourceRow:
+    """A source's row: its badge is the worst of its checks, as on the overview."""
+    own = status.last_error or status.detail or ""
+    state, detail = worst_of_checks(status.shown_state, own, series)
+    return SourceRow(status.source, state, status.last_success, detail or None)
 
 
 def _level(band: Band | None) -> Level:
@@ -533,7 +550,9 @@ async def _channels(store: Store, start: float) -> tuple[ChannelRow, ...]:
     )
 
 
-async def _active_alerts(book: AlertBook, now: float) -> tuple[ActiveAlert, ...]:
+def _active_alerts(
+    alerts: Sequence[AlertRow], rules: Mapping[str, Rule]
+) -> tuple[ActiveAlert, ...]:
     return tuple(
         ActiveAlert(
             a.id,
@@ -546,13 +565,18 @@ async def _active_alerts(book: AlertBook, now: float) -> tuple[ActiveAlert, ...]
             a.value,
             a.acknowledged_by,
             a.ack_note,
+            since(a),
+            alert_value(a, rules),
+            measure(rules[a.rule]) if a.rule in rules else "",
         )
-        for a in await book.visible(now)
+        for a in alerts
         if a.state in (AlertState.PENDING, AlertState.FIRING)
     )
 
 
-async def _timeline(book: AlertBook, window: Window) -> tuple[TimelineEntry, ...]:
+async def _timeline(
+    book: AlertBook, window: Window, rules: Mapping[str, Rule]
+) -> tuple[TimelineEntry, ...]:
     """Alert events and silences of the window, in time order.
 
     An alert with an event in the window was either updated in it (every
@@ -565,7 +589,7 @@ async def _timeline(book: AlertBook, window: Window) -> tuple[TimelineEntry, ...
     for alert in alerts.values():
         for event in await book.events(alert.id):
             if event.kind in _TIMELINE_KINDS and window.start_at <= event.ts <= window.end_at:
-                entries.append(_alert_entry(alert, event))
+                entries.append(_alert_entry(alert, event, rules.get(alert.rule)))
     for silence in await book.silences(window.end_at, include_ended=True):
         if silence.starts_at > window.end_at or silence.ends_at < window.start_at:
             continue
@@ -581,7 +605,7 @@ async def _timeline(book: AlertBook, window: Window) -> tuple[TimelineEntry, ...
     return tuple(entries)
 
 
-def _alert_entry(alert: AlertRow, event: AlertEvent) -> TimelineEntry:
+def _alert_entry(alert: AlertRow, event: AlertEvent, rule: Rule | None) -> TimelineEntry:
     labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
     subject = f"#{alert.id} {alert.rule}" + (f" ({labels})" if labels else "")
     what = {
@@ -601,6 +625,7 @@ def _alert_entry(alert: AlertRow, event: AlertEvent) -> TimelineEntry:
         event.value,
         event.actor,
         event.note,
+        rule_figure(event.value, rule),
     )
 
 

@@ -22,7 +22,12 @@ A metric scores 100 within its thresholds, 50 past its warning threshold and
 0 past its critical one; a component scores its worst metric, and a
 component without data is left out (the other weights are scaled up). The
 overall score is healthy from 90, degraded from 70, unhealthy below 70
-(seed 003's bands). Pure functions: no store, no Textual.
+(seed 003's bands). `with_alerts` sets beside each figure the firing alert
+about it (same series, no label that differs) with the alert's own value,
+statistic and window, and raises the row to the alert's severity (warning,
+or critical from error) when the window's figure alone reads better: the
+export never calls normal what an alert in force calls firing. Pure
+functions: no store, no Textual.
 """
 
 from __future__ import annotations
@@ -31,7 +36,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
-from collectors.alerts.terms import compare
+from collectors.alerts.book import AlertRow
+from collectors.alerts.rules import (
+    PercentileCondition,
+    RatioCondition,
+    Rule,
+    ThresholdCondition,
+)
+from collectors.alerts.state import AlertState
+from collectors.alerts.terms import Severity, compare
 from collectors.series import (
     AWS_ECS_CPU_PCT,
     AWS_ECS_MEMORY_PCT,
@@ -53,11 +66,21 @@ from collectors.series import (
     SIDEKIQ_QUEUE_LATENCY_S,
     SIDEKIQ_QUEUE_SIZE,
 )
+from tui.data.alert_values import alert_value, measure
 from tui.data.thresholds import Limit, Thresholds
 from tui.export.model import Component, Health, Level, MetricRow
 from widgets.vocab import format_value
 
-__all__ = ["COMPONENTS", "METRICS", "MetricSpec", "Threshold", "health", "judge", "metric_specs"]
+__all__ = [
+    "COMPONENTS",
+    "METRICS",
+    "MetricSpec",
+    "Threshold",
+    "health",
+    "judge",
+    "metric_specs",
+    "with_alerts",
+]
 
 How = Literal["p95", "mean", "peak", "lowest", "peak total", "ratio"]
 
@@ -256,3 +279,61 @@ def _status(score: float) -> str:
     if score >= 70:
         return "degraded"
     return "unhealthy"
+
+
+_ALERT_LEVELS: Final = {Severity.INFO: Level.OK, Severity.WARNING: Level.WARNING}
+_LEVEL_RANK: Final = {Level.NO_DATA: 0, Level.OK: 1, Level.WARNING: 2, Level.CRITICAL: 3}
+
+
+def with_alerts(
+    rows: Sequence[MetricRow],
+    specs: Sequence[MetricSpec],
+    alerts: Sequence[AlertRow],
+    rules: Mapping[str, Rule],
+) -> tuple[MetricRow, ...]:
+    """The rows with the firing alert about each beside it, and its severity if worse.
+
+    Args:
+        rows: the judged metric rows.
+        specs: their specs (by `key`).
+        alerts: the visible alerts; only firing ones count, most severe first.
+        rules: the rules in force by name (which series an alert is about).
+    """
+    by_key = {spec.key: spec for spec in specs}
+    firing = sorted(
+        (a for a in alerts if a.state is AlertState.FIRING and a.rule in rules),
+        key=lambda a: (-a.severity.rank, a.started_at, a.id),
+    )
+    result = []
+    for row in rows:
+        spec = by_key.get(row.key)
+        alert = next((a for a in firing if spec and _about(spec, a, rules[a.rule])), None)
+        if alert is None:
+            result.append(row)
+            continue
+        rule = rules[alert.rule]
+        level = _ALERT_LEVELS.get(alert.severity, Level.CRITICAL)
+        if _LEVEL_RANK[level] <= _LEVEL_RANK[row.level]:
+            level = row.level
+        note = f"{alert.rule} {alert_value(alert, rules)} ({measure(rule)})"
+        result.append(replace(row, level=level, alert=note))
+    return tuple(result)
+
+
+def _about(spec: MetricSpec, alert: AlertRow, rule: Rule) -> bool:
+    """Whether the alert watches the spec's series, with no label that differs.
+
+    An alert whose value the rule in force no longer calls a breach (it fired
+    under other thresholds than the config's now) is not about the figure.
+    """
+    condition = rule.condition
+    if (
+        isinstance(condition, ThresholdCondition | PercentileCondition | RatioCondition)
+        and alert.value is not None
+        and not compare(condition.op, alert.value, condition.value)
+    ):
+        return False
+    if rule.series != spec.series:
+        return False
+    theirs = {**rule.labels, **{k: v for k, v in alert.labels.items() if k != "source"}}
+    return all(theirs.get(key, value) == value for key, value in (spec.labels or {}).items())

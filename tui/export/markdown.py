@@ -11,6 +11,7 @@ no Textual.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
@@ -179,10 +180,10 @@ def _summary(s: Snapshot) -> str:
                     (
                         severity_label(a.severity),
                         alert_state_label(a.state),
-                        _clock(a.changed_at),
+                        _clock(a.started_at),
                         f"#{a.id} {a.rule} ({_labels(a.labels)})",
                         a.summary,
-                        format_value(a.value),
+                        f"{a.shown} ({a.measure})" if a.measure else a.shown,
                         _ack(a.acknowledged_by, a.ack_note),
                     )
                     for a in s.active_alerts
@@ -235,8 +236,15 @@ def _metrics(rows: Sequence[MetricRow]) -> str:
 def _normal(row: MetricRow) -> str:
     if row.normal_low is None or row.normal_high is None:
         return "no baseline"
-    low, high = format_value(row.normal_low, row.unit), format_value(row.normal_high, row.unit)
-    return low if low == high else f"{low} to {high}"
+    low, high = row.normal_low, row.normal_high
+    if row.unit not in _MEASURED:  # a count: p10 and p90 interpolate, a count has no halves
+        low, high = math.floor(low), math.ceil(high)
+    shown = format_value(low, row.unit), format_value(high, row.unit)
+    return shown[0] if shown[0] == shown[1] else f"{shown[0]} to {shown[1]}"
+
+
+_MEASURED: Final = frozenset({"ms", "s", "%", "bytes"})
+"""Units of measured figures; any other is a count."""
 
 
 def _status(row: MetricRow) -> str:
@@ -245,6 +253,8 @@ def _status(row: MetricRow) -> str:
     text = _LEVEL[row.level]
     if row.versus_normal in ("above", "below"):
         text += f", {row.versus_normal} normal range"
+    if row.alert:
+        text += f"; alert firing: {row.alert}"
     return text
 
 
@@ -368,6 +378,7 @@ def _sla(s: Snapshot) -> str:
         )
     if s.channels:
         targets = {r.source: r.target_s or _DEFAULT_TARGET_S for r in s.sla}
+        levels = {r.source: r.level for r in s.sla}
         parts.append("### Channels")
         parts.append(
             table(
@@ -379,7 +390,9 @@ def _sla(s: Snapshot) -> str:
                         format_value(c.conversations, "count"),
                         format_value(c.first_response_s, "s"),
                         _channel_colour(
-                            c.first_response_s, targets.get(c.source, _DEFAULT_TARGET_S)
+                            c.first_response_s,
+                            targets.get(c.source, _DEFAULT_TARGET_S),
+                            levels.get(c.source, Level.NO_DATA),
                         ),
                     )
                     for c in s.channels
@@ -421,14 +434,17 @@ def _uptime(value: Uptime | None, level: Level) -> str:
     return f"{colour} {pct:.2f}%"
 
 
-def _channel_colour(wait: float | None, target: float) -> str:
+def _channel_colour(wait: float | None, target: float, sla: Level) -> str:
+    """A channel's mean first response against the target; ✔ only while the SLA is on target."""
     if wait is None:
         return f"{TONE_ICONS['muted']} no data"
     if wait > _CHANNEL_LATE_S:
         return f"{TONE_ICONS['error']} over 30 min"
     if wait > target:
         return f"{TONE_ICONS['warning']} over target"
-    return f"{TONE_ICONS['ok']} within target"
+    if sla in (Level.OK, Level.NO_DATA):
+        return f"{TONE_ICONS['ok']} within target"
+    return f"{TONE_ICONS['muted']} mean within target (SLA {sla})"
 
 
 def _queues(s: Snapshot) -> str:
@@ -514,7 +530,7 @@ def _timeline(s: Snapshot) -> str:
                 e.subject,
                 severity_label(e.severity) if e.severity else "—",
                 e.what,
-                format_value(e.value),
+                e.shown,
                 e.actor or "—",
                 e.note or "—",
             )

@@ -115,6 +115,12 @@ class ActiveAlert:
     value: float | None
     acknowledged_by: str | None
     ack_note: str | None
+    started_at: float = 0.0
+    """Since when: the first start of its current episode, as everywhere."""
+    shown: str = ""
+    """The value with its unit, as its rule measures it (`2.6s`, `11.1%`)."""
+    measure: str = ""
+    """The statistic and window its rule takes (`p95 5m`), empty for an unknown rule."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,9 @@ class MetricRow:
     level: Level
     thresholds: str
     """The thresholds in words with their seed, e.g. `> 2 s warning, > 5 s critical (seed 000)`."""
+    alert: str = ""
+    """The firing alert about this figure, e.g. `api_p95_latency_high 2.6s (p95 5m)`; its
+    severity is the row's level when worse than the window's figure alone."""
 
     @property
     def title(self) -> str:
@@ -283,6 +292,8 @@ class TimelineEntry:
     value: float | None
     actor: str | None
     note: str | None
+    shown: str = ""
+    """The value with its unit, as the alert's rule measures it."""
 
 
 @dataclass(frozen=True, slots=True)

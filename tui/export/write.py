@@ -83,6 +83,7 @@ async def build_export(
         ExportError: the database cannot be read.
     """
     path = Path(db).expanduser()
+    in_force = tuple(rules)
     try:
         async with (
             await Store.open(path, readonly=True) as store,
@@ -98,7 +99,8 @@ async def build_export(
                     user=user,
                     host=host,
                     redact=Redactor(secrets),
-                    limits=thresholds(rules),
+                    limits=thresholds(in_force),
+                    rules={rule.name: rule for rule in in_force} or None,
                 )
     except (StoreError, AlertBookError, LogQueryError) as exc:
         raise ExportError(inert(str(exc))) from exc

@@ -2,11 +2,13 @@
 
 Pure functions from the alert book's rows to plain text; the widgets make it
 inert. Times are local (`HH:MM:SS` today, with the date otherwise). The table
-shows when an alert entered its state as a time of day, not an age, so a row
-changes only when the alert does (an age would repaint the table every tick).
+shows when the alert's episode first started ("since", as everywhere:
+`tui.data.alert_values.since`) as a time of day, not an age, so a row changes
+only when the alert does (an age would repaint the table every tick). Values
+carry their unit and, in the detail, the statistic and window the rule takes.
 
 Order: firing alerts first, most severe first; then pending, then resolved;
-newest first within each.
+newest first within each (by "since", the column shown).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Final
 from rich.text import Text
 
 from collectors.alerts.book import AlertEvent, AlertRow, Silence
-from collectors.alerts.rules import Severity
+from collectors.alerts.rules import Rule, Severity
 from collectors.alerts.state import AlertState
 from collectors.inert import inert
+from tui.data.alert_values import alert_value, measure, rule_figure, since
 from widgets.alert_table import AlertLine
 from widgets.keyed_table import Row
 from widgets.vocab import (
@@ -29,7 +32,6 @@ from widgets.vocab import (
     ago,
     alert_state_label,
     flag_label,
-    format_value,
     severity_label,
 )
 
@@ -65,7 +67,7 @@ def ordered(alerts: Iterable[AlertRow]) -> list[AlertRow]:
 
     def key(alert: AlertRow) -> tuple[int, int, float]:
         severity = -alert.severity.rank if alert.state is AlertState.FIRING else 0
-        return _RANK.get(alert.state, 3), severity, -alert.updated_at
+        return _RANK.get(alert.state, 3), severity, -since(alert)
 
     return sorted(alerts, key=key)
 
@@ -77,18 +79,31 @@ def silenced_until(alert: AlertRow, silences: Iterable[Silence], now: float) -> 
 
 
 def alert_line(
-    alert: AlertRow, silences: Sequence[Silence], now: float, *, with_labels: bool = False
+    alert: AlertRow,
+    silences: Sequence[Silence],
+    now: float,
+    rules: Mapping[str, Rule],
+    *,
+    with_labels: bool = False,
 ) -> AlertLine:
-    """The table row of an alert; `with_labels` adds its labels to the rule's name."""
+    """The table row of an alert; `with_labels` adds its labels to the rule's name.
+
+    Args:
+        alert: the alert.
+        silences: the silences in force.
+        now: the time of the view.
+        rules: the rules in force by name (the value's unit).
+        with_labels: add the labels to the rule's name.
+    """
     rule = f"{alert.rule} {_labels(alert.labels)}" if with_labels else alert.rule
     return AlertLine(
         key=str(alert.id),
         severity=str(alert.severity),
         state=str(alert.state),
-        since=_clock(alert.updated_at, now, seconds=False),
+        since=_clock(since(alert), now, seconds=False),
         rule=rule,
         notes=" · ".join(_notes(alert, silences, now)),
-        value=format_value(alert.value),
+        value=alert_value(alert, rules),
         summary=alert.summary,
     )
 
@@ -111,20 +126,34 @@ def alert_title(alert: AlertRow) -> str:
     return f"{severity_label(alert.severity)} · {state} · {alert.rule}{labels}"
 
 
-def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Text:
-    """A few lines on one alert: what, since when, its summary, who acked or silenced it."""
+def alert_detail(
+    alert: AlertRow, silences: Sequence[Silence], now: float, rules: Mapping[str, Rule]
+) -> Text:
+    """A few lines on one alert: what, since when, its summary, who acked or silenced it.
+
+    Args:
+        alert: the alert.
+        silences: the silences in force.
+        now: the time of the view.
+        rules: the rules in force by name (the value's unit, statistic and window).
+    """
     text = Text(no_wrap=False, end="")
     text.append(f"#{alert.id} ")
     text.append(inert(alert.rule), style="bold")
     if alert.labels:
         text.append(f" {inert(_labels(alert.labels))}")
-    text.append(f" · value {format_value(alert.value)}")
-    if alert.started_at != alert.updated_at:
-        text.append(f" · started {_clock(alert.started_at, now)}")
+    rule = rules.get(alert.rule)
+    text.append(f" · value {alert_value(alert, rules)}")
+    if rule is not None:
+        text.append(f" ({measure(rule)})")
+    start = since(alert)
     text.append(
-        f" · {alert_state_label(alert.state)} since {_clock(alert.updated_at, now)} "
-        f"({ago(max(0.0, now - alert.updated_at))})\n"
+        f" · {alert_state_label(alert.state)} since {_clock(start, now)} "
+        f"({ago(max(0.0, now - start))})"
     )
+    if alert.updated_at != start:
+        text.append(f" · changed {_clock(alert.updated_at, now)}")
+    text.append("\n")
     text.append(inert(alert.summary) or "(no summary)")
     if alert.acknowledged_by is not None and alert.acknowledged_at is not None:
         note = f": {alert.ack_note}" if alert.ack_note else " (no note)"
@@ -145,8 +174,14 @@ def alert_detail(alert: AlertRow, silences: Sequence[Silence], now: float) -> Te
     return text
 
 
-def history_rows(events: Sequence[AlertEvent], now: float) -> list[Row]:
-    """One row per event of an alert: time, kind, from → to, value, who, note."""
+def history_rows(events: Sequence[AlertEvent], now: float, rule: Rule | None) -> list[Row]:
+    """One row per event of an alert: time, kind, from → to, value, who, note.
+
+    Args:
+        events: the alert's events.
+        now: the time of the view.
+        rule: the alert's rule (the values' unit); None for a rule no longer in force.
+    """
     rows: list[Row] = []
     for event in events:
         change = event.to_state or ""
@@ -160,7 +195,7 @@ def history_rows(events: Sequence[AlertEvent], now: float) -> list[Row]:
                     _clock(event.ts, now),
                     event.kind,
                     change,
-                    format_value(event.value),
+                    rule_figure(event.value, rule),
                     event.actor or "",
                     note,
                 ),

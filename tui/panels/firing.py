@@ -10,8 +10,9 @@ from rich.style import Style
 from rich.text import Text
 
 from collectors.inert import inert
+from tui.data.alert_values import alert_value
 from tui.data.reader import StoreReader
-from tui.panels.key_metrics import alert_value, firing_alerts
+from tui.panels.key_metrics import firing_alerts
 from tui.panels.text_list import TextListPanel
 from widgets.vocab import SEVERITY_ICONS, flag_label, severity_label
 
@@ -60,15 +61,14 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
     """
 
     async def gather(self, reader: StoreReader) -> tuple[FiringLine, ...]:
-        """The firing alerts with their values in their series' units."""
+        """The firing alerts with their values in their series' units (the catalogue's)."""
         now = reader.now()
         firing = await firing_alerts(reader, now)
-        units = {info.name: info.unit for info in await reader.store.series()}
         return tuple(
             FiringLine(
                 severity=str(alert.severity),
                 started_at=alert.started_at,
-                value=alert_value(alert, units, reader.rules),
+                value=alert_value(alert, reader.rules),
                 summary=alert.summary or alert.rule,
                 source=alert.labels.get("source", ""),
                 acknowledged_by=alert.acknowledged_by,

@@ -10,7 +10,9 @@ Contract:
   and `p95`, so a spike shows). A `1/0` series reads as up or down.
 * `read_metric` reads one spec for one source: its number, a sparkline of a
   window (rollups for slots of a minute or more), and whether a firing alert
-  is about it.
+  is about it. A number an alert is about shows the alert's own value (with
+  the unit of the rule's series) and, beside it, the statistic and window the
+  rule takes (`p95 5m`): the mark and the alert never disagree.
 * `alert_targets` says which series the firing alerts are about, through the
   rules the TUI was given by name (the config's effective rules; the default
   pack when attached without a config). An alert of a rule it does not know
@@ -22,31 +24,27 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from collectors.alerts.book import AlertRow
-from collectors.alerts.rules import (
-    AbsentCondition,
-    BaselineCondition,
-    RatioCondition,
-    Rule,
-)
+from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState
 from collectors.series import CATALOGUE, KEY_NUMBERS, KeyNumber, Place, Reduce
 from collectors.store.database import SeriesInfo, Store
+from tui.data.alert_values import alert_value, measure
 from tui.data.reader import StoreReader
 from widgets.metric_row import MetricReading
 from widgets.vocab import format_value
 
 __all__ = [
     "KEY_METRICS",
+    "Alarm",
     "AlertTarget",
     "MetricSpec",
+    "alarm_for",
     "alert_targets",
-    "alert_value",
     "firing_alerts",
-    "is_alarmed",
     "read_metric",
     "series_by_source",
     "spec_for",
@@ -116,6 +114,16 @@ KEY_METRICS: Final[tuple[MetricSpec, ...]] = tuple(
 
 
 @dataclass(frozen=True, slots=True)
+class Alarm:
+    """The firing alert a key number is about, as its mark shows it."""
+
+    value: str
+    """The alert's value with its unit, e.g. `2.6s`."""
+    measure: str
+    """The statistic and window its rule takes, e.g. `p95 5m`."""
+
+
+@dataclass(frozen=True, slots=True)
 class AlertTarget:
     """What one firing alert is about: a series (and labels) of a source."""
 
@@ -123,6 +131,8 @@ class AlertTarget:
     """The source the alert is grouped by, or None when it covers every source."""
     series: str
     labels: Labels
+    alarm: Alarm | None = field(default=None, compare=False)
+    """The first (most severe) alert about it, as a mark shows it."""
 
 
 async def firing_alerts(reader: StoreReader, now: float) -> list[AlertRow]:
@@ -157,29 +167,24 @@ def alert_targets(alerts: Iterable[AlertRow], rules: Mapping[str, Rule]) -> list
             alert.labels.get("source"),
             rule.series,
             tuple(sorted({**rule.labels, **grouped}.items())),
+            Alarm(alert_value(alert, rules), measure(rule)),
         )
         if target not in targets:
             targets.append(target)
     return targets
 
 
-def alert_value(alert: AlertRow, units: Mapping[str, str], rules: Mapping[str, Rule]) -> str:
-    """An alert's value as its rule measures it: a ratio in %, a baseline as `×2.1`."""
-    rule = rules.get(alert.rule)
-    if alert.value is None or rule is None or isinstance(rule.condition, AbsentCondition):
-        return "–" if rule is None or alert.value is None else "absent"
-    if isinstance(rule.condition, RatioCondition):
-        return f"{100 * alert.value:.1f}%"
-    if isinstance(rule.condition, BaselineCondition):
-        return f"×{alert.value:.2f}"
-    return format_value(alert.value, units.get(rule.series, ""))
-
-
-def is_alarmed(spec: MetricSpec, source: str, targets: Iterable[AlertTarget]) -> bool:
-    """Whether a firing alert is about this number of this source."""
-    return any(
-        t.series == spec.series and t.source in (None, source) and compatible(spec.labels, t.labels)
-        for t in targets
+def alarm_for(spec: MetricSpec, source: str, targets: Iterable[AlertTarget]) -> Alarm | None:
+    """The most severe firing alert about this number of this source, or None."""
+    return next(
+        (
+            t.alarm
+            for t in targets
+            if t.series == spec.series
+            and t.source in (None, source)
+            and compatible(spec.labels, t.labels)
+        ),
+        None,
     )
 
 
@@ -200,9 +205,11 @@ async def read_metric(
     points: int,
     *,
     now: float,
-    alarm: bool = False,
+    alarm: Alarm | None = None,
 ) -> MetricReading | None:
     """The number of `spec` at `now` and its sparkline over `window`, from the `series`.
+
+    With an `alarm`, the number is the alert's own, noted with its statistic and window.
 
     Returns:
         None when no series matches or none has a value yet.
@@ -216,12 +223,15 @@ async def read_metric(
         value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
     else:
         value = _reduce(spec.reduce, latest)
-    if spec.words is not None and value is not None:
+    if alarm is not None:
+        text = alarm.value
+    elif spec.words is not None and value is not None:
         text = spec.words[1 if value >= 0.5 else 0]
     else:
         text = format_value(value, found[0].unit)
     values = await store.points(found, *window, points, how=spec.spark)
-    return MetricReading(spec.label, text, tuple(values), alarm)
+    note = "" if alarm is None else alarm.measure
+    return MetricReading(spec.label, text, tuple(values), alarm is not None, note)
 
 
 def _reduce(how: str, values: list[float]) -> float:

@@ -16,7 +16,8 @@ resolved meanwhile, a read-only database) becomes a one-line notification.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import ClassVar
 
@@ -27,6 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from collectors.alerts.book import AlertBookError, AlertRow, Silence
+from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState
 from collectors.base import format_duration
 from collectors.inert import inert
@@ -59,6 +61,8 @@ class AlertsView:
     now: float
     alerts: tuple[AlertRow, ...]
     silences: tuple[Silence, ...]
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    """The rules in force by name: each value's unit, statistic and window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,8 @@ class AlertsPanel(LivePanel[AlertsView]):
         """The visible alerts in screen order, and the silences that have not ended."""
         now = reader.now()
         alerts = ordered(await reader.book.visible(now))
-        return AlertsView(now, tuple(alerts), tuple(await reader.book.silences(now)))
+        silences = tuple(await reader.book.silences(now))
+        return AlertsView(now, tuple(alerts), silences, reader.rules)
 
     def present(self, data: AlertsView) -> None:
         """Draw the view through the current filter."""
@@ -137,7 +142,9 @@ class AlertsPanel(LivePanel[AlertsView]):
         table = self.query_one(AlertTable)
         table.show_alerts(
             [
-                alert_line(a, view.silences, view.now, with_labels=rules.count(a.rule) > 1)
+                alert_line(
+                    a, view.silences, view.now, view.rules, with_labels=rules.count(a.rule) > 1
+                )
                 for a in shown
             ]
         )
@@ -166,7 +173,7 @@ class AlertsPanel(LivePanel[AlertsView]):
     def _draw_detail(self) -> None:
         alert = self.selected if self.shown else None
         view = self._view
-        text = alert_detail(alert, view.silences, view.now) if alert else Text("")
+        text = alert_detail(alert, view.silences, view.now, view.rules) if alert else Text("")
         detail = self.query_one(".alert-detail", Static)
         detail.display = alert is not None
         if text != self._detail:
@@ -356,7 +363,7 @@ class AlertsScreen(LiveScreen):
         if alert is None or self._reader is None:
             return
         events = await self._reader.book.events(alert.id)
-        rows = history_rows(events, self._reader.now())
+        rows = history_rows(events, self._reader.now(), self._reader.rules.get(alert.rule))
         self.app.push_screen(AlertHistoryDialog(alert.id, alert_title(alert), rows))
 
     @on(DataTable.RowSelected, "#alert-table")

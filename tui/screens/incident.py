@@ -33,9 +33,9 @@ from tui.panels.firing import FiringPanel
 from tui.panels.key_metrics import (
     KEY_METRICS,
     MetricSpec,
+    alarm_for,
     alert_targets,
     firing_alerts,
-    is_alarmed,
     read_metric,
     series_by_source,
     spec_for,
@@ -143,7 +143,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
             if len(readings) >= MAX_CHARTS or (source, spec) in seen:
                 continue
             seen.add((source, spec))
-            alarm = is_alarmed(spec, source, targets)
+            alarm = alarm_for(spec, source, targets)
             reading = await read_metric(
                 store, spec, by_source.get(source, []), window, points, now=now, alarm=alarm
             )

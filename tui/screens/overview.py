@@ -35,6 +35,7 @@ from collectors.series import (
 )
 from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
+from tui.data.source_badge import worst_of_checks
 from tui.data.thresholds import Limit
 from tui.panels.base import LivePanel
 from tui.panels.chart_panel import ChartPanel
@@ -43,9 +44,9 @@ from tui.panels.key_metrics import (
     KEY_METRICS,
     AlertTarget,
     MetricSpec,
+    alarm_for,
     alert_targets,
     firing_alerts,
-    is_alarmed,
     read_metric,
     series_by_source,
 )
@@ -160,8 +161,11 @@ class SourcesPanel(ChartPanel[SourcesData]):
             rank, metrics = await _source_metrics(
                 store, name, by_source.get(name, []), targets, window, points, now
             )
-            view = SourceView(name, status.shown_state, _age(status, now), _detail(status), metrics)
-            order = _NO_DATA_ORDER if status.no_data else _STATE_ORDER.get(status.state, 0)
+            state, detail = worst_of_checks(
+                status.shown_state, _detail(status), by_source.get(name, [])
+            )
+            view = SourceView(name, state, _age(status, now), detail, metrics)
+            order = _NO_DATA_ORDER if status.no_data else _STATE_ORDER.get(SourceState(state), 0)
             ranked.append(((order, rank, name), view))
         ranked.sort(key=lambda pair: pair[0])
         return SourcesData(window, tuple(view for _, view in ranked))
@@ -204,7 +208,7 @@ async def _source_metrics(
     for index, spec in enumerate(KEY_METRICS):
         if not spec.overview:
             continue
-        alarm = is_alarmed(spec, source, targets)
+        alarm = alarm_for(spec, source, targets)
         reading = await read_metric(store, spec, series, window, points, now=now, alarm=alarm)
         if reading is not None:
             rank = min(rank, index)

@@ -246,6 +246,8 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
             mine = [v for v in volumes if v.source == source]
             total = sum(v.last_value or 0.0 for v in mine)
             target = await _latest(store, CHATWOOT_SLA_TARGET_S, source)
+            compliance = await _latest(store, CHATWOOT_SLA_COMPLIANCE_PCT, source)
+            sla_ok = reader.thresholds.sla.band(compliance) in (None, "ok")
             replies = {
                 info.labels.get("channel", ""): info.last_value
                 for info in await store.series(CHATWOOT_CHANNEL_FIRST_RESPONSE_S, source=source)
@@ -253,7 +255,7 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
             for volume in mine:
                 channel = volume.labels.get("channel", "")
                 count = volume.last_value or 0.0
-                tone, reply = _channel_reply(replies.get(channel), target)
+                tone, reply = _channel_reply(replies.get(channel), target, sla_ok=sla_ok)
                 share = f"{100 * count / total:3.0f}%" if total else "  –"
                 label = f"{source} · {channel}" if len(sources) > 1 else channel
                 fraction = count / biggest if biggest else 0.0
@@ -270,15 +272,22 @@ class _ChannelsPanel(WindowedPanel[tuple[BarRow, ...]]):
         self.query_one(LatencyBars).rows = data
 
 
-def _channel_reply(reply: float | None, target: float | None) -> tuple[Tone, str]:
-    """Seed 004: a channel's mean first reply within the target, over it, or twice over it."""
+def _channel_reply(reply: float | None, target: float | None, *, sla_ok: bool) -> tuple[Tone, str]:
+    """Seed 004: a channel's mean first reply within the target, over it, or twice over it.
+
+    A mean within the target is `on target` (✔) only while the source's
+    compliance is: beside a compliance below target it reads `mean within
+    target`, muted, for a mean says nothing of the replies that breached.
+    """
     if reply is None:
         return "muted", "no replies"
     waited = format_value(reply, "s")
     if not target:
         return "muted", waited
     if reply <= target:
-        return "ok", f"{waited} on target"
+        return (
+            ("ok", f"{waited} on target") if sla_ok else ("muted", f"{waited} mean within target")
+        )
     if reply <= 2 * target:
         return "warning", f"{waited} over target"
     return "error", f"{waited} far over target"
