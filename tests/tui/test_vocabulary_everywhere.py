@@ -65,11 +65,11 @@ def outputs(tmp_path: Path) -> dict[str, str]:
         async with await AlertBook.open(db, readonly=True) as book:
             rows, silences = await book.visible(NOW), await book.silences(NOW)
         titles = [alert_title(row) for row in rows]
-        notes = [alert_line(row, silences, NOW).notes for row in rows]
+        notes = [alert_line(row, silences, NOW, {}).notes for row in rows]
         found = {"alerts screen": "\n".join(titles + notes)}
         for as_json in (False, True):
             out = io.StringIO()
-            await _alerts(db, as_json, out, NOW)
+            await _alerts(db, as_json, out, NOW, {})
             found["cli json" if as_json else "cli"] = out.getvalue()
         for fmt in FORMATS:
             found[f"export {fmt}"] = await build_export(
