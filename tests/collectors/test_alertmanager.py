@@ -22,10 +22,12 @@ import pytest
 from _alertmanager import Alertmanager, free_port
 
 from collectors.alerts.alertmanager import AlertmanagerSink, alert_payload, value_text
+from collectors.alerts.engine import AlertEngine
 from collectors.alerts.notify import AlertmanagerConfig, Notification, NotifyConfig
-from collectors.alerts.rules import Severity
+from collectors.alerts.rules import Rule, Severity
+from collectors.base import Sample, SourceState, SourceStatus
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
-from collectors.store.database import Store
+from collectors.store.database import SourceBatch, Store
 
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
 RULE = "chatwoot_api_down"
@@ -186,6 +188,49 @@ async def test_unreachable_alertmanager_is_retried_counted_and_one_line(
     assert record.getMessage() == (
         "alertmanager: 1 alerts not delivered after 3 attempts: ConnectError"
     )
+
+
+async def test_a_restarted_engine_reannounces_what_fires_but_not_what_is_silenced(
+    tmp_path: Path, alertmanager: Alertmanager
+) -> None:
+    rules = [
+        Rule.model_validate(
+            {"name": name, "series": "q", "condition": {"value": 10}, "severity": "critical"}
+        )
+        for name in ("q_high", "q_too_high")
+    ]
+    async with await Store.open(tmp_path / "restart.db") as store:
+        first = await AlertEngine.open(rules, store, sinks=[])
+        t = time.time()
+        batch = SourceBatch(
+            "sidekiq", [Sample("q", 30, t)], SourceStatus("sidekiq", SourceState.OK, t, t)
+        )
+        await store.write([batch])
+        await first.after_write([batch])
+        await first.book.add_silence(
+            {"rule": "q_too_high"},
+            starts_at=t,
+            ends_at=t + 3600,
+            created_by="amy",
+            comment="known",
+            now=t,
+        )
+        await first.aclose()
+        notify = NotifyConfig.model_validate(
+            {"alertmanager": {"url": alertmanager.url, "resend_every": "0.2s"}}
+        )
+        second = await AlertEngine.open(rules, store, notify)
+        try:
+
+            async def announced() -> bool:
+                return len(await alerts(alertmanager, "q_high")) == 1
+
+            await eventually(announced, timeout=10)
+            await asyncio.sleep(0.5)  # a few more re-sends
+            silenced = await alerts(alertmanager, "q_too_high")
+        finally:
+            await second.aclose()
+    assert silenced == []
 
 
 # --------------------------------------------------------------------------- wootwatch collect
