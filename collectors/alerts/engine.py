@@ -427,12 +427,17 @@ class AlertEngine:
         )
 
     async def firing(self) -> list[Notification]:
-        """The alerts firing now and not silenced, as `firing` notifications (for re-sending)."""
+        """The alerts firing now and not silenced, as `firing` notifications (for re-sending).
+
+        Read inside the book's transaction, so a round's uncommitted rows are never seen.
+        """
         now = self._clock()
-        silences = [s for s in await self.book.silences(now) if s.active_at(now)]
+        async with self.book.transaction() as writer:
+            silences = [s for s in await self.book.silences(now) if s.active_at(now)]
+            visible = await writer.visible(now)
         return [
             self.notification(alert, "firing", now, "")
-            for alert in await self.book.visible(now)
+            for alert in visible
             if alert.state is AlertState.FIRING and not _silenced(silences, alert)
         ]
 
