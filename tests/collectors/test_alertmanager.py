@@ -373,6 +373,28 @@ def test_silence_command_creates_an_alertmanager_silence(
     ]
 
 
+def test_silence_takes_the_alertmanager_from_the_config(
+    tmp_path: Path, alertmanager: Alertmanager
+) -> None:
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(
+        f"database: {tmp_path / 's.db'}\nnotify: {{alertmanager: {{url: '{alertmanager.url}'}}}}\n"
+    )
+    asyncio.run(_database(tmp_path / "s.db"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WOOTWATCH")}
+    done = subprocess.run(
+        [WOOTWATCH, "silence", RULE, "--for", "1h", "--comment", "upgrade",
+         "--config", str(config), "--alertmanager"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (silence,) = alertmanager.amtool("silence", "query")
+    assert done.stdout.splitlines()[-1] == f"alertmanager silence {silence['id']}"
+
+
 def test_silence_keeps_the_local_one_when_alertmanager_is_down(tmp_path: Path) -> None:
     done = _silence(tmp_path, "--alertmanager", f"http://127.0.0.1:{free_port()}")
     assert done.returncode == 1
