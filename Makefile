@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 # Programs the end-to-end and clock tests drive (Debian package = command name).
-TEST_TOOLS := tmux faketime
+TEST_TOOLS := tmux faketime amtool=prometheus-alertmanager  # command=package where they differ
 
 .PHONY: demo test test-tools bench lint clean
 
@@ -30,7 +30,7 @@ demo: $(VENV)/.installed
 # the tests that need them say so and are skipped, except in CI.
 test-tools:
 	@missing=""; for tool in $(TEST_TOOLS); do \
-		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+		command -v $${tool%%=*} >/dev/null 2>&1 || missing="$$missing $${tool#*=}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing$$missing"; \

@@ -215,6 +215,13 @@ def _add_alert_commands(commands: Subcommands) -> None:
     silence.add_argument("--user", metavar="NAME", help="who silences (default: $USER)")
     silence.add_argument("--list", action="store_true", help="list the silences instead")
     silence.add_argument("--end", type=_alert_id, metavar="ID", help="end a silence now")
+    silence.add_argument(
+        "--alertmanager",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="also create it in this Alertmanager (default: the config's notify.alertmanager)",
+    )
 
     rules = commands.add_parser("rules", help="list the rules, or replay history through them")
     actions = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)

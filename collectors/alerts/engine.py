@@ -60,10 +60,18 @@ from collectors.alerts.book import (
     Silence,
 )
 from collectors.alerts.evaluate import BatchView, GroupCheck, RuleEvaluator
-from collectors.alerts.notify import Dispatcher, Notification, NotifyConfig, Sink, build_sinks
+from collectors.alerts.notify import (
+    Dispatcher,
+    Notification,
+    NotifyConfig,
+    Resender,
+    Sink,
+    build_sinks,
+)
 from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState, Change, Tracker
 from collectors.base import SourceConfig
+from collectors.series import by_name
 from collectors.store.database import SourceBatch, Store
 from collectors.store.schema import labels_key
 
@@ -164,7 +172,7 @@ class AlertEngine:
         book = await AlertBook.open(Path(store.path))
         chosen = list(sinks) if sinks is not None else build_sinks(notify, transport=transport)
         dispatcher = Dispatcher(chosen, group_wait=notify.group_wait)
-        return cls(
+        engine = cls(
             rules,
             store,
             book,
@@ -173,6 +181,10 @@ class AlertEngine:
             clock=clock,
             sources=sources,
         )
+        for sink in chosen:
+            if isinstance(sink, Resender):
+                sink.resend_from(engine.firing)
+        return engine
 
     async def aclose(self) -> None:
         """Deliver pending notifications, then close the sinks and the alert connection."""
@@ -410,7 +422,24 @@ class AlertEngine:
             since=alert.updated_at,
             ts=now,
             note=note,
+            unit=_value_unit(rule),
+            rule_labels=dict(rule.labels) if rule is not None else {},
         )
+
+    async def firing(self) -> list[Notification]:
+        """The alerts firing now and not silenced, as `firing` notifications (for re-sending).
+
+        Read inside the book's transaction, so a round's uncommitted rows are never seen.
+        """
+        now = self._clock()
+        async with self.book.transaction() as writer:
+            silences = [s for s in await self.book.silences(now) if s.active_at(now)]
+            visible = await writer.visible(now)
+        return [
+            self.notification(alert, "firing", now, "")
+            for alert in visible
+            if alert.state is AlertState.FIRING and not _silenced(silences, alert)
+        ]
 
 
 @dataclass(slots=True)
@@ -432,3 +461,11 @@ class _Notices:
 
 def _silenced(silences: Sequence[Silence], alert: AlertRow) -> bool:
     return any(s.matches(alert.rule, alert.labels) for s in silences)
+
+
+def _value_unit(rule: Rule | None) -> str:
+    """The unit of a rule's alert value: its series' unit, none for a ratio or an absence."""
+    if rule is None or rule.condition.type in ("ratio", "absent"):
+        return ""
+    spec = by_name().get(rule.series)
+    return spec.unit if spec is not None else ""

@@ -1,4 +1,4 @@
-"""Where alert notifications go: a Slack incoming webhook, a command, the terminal bell.
+"""Where alert notifications go: Slack, Alertmanager, a command, the terminal bell.
 
 Contract:
 
@@ -14,6 +14,9 @@ Contract:
   (connection errors, timeouts, HTTP 429 honouring `Retry-After`, HTTP 5xx)
   with exponential backoff. The webhook URL is a secret (`SecretStr`): it
   never appears in a log line or a message.
+* **Alertmanager** (`collectors.alerts.alertmanager`): its v2 API, firing
+  alerts re-sent every `resend_every`; it posts through the same retrying
+  `JsonPoster` as Slack.
 * **Command** (`CommandSink`): an argv list run without a shell, the group
   as a JSON array on stdin, killed after its timeout. A string is refused:
   a shell string would let alert text (upstream names) reach a shell.
@@ -35,6 +38,9 @@ notify:
     webhook_url: ${SLACK_WEBHOOK_URL}
     min_severity: warning
     retries: 3
+  alertmanager:
+    url: http://127.0.0.1:9093   # Alertmanager's own address (not a webhook)
+    resend_every: 1m          # well inside Alertmanager's resolve_timeout (5m)
   command:
     argv: [/usr/local/bin/page-oncall, --team, support]
     min_severity: critical
@@ -56,7 +62,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol, runtime_checkable
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
@@ -71,13 +77,16 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "AlertmanagerConfig",
     "BellConfig",
     "BellWatcher",
     "CommandConfig",
     "CommandSink",
     "Dispatcher",
+    "JsonPoster",
     "Notification",
     "NotifyConfig",
+    "Resender",
     "Sink",
     "SlackConfig",
     "SlackSink",
@@ -151,6 +160,29 @@ class CommandConfig(_Model):
     """The command is killed after this long."""
 
 
+def _http_url(value: object) -> object:
+    if isinstance(value, str) and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL, like http://127.0.0.1:9093")
+    return value
+
+
+class AlertmanagerConfig(_Model):
+    """A Prometheus Alertmanager, spoken to through its v2 API."""
+
+    url: Annotated[str, BeforeValidator(_http_url)]
+    """Alertmanager's base URL, e.g. `http://127.0.0.1:9093` (alerts go to `/api/v2/alerts`)."""
+    min_severity: Severity = Severity.INFO
+    """Only alerts at least this severe are sent; Alertmanager's routes do the rest."""
+    resend_every: Duration = 60.0
+    """Firing alerts are sent again this often; keep it well inside `resolve_timeout`."""
+    timeout: Duration = 10.0
+    """Longest one post may take."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Further attempts after a failed post (with backoff)."""
+    generator_url: str | None = None
+    """The alerts' `generatorURL`, e.g. a dashboard; default `wootwatch://HOST/rules/RULE`."""
+
+
 class NotifyConfig(_Model):
     """Where alerts go besides the screen."""
 
@@ -162,6 +194,8 @@ class NotifyConfig(_Model):
     """The terminal bell in the TUI."""
     slack: SlackConfig | None = None
     """A Slack incoming webhook; none by default."""
+    alertmanager: AlertmanagerConfig | None = None
+    """A Prometheus Alertmanager; none by default."""
     command: CommandConfig | None = None
     """A command hook; none by default."""
 
@@ -200,6 +234,10 @@ class Notification:
     """When the notification was decided."""
     note: str = ""
     """Extra context, e.g. who acknowledged an alert whose ack lapsed."""
+    unit: str = ""
+    """The unit of `value` (`collectors.series`), empty when it has none (a ratio)."""
+    rule_labels: Mapping[str, str] = field(default_factory=dict)
+    """The label values the rule selects its series by, e.g. `{check: api}`."""
 
     def line(self) -> str:
         """One inert line for a person: severity, rule, what happened, labels, value, summary."""
@@ -253,6 +291,14 @@ class Sink(Protocol):
         """Release clients."""
 
 
+@runtime_checkable
+class Resender(Protocol):
+    """A sink that re-sends the alerts still firing on its own cadence (Alertmanager)."""
+
+    def resend_from(self, firing: Callable[[], Awaitable[Sequence[Notification]]]) -> None:
+        """Re-send what `firing` returns, in a background task, until `aclose`."""
+
+
 # --------------------------------------------------------------------------- slack
 
 
@@ -282,6 +328,75 @@ def slack_payload(group: Sequence[Notification]) -> dict[str, object]:
     return {"text": text + "\n".join(lines)}
 
 
+class JsonPoster:
+    """POSTs JSON bodies over one long-lived client, retrying transient failures.
+
+    Connection errors, timeouts, HTTP 5xx and HTTP 429 (honouring `Retry-After`)
+    are retried with jittered exponential backoff; any other HTTP 4xx is not
+    (the URL or the body is wrong). Errors name no URL (it may hold a secret).
+
+    Args:
+        timeout: longest one attempt may take.
+        retries: further attempts after a failed one.
+        transport: an httpx transport (tests); default the network.
+        backoff: seconds before the first retry; doubled each time, jittered.
+        sleep: how to wait between attempts (tests record the waits).
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        retries: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._retries = retries
+        self._backoff = backoff
+        self._sleep = sleep
+        self._client = async_client(timeout=timeout, transport=transport)
+        self.attempts = 0
+        """Attempts the last post took."""
+        self.failures = 0
+        """Posts given up after every attempt (a counter for status lines and `/metrics`)."""
+
+    async def post(self, url: str, body: bytes) -> str | None:
+        """POST `body` as JSON to `url`, retrying; None once accepted, else the last error."""
+        import httpx
+
+        error = "not sent"
+        for attempt in range(self._retries + 1):
+            self.attempts = attempt + 1
+            delay = self._backoff * 2**attempt * random.uniform(0.8, 1.2)
+            try:
+                async with self._client.stream(
+                    "POST", url, content=body, headers={"Content-Type": "application/json"}
+                ) as response:
+                    reply = await _reply(response)
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}"
+            else:
+                if response.status_code < 300:
+                    return None
+                lines = reply[:60].strip().splitlines()
+                detail = inert(lines[0]) if lines else ""
+                error = f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
+                if response.status_code == 429:
+                    asked = retry_after(response.headers.get("retry-after"), time.time())
+                    delay = min(asked, _RETRY_AFTER_CAP) if asked is not None else delay
+                elif response.status_code < 500:
+                    break  # the URL or the payload is wrong: retrying will not help
+            if attempt < self._retries:
+                await self._sleep(min(delay, _BACKOFF_CAP))
+        self.failures += 1
+        return error
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
+
+
 class SlackSink:
     """Posts each group to a Slack incoming webhook, retrying transient failures.
 
@@ -304,10 +419,14 @@ class SlackSink:
     ) -> None:
         self.min_severity = config.min_severity
         self._url = config.webhook_url
-        self._retries = config.retries
-        self._backoff = backoff
-        self._sleep = sleep
-        self._client = async_client(timeout=config.timeout, transport=transport)
+        self.poster = JsonPoster(
+            timeout=config.timeout,
+            retries=config.retries,
+            transport=transport,
+            backoff=backoff,
+            sleep=sleep,
+        )
+        """Posts and retries; its `failures` counts groups given up."""
         self.delivered = 0
         """Groups Slack accepted (for status lines and tests)."""
         self.last_error: str | None = None
@@ -315,48 +434,23 @@ class SlackSink:
 
     async def send(self, group: Sequence[Notification]) -> None:
         """Post the group; retry; log the outcome as one line."""
-        import httpx
-
         body = json.dumps(slack_payload(group)).encode()
-        error = "not sent"
-        for attempt in range(self._retries + 1):
-            delay = self._backoff * 2**attempt * random.uniform(0.8, 1.2)
-            try:
-                async with self._client.stream(
-                    "POST",
-                    self._url.get_secret_value(),
-                    content=body,
-                    headers={"Content-Type": "application/json"},
-                ) as response:
-                    reply = await _reply(response)
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}"
-            else:
-                if response.status_code < 300:
-                    self.delivered += 1
-                    self.last_error = None
-                    return
-                lines = reply[:60].strip().splitlines()
-                detail = inert(lines[0]) if lines else ""
-                error = f"HTTP {response.status_code}" + (f" ({detail})" if detail else "")
-                if response.status_code == 429:
-                    asked = retry_after(response.headers.get("retry-after"), time.time())
-                    delay = min(asked, _RETRY_AFTER_CAP) if asked is not None else delay
-                elif response.status_code < 500:
-                    break  # the URL or the payload is wrong: retrying will not help
-            if attempt < self._retries:
-                await self._sleep(min(delay, _BACKOFF_CAP))
+        error = await self.poster.post(self._url.get_secret_value(), body)
+        if error is None:
+            self.delivered += 1
+            self.last_error = None
+            return
         self.last_error = f"slack: {error}"
         log.error(
             "slack: %d notifications not delivered after %d attempts: %s",
             len(group),
-            attempt + 1,
+            self.poster.attempts,
             error,
         )
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        await self._client.aclose()
+        await self.poster.aclose()
 
 
 async def _reply(response: httpx.Response) -> str:
@@ -430,10 +524,14 @@ class CommandSink:
 def build_sinks(
     config: NotifyConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> list[Sink]:
-    """The Slack and command sinks a config asks for (the bell is a `BellWatcher`)."""
+    """The Slack, Alertmanager and command sinks a config asks for (the bell is a `BellWatcher`)."""
     sinks: list[Sink] = []
     if config.slack is not None:
         sinks.append(SlackSink(config.slack, transport=transport))
+    if config.alertmanager is not None:
+        from collectors.alerts.alertmanager import AlertmanagerSink  # it builds on this module
+
+        sinks.append(AlertmanagerSink(config.alertmanager, transport=transport))
     if config.command is not None:
         sinks.append(CommandSink(config.command))
     return sinks

@@ -20,7 +20,11 @@ Contract:
 * `wootwatch silence RULE --for 1h --comment TEXT [--match LABEL=VALUE]...
   [--start TIME]`: mutes the notifications of a rule (`'*'` for every rule)
   and optionally only of matching labels, from now (or `--start`) for
-  `--for`. `--list` shows silences, `--end ID` ends one now.
+  `--for`. `--list` shows silences, `--end ID` ends one now. With
+  `--alertmanager [URL]` (default URL: the config's `notify.alertmanager`)
+  the same silence is also created in Alertmanager (matchers `alertname`
+  and the `--match` labels) and its id printed; when Alertmanager cannot be
+  reached or refuses it, that is one line and exit 1, the local silence kept.
 * `wootwatch rules test [--since 24h]`: replays the stored history through
   the rules and prints how often each would have fired; `rules list` shows
   the effective rules.
@@ -225,6 +229,9 @@ async def _silence(
         raise UsageError("silence: --comment is required: say why")
     matchers = dict(args.match)
     start = _start_time(args.start, now)
+    alertmanager = None
+    if args.alertmanager is not None:
+        alertmanager = args.alertmanager or _configured_alertmanager(config)
     async with await AlertBook.open(db) as book:
         if args.rule != "*":
             known = {rule.name for rule in _rules_in_force(config)}
@@ -246,7 +253,40 @@ async def _silence(
             now=now,
         )
     out.write(_silence_line(silence, now, prefix=f"silence {silence.id}:") + "\n")
+    if alertmanager is None:
+        return 0
+    return await _alertmanager_silence(alertmanager, args, silence, out)
+
+
+async def _alertmanager_silence(
+    url: str, args: argparse.Namespace, silence: Silence, out: TextIO
+) -> int:
+    from collectors.alerts.alertmanager import AlertmanagerError, create_silence
+
+    matchers = {"alertname": args.rule, **dict(args.match)}
+    try:
+        silence_id = await create_silence(
+            url,
+            matchers,
+            starts_at=silence.starts_at,
+            ends_at=silence.ends_at,
+            created_by=silence.created_by,
+            comment=silence.comment,
+        )
+    except AlertmanagerError as exc:
+        sys.stderr.write(f"wootwatch: {exc}; the local silence {silence.id} is kept\n")
+        return 1
+    out.write(f"alertmanager silence {silence_id}\n")
     return 0
+
+
+def _configured_alertmanager(config: WootwatchConfig | None) -> str:
+    target = config.notify.alertmanager if config is not None else None
+    if target is None:
+        raise UsageError(
+            "silence: --alertmanager needs a URL, or notify.alertmanager.url in the config"
+        )
+    return target.url
 
 
 async def _rules_test(
@@ -328,6 +368,7 @@ def run(
     # an ack must work, and fast, even while someone is halfway through
     # editing a broken config.
     needs_config = args.command == "rules" or getattr(args, "db", None) is None
+    needs_config |= getattr(args, "alertmanager", None) == ""  # its URL is in the config
     config = config_or_default(args) if needs_config else None
     db = database(args, config)
     now = clock()
