@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from collectors.alerts.engine import AlertEngine
@@ -34,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     """Collect into `--db` (else the config's database) until stopped, or once."""
     log_to_stderr()
     _, config = load_config(args)
-    return asyncio.run(_collect(config, database(args, config), once=args.once))
+    listen = getattr(args, "metrics_listen", None) or config.metrics_listen
+    return asyncio.run(
+        _collect(config, database(args, config), once=args.once, metrics_listen=listen)
+    )
 
 
 async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngine:
@@ -45,13 +49,32 @@ async def open_alert_engine(config: WootwatchConfig, store: Store) -> AlertEngin
     return engine
 
 
-async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
+@contextlib.asynccontextmanager
+async def _metrics(listen: str | None, db: Path) -> AsyncIterator[None]:
+    """`/metrics` on `listen` while the collectors run (nothing when it is None)."""
+    if listen is None:
+        yield
+        return
+    from collectors.metrics_http import MetricsEndpoint  # prometheus-client only when asked
+
+    endpoint = await MetricsEndpoint.start(listen, db)
+    log.info("serving /metrics on %s:%d", *endpoint.address)
+    try:
+        yield
+    finally:
+        await endpoint.aclose()
+
+
+async def _collect(
+    config: WootwatchConfig, db: Path, *, once: bool, metrics_listen: str | None = None
+) -> int:
     sources = config.enabled_sources
     if not sources:
         raise UsageError("the config has no enabled sources: nothing to collect")
     async with (
         await Store.open(db, retention=config.retention) as store,
         contextlib.aclosing(await open_alert_engine(config, store)) as engine,
+        _metrics(None if once else metrics_listen, db),
     ):
         scheduler = Scheduler(sources, store, after_write=engine.after_write)
         if once:
