@@ -240,6 +240,13 @@ def _add_alert_commands(commands: Subcommands) -> None:
         "--since", type=_duration, default=86400.0, metavar="DURATION", help="default 24h"
     )
     _command(actions, "list", "the effective rules")
+    export = _command(actions, "export", "the effective rules for another alerting engine")
+    export.add_argument(
+        "--format", required=True, choices=["prometheus"], help="prometheus: an alerting-rules file"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
