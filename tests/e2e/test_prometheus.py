@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests._tools import tool
+from tests.collectors.test_grafana_dashboard import dashboard_expressions
 
 WOOTWATCH = Path(sys.executable).parent / "wootwatch"
 DEADLINE = 30.0
@@ -200,3 +201,13 @@ def test_promql_returns_what_the_export_reads(collector: Collector, prometheus: 
     for le, bars_below in (("1", 1), ("2", 2), ("5", 3), ("10", 4), ("30", 5), ("+Inf", 6)):
         assert by_le[le] == pytest.approx(sum(bars[:bars_below]))
     assert by_le["+Inf"] == pipeline["total"] > 0
+
+
+def test_every_dashboard_expression_runs_in_prometheus(prometheus: Prometheus) -> None:
+    for expr in dashboard_expressions():
+        if expr.startswith("label_values("):  # a Grafana variable, not PromQL
+            continue
+        promql = expr.replace("$source", ".*")
+        body = _get(f"{prometheus.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}")
+        assert json.loads(body)["status"] == "success", expr
+    assert prometheus.query("sum by (source) (wootwatch_alert_firing) >= 0")
