@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from collectors.alerts.book import AlertBook, AlertRow, Silence
-from collectors.base import SourceConfig
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
@@ -287,6 +286,7 @@ def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
 
 def _rules_export(config: WootwatchConfig, output: str | None, out: TextIO) -> int:
     from collectors.alerts.prometheus import prometheus_rules
+    from collectors.base import SourceConfig
     from tui.export.write import write_atomically
 
     sources = config.enabled_sources
