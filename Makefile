@@ -6,8 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# Programs the end-to-end and clock tests drive (Debian package = command name).
-TEST_TOOLS := tmux faketime amtool=prometheus-alertmanager  # command=package where they differ
+# Programs the end-to-end, clock and Prometheus tests drive, as command:Debian-package.
+TEST_TOOLS := tmux:tmux faketime:faketime promtool:prometheus amtool:prometheus-alertmanager
 
 .PHONY: demo test test-tools bench lint clean
 
@@ -29,8 +29,8 @@ demo: $(VENV)/.installed
 # Installs the missing test programs where it can (root with apt-get); elsewhere
 # the tests that need them say so and are skipped, except in CI.
 test-tools:
-	@missing=""; for tool in $(TEST_TOOLS); do \
-		command -v $${tool%%=*} >/dev/null 2>&1 || missing="$$missing $${tool#*=}"; done; \
+	@missing=""; for pair in $(TEST_TOOLS); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing$$missing"; \

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "API_BUCKETS_S",
     "AWS_ECS_CPU_PCT",
     "AWS_ECS_MEMORY_PCT",
     "AWS_RDS_CONNECTIONS",
@@ -49,6 +50,7 @@ __all__ = [
     "CHATWOOT_UP",
     "KEY_NUMBERS",
     "LOGS_LINES_PER_MIN",
+    "PIPELINE_BUCKETS_S",
     "PIPELINE_LATENCY_MS",
     "PIPELINE_MESSAGES",
     "PIPELINE_PHASE_MS",
@@ -88,6 +90,8 @@ class SeriesSpec:
     """What a value says, in a few words."""
     shown: str
     """The screens and exports that show it."""
+    buckets: tuple[float, ...] = ()
+    """Histogram bucket bounds in seconds for `/metrics` (a latency series); empty: a gauge."""
 
 
 CHATWOOT_UP: Final = "chatwoot.up"
@@ -131,6 +135,11 @@ AWS_RDS_CONNECTIONS: Final = "aws.rds.connections"
 AWS_RDS_FREEABLE_MEMORY_BYTES: Final = "aws.rds.freeable_memory_bytes"
 LOGS_LINES_PER_MIN: Final = "logs.lines_per_min"
 
+PIPELINE_BUCKETS_S: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+"""Seed 001's message latency buckets (under 5 s is compliant), in seconds."""
+API_BUCKETS_S: Final = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+"""Seed 001's buckets plus seed 000/003's API bounds (500 ms, 1.5 s, 3 s), in seconds."""
+
 CATALOGUE: Final[tuple[SeriesSpec, ...]] = (
     SeriesSpec(
         CHATWOOT_UP,
@@ -145,6 +154,7 @@ CATALOGUE: Final[tuple[SeriesSpec, ...]] = (
         ("endpoint",),
         "the time of every Chatwoot request, by endpoint",
         "overview, latency, export",
+        API_BUCKETS_S,
     ),
     SeriesSpec(
         CHATWOOT_API_REQUESTS, "count", ("endpoint",), "requests per poll", "export (error rate)"
@@ -244,6 +254,7 @@ CATALOGUE: Final[tuple[SeriesSpec, ...]] = (
         (),
         "a message's time from the queue to Chatwoot",
         "overview, latency, SLA, export",
+        PIPELINE_BUCKETS_S,
     ),
     SeriesSpec(
         PIPELINE_SLA_PCT,

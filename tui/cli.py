@@ -105,6 +105,16 @@ def _duration(text: str) -> float:
     return seconds
 
 
+def _listen(text: str) -> str:
+    from collectors.listen import parse_listen
+
+    try:
+        parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _matcher(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -146,6 +156,13 @@ def _add_collect(commands: Subcommands) -> None:
     collect = _command(commands, "collect", "run the collectors headless")
     collect.add_argument(
         "--once", action="store_true", help="poll every source once, write, and exit"
+    )
+    collect.add_argument(
+        "--metrics-listen",
+        type=_listen,
+        metavar="HOST:PORT",
+        help="serve Prometheus /metrics there, like 127.0.0.1:9817 (default: the config's "
+        "metrics_listen, else none)",
     )
 
 
@@ -230,6 +247,13 @@ def _add_alert_commands(commands: Subcommands) -> None:
         "--since", type=_duration, default=86400.0, metavar="DURATION", help="default 24h"
     )
     _command(actions, "list", "the effective rules")
+    export = _command(actions, "export", "the effective rules for another alerting engine")
+    export.add_argument(
+        "--format", required=True, choices=["prometheus"], help="prometheus: an alerting-rules file"
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -344,6 +344,27 @@ def _rules_list(config: WootwatchConfig, out: TextIO) -> int:
     return 0
 
 
+def _rules_export(config: WootwatchConfig, output: str | None, out: TextIO) -> int:
+    from collectors.alerts.prometheus import prometheus_rules
+    from collectors.base import SourceConfig
+    from tui.export.write import write_atomically
+
+    sources = config.enabled_sources
+
+    def interval_of(series: str) -> float:
+        """The slowest poll of the sources that write `series` (a source's default without)."""
+        intervals = [s.interval for s in sources if s.writes(series)]
+        return max(intervals, default=SourceConfig.model_fields["interval"].default)
+
+    text = prometheus_rules(config.effective_rules, interval_of)
+    if output in (None, "-"):
+        out.write(text)
+    else:
+        written = write_atomically(output, text)
+        print(f"wootwatch: wrote {inert(str(written))}", file=sys.stderr)
+    return 0
+
+
 def _rules_in_force(config: WootwatchConfig | None) -> list[Rule]:
     """The config's effective rules, or the default pack's when no config was read."""
     from tui.config.models import WootwatchConfig
@@ -383,4 +404,6 @@ def run(
     assert config is not None  # `rules` always reads the config
     if args.rules_command == "test":
         return asyncio.run(_rules_test(config, db, args.since, out, now))
+    if args.rules_command == "export":
+        return _rules_export(config, args.output, out)
     return _rules_list(config, out)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from collectors.base import Collector, SourceConfig, SourceState
@@ -49,14 +50,38 @@ def run(args: argparse.Namespace) -> int:
     """Collect into `--db` (else the config's database) until stopped, or once."""
     log_to_stderr()
     _, config = load_config(args)
-    return asyncio.run(_collect(config, database(args, config), once=args.once))
+    listen = getattr(args, "metrics_listen", None) or config.metrics_listen
+    return asyncio.run(
+        _collect(config, database(args, config), once=args.once, metrics_listen=listen)
+    )
 
 
-async def _collect(config: WootwatchConfig, db: Path, *, once: bool) -> int:
+@contextlib.asynccontextmanager
+async def _metrics(listen: str | None, db: Path) -> AsyncIterator[None]:
+    """`/metrics` on `listen` while the collectors run (nothing when it is None)."""
+    if listen is None:
+        yield
+        return
+    from collectors.metrics_http import MetricsEndpoint  # prometheus-client only when asked
+
+    endpoint = await MetricsEndpoint.start(listen, db)
+    log.info("serving /metrics on %s:%d", *endpoint.address)
+    try:
+        yield
+    finally:
+        await endpoint.aclose()
+
+
+async def _collect(
+    config: WootwatchConfig, db: Path, *, once: bool, metrics_listen: str | None = None
+) -> int:
     sources = config.enabled_sources
     if not sources:
         raise UsageError("the config has no enabled sources: nothing to collect")
-    async with await open_runtime(config, db) as runtime:
+    async with (
+        await open_runtime(config, db) as runtime,
+        _metrics(None if once else metrics_listen, db),
+    ):
         scheduler = runtime.scheduler
         assert scheduler is not None  # a collecting runtime has one
         if once:

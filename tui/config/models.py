@@ -65,6 +65,7 @@ from collectors.base import (
     source_config_models,
 )
 from collectors.business_hours import BusinessHours
+from collectors.listen import parse_listen
 from collectors.store.retention import Retention
 from tui.config.errors import ConfigError, ConfigProblem, problem_at, syntax_problem
 from tui.config.messages import check_source_names, translate_error
@@ -125,6 +126,8 @@ class WootwatchConfig(BaseModel):
     """Colour theme of the TUI."""
     business_hours: BusinessHours | None = None
     """Working hours for SLA timers; none means the clock always runs."""
+    metrics_listen: str | None = None
+    """`HOST:PORT` where `wootwatch collect` serves Prometheus `/metrics`; none: not served."""
 
     @model_validator(mode="before")
     @classmethod
@@ -133,6 +136,13 @@ class WootwatchConfig(BaseModel):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value is not None}
         return data
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
 
     @field_validator("database", mode="before")
     @classmethod
