@@ -114,7 +114,7 @@ def test_alert_lines_cli_table_export_and_summary_agree(
     db, now = recorded_demo
     titles = "\n".join(alert_title(row) for row in ROWS)
     cli = io.StringIO()
-    asyncio.run(_alerts(db, False, cli, now, {r.name: r for r in default_rules()}))
+    asyncio.run(_alerts(db, False, cli, now, lambda: {r.name: r for r in default_rules()}))
     export = asyncio.run(build_export(db, now=now, since=3600.0, user="amy", host="h"))
     statuses = {
         state: SourceStatus(

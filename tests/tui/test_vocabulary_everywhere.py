@@ -69,7 +69,7 @@ def outputs(tmp_path: Path) -> dict[str, str]:
         found = {"alerts screen": "\n".join(titles + notes)}
         for as_json in (False, True):
             out = io.StringIO()
-            await _alerts(db, as_json, out, NOW, {})
+            await _alerts(db, as_json, out, NOW, lambda: {})
             found["cli json" if as_json else "cli"] = out.getvalue()
         for fmt in FORMATS:
             found[f"export {fmt}"] = await build_export(

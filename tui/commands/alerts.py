@@ -5,13 +5,13 @@ Contract:
 * `wootwatch alerts [--db F] [--json]`: the visible alerts (pending,
   firing, resolved in the last 15 minutes) and the silences that have not
   ended. `--json` prints an array of objects with exactly `id`, `rule`,
-  `severity`, `state`, `value`, `unit`, `shown`, `measure`, `since`,
-  `changed`, `acknowledged_by`, `acknowledged_at`, `note`,
-  `silenced_until` (times as ISO 8601 UTC; `since` is when the alert's
-  episode first started, as everywhere, `changed` its last state change;
-  `value` is the number the rule judged, `unit` its unit from the series
-  catalogue, `shown` how the table writes it, `measure` the rule's statistic
-  and window, like `p95 5m`). The table writes values with their unit.
+  `severity`, `state`, `value`, `since`, `changed`, `acknowledged_by`,
+  `acknowledged_at`, `note`, `silenced_until` (times as ISO 8601 UTC;
+  `since` is when the alert's episode first started, as everywhere,
+  `changed` its last state change). The table writes each value with its
+  unit and the rule's statistic and window (`2.6s p95 5m`), from the rules
+  in force; `--json` reads no rule pack (cron jobs call it: no pydantic),
+  so its `value` is the raw number the rule judged.
 * `wootwatch ack ID [--note TEXT] [--user NAME]`: acknowledges a firing
   alert as `--user`, else `$USER`. It prints success only once the ack is
   committed to disk. An unknown ID, or an alert that is not firing, is a
@@ -46,16 +46,16 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from collectors.alerts.book import AlertBook, AlertRow, Silence
-from collectors.alerts.rules import default_rules
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
 from tui.commands.common import UsageError, config_or_default, database
-from tui.data.alert_values import alert_value, measure, rule_unit, since
+from tui.data.alert_values import alert_value, measure, since
 from widgets.vocab import ago, alert_state_label, flag_label, severity_label
 
 if TYPE_CHECKING:
@@ -91,12 +91,11 @@ def _ago(ts: float, now: float) -> str:
     return ago(max(0.0, now - ts))
 
 
-def _unit(rule: Rule | None) -> str | None:
-    return None if rule is None else rule_unit(rule) or None
-
-
-def _measure(rule: Rule | None) -> str | None:
-    return None if rule is None else measure(rule)
+def _shown(alert: AlertRow, rules: Mapping[str, Rule]) -> str:
+    """`2.6s p95 5m`: the value with its unit and the rule's statistic and window."""
+    rule = rules.get(alert.rule)
+    value = alert_value(alert, rules)
+    return value if rule is None else f"{value} {measure(rule)}"
 
 
 def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) -> float | None:
@@ -108,7 +107,7 @@ def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) ->
 
 
 async def _alerts(
-    db: Path, as_json: bool, out: TextIO, now: float, rules: Mapping[str, Rule]
+    db: Path, as_json: bool, out: TextIO, now: float, rules: Callable[[], Mapping[str, Rule]]
 ) -> int:
     async with await AlertBook.open(db, readonly=True) as book:
         alerts = await book.visible(now)
@@ -124,9 +123,6 @@ async def _alerts(
                 "severity": a.severity.value,
                 "state": a.state.value,
                 "value": a.value,
-                "unit": _unit(rules.get(a.rule)),
-                "shown": alert_value(a, rules),
-                "measure": _measure(rules.get(a.rule)),
                 "since": _iso(since(a)),
                 "changed": _iso(a.updated_at),
                 "acknowledged_by": a.acknowledged_by,
@@ -138,10 +134,11 @@ async def _alerts(
         ]
         out.write(json.dumps(rows, indent=2) + "\n")
         return 0
+    in_force = rules()
     if not alerts:
         out.write("no alerts\n")
     else:
-        out.write(f"{'ID':>5}  {'SEVERITY':10}  {'STATE':10}  {'SINCE':20}  {'VALUE':>9}  RULE\n")
+        out.write(f"{'ID':>5}  {'SEVERITY':10}  {'STATE':10}  {'SINCE':20}  {'VALUE':>16}  RULE\n")
     for a in alerts:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))
         flags = []
@@ -156,7 +153,7 @@ async def _alerts(
         line = (
             f"{a.id:>5}  {severity_label(a.severity):10}  {alert_state_label(a.state):10}  "
             f"{_iso(since(a)):20}  "
-            f"{alert_value(a, rules):>9}  {a.rule}" + (f" ({labels})" if labels else "")
+            f"{_shown(a, in_force):>16}  {a.rule}" + (f" ({labels})" if labels else "")
         )
         if a.summary:
             line += f"  {a.summary}"
@@ -365,6 +362,14 @@ def _rules_export(config: WootwatchConfig, output: str | None, out: TextIO) -> i
     return 0
 
 
+def _rules_by_name(config: WootwatchConfig | None) -> dict[str, Rule]:
+    """The rules in force by name, read only when a table needs their units."""
+    from collectors.alerts.rules import default_rules
+
+    in_force = config.effective_rules if config is not None else default_rules()
+    return {rule.name: rule for rule in in_force}
+
+
 def _rules_in_force(config: WootwatchConfig | None) -> list[Rule]:
     """The config's effective rules, or the default pack's when no config was read."""
     from tui.config.models import WootwatchConfig
@@ -394,9 +399,7 @@ def run(
     db = database(args, config)
     now = clock()
     if args.command == "alerts":
-        in_force = config.effective_rules if config is not None else default_rules()
-        rules = {rule.name: rule for rule in in_force}
-        return asyncio.run(_alerts(db, args.json, out, now, rules))
+        return asyncio.run(_alerts(db, args.json, out, now, partial(_rules_by_name, config)))
     if args.command == "ack":
         return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out, now))
     if args.command == "silence":

@@ -21,20 +21,15 @@ No Textual, no store: the alerts screen, the overview, the incident view,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from collectors.alerts.book import AlertRow
-from collectors.alerts.rules import (
-    AbsentCondition,
-    BaselineCondition,
-    PercentileCondition,
-    RatioCondition,
-    Rule,
-    ThresholdCondition,
-)
 from collectors.durations import format_duration
 from collectors.series import by_name
 from widgets.vocab import NO_VALUE, format_value
+
+if TYPE_CHECKING:  # conditions are told apart by their `type`: `alerts --json` loads no pydantic
+    from collectors.alerts.rules import Rule
 
 __all__ = ["alert_value", "measure", "rule_figure", "rule_unit", "since"]
 
@@ -56,17 +51,17 @@ def rule_unit(rule: Rule) -> str:
     series the catalogue does not know.
     """
     condition = rule.condition
-    if isinstance(condition, RatioCondition):
+    if condition.type == "ratio":
         return "fraction"
-    if isinstance(condition, BaselineCondition):
+    if condition.type == "baseline":
         return "factor"
-    if isinstance(condition, AbsentCondition):
+    if condition.type == "absent":
         return ""
-    if isinstance(condition, ThresholdCondition) and condition.reduce == "count":
+    if condition.type == "threshold" and condition.reduce == "count":
         return "count"
     unit = _UNITS.get(rule.series, "")
     shares = ("mean", "sum")
-    if unit == _CHECK and isinstance(condition, ThresholdCondition) and condition.reduce in shares:
+    if unit == _CHECK and condition.type == "threshold" and condition.reduce in shares:
         return "fraction"
     return unit
 
@@ -74,13 +69,13 @@ def rule_unit(rule: Rule) -> str:
 def measure(rule: Rule) -> str:
     """The statistic and window `rule` judges, short: `p95 5m`, `mean 15m`, `latest`."""
     condition = rule.condition
-    if isinstance(condition, PercentileCondition):
+    if condition.type == "percentile":
         return f"p{round(condition.q * 100)} {format_duration(condition.window)}"
-    if isinstance(condition, RatioCondition):
+    if condition.type == "ratio":
         return f"ratio {format_duration(condition.window)}"
-    if isinstance(condition, BaselineCondition):
+    if condition.type == "baseline":
         return f"vs {condition.days}d"
-    if isinstance(condition, AbsentCondition):
+    if condition.type == "absent":
         return f"absent {format_duration(condition.after)}"
     if condition.reduce == "latest" or condition.window is None:
         return "latest"
@@ -104,7 +99,7 @@ def rule_figure(value: float | None, rule: Rule | None) -> str:
         value: the value.
         rule: the rule; None reads as a bare number.
     """
-    if rule is not None and isinstance(rule.condition, AbsentCondition):
+    if rule is not None and rule.condition.type == "absent":
         return "absent"
     if value is None:
         return NO_VALUE
