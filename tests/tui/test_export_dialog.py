@@ -138,7 +138,7 @@ async def test_ctrl_b_saves_the_brief_and_ctrl_y_copies_it_with_osc_52(
         assert (tmp_path / "brief.md").read_text() == brief
         sent: list[str] = []
         assert app._driver is not None
-        app._driver.write = sent.append  # type: ignore[method-assign]
+        app._driver.write = sent.append  # type: ignore[method-assign,assignment]
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("ctrl+y")
