@@ -321,3 +321,20 @@ def test_snapshot_ack_dialog(snap_compare: object, demo_db: Path, demo_now: floa
 
     app = WootwatchApp(demo_db, clock=lambda: demo_now)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)  # type: ignore[operator]
+
+
+async def test_the_selected_row_reads_without_colour(demo_app: WootwatchApp) -> None:
+    """Issue 16: the row under the cursor is reverse video, seen on a NO_COLOR terminal too."""
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        screen = await _alerts_screen(pilot)
+        table = screen.query_one(AlertTable)
+        table.move_cursor(row=1)
+        await pilot.pause()
+        header = table.header_height
+
+        def reversed_text(row: int) -> str:
+            strip = table.render_line(header + row)
+            return "".join(s.text for s in strip if s.style is not None and s.style.reverse)
+
+        assert "chatwoot_sla_compliance_low" in reversed_text(1)
+        assert reversed_text(0) == "" and reversed_text(2) == ""
