@@ -35,7 +35,10 @@ from tui.screens import SCREENS
 from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
 
-__all__ = ["AppBell", "WootwatchApp"]
+__all__ = ["GREETING_SECONDS", "AppBell", "WootwatchApp"]
+
+GREETING_SECONDS = 60.0
+"""How long the greeting notice stays: long enough to copy a path from it."""
 
 
 class WootwatchApp(App[None]):
@@ -58,6 +61,8 @@ class WootwatchApp(App[None]):
         secrets: the config's secret values, masked on the screens and in exports.
         remote_logs: CloudWatch searches for the logs screen (the app closes it).
         rules: the alert rules in force (default: the default pack).
+        greeting: a notice shown once the database is open (`--demo`: where its
+            temporary database is, for a second terminal).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -86,6 +91,7 @@ class WootwatchApp(App[None]):
         secrets: Sequence[str] = (),
         remote_logs: RemoteLogs | None = None,
         rules: Sequence[Rule] = (),
+        greeting: str | None = None,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -97,6 +103,7 @@ class WootwatchApp(App[None]):
         self.failure: str | None = None
         """Why the app could not start (the database cannot be read), else None."""
         self._theme_name = theme
+        self._greeting = greeting
         self._secrets = tuple(secrets)
         self._rules = tuple(rules)
         self._remote_logs = remote_logs
@@ -134,6 +141,8 @@ class WootwatchApp(App[None]):
             return
         self.set_interval(self.refresh_every, self.refresh_now)
         self.refresh_now()
+        if self._greeting:
+            self.notify(self._greeting, title="wootwatch", timeout=GREETING_SECONDS, markup=False)
 
     async def on_unmount(self) -> None:
         """Close the read connections and the CloudWatch searchers."""

@@ -201,7 +201,14 @@ def _add_export(commands: Subcommands) -> None:
         "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
     )
     export.add_argument(
-        "--format", default="markdown", metavar="FORMAT", help="markdown (default) or json"
+        "--format", default="markdown", metavar="FORMAT", help="markdown (default), json or brief"
+    )
+    export.add_argument(
+        "--brief",
+        dest="format",
+        action="store_const",
+        const="brief",
+        help="a brief for a chat channel: under 40 lines, no tables (same as --format brief)",
     )
 
 

@@ -60,6 +60,7 @@ class LiveView:
         secrets: the config's secret values, masked on the screens and in exports.
         sources: the configured sources (the logs screen searches CloudWatch through them).
         rules: the alert rules in force (which series a firing alert is about).
+        greeting: the TUI's first notice (the demo's database path), if any.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class LiveView:
         secrets: Sequence[str] = (),
         sources: Sequence[SourceConfig] = (),
         rules: Sequence[Rule] = (),
+        greeting: str | None = None,
     ) -> None:
         self._store = store
         self._refresh = refresh
@@ -91,6 +93,7 @@ class LiveView:
                 secrets=secrets,
                 remote_logs=RemoteLogs(LogGroupSearch.from_config(sources), redact=self._redact),
                 rules=rules,
+                greeting=greeting,
             )
             # Textual prints an unexpected error's traceback (with local values)
             # on the terminal; it belongs in the crash report.

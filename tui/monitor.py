@@ -67,6 +67,7 @@ async def _monitor(
     *,
     attach: bool,
     make_collector: Callable[[SourceConfig], Collector] | None = None,
+    greeting: str | None = None,
 ) -> int:
     """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
     lost = 0
@@ -86,6 +87,7 @@ async def _monitor(
                 secrets=config_secrets(config),
                 sources=config.sources,
                 rules=config.effective_rules,
+                greeting=greeting,
             )
             showing = view.start()
             bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))
@@ -111,10 +113,24 @@ async def _demo(database: Path) -> int:
     """The live view on the demo stack: fakes and simulated parts in this process."""
     async with DemoStack() as stack:
         config = WootwatchConfig(database=database, sources=stack.sources)
-        if not can_run_tui(sys.stdout):  # the TUI's top bar says it; no flash before it starts
+        if not can_run_tui(sys.stdout):  # the TUI's first notice says it; no flash before it
             print(
                 f"wootwatch demo: simulated stack, database {database}, "
                 f"incident every {format_duration(300)}",
                 flush=True,
             )
-        return await _monitor(config, database, attach=False, make_collector=stack.make_collector)
+        return await _monitor(
+            config,
+            database,
+            attach=False,
+            make_collector=stack.make_collector,
+            greeting=_greeting(database),
+        )
+
+
+def _greeting(database: Path) -> str:
+    """The demo's first notice: its temporary database, for a second terminal (README)."""
+    return (
+        f"Demo database, for a second terminal:\n{database}\n"
+        "(wootwatch alerts --db PATH, wootwatch --attach PATH)"
+    )

@@ -1,4 +1,10 @@
-"""The table of alerts: severity and state as icon and word, rule, value, since, ack and silence."""
+"""The table of alerts: severity, rule, value, ack mark, then state, since and summary.
+
+The columns an on-call person needs come first, so that at 80 columns they are
+on screen: severity, rule, value and the ack / silence mark. Rule and marks are
+cut to fixed widths with an ellipsis (an ack note never widens the table); the
+whole text is in the alerts screen's detail pane.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,21 @@ from typing import ClassVar, Final
 
 from rich.text import Text
 
+from collectors.inert import inert
 from widgets.keyed_table import KeyedTable
 from widgets.vocab import alert_state_label, severity_label
 
 __all__ = ["COLUMNS", "AlertLine", "AlertTable"]
 
-COLUMNS: Final = ("severity", "state", "since", "rule", "ack / silence", "value", "summary")
+COLUMNS: Final = ("severity", "rule", "value", "ack", "state", "since", "summary")
 """The column titles, left to right."""
+RULE_WIDTH: Final = 28
+"""The rule column's width: longer names are cut with an ellipsis."""
+MARK_WIDTH: Final = 12
+"""The ack / silence column's width: `✓ ana: on it`, `🔕 11:30`, `≈ flapping`."""
+SUMMARY_WIDTH: Final = 40
+"""The summary column's width, so that at 120 columns the table ends inside the screen."""
+_SHORT_MARKS: Final = (("✓ acked by ", "✓ "), ("🔕 silenced until ", "🔕 "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +138,10 @@ class AlertTable(KeyedTable):
     def _cells(self, line: AlertLine) -> tuple[Text | str, ...]:
         severity = self._styled(severity_label(line.severity), line.severity)
         state = self._styled(alert_state_label(line.state), line.state)
-        return (severity, state, line.since, line.rule, line.notes, line.value, line.summary)
+        rule = _cut(line.rule, RULE_WIDTH)
+        mark = _mark(line.notes)
+        summary = _cut(line.summary, SUMMARY_WIDTH)
+        return (severity, rule, line.value, mark, state, line.since, summary)
 
     def _styled(self, label: str, word: str) -> Text:
         style = (
@@ -133,3 +150,15 @@ class AlertTable(KeyedTable):
             else ""
         )
         return Text(label, style=style, no_wrap=True, end="")
+
+
+def _mark(notes: str) -> Text:
+    for long, short in _SHORT_MARKS:
+        notes = notes.replace(long, short)
+    return _cut(notes, MARK_WIDTH)
+
+
+def _cut(text: str, width: int) -> Text:
+    cell = Text(inert(text), no_wrap=True, end="")  # before `Text` drops control characters
+    cell.truncate(width, overflow="ellipsis")
+    return cell

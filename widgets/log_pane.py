@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
@@ -271,7 +272,7 @@ class LogPane(ScrollView, can_focus=True):
         """The row `y` of the view: a line of the pane, cropped to the scroll position."""
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # the scrollbars' cells are not ours
         base = self.rich_style
         if index >= len(self._lines):
             return Strip.blank(width, base)
@@ -280,7 +281,10 @@ class LogPane(ScrollView, can_focus=True):
         if strip is None:
             strip = self._render_strip(self._lines[index], base)
             self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+        shown = strip.crop_extend(scroll_x, scroll_x + width, base)
+        if strip.cell_length > scroll_x + width > scroll_x + 1:  # it goes on past the edge: say so
+            shown = Strip.join([shown.crop(0, width - 1), Strip([Segment("…", base)], 1)])
+        return shown.apply_offsets(scroll_x, index)
 
     def _render_strip(self, line: LogLine, base: Style) -> Strip:
         text = Text(no_wrap=True, end="", style=base)

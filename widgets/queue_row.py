@@ -23,6 +23,8 @@ _SHARED_CSS = """
 {row} > .queue-row--name {{
     width: 16;
     margin-right: 1;
+    text-wrap: nowrap;
+    text-overflow: ellipsis;
 }}
 {row} > .queue-row--detail {{
     width: 12;

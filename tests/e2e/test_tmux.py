@@ -11,6 +11,7 @@ reporting off). Waits poll the pane against a generous deadline.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fakes.demo_history import INCIDENT_ROUNDS, POLL_EVERY, record_demo
 
 # Skipped on a developer's machine without tmux; in CI (CI=true) `make test` has
 # installed it, so a missing tmux fails these tests instead of hiding them.
@@ -296,3 +298,69 @@ def wait_for_sources(db: Path, count: int) -> None:
                 pass  # the schema is not there yet
         time.sleep(0.1)
     raise AssertionError(f"no {count} sources in {db} after {DEADLINE} s")
+
+
+def test_the_demo_names_its_database_and_a_second_terminal_follows_readme(tmux: Tmux) -> None:
+    """Issue 16: README's second-terminal flow works for the demo, from the path it shows."""
+    tmux.command(f"{WOOTWATCH} --demo")
+    shown = tmux.wait_for(lambda shown: "demo.db" in shown and "Demo database" in shown)
+    match = re.search(r"(/\S*wootwatch-demo-\S*/demo\.db)", shown)
+    assert match is not None, shown
+    db = match.group(1)
+    second = tmux.split()
+    tmux.command(f"{WOOTWATCH} alerts --db {db}", second)
+    assert tmux.wait_for_exit(second) == 0
+    assert "Traceback" not in tmux.screen(second)
+    tmux.keys("clear", "Enter", pane=second)
+    tmux.command(f"{WOOTWATCH} --attach {db}", second)
+    assert NO_WRITER not in tmux.wait_for_title("Overview", second)  # the demo is the writer
+    tmux.keys("q", pane=second)
+    assert tmux.wait_for_exit(second) == 0
+    tmux.keys("q")
+    assert tmux.wait_for_exit() == 0
+
+
+def test_at_80x24_the_alerts_rows_show_severity_rule_value_and_ack(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """Issue 16: 80x24 is a first-class size; the alerts screen keeps its key columns."""
+    db = tmp_path / "demo.db"
+    asyncio.run(record_demo(db, start=time.time() - INCIDENT_ROUNDS * POLL_EVERY))
+    subprocess.run(
+        [
+            WOOTWATCH,
+            "ack",
+            "--db",
+            str(db),
+            _firing_id(db, "queue_depth_high"),
+            "--note",
+            "scaling",
+            "--user",
+            "ana",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
+    )
+    tmux.run("resize-window", "-t", tmux.pane, "-x", "80", "-y", "24")
+    assert tmux.flag("pane_width") == "80" and tmux.flag("pane_height") == "24"
+    tmux.command(f"{WOOTWATCH} --attach {db}")
+    tmux.wait_for_title("Overview")
+    tmux.keys("5")
+    shown = tmux.wait_for(lambda shown: "queue_depth_high" in shown)
+    row = next(line for line in shown.splitlines() if "queue_depth_high " in line)
+    assert re.search(r"◆ error\s+queue_depth_high\s+\d+\S*\s+✓ ana: scal…", row), shown
+    header = next(line for line in shown.splitlines() if "severity" in line)
+    assert re.search(r"severity\s+rule\s+value\s+ack", header), shown
+    assert all(len(line) <= 80 for line in shown.splitlines())
+    tmux.keys("q")
+    assert tmux.wait_for_exit() == 0
+
+
+def _firing_id(db: Path, rule: str) -> str:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT id FROM alerts WHERE rule = ? AND state = 'firing'", (rule,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])

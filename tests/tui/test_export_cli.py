@@ -17,6 +17,7 @@ from _export_db import SECRET, record_hostile
 from _tuned import TUNED_YAML
 from fakes.demo_history import INCIDENT_ROUNDS, POLL_EVERY, record_demo
 
+from collectors.alerts.book import AlertBook
 from collectors.base import Sample
 from collectors.store.database import SourceBatch, Store
 
@@ -188,3 +189,26 @@ def test_the_configs_rules_colour_the_export(tmp_path: Path) -> None:
     assert tuned.returncode == plain.returncode == 0, tuned.stderr + plain.stderr
     assert "✔ no backlog" in tuned.stdout  # 25 pending: not more than 30
     assert "✖ URGENT: High backlog" in plain.stdout  # more than 20
+
+
+def test_brief_for_a_chat_channel_and_a_pin_overriding_since_said_on_stderr(
+    tmp_path: Path, db: Path, recorded: tuple[Path, float]
+) -> None:
+    """Issue 16: `--brief` is short and table-free; `--since 15m` under a pin is not silent."""
+    result = run(tmp_path, "--db", str(db), "--brief")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("*wootwatch ") and "Firing (" in result.stdout
+    assert len(result.stdout.splitlines()) < 40 and "\\" not in result.stdout
+    assert result.stderr == ""
+
+    async def pin() -> None:
+        async with await AlertBook.open(db) as book:
+            await book.pin_incident(recorded[1] - 600)
+
+    asyncio.run(pin())
+    result = run(tmp_path, "--db", str(db), "--brief", "--since", "15m")
+    assert result.returncode == 0, result.stderr
+    assert "window from the pinned incident start" in result.stdout
+    line = one_line(result.stderr)
+    assert line.startswith("wootwatch: the window starts at the pinned incident start, ")
+    assert line.endswith("--since 15m is not used (P in the TUI unpins)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import shutil
 from pathlib import Path
 
@@ -114,3 +115,39 @@ async def test_the_tuis_export_masks_the_configs_secrets(
     written = (tmp_path / "masked.md").read_text(encoding="utf-8")
     assert "retrying with" in written
     assert secret not in written
+
+
+async def test_ctrl_b_saves_the_brief_and_ctrl_y_copies_it_with_osc_52(
+    tmp_path: Path, demo: tuple[Path, float]
+) -> None:
+    """Issue 16: the brief from the `e` dialog, to a file or to the laptop's clipboard."""
+    db, now = demo
+    brief = await build_export(
+        db, now=now, since=3600, user=current_user(), host=current_host(), fmt="brief"
+    )
+    notes = Notes()
+    app = WootwatchApp(db, clock=lambda: now)
+    async with app.run_test(size=(80, 24), message_hook=notes.hook) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "brief.md"
+        await pilot.press("ctrl+b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+        assert (tmp_path / "brief.md").read_text() == brief
+        sent: list[str] = []
+        assert app._driver is not None
+        app._driver.write = sent.append  # type: ignore[method-assign,assignment]
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    assert app.clipboard == brief
+    osc = base64.b64encode(brief.encode()).decode()
+    assert f"\x1b]52;c;{osc}\a" in sent
+    assert notes[0].message == f"Brief saved to {tmp_path / 'brief.md'}"
+    assert notes[1].title == "Copied" and "OSC 52" in notes[1].message
+    assert "set-clipboard on" in notes[1].message

@@ -130,3 +130,19 @@ async def test_without_follow_new_lines_wait_below() -> None:
         await pilot.pause()
         assert _text(pane.render_line(pane.size.height - 1)) == bottom
         assert not pane.paused and app.pauses == []
+
+
+async def test_a_line_longer_than_the_pane_ends_in_an_ellipsis_until_scrolled_to_its_end() -> None:
+    """Issue 16: a message cut at the edge says so (`…`), instead of reading as whole."""
+    app = _Harness()
+    async with app.run_test(size=(60, 5)) as pilot:
+        pane = app.query_one(LogPane)
+        pane.set_lines([_line(1, "Net::ReadTimeout " + "x" * 80 + " END"), _line(2, "short")])
+        await pilot.pause()
+        width = pane.scrollable_content_region.width
+        first = _text(pane.render_line(0))
+        assert len(first) == width and first.endswith("x…")
+        assert not _text(pane.render_line(1)).endswith("…")
+        pane.scroll_to(x=pane.max_scroll_x, animate=False)
+        await pilot.pause()
+        assert _text(pane.render_line(0)).endswith(" END")

@@ -40,3 +40,14 @@ async def test_the_header_lines_up_with_the_rows() -> None:
         assert titles[1].region.x == row.query_one(".queue-row--depth").region.x
         assert titles[2].region.x == row.query_one(".queue-row--wait").region.x
         assert titles[3].region.right == row.query_one(".queue-row--detail").region.right
+
+
+async def test_a_long_name_is_cut_with_an_ellipsis() -> None:
+    """Issue 16: `chatwoot-webhook[s]` read as another queue; a cut name says it is cut."""
+    app = _Harness()
+    async with app.run_test(size=(100, 4)) as pilot:
+        row = app.query_one(QueueRow)
+        row.line = QueueLine("chatwoot-webhooks-dead-letter", Reading("3"), Reading("1s"))
+        await pilot.pause()
+        shown = row.query_one(".queue-row--name", Static).render_line(0).text
+        assert shown == "chatwoot-webhoo…"

@@ -1,4 +1,9 @@
-"""`wootwatch export`: a markdown (or JSON) snapshot of the incident, to stdout or a file."""
+"""`wootwatch export`: a markdown (JSON, brief) snapshot of the incident, to stdout or a file.
+
+When an incident start is pinned, the window runs from it and `--since` is
+not used: stderr says so in one line, so the snapshot is never silently
+about another window than the one asked for.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,23 @@ import argparse
 import asyncio
 import sys
 import time
+from datetime import UTC, datetime
 
 from collectors.alerts.rules import Rule
+from collectors.base import format_duration
 from collectors.inert import inert
 from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
 from tui.data.reader import current_user
+from tui.export.model import Window
 from tui.export.redaction import config_secrets
-from tui.export.write import FORMATS, ExportError, build_export, current_host, write_atomically
+from tui.export.write import (
+    FORMATS,
+    ExportError,
+    build_snapshot,
+    current_host,
+    render,
+    write_atomically,
+)
 
 __all__ = ["run"]
 
@@ -26,18 +41,20 @@ def run(args: argparse.Namespace) -> int:
     secrets = config_secrets(config) if config else []
     rules: list[Rule] = config.effective_rules if config else []  # []: the default pack
     try:
-        text = asyncio.run(
-            build_export(
+        snapshot = asyncio.run(
+            build_snapshot(
                 db,
                 now=time.time(),
                 since=since,
                 user=current_user(),
                 host=current_host(),
-                fmt=args.format,
                 secrets=secrets,
                 rules=rules,
             )
         )
+        if snapshot.header.window.pinned:
+            print(_pinned(snapshot.header.window), file=sys.stderr)
+        text = render(snapshot, args.format)
         if args.output in (None, "-"):
             sys.stdout.write(text)
             return EXIT_OK
@@ -47,3 +64,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     print(f"wootwatch: wrote {inert(str(written))}", file=sys.stderr)
     return EXIT_OK
+
+
+def _pinned(window: Window) -> str:
+    start = datetime.fromtimestamp(window.start_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        f"wootwatch: the window starts at the pinned incident start, {start}; "
+        f"--since {format_duration(window.since)} is not used (P in the TUI unpins)"
+    )

@@ -1,8 +1,12 @@
-"""The `e` dialog: asks where to save a snapshot, saves it, says where it went.
+"""The `e` dialog: the full report or the brief, saved to a file or copied to the clipboard.
 
 The file is written by the same code as `wootwatch export` (`tui.export.write`)
 for the same window: the pinned incident start to now, else the last hour.
-A name ending in `.json` gets the JSON form, any other the markdown.
+Enter saves the full report (a name ending in `.json` gets the JSON form, any
+other the markdown); Ctrl+B saves the brief (`wootwatch export --brief`) to
+the same path; Ctrl+Y copies the brief to the terminal's clipboard with OSC 52
+(`App.copy_to_clipboard`), which reaches the laptop's clipboard through SSH,
+and through tmux with `set-clipboard on`. A notice says where it went.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ class ExportDialog(ModalScreen[None]):
 
     | Key | Does |
     | :- | :- |
-    | enter | save to the path in the box |
+    | enter | save the full report to the path in the box |
+    | ctrl+b | save the brief to the path in the box |
+    | ctrl+y | copy the brief to the terminal's clipboard (OSC 52) |
     | escape | cancel |
 
     Args:
@@ -70,7 +76,11 @@ class ExportDialog(ModalScreen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+b", "save_brief", "Save brief"),
+        Binding("ctrl+y", "copy_brief", "Copy brief"),
+    ]
 
     def __init__(
         self,
@@ -100,7 +110,13 @@ class ExportDialog(ModalScreen[None]):
                 markup=False,
             )
             yield Input(value=default_filename(self._clock()), id="export-path")
-            yield Static("Enter saves · Escape cancels", classes="export-hint", markup=False)
+            yield Static(
+                "Enter saves the full report · Ctrl+B saves the brief for a chat channel · "
+                "Ctrl+Y copies the brief to your clipboard (OSC 52, works over SSH) · "
+                "Escape cancels",
+                classes="export-hint",
+                markup=False,
+            )
 
     def action_cancel(self) -> None:
         """Close without saving."""
@@ -108,26 +124,58 @@ class ExportDialog(ModalScreen[None]):
 
     @on(Input.Submitted, "#export-path")
     def _submitted(self, event: Input.Submitted) -> None:
-        self._save(event.value.strip() or default_filename(self._clock()))
+        path = self._path()
+        self._save(path, "json" if path.suffix.lower() == ".json" else "markdown")
+
+    def action_save_brief(self) -> None:
+        """Save the brief to the path in the box."""
+        self._save(self._path(), "brief")
+
+    def action_copy_brief(self) -> None:
+        """Copy the brief to the terminal's clipboard."""
+        self._copy()
+
+    def _path(self) -> Path:
+        name = self.query_one("#export-path", Input).value.strip()
+        return Path(name or default_filename(self._clock())).expanduser()
+
+    async def _build(self, fmt: ExportFormat) -> str:
+        return await build_export(
+            self._db,
+            now=self._clock(),
+            since=self._since,
+            user=current_user(),
+            host=current_host(),
+            fmt=fmt,
+            secrets=self._secrets,
+            rules=self._rules,
+        )
 
     @work(exclusive=True, group="export", exit_on_error=False, description="export a snapshot")
-    async def _save(self, name: str) -> None:
-        path = Path(name).expanduser()
-        fmt: ExportFormat = "json" if path.suffix.lower() == ".json" else "markdown"
+    async def _save(self, path: Path, fmt: ExportFormat) -> None:
         try:
-            text = await build_export(
-                self._db,
-                now=self._clock(),
-                since=self._since,
-                user=current_user(),
-                host=current_host(),
-                fmt=fmt,
-                secrets=self._secrets,
-                rules=self._rules,
-            )
+            text = await self._build(fmt)
             written = await asyncio.to_thread(write_atomically, path, text)
         except ExportError as exc:
             self.notify(str(exc), title="Not exported", severity="error", markup=False)
             return
-        self.notify(f"Snapshot saved to {written}", title="Exported", markup=False)
+        what = "Brief" if fmt == "brief" else "Snapshot"
+        self.notify(f"{what} saved to {written}", title="Exported", markup=False)
+        self.dismiss(None)
+
+    @work(exclusive=True, group="export", exit_on_error=False, description="copy the brief")
+    async def _copy(self) -> None:
+        try:
+            text = await self._build("brief")
+        except ExportError as exc:
+            self.notify(str(exc), title="Not copied", severity="error", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(
+            f"Brief ({len(text.splitlines())} lines) sent to your terminal's clipboard with "
+            "OSC 52: paste it in the incident channel. Over SSH it reaches your laptop; in tmux "
+            "it needs `set -g set-clipboard on`; a terminal that ignores OSC 52 gets nothing.",
+            title="Copied",
+            markup=False,
+        )
         self.dismiss(None)

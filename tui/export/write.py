@@ -2,10 +2,11 @@
 
 Contract:
 
-* `build_export` opens its own read-only connections to the database (so it
-  works while a collector writes it, and on a file no collector has open),
-  gathers a `Snapshot` (`tui.export.gather`) and renders it as markdown or
-  JSON. Any problem reading the database is an `ExportError` with one line.
+* `build_snapshot` opens its own read-only connections to the database (so it
+  works while a collector writes it, and on a file no collector has open) and
+  gathers a `Snapshot` (`tui.export.gather`); `render` draws it as the full
+  markdown report, JSON or the brief (`tui.export.brief`); `build_export` is
+  both. Any problem reading the database is an `ExportError` with one line.
 * `write_atomically` writes a file through a temporary file beside it and a
   rename: the file is either the whole new export or untouched, whatever
   happens meanwhile (a full disk, Ctrl-C, a crash). A failure is an
@@ -31,9 +32,11 @@ from collectors.inert import inert
 from collectors.store.database import Store, StoreError
 from collectors.store.log_search import LogQueryError, open_readonly
 from tui.data.thresholds import thresholds
+from tui.export.brief import render_brief
 from tui.export.gather import gather
 from tui.export.json import render_json
 from tui.export.markdown import render_markdown
+from tui.export.model import Snapshot
 from tui.export.redaction import Redactor
 
 __all__ = [
@@ -41,14 +44,16 @@ __all__ = [
     "ExportError",
     "ExportFormat",
     "build_export",
+    "build_snapshot",
     "current_host",
     "default_filename",
+    "render",
     "write_atomically",
 ]
 
-ExportFormat = Literal["markdown", "json"]
-FORMATS: Final[tuple[ExportFormat, ...]] = ("markdown", "json")
-_SUFFIX: Final = {"markdown": ".md", "json": ".json"}
+ExportFormat = Literal["markdown", "json", "brief"]
+FORMATS: Final[tuple[ExportFormat, ...]] = ("markdown", "json", "brief")
+_SUFFIX: Final = {"markdown": ".md", "json": ".json", "brief": "-brief.md"}
 
 
 class ExportError(ActionableError):
@@ -74,10 +79,31 @@ async def build_export(
         since: the window's length when no incident start is pinned.
         user: who exports (shown in the header).
         host: where (shown in the header).
-        fmt: `markdown` or `json`.
+        fmt: `markdown`, `json` or `brief`.
         secrets: values to mask wherever they appear (the config's secrets).
         rules: the rules in force, whose thresholds colour the figures
             (`config.effective_rules`; empty for the default pack).
+
+    Raises:
+        ExportError: the database cannot be read.
+    """
+    snapshot = await build_snapshot(
+        db, now=now, since=since, user=user, host=host, secrets=secrets, rules=rules
+    )
+    return render(snapshot, fmt)
+
+
+async def build_snapshot(
+    db: str | os.PathLike[str],
+    *,
+    now: float,
+    since: float,
+    user: str,
+    host: str,
+    secrets: Iterable[str] = (),
+    rules: Iterable[Rule] = (),
+) -> Snapshot:
+    """What an export of `db` shows for the window ending at `now` (arguments as `build_export`).
 
     Raises:
         ExportError: the database cannot be read.
@@ -106,6 +132,13 @@ async def build_export(
         raise ExportError(inert(str(exc))) from exc
     except sqlite3.Error as exc:
         raise ExportError(f"{path}: cannot read: {inert(str(exc))}") from exc
+    return snapshot
+
+
+def render(snapshot: Snapshot, fmt: ExportFormat) -> str:
+    """The snapshot as the full markdown report, JSON, or the brief for a chat channel."""
+    if fmt == "brief":
+        return render_brief(snapshot)
     return render_markdown(snapshot) if fmt == "markdown" else render_json(snapshot)
 
 
