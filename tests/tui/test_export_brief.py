@@ -41,7 +41,7 @@ async def test_the_brief_of_an_incident_fits_a_chat_message(demo_db: Path, demo_
     firing = lines[lines.index("Firing (12):") + 2]
     assert (
         firing
-        == "✖ critical   0.111  since 11:08  not acked  webhook_delivery_failed {source=sidekiq}"
+        == "✖ critical 11.1% (ratio 1m)  since 11:08  not acked  webhook_delivery_failed {source=sidekiq}"
     )
     assert "… and 2 more" in lines
     assert "Key figures:" in lines and any(line.startswith("• ") for line in lines)
@@ -60,7 +60,7 @@ async def test_upstream_text_stays_inert_in_the_brief(
     brief = await _brief(db, now, secrets=(SECRET,))
     assert "\x1b" not in brief and "\x07" not in brief and SECRET not in brief
     assert "\\" not in brief and len(brief.splitlines()) < 40
-    assert "     70  since 11:07  acked by evil|pipe ˋˋˋ ˋˋˋ ˋˋ ˋ x␊secon…" in brief
+    assert "70 (latest)  since 11:07  acked by evil|pipe ˋˋˋ ˋˋˋ ˋˋ ˋ x␊secon…" in brief
     hostile = next(line for line in brief.splitlines() if "acked by evil" in line)
     assert len(hostile) == 100 and hostile.endswith("…")  # a long line is cut with a mark
     tokens = _walk(MarkdownIt("gfm-like").parse(brief))

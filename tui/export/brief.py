@@ -106,13 +106,15 @@ def _firing(s: Snapshot) -> str:
 
 
 def _alert(a: ActiveAlert) -> str:
-    """`✖ critical  40449  since 11:06  not acked  rule {labels}`: the figures before a name."""
+    """`✖ critical  8.6s (latest)  since 11:06  not acked  rule {labels}`: figures before a name."""
     ack = "not acked" if a.acknowledged_by is None else f"acked by {a.acknowledged_by}"
     if a.acknowledged_by is not None and a.ack_note:
         ack += f": {a.ack_note}"
     rule = f"{a.rule} {_labels(a.labels)}" if a.labels else a.rule
-    value = format_value(a.value)
-    since = _clock(a.changed_at)
+    value = a.shown or format_value(a.value)
+    if a.measure:
+        value += f" ({a.measure})"
+    since = _clock(a.started_at or a.changed_at)
     return f"{severity_label(a.severity):<10} {value:>7}  since {since}  {_cut(ack, _ACK)}  {rule}"
 
 
