@@ -32,6 +32,7 @@ from tui.dialogs.export import ExportDialog
 from tui.export.redaction import Redactor
 from tui.messages import ShowLogs
 from tui.screens import SCREENS
+from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
 
@@ -227,6 +228,22 @@ class WootwatchApp(App[None]):
                 f"Theme: {config_name}",
                 f"Use the {config_name} colours",
                 lambda theme=palette.name: setattr(self, "theme", theme),
+            )
+        if isinstance(screen, AlertActionsScreen):
+            yield SystemCommand(
+                "Acknowledge the chosen alert",
+                "Acknowledge the alert under the cursor, with a note (key a)",
+                screen.action_acknowledge,
+            )
+            yield SystemCommand(
+                "Silence the chosen alert's rule",
+                "Mute the rule's notifications for a while, saying why (key s)",
+                screen.action_silence,
+            )
+            yield SystemCommand(
+                "History of the chosen alert",
+                "Every state change, ack and notification of the alert (key h)",
+                screen.action_history,
             )
         yield SystemCommand(
             "Pin incident start", "Mark when the incident began (key p)", self.action_pin_incident

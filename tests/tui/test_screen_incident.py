@@ -11,6 +11,7 @@ from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.panels.firing import FiringPanel
 from tui.screens.incident import WINDOW, ChartsPanel, IncidentScreen, NewestErrors
+from widgets.line_list import LineList
 from widgets.metric_row import MetricRow
 from widgets.spark_line import SparkLine
 
@@ -23,7 +24,9 @@ def _clock_line(app: WootwatchApp) -> str:
 
 
 def _lines(panel: object) -> list[str]:
-    assert isinstance(panel, FiringPanel | NewestErrors)
+    if isinstance(panel, FiringPanel):
+        return [str(option.prompt) for option in panel.query_one(LineList).options]
+    assert isinstance(panel, NewestErrors)
     return str(panel.query_one(".lines").render()).splitlines()
 
 

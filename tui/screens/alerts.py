@@ -17,7 +17,6 @@ resolved meanwhile, a read-only database) becomes a one-line notification.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -28,24 +27,18 @@ from textual.widgets import DataTable, Static
 
 from collectors.alerts.book import AlertBookError, AlertRow, Silence
 from collectors.alerts.state import AlertState
-from collectors.base import format_duration
 from collectors.inert import inert
 from tui.data.reader import StoreReader
-from tui.dialogs.ack import AckDialog
-from tui.dialogs.alert_history import AlertHistoryDialog
-from tui.dialogs.silence import SilenceDialog, SilenceRequest
 from tui.panels.alert_lines import (
     SEVERITY_FILTERS,
     SILENCE_COLUMNS,
     alert_detail,
     alert_line,
-    alert_title,
-    history_rows,
     ordered,
     silence_row,
 )
 from tui.panels.base import LivePanel
-from tui.screens.base import LiveScreen
+from tui.screens.alert_actions import AlertActionsScreen
 from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 
@@ -217,7 +210,7 @@ class SilencesPanel(LivePanel[SilencesView]):
         return int(key) if key is not None else None
 
 
-class AlertsScreen(LiveScreen):
+class AlertsScreen(AlertActionsScreen):
     """The Alerts screen: what is firing, pending or just resolved, and what to do about it.
 
     | Key | Does |
@@ -242,96 +235,23 @@ class AlertsScreen(LiveScreen):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "acknowledge", "Ack"),
-        Binding("s", "silence", "Silence"),
-        Binding("h", "history", "History"),
         Binding("f", "cycle_filter", "Filter"),
         Binding("u", "end_silence", "Unsilence"),
     ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._reader: StoreReader | None = None
 
     def compose_panels(self) -> ComposeResult:
         """The alerts above the silences."""
         yield AlertsPanel("Alerts", id="alerts")
         yield SilencesPanel("Silences", id="silences")
 
-    async def refresh_from(self, reader: StoreReader) -> None:
-        """Remember the reader for the actions, then refresh every panel."""
-        self._reader = reader
-        await super().refresh_from(reader)
-
-    async def _reread(self) -> None:
-        """Read the store again at once, so a change just written shows now."""
-        if self._reader is not None:
-            await self.refresh_from(self._reader)
-
-    def _selected_alert(self) -> AlertRow | None:
+    def chosen_alert_id(self) -> int | None:
+        """The alert under the table's cursor (it stays there by id when the alert resolves)."""
         alert = self.query_one(AlertsPanel).selected
-        if alert is None:
-            self.notify("No alert is selected.", severity="warning")
-        return alert
+        return None if alert is None else alert.id
 
-    # ------------------------------------------------------------------ acknowledge
-
-    def action_acknowledge(self) -> None:
-        """Ask for a note, then acknowledge the selected alert."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        if alert.state is not AlertState.FIRING:
-            self.notify(
-                f"Alert #{alert.id} is {alert.state}: only a firing alert can be acknowledged.",
-                severity="warning",
-            )
-            return
-        dialog = AckDialog(alert.id, alert_title(alert), alert.summary, self._reader.user)
-        self.app.push_screen(dialog, partial(self._acknowledge, alert.id))
-
-    async def _acknowledge(self, alert_id: int, note: str | None) -> None:
-        reader = self._reader
-        if note is None or reader is None:
-            return
-        try:
-            await reader.book.acknowledge(alert_id, reader.user, note or None, reader.now())
-        except AlertBookError as exc:
-            self.notify(inert(str(exc)), title="Not acknowledged", severity="error", markup=False)
-            return
-        self.notify(f"Alert #{alert_id} acknowledged as {inert(reader.user)}", markup=False)
-        await self._reread()
-
-    # ------------------------------------------------------------------ silence
-
-    def action_silence(self) -> None:
-        """Ask how long and why, then silence the selected alert's rule."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        self.app.push_screen(
-            SilenceDialog(alert.rule, self._reader.user), partial(self._silence, alert.rule)
-        )
-
-    async def _silence(self, rule: str, request: SilenceRequest | None) -> None:
-        reader = self._reader
-        if request is None or reader is None:
-            return
-        now = reader.now()
-        try:
-            await reader.book.add_silence(
-                {"rule": rule},
-                starts_at=now,
-                ends_at=now + request.seconds,
-                created_by=reader.user,
-                comment=request.comment,
-                now=now,
-            )
-        except AlertBookError as exc:
-            self.notify(inert(str(exc)), title="Not silenced", severity="error", markup=False)
-            return
-        self.notify(f"{inert(rule)} silenced for {format_duration(request.seconds)}", markup=False)
-        await self._reread()
+    def nothing_chosen(self) -> str:
+        """What to say when a key needs an alert and the table has none."""
+        return "No alert is selected."
 
     async def action_end_silence(self) -> None:
         """End the silence highlighted in the silences table."""
@@ -348,16 +268,7 @@ class AlertsScreen(LiveScreen):
         self.notify(f"Silence {silence_id} ended")
         await self._reread()
 
-    # ------------------------------------------------------------------ history and filter
-
-    async def action_history(self) -> None:
-        """Show the selected alert's history."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        events = await self._reader.book.events(alert.id)
-        rows = history_rows(events, self._reader.now())
-        self.app.push_screen(AlertHistoryDialog(alert.id, alert_title(alert), rows))
+    # ------------------------------------------------------------------ filter
 
     @on(DataTable.RowSelected, "#alert-table")
     async def _selected(self) -> None:
