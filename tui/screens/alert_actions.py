@@ -31,6 +31,7 @@ from tui.dialogs.alert_history import AlertHistoryDialog
 from tui.dialogs.silence import SilenceDialog, SilenceRequest
 from tui.panels.alert_lines import alert_title, history_rows
 from tui.screens.base import LiveScreen
+from widgets.vocab import ago
 
 __all__ = ["AlertActionsScreen", "not_firing"]
 
@@ -41,9 +42,9 @@ def not_firing(alert: AlertRow, now: float) -> str | None:
         return None
     if alert.state is AlertState.RESOLVED and alert.resolved_at is not None:
         at = time.strftime("%H:%M", time.localtime(alert.resolved_at))
-        since = format_duration(max(0.0, now - alert.resolved_at))
+        since = ago(max(0.0, now - alert.resolved_at))
         return (
-            f"Alert #{alert.id} resolved at {at} ({since} ago): there is nothing left to "
+            f"Alert #{alert.id} resolved at {at} ({since}): there is nothing left to "
             "acknowledge. h shows its history."
         )
     return (
