@@ -13,12 +13,13 @@ import io
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from collectors.alerts.book import AlertBookError
@@ -29,6 +30,7 @@ from themes import STYLESHEET, THEMES, theme_for
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.dialogs.export import ExportDialog
+from tui.dialogs.keys import KeysDialog, key_rows
 from tui.export.redaction import Redactor
 from tui.messages import ShowLogs
 from tui.screens import SCREENS
@@ -38,13 +40,20 @@ from tui.screens.logs import LogsScreen
 
 __all__ = ["AppBell", "WootwatchApp"]
 
+SCREEN_KEYS: Final = Binding.Group("Screens", compact=True)
+"""The keys 1-7, shown in the footer as one item."""
+BACK_DEPTH: Final = 20
+"""Screens remembered for Escape to go back through."""
+
 
 class WootwatchApp(App[None]):
     """wootwatch's terminal UI over one database.
 
     | Key | Does |
     | :- | :- |
+    | ? / f1 | the keys of the screen on view |
     | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
+    | escape | back to the screen before (where a spike jump came from) |
     | p | pin the incident start (the first firing alert's, else now) |
     | P | unpin the incident start |
     | e | export a snapshot of the window to a file |
@@ -66,14 +75,17 @@ class WootwatchApp(App[None]):
     MODES: ClassVar = {name: screen for name, screen in SCREENS.items()}
     DEFAULT_MODE: ClassVar[str] = "overview"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "keys", "Keys", key_display="?"),
+        Binding("f1", "keys", "Keys", show=False),
+        Binding("q", "quit", "Quit"),
         *(
-            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, show=False)
+            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, group=SCREEN_KEYS)
             for key, (name, screen) in enumerate(SCREENS.items(), start=1)
         ),
+        Binding("escape", "go_back", "Back", show=False),
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
         Binding("e", "export", "Export"),
-        Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -107,6 +119,8 @@ class WootwatchApp(App[None]):
         self._refreshing = False
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
+        self._came_from: list[str] = []
+        """The screens left by a switch, newest last: Escape goes back through them."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -173,6 +187,30 @@ class WootwatchApp(App[None]):
                 severity="error",
                 markup=False,
             )
+
+    # ------------------------------------------------------------------ navigation
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Switch to the screen `mode`, remembering the one left for Escape."""
+        if mode != self.current_mode:
+            self._came_from.append(self.current_mode)
+            del self._came_from[:-BACK_DEPTH]
+        return super().switch_mode(mode)
+
+    def action_go_back(self) -> None:
+        """Back to the screen before this one (where a spike jump came from)."""
+        if not self._came_from:
+            return
+        mode = self._came_from.pop()
+        super().switch_mode(mode)
+
+    def action_keys(self) -> None:
+        """Show every key of the screen on view (from its bindings)."""
+        screen = self.screen
+        if isinstance(screen, KeysDialog):
+            return
+        title = getattr(screen, "TITLE", "") or type(screen).__name__
+        self.push_screen(KeysDialog(title, key_rows(screen)))
 
     # ------------------------------------------------------------------ actions
 

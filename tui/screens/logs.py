@@ -255,6 +255,7 @@ class LogsScreen(LiveScreen):
     | Key | Does |
     | :- | :- |
     | / | focus the search box (Enter runs the search, Escape leaves the box) |
+    | escape | leave the search box; from the lines, back to the screen before |
     | f | follow new lines on or off (in a spike's window: back to the live window) |
     | r | cycle the live window: 15m, 1h, 6h, 24h |
     | c | clear the window picked on a chart (back to the live window) |
@@ -289,7 +290,7 @@ class LogsScreen(LiveScreen):
         Binding("r", "cycle_range", "Range"),
         Binding("c", "clear_spike", "Clear window"),
         Binding("m", "toggle_remote", "CloudWatch"),
-        Binding("escape", "leave_search", "Leave search", show=False),
+        Binding("escape", "leave_search", "Leave search / back", show=False),
     ]
 
     def __init__(self, *, remote: RemoteLogs | None = None) -> None:
@@ -322,9 +323,13 @@ class LogsScreen(LiveScreen):
         """Put the cursor in the search box."""
         self.query_one("#log-search", Input).focus()
 
-    def action_leave_search(self) -> None:
-        """Back to the lines."""
-        self.query_one(LogPane).focus()
+    async def action_leave_search(self) -> None:
+        """From the search box back to the lines; from the lines back to the screen before."""
+        search = self.query_one("#log-search", Input)
+        if search.has_focus:
+            self.query_one(LogPane).focus()
+        else:
+            await self.app.run_action("app.go_back")
 
     def action_toggle_follow(self) -> None:
         """Follow on or off."""
