@@ -308,10 +308,14 @@ class LogsScreen(LiveScreen):
         """The one logs panel."""
         yield LogsPanel(self.view, remote=self._remote, id="logs-panel")
 
-    def show_window(self, start: float, end: float, query: str | None = None) -> None:
-        """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given."""
-        self.view.show_spike(start, end, query)
+    def show_window(self, start: float, end: float, query: str | None = None) -> str:
+        """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given.
+
+        Returns the search it cleared ("" for none).
+        """
+        cleared = self.view.show_spike(start, end, query)
         self._changed()
+        return cleared
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`c` is offered only while a spike's window is shown."""
