@@ -45,7 +45,9 @@ FOLLOW_READ: Final = 500
 """Most new lines appended by one refresh in follow mode."""
 KEPT: Final = 5000
 """Most lines the pane holds while following."""
-PLACEHOLDER: Final = 'search: timeout  "statement timeout"  webhook*  error AND NOT health'
+PLACEHOLDER: Final = (
+    'search (3+ letters, inside words too): timeout  "statement timeout"  error NOT health'
+)
 REMOTE_PLACEHOLDER: Final = (
     'CloudWatch pattern: ?ERROR ?timeout  "statement timeout"  { $.level = "error" }'
 )
