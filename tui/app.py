@@ -31,6 +31,7 @@ from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog, key_rows
+from tui.dialogs.pin import PinDialog
 from tui.export.redaction import Redactor
 from tui.messages import ShowLogs
 from tui.screens import SCREENS
@@ -54,7 +55,7 @@ class WootwatchApp(App[None]):
     | ? / f1 | the keys of the screen on view |
     | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
     | escape | back to the screen before (where a spike jump came from) |
-    | p | pin the incident start (the first firing alert's, else now) |
+    | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | e | export a snapshot of the window to a file |
     | ctrl+p | command palette: screens, themes, actions |
@@ -215,19 +216,30 @@ class WootwatchApp(App[None]):
     # ------------------------------------------------------------------ actions
 
     async def action_pin_incident(self) -> None:
-        """Pin the incident start: the earliest firing alert's start, else now."""
+        """Ask when the incident began (suggesting the chosen alert's start), then pin it."""
         reader = self.reader
         now = reader.now()
-        firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
-        start = min((a.started_at for a in firing), default=now)
-        why = "the first firing alert" if firing else "now"
+        screen = self.screen
+        chosen = screen.chosen_alert_id() if isinstance(screen, AlertActionsScreen) else None
+        alert = await reader.book.get(chosen) if chosen is not None else None
+        if alert is not None:
+            suggested, why = alert.started_at, f"the chosen alert #{alert.id}'s start"
+        else:
+            firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
+            suggested = min((a.started_at for a in firing), default=now)
+            why = "the first firing alert's start" if firing else "now"
+        self.push_screen(PinDialog(suggested, why, reader.now), self._pin)
+
+    async def _pin(self, start: float | None) -> None:
+        if start is None:
+            return
         try:
-            await reader.book.pin_incident(start)
+            await self.reader.book.pin_incident(start)
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not pinned", severity="error", markup=False)
             return
         stamp = time.strftime("%H:%M:%S", time.localtime(start))
-        self.notify(f"Incident start pinned at {stamp} ({why}); export uses it")
+        self.notify(f"Incident start pinned at {stamp}; export uses it")
         self.refresh_now()
 
     async def action_unpin_incident(self) -> None:
@@ -290,7 +302,9 @@ class WootwatchApp(App[None]):
                 screen.action_history,
             )
         yield SystemCommand(
-            "Pin incident start", "Mark when the incident began (key p)", self.action_pin_incident
+            "Pin incident start",
+            "Mark when the incident began: a typed time or the chosen alert's start (key p)",
+            self.action_pin_incident,
         )
         yield SystemCommand(
             "Unpin incident start", "Forget the pinned start (key P)", self.action_unpin_incident

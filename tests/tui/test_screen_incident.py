@@ -44,6 +44,8 @@ async def test_p_pins_the_start_and_the_view_counts_the_time_since(
             "○ start not pinned · first alert 11:06:40, 1m ago · 12 firing · p pins it"
         )
         await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"11:06:40", "enter")  # the first alert's start, typed
         await refreshed(pilot)
         assert _clock_line(demo_app) == (
             "⚑ incident start 11:06:40 (pinned) · 1m25s elapsed · 12 firing · P unpins"
@@ -123,7 +125,7 @@ async def test_a_click_on_a_sparkline_opens_the_logs_of_that_slot(
     assert posted[0].end == pytest.approx(start + 2 * slot, abs=1e-6)
 
 
-@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("7",)), ((120, 40), ("7", "p"))])
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("7",)), ((120, 40), ("7", "p", "enter"))])
 def test_snapshot(
     snap_compare: object,
     snapshot_demo: tuple[Path, float],

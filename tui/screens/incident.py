@@ -2,8 +2,9 @@
 
 From the top:
 
-* the incident clock: the pinned start (`p` pins the first firing alert's
-  start, else now; `P` unpins; `wootwatch export` starts its window there)
+* the incident clock: the pinned start (`p` asks when, suggesting the chosen
+  alert's start: `03:12`, `-25m`, a date and time; `P` unpins;
+  `wootwatch export` starts its window there)
   and the time elapsed since it;
 * the firing alerts, most severe first, then oldest first (the first alert
   to fire is often nearest the cause); `a`, `s` and `h` act on the one
@@ -202,7 +203,7 @@ class IncidentScreen(AlertActionsScreen):
 
     | Key | Does |
     | :- | :- |
-    | p | pin the incident start: the first firing alert's start, else now |
+    | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | tab / shift+tab | move between the sparklines and lists |
     | enter | open the logs of the slot under the sparkline's cursor |
