@@ -23,7 +23,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from collectors.alerts.book import AlertBookError, AlertRow, Silence
 from collectors.alerts.state import AlertState
@@ -43,6 +43,8 @@ from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 
 __all__ = ["AlertsPanel", "AlertsScreen", "AlertsView", "SilencesPanel", "SilencesView"]
+
+TEXT_FILTER_HINT = "/ filter: a rule, label or word of the summary (Enter: back to the table)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +85,12 @@ class AlertsPanel(LivePanel[AlertsView]):
         super().__init__(title, id=id)
         self._view = AlertsView(0.0, (), ())
         self._filter = 0
+        self._text = ""
         self._detail: Text | None = None
 
     def compose_body(self) -> ComposeResult:
-        """The table, the line shown when it is empty, the detail pane."""
+        """The text filter (`/` goes there), the table, the empty line, the detail pane."""
+        yield Input(placeholder=TEXT_FILTER_HINT, id="alert-filter", compact=True)
         yield AlertTable(id="alert-table")
         yield Static("", classes="absent", markup=False)
         yield Static("", classes="alert-detail")
@@ -112,11 +116,20 @@ class AlertsPanel(LivePanel[AlertsView]):
         self._filter = (self._filter + 1) % len(SEVERITY_FILTERS)
         self._draw()
 
+    def filter_text(self, text: str) -> None:
+        """Show only the alerts whose rule, labels, summary, severity or state hold `text`."""
+        self._text = text.strip().lower()
+        self._draw()
+
     @property
     def shown(self) -> list[AlertRow]:
-        """The alerts the filter lets through, in screen order."""
+        """The alerts the filters let through, in screen order."""
         allowed = SEVERITY_FILTERS[self._filter][1]
-        return [a for a in self._view.alerts if a.severity in allowed]
+        return [
+            a
+            for a in self._view.alerts
+            if a.severity in allowed and (not self._text or self._text in _searchable(a))
+        ]
 
     @property
     def selected(self) -> AlertRow | None:
@@ -139,6 +152,8 @@ class AlertsPanel(LivePanel[AlertsView]):
         absent.display = not shown
         if not view.alerts:
             absent.update("No alert is firing or pending, and none resolved in the last 15 min.")
+        elif not shown and self._text:
+            absent.update(f"No alert matches ‘{inert(self._text)}’: / changes the filter.")
         elif not shown:
             absent.update(f"No {self.filter_name} alerts: press f to change the filter.")
         title = self._title(view, shown)
@@ -153,7 +168,11 @@ class AlertsPanel(LivePanel[AlertsView]):
         ]
         title = "Alerts · " + " · ".join(counts)
         if self._filter:
-            title += f" · filter {self.filter_name}: {len(shown)} shown"
+            title += f" · filter {self.filter_name}"
+        if self._text:
+            title += f" · matching ‘{inert(self._text)}’"
+        if self._filter or self._text:
+            title += f": {len(shown)} shown"
         return title
 
     def _draw_detail(self) -> None:
@@ -169,6 +188,12 @@ class AlertsPanel(LivePanel[AlertsView]):
     @on(DataTable.RowHighlighted, "#alert-table")
     def _highlighted(self) -> None:
         self._draw_detail()
+
+
+def _searchable(alert: AlertRow) -> str:
+    """What `/` looks in: rule, labels, summary, severity and state, in lower case."""
+    labels = " ".join(f"{key}={value}" for key, value in alert.labels.items())
+    return f"{alert.rule} {labels} {alert.summary} {alert.severity} {alert.state}".lower()
 
 
 class SilencesPanel(LivePanel[SilencesView]):
@@ -220,11 +245,15 @@ class AlertsScreen(AlertActionsScreen):
     | s | silence the alert's rule (asks how long and why) |
     | h / enter | the alert's history |
     | f | cycle the severity filter: all, critical, error+, warning+, info |
+    | / | filter by text (rule, labels, summary); Enter or Escape back to the table |
+    | n / N | next / previous alert shown (wraps) |
+    | escape | back to the screen before |
     | u | end the silence highlighted in the silences table |
     | tab | move between the alerts and the silences |
     """
 
     TITLE = "Alerts"
+    AUTO_FOCUS = "#alert-table"
     # Not DEFAULT_CSS: the shared stylesheet's `LivePanel { height: auto }` would win.
     CSS = """
     AlertsPanel {
@@ -236,7 +265,11 @@ class AlertsScreen(AlertActionsScreen):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_filter", "Filter"),
+        Binding("slash", "filter_text", "Find", key_display="/"),
+        Binding("n", "next_match(1)", "Next"),
+        Binding("N", "next_match(-1)", "Previous", show=False),
         Binding("u", "end_silence", "Unsilence"),
+        Binding("escape", "leave_filter", "Leave filter / back", show=False),
     ]
 
     def compose_panels(self) -> ComposeResult:
@@ -277,3 +310,31 @@ class AlertsScreen(AlertActionsScreen):
     def action_cycle_filter(self) -> None:
         """Show the next severity filter."""
         self.query_one(AlertsPanel).cycle_filter()
+
+    def action_filter_text(self) -> None:
+        """Put the cursor in the text filter."""
+        self.query_one("#alert-filter", Input).focus()
+
+    async def action_leave_filter(self) -> None:
+        """From the filter back to the table (the filter stays); else the screen before."""
+        if self.query_one("#alert-filter", Input).has_focus:
+            self.query_one(AlertTable).focus()
+        else:
+            await self.app.run_action("app.go_back")
+
+    def action_next_match(self, step: int) -> None:
+        """Move the cursor to the next (or previous) alert the filters show, wrapping."""
+        table = self.query_one(AlertTable)
+        if not table.row_count:
+            self.notify("No alert matches the filter.", severity="warning")
+            return
+        table.move_cursor(row=(table.cursor_row + step) % table.row_count)
+        table.focus()
+
+    @on(Input.Changed, "#alert-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(AlertsPanel).filter_text(event.value)
+
+    @on(Input.Submitted, "#alert-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(AlertTable).focus()
