@@ -147,7 +147,13 @@ class AlertsPanel(LivePanel[AlertsView]):
                 for a in shown
             ]
         )
+        had_focus = table.has_focus
         table.display = bool(shown)
+        # Keys go to the screen while the table is empty, not to the filter box.
+        if had_focus and not shown:
+            self.screen.set_focus(None)
+        elif shown and self.screen.focused is None:
+            table.focus()
         absent = self.query_one(".absent", Static)
         absent.display = not shown
         if not view.alerts:
