@@ -13,12 +13,13 @@ import io
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from collectors.alerts.book import AlertBookError
@@ -29,9 +30,12 @@ from themes import STYLESHEET, THEMES, theme_for
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.dialogs.export import ExportDialog
+from tui.dialogs.keys import KeysDialog, key_rows
+from tui.dialogs.pin import PinDialog
 from tui.export.redaction import Redactor
 from tui.messages import ShowLogs
 from tui.screens import SCREENS
+from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
 
@@ -40,14 +44,21 @@ __all__ = ["GREETING_SECONDS", "AppBell", "WootwatchApp"]
 GREETING_SECONDS = 60.0
 """How long the greeting notice stays: long enough to copy a path from it."""
 
+SCREEN_KEYS: Final = Binding.Group("Screens", compact=True)
+"""The keys 1-7, shown in the footer as one item."""
+BACK_DEPTH: Final = 20
+"""Screens remembered for Escape to go back through."""
+
 
 class WootwatchApp(App[None]):
     """wootwatch's terminal UI over one database.
 
     | Key | Does |
     | :- | :- |
+    | ? / f1 | the keys of the screen on view |
     | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
-    | p | pin the incident start (the first firing alert's, else now) |
+    | escape | back to the screen before (where a spike jump came from) |
+    | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | e | export a snapshot of the window to a file |
     | ctrl+p | command palette: screens, themes, actions |
@@ -70,14 +81,17 @@ class WootwatchApp(App[None]):
     MODES: ClassVar = {name: screen for name, screen in SCREENS.items()}
     DEFAULT_MODE: ClassVar[str] = "overview"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "keys", "Keys", key_display="?"),
+        Binding("f1", "keys", "Keys", show=False),
+        Binding("q", "quit", "Quit"),
         *(
-            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, show=False)
+            Binding(str(key), f"switch_mode('{name}')", screen.TITLE, group=SCREEN_KEYS)
             for key, (name, screen) in enumerate(SCREENS.items(), start=1)
         ),
+        Binding("escape", "go_back", "Back", show=False),
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
         Binding("e", "export", "Export"),
-        Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -113,6 +127,8 @@ class WootwatchApp(App[None]):
         self._refreshing = False
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
+        self._came_from: list[str] = []
+        """The screens left by a switch, newest last: Escape goes back through them."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -182,22 +198,57 @@ class WootwatchApp(App[None]):
                 markup=False,
             )
 
+    # ------------------------------------------------------------------ navigation
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Switch to the screen `mode`, remembering the one left for Escape."""
+        if mode != self.current_mode:
+            self._came_from.append(self.current_mode)
+            del self._came_from[:-BACK_DEPTH]
+        return super().switch_mode(mode)
+
+    def action_go_back(self) -> None:
+        """Back to the screen before this one (where a spike jump came from)."""
+        if not self._came_from:
+            return
+        mode = self._came_from.pop()
+        super().switch_mode(mode)
+
+    def action_keys(self) -> None:
+        """Show every key of the screen on view (from its bindings)."""
+        screen = self.screen
+        if isinstance(screen, KeysDialog):
+            return
+        title = getattr(screen, "TITLE", "") or type(screen).__name__
+        self.push_screen(KeysDialog(title, key_rows(screen)))
+
     # ------------------------------------------------------------------ actions
 
     async def action_pin_incident(self) -> None:
-        """Pin the incident start: the earliest firing alert's start, else now."""
+        """Ask when the incident began (suggesting the chosen alert's start), then pin it."""
         reader = self.reader
         now = reader.now()
-        firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
-        start = min((a.started_at for a in firing), default=now)
-        why = "the first firing alert" if firing else "now"
+        screen = self.screen
+        chosen = screen.chosen_alert_id() if isinstance(screen, AlertActionsScreen) else None
+        alert = await reader.book.get(chosen) if chosen is not None else None
+        if alert is not None:
+            suggested, why = alert.started_at, f"the chosen alert #{alert.id}'s start"
+        else:
+            firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
+            suggested = min((a.started_at for a in firing), default=now)
+            why = "the first firing alert's start" if firing else "now"
+        self.push_screen(PinDialog(suggested, why, reader.now), self._pin)
+
+    async def _pin(self, start: float | None) -> None:
+        if start is None:
+            return
         try:
-            await reader.book.pin_incident(start)
+            await self.reader.book.pin_incident(start)
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not pinned", severity="error", markup=False)
             return
         stamp = time.strftime("%H:%M:%S", time.localtime(start))
-        self.notify(f"Incident start pinned at {stamp} ({why}); export uses it")
+        self.notify(f"Incident start pinned at {stamp}; export uses it")
         self.refresh_now()
 
     async def action_unpin_incident(self) -> None:
@@ -217,11 +268,17 @@ class WootwatchApp(App[None]):
         )
 
     def on_show_logs(self, message: ShowLogs) -> None:
-        """Switch to the logs screen and hand it the window."""
+        """Switch to the logs screen, hand it the window, and say what it shows."""
         self.switch_mode("logs")
         screen = self.screen
-        if isinstance(screen, LogsScreen):
-            screen.show_window(message.start, message.end, message.query)
+        if not isinstance(screen, LogsScreen):
+            return
+        cleared = screen.show_window(message.start, message.end, message.query)
+        start, end = (time.strftime("%H:%M", time.localtime(t)) for t in message.window)
+        said = f"Logs of {start}–{end} from the chart"
+        if cleared:
+            said += f"; the search ‘{inert(cleared)}’ was cleared"
+        self.notify(f"{said}. Esc goes back.", title="Spike", markup=False)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Screens, themes and incident actions in the command palette."""
@@ -237,8 +294,26 @@ class WootwatchApp(App[None]):
                 f"Use the {config_name} colours",
                 lambda theme=palette.name: setattr(self, "theme", theme),
             )
+        if isinstance(screen, AlertActionsScreen):
+            yield SystemCommand(
+                "Acknowledge the chosen alert",
+                "Acknowledge the alert under the cursor, with a note (key a)",
+                screen.action_acknowledge,
+            )
+            yield SystemCommand(
+                "Silence the chosen alert's rule",
+                "Mute the rule's notifications for a while, saying why (key s)",
+                screen.action_silence,
+            )
+            yield SystemCommand(
+                "History of the chosen alert",
+                "Every state change, ack and notification of the alert (key h)",
+                screen.action_history,
+            )
         yield SystemCommand(
-            "Pin incident start", "Mark when the incident began (key p)", self.action_pin_incident
+            "Pin incident start",
+            "Mark when the incident began: a typed time or the chosen alert's start (key p)",
+            self.action_pin_incident,
         )
         yield SystemCommand(
             "Unpin incident start", "Forget the pinned start (key P)", self.action_unpin_incident

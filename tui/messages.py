@@ -18,4 +18,9 @@ class ShowLogs(Message):
     end: float
     """Unix time the window ends."""
     query: str | None = None
-    """An FTS5 query to run, or None to keep the screen's own."""
+    """A query to run, or None for every line of the window (a search typed before is cleared)."""
+
+    @property
+    def window(self) -> tuple[float, float]:
+        """`(start, end)`."""
+        return self.start, self.end

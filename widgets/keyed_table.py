@@ -13,11 +13,14 @@ markup) and control characters in any cell become Control Pictures.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from collectors.inert import inert
+from widgets.motion import motion_bindings
 
 __all__ = ["Cell", "KeyedTable", "Row"]
 
@@ -38,6 +41,12 @@ def _inert_cell(cell: Cell) -> Text:
 class KeyedTable(DataTable[Text]):
     """A row-cursor table of keyed rows; `show` updates it in place where it can.
 
+    | Key | Does |
+    | :- | :- |
+    | up / down / j / k | move the cursor |
+    | ctrl+home / ctrl+end / g / G | first / last row |
+    | pageup / pagedown | a page up / down |
+
     Args:
         columns: the column titles (also their keys).
         widths: a fixed width per column (None: as wide as its cells); all auto if omitted.
@@ -46,6 +55,10 @@ class KeyedTable(DataTable[Text]):
         classes: The CSS classes of the widget.
         disabled: Whether the widget is disabled or not.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = motion_bindings(
+        down="cursor_down", up="cursor_up", top="scroll_top", bottom="scroll_bottom"
+    )
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -27,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from collectors.inert import inert
+from widgets.motion import motion_bindings
 from widgets.vocab import SEVERITY_ICONS
 
 __all__ = ["LogLine", "LogPane"]
@@ -68,10 +70,14 @@ class LogPane(ScrollView, can_focus=True):
 
     | Key | Does |
     | :- | :- |
-    | up / down / pageup / pagedown | scroll (scrolling up pauses follow) |
-    | home / end | oldest / newest line (end resumes follow) |
+    | up / down / j / k / pageup / pagedown | scroll (scrolling up pauses follow) |
+    | home / end / g / G | oldest / newest line (end resumes follow) |
     | left / right | scroll sideways through long lines |
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = motion_bindings(
+        down="scroll_down", up="scroll_up", top="scroll_home", bottom="scroll_end"
+    )
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-pane--time",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -14,7 +13,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from widgets.spark_text import resample, sparkline
+from widgets.spark_text import latest_peak, resample, sparkline
 
 __all__ = ["SparkLine"]
 
@@ -110,11 +109,8 @@ class SparkLine(Widget, can_focus=True):
         return resample(self.data, self.size.width)
 
     def _peak(self, slots: Sequence[float | None]) -> int:
-        best, best_value = len(slots) - 1, -math.inf
-        for index, value in enumerate(slots):
-            if value is not None and value >= best_value:
-                best, best_value = index, value
-        return best
+        found = latest_peak(slots)
+        return len(slots) - 1 if found is None else found
 
     def render(self) -> RenderResult:
         """The sparkline, sized to the widget; the cursor highlighted while focused."""

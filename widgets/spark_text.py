@@ -10,10 +10,27 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["BLOCKS", "resample", "sparkline"]
+__all__ = ["BLOCKS", "PEAK_SHARE", "latest_peak", "resample", "sparkline"]
 
 BLOCKS: Final = "▁▂▃▄▅▆▇█"
 """From the lowest value to the highest."""
+PEAK_SHARE: Final = 0.9
+"""A value this close to the highest (90 % of it) is a peak too, for `latest_peak`."""
+
+
+def latest_peak(values: Sequence[float | None]) -> int | None:
+    """The index of the most recent peak: the last value within `PEAK_SHARE` of the highest.
+
+    A jump to "the spike" wants the one happening now: of two spikes of about
+    the same height an hour apart, the older must not win by a few percent.
+    None when there is no value.
+    """
+    finite = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    top = max(v for _, v in finite)
+    bar = top - abs(top) * (1 - PEAK_SHARE)
+    return max(i for i, v in finite if v >= bar)
 
 
 def resample(values: Sequence[float | None], width: int) -> list[float | None]:

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Final
 
 from textual.app import RenderResult
@@ -19,6 +20,7 @@ from textual.color import Color
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
+from widgets.spark_text import latest_peak
 from widgets.vocab import format_value
 
 __all__ = ["ChartData", "ChartLine", "TimeChart"]
@@ -62,16 +64,16 @@ class ChartData:
         return max((len(line.values) for line in self.lines), default=0)
 
     def peak(self) -> tuple[float, float] | None:
-        """The window `(start, end)` of the slot with the highest value of any line."""
-        best: tuple[float, int] | None = None
-        for line in self.lines:
-            for index, value in enumerate(line.values):
-                if value is not None and (best is None or value > best[0]):
-                    best = (value, index)
+        """The window `(start, end)` of the most recent peak of any line (`latest_peak`)."""
+        highest = [
+            max((v for v in values if v is not None), default=None)
+            for values in zip_longest(*(line.values for line in self.lines))
+        ]
+        best = latest_peak(highest)
         if best is None:
             return None
         step = (self.end - self.start) / self.slots
-        return self.start + best[1] * step, self.start + (best[1] + 1) * step
+        return self.start + best * step, self.start + (best + 1) * step
 
 
 def _runs(values: Sequence[float | None]) -> Iterator[tuple[list[int], list[float]]]:

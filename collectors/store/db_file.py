@@ -78,11 +78,11 @@ def uri(path: Path, mode: Mode) -> str:
 
 
 @cache
-def our_tables() -> frozenset[str]:
-    """Every table the current schema creates (FTS5's shadow tables included)."""
+def our_tables(version: int = SCHEMA_VERSION) -> frozenset[str]:
+    """Every table the schema of `version` creates (FTS5's shadow tables included)."""
     conn = sqlite3.connect(":memory:")
     try:
-        for script in MIGRATIONS:
+        for script in MIGRATIONS[:version]:
             conn.executescript(script)
         rows = conn.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
@@ -187,8 +187,8 @@ def check_identity(
                 else f"{path}: not a wootwatch database (no schema version); nothing was changed"
             )
         return
-    if version == SCHEMA_VERSION and not our_tables() <= present:
-        missing = sorted(our_tables() - present)
+    if not our_tables(version) <= present:  # a migration would fail half-way
+        missing = sorted(our_tables(version) - present)
         raise DatabaseFileError(
             f"{path}: not a wootwatch database (schema {version} without its tables, "
             f"e.g. {missing[0]}); nothing was changed"

@@ -3,7 +3,10 @@
 Contract:
 
 * `search` takes an FTS5 query (words, `"phrases"`, `prefix*`, `AND`/`OR`/
-  `NOT`, `NEAR(...)`), an optional time range, source and log group, and
+  `NOT`, `NEAR(...)`) over a trigram index, so a word matches inside longer
+  words, case-insensitively (`timeout` finds `Net::ReadTimeout`); a word
+  shorter than 3 characters cannot be looked up and is refused with a
+  `LogQueryError` saying so. It also takes an optional time range, source and log group, and
   returns at most `limit` matching lines, newest first, each with the spans
   of the matched words. Lines are read in the order they were cached (newest
   rowid first) so a search of a million lines stops after `limit` matches;
@@ -68,6 +71,15 @@ _VARYING: Final = re.compile(
     r"|\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{12,}\b|\d+(?:\.\d+)?"
 )
 """UUIDs, long hex ids and numbers: what differs between repeats of one message."""
+
+
+MIN_WORD: Final = 3
+"""The trigram index finds words of at least this many characters."""
+_OPERATORS: Final = frozenset({"AND", "OR", "NOT", "NEAR"})
+_WORDS: Final = re.compile(r'"([^"]*)"|([^\s()"*^:+,]+)')
+"""A query's phrases (group 1) and bare words (group 2)."""
+_NEAR_DISTANCE: Final = re.compile(r",\s*\d+\s*\)")
+"""The distance of `NEAR(a b, 5)`: a number, not a word."""
 
 
 class LogQueryError(ActionableError):
@@ -168,6 +180,7 @@ def search(
     """
     if not query.strip():
         raise LogQueryError("empty search query")
+    _check_words(query)
     clauses, params = _filters(start, end, source, group, after_id)
     if after_id is not None:  # lets FTS5 skip the older part of each word's list
         clauses.append("log_fts.rowid > ?")
@@ -189,6 +202,16 @@ def search(
         LogMatch(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _spans(row[7], row[6]))
         for row in rows
     )
+
+
+def _check_words(query: str) -> None:
+    """Refuse a word the trigram index cannot find, instead of finding nothing."""
+    for phrase, word in _WORDS.findall(_NEAR_DISTANCE.sub(")", query)):
+        term = (phrase or word).strip()
+        if word not in _OPERATORS and len(term) < MIN_WORD:
+            raise LogQueryError(
+                f"search words need {MIN_WORD} characters or more: {inert(term)!r} is too short"
+            )
 
 
 def newest(

@@ -138,7 +138,26 @@ CREATE TABLE meta (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2_LOG_TRIGRAMS = """
+-- Log search finds substrings: `timeout` matches `Net::ReadTimeout`, which the
+-- word tokenizer kept as one word `readtimeout`. The trigram index replaces the
+-- word index and is rebuilt from the lines already cached.
+DROP TRIGGER log_lines_ai;
+DROP TRIGGER log_lines_ad;
+DROP TABLE log_fts;
+CREATE VIRTUAL TABLE log_fts USING fts5 (
+    message, content='log_lines', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER log_lines_ai AFTER INSERT ON log_lines BEGIN
+    INSERT INTO log_fts (rowid, message) VALUES (new.id, new.message);
+END;
+CREATE TRIGGER log_lines_ad AFTER DELETE ON log_lines BEGIN
+    INSERT INTO log_fts (log_fts, rowid, message) VALUES ('delete', old.id, old.message);
+END;
+INSERT INTO log_fts (log_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS)
 """Migration scripts in order; the schema version is their count."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,6 +10,7 @@ import pytest
 from collectors.base import LogEvent
 from collectors.store.database import SourceBatch, Store
 from collectors.store.log_search import LogQueryError, format_line, newest, open_readonly, search
+from collectors.store.schema import MIGRATIONS
 
 T0 = 1_800_000_000.0
 WEB = "/aws/ecs/chatscomm-chatwoot-prod-web"
@@ -43,8 +44,8 @@ async def db(tmp_path: Path) -> Path:
 def test_newest_first_with_highlighted_matches(db: Path) -> None:
     conn = open_readonly(db)
     hits = search(conn, "timeout")
-    assert [h.ts for h in hits] == [T0 + 5, T0 + 4, T0 + 1]
-    first = hits[2]
+    assert [h.ts for h in hits] == [T0 + 5, T0 + 4, T0 + 3, T0 + 1]
+    first = hits[3]
     assert [first.message[a:b] for a, b in first.spans] == ["timeout"]
     assert hits[0].source == "worker-logs" and hits[0].group == "/aws/ecs/worker"
 
@@ -54,9 +55,10 @@ def test_fts5_syntax_time_range_and_filters(db: Path) -> None:
     assert [h.ts for h in search(conn, "error AND (timeout OR readtimeout)")] == [T0 + 3, T0 + 1]
     assert [h.ts for h in search(conn, '"statement timeout"')] == [T0 + 1]
     assert [h.ts for h in search(conn, "read*")] == [T0 + 3]
-    assert [h.ts for h in search(conn, "timeout NOT worker")] == [T0 + 4, T0 + 1]
-    assert [h.ts for h in search(conn, "timeout", start=T0 + 2, end=T0 + 5)] == [T0 + 4]
-    assert [h.ts for h in search(conn, "timeout", source="web-logs", group=WEB)] == [T0 + 4, T0 + 1]
+    assert [h.ts for h in search(conn, "timeout NOT worker")] == [T0 + 4, T0 + 3, T0 + 1]
+    assert [h.ts for h in search(conn, "timeout", start=T0 + 2, end=T0 + 5)] == [T0 + 4, T0 + 3]
+    web = search(conn, "timeout", source="web-logs", group=WEB)
+    assert [h.ts for h in web] == [T0 + 4, T0 + 3, T0 + 1]
     assert [h.ts for h in search(conn, "timeout", limit=1)] == [T0 + 5]
     spans = search(conn, "error AND readtimeout")[0]
     assert [spans.message[a:b] for a, b in spans.spans] == ["ERROR", "ReadTimeout"]
@@ -77,6 +79,43 @@ def test_after_id_reads_only_what_was_cached_since(db: Path) -> None:
     assert [h.ts for h in newest(conn, after_id=third)] == [T0 + 5, T0 + 4]
     assert [h.ts for h in search(conn, "timeout", after_id=third)] == [T0 + 5, T0 + 4]
     assert search(conn, "timeout", after_id=newest(conn)[0].id) == []
+
+
+def test_a_word_matches_inside_longer_words_in_any_case(db: Path) -> None:
+    """Issue 16: `timeout` found none of the `Net::ReadTimeout` lines."""
+    conn = open_readonly(db)
+    (hit,) = search(conn, "readtime")
+    assert [hit.message[a:b] for a, b in hit.spans] == ["ReadTime"]
+    assert [h.ts for h in search(conn, "TIMEOUT", start=T0 + 3, end=T0 + 4)] == [T0 + 3]
+    assert [h.ts for h in search(conn, "canceled")] == [T0 + 1]  # PG::QueryCanceled
+
+
+def test_a_word_too_short_for_the_index_is_refused_not_silently_unfound(db: Path) -> None:
+    with pytest.raises(LogQueryError, match="3 characters or more: 'ok' is too short"):
+        search(open_readonly(db), "timeout OR ok")
+    assert [h.ts for h in search(open_readonly(db), '"OK in"')] == [T0 + 2]
+
+
+async def test_the_migration_rebuilds_the_index_from_the_lines_already_cached(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v1.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
+    raw.execute(
+        "INSERT INTO log_lines (ts, source, message) VALUES (?, 'web-logs', ?)",
+        (T0, "ERROR Net::ReadTimeout in Webhooks::Trigger"),
+    )
+    raw.close()
+    async with await Store.open(path, clock=lambda: T0 + 1) as store:
+        line = LogEvent(T0 + 1, "Faraday::TimeoutError", WEB, "web/a1", "error", "9")
+        await store.write([SourceBatch("web-logs", [line])])
+    conn = open_readonly(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert [h.message for h in search(conn, "timeout")] == [
+        "Faraday::TimeoutError",
+        "ERROR Net::ReadTimeout in Webhooks::Trigger",
+    ]
 
 
 @pytest.mark.parametrize("query", ['"unclosed', "AND", "timeout OR", "nosuchcolumn: x", "  "])

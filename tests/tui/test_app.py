@@ -37,6 +37,8 @@ async def test_p_pins_the_first_firing_alerts_start_for_every_process(
         await refreshed(pilot)
         await pilot.press("p")
         await pilot.pause()
+        await pilot.press("enter")  # the suggestion: the first firing alert's start
+        await pilot.pause()
         async with await AlertBook.open(demo_db, readonly=True) as other_process:
             assert await other_process.pinned_incident() == min(a.started_at for a in firing)
         await pilot.press("P")

@@ -11,6 +11,7 @@ from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.panels.firing import FiringPanel
 from tui.screens.incident import WINDOW, ChartsPanel, IncidentScreen, NewestErrors
+from widgets.line_list import LineList
 from widgets.metric_row import MetricRow
 from widgets.spark_line import SparkLine
 
@@ -23,7 +24,9 @@ def _clock_line(app: WootwatchApp) -> str:
 
 
 def _lines(panel: object) -> list[str]:
-    assert isinstance(panel, FiringPanel | NewestErrors)
+    if isinstance(panel, FiringPanel):
+        return [str(option.prompt) for option in panel.query_one(LineList).options]
+    assert isinstance(panel, NewestErrors)
     return str(panel.query_one(".lines").render()).splitlines()
 
 
@@ -41,6 +44,8 @@ async def test_p_pins_the_start_and_the_view_counts_the_time_since(
             "○ start not pinned · first alert 11:06:40, 1m ago · 12 firing · p pins it"
         )
         await pilot.press("p")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"11:06:40", "enter")  # the first alert's start, typed
         await refreshed(pilot)
         assert _clock_line(demo_app) == (
             "⚑ incident start 11:06:40 (pinned) · 1m25s elapsed · 12 firing · P unpins"
@@ -120,7 +125,7 @@ async def test_a_click_on_a_sparkline_opens_the_logs_of_that_slot(
     assert posted[0].end == pytest.approx(start + 2 * slot, abs=1e-6)
 
 
-@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("7",)), ((120, 40), ("7", "p"))])
+@pytest.mark.parametrize(("size", "keys"), [((80, 24), ("7",)), ((120, 40), ("7", "p", "enter"))])
 def test_snapshot(
     snap_compare: object,
     snapshot_demo: tuple[Path, float],

@@ -25,6 +25,7 @@ from collectors.store.database import Store
 from tui.app import WootwatchApp
 from tui.cli import main
 from tui.panels.firing import FiringPanel
+from widgets.line_list import LineList
 from widgets.severity_counts import SeverityCounts
 from widgets.source_row import SourceRow
 from widgets.state_badge import StateBadge
@@ -111,7 +112,8 @@ async def test_the_overview_and_the_incident_view_count_it(
         badge = str(row.query_one(StateBadge).render())
         await pilot.press("7")
         await refreshed(pilot)
-        firing = str(app.screen.query_one(FiringPanel).query_one(".lines").render())
+        options = app.screen.query_one(FiringPanel).query_one(LineList).options
+        firing = "\n".join(str(option.prompt) for option in options)
     assert "✖ 1 critical" in counts
     assert badge.startswith("✖ down")
     assert "✖ critical" in firing and API_DOWN.summary in firing

@@ -52,6 +52,14 @@ def test_the_peak_is_the_window_of_the_highest_slot_of_any_line() -> None:
     assert ChartData(START, START + 60, (ChartLine("x", (None,)),)).peak() is None
 
 
+def test_of_two_peaks_of_about_the_same_height_the_most_recent_is_taken() -> None:
+    """Issue 16: a spike jump took the hour-old peak over the one happening now."""
+    older_higher = _data([1.0, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 8.5, 1.0])
+    assert older_higher.peak() == (START + 480, START + 540)
+    much_higher = _data([1.0, 9.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 5.0, 1.0])
+    assert much_higher.peak() == (START + 60, START + 120)
+
+
 async def test_the_same_data_draws_the_same_chart_with_time_and_value_labels() -> None:
     values: list[float | None] = [100.0 + 10 * (i % 7) for i in range(60)]
     values[30] = 4000.0

@@ -70,12 +70,18 @@ class LogView:
         self.spike = None
         self.generation += 1
 
-    def show_spike(self, start: float, end: float, query: str | None = None) -> None:
-        """Show the fixed window `[start, end)`, with `query` if one is given."""
+    def show_spike(self, start: float, end: float, query: str | None = None) -> str:
+        """Show the fixed window `[start, end)` with `query`, or every line of it.
+
+        A search typed before is cleared: its matches in another window are not
+        what a jump to a spike asks for. Returns the query cleared ("" for none),
+        for the notice that says so.
+        """
+        cleared = self.query if query is None else ""
         self.spike = (start, end)
-        if query is not None:
-            self.query = query.strip()
+        self.query = (query or "").strip()
         self.generation += 1
+        return cleared
 
     def clear_spike(self) -> None:
         """Back to the live window of the current range."""

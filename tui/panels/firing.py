@@ -1,4 +1,9 @@
-"""The firing alerts, one line each: severity, since when, value, summary, source, ack."""
+"""The firing alerts, one line each: severity, since when, value, summary, source, ack.
+
+The lines can be chosen (up/down, j/k): the highlight stays on its alert (by
+id) from one refresh to the next, so the screens showing this list act on the
+alert the person chose (`selected_id`), never on whichever moved under the cursor.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,15 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
 
 from collectors.inert import inert
 from tui.data.alert_values import alert_value
 from tui.data.reader import StoreReader
+from tui.panels.base import LivePanel
 from tui.panels.key_metrics import firing_alerts
-from tui.panels.text_list import TextListPanel
+from widgets.line_list import LineList
 from widgets.vocab import SEVERITY_ICONS, flag_label, severity_label
 
 __all__ = ["FiringLine", "FiringPanel"]
@@ -23,6 +31,8 @@ __all__ = ["FiringLine", "FiringPanel"]
 class FiringLine:
     """One firing alert as the list shows it."""
 
+    id: int
+    """The alert's id in the alert book."""
     severity: str
     started_at: float
     value: str
@@ -32,8 +42,8 @@ class FiringLine:
     acknowledged_by: str | None
 
 
-class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
-    """The firing alerts, most severe first, then oldest first."""
+class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
+    """The firing alerts, most severe first, then oldest first; one can be chosen."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"firing--{severity}" for severity in SEVERITY_ICONS}
     """
@@ -58,7 +68,21 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
     FiringPanel > .firing--info {
         color: $primary;
     }
+    FiringPanel > .firing-empty {
+        color: $text-muted;
+    }
     """
+
+    def compose_body(self) -> ComposeResult:
+        """The list, and the line shown when it is empty."""
+        yield LineList(id=f"{self.id or 'firing'}-list")
+        yield Static("no alert is firing", classes="firing-empty", markup=False)
+
+    @property
+    def selected_id(self) -> int | None:
+        """The id of the highlighted alert, or None when none is firing."""
+        key = self.query_one(LineList).highlighted_key
+        return None if key is None else int(key)
 
     async def gather(self, reader: StoreReader) -> tuple[FiringLine, ...]:
         """The firing alerts with their values in their series' units (the catalogue's)."""
@@ -66,6 +90,7 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
         firing = await firing_alerts(reader, now)
         return tuple(
             FiringLine(
+                id=alert.id,
                 severity=str(alert.severity),
                 started_at=alert.started_at,
                 value=alert_value(alert, reader.rules),
@@ -79,7 +104,7 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
     def present(self, data: tuple[FiringLine, ...]) -> None:
         """Write the list."""
         self.border_title = f"Firing alerts ({len(data)})"
-        lines = []
+        lines: list[tuple[str, Text]] = []
         for line in data:
             text = Text()
             style = self.get_component_rich_style(
@@ -93,5 +118,7 @@ class FiringPanel(TextListPanel[tuple[FiringLine, ...]]):
                 text.append(f" · {inert(line.source)}", "dim")
             if line.acknowledged_by is not None:
                 text.append(f" · {flag_label('acked')} by {inert(line.acknowledged_by)}", "dim")
-            lines.append(text)
-        self.show_lines(lines, "no alert is firing")
+            lines.append((str(line.id), text))
+        self.query_one(LineList).show(lines)
+        self.query_one(LineList).display = bool(lines)
+        self.query_one(".firing-empty", Static).display = not lines

@@ -18,40 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from collectors.alerts.book import AlertBookError, AlertRow, Silence
 from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState
-from collectors.base import format_duration
 from collectors.inert import inert
 from tui.data.reader import StoreReader
-from tui.dialogs.ack import AckDialog
-from tui.dialogs.alert_history import AlertHistoryDialog
-from tui.dialogs.silence import SilenceDialog, SilenceRequest
 from tui.panels.alert_lines import (
     SEVERITY_FILTERS,
     SILENCE_COLUMNS,
     alert_detail,
     alert_line,
-    alert_title,
-    history_rows,
     ordered,
     silence_row,
 )
 from tui.panels.base import LivePanel
-from tui.screens.base import LiveScreen
+from tui.screens.alert_actions import AlertActionsScreen
 from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 
 __all__ = ["AlertsPanel", "AlertsScreen", "AlertsView", "SilencesPanel", "SilencesView"]
+
+TEXT_FILTER_HINT = "/ filter: a rule, label or word of the summary (Enter: back to the table)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +89,12 @@ class AlertsPanel(LivePanel[AlertsView]):
         super().__init__(title, id=id)
         self._view = AlertsView(0.0, (), ())
         self._filter = 0
+        self._text = ""
         self._detail: Text | None = None
 
     def compose_body(self) -> ComposeResult:
-        """The table, the line shown when it is empty, the detail pane."""
+        """The text filter (`/` goes there), the table, the empty line, the detail pane."""
+        yield Input(placeholder=TEXT_FILTER_HINT, id="alert-filter", compact=True)
         yield AlertTable(id="alert-table")
         yield Static("", classes="absent", markup=False)
         yield Static("", classes="alert-detail")
@@ -124,11 +121,20 @@ class AlertsPanel(LivePanel[AlertsView]):
         self._filter = (self._filter + 1) % len(SEVERITY_FILTERS)
         self._draw()
 
+    def filter_text(self, text: str) -> None:
+        """Show only the alerts whose rule, labels, summary, severity or state hold `text`."""
+        self._text = text.strip().lower()
+        self._draw()
+
     @property
     def shown(self) -> list[AlertRow]:
-        """The alerts the filter lets through, in screen order."""
+        """The alerts the filters let through, in screen order."""
         allowed = SEVERITY_FILTERS[self._filter][1]
-        return [a for a in self._view.alerts if a.severity in allowed]
+        return [
+            a
+            for a in self._view.alerts
+            if a.severity in allowed and (not self._text or self._text in _searchable(a))
+        ]
 
     @property
     def selected(self) -> AlertRow | None:
@@ -148,11 +154,19 @@ class AlertsPanel(LivePanel[AlertsView]):
                 for a in shown
             ]
         )
+        had_focus = table.has_focus
         table.display = bool(shown)
+        # Keys go to the screen while the table is empty, not to the filter box.
+        if had_focus and not shown:
+            self.screen.set_focus(None)
+        elif shown and self.screen.focused is None:
+            table.focus()
         absent = self.query_one(".absent", Static)
         absent.display = not shown
         if not view.alerts:
             absent.update("No alert is firing or pending, and none resolved in the last 15 min.")
+        elif not shown and self._text:
+            absent.update(f"No alert matches ‘{inert(self._text)}’: / changes the filter.")
         elif not shown:
             absent.update(f"No {self.filter_name} alerts: press f to change the filter.")
         title = self._title(view, shown)
@@ -167,7 +181,11 @@ class AlertsPanel(LivePanel[AlertsView]):
         ]
         title = "Alerts · " + " · ".join(counts)
         if self._filter:
-            title += f" · filter {self.filter_name}: {len(shown)} shown"
+            title += f" · filter {self.filter_name}"
+        if self._text:
+            title += f" · matching ‘{inert(self._text)}’"
+        if self._filter or self._text:
+            title += f": {len(shown)} shown"
         return title
 
     def _draw_detail(self) -> None:
@@ -183,6 +201,12 @@ class AlertsPanel(LivePanel[AlertsView]):
     @on(DataTable.RowHighlighted, "#alert-table")
     def _highlighted(self) -> None:
         self._draw_detail()
+
+
+def _searchable(alert: AlertRow) -> str:
+    """What `/` looks in: rule, labels, summary, severity and state, in lower case."""
+    labels = " ".join(f"{key}={value}" for key, value in alert.labels.items())
+    return f"{alert.rule} {labels} {alert.summary} {alert.severity} {alert.state}".lower()
 
 
 class SilencesPanel(LivePanel[SilencesView]):
@@ -224,7 +248,7 @@ class SilencesPanel(LivePanel[SilencesView]):
         return int(key) if key is not None else None
 
 
-class AlertsScreen(LiveScreen):
+class AlertsScreen(AlertActionsScreen):
     """The Alerts screen: what is firing, pending or just resolved, and what to do about it.
 
     | Key | Does |
@@ -234,11 +258,15 @@ class AlertsScreen(LiveScreen):
     | s | silence the alert's rule (asks how long and why) |
     | h / enter | the alert's history |
     | f | cycle the severity filter: all, critical, error+, warning+, info |
+    | / | filter by text (rule, labels, summary); Enter or Escape back to the table |
+    | n / N | next / previous alert shown (wraps) |
+    | escape | back to the screen before |
     | u | end the silence highlighted in the silences table |
     | tab | move between the alerts and the silences |
     """
 
     TITLE = "Alerts"
+    AUTO_FOCUS = "#alert-table"
     # Not DEFAULT_CSS: the shared stylesheet's `LivePanel { height: auto }` would win.
     CSS = """
     AlertsPanel {
@@ -249,96 +277,27 @@ class AlertsScreen(LiveScreen):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "acknowledge", "Ack"),
-        Binding("s", "silence", "Silence"),
-        Binding("h", "history", "History"),
         Binding("f", "cycle_filter", "Filter"),
+        Binding("slash", "filter_text", "Find", key_display="/"),
+        Binding("n", "next_match(1)", "Next"),
+        Binding("N", "next_match(-1)", "Previous", show=False),
         Binding("u", "end_silence", "Unsilence"),
+        Binding("escape", "leave_filter", "Leave filter / back", show=False),
     ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._reader: StoreReader | None = None
 
     def compose_panels(self) -> ComposeResult:
         """The alerts above the silences."""
         yield AlertsPanel("Alerts", id="alerts")
         yield SilencesPanel("Silences", id="silences")
 
-    async def refresh_from(self, reader: StoreReader) -> None:
-        """Remember the reader for the actions, then refresh every panel."""
-        self._reader = reader
-        await super().refresh_from(reader)
-
-    async def _reread(self) -> None:
-        """Read the store again at once, so a change just written shows now."""
-        if self._reader is not None:
-            await self.refresh_from(self._reader)
-
-    def _selected_alert(self) -> AlertRow | None:
+    def chosen_alert_id(self) -> int | None:
+        """The alert under the table's cursor (it stays there by id when the alert resolves)."""
         alert = self.query_one(AlertsPanel).selected
-        if alert is None:
-            self.notify("No alert is selected.", severity="warning")
-        return alert
+        return None if alert is None else alert.id
 
-    # ------------------------------------------------------------------ acknowledge
-
-    def action_acknowledge(self) -> None:
-        """Ask for a note, then acknowledge the selected alert."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        if alert.state is not AlertState.FIRING:
-            self.notify(
-                f"Alert #{alert.id} is {alert.state}: only a firing alert can be acknowledged.",
-                severity="warning",
-            )
-            return
-        dialog = AckDialog(alert.id, alert_title(alert), alert.summary, self._reader.user)
-        self.app.push_screen(dialog, partial(self._acknowledge, alert.id))
-
-    async def _acknowledge(self, alert_id: int, note: str | None) -> None:
-        reader = self._reader
-        if note is None or reader is None:
-            return
-        try:
-            await reader.book.acknowledge(alert_id, reader.user, note or None, reader.now())
-        except AlertBookError as exc:
-            self.notify(inert(str(exc)), title="Not acknowledged", severity="error", markup=False)
-            return
-        self.notify(f"Alert #{alert_id} acknowledged as {inert(reader.user)}", markup=False)
-        await self._reread()
-
-    # ------------------------------------------------------------------ silence
-
-    def action_silence(self) -> None:
-        """Ask how long and why, then silence the selected alert's rule."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        self.app.push_screen(
-            SilenceDialog(alert.rule, self._reader.user), partial(self._silence, alert.rule)
-        )
-
-    async def _silence(self, rule: str, request: SilenceRequest | None) -> None:
-        reader = self._reader
-        if request is None or reader is None:
-            return
-        now = reader.now()
-        try:
-            await reader.book.add_silence(
-                {"rule": rule},
-                starts_at=now,
-                ends_at=now + request.seconds,
-                created_by=reader.user,
-                comment=request.comment,
-                now=now,
-            )
-        except AlertBookError as exc:
-            self.notify(inert(str(exc)), title="Not silenced", severity="error", markup=False)
-            return
-        self.notify(f"{inert(rule)} silenced for {format_duration(request.seconds)}", markup=False)
-        await self._reread()
+    def nothing_chosen(self) -> str:
+        """What to say when a key needs an alert and the table has none."""
+        return "No alert is selected."
 
     async def action_end_silence(self) -> None:
         """End the silence highlighted in the silences table."""
@@ -355,16 +314,7 @@ class AlertsScreen(LiveScreen):
         self.notify(f"Silence {silence_id} ended")
         await self._reread()
 
-    # ------------------------------------------------------------------ history and filter
-
-    async def action_history(self) -> None:
-        """Show the selected alert's history."""
-        alert = self._selected_alert()
-        if alert is None or self._reader is None:
-            return
-        events = await self._reader.book.events(alert.id)
-        rows = history_rows(events, self._reader.now(), self._reader.rules.get(alert.rule))
-        self.app.push_screen(AlertHistoryDialog(alert.id, alert_title(alert), rows))
+    # ------------------------------------------------------------------ filter
 
     @on(DataTable.RowSelected, "#alert-table")
     async def _selected(self) -> None:
@@ -373,3 +323,31 @@ class AlertsScreen(LiveScreen):
     def action_cycle_filter(self) -> None:
         """Show the next severity filter."""
         self.query_one(AlertsPanel).cycle_filter()
+
+    def action_filter_text(self) -> None:
+        """Put the cursor in the text filter."""
+        self.query_one("#alert-filter", Input).focus()
+
+    async def action_leave_filter(self) -> None:
+        """From the filter back to the table (the filter stays); else the screen before."""
+        if self.query_one("#alert-filter", Input).has_focus:
+            self.query_one(AlertTable).focus()
+        else:
+            await self.app.run_action("app.go_back")
+
+    def action_next_match(self, step: int) -> None:
+        """Move the cursor to the next (or previous) alert the filters show, wrapping."""
+        table = self.query_one(AlertTable)
+        if not table.row_count:
+            self.notify("No alert matches the filter.", severity="warning")
+            return
+        table.move_cursor(row=(table.cursor_row + step) % table.row_count)
+        table.focus()
+
+    @on(Input.Changed, "#alert-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(AlertsPanel).filter_text(event.value)
+
+    @on(Input.Submitted, "#alert-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(AlertTable).focus()

@@ -2,8 +2,8 @@
 
 The tab bar names the app's modes (`App.MODES`, the registry
 `tui.screens.SCREENS` in key order) by key (`1 Overview  2 Latency …`) with
-the one on view marked; the footer is left to the screen's own keys, which
-an 80-column footer could not show beside seven screen keys. A `LiveScreen`
+the one on view marked; the footer (`KeyFooter`) starts with the keys that
+work everywhere (`?` keys, `q` quit, `1234567` screens), then the screen's own. A `LiveScreen`
 is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
 the tab bar's status first (the database, the minute of the last read), the
 warning when no collector is writing the database, then each `LivePanel`.
@@ -17,11 +17,12 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from collectors.inert import inert
 from tui.data.reader import StoreReader
 from tui.panels.base import LivePanel
+from widgets.key_footer import KeyFooter
 from widgets.screen_tabs import ScreenTabs
 
 __all__ = ["LiveScreen"]
@@ -48,7 +49,7 @@ class LiveScreen(Screen[None]):
         yield ScreenTabs(tabs, current, id="top-bar")
         yield Static(NO_WRITER, id="writer-warning", markup=False)
         yield from self.compose_panels()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_panels(self) -> ComposeResult:
         """The screen's panels and widgets."""

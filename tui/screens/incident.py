@@ -2,11 +2,13 @@
 
 From the top:
 
-* the incident clock: the pinned start (`p` pins the first firing alert's
-  start, else now; `P` unpins; `wootwatch export` starts its window there)
+* the incident clock: the pinned start (`p` asks when, suggesting the chosen
+  alert's start: `03:12`, `-25m`, a date and time; `P` unpins;
+  `wootwatch export` starts its window there)
   and the time elapsed since it;
 * the firing alerts, most severe first, then oldest first (the first alert
-  to fire is often nearest the cause);
+  to fire is often nearest the cause); `a`, `s` and `h` act on the one
+  chosen (`tui.screens.alert_actions`);
 * sparklines of the last 30 minutes: the series the firing alerts are about
   first, then the headline numbers; Tab and Enter (or a click) open the logs
   of a slot;
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from collectors.base import format_duration
 from collectors.inert import inert
@@ -41,7 +44,7 @@ from tui.panels.key_metrics import (
     spec_for,
 )
 from tui.panels.text_list import TextListPanel
-from tui.screens.base import LiveScreen
+from tui.screens.alert_actions import AlertActionsScreen
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
 from widgets.vocab import ago
@@ -195,15 +198,16 @@ class NewestErrors(TextListPanel[tuple[ErrorLine, ...]]):
         self.show_lines(lines, "no error line in the last 30 minutes")
 
 
-class IncidentScreen(LiveScreen):
+class IncidentScreen(AlertActionsScreen):
     """Firing alerts, the sparklines that matter, the newest errors, the incident clock.
 
     | Key | Does |
     | :- | :- |
-    | p | pin the incident start: the first firing alert's start, else now |
+    | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | tab / shift+tab | move between the sparklines and lists |
     | enter | open the logs of the slot under the sparkline's cursor |
+    | a / s / h | acknowledge, silence, history of the alert chosen in the firing list |
     """
 
     TITLE = "Incident"
@@ -235,6 +239,18 @@ class IncidentScreen(LiveScreen):
         Binding("tab", "app.focus_next", "Next chart"),
         Binding("shift+tab", "app.focus_previous", "Previous chart", show=False),
     ]
+
+    def chosen_alert_id(self) -> int | None:
+        """The alert highlighted in the firing list."""
+        return self.query_one(FiringPanel).selected_id
+
+    def nothing_chosen(self) -> str:
+        """There is nothing to act on."""
+        return "No alert is firing."
+
+    @on(OptionList.OptionSelected)
+    async def _alert_selected(self) -> None:
+        await self.action_history()
 
     def compose_panels(self) -> ComposeResult:
         """Clock, alerts, charts, errors."""

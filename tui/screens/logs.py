@@ -45,7 +45,9 @@ FOLLOW_READ: Final = 500
 """Most new lines appended by one refresh in follow mode."""
 KEPT: Final = 5000
 """Most lines the pane holds while following."""
-PLACEHOLDER: Final = 'search: timeout  "statement timeout"  webhook*  error AND NOT health'
+PLACEHOLDER: Final = (
+    'search (3+ letters, inside words too): timeout  "statement timeout"  error NOT health'
+)
 REMOTE_PLACEHOLDER: Final = (
     'CloudWatch pattern: ?ERROR ?timeout  "statement timeout"  { $.level = "error" }'
 )
@@ -255,6 +257,7 @@ class LogsScreen(LiveScreen):
     | Key | Does |
     | :- | :- |
     | / | focus the search box (Enter runs the search, Escape leaves the box) |
+    | escape | leave the search box; from the lines, back to the screen before |
     | f | follow new lines on or off (in a spike's window: back to the live window) |
     | r | cycle the live window: 15m, 1h, 6h, 24h |
     | c | clear the window picked on a chart (back to the live window) |
@@ -289,7 +292,7 @@ class LogsScreen(LiveScreen):
         Binding("r", "cycle_range", "Range"),
         Binding("c", "clear_spike", "Clear window"),
         Binding("m", "toggle_remote", "CloudWatch"),
-        Binding("escape", "leave_search", "Leave search", show=False),
+        Binding("escape", "leave_search", "Leave search / back", show=False),
     ]
 
     def __init__(self, *, remote: RemoteLogs | None = None) -> None:
@@ -307,10 +310,14 @@ class LogsScreen(LiveScreen):
         """The one logs panel."""
         yield LogsPanel(self.view, remote=self._remote, id="logs-panel")
 
-    def show_window(self, start: float, end: float, query: str | None = None) -> None:
-        """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given."""
-        self.view.show_spike(start, end, query)
+    def show_window(self, start: float, end: float, query: str | None = None) -> str:
+        """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given.
+
+        Returns the search it cleared ("" for none).
+        """
+        cleared = self.view.show_spike(start, end, query)
         self._changed()
+        return cleared
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`c` is offered only while a spike's window is shown."""
@@ -322,9 +329,13 @@ class LogsScreen(LiveScreen):
         """Put the cursor in the search box."""
         self.query_one("#log-search", Input).focus()
 
-    def action_leave_search(self) -> None:
-        """Back to the lines."""
-        self.query_one(LogPane).focus()
+    async def action_leave_search(self) -> None:
+        """From the search box back to the lines; from the lines back to the screen before."""
+        search = self.query_one("#log-search", Input)
+        if search.has_focus:
+            self.query_one(LogPane).focus()
+        else:
+            await self.app.run_action("app.go_back")
 
     def action_toggle_follow(self) -> None:
         """Follow on or off."""

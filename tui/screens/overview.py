@@ -11,7 +11,8 @@ or a click on one opens the logs of that slot.
 
 At 80x24 a source is its header line and one or a few lines of numbers in
 two columns; a wider terminal gets more columns, and a taller one the list
-of firing alerts below the sources.
+of firing alerts below the sources, where `a`, `s` and `h` act on the alert
+chosen (`tui.screens.alert_actions`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar, Final
 
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from collectors.alerts.state import AlertState
 from collectors.base import SourceState, SourceStatus
@@ -50,7 +51,7 @@ from tui.panels.key_metrics import (
     read_metric,
     series_by_source,
 )
-from tui.screens.base import LiveScreen
+from tui.screens.alert_actions import AlertActionsScreen
 from widgets.backlog_banner import BacklogBanner
 from widgets.metric_row import MetricReading
 from widgets.severity_counts import SeverityCounts
@@ -230,7 +231,7 @@ def _detail(status: SourceStatus) -> str:
     return status.detail or ("" if status.state is SourceState.OK else "no new data")
 
 
-class OverviewScreen(LiveScreen):
+class OverviewScreen(AlertActionsScreen):
     """Every source at a glance: state, key numbers with sparklines, alerts, backlog.
 
     | Key | Does |
@@ -238,6 +239,7 @@ class OverviewScreen(LiveScreen):
     | tab / shift+tab | move between the sparklines |
     | enter | open the logs of the slot under the sparkline's cursor |
     | left / right | move a sparkline's cursor |
+    | a / s / h | acknowledge, silence, history of the alert chosen in the firing list |
     """
 
     TITLE = "Overview"
@@ -277,6 +279,21 @@ class OverviewScreen(LiveScreen):
         yield AlertStrip(id="alert-strip")
         yield SourcesPanel(f"Sources · last {int(WINDOW // 60)} min", id="sources")
         yield FiringPanel("Firing alerts", id="overview-firing")
+
+    def chosen_alert_id(self) -> int | None:
+        """The alert highlighted in the firing list, when the list is on view."""
+        panel = self.query_one(FiringPanel)
+        return panel.selected_id if self.has_class("-tall") else None
+
+    def nothing_chosen(self) -> str:
+        """Say where to choose an alert: the list below the sources, or the alerts screen."""
+        if self.has_class("-tall"):
+            return "No alert is firing."
+        return f"No alert is chosen: the firing list shows from {TALL} rows; 5 opens the alerts."
+
+    @on(OptionList.OptionSelected)
+    async def _alert_selected(self) -> None:
+        await self.action_history()
 
     def on_resize(self, event: events.Resize) -> None:
         """List the firing alerts too when the terminal is tall enough."""
