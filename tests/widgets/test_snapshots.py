@@ -11,17 +11,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Static
 
 from widgets.alert_table import AlertLine, AlertTable
 from widgets.backlog_banner import BacklogBanner
 from widgets.choice_bar import ChoiceBar
+from widgets.key_footer import KeyFooter
 from widgets.keyed_table import KeyedTable
 from widgets.latency_bars import BarRow, LatencyBars
+from widgets.line_list import LineList
 from widgets.log_pane import LogLine, LogPane
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading, MetricRow
@@ -87,6 +93,40 @@ def _fill_keyed_table(pilot: Pilot[None]) -> None:
     pilot.app.query_one(KeyedTable).show([("a", ("default", "434")), ("b", ("mailers", "885"))])
 
 
+class _KeysOfAScreen(Static, can_focus=True):
+    """A focused widget with keys of its own, so the footer has a screen's keys to list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "ack", "Ack"),
+        Binding("s", "silence", "Silence"),
+        Binding("h", "history", "History"),
+    ]
+
+
+def _key_footer() -> Sequence[Widget]:
+    return [_KeysOfAScreen("keys"), KeyFooter()]
+
+
+def _fill_key_footer(pilot: Pilot[None]) -> None:
+    pilot.app.query_one(_KeysOfAScreen).focus()
+
+
+def _line_list() -> Sequence[Widget]:
+    return [LineList()]
+
+
+def _fill_line_list(pilot: Pilot[None]) -> None:
+    items = [
+        ("7", Text("✖ critical 11:06:55  8.6s  Chatwoot API latency is critical · chatwoot")),
+        ("9", Text("◆ error    11:07:15   885  queue depth over 50 on webhooks · sidekiq " * 2)),
+        ("12", Text("⚠ warning  11:08:05 11.1%  webhook deliveries failing")),
+    ]
+    lines = pilot.app.query_one(LineList)
+    lines.show(items)
+    lines.focus()
+    lines.highlighted = 1
+
+
 def _log_pane() -> Sequence[Widget]:
     return [LogPane(follow=False)]
 
@@ -115,7 +155,9 @@ CASES: dict[str, tuple[Callable[[], Sequence[Widget]], int | None, object]] = {
         None,
         None,
     ),
+    "key_footer": (_key_footer, None, _fill_key_footer),
     "keyed_table": (_keyed_table, 5, _fill_keyed_table),
+    "line_list": (_line_list, 5, _fill_line_list),
     "latency_bars": (
         lambda: [
             LatencyBars(
@@ -246,7 +288,7 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_every_widget_module_has_a_snapshot() -> None:
     root = Path(__file__).resolve().parents[2] / "widgets"
-    plain = {"__init__", "vocab", "lines", "spark_text"}  # helpers, no widget of their own
+    plain = {"__init__", "vocab", "lines", "spark_text", "motion"}  # helpers, no widget
     assert {p.stem for p in root.glob("*.py")} - plain == set(CASES)
 
 
