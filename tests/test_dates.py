@@ -27,7 +27,9 @@ AHEAD = "+365d"
 
 
 @pytest.mark.timeout(300)  # a child pytest: longer than one test's default bound
-def test_the_dated_tests_pass_a_year_from_now(request: pytest.FixtureRequest) -> None:
+def test_the_dated_tests_pass_a_year_from_now(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     faketime = shutil.which("faketime")
     if faketime is None:
         message = "faketime is not installed (apt-get install faketime): dated tests not rerun"
@@ -35,8 +37,11 @@ def test_the_dated_tests_pass_a_year_from_now(request: pytest.FixtureRequest) ->
             pytest.fail(message)
         pytest.skip(message)
     command = [faketime, "-f", AHEAD, sys.executable, "-m", "pytest", "-m", "dated", "-q"]
+    # Its own --basetemp: a year ahead, pytest's cleanup of /tmp/pytest-of-<user> would
+    # take the folders of every other pytest running on the machine for stale ones.
+    options = ["-p", "no:cacheprovider", "-o", "addopts=", "--basetemp", str(tmp_path / "ahead")]
     result = subprocess.run(
-        [*command, "-p", "no:cacheprovider", "-o", "addopts=", *_dated_files(request.session)],
+        [*command, *options, *_dated_files(request.session)],
         capture_output=True,
         text=True,
         cwd=ROOT,
