@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
+# pytest workers for `make test` (one per core); `make test TEST_WORKERS=0` runs in-process.
+TEST_WORKERS ?= auto
+
 # Programs the end-to-end, clock and Prometheus tests drive, as command:Debian-package.
 TEST_TOOLS := tmux:tmux faketime:faketime promtool:prometheus amtool:prometheus-alertmanager
 
@@ -40,8 +43,10 @@ test-tools:
 		fi; \
 	fi
 
+# Whole test files go to one worker (--dist loadfile), so a module's fixtures (the
+# wheel, moto, a recorded demo) are built once, as in a serial run.
 test: $(VENV)/.installed-test test-tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory lint
 
 lint: $(VENV)/.installed-test

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from _export_db import HOSTILE, SECRET, record_hostile
 from _tuned import tuned_rules
-from fakes.demo_history import record_demo
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -27,9 +26,9 @@ USER, HOST = "amy", "bastion-1"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    return path, asyncio.run(record_demo(path))
+def demo(recorded_demo: tuple[Path, float]) -> tuple[Path, float]:
+    """The run's recorded demo (tests/tui/conftest.py): exports only read it."""
+    return recorded_demo
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import shutil
 from pathlib import Path
 
 import pytest
-from fakes.demo_history import record_demo
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.widgets import Input
@@ -21,20 +19,14 @@ from tui.dialogs.export import ExportDialog
 from tui.export.write import build_export, current_host, default_filename
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    path = tmp_path_factory.mktemp("recorded") / "demo.db"
-    return path, asyncio.run(record_demo(path))
-
-
 @pytest.fixture
 def demo(
-    tmp_path: Path, recorded: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Path, float]:
     (tmp_path / "db").mkdir()
-    shutil.copy(recorded[0], tmp_path / "db" / "demo.db")
+    shutil.copy(recorded_demo[0], tmp_path / "db" / "demo.db")
     monkeypatch.chdir(tmp_path)
-    return tmp_path / "db" / "demo.db", recorded[1]
+    return tmp_path / "db" / "demo.db", recorded_demo[1]
 
 
 class Notes(list[Notification]):
