@@ -7,6 +7,9 @@ connections may be read-only and a collector may be writing meanwhile. The
 time is passed in, never read from a clock, so a recorded database gives
 the same snapshot on every run. Every string of the result has passed the
 `Redactor`.
+
+One unit over 500 lines: one reader per section of the snapshot, sharing one
+window, one set of thresholds and one redactor over one database.
 """
 
 from __future__ import annotations

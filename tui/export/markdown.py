@@ -7,6 +7,9 @@ Status` table, technical analysis, timeline) and seed 000's baseline report
 `markdown_safe.cell` (ours too, so no cell can carry a `|` or markup), every
 upstream line in a code block passes `markdown_safe.fenced`. Pure: no store,
 no Textual.
+
+One unit over 500 lines: one function per section of one document, which
+change together whenever the report's form changes (the brief is apart).
 """
 
 from __future__ import annotations
