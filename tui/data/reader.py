@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import getpass
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from collectors.alerts.book import AlertBook, AlertBookError
 from collectors.alerts.rules import Rule, default_rules
@@ -31,6 +33,8 @@ from tui.data.thresholds import Thresholds, thresholds
 from tui.export.redaction import Redactor
 
 __all__ = ["StoreReader", "current_user"]
+
+_T = TypeVar("_T")
 
 
 class StoreReader:
@@ -62,7 +66,9 @@ class StoreReader:
         self.book = book
         """Alerts, acks, silences and the incident pin."""
         self._logs = logs
-        self._logs_lock = asyncio.Lock()  # one sqlite3 connection, one thread at a time
+        # One sqlite3 connection, used and closed by one thread: a read cancelled by
+        # its screen goes on in its thread, and closing under it crashed the process.
+        self._logs_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wootwatch-logs")
         self._clock = clock
         self.rules: Mapping[str, Rule] = {rule.name: rule for rule in rules or default_rules()}
         """The alert rules by name (which series an alert is about, how to show its value)."""
@@ -102,7 +108,8 @@ class StoreReader:
     async def aclose(self) -> None:
         """Close every connection."""
         with contextlib.suppress(sqlite3.Error):
-            self._logs.close()
+            await self._in_logs_thread(self._logs.close)
+        self._logs_thread.shutdown(wait=False)
         await self.book.close()
         await self.store.close()
 
@@ -134,8 +141,8 @@ class StoreReader:
         Raises:
             LogQueryError: the query is empty or cannot be parsed.
         """
-        async with self._logs_lock:
-            return await asyncio.to_thread(
+        return await self._in_logs_thread(
+            functools.partial(
                 self._redacted,
                 search,
                 query=query,
@@ -144,6 +151,7 @@ class StoreReader:
                 after_id=after_id,
                 limit=limit,
             )
+        )
 
     async def newest_logs(
         self,
@@ -159,8 +167,8 @@ class StoreReader:
         Not a search: with a `level` (e.g. `error`), every line of that level
         counts, whatever its words.
         """
-        async with self._logs_lock:
-            return await asyncio.to_thread(
+        return await self._in_logs_thread(
+            functools.partial(
                 self._redacted,
                 newest,
                 start=start,
@@ -169,6 +177,11 @@ class StoreReader:
                 level=level,
                 limit=limit,
             )
+        )
+
+    async def _in_logs_thread(self, call: Callable[[], _T]) -> _T:
+        """Run `call` in the log connection's own thread, after what is queued there."""
+        return await asyncio.get_running_loop().run_in_executor(self._logs_thread, call)
 
     def _redacted(self, read: Callable[..., list[LogMatch]], **kwargs: Any) -> list[LogMatch]:
         """`read(logs, **kwargs)` with the secrets masked, in the reading thread, off the loop."""
