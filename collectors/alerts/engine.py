@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from collectors.alerts.alertmanager import AlertmanagerSink
 from collectors.alerts.book import (
     AlertBook,
     AlertBookError,
@@ -61,12 +62,13 @@ from collectors.alerts.book import (
 )
 from collectors.alerts.evaluate import BatchView, GroupCheck, RuleEvaluator
 from collectors.alerts.notify import (
+    CommandSink,
     Dispatcher,
     Notification,
     NotifyConfig,
     Resender,
     Sink,
-    build_sinks,
+    SlackSink,
 )
 from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState, Change, Tracker
@@ -78,7 +80,7 @@ from collectors.store.schema import labels_key
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AlertEngine", "RuleCheck"]
+__all__ = ["AlertEngine", "RuleCheck", "build_sinks"]
 
 log = logging.getLogger(__name__)
 
@@ -469,3 +471,17 @@ def _value_unit(rule: Rule | None) -> str:
         return ""
     spec = by_name().get(rule.series)
     return spec.unit if spec is not None else ""
+
+
+def build_sinks(
+    config: NotifyConfig, *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[Sink]:
+    """The Slack, Alertmanager and command sinks a config asks for (the bell is a `BellWatcher`)."""
+    sinks: list[Sink] = []
+    if config.slack is not None:
+        sinks.append(SlackSink(config.slack, transport=transport))
+    if config.alertmanager is not None:
+        sinks.append(AlertmanagerSink(config.alertmanager, transport=transport))
+    if config.command is not None:
+        sinks.append(CommandSink(config.command))
+    return sinks

@@ -90,7 +90,6 @@ __all__ = [
     "Sink",
     "SlackConfig",
     "SlackSink",
-    "build_sinks",
 ]
 
 log = logging.getLogger(__name__)
@@ -519,22 +518,6 @@ class CommandSink:
 
     async def aclose(self) -> None:
         """Nothing to release."""
-
-
-def build_sinks(
-    config: NotifyConfig, *, transport: httpx.AsyncBaseTransport | None = None
-) -> list[Sink]:
-    """The Slack, Alertmanager and command sinks a config asks for (the bell is a `BellWatcher`)."""
-    sinks: list[Sink] = []
-    if config.slack is not None:
-        sinks.append(SlackSink(config.slack, transport=transport))
-    if config.alertmanager is not None:
-        from collectors.alerts.alertmanager import AlertmanagerSink  # it builds on this module
-
-        sinks.append(AlertmanagerSink(config.alertmanager, transport=transport))
-    if config.command is not None:
-        sinks.append(CommandSink(config.command))
-    return sinks
 
 
 # --------------------------------------------------------------------------- dispatcher

@@ -84,7 +84,7 @@ async def test_a_on_the_incident_firing_list_acknowledges_the_chosen_alert(
         options = panel.query_one(LineList).options
         line = str(options[panel.query_one(LineList).keys.index(str(chosen))].prompt)
     assert (stored.acknowledged_by, stored.ack_note) == (USER, "on it")
-    assert line.endswith(f"✔ acked by {USER}")
+    assert line.endswith(f"✓ acked by {USER}")
 
 
 async def test_the_highlight_stays_on_the_chosen_alert_when_the_list_changes(

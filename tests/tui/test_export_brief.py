@@ -37,7 +37,7 @@ async def test_the_brief_of_an_incident_fits_a_chat_message(demo_db: Path, demo_
     assert len(lines) < 40
     assert "\\" not in brief and not any(line.startswith("|") for line in lines)
     assert lines[0].startswith("*wootwatch ") and "unhealthy" in lines[0]
-    assert lines[1].startswith("12 firing (✖ 6 critical, ◆ 2 error, ⚠ 4 warning) · 1 pending")
+    assert lines[1].startswith("12 firing (✖ 6 critical, ◆ 2 error, ⚠ 4 warning) · ◐ 1 pending")
     firing = lines[lines.index("Firing (12):") + 2]
     assert firing == (
         "✖ critical 11.1% (ratio 1m)  since 11:08  not acked  "

@@ -103,26 +103,27 @@ async def test_the_newest_error_lines_come_first_and_are_inert(
 async def test_a_click_on_a_sparkline_opens_the_logs_of_that_slot(
     demo_app: WootwatchApp, demo_now: float
 ) -> None:
-    posted: list[ShowLogs] = []
+    posted: list[tuple[ShowLogs, int, tuple[float, float]]] = []
 
     def hook(message: object) -> None:
-        if isinstance(message, ShowLogs) and message not in posted:
-            posted.append(message)
+        # The geometry the click was read against: a refresh between measuring and
+        # clicking may redraw the row (a wider value, a narrower sparkline).
+        if isinstance(message, ShowLogs) and message not in [m for m, _, _ in posted]:
+            width = demo_app.screen.query(SparkLine).first().size.width
+            posted.append((message, width, demo_app.screen.query_one(ChartsPanel).window))
 
     async with demo_app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await pilot.press("7")
         await refreshed(pilot)
-        spark = demo_app.screen.query(SparkLine).first()
-        width = spark.size.width
-        start, end = demo_app.screen.query_one(ChartsPanel).window
-        await pilot.click(spark, offset=(1, 0))
+        await pilot.click(demo_app.screen.query(SparkLine).first(), offset=(1, 0))
         await pilot.pause()
+    assert len(posted) == 1
+    message, width, (start, end) = posted[0]
     slot = WINDOW / width
     assert end - start == pytest.approx(WINDOW, abs=1e-6)
     assert end - slot <= demo_now < end
-    assert len(posted) == 1
-    assert posted[0].start == pytest.approx(start + slot, abs=1e-6)
-    assert posted[0].end == pytest.approx(start + 2 * slot, abs=1e-6)
+    assert message.start == pytest.approx(start + slot, abs=1e-6)
+    assert message.end == pytest.approx(start + 2 * slot, abs=1e-6)
 
 
 @pytest.mark.parametrize(("size", "keys"), [((80, 24), ("7",)), ((120, 40), ("7", "p", "enter"))])

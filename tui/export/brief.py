@@ -25,7 +25,13 @@ from typing import Final
 from collectors.base import format_duration
 from collectors.inert import inert
 from tui.export.model import ActiveAlert, Level, MetricRow, Snapshot
-from widgets.vocab import SEVERITY_ICONS, TONE_ICONS, format_value, severity_label
+from widgets.vocab import (
+    ALERT_STATE_ICONS,
+    SEVERITY_ICONS,
+    TONE_ICONS,
+    format_value,
+    severity_label,
+)
 
 __all__ = ["MAX_ALERTS", "MAX_ERRORS", "MAX_FIGURES", "render_brief"]
 
@@ -92,7 +98,7 @@ def _counts(alerts: Iterable[ActiveAlert]) -> str:
         if level in firing
     )
     text = f"{sum(firing.values())} firing ({levels})" if firing else "nothing firing"
-    return f"{text} · {pending} pending · {acked} acknowledged"
+    return f"{text} · {ALERT_STATE_ICONS['pending']} {pending} pending · {acked} acknowledged"
 
 
 def _firing(s: Snapshot) -> str:
