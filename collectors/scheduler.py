@@ -18,7 +18,8 @@ Contract:
 * The scheduler keeps, per source, the last success, the last error (one
   line, safe to show), the consecutive failures and a state: `ok` after a
   good poll, `stale` after fewer than `down_after` failures in a row, `down`
-  from then on.
+  from then on. It counts failed polls by source and reason
+  (`collectors.poll_reason`) since it started, in memory (`poll_failures`).
 * One writer task drains finished polls and commits them to the store in
   chunks of at most `WRITE_CHUNK` records (whole polls, oldest first), so a
   backlog never becomes one huge transaction that a nearly full disk cannot
@@ -43,6 +44,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -59,6 +61,7 @@ from collectors.base import (
     collector_class,
     format_duration,
 )
+from collectors.poll_reason import poll_reason
 from collectors.store.database import SourceBatch, Store, StoreError, WriterHealth
 
 __all__ = [
@@ -265,11 +268,16 @@ class Scheduler:
         self._failing_since: float | None = None
         self._after_write = after_write
         self._closed = False
+        self._failures: Counter[tuple[str, str]] = Counter()
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
         """The latest status of every source, by name."""
         return {name: source.status for name, source in self._sources.items()}
+
+    def poll_failures(self) -> Mapping[tuple[str, str], int]:
+        """Failed polls since the scheduler started, by (source, reason)."""
+        return dict(self._failures)
 
     @property
     def write_error(self) -> str | None:
@@ -375,6 +383,7 @@ class Scheduler:
                 records = await source.collector.collect()
         except Exception as exc:  # any failure of a source becomes its status
             error = describe_failure(exc, config.poll_timeout)
+            self._failures[config.name, poll_reason(exc)] += 1
             if not isinstance(exc, SourceError | TimeoutError):
                 log.warning("source %s failed unexpectedly", config.name, exc_info=exc)
             kept: Sequence[Record] = ()

@@ -57,14 +57,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _metrics(listen: str | None, db: Path) -> AsyncIterator[None]:
+async def _metrics(listen: str | None, runtime: Runtime, db: Path) -> AsyncIterator[None]:
     """`/metrics` on `listen` while the collectors run (nothing when it is None)."""
     if listen is None:
         yield
         return
+    from collectors.metrics import CountedSink, ProcessCounts
     from collectors.metrics_http import MetricsEndpoint  # prometheus-client only when asked
 
-    endpoint = await MetricsEndpoint.start(listen, db)
+    dispatcher = runtime.engine.dispatcher if runtime.engine is not None else None
+    sinks = [s for s in dispatcher.sinks if isinstance(s, CountedSink)] if dispatcher else []
+    scheduler = runtime.scheduler
+    process = ProcessCounts(sinks, scheduler.poll_failures if scheduler is not None else dict)
+    endpoint = await MetricsEndpoint.start(listen, db, process=process)
     log.info("serving /metrics on %s:%d", *endpoint.address)
     try:
         yield
@@ -80,7 +85,7 @@ async def _collect(
         raise UsageError("the config has no enabled sources: nothing to collect")
     async with (
         await open_runtime(config, db) as runtime,
-        _metrics(None if once else metrics_listen, db),
+        _metrics(None if once else metrics_listen, runtime, db),
     ):
         scheduler = runtime.scheduler
         assert scheduler is not None  # a collecting runtime has one

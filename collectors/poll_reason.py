@@ -1,0 +1,48 @@
+"""Why a poll failed, as one word of a small fixed set (the `reason` label of `/metrics`).
+
+Contract:
+
+* `poll_reason(exc)` maps a failed poll's exception to one of `REASONS`:
+  `timeout` (no answer in time), `refused` (no connection), `throttled`
+  (HTTP 429, rate limited), `http_4xx`, `http_5xx`, `parse` (an answer that
+  could not be read: not JSON, an HTML page, an empty or oversized body, a
+  missing object) or `other`.
+* Sources raise `SourceError` with a one-line message and no chained cause
+  (`from None`, so no secret travels in a traceback); the reason is therefore
+  read from that message's wording, which every source shares (`cannot
+  connect`, `no answer`, `HTTP 503`, ...). A message none of the patterns
+  knows is `other`, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["REASONS", "poll_reason"]
+
+REASONS: Final = ("timeout", "refused", "http_4xx", "http_5xx", "throttled", "parse", "other")
+"""Every reason, so the set of label values stays small and fixed."""
+
+_PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+    ("throttled", re.compile(r"HTTP 429|rate limit|too many requests", re.I)),
+    ("http_5xx", re.compile(r"HTTP 5\d\d")),
+    ("http_4xx", re.compile(r"HTTP 4\d\d")),
+    ("timeout", re.compile(r"timeout|timed out|no answer|did not answer", re.I)),
+    ("refused", re.compile(r"cannot (connect|reach)|refused|unreachable", re.I)),
+    ("parse", re.compile(r"JSON|HTML|empty response|no '\w+' object|response .*is ", re.I)),
+)
+"""First match wins: an HTTP status outranks words in the server's own error text."""
+
+
+def poll_reason(exc: BaseException) -> str:
+    """The reason (one of `REASONS`) a poll that raised `exc` failed."""
+    if isinstance(exc, TimeoutError):  # the scheduler's own poll timeout
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    text = str(exc)
+    for reason, pattern in _PATTERNS:
+        if pattern.search(text):
+            return reason
+    return "other"
