@@ -25,22 +25,24 @@ REASONS: Final = ("timeout", "refused", "http_4xx", "http_5xx", "throttled", "pa
 """Every reason, so the set of label values stays small and fixed."""
 
 _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("throttled", re.compile(r"HTTP 429|rate limit|too many requests", re.I)),
+    ("throttled", re.compile(r"HTTP 429|rate limit|too many requests|throttl", re.I)),
     ("http_5xx", re.compile(r"HTTP 5\d\d")),
-    ("http_4xx", re.compile(r"HTTP 4\d\d")),
-    ("timeout", re.compile(r"timeout|timed out|no answer|did not answer", re.I)),
-    ("refused", re.compile(r"cannot (connect|reach)|refused|unreachable", re.I)),
+    (
+        "http_4xx",
+        re.compile(r"HTTP 4\d\d|access denied|rejected the credentials|not found \(", re.I),
+    ),
+    ("timeout", re.compile(r"timeout|timed out|no answer|did not answer|not done within", re.I)),
+    ("refused", re.compile(r"cannot (connect|reach)|connection refused|unreachable", re.I)),
     ("parse", re.compile(r"JSON|HTML|empty response|no '\w+' object|response .*is ", re.I)),
 )
-"""First match wins: an HTTP status outranks words in the server's own error text."""
+"""First match wins: an HTTP status outranks words in the server's own error text.
+AWS's refusals (access denied, rejected credentials, not found) are its 4xx answers."""
 
 
 def poll_reason(exc: BaseException) -> str:
     """The reason (one of `REASONS`) a poll that raised `exc` failed."""
     if isinstance(exc, TimeoutError):  # the scheduler's own poll timeout
         return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused"
     text = str(exc)
     for reason, pattern in _PATTERNS:
         if pattern.search(text):
