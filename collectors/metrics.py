@@ -27,7 +27,7 @@ Contract:
   `wootwatch_notification_failures_total{sink}` (groups each notify sink
   delivered or gave up after its retries) and
   `wootwatch_poll_failures_total{source,reason}` (failed polls by
-  `collectors.poll_reason.REASONS`). They count since the process started
+  `collectors.poll_failure.REASONS`). They count since the process started
   and restart at zero with it, as Prometheus counters may.
 * **Alerts**: `wootwatch_alert_firing{rule,severity,source}` is 1 while an
   alert of that rule fires, 0 while it is pending or resolved in the last
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
 
@@ -117,8 +117,9 @@ class ProcessCounts:
 
     sinks: Sequence[CountedSink] = ()
     """The notify sinks whose deliveries and failures are counted."""
-    poll_failures: Callable[[], Mapping[tuple[str, str], int]] = dict
-    """Failed polls since the start, by (source, reason): `Scheduler.poll_failures`."""
+    poll_failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """Failed polls since the start, by (source, reason): a read-only view of
+    `Scheduler.poll_failures`, read at each scrape."""
 
 
 def metric_name(series: str, unit: str) -> MetricName:
@@ -220,7 +221,7 @@ def _process_families(process: ProcessCounts) -> list[Metric]:
         "failed polls since the collector started, by reason",
         labels=["source", "reason"],
     )
-    for (source, reason), count in sorted(process.poll_failures().items()):
+    for (source, reason), count in sorted(process.poll_failures.items()):
         polls.add_metric([source, reason], float(count))
     return [delivered, failed, polls]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from pathlib import Path
+from types import MappingProxyType
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from collectors.base import SourceError
 from collectors.metrics import ProcessCounts, read_families
 from collectors.metrics_http import MetricsEndpoint
 from collectors.pipeline import PipelineConfig
-from collectors.poll_reason import REASONS, poll_reason
+from collectors.poll_failure import REASONS, poll_reason
 from collectors.scheduler import Scheduler
 from collectors.store.database import Store
 
@@ -94,7 +95,7 @@ async def test_poll_failures_are_counted_by_reason(tmp_path: Path) -> None:
             silent.listen()
             await scheduler.run_once()
             await scheduler.run_once()
-        process = ProcessCounts(poll_failures=scheduler.poll_failures)
+        process = ProcessCounts(poll_failures=MappingProxyType(scheduler.poll_failures))
         families = await read_families(store, None, origin=started, now=started, process=process)
     finally:
         await scheduler.aclose()

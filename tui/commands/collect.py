@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import MappingProxyType
 
 from collectors.base import Collector, SourceConfig, SourceState
 from collectors.inert import inert
@@ -66,9 +67,11 @@ async def _metrics(listen: str | None, runtime: Runtime, db: Path) -> AsyncItera
     from collectors.metrics_http import MetricsEndpoint  # prometheus-client only when asked
 
     dispatcher = runtime.engine.dispatcher if runtime.engine is not None else None
-    sinks = [s for s in dispatcher.sinks if isinstance(s, CountedSink)] if dispatcher else []
+    counted = dispatcher.sinks if dispatcher is not None else ()
+    sinks = [sink for sink in counted if isinstance(sink, CountedSink)]
     scheduler = runtime.scheduler
-    process = ProcessCounts(sinks, scheduler.poll_failures if scheduler is not None else dict)
+    failures = MappingProxyType(scheduler.poll_failures if scheduler is not None else {})
+    process = ProcessCounts(sinks, failures)
     endpoint = await MetricsEndpoint.start(listen, db, process=process)
     log.info("serving /metrics on %s:%d", *endpoint.address)
     try:

@@ -1,7 +1,10 @@
-"""Why a poll failed, as one word of a small fixed set (the `reason` label of `/metrics`).
+"""Why a poll failed: one line for the status bar, one word for `/metrics`.
 
 Contract:
 
+* `describe_failure(exc, timeout)` is the source's `last_error`: one line of
+  at most 200 characters, no traceback (a `SourceError`'s own message, a
+  timeout in words, else the exception's type and first line).
 * `poll_reason(exc)` maps a failed poll's exception to one of `REASONS`:
   `timeout` (no answer in time), `refused` (no connection), `throttled`
   (HTTP 429, rate limited), `http_4xx`, `http_5xx`, `parse` (an answer that
@@ -19,7 +22,9 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["REASONS", "poll_reason"]
+from collectors.base import SourceError, format_duration
+
+__all__ = ["REASONS", "describe_failure", "poll_reason"]
 
 REASONS: Final = ("timeout", "refused", "http_4xx", "http_5xx", "throttled", "parse", "other")
 """Every reason, so the set of label values stays small and fixed."""
@@ -37,6 +42,21 @@ _PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
 )
 """First match wins: an HTTP status outranks words in the server's own error text.
 AWS's refusals (access denied, rejected credentials, not found) are its 4xx answers."""
+
+_ERROR_LENGTH: Final = 200
+
+
+def describe_failure(exc: BaseException, timeout: float) -> str:
+    """One line about why a poll failed, fit for a status bar (no traceback)."""
+    if isinstance(exc, SourceError):
+        text = str(exc)
+    elif isinstance(exc, TimeoutError):
+        text = f"no answer within {format_duration(timeout)}"
+    else:
+        detail = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
 
 
 def poll_reason(exc: BaseException) -> str:
