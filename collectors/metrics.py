@@ -22,6 +22,13 @@ Contract:
 * **Per source**, from the store's source status and `source.up`:
   `wootwatch_source_up`, the last poll's time and duration, the polls and the
   failed polls since `origin` (counters) and the consecutive failures.
+* **In-process counters** come from a `ProcessCounts` view of the collect
+  process (not the store): `wootwatch_notifications_total{sink}` and
+  `wootwatch_notification_failures_total{sink}` (groups each notify sink
+  delivered or gave up after its retries) and
+  `wootwatch_poll_failures_total{source,reason}` (failed polls by
+  `collectors.poll_failure.REASONS`). They count since the process started
+  and restart at zero with it, as Prometheus counters may.
 * **Alerts**: `wootwatch_alert_firing{rule,severity,source}` is 1 while an
   alert of that rule fires, 0 while it is pending or resolved in the last
   15 minutes (the alert list's rows).
@@ -35,7 +42,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol, runtime_checkable
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -50,7 +57,14 @@ from collectors.base import SOURCE_UP, SourceStatus
 from collectors.series import CATALOGUE, SeriesSpec
 from collectors.store.database import Bucket, SeriesInfo, Store
 
-__all__ = ["PREFIX", "MetricName", "metric_name", "read_families"]
+__all__ = [
+    "PREFIX",
+    "CountedSink",
+    "MetricName",
+    "ProcessCounts",
+    "metric_name",
+    "read_families",
+]
 
 PREFIX: Final = "wootwatch_"
 
@@ -78,6 +92,34 @@ class MetricName:
     """E.g. `wootwatch_pipeline_latency_seconds`."""
     scale: float
     """Multiply a stored value by this to get the exposed one (ms to s, % to 0-1)."""
+
+
+@runtime_checkable
+class CountedSink(Protocol):
+    """A notify sink as `/metrics` sees it: its name and its two counters (read only)."""
+
+    @property
+    def name(self) -> str:
+        """The sink's type (`slack`, `alertmanager`, `command`)."""
+
+    @property
+    def delivered(self) -> int:
+        """Groups delivered since the process started."""
+
+    @property
+    def failures(self) -> int:
+        """Groups given up after every retry since the process started."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessCounts:
+    """What `/metrics` may read of the collect process beyond the store (nothing it can change)."""
+
+    sinks: Sequence[CountedSink] = ()
+    """The notify sinks whose deliveries and failures are counted."""
+    poll_failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """Failed polls since the start, by (source, reason): a read-only view of
+    `Scheduler.poll_failures`, read at each scrape."""
 
 
 def metric_name(series: str, unit: str) -> MetricName:
@@ -120,7 +162,12 @@ class _Family:
 
 
 async def read_families(
-    store: Store, book: AlertBook | None, *, origin: float, now: float
+    store: Store,
+    book: AlertBook | None,
+    *,
+    origin: float,
+    now: float,
+    process: ProcessCounts | None = None,
 ) -> list[Metric]:
     """Every family `/metrics` shows, read from the store and alert book as they are now.
 
@@ -129,6 +176,7 @@ async def read_families(
         book: its alert rows, or None to leave alerts out.
         origin: where the counters and histograms start (the collector's start).
         now: the end of the counting window.
+        process: the collect process's own counters, or None to leave them out.
     """
     catalogue = {spec.name: spec for spec in CATALOGUE}
     families: dict[str, _Family] = {}
@@ -151,7 +199,31 @@ async def read_families(
     found += await _source_families(store, families.get(SOURCE_UP), statuses, origin, now)
     if book is not None:
         found.append(_alerts(await book.visible(now)))
+    if process is not None:
+        found += _process_families(process)
     return found
+
+
+def _process_families(process: ProcessCounts) -> list[Metric]:
+    delivered = CounterMetricFamily(
+        PREFIX + "notifications", "notification groups a sink delivered", labels=["sink"]
+    )
+    failed = CounterMetricFamily(
+        PREFIX + "notification_failures",
+        "notification groups a sink gave up after its retries",
+        labels=["sink"],
+    )
+    for sink in process.sinks:
+        delivered.add_metric([sink.name], float(sink.delivered))
+        failed.add_metric([sink.name], float(sink.failures))
+    polls = CounterMetricFamily(
+        PREFIX + "poll_failures",
+        "failed polls since the collector started, by reason",
+        labels=["source", "reason"],
+    )
+    for (source, reason), count in sorted(process.poll_failures.items()):
+        polls.add_metric([source, reason], float(count))
+    return [delivered, failed, polls]
 
 
 def _gauge(family: _Family) -> Metric:

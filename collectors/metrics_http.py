@@ -6,6 +6,8 @@ Contract:
   database (a store and an alert book, so a scrape reads committed rows and
   never waits inside the writer's transaction) and serves prometheus-client's
   exposition on `HOST:PORT` from a thread of that library.
+* The collect process may pass a `ProcessCounts` view (its sinks' and
+  scheduler's in-process counters); the endpoint only reads it.
 * A scrape runs `collectors.metrics.read_families` on the collector's event
   loop (where the handles live) and waits for it at most `SCRAPE_TIMEOUT`;
   a failed read is a failed scrape (HTTP 500), which Prometheus records as
@@ -30,7 +32,7 @@ from prometheus_client.registry import Collector
 from collectors.alerts.book import AlertBook
 from collectors.errors import ActionableError
 from collectors.listen import parse_listen
-from collectors.metrics import read_families
+from collectors.metrics import ProcessCounts, read_families
 from collectors.store.database import Store
 
 __all__ = ["SCRAPE_TIMEOUT", "MetricsEndpoint"]
@@ -49,13 +51,16 @@ class _StoreCollector(Collector):
         loop: asyncio.AbstractEventLoop,
         origin: float,
         clock: Callable[[], float],
+        process: ProcessCounts | None,
     ) -> None:
         self._store, self._book, self._loop = store, book, loop
-        self._origin, self._clock = origin, clock
+        self._origin, self._clock, self._process = origin, clock, process
 
     def collect(self) -> Iterator[Metric]:
         """The families as the store holds them now (called from the server's thread)."""
-        read = read_families(self._store, self._book, origin=self._origin, now=self._clock())
+        read = read_families(
+            self._store, self._book, origin=self._origin, now=self._clock(), process=self._process
+        )
         yield from asyncio.run_coroutine_threadsafe(read, self._loop).result(SCRAPE_TIMEOUT)
 
 
@@ -70,11 +75,17 @@ class MetricsEndpoint:
 
     @classmethod
     async def start(
-        cls, listen: str, db: Path, *, clock: Callable[[], float] = time.time
+        cls,
+        listen: str,
+        db: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        process: ProcessCounts | None = None,
     ) -> MetricsEndpoint:
         """Listen on `listen` (`HOST:PORT`) and serve the families of the database `db`.
 
-        Counters and histograms count from now (`clock()`).
+        Counters and histograms count from now (`clock()`); `process` adds the
+        collect process's own counters (notifications, poll failures by reason).
 
         Raises:
             ActionableError: the address cannot be listened on.
@@ -83,7 +94,8 @@ class MetricsEndpoint:
         store = await Store.open(db, readonly=True)
         book = await AlertBook.open(db, readonly=True)
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(_StoreCollector(store, book, asyncio.get_running_loop(), clock(), clock))
+        loop = asyncio.get_running_loop()
+        registry.register(_StoreCollector(store, book, loop, clock(), clock, process))
         try:
             server, _ = start_http_server(port, addr=host, registry=registry)
         except OSError as exc:

@@ -18,7 +18,7 @@ Contract:
 * The scheduler keeps, per source, the last success, the last error (one
   line, safe to show), the consecutive failures and a state: `ok` after a
   good poll, `stale` after fewer than `down_after` failures in a row, `down`
-  from then on.
+  from then on, and counts failed polls by source and reason (`collectors.poll_failure`).
 * One writer task drains finished polls and commits them to the store in
   chunks of at most `WRITE_CHUNK` records (whole polls, oldest first), so a
   backlog never becomes one huge transaction that a nearly full disk cannot
@@ -57,8 +57,8 @@ from collectors.base import (
     SourceState,
     SourceStatus,
     collector_class,
-    format_duration,
 )
+from collectors.poll_failure import describe_failure, poll_reason
 from collectors.store.database import SourceBatch, Store, StoreError, WriterHealth
 
 __all__ = [
@@ -67,7 +67,6 @@ __all__ = [
     "WRITE_CHUNK",
     "BackoffPolicy",
     "Scheduler",
-    "describe_failure",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,6 @@ FLUSH_TIMEOUT: Final = 10.0
 """Seconds `run()` keeps trying to flush pending writes after `stop()`."""
 _RETRY_EVERY: Final = 1.0
 """Seconds between attempts while the store refuses writes."""
-_ERROR_LENGTH: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +115,6 @@ class BackoffPolicy:
 
 def _up(value: float, ts: float) -> Sample:
     return Sample(SOURCE_UP, value, ts)
-
-
-def describe_failure(exc: BaseException, timeout: float) -> str:
-    """One line about why a poll failed, fit for a status bar (no traceback)."""
-    if isinstance(exc, SourceError):
-        text = str(exc)
-    elif isinstance(exc, TimeoutError):
-        text = f"no answer within {format_duration(timeout)}"
-    else:
-        detail = str(exc).strip().splitlines()
-        text = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
 
 
 @dataclass(slots=True)
@@ -265,6 +250,8 @@ class Scheduler:
         self._failing_since: float | None = None
         self._after_write = after_write
         self._closed = False
+        self.poll_failures: dict[tuple[str, str], int] = {}
+        """Failed polls since the scheduler started, by (source, reason); read only."""
 
     @property
     def statuses(self) -> Mapping[str, SourceStatus]:
@@ -375,6 +362,8 @@ class Scheduler:
                 records = await source.collector.collect()
         except Exception as exc:  # any failure of a source becomes its status
             error = describe_failure(exc, config.poll_timeout)
+            key = (config.name, poll_reason(exc))
+            self.poll_failures[key] = self.poll_failures.get(key, 0) + 1
             if not isinstance(exc, SourceError | TimeoutError):
                 log.warning("source %s failed unexpectedly", config.name, exc_info=exc)
             kept: Sequence[Record] = ()

@@ -431,6 +431,11 @@ class SlackSink:
         self.last_error: str | None = None
         """Why the last group failed, one line without the URL; None after a success."""
 
+    @property
+    def failures(self) -> int:
+        """Groups given up after every retry: the delivery failure counter `/metrics` reads."""
+        return self.poster.failures
+
     async def send(self, group: Sequence[Notification]) -> None:
         """Post the group; retry; log the outcome as one line."""
         body = json.dumps(slack_payload(group)).encode()
@@ -476,8 +481,10 @@ class CommandSink:
         self.min_severity = config.min_severity
         self._argv = list(config.argv)
         self._timeout = config.timeout
-        self.runs = 0
+        self.delivered = 0
         """Groups the command accepted (exit status 0)."""
+        self.failures = 0
+        """Groups the command failed (could not start, timed out, non-zero exit)."""
         self.last_error: str | None = None
 
     async def send(self, group: Sequence[Notification]) -> None:
@@ -509,10 +516,11 @@ class CommandSink:
         if process.returncode != 0:
             self._fail(f"{program} exited with status {process.returncode}")
             return
-        self.runs += 1
+        self.delivered += 1
         self.last_error = None
 
     def _fail(self, message: str) -> None:
+        self.failures += 1
         self.last_error = f"command: {message}"
         log.error("command hook: %s", message)
 

@@ -198,7 +198,7 @@ async def test_command_gets_the_group_as_json_on_stdin(tmp_path: Path) -> None:
     assert received[0]["since"] == "2023-11-14T22:13:20Z" and received[0]["labels"] == {
         "source": "chatwoot"
     }
-    assert sink.runs == 1 and not (tmp_path / "pwned").exists()
+    assert sink.delivered == 1 and not (tmp_path / "pwned").exists()
 
 
 async def test_command_failures_are_one_line(

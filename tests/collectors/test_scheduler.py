@@ -12,7 +12,8 @@ import pytest
 from _fake_time import FakeTime
 
 from collectors.base import SOURCE_UP, Record, Sample, SourceConfig, SourceError, SourceState
-from collectors.scheduler import BackoffPolicy, Scheduler, describe_failure
+from collectors.poll_failure import describe_failure
+from collectors.scheduler import BackoffPolicy, Scheduler
 from collectors.store.database import SourceBatch, Store
 from collectors.store.query import scalar
 

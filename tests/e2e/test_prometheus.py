@@ -4,7 +4,9 @@ The collector polls each demo part once (a 1 h interval), so the store holds
 still while Prometheus scrapes it every second: what PromQL returns through
 Prometheus's HTTP API must equal what `wootwatch export --format json`
 reads from the same database (queue sizes, SLA ratio, latency buckets), and
-`promtool check metrics` must find nothing to say about `/metrics`.
+`promtool check metrics` must find nothing to say about `/metrics`. A
+collector whose source and Alertmanager refuse connections shows its refused
+polls and its sink's counters there, and promtool accepts that page too.
 
 Needs Debian's `prometheus` package (prometheus and promtool): skipped
 without it, failed under CI.
@@ -211,3 +213,38 @@ def test_every_dashboard_expression_runs_in_prometheus(prometheus: Prometheus) -
         body = _get(f"{prometheus.url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}")
         assert json.loads(body)["status"] == "success", expr
     assert prometheus.query("sum by (source) (wootwatch_alert_firing) >= 0")
+
+
+def test_collect_counts_refused_polls_and_its_alertmanager_sink(tmp_path: Path) -> None:
+    promtool = tool("promtool")
+    dead = _free_port()  # nothing listens: the source and Alertmanager refuse connections
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(
+        f"database: {tmp_path / 'w.db'}\n"
+        "sources:\n"
+        f'  - {{type: pipeline, name: pipeline, url: "http://127.0.0.1:{dead}/p", interval: 1s}}\n'
+        "notify:\n"
+        "  bell: false\n"
+        f'  alertmanager: {{url: "http://127.0.0.1:{dead}", retries: 0}}\n',
+        encoding="utf-8",
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [WOOTWATCH, "collect", "--config", str(config), "--metrics-listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    refused = 'wootwatch_poll_failures_total{reason="refused",source="pipeline"}'
+    try:
+        _wait_for("a refused poll counted", lambda: refused in _get(url))
+        page = _get(url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=DEADLINE)
+    assert 'wootwatch_notifications_total{sink="alertmanager"} 0.0' in page
+    assert 'wootwatch_notification_failures_total{sink="alertmanager"}' in page
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=page, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr

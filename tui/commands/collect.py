@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import MappingProxyType
 
 from collectors.base import Collector, SourceConfig, SourceState
 from collectors.inert import inert
@@ -57,14 +58,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _metrics(listen: str | None, db: Path) -> AsyncIterator[None]:
+async def _metrics(listen: str | None, runtime: Runtime, db: Path) -> AsyncIterator[None]:
     """`/metrics` on `listen` while the collectors run (nothing when it is None)."""
     if listen is None:
         yield
         return
+    from collectors.metrics import CountedSink, ProcessCounts
     from collectors.metrics_http import MetricsEndpoint  # prometheus-client only when asked
 
-    endpoint = await MetricsEndpoint.start(listen, db)
+    dispatcher = runtime.engine.dispatcher if runtime.engine is not None else None
+    counted = dispatcher.sinks if dispatcher is not None else ()
+    sinks = [sink for sink in counted if isinstance(sink, CountedSink)]
+    scheduler = runtime.scheduler
+    failures = MappingProxyType(scheduler.poll_failures if scheduler is not None else {})
+    process = ProcessCounts(sinks, failures)
+    endpoint = await MetricsEndpoint.start(listen, db, process=process)
     log.info("serving /metrics on %s:%d", *endpoint.address)
     try:
         yield
@@ -80,7 +88,7 @@ async def _collect(
         raise UsageError("the config has no enabled sources: nothing to collect")
     async with (
         await open_runtime(config, db) as runtime,
-        _metrics(None if once else metrics_listen, db),
+        _metrics(None if once else metrics_listen, runtime, db),
     ):
         scheduler = runtime.scheduler
         assert scheduler is not None  # a collecting runtime has one
