@@ -22,12 +22,13 @@ import ingest
 import logs
 import loop_lag
 import memory
+import screen_switch
 import sketch_error
 import tui_demo
 import window_query
 from _common import FULL, QUICK, Result, Sizes, temp_dir
 
-BENCHMARKS = ("cold", "sketch", "ingest", "lag", "window", "memory", "logs", "tui")
+BENCHMARKS = ("cold", "sketch", "ingest", "lag", "window", "memory", "logs", "tui", "screens")
 _HEADERS = ("benchmark", "figure", "target", "baseline", "ratio", "verdict")
 
 
@@ -55,6 +56,9 @@ async def _run(sizes: Sizes, only: Sequence[str], workdir: Path) -> list[Result]
     if "tui" in only:
         _progress(f"wootwatch --demo in a pty, then piped ({sizes.tui_seconds:.0f} s each)")
         results.extend(tui_demo.run(sizes.tui_seconds, workdir))
+    if "screens" in only:
+        _progress("key to frame: screens and windows on a 35-day, 200-series database")
+        results.extend(await screen_switch.run())
     if "window" in only or "memory" in only:
         if "window" in only:
             _progress(f"build 1h db ({sizes.window_1h_samples:,} samples)")

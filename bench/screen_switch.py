@@ -1,0 +1,245 @@
+"""Key press to new frame in the TUI, switching screens (1-7) and windows (`w`), on a big database.
+
+Data: the recorded demo (`tests/fakes/demo_history.py`: every screen has its
+series, alerts and log lines) grown to 200 series: more latency endpoints are
+added, each series gets minute rollups for 35 days before the demo's now, and
+raw samples fill the ring to its default bound (5M rows over the last day).
+Rollups and samples go in through plain SQL (a few sketch blobs reused), so the
+database builds in a minute or two; it is kept under /tmp/wootwatch-bench-cache
+and reused while this file and the schema are unchanged.
+
+Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
+the database as `--attach` does (read-only, no collectors), its clock running
+from the demo's now:
+
+* screens: from pressing a key 1-7 (cycling, 35 presses) until the screen on
+  view has finished its read of the store and the app is idle (the new frame);
+* windows: the same for `w` on the latency screen (5m, 1h, 24h, 7d, 32 presses);
+* 7-day first read: the first `w` that reaches 7d on a fresh app (cold caches).
+
+Baseline, same run: the same presses on the recorded demo alone (about 60
+series, an hour of data). Targets: p95 <= 100 ms, 7-day first read <= 300 ms.
+
+Run alone: `python bench/screen_switch.py [--presses 35]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from _common import Result, exact_quantile, ms, ratio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # test-only: not shipped
+from fakes.demo_history import record_demo
+
+from collectors.sketch import LatencySketch
+from collectors.store.retention import Retention
+from collectors.store.schema import MIGRATIONS
+from tui.app import WootwatchApp
+
+CACHE = Path("/tmp/wootwatch-bench-cache")
+SERIES = 200
+DAYS = 35
+RAW_ROWS = Retention().raw_max_rows
+RAW_SPAN = Retention().raw_max_age
+COLUMNS, ROWS = 120, 40
+SCREEN_KEYS = "3456712"
+"""Starts off the latency screen, where the window presses leave the app."""
+WINDOW_LABELS = ("5m", "1h", "24h", "7d")
+TARGET_P95 = 0.100
+TARGET_FIRST_7D = 0.300
+_BLOBS = 16
+_GIVE_UP = 60.0
+_BUILD = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Presses:
+    """What one app run measured: seconds per press, by kind."""
+
+    screens: list[float]
+    windows: list[float]
+    first_7d: float
+
+
+def _fingerprint() -> str:
+    """What the cached databases were built from: bump `_BUILD` when `_grow` changes."""
+    text = f"{_BUILD} {SERIES} {DAYS} {RAW_ROWS} {RAW_SPAN}" + "".join(MIGRATIONS)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _sketch_rows(rng: random.Random) -> list[tuple[int, float, float, float, bytes]]:
+    """A few minute rollups (count, sum, min, max, sketch) to reuse across series."""
+    rows = []
+    for _ in range(_BLOBS):
+        values = [rng.lognormvariate(6.4, 0.5) for _ in range(12)]
+        sketch = LatencySketch()
+        sketch.add_many(values)
+        rows.append((len(values), sum(values), min(values), max(values), sketch.to_bytes()))
+    return rows
+
+
+def _grow(path: Path, now: float) -> None:
+    """Grow the recorded demo at `path` to the big database (see the module docstring)."""
+    rng = random.Random(16)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")
+        source, labels = conn.execute(
+            "SELECT source, labels FROM series WHERE name = 'chatwoot.api.latency_ms' LIMIT 1"
+        ).fetchone()
+        base = json.loads(labels)
+        have = conn.execute("SELECT count(*) FROM series").fetchone()[0]
+        conn.execute("BEGIN")
+        for i in range(SERIES - have):
+            extra = json.dumps({**base, "endpoint": f"bench-{i:03d}"}, sort_keys=True)
+            conn.execute(
+                "INSERT INTO series (source, name, labels, unit) VALUES (?, ?, ?, 'ms')",
+                (source, "chatwoot.api.latency_ms", extra),
+            )
+        conn.execute("COMMIT")
+        ids = [row[0] for row in conn.execute("SELECT id FROM series ORDER BY id")]
+        blobs = _sketch_rows(rng)
+        last_minute = int(now // 60)
+        minutes = range(last_minute - DAYS * 1440, last_minute)
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT OR IGNORE INTO rollups (series_id, minute, count, sum, min, max, sketch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((sid, m, *blobs[(sid + m) % _BLOBS]) for sid in ids for m in minutes),
+        )
+        conn.execute("COMMIT")
+        have_raw = conn.execute("SELECT count(*) FROM samples").fetchone()[0]
+        per_series = (RAW_ROWS - have_raw) // len(ids)
+        step = RAW_SPAN / per_series
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO samples (series_id, ts, value) VALUES (?, ?, ?)",
+            (
+                (sid, now - RAW_SPAN + k * step, rng.lognormvariate(6.4, 0.5))
+                for k in range(per_series)
+                for sid in ids
+            ),
+        )
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
+
+
+async def build(directory: Path) -> tuple[Path, Path, float]:
+    """The small recorded demo and the big database, built once and cached; and their now."""
+    directory.mkdir(parents=True, exist_ok=True)
+    small, big, meta = directory / "demo.db", directory / "big.db", directory / "meta.json"
+    stamp = _fingerprint()
+    if meta.exists() and json.loads(meta.read_text()).get("stamp") == stamp and big.exists():
+        return small, big, float(json.loads(meta.read_text())["now"])
+    for stale in directory.glob("*.db*"):
+        stale.unlink()
+    now = await record_demo(small)
+    await record_demo(big)
+    _grow(big, now)
+    meta.write_text(json.dumps({"stamp": stamp, "now": now}))
+    return small, big, now
+
+
+async def _frame(app: WootwatchApp, pilot: object, key: str) -> float:
+    """Seconds from pressing `key` until the screen's read is done and the app is idle."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    while app.refreshing:
+        await asyncio.sleep(0.005)
+    before = app.refreshes
+    began = time.perf_counter()
+    await pilot.press(key)
+    while app.refreshes == before or app.refreshing:
+        if time.perf_counter() - began > _GIVE_UP:
+            raise RuntimeError(f"no read of the store after pressing {key!r}")
+        await asyncio.sleep(0)
+    await pilot.pause()
+    return time.perf_counter() - began
+
+
+async def measure(db: Path, now: float, presses: int) -> Presses:
+    """Open the TUI on `db` (its clock running from `now`) and time the presses."""
+    offset = now - time.time()
+    app = WootwatchApp(db, refresh=3600.0, clock=lambda: time.time() + offset)
+    async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
+        while app.refreshes == 0:
+            await asyncio.sleep(0.01)
+        await _frame(app, pilot, "2")
+        first_7d = 0.0
+        for label in WINDOW_LABELS[1:]:
+            took = await _frame(app, pilot, "w")
+            if label == "7d":
+                first_7d = took
+        screens = [await _frame(app, pilot, SCREEN_KEYS[i % 7]) for i in range(presses)]
+        if app.current_mode != "latency":
+            await _frame(app, pilot, "2")
+        windows = [await _frame(app, pilot, "w") for _ in range(presses)]
+    return Presses(screens, windows, first_7d)
+
+
+def _quantiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), exact_quantile(ordered, 0.95)
+
+
+def _rows(big: Presses, small: Presses) -> list[Result]:
+    rows = []
+    for kind, mine, base in (
+        ("screens 1-7", big.screens, small.screens),
+        ("window w", big.windows, small.windows),
+    ):
+        p50, p95 = _quantiles(mine)
+        b50, b95 = _quantiles(base)
+        rows.append(
+            Result(
+                f"key to frame, {kind} ({SERIES} series, {DAYS} d, {len(mine)} presses)",
+                f"p50 {ms(p50)}, p95 {ms(p95)}",
+                f"p95 <= {ms(TARGET_P95)}",
+                f"demo db: p50 {ms(b50)}, p95 {ms(b95)}",
+                ratio(p95, b95),
+                p95 <= TARGET_P95,
+            )
+        )
+    rows.append(
+        Result(
+            "key to frame, 7d window's first read",
+            ms(big.first_7d),
+            f"<= {ms(TARGET_FIRST_7D)}",
+            f"demo db: {ms(small.first_7d)}",
+            ratio(big.first_7d, small.first_7d),
+            big.first_7d <= TARGET_FIRST_7D,
+        )
+    )
+    return rows
+
+
+async def run(presses: int = 35, directory: Path = CACHE) -> list[Result]:
+    """Build (or reuse) the databases, time the presses on each; three rows."""
+    small, big, now = await build(directory)
+    base = await measure(small, now, presses)
+    mine = await measure(big, now, presses)
+    return _rows(mine, base)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presses", type=int, default=35, help="presses of each kind (35)")
+    args = parser.parse_args()
+    for row in asyncio.run(run(args.presses)):
+        print(f"{row.benchmark}: {row.figure} (target {row.target})")
+        print(f"    baseline {row.baseline}, ratio {row.ratio}")
