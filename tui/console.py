@@ -20,7 +20,7 @@ from collectors.inert import inert
 from collectors.series import KeyNumber, key_numbers
 from collectors.store.database import SeriesInfo, Store
 from tui.export.redaction import Redactor
-from widgets.vocab import format_value, source_state_label, updated_ago
+from widgets.vocab import SOURCE_STATE_ICONS, format_value, source_state_label, updated_ago
 
 __all__ = ["HEADLINES", "render_summary", "run_summary"]
 
@@ -49,6 +49,10 @@ async def _headline_value(store: Store, source: str, headline: KeyNumber, now: f
     return f"{headline.label} {format_value(reduced, unit)}"
 
 
+_BADGE: Final = max(len(source_state_label(state)) for state in SOURCE_STATE_ICONS)
+"""Columns of a state badge: the longest (`○ no data`), so the ages line up."""
+
+
 def render_summary(
     statuses: Mapping[str, SourceStatus],
     numbers: Mapping[str, Sequence[str]],
@@ -59,7 +63,7 @@ def render_summary(
     name_width = max((len(name) for name in statuses), default=6)
     lines = []
     for name, status in statuses.items():
-        badge = f"{source_state_label('no data' if status.no_data else status.state):<7}"
+        badge = f"{source_state_label('no data' if status.no_data else status.state):<{_BADGE}}"
         age = None if status.last_success is None else max(0.0, now - status.last_success)
         head = f"{inert(name):<{name_width}}  {badge}  {updated_ago(age):<18}"
         if status.no_data:

@@ -38,6 +38,13 @@ def _inert_cell(cell: Cell) -> Text:
     return text
 
 
+def _fit(text: Text, width: int | None) -> Text:
+    """`text` cut to a fixed column's `width`, ending in `…` when cut (DataTable cuts bare)."""
+    if width is not None and text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
+
+
 class KeyedTable(DataTable[Text]):
     """A row-cursor table of keyed rows; `show` updates it in place where it can.
 
@@ -108,7 +115,10 @@ class KeyedTable(DataTable[Text]):
                 change of style that `Text` equality does not see).
         """
         self._add_columns()
-        new = [(key, tuple(_inert_cell(cell) for cell in cells)) for key, cells in rows]
+        new = [
+            (key, tuple(_fit(_inert_cell(c), w) for c, w in zip(cells, self._widths, strict=True)))
+            for key, cells in rows
+        ]
         if not rebuild and [key for key, _ in new] == self.keys:
             for (key, cells), (_, old) in zip(new, self._shown, strict=True):
                 for title, cell, before in zip(self._column_titles, cells, old, strict=True):

@@ -45,6 +45,8 @@ class QueueLine:
     """How long the oldest has waited, now and over the window."""
     detail: str | None = None
     """A last column (SQS: in flight and delayed), or None for none."""
+    source: str = ""
+    """The sources writing the queue, space-separated: `/` finds it by them too."""
 
 
 class QueueRow(Widget):

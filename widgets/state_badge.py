@@ -5,7 +5,7 @@ Beside it, how long ago the source last updated.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from rich.text import Text
 from textual.app import RenderResult
@@ -15,6 +15,9 @@ from textual.widget import Widget
 from widgets.vocab import SOURCE_STATE_ICONS, updated_ago
 
 __all__ = ["StateBadge"]
+
+_WORD: Final = max(len(state) for state in SOURCE_STATE_ICONS)
+"""Columns of the state's word: the longest (`no data`), so every badge is as wide."""
 
 
 class StateBadge(Widget):
@@ -101,7 +104,7 @@ class StateBadge(Widget):
 
     def watch_state(self, old: str, state: str) -> None:
         """Lay out again only when the badge's width changes."""
-        if len(old) != len(state) and max(len(old), len(state)) > 5:
+        if len(old) != len(state) and max(len(old), len(state)) > _WORD:
             self.refresh(layout=True)
 
     def watch_age(self, old: float | None, age: float | None) -> None:
@@ -116,6 +119,6 @@ class StateBadge(Widget):
             f"state-badge--{self.state.replace(' ', '-')}" if known else "state-badge--unknown"
         )
         text = Text(no_wrap=True, end="")
-        text.append(f"{SOURCE_STATE_ICONS.get(self.state, '?')} {self.state:<5}", style)
+        text.append(f"{SOURCE_STATE_ICONS.get(self.state, '?')} {self.state:<{_WORD}}", style)
         text.append(f"  {updated_ago(self.age)}", self.get_component_rich_style("state-badge--age"))
         return text

@@ -55,7 +55,7 @@ async def test_the_overview_is_the_default_screen_with_every_source_ok(
         assert isinstance(demo_app.screen, OverviewScreen)
         heads = [_head(row) for row in _rows(demo_app)]
         assert [name for name, _, _ in heads] == ["chatwoot", "sidekiq", "pipeline", "aws", "logs"]
-        assert all(badge == "● ok     updated <10s ago" for _, badge, _ in heads)
+        assert all(badge == "● ok       updated <10s ago" for _, badge, _ in heads)
         counts = str(demo_app.screen.query_one(SeverityCounts).render())
         assert "✖ 6 critical  ◆ 2 error  ⚠ 4 warning  ℹ 0 info  ◐ 1 pending" in counts
         chatwoot = _rows(demo_app)[0]
@@ -88,9 +88,9 @@ async def test_down_and_stale_sources_say_so_in_words_and_come_first(
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
         heads = [_head(row) for row in _rows(app)]
-    assert heads[0] == ("aws", "✖ down   updated 5m ago", f"AccessDenied {SHOWN}")
-    assert heads[1] == ("sidekiq", "◐ stale  updated 1m ago", "no heartbeat")
-    assert heads[2] == ("chatwoot", "● ok     updated <10s ago", "")
+    assert heads[0] == ("aws", "✖ down     updated 5m ago", f"AccessDenied {SHOWN}")
+    assert heads[1] == ("sidekiq", "◐ stale    updated 1m ago", "no heartbeat")
+    assert heads[2] == ("chatwoot", "● ok       updated <10s ago", "")
 
 
 async def test_a_source_that_answers_with_no_data_says_so_rather_than_ok(
@@ -130,7 +130,7 @@ def test_the_plain_summary_says_no_data_with_the_reason() -> None:
         "aws      ○ no data  updated <10s ago    "
         "no datapoints for any of the 6 metrics since 5m ago"
     )
-    assert lines[1].startswith("sidekiq  ● ok     ") and lines[1].endswith("enqueued 4")
+    assert lines[1].startswith("sidekiq  ● ok       ") and lines[1].endswith("enqueued 4")
 
 
 async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: float) -> None:
@@ -138,10 +138,10 @@ async def test_updated_seconds_ago_follows_the_clock(demo_db: Path, demo_now: fl
     app = WootwatchApp(demo_db, clock=lambda: clock[0])
     async with app.run_test(size=(80, 24)) as pilot:
         await refreshed(pilot)
-        assert _head(_rows(app)[0])[1] == "● ok     updated 10s ago"
+        assert _head(_rows(app)[0])[1] == "● ok       updated 10s ago"
         clock[0] += 60
         await refreshed(pilot)
-        assert _head(_rows(app)[0])[1] == "● ok     updated 1m ago"
+        assert _head(_rows(app)[0])[1] == "● ok       updated 1m ago"
 
 
 @pytest.mark.parametrize(

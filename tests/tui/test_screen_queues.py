@@ -8,13 +8,14 @@ from _pilot import after, refreshed
 from _tuned import tuned_rules
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from collectors.base import Sample, SourceState, SourceStatus, no_data_note
 from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
 from tui.screens import SCREENS
+from tui.screens.overview import OverviewScreen
 from tui.screens.queues import QueuesScreen, SidekiqPanel, SqsPanel
 from widgets.queue_row import QueueRow
 from widgets.reading_cell import ReadingCell
@@ -207,6 +208,53 @@ async def test_a_database_without_queue_sources_says_so(tmp_path: Path) -> None:
             absent = screen.query_one(panel).query_one(".absent", Static)
             assert absent.display and "source writes this database" in _shown(absent)
             assert not screen.query_one(panel).query(QueueRow)
+
+
+def _shown_queues(screen: QueuesScreen) -> list[str]:
+    return [
+        row.line.name
+        for panel in (SidekiqPanel, SqsPanel)
+        for row in screen.query_one(panel).query(QueueRow)
+        if row.display
+    ]
+
+
+async def test_slash_filters_queues_by_name_or_source_and_n_steps_through_them(
+    demo_app: WootwatchApp,
+) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        screen = await _queues_screen(pilot)
+        everything = _shown_queues(screen)
+        await pilot.press("slash", *"IL")
+        await pilot.pause()
+        assert isinstance(demo_app.focused, Input)
+        assert _shown_queues(screen) == ["mailers"]
+        sidekiq = screen.query_one(SidekiqPanel)
+        assert str(sidekiq.border_title) == "Sidekiq · matching ‘il’: 1 shown"
+        assert "No queue matches ‘il’" in str(screen.query_one("SqsPanel > .absent").render())
+        # A source's name finds every queue it writes.
+        await pilot.press("ctrl+u", *"aws")
+        await pilot.pause()
+        assert _shown_queues(screen) == ["chatwoot-events"]
+        await pilot.press("ctrl+u", *"a")
+        await pilot.pause()
+        matches = _shown_queues(screen)
+        assert 2 < len(matches) < len(everything)
+        await pilot.press("enter")
+        names = []
+        for key in ("n", "n", "N"):
+            await pilot.press(key)
+            focused = demo_app.focused
+            assert isinstance(focused, SparkLine)
+            row = next(a for a in focused.ancestors if isinstance(a, QueueRow))
+            names.append(row.line.name)
+        assert names == [matches[1], matches[2], matches[1]]
+        await pilot.press("slash", "ctrl+u", "escape")
+        await pilot.pause()
+        assert isinstance(demo_app.focused, SparkLine) and _shown_queues(screen) == everything
+        assert sidekiq.border_title == "Sidekiq"
+        await pilot.press("escape")
+        assert isinstance(demo_app.screen, OverviewScreen)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

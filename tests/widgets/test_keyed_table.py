@@ -58,3 +58,17 @@ async def test_a_fixed_width_column_keeps_its_width_when_a_cell_is_longer() -> N
         name, count = table.columns.values()
         assert (name.auto_width, name.width) == (False, 4)
         assert count.auto_width and count.content_width == len("12345678")
+
+
+class _Narrow(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(("inbox", "state"), widths=(8, None))
+
+
+async def test_a_name_wider_than_its_fixed_column_is_cut_with_an_ellipsis() -> None:
+    """Issue 16: `Support emai` was cut bare, so it read as a whole name."""
+    app = _Narrow()
+    async with app.run_test():
+        table = app.query_one(KeyedTable)
+        table.show([("x", ("Support email", "✖ still waiting")), ("y", ("Web", "ok"))])
+        assert _plain(table) == [["Support…", "✖ still waiting"], ["Web", "ok"]]

@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from collectors.alerts.book import AlertBookError, AlertRow, Silence
@@ -41,6 +42,7 @@ from tui.panels.alert_lines import (
 )
 from tui.panels.base import LivePanel
 from tui.screens.alert_actions import AlertActionsScreen
+from tui.screens.text_filter import FilteredScreen
 from widgets.alert_table import AlertTable
 from widgets.keyed_table import KeyedTable
 
@@ -94,7 +96,9 @@ class AlertsPanel(LivePanel[AlertsView]):
 
     def compose_body(self) -> ComposeResult:
         """The text filter (`/` goes there), the table, the empty line, the detail pane."""
-        yield Input(placeholder=TEXT_FILTER_HINT, id="alert-filter", compact=True)
+        yield Input(
+            placeholder=TEXT_FILTER_HINT, id="alert-filter", classes="text-filter", compact=True
+        )
         yield AlertTable(id="alert-table")
         yield Static("", classes="absent", markup=False)
         yield Static("", classes="alert-detail")
@@ -248,7 +252,7 @@ class SilencesPanel(LivePanel[SilencesView]):
         return int(key) if key is not None else None
 
 
-class AlertsScreen(AlertActionsScreen):
+class AlertsScreen(FilteredScreen, AlertActionsScreen):
     """The Alerts screen: what is firing, pending or just resolved, and what to do about it.
 
     | Key | Does |
@@ -278,12 +282,9 @@ class AlertsScreen(AlertActionsScreen):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "cycle_filter", "Filter"),
-        Binding("slash", "filter_text", "Find", key_display="/"),
-        Binding("n", "next_match(1)", "Next"),
-        Binding("N", "next_match(-1)", "Previous", show=False),
         Binding("u", "end_silence", "Unsilence"),
-        Binding("escape", "leave_filter", "Leave filter / back", show=False),
     ]
+    NO_MATCH = "No alert matches the filter."
 
     def compose_panels(self) -> ComposeResult:
         """The alerts above the silences."""
@@ -324,30 +325,19 @@ class AlertsScreen(AlertActionsScreen):
         """Show the next severity filter."""
         self.query_one(AlertsPanel).cycle_filter()
 
-    def action_filter_text(self) -> None:
-        """Put the cursor in the text filter."""
-        self.query_one("#alert-filter", Input).focus()
+    def filter_changed(self, text: str) -> None:
+        """Show only the alerts that hold `text`."""
+        self.query_one(AlertsPanel).filter_text(text)
 
-    async def action_leave_filter(self) -> None:
-        """From the filter back to the table (the filter stays); else the screen before."""
-        if self.query_one("#alert-filter", Input).has_focus:
-            self.query_one(AlertTable).focus()
-        else:
-            await self.app.run_action("app.go_back")
-
-    def action_next_match(self, step: int) -> None:
-        """Move the cursor to the next (or previous) alert the filters show, wrapping."""
+    def step_match(self, step: int) -> bool:
+        """Move the table's cursor to the next (or previous) alert shown, wrapping."""
         table = self.query_one(AlertTable)
         if not table.row_count:
-            self.notify("No alert matches the filter.", severity="warning")
-            return
+            return False
         table.move_cursor(row=(table.cursor_row + step) % table.row_count)
         table.focus()
+        return True
 
-    @on(Input.Changed, "#alert-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(AlertsPanel).filter_text(event.value)
-
-    @on(Input.Submitted, "#alert-filter")
-    def _filter_submitted(self) -> None:
-        self.query_one(AlertTable).focus()
+    def results(self) -> Widget | None:
+        """The alerts table."""
+        return self.query_one(AlertTable)

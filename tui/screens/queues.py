@@ -16,7 +16,9 @@ cover the 30 minutes up to the current minute, one slot per minute (read from
 the rollups, so a source polling every minute leaves no gaps). Picking a
 slot (focus a sparkline with Tab, then Enter, or click it) opens the logs of
 that minute. A source that is not configured shows one muted line; a source
-that is failing shows its state and last error above its rows.
+that is failing shows its state and last error above its rows. `/` shows only
+the queues whose name or source holds a text, `n`/`N` step through them
+(`FilteredScreen`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
 from collectors.base import SourceState
 from collectors.inert import inert
@@ -51,7 +54,7 @@ from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
-from tui.screens.base import LiveScreen
+from tui.screens.text_filter import FilteredScreen
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
 from widgets.spark_line import SparkLine
@@ -63,6 +66,7 @@ WINDOW: Final = 1800.0
 """Seconds of history behind every sparkline."""
 SLOTS: Final = 30
 """Points per sparkline: one per minute."""
+TEXT_FILTER_HINT: Final = "/ filter: a queue's name or source (Enter: back to the charts)"
 
 T = TypeVar("T")
 Window = tuple[float, float]
@@ -181,6 +185,8 @@ class _QueuePanel(LivePanel[T]):
         super().__init__(title, id=id)
         self._window: Window = (0.0, WINDOW)
         self._rows: list[QueueRow] = []
+        self._text = ""
+        self._title = title
 
     def compose_body(self) -> ComposeResult:
         """Status line, column titles, rows, and the line for an absent source."""
@@ -194,8 +200,6 @@ class _QueuePanel(LivePanel[T]):
         status = self.query_one(".queue-status", Static)
         status.update(Text(inert(table.status)))
         status.display = bool(table.status)
-        self.query_one(QueueHeader).display = bool(table.lines)
-        self.query_one(".absent", Static).display = not table.lines
         lines = [*table.lines, *([table.total] if table.total is not None else [])]
         # Reuse the rows on view (their own list: a removal in the DOM takes a moment),
         # add rows for new queues, drop the surplus.
@@ -212,6 +216,34 @@ class _QueuePanel(LivePanel[T]):
         for row in self._rows[len(lines) :]:
             row.remove()
         del self._rows[len(lines) :]
+        self._filter()
+
+    def filter_text(self, text: str) -> None:
+        """Show only the queues whose name or source holds `text` (lower case)."""
+        self._text = text
+        self._filter()
+
+    @property
+    def shown(self) -> list[QueueRow]:
+        """The rows the filter lets through, in screen order."""
+        return [r for r in self._rows if self._text in f"{r.line.name} {r.line.source}".lower()]
+
+    def _filter(self) -> None:
+        shown = self.shown
+        for row in self._rows:
+            row.display = row in shown
+        self.query_one(QueueHeader).display = bool(shown)
+        absent = self.query_one(".absent", Static)
+        absent.display = not shown
+        if self._rows and not shown:
+            absent.update(f"No queue matches ‘{inert(self._text)}’: / changes the filter.")
+        elif not self._rows:
+            absent.update(self.ABSENT)
+        title = self._title
+        if self._text and self._rows:
+            title += f" · matching ‘{inert(self._text)}’: {len(shown)} shown"
+        if title != self.border_title:
+            self.border_title = title
 
     def on_spark_line_picked(self, event: SparkLine.Picked) -> None:
         """Open the logs of the picked slot's minutes."""
@@ -266,6 +298,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
                     f"{source}/{queue}" if several else queue,
                     await _reading(store, size, window, deep),
                     await _reading(store, wait, window, slow, how="max"),
+                    source=source,
                 )
             )
         total = None
@@ -344,6 +377,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
                 if info.labels.get("queue", "") == queue:
                     state.setdefault(info.labels.get("state", ""), []).append(info)
             age = [s for s in ages if s.labels.get("queue", "") == queue]
+            writers = {s.source for s in [*age, *(s for ss in state.values() for s in ss)]}
             in_flight = _latest(state.get("not_visible", []), sum)
             delayed = _latest(state.get("delayed", []), sum)
             lines.append(
@@ -352,6 +386,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
                     await _reading(store, state.get("visible", []), window, deep),
                     await _reading(store, age, window, slow, how="max"),
                     f"{format_value(in_flight)} · {format_value(delayed)}",
+                    " ".join(sorted(writers)),
                 )
             )
         sources = {s.source for s in [*messages, *ages]}
@@ -362,7 +397,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
         self._show_table(data)
 
 
-class QueuesScreen(LiveScreen):
+class QueuesScreen(FilteredScreen):
     """The Queues screen: Sidekiq and SQS queues over the last 30 minutes.
 
     | Key | Does |
@@ -370,13 +405,18 @@ class QueuesScreen(LiveScreen):
     | tab / shift+tab | move between the sparklines |
     | left / right | move along the sparkline (the cursor starts on its peak) |
     | l / enter | open the logs of the highlighted minute |
+    | / | filter by text (queue name or source); Enter or Escape back to the charts |
+    | n / N | next / previous queue shown (wraps), on its depth sparkline |
+    | escape | back to the screen before |
     """
 
     TITLE = "Queues"
+    AUTO_FOCUS = "#queue-scroll"  # not the filter box, which is first
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "Next chart"),
         Binding("l", "logs", "Logs of the minute"),
     ]
+    NO_MATCH = "No queue matches the filter."
 
     def action_logs(self) -> None:
         """Open the logs of the focused sparkline's minute, or focus a sparkline first."""
@@ -388,8 +428,31 @@ class QueuesScreen(LiveScreen):
         if sparks:
             next((s for s in sparks if s.has_class("-alarm")), sparks[0]).focus()
 
+    def filter_changed(self, text: str) -> None:
+        """Show only the queues, in both panels, whose name or source holds `text`."""
+        for panel in self.query(_QueuePanel):
+            panel.filter_text(text)
+
+    def step_match(self, step: int) -> bool:
+        """Focus the depth sparkline of the next (or previous) queue shown, wrapping."""
+        rows = [row for panel in self.query(_QueuePanel) for row in panel.shown]
+        if not rows:
+            return False
+        focused = self.focused
+        at = next((i for i, r in enumerate(rows) if focused in list(r.query(SparkLine))), -1)
+        if at < 0 and step < 0:
+            at = 0
+        rows[(at + step) % len(rows)].query(SparkLine).first().focus()
+        return True
+
+    def results(self) -> Widget | None:
+        """The first sparkline shown."""
+        rows = [row for panel in self.query(_QueuePanel) for row in panel.shown]
+        return rows[0].query(SparkLine).first() if rows else None
+
     def compose_panels(self) -> ComposeResult:
-        """The Sidekiq panel above the SQS panel, scrolling when they do not fit."""
-        with VerticalScroll():
+        """The text filter, then Sidekiq above SQS, scrolling when they do not fit."""
+        yield Input(placeholder=TEXT_FILTER_HINT, classes="text-filter", compact=True)
+        with VerticalScroll(id="queue-scroll"):
             yield SidekiqPanel("Sidekiq", id="sidekiq")
             yield SqsPanel("SQS", id="sqs")
