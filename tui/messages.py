@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["ShowLogs"]
+__all__ = ["RewindTo", "ShowLogs"]
 
 
 @dataclass
@@ -24,3 +24,11 @@ class ShowLogs(Message):
     def window(self) -> tuple[float, float]:
         """`(start, end)`."""
         return self.start, self.end
+
+
+@dataclass
+class RewindTo(Message):
+    """Show every screen as of a moment of the recording (None: back to live)."""
+
+    moment: float | None
+    """Unix time to read the store as of, or None for now."""
