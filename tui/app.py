@@ -5,6 +5,12 @@ the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
 `refresh` seconds, asks the screen on view to read the store again. It never
 talks to a collector: when the collectors run in this process (`wootwatch`,
 `wootwatch --demo`) they write the same database file from their own task.
+
+Rewind (as-of mode): a `RewindTo` message, posted by any screen or dialog
+(`t`, `[`, `]`, the command palette, the incident timeline), moves the one
+reader to that moment (`StoreReader.rewind`), so every screen reads the store
+as of it with the same code as live, and refreshes keep it there. Escape
+first undoes the screen switches made since the rewind, then returns to live.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from collectors.inert import inert
 from themes import STYLESHEET, THEMES, theme_for
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
+from tui.data.rewind import step_moment
 from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog, key_rows
 from tui.dialogs.pin import PinDialog
+from tui.dialogs.rewind import RewindDialog
 from tui.export.redaction import Redactor
-from tui.messages import ShowLogs
+from tui.messages import RewindTo, ShowLogs
 from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
@@ -48,6 +56,8 @@ SCREEN_KEYS: Final = Binding.Group("Screens", compact=True)
 """The keys 1-7, shown in the footer as one item."""
 BACK_DEPTH: Final = 20
 """Screens remembered for Escape to go back through."""
+STEP_KEYS: Final = Binding.Group("Step", compact=True)
+"""The keys [ and ], shown in the footer as one item."""
 
 
 class WootwatchApp(App[None]):
@@ -57,7 +67,9 @@ class WootwatchApp(App[None]):
     | :- | :- |
     | ? / f1 | the keys of the screen on view |
     | 1-7 | overview, latency, SLA, queues, alerts, logs, incident view |
-    | escape | back to the screen before (where a spike jump came from) |
+    | t | rewind every screen to a typed time; again: back to live |
+    | [ / ] | step the moment on view back / forward by the screen's chart slot |
+    | escape | back to the screen before (where a spike jump came from); then back to live |
     | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | e | export a snapshot of the window to a file |
@@ -88,7 +100,12 @@ class WootwatchApp(App[None]):
             Binding(str(key), f"switch_mode('{name}')", screen.TITLE, group=SCREEN_KEYS)
             for key, (name, screen) in enumerate(SCREENS.items(), start=1)
         ),
-        Binding("escape", "go_back", "Back", show=False),
+        Binding("t", "rewind", "Rewind", tooltip="show every screen as of a time; t again: live"),
+        Binding("left_square_bracket", "step(-1)", "Step back", key_display="[", group=STEP_KEYS),
+        Binding(
+            "right_square_bracket", "step(1)", "Step forward", key_display="]", group=STEP_KEYS
+        ),
+        Binding("escape", "go_back", "Back; when rewound, live", show=False),
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
         Binding("e", "export", "Export"),
@@ -125,10 +142,13 @@ class WootwatchApp(App[None]):
             self._modes["logs"] = lambda: LogsScreen(remote=remote_logs)
         self._reader: StoreReader | None = None
         self._refreshing = False
+        self._again = False
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
         self._came_from: list[str] = []
         """The screens left by a switch, newest last: Escape goes back through them."""
+        self._rewound_at_depth = 0
+        """How many screens `_came_from` held when the view was rewound from live."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -169,9 +189,17 @@ class WootwatchApp(App[None]):
 
     # ------------------------------------------------------------------ refresh
 
-    def refresh_now(self) -> None:
-        """Read the store for the screen on view, unless a read is still running."""
-        if self._reader is None or self._refreshing:
+    def refresh_now(self, *, again: bool = False) -> None:
+        """Read the store for the screen on view, unless a read is still running.
+
+        Args:
+            again: if a read is running, read once more when it ends (what it
+                read is out of date: the view was rewound meanwhile).
+        """
+        if self._reader is None:
+            return
+        if self._refreshing:
+            self._again = self._again or again
             return
         self._refreshing = True
         self._refresh_screen()
@@ -179,10 +207,14 @@ class WootwatchApp(App[None]):
     @work(group="refresh", exit_on_error=False, description="read the store")
     async def _refresh_screen(self) -> None:
         try:
-            screen = self.screen
-            if isinstance(screen, LiveScreen):
-                await screen.refresh_from(self.reader)
-                self.refreshes += 1
+            while True:
+                self._again = False
+                screen = self.screen
+                if isinstance(screen, LiveScreen):
+                    await screen.refresh_from(self.reader)
+                    self.refreshes += 1
+                if not self._again:
+                    break
         finally:
             self._refreshing = False
 
@@ -208,7 +240,11 @@ class WootwatchApp(App[None]):
         return super().switch_mode(mode)
 
     def action_go_back(self) -> None:
-        """Back to the screen before this one (where a spike jump came from)."""
+        """Back to the screen before this one; when rewound and none was left since, live."""
+        rewound = self._reader is not None and self._reader.as_of is not None
+        if rewound and len(self._came_from) <= self._rewound_at_depth:
+            self.rewind(None)
+            return
         if not self._came_from:
             return
         mode = self._came_from.pop()
@@ -222,22 +258,70 @@ class WootwatchApp(App[None]):
         title = getattr(screen, "TITLE", "") or type(screen).__name__
         self.push_screen(KeysDialog(title, key_rows(screen)))
 
+    # ------------------------------------------------------------------ rewind
+
+    def on_rewind_to(self, message: RewindTo) -> None:
+        """Show every screen as of `message.moment` (None: live)."""
+        self.rewind(message.moment)
+
+    def rewind(self, moment: float | None) -> None:
+        """Read every screen as of `moment` from now on; None, or a moment not past, is live."""
+        reader = self.reader
+        if moment is not None and moment >= self.clock():
+            moment = None
+        if reader.as_of is None and moment is not None:
+            self._rewound_at_depth = len(self._came_from)
+        reader.rewind(moment)
+        self.refresh_now(again=True)
+
+    async def action_rewind(self) -> None:
+        """Ask for a moment and rewind every screen to it; when rewound, back to live."""
+        reader = self.reader
+        if reader.as_of is not None:
+            self.rewind(None)
+            self.notify("Back to live", timeout=2)
+            return
+        pinned = await reader.book.pinned_incident()
+        self.push_screen(RewindDialog(self.clock, pinned), self._rewind_to_chosen)
+
+    def _rewind_to_chosen(self, moment: float | None) -> None:
+        if moment is not None:
+            self.rewind(moment)
+
+    def action_step(self, direction: int) -> None:
+        """Move the moment on view one chart slot back (-1) or forward (+1); never past now."""
+        screen = self.screen
+        if not isinstance(screen, LiveScreen):
+            return
+        reader = self.reader
+        if reader.as_of is None and direction > 0:
+            self.notify("Already live: ] steps forward while rewound", timeout=2)
+            return
+        step = screen.rewind_step(reader.now())
+        self.rewind(step_moment(reader.as_of, step, direction, self.clock()))
+
     # ------------------------------------------------------------------ actions
 
     async def action_pin_incident(self) -> None:
-        """Ask when the incident began (suggesting the chosen alert's start), then pin it."""
+        """Ask when the incident began (suggesting the chosen alert's start), then pin it.
+
+        While rewound, the moment on view is suggested: scrubbing back to where
+        it began and pressing `p` pins that moment (the pin is written now).
+        """
         reader = self.reader
         now = reader.now()
         screen = self.screen
         chosen = screen.chosen_alert_id() if isinstance(screen, AlertActionsScreen) else None
         alert = await reader.book.get(chosen) if chosen is not None else None
-        if alert is not None:
+        if reader.as_of is not None:
+            suggested, why = reader.as_of, "the moment on view"
+        elif alert is not None:
             suggested, why = alert.started_at, f"the chosen alert #{alert.id}'s start"
         else:
             firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
             suggested = min((a.started_at for a in firing), default=now)
             why = "the first firing alert's start" if firing else "now"
-        self.push_screen(PinDialog(suggested, why, reader.now), self._pin)
+        self.push_screen(PinDialog(suggested, why, self.clock), self._pin)
 
     async def _pin(self, start: float | None) -> None:
         if start is None:
@@ -311,6 +395,12 @@ class WootwatchApp(App[None]):
                 screen.action_history,
             )
         yield SystemCommand(
+            "Rewind to…",
+            "Show every screen as of a time: 03:12, -25m, a date, pinned (key t)",
+            self._palette_rewind,
+        )
+        yield SystemCommand("Back to live", "Show every screen as of now (Esc)", self._live)
+        yield SystemCommand(
             "Pin incident start",
             "Mark when the incident began: a typed time or the chosen alert's start (key p)",
             self.action_pin_incident,
@@ -322,6 +412,14 @@ class WootwatchApp(App[None]):
             "Export snapshot", "Save a markdown snapshot of the window (key e)", self.action_export
         )
         yield SystemCommand("Quit", "Quit wootwatch (key q)", self.exit)
+
+    async def _palette_rewind(self) -> None:
+        if self.reader.as_of is not None:
+            self.rewind(None)
+        await self.action_rewind()
+
+    def _live(self) -> None:
+        self.rewind(None)
 
 
 class AppBell(io.TextIOBase):

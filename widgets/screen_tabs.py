@@ -20,15 +20,22 @@ class ScreenTabs(Widget):
 
     The keys are the app's; a click on a tab asks for that screen too. The
     status (database, time of the last read) is cut first when the line is
-    too narrow, then the tabs' titles shrink to their keys.
+    too narrow, then the tabs' titles shrink to their keys. While the view is
+    rewound, `as_of` (`⏪ as of 03:12:00`) takes the status's place and is
+    never cut: the tabs shrink to their keys to make room for it.
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"screen-tabs--current", "screen-tabs--key"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "screen-tabs--current",
+        "screen-tabs--key",
+        "screen-tabs--as-of",
+    }
     """
     | Class | Description |
     | :- | :- |
     | `screen-tabs--current` | The tab of the screen on view. |
     | `screen-tabs--key` | The key of each tab. |
+    | `screen-tabs--as-of` | The moment a rewound view shows. |
     """
 
     DEFAULT_CSS = """
@@ -47,10 +54,17 @@ class ScreenTabs(Widget):
         color: $accent;
         text-style: bold;
     }
+    ScreenTabs > .screen-tabs--as-of {
+        background: $warning;
+        color: $text;
+        text-style: bold;
+    }
     """
 
     status: reactive[str] = reactive("")
     """Plain text shown at the right end (upstream text must be made inert first)."""
+    as_of: reactive[str] = reactive("")
+    """The moment a rewound view shows (plain text, in the status's place), or "" when live."""
 
     class Chosen(Message):
         """A tab was clicked."""
@@ -93,6 +107,7 @@ class ScreenTabs(Widget):
         self._spans: list[tuple[int, int, str]] = []
 
     def _labels(self, width: int) -> list[str]:
+        """Each tab's label: full titles if they fit in `width`, else keys (the current in full)."""
         # The tab on view is bracketed, so that it stands out without colour too
         # (NO_COLOR, a monochrome terminal, a screen reader's text).
         full = [
@@ -109,11 +124,13 @@ class ScreenTabs(Widget):
     def render(self) -> RenderResult:
         """The tabs, then the status right-aligned if it fits."""
         width = self.size.width
+        marker = f" {self.as_of} " if self.as_of else ""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         self._spans = []
         current_style = self.get_component_rich_style("screen-tabs--current")
         key_style = self.get_component_rich_style("screen-tabs--key")
-        for (mode, key, _), label in zip(self._tabs, self._labels(width), strict=True):
+        labels = self._labels(width - len(marker))
+        for (mode, key, _), label in zip(self._tabs, labels, strict=True):
             start = len(text)
             if mode == self._current:
                 text.append(label, current_style)
@@ -122,6 +139,10 @@ class ScreenTabs(Widget):
                 text.append(key, key_style)
                 text.append(label[1 + len(key) :])
             self._spans.append((start, len(text), mode))
+        if marker:
+            text.append(" " * max(0, width - len(text) - len(marker)))
+            text.append(marker, self.get_component_rich_style("screen-tabs--as-of"))
+            return text
         room = width - len(text) - 2
         if self.status and room >= 10:
             status = self.status if len(self.status) <= room else self.status[: room - 1] + "…"

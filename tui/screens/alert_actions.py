@@ -10,7 +10,8 @@ alert that resolved since the last refresh is told as such ("resolved at
 03:14, 2m ago: there is nothing left to acknowledge") instead of a bare
 refusal, and so is one that resolved while the ack dialog was open.
 Writes go through the alert book's durable connection; a write that cannot
-be done becomes a one-line notification.
+be done becomes a one-line notification. While the view is rewound, `a` and
+`s` are refused with a one-line notice (they act on now; `h` still reads).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collectors.alerts.state import AlertState
 from collectors.base import format_duration
 from collectors.inert import inert
 from tui.data.reader import StoreReader
+from tui.data.rewind import rewound_refusal
 from tui.dialogs.ack import AckDialog
 from tui.dialogs.alert_history import AlertHistoryDialog
 from tui.dialogs.silence import SilenceDialog, SilenceRequest
@@ -91,6 +93,15 @@ class AlertActionsScreen(LiveScreen):
         if self._reader is not None:
             await self.refresh_from(self._reader)
 
+    def refused_while_rewound(self, doing: str) -> bool:
+        """Say (and return True) that `doing` waits for live, when the view is rewound."""
+        reader = self._reader
+        if reader is None or reader.as_of is None:
+            return False
+        refusal = rewound_refusal(doing, reader.as_of, self.live_now(reader.as_of))
+        self.notify(refusal, title="Rewound", severity="warning", markup=False)
+        return True
+
     async def _chosen(self) -> tuple[StoreReader, AlertRow] | None:
         """The reader and the chosen alert as the book has it now, or None (said)."""
         alert_id = self.chosen_alert_id()
@@ -107,6 +118,8 @@ class AlertActionsScreen(LiveScreen):
 
     async def action_acknowledge(self) -> None:
         """Ask for a note, then acknowledge the chosen alert (or say why it cannot be)."""
+        if self.refused_while_rewound("acknowledge"):
+            return
         chosen = await self._chosen()
         if chosen is None:
             return
@@ -136,6 +149,8 @@ class AlertActionsScreen(LiveScreen):
 
     async def action_silence(self) -> None:
         """Ask how long and why, then silence the chosen alert's rule."""
+        if self.refused_while_rewound("silence"):
+            return
         chosen = await self._chosen()
         if chosen is None:
             return

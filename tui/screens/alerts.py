@@ -302,6 +302,8 @@ class AlertsScreen(FilteredScreen, AlertActionsScreen):
 
     async def action_end_silence(self) -> None:
         """End the silence highlighted in the silences table."""
+        if self.refused_while_rewound("end a silence"):
+            return
         silence_id = self.query_one(SilencesPanel).selected
         reader = self._reader
         if silence_id is None or reader is None:

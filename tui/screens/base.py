@@ -21,13 +21,19 @@ from textual.widgets import Static
 
 from collectors.inert import inert
 from tui.data.reader import StoreReader
+from tui.data.rewind import as_of_label
 from tui.panels.base import LivePanel
+from tui.panels.chart_panel import ChartPanel
 from widgets.key_footer import KeyFooter
 from widgets.screen_tabs import ScreenTabs
 
 __all__ = ["LiveScreen"]
 
 NO_WRITER = "⚠ no collector is writing this database: what you see is as of its last write"
+FROM_ROLLUPS = "from minute rollups"
+"""Said after the moment when the span read begins before the oldest raw sample kept."""
+NATURAL_STEP = 60.0
+"""The step of `[` and `]` on a screen without a chart: a minute."""
 
 
 class LiveScreen(Screen[None]):
@@ -35,6 +41,8 @@ class LiveScreen(Screen[None]):
 
     TITLE: ClassVar[str] = ""
     """The screen's name in the top bar and the footer."""
+    LOOKBACK: ClassVar[float | None] = None
+    """Seconds of samples behind the screen's figures and charts (None: it reads no samples)."""
     _warning: str = NO_WRITER
     """The text the writer warning shows (no collector, or the collector's writes failing)."""
 
@@ -54,6 +62,18 @@ class LiveScreen(Screen[None]):
     def compose_panels(self) -> ComposeResult:
         """The screen's panels and widgets."""
         yield from ()
+
+    def span_start(self, now: float) -> float | None:
+        """When the oldest sample the screen reads at `now` is from (None: it reads none)."""
+        return None if self.LOOKBACK is None else now - self.LOOKBACK
+
+    def rewind_step(self, now: float) -> float:
+        """The step of `[` and `]` at `now`: the slot of the screen's chart, else a minute."""
+        for panel in self.query(ChartPanel):
+            span = self.LOOKBACK or panel.window[1] - panel.window[0]
+            if span > 0:
+                return span / panel.spark_points(span)
+        return NATURAL_STEP
 
     def on_screen_tabs_chosen(self, event: ScreenTabs.Chosen) -> None:
         """A click on a tab switches to that screen."""
@@ -78,14 +98,21 @@ class LiveScreen(Screen[None]):
             for panel in panels:
                 await turns.enter_async_context(panel.turn)
                 reads.append(await panel.read(reader))
-            writing = reader.store.has_writer()
-            trouble = reader.store.writer_health().describe(reader.now()) if writing else None
+            as_of = await self._as_of(reader)
+            writing = reader.store.has_writer() or as_of is not None
+            trouble = (
+                reader.store.writer_health().describe(reader.now())
+                if writing and as_of is None
+                else None
+            )
             # To the minute: a clock ticking on the top line every refresh would
             # make every frame span the whole screen (Textual redraws the box
             # around all changed regions), for a figure the badges give better.
             stamp = time.strftime("%H:%M", time.localtime(reader.now()))
             with self.app.batch_update():
-                self.query_one(ScreenTabs).status = f"{inert(reader.path.name)} · {stamp}"
+                tabs = self.query_one(ScreenTabs)
+                tabs.status = f"{inert(reader.path.name)} · {stamp}"
+                tabs.as_of = as_of or ""
                 warning = self.query_one("#writer-warning", Static)
                 text = trouble or NO_WRITER
                 if text != self._warning:
@@ -94,3 +121,20 @@ class LiveScreen(Screen[None]):
                 warning.set_class(trouble is not None or not writing, "shown")
                 for panel, read in zip(panels, reads, strict=True):
                     panel.show(read)
+
+    async def _as_of(self, reader: StoreReader) -> str | None:
+        """What the tab bar says of a rewound view (`⏪ as of 03:12:00`), or None when live."""
+        moment = reader.as_of
+        if moment is None:
+            return None
+        said = as_of_label(moment, self.live_now(moment))
+        start = self.span_start(moment)
+        raw_since = await reader.store.raw_since() if start is not None else None
+        if start is not None and raw_since is not None and start < raw_since:
+            said += f" · {FROM_ROLLUPS}"
+        return said
+
+    def live_now(self, default: float) -> float:
+        """The live time (the app's clock), or `default` outside a wootwatch app."""
+        clock = getattr(self.app, "clock", None)
+        return float(clock()) if callable(clock) else default

@@ -211,6 +211,7 @@ class IncidentScreen(AlertActionsScreen):
     """
 
     TITLE = "Incident"
+    LOOKBACK = WINDOW
     CSS = """
     IncidentScreen #incident-clock {
         border: none;

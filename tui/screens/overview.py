@@ -243,6 +243,7 @@ class OverviewScreen(AlertActionsScreen):
     """
 
     TITLE = "Overview"
+    LOOKBACK = WINDOW
     CSS = """
     OverviewScreen #alert-strip {
         border: none;

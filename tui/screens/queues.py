@@ -411,6 +411,7 @@ class QueuesScreen(FilteredScreen):
     """
 
     TITLE = "Queues"
+    LOOKBACK = WINDOW
     AUTO_FOCUS = "#queue-scroll"  # not the filter box, which is first
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "Next chart"),

@@ -22,6 +22,7 @@ from tui.data.windows import DEFAULT_WINDOW, WINDOWS, Window
 from tui.panels.base import LivePanel
 from tui.screens.base import LiveScreen
 from widgets.choice_bar import ChoiceBar
+from widgets.time_chart import TimeChart
 
 __all__ = ["WindowView", "WindowedPanel", "WindowedScreen"]
 
@@ -120,6 +121,17 @@ class WindowedScreen(LiveScreen):
         if event.choice_bar.id == "window-bar":
             event.stop()
             self.set_window(WINDOWS[event.index])
+
+    def span_start(self, now: float) -> float | None:
+        """The start of the window on view at `now`."""
+        return self.view.window.span(now).start
+
+    def rewind_step(self, now: float) -> float:
+        """The slot of the screen's time chart (`Span.grid`), else a minute."""
+        for chart in self.query(TimeChart):
+            span, slots = self.view.window.span(now).grid(chart.plot_width)
+            return span.seconds / slots
+        return super().rewind_step(now)
 
     def reread(self) -> None:
         """Read the store again now, or right after the read that is running."""
