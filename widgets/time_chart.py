@@ -56,7 +56,7 @@ class ChartData:
     unit: str = ""
     """The values' unit, for the y-axis labels (`ms`, `s`, `%`, ...)."""
     top: float | None = None
-    """The top of the y-axis (e.g. 100 for percentages); None: the highest value."""
+    """The top of the y-axis (e.g. 100 for percentages); None, or a value above it: the highest."""
 
     @property
     def slots(self) -> int:
@@ -184,7 +184,9 @@ class TimeChart(PlotextPlot):
         stamps = [time.strftime(fmt, time.localtime(data.start + x * step)) for x in ticks]
         plt.xticks(ticks, stamps)
         plt.xlim(0, max(1, last))
-        top = data.top if data.top is not None else _headroom(peak)
+        # A value above the set top would be plotted off the canvas, which plotext
+        # cannot draw (IndexError in its legend): the axis grows to hold it instead.
+        top = data.top if data.top is not None and peak <= data.top else _headroom(peak)
         values = [top * k / (_Y_TICKS - 1) for k in range(_Y_TICKS)]
         plt.yticks(values, [format_value(v, data.unit) for v in values])
         plt.ylim(0, top)

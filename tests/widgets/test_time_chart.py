@@ -96,3 +96,14 @@ async def test_no_data_draws_an_empty_frame() -> None:
         assert chart.plot_width == 32
         text = str(chart.render())
     assert not any("\u2800" < c <= "\u28ff" for c in text)
+
+
+async def test_a_value_above_a_set_top_grows_the_axis_instead_of_crashing() -> None:
+    """Two percentage lines above 100 % (plotext raised IndexError drawing their legend)."""
+    lines = tuple(ChartLine(name, tuple([600.0 + i for i in range(60)])) for name in "ab")
+    chart = TimeChart(ChartData(START, START + 3600, lines, "%", top=100.0))
+    async with _Harness(chart).run_test(size=(120, 21)) as pilot:
+        await pilot.pause()
+        text = str(chart.render())
+    assert "659" not in text and any("\u2800" < c <= "\u28ff" for c in text)
+    assert "100.0%" not in text.split("\n")[0]  # the top is the data's, not 100 %
