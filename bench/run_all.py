@@ -22,13 +22,25 @@ import ingest
 import logs
 import loop_lag
 import memory
+import rewind_step
 import screen_switch
 import sketch_error
 import tui_demo
 import window_query
 from _common import FULL, QUICK, Result, Sizes, temp_dir
 
-BENCHMARKS = ("cold", "sketch", "ingest", "lag", "window", "memory", "logs", "tui", "screens")
+BENCHMARKS = (
+    "cold",
+    "sketch",
+    "ingest",
+    "lag",
+    "window",
+    "memory",
+    "logs",
+    "tui",
+    "screens",
+    "rewind",
+)
 _HEADERS = ("benchmark", "figure", "target", "baseline", "ratio", "verdict")
 
 
@@ -59,6 +71,9 @@ async def _run(sizes: Sizes, only: Sequence[str], workdir: Path) -> list[Result]
     if "screens" in only:
         _progress("key to frame: screens and windows on a 35-day, 200-series database")
         results.extend(await screen_switch.run())
+    if "rewind" in only:
+        _progress("key to frame: [ and ] in a rewound view of the same database")
+        results.extend(await rewind_step.run())
     if "window" in only or "memory" in only:
         if "window" in only:
             _progress(f"build 1h db ({sizes.window_1h_samples:,} samples)")
