@@ -396,7 +396,7 @@ class WootwatchApp(App[None]):
             )
         yield SystemCommand(
             "Rewind to…",
-            "Show every screen as of a time: 03:12, -25m, a date, pinned (key t)",
+            "Show every screen as of a time: 03:12, -25m, a date, pin (key t)",
             self._palette_rewind,
         )
         yield SystemCommand("Back to live", "Show every screen as of now (Esc)", self._live)

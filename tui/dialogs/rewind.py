@@ -1,7 +1,7 @@
 """The rewind dialog (`t`): which moment of the recording every screen should show.
 
 The field takes what `tui.data.moment.parse_moment` reads (`03:12`, `-25m`,
-a date and time, `pinned` for the pinned incident start). What the text means
+a date and time, `pin` for the pinned incident start). What the text means
 is said under the field at each key stroke: the moment it reads as, or the
 one-line reason it cannot be read, so bad input is told at once and Enter
 does nothing with it. The dialog returns the moment (unix time), or None
@@ -19,15 +19,12 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
 from collectors.inert import inert
-from tui.data.moment import MomentError, parse_moment
+from tui.data.moment import MOMENT_FORMATS, MomentError, parse_moment
 from tui.data.rewind import as_of_label
 from tui.dialogs.frame import Dialog
 from widgets.vocab import ago
 
-__all__ = ["HINT", "RewindDialog"]
-
-HINT = "03:12, 03:12:30, -25m, 2026-12-03 03:12, or pinned (the incident start)"
-"""What the field takes, as the dialog says it."""
+__all__ = ["RewindDialog"]
 
 
 class RewindDialog(Dialog[float]):
@@ -50,7 +47,7 @@ class RewindDialog(Dialog[float]):
 
     def compose_dialog(self) -> ComposeResult:
         """The field, its reading, what it takes."""
-        yield Static(f"Show every screen as of: {HINT}", markup=False)
+        yield Static(f"Show every screen as of: {MOMENT_FORMATS}", markup=False)
         yield Input(placeholder="-15m", id="rewind-at", max_length=40)
         yield Static("", id="rewind-reading", markup=False)
         yield Static("", id="rewind-error", classes="dialog-error", markup=False)

@@ -15,6 +15,8 @@ state) and a `LogPane` of the lines found, oldest at the top.
 * `m` switches the box to a CloudWatch filter pattern, run once per Enter
   over the same window through `RemoteLogs` in a worker (the screen takes one
   when the config has `cloudwatch_logs` sources; without, Enter says so).
+* Rewound, the window ends at the moment on view and no later line shows;
+  a rewind or the return to live reads the window afresh.
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ class LogsPanel(LivePanel[LogsRead]):
         """The generation a CloudWatch search is running for."""
         self._reader: StoreReader | None = None
         self._drawn_generation: int | None = None
+        self._read_as_of: float | None = None
+        """The moment the pane's lines were first read as of (None: live)."""
         self._newest_id: int | None = None
         self._truncated = False
 
@@ -119,7 +123,11 @@ class LogsPanel(LivePanel[LogsRead]):
         self._reader = reader  # for the reloads the keys ask for
         view = self.view
         generation = view.generation
-        first = self._drawn_generation != generation
+        # A rewind (or the return to live) reads the window afresh: lines drawn
+        # as of another moment must not stay, nor be appended to.
+        first = self._drawn_generation != generation or self._read_as_of != reader.as_of
+        if first:
+            self._read_as_of = reader.as_of
         if view.remote or (not first and not view.following):
             return LogsRead(generation, newest_id=self._newest_id)
         start, end = view.bounds(reader.now())
