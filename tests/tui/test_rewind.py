@@ -15,11 +15,11 @@ import json
 import math
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from _pilot import refreshed
+from _pilot import after, refreshed
 from fakes.demo_history import DEMO_EPOCH, POLL_EVERY, record_demo
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -447,3 +447,27 @@ async def test_the_incident_view_lists_what_fired_and_erred_then(
         newest = _log_times(db, moment - 1800, moment, level="error")[0]
         assert shown[when][0] == firing, when
         assert shown[when][1].startswith(_hms(newest)), when
+
+
+# ---------------------------------------------------------------------- snapshots
+
+
+def _rewound_on(key: str, moment: float) -> Callable[[Pilot[object]], Awaitable[None]]:
+    """A snapshot `run_before`: the screen of `key`, rewound to `moment`."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await after(key)(pilot)
+        await _rewind(pilot, moment)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("key", ["2", "5"])
+def test_snapshot_rewound(
+    snap_compare: object, db: Path, recording: tuple[Path, float], key: str, size: tuple[int, int]
+) -> None:
+    """The latency and alerts screens in the middle of the incident, read two minutes later."""
+    now = recording[1]
+    app = WootwatchApp(db, clock=lambda: now)
+    assert snap_compare(app, terminal_size=size, run_before=_rewound_on(key, DURING))  # type: ignore[operator]
