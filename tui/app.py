@@ -58,6 +58,12 @@ BACK_DEPTH: Final = 20
 """Screens remembered for Escape to go back through."""
 STEP_KEYS: Final = Binding.Group("Step", compact=True)
 """The keys [ and ], shown in the footer as one item."""
+REWOUND_KEYS: Final = (
+    "While rewound (⏪ as of … in the tab bar): a, s and u act on now, so they wait for "
+    "live (Esc, or t); h reads the alert's history up to the moment on view; p suggests "
+    "the moment on view as the incident start."
+)
+"""How the keys behave in a rewound view, under the key reference."""
 
 
 class WootwatchApp(App[None]):
@@ -256,7 +262,7 @@ class WootwatchApp(App[None]):
         if isinstance(screen, KeysDialog):
             return
         title = getattr(screen, "TITLE", "") or type(screen).__name__
-        self.push_screen(KeysDialog(title, key_rows(screen)))
+        self.push_screen(KeysDialog(title, key_rows(screen), REWOUND_KEYS))
 
     # ------------------------------------------------------------------ rewind
 

@@ -302,10 +302,12 @@ async def test_the_key_reference_footer_and_palette_offer_rewind(app: WootwatchA
         await pilot.pause()
         assert isinstance(app.screen, KeysDialog)
         keys = str(app.screen.query_one("#keys-list").render())
+        note = str(app.screen.query_one("#keys-note").render())
         commands = [command.title for command in app.get_system_commands(app.screen)]
     assert {"t", "left_square_bracket", "right_square_bracket"} <= footer
     assert "Rewind" in keys and "[" in keys and "Step back" in keys and "Step forward" in keys
     assert "Rewind to…" in commands and "Back to live" in commands
+    assert "a, s and u act on now, so they wait for live (Esc, or t)" in note
 
 
 async def test_a_span_older_than_the_raw_samples_says_it_is_read_from_rollups(

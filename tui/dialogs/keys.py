@@ -69,6 +69,7 @@ class KeysDialog(Dialog[None]):
     Args:
         title: the screen's name (in the box's title).
         rows: the keys, from `key_rows`.
+        note: a line under the keys (how they behave in a mode, e.g. rewound), if any.
     """
 
     DEFAULT_CSS = """
@@ -84,9 +85,10 @@ class KeysDialog(Dialog[None]):
         Binding("f1", "cancel", "Close", show=False),
     ]
 
-    def __init__(self, title: str, rows: Sequence[KeyRow]) -> None:
+    def __init__(self, title: str, rows: Sequence[KeyRow], note: str = "") -> None:
         super().__init__(f"Keys · {title}", "Escape, ? or F1 closes")
         self._rows = list(rows)
+        self._note = note
 
     def compose_dialog(self) -> ComposeResult:
         """The keys, section by section, in a scrolling column."""
@@ -102,3 +104,5 @@ class KeysDialog(Dialog[None]):
         text.rstrip()
         with VerticalScroll():
             yield Static(text or Text("no keys"), id="keys-list")
+            if self._note:
+                yield Static(self._note, id="keys-note", classes="dialog-label", markup=False)
