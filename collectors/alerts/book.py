@@ -35,7 +35,10 @@ Contract:
 * **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
   `get`, `history`, `events`, `silences`) answer as the book stood then:
   alerts started by then, each replayed from its events (`alerts.as_of`),
-  events up to then, silences created by then. Writes are unaffected.
+  events up to then, silences created by then. Writes are unaffected. A
+  row keeps only its latest value, so `AlertBook.rechecker` (set by whoever
+  holds the rules and the rewound store: `alerts.recheck`) gives the rows
+  the values their rules had then.
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
@@ -51,7 +54,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -280,6 +283,11 @@ class AlertBook:
         `visible`, `get`, `history`, `events` and `silences` follow it; writes
         (acks, silences, the pin) and the notification reads do not.
         """
+        self.rechecker: Callable[[list[AlertRow]], Awaitable[list[AlertRow]]] | None = None
+        """While `as_of` is set: the values the rows' rules gave then (`alerts.recheck`).
+
+        Without it, a rewound row shows the value of its last event by then.
+        """
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -332,20 +340,25 @@ class AlertBook:
             "state IN ('pending', 'firing') OR updated_at >= ?",
             (moment - REOPEN_WINDOW,),
         )
-        return _in_visible_order([a for a in rows if a.visible_at(moment)])
+        return _in_visible_order(await self._rechecked([a for a in rows if a.visible_at(moment)]))
+
+    async def _rechecked(self, rows: list[AlertRow]) -> list[AlertRow]:
+        return rows if self.rechecker is None or not rows else await self.rechecker(rows)
 
     async def get(self, alert_id: int) -> AlertRow | None:
         """One alert by id, in whatever state (as of `as_of`: None if not started by then)."""
         if self.as_of is None:
             return await _one(self._conn, alert_id)
-        found = await _alerts_at(self._conn, self.as_of, "id = ?", (alert_id,))
+        found = await self._rechecked(
+            await _alerts_at(self._conn, self.as_of, "id = ?", (alert_id,))
+        )
         return found[0] if found else None
 
     async def history(self, since: float) -> list[AlertRow]:
         """Every alert updated since a time, newest first (for exports and reviews)."""
         if self.as_of is not None:
             rows = await _alerts_at(self._conn, self.as_of, "updated_at >= ?", (since,))
-            rows = [a for a in rows if a.updated_at >= since]
+            rows = await self._rechecked([a for a in rows if a.updated_at >= since])
             return sorted(rows, key=lambda a: a.updated_at, reverse=True)
         async with self._conn.execute(
             f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE updated_at >= ? ORDER BY updated_at DESC",
