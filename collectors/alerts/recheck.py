@@ -6,8 +6,9 @@ only when something happened (a transition, an ack), so a replayed row
 runs each alert's rule once more, with the same arithmetic as the engine
 (`RuleEvaluator`), over a store rewound to the moment (`Store.as_of`): at the
 newest sample of the alert's series by then, the time of the check that set
-the value live. Where a rule is unknown or the check finds no data, the
-replayed value stays.
+the value live. Only pending and firing alerts are checked (the engine keeps
+a resolved alert's value from its last transition); where a rule is unknown
+or the check finds no data, the replayed value stays.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from collectors.alerts.book import AlertRow
 from collectors.alerts.evaluate import BatchView, RuleEvaluator
 from collectors.alerts.rules import Rule
+from collectors.alerts.state import AlertState
 from collectors.base import SourceState, SourceStatus
 from collectors.store.database import SeriesInfo, SourceBatch, Store
 
 __all__ = ["recheck"]
+
+_CHECKED: Final = (AlertState.PENDING, AlertState.FIRING)
 
 
 class _AsOfView(BatchView):
@@ -66,7 +71,9 @@ async def recheck(
         rule = rules.get(alert.rule)
         source = alert.labels.get("source")
         value = None
-        if rule is not None and source is not None:
+        # The engine updates the value of a pending or firing alert only; a
+        # resolved one keeps the value of its last transition, as replayed.
+        if rule is not None and source is not None and alert.state in _CHECKED:
             members = await view.series(rule.series, rule.labels, source)
             t = await view.last_seen(members, moment) or moment
             for check in await evaluator.check(rule, view, source, t):
