@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -61,7 +62,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.as_of import alert_at
+from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
 from collectors.errors import ActionableError
@@ -250,7 +251,7 @@ async def _alerts_at(
         async for row in cursor:
             event = AlertEvent(*row)
             events.setdefault(event.alert_id, []).append(event)
-    return [alert_at(row, events[row.id], moment) for row in rows]
+    return [dataclasses.replace(row, **changes_at(row, events[row.id], moment)) for row in rows]
 
 
 def _notify_record(event_id: int, alert_id: int, ts: float, note: str | None) -> NotifyRecord:
