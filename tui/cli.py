@@ -17,11 +17,12 @@ import argparse
 import contextlib
 import importlib
 import os
+import re
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
 
 from collectors.errors import ActionableError
 from collectors.inert import inert
@@ -58,7 +59,15 @@ def _version() -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line, exit 2, like every other error."""
+    """An argument parser whose usage errors are one line, exit 2, like every other error.
+
+    A value like `-25m` (`--at -25m`: 25 minutes ago) is a value, as a
+    negative number is, not an unknown option.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\d+(\.\d+)?([a-z]+\d*)*$")
 
     def error(self, message: str) -> NoReturn:
         """Print `PROG: MESSAGE (see PROG --help)` on stderr and exit 2."""
@@ -81,6 +90,9 @@ class _VersionAction(argparse.Action):
 
 
 # ------------------------------------------------------------------ argument types
+
+_TIMES: Final = "03:12, 03:12:30, -25m, 2026-12-03 03:12, ISO 8601, or pin (the pinned start)"
+"""What `--at` takes (`tui.data.moment`; read by the command, which knows the pin)."""
 
 
 def _alert_id(text: str) -> int:
@@ -198,6 +210,11 @@ def _add_export(commands: Subcommands) -> None:
         help="the window, back from now, when no incident start is pinned (default 1h)",
     )
     export.add_argument(
+        "--at",
+        metavar="TIME",
+        help=f"the export as if taken at TIME (its window ends there): {_TIMES}",
+    )
+    export.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE (whole or not at all); - is stdout"
     )
     export.add_argument(
@@ -215,6 +232,7 @@ def _add_export(commands: Subcommands) -> None:
 def _add_alert_commands(commands: Subcommands) -> None:
     alerts = _command(commands, "alerts", "list the alerts and silences")
     alerts.add_argument("--json", action="store_true", help="print a JSON array for scripts")
+    alerts.add_argument("--at", metavar="TIME", help=f"as they stood at TIME: {_TIMES}")
 
     ack = _command(commands, "ack", "acknowledge a firing alert")
     ack.add_argument("id", type=_alert_id, metavar="ID", help="the alert's id (see `alerts`)")

@@ -1,6 +1,6 @@
 """An alert as it stood at a past moment, replayed from its recorded events.
 
-Contract (what `AlertBook.as_of` reads through `alert_at`):
+Contract (what `AlertBook.as_of` reads through `changes_at`):
 
 * **State** is the `to_state` of the last `transition` at or before the
   moment; `updated_at` is that transition's time; `resolved_at` is set only
@@ -15,28 +15,58 @@ Contract (what `AlertBook.as_of` reads through `alert_at`):
   new`), the first `flapping` event after it says whether flapping had
   started (`started ...` means it had not).
 
-Pure functions of rows already read; `AlertBook` does the querying.
+Pure functions of rows already read (it never imports the book, which
+imports it); `AlertBook` does the querying.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from collectors.alerts.state import AlertState
 from collectors.alerts.terms import Severity
 
-if TYPE_CHECKING:  # book imports this module to answer as of a moment
-    from collectors.alerts.book import AlertEvent, AlertRow
-
-__all__ = ["alert_at"]
+__all__ = ["changes_at"]
 
 
-def alert_at(alert: AlertRow, events: Sequence[AlertEvent], moment: float) -> AlertRow:
-    """`alert` (its current row) as it stood at `moment`, from its events (oldest first).
+class _Alert(Protocol):
+    """The parts of an alert row (`book.AlertRow`) a replay starts from."""
 
-    The alert must have started by `moment`.
+    @property
+    def state(self) -> AlertState: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def resolved_at(self) -> float | None: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def flapping(self) -> bool: ...
+
+
+class _Event(Protocol):
+    """The parts of an alert event (`book.AlertEvent`) a replay reads."""
+
+    @property
+    def ts(self) -> float: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def to_state(self) -> str | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def actor(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+def changes_at(alert: _Alert, events: Sequence[_Event], moment: float) -> dict[str, Any]:
+    """What differs in `alert` (its current row) at `moment`, from its events (oldest first).
+
+    The fields to replace in the row (`dataclasses.replace(row, **changes)`);
+    the alert must have started by `moment`.
     """
     before = [e for e in events if e.ts <= moment]
     after = [e for e in events if e.ts > moment]
@@ -52,21 +82,20 @@ def alert_at(alert: AlertRow, events: Sequence[AlertEvent], moment: float) -> Al
     valued = [e.value for e in before if e.value is not None]
     acks = [e for e in before if e.kind in ("ack", "ack_expired")]
     ack = acks[-1] if acks and acks[-1].kind == "ack" else None
-    return dataclasses.replace(
-        alert,
-        state=state,
-        updated_at=updated_at,
-        resolved_at=resolved_at,
-        value=valued[-1] if valued else None,
-        acknowledged_by=ack.actor if ack else None,
-        acknowledged_at=ack.ts if ack else None,
-        ack_note=ack.note if ack else None,
-        severity=_severity_then(alert.severity, after),
-        flapping=_flapping_then(alert.flapping, after),
-    )
+    return {
+        "state": state,
+        "updated_at": updated_at,
+        "resolved_at": resolved_at,
+        "value": valued[-1] if valued else None,
+        "acknowledged_by": ack.actor if ack else None,
+        "acknowledged_at": ack.ts if ack else None,
+        "ack_note": ack.note if ack else None,
+        "severity": _severity_then(alert.severity, after),
+        "flapping": _flapping_then(alert.flapping, after),
+    }
 
 
-def _severity_then(current: Severity, after: Sequence[AlertEvent]) -> Severity:
+def _severity_then(current: Severity, after: Sequence[_Event]) -> Severity:
     for event in after:
         if event.kind == "severity" and event.note and "->" in event.note:
             try:
@@ -76,7 +105,7 @@ def _severity_then(current: Severity, after: Sequence[AlertEvent]) -> Severity:
     return current
 
 
-def _flapping_then(current: bool, after: Sequence[AlertEvent]) -> bool:
+def _flapping_then(current: bool, after: Sequence[_Event]) -> bool:
     for event in after:
         if event.kind == "flapping" and event.note:
             return not event.note.startswith("started")

@@ -35,7 +35,10 @@ Contract:
 * **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
   `get`, `history`, `events`, `silences`) answer as the book stood then:
   alerts started by then, each replayed from its events (`alerts.as_of`),
-  events up to then, silences created by then. Writes are unaffected.
+  events up to then, silences created by then. Writes are unaffected. A
+  row keeps only its latest value, so `AlertBook.rechecker` (set by whoever
+  holds the rules and the rewound store: `alerts.recheck`) gives the rows
+  the values their rules had then.
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
@@ -48,17 +51,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.as_of import alert_at
+from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
 from collectors.errors import ActionableError
@@ -247,7 +251,7 @@ async def _alerts_at(
         async for row in cursor:
             event = AlertEvent(*row)
             events.setdefault(event.alert_id, []).append(event)
-    return [alert_at(row, events[row.id], moment) for row in rows]
+    return [dataclasses.replace(row, **changes_at(row, events[row.id], moment)) for row in rows]
 
 
 def _notify_record(event_id: int, alert_id: int, ts: float, note: str | None) -> NotifyRecord:
@@ -279,6 +283,11 @@ class AlertBook:
 
         `visible`, `get`, `history`, `events` and `silences` follow it; writes
         (acks, silences, the pin) and the notification reads do not.
+        """
+        self.rechecker: Callable[[list[AlertRow]], Awaitable[list[AlertRow]]] | None = None
+        """While `as_of` is set: the values the rows' rules gave then (`alerts.recheck`).
+
+        Without it, a rewound row shows the value of its last event by then.
         """
         self._lock = asyncio.Lock()
 
@@ -332,20 +341,25 @@ class AlertBook:
             "state IN ('pending', 'firing') OR updated_at >= ?",
             (moment - REOPEN_WINDOW,),
         )
-        return _in_visible_order([a for a in rows if a.visible_at(moment)])
+        return _in_visible_order(await self._rechecked([a for a in rows if a.visible_at(moment)]))
+
+    async def _rechecked(self, rows: list[AlertRow]) -> list[AlertRow]:
+        return rows if self.rechecker is None or not rows else await self.rechecker(rows)
 
     async def get(self, alert_id: int) -> AlertRow | None:
         """One alert by id, in whatever state (as of `as_of`: None if not started by then)."""
         if self.as_of is None:
             return await _one(self._conn, alert_id)
-        found = await _alerts_at(self._conn, self.as_of, "id = ?", (alert_id,))
+        found = await self._rechecked(
+            await _alerts_at(self._conn, self.as_of, "id = ?", (alert_id,))
+        )
         return found[0] if found else None
 
     async def history(self, since: float) -> list[AlertRow]:
         """Every alert updated since a time, newest first (for exports and reviews)."""
         if self.as_of is not None:
             rows = await _alerts_at(self._conn, self.as_of, "updated_at >= ?", (since,))
-            rows = [a for a in rows if a.updated_at >= since]
+            rows = await self._rechecked([a for a in rows if a.updated_at >= since])
             return sorted(rows, key=lambda a: a.updated_at, reverse=True)
         async with self._conn.execute(
             f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE updated_at >= ? ORDER BY updated_at DESC",

@@ -1,7 +1,7 @@
-"""The store's "latest" reads as they stood at a past moment: series values and source states.
+"""The store's reads as they stood at a past moment: series values, source states, chart slots.
 
-Contract (what `Store.as_of` switches to; the window reads need no switch, their
-spans simply end at or before the moment):
+Contract (what `Store.as_of` switches to; other window reads need no switch,
+their spans simply end at or before the moment):
 
 * `series_as_of`: each matching series with its last value at or before the
   moment: the last raw sample, or, where the ring has already dropped it, the
@@ -12,6 +12,11 @@ spans simply end at or before the moment):
   `source_status` history row in force at the moment (the last change at or
   before it); `checked_at` is the moment itself (the state held then). A
   source with no row by then had not reported yet and is left out.
+* `points_as_of`: a chart's slots read from the rollups when the span reaches
+  the minute the moment falls in: that minute's rollup also holds what came
+  after the moment, so its samples up to the moment are read raw instead.
+  (Window statistics read such an edge raw already; where the ring has
+  dropped it, they use the minute's rollup, a minute's blur at most.)
 * `oldest_raw`: the time of the oldest raw sample still in the ring, so a
   screen can say "from minute rollups" for anything older.
 """
@@ -20,7 +25,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import aiosqlite
 
@@ -28,7 +34,7 @@ from collectors.base import SourceState, SourceStatus
 from collectors.store.model import SeriesInfo
 from collectors.store.read import labels_match, series_filter
 
-__all__ = ["oldest_raw", "series_as_of", "statuses_as_of"]
+__all__ = ["oldest_raw", "points_as_of", "series_as_of", "statuses_as_of"]
 
 # Each part is a seek of an index: samples (series_id, ts), rollups (series_id, minute).
 _SERIES_AS_OF = """
@@ -133,3 +139,50 @@ async def oldest_raw(conn: aiosqlite.Connection) -> float | None:
     ) as cursor:
         row = await cursor.fetchone()
     return None if row is None or row[0] is None else float(row[0])
+
+
+async def points_as_of(
+    conn: aiosqlite.Connection,
+    series: Sequence[SeriesInfo],
+    start: float,
+    end: float,
+    width: int,
+    moment: float,
+    *,
+    how: Literal["mean", "max", "sum"] = "mean",
+) -> list[float | None]:
+    """`read.points` from the rollups, for a span reaching the minute the moment falls in.
+
+    That minute's rollup holds samples written after the moment, so it is
+    left out and its samples up to the moment are read raw in its place (as
+    one more row of that minute): the last slot shows what was known then.
+    """
+    if width <= 0 or end <= start or not series:
+        return []
+    step = (end - start) / width
+    ids = [s.id for s in series]
+    marks = ",".join("?" * len(ids))
+    open_minute = math.floor(moment / 60)
+    inner = "max(peak)" if how == "max" else "sum(total) / sum(n)"
+    outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
+    sql = (
+        f"SELECT slot, {outer} FROM (SELECT series_id, CAST((at - ?) / ? AS INTEGER) AS slot, "
+        f"{inner} AS v FROM ("
+        "SELECT series_id, minute * 60 AS at, sum AS total, count AS n, max AS peak "
+        f"FROM rollups WHERE series_id IN ({marks}) AND minute >= ? AND minute < ? "
+        "UNION ALL SELECT series_id, ? AS at, sum(value), count(*), max(value) "
+        f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? AND ts <= ? "
+        "GROUP BY series_id"
+        ") GROUP BY series_id, slot) GROUP BY slot"
+    )
+    params = [
+        start, step,
+        *ids, math.ceil(start / 60), min(math.ceil(end / 60), open_minute),
+        open_minute * 60.0, *ids, open_minute * 60.0, end, moment,
+    ]  # fmt: skip
+    values: list[float | None] = [None] * width
+    async with conn.execute(sql, params) as cursor:
+        async for slot, value in cursor:
+            if 0 <= slot < width and value is not None:
+                values[slot] = float(value)
+    return values

@@ -10,14 +10,16 @@ Contract:
 * The reads (`read`) answer in the plain values of `model`, which this module
   exports with `Store` so that callers import the store's vocabulary from one place.
 * `Store.as_of` (a reader's setting, None = live) makes the "latest" reads,
-  `series` and `source_statuses`, answer as they stood at a past moment
-  (`as_of`); the window reads need no switch, their spans end by then.
+  `series` and `source_statuses`, answer as they stood at a past moment, and
+  keeps chart slots from reading a minute rollup finished after it (`as_of`);
+  the other window reads need no switch, their spans end by then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import sqlite3
 import time
@@ -30,7 +32,7 @@ import aiosqlite
 from collectors.base import SourceStatus
 from collectors.errors import StoreError
 from collectors.store import db_file, read
-from collectors.store.as_of import oldest_raw, series_as_of, statuses_as_of
+from collectors.store.as_of import oldest_raw, points_as_of, series_as_of, statuses_as_of
 from collectors.store.lock import WriterHealth, WriterLock
 from collectors.store.model import (
     DEFAULT_LATENCY_BUCKETS_MS,
@@ -267,7 +269,12 @@ class Store:
         """A window downsampled to `width` points (None where a slot has no data).
 
         See `read.points`: several series are combined per slot by `how`.
+        While `as_of` is set, no slot holds data from after it.
         """
+        moment = self.as_of
+        minutes = width > 0 and (end - start) / width >= 60
+        if moment is not None and minutes and end > math.floor(moment / 60) * 60:
+            return await points_as_of(self._conn, series, start, end, width, moment, how=how)
         return await read.points(self._conn, series, start, end, width, how=how)
 
     async def window_stats(

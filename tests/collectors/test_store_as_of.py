@@ -118,3 +118,16 @@ async def test_raw_since_is_the_oldest_raw_sample_kept(recording: Path, tmp_path
         assert await store.raw_since() == B + 180
     async with await Store.open(tmp_path / "empty.db") as empty:
         assert await empty.raw_since() is None
+
+
+async def test_chart_slots_hold_nothing_from_after_the_moment(recording: Path) -> None:
+    # Minute slots over the five minutes: the last minute (B+240..B+300) was
+    # open at B+245, so its slot is the samples up to then (24), not 24..29.
+    async with await Store.open(recording, readonly=True) as store:
+        [queue] = await store.series(QUEUE)
+        live = await store.points([queue], B, B + 300, 5)
+        assert live[-1] == 26.5
+        store.as_of = B + 245
+        assert await store.points([queue], B, B + 300, 5) == [2.5, 8.5, 14.5, 20.5, 24.0]
+        assert await store.points([queue], B, B + 300, 5, how="max") == [5, 11, 17, 23, 24]
+        assert await store.points([queue], B, B + 240, 4) == live[:4]

@@ -84,5 +84,9 @@ def test_a_time_of_day_is_the_last_one_passed(now: datetime, hour: int, minute: 
 
 
 def _in_a_gap(shown: datetime, hour: int, minute: int) -> bool:
-    """A wall time that a spring-forward change skipped reads as the hour after it."""
-    return (shown.hour - hour) % 24 == 1 and shown.minute == minute
+    """Whether that wall time did not exist on that day (skipped by a clock change)."""
+    for day in (shown, shown - timedelta(days=1)):
+        wall = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if datetime.fromtimestamp(wall.timestamp()) != wall:
+            return True
+    return False

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes.demo_history import INCIDENT_ROUNDS, record_demo
 
+from collectors.alerts.book import AlertRow
 from collectors.base import LogEvent, Sample
 from collectors.store.database import SourceBatch, Store
 from tui.data.reader import StoreReader
@@ -52,3 +54,26 @@ async def test_rewound_logs_end_at_the_moment_and_live_logs_come_back(reader: St
     [series] = await reader.store.series("q.size")
     assert series.last_value == 9.0
     assert reader.book.as_of is None
+
+
+async def test_rewound_alerts_are_the_live_alerts_of_that_moment(
+    recorded_demo: tuple[Path, float], tmp_path: Path
+) -> None:
+    """Alerts, their values included, through a rewound reader equal the live ones then."""
+    short, moment = recorded_demo
+    longer = tmp_path / "longer.db"
+    await record_demo(longer, rounds=INCIDENT_ROUNDS + 24)
+
+    def seen(rows: list[AlertRow]) -> list[tuple[object, ...]]:
+        return [(a.id, a.state, a.severity, a.value, a.updated_at) for a in rows]
+
+    live = await StoreReader.open(short, clock=lambda: moment)
+    rewound = await StoreReader.open(longer, clock=lambda: moment + 120)
+    try:
+        expected = seen(await live.book.visible(moment))
+        assert seen(await rewound.book.visible(rewound.now())) != expected
+        rewound.rewind(moment)
+        assert seen(await rewound.book.visible(rewound.now())) == expected
+    finally:
+        await live.aclose()
+        await rewound.aclose()

@@ -2,9 +2,13 @@
 
 Contract:
 
-* `wootwatch alerts [--db F] [--json]`: the visible alerts (pending,
+* `wootwatch alerts [--db F] [--json] [--at TIME]`: the visible alerts (pending,
   firing, resolved in the last 15 minutes) and the silences that have not
-  ended. `--json` prints an array of objects with exactly `id`, `rule`,
+  ended; with `--at` (`03:12`, `-25m`, a date, `pin`), as they stood then
+  (from the recorded transitions; an ack made later is not shown; each
+  value checked again by its rule over the store as of then, so `--at`
+  reads the rule pack, `--json` too). A bad TIME is one line, exit 2.
+  `--json` prints an array of objects with exactly `id`, `rule`,
   `severity`, `state`, `value`, `since`, `changed`, `acknowledged_by`,
   `acknowledged_at`, `note`, `silenced_until` (times as ISO 8601 UTC;
   `since` is when the alert's episode first started, as everywhere,
@@ -54,7 +58,7 @@ from collectors.alerts.book import AlertBook, AlertRow, Silence
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
-from tui.commands.common import UsageError, config_or_default, database
+from tui.commands.common import UsageError, at_moment, config_or_default, database
 from tui.data.alert_values import alert_value, measure, since
 from widgets.vocab import ago, alert_state_label, flag_label, severity_label
 
@@ -107,12 +111,21 @@ def _silenced_until(alert: AlertRow, silences: Sequence[Silence], now: float) ->
 
 
 async def _alerts(
-    db: Path, as_json: bool, out: TextIO, now: float, rules: Callable[[], Mapping[str, Rule]]
+    db: Path,
+    as_json: bool,
+    out: TextIO,
+    now: float,
+    rules: Callable[[], Mapping[str, Rule]],
+    at: str | None = None,
 ) -> int:
-    async with await AlertBook.open(db, readonly=True) as book:
-        alerts = await book.visible(now)
-        silences = await book.silences(now)
     trouble = writer_health(db).describe(now)
+    async with await AlertBook.open(db, readonly=True) as book:
+        if at is None:
+            alerts = await book.visible(now)
+        else:
+            now = at_moment(at, now=now, pinned=await book.pinned_incident())
+            alerts = await _alerts_at(book, db, now, rules())
+        silences = await book.silences(now)
     if trouble is not None:  # on stderr: the table and the JSON keep their shape
         print(f"wootwatch: {inert(trouble)}", file=sys.stderr)
     if as_json:
@@ -166,6 +179,20 @@ async def _alerts(
         for silence in active:
             out.write(_silence_line(silence, now) + "\n")
     return 0
+
+
+async def _alerts_at(
+    book: AlertBook, db: Path, moment: float, rules: Mapping[str, Rule]
+) -> list[AlertRow]:
+    """The visible alerts as they stood at `moment`, with the values their rules gave then."""
+    from collectors.alerts.recheck import recheck
+    from collectors.store.database import Store
+
+    book.as_of = moment
+    async with await Store.open(db, readonly=True) as store:
+        store.as_of = moment
+        book.rechecker = partial(recheck, rules=rules, store=store)
+        return await book.visible(moment)
 
 
 def _silence_line(silence: Silence, now: float, prefix: str = "") -> str:
@@ -399,7 +426,8 @@ def run(
     db = database(args, config)
     now = clock()
     if args.command == "alerts":
-        return asyncio.run(_alerts(db, args.json, out, now, partial(_rules_by_name, config)))
+        rules = partial(_rules_by_name, config)
+        return asyncio.run(_alerts(db, args.json, out, now, rules, getattr(args, "at", None)))
     if args.command == "ack":
         return asyncio.run(_ack(db, args.id, args.note, _user(args.user), out, now))
     if args.command == "silence":

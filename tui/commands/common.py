@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
+    "at_moment",
     "config_or_default",
     "crash_report",
     "database",
@@ -35,6 +36,20 @@ EXIT_INTERRUPTED: Final = 130
 
 class UsageError(Exception):
     """A mistake on the command line or in the config: exit 2."""
+
+
+def at_moment(text: str, *, now: float, pinned: float | None) -> float:
+    """`--at TIME` as unix time (`tui.data.moment` says what TIME may be).
+
+    Raises:
+        UsageError: TIME names no past moment (one line, exit 2).
+    """
+    from tui.data.moment import MomentError, parse_moment
+
+    try:
+        return parse_moment(text, now=now, pinned=pinned)
+    except MomentError as exc:
+        raise UsageError(f"--at {exc}") from None
 
 
 def _state_dir() -> Path:

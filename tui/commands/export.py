@@ -3,6 +3,10 @@
 When an incident start is pinned, the window runs from it and `--since` is
 not used: stderr says so in one line, so the snapshot is never silently
 about another window than the one asked for.
+
+`--at TIME` gives the export as if taken then (from the recording): the
+window ends at TIME, the pin counts only if it is before TIME, and the header
+says "as of". A TIME that names no past moment is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -12,11 +16,19 @@ import asyncio
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+from collectors.alerts.book import AlertBook, AlertBookError
 from collectors.alerts.rules import Rule
 from collectors.base import format_duration
 from collectors.inert import inert
-from tui.commands.common import EXIT_FAILURE, EXIT_OK, UsageError, database_and_config
+from tui.commands.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    at_moment,
+    database_and_config,
+)
 from tui.data.reader import current_user
 from tui.export.model import Window
 from tui.export.redaction import config_secrets
@@ -40,16 +52,19 @@ def run(args: argparse.Namespace) -> int:
     db, config = database_and_config(args)
     secrets = config_secrets(config) if config else []
     rules: list[Rule] = config.effective_rules if config else []  # []: the default pack
+    now = time.time()
     try:
+        at = None if args.at is None else asyncio.run(_moment(db, args.at, now))
         snapshot = asyncio.run(
             build_snapshot(
                 db,
-                now=time.time(),
+                now=now,
                 since=since,
                 user=current_user(),
                 host=current_host(),
                 secrets=secrets,
                 rules=rules,
+                at=at,
             )
         )
         if snapshot.header.window.pinned:
@@ -64,6 +79,21 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     print(f"wootwatch: wrote {inert(str(written))}", file=sys.stderr)
     return EXIT_OK
+
+
+async def _moment(db: Path, text: str, now: float) -> float:
+    """`--at TEXT` as unix time (`pin` reads the pinned start).
+
+    Raises:
+        UsageError: TEXT names no past moment.
+        ExportError: the database cannot be read.
+    """
+    try:
+        async with await AlertBook.open(db, readonly=True) as book:
+            pinned = await book.pinned_incident()
+    except AlertBookError as exc:
+        raise ExportError(inert(str(exc))) from exc
+    return at_moment(text, now=now, pinned=pinned)
 
 
 def _pinned(window: Window) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from collectors.alerts.book import AlertBook, AlertBookError
+from collectors.alerts.recheck import recheck
 from collectors.alerts.rules import Rule, default_rules
 from collectors.base import SourceStatus
 from collectors.store.database import Store
@@ -82,6 +83,7 @@ class StoreReader:
         """The alert rules by name (which series an alert is about, how to show its value)."""
         self.thresholds: Thresholds = thresholds(self.rules.values())
         """What the screens colour figures against, from the same rules."""
+        book.rechecker = functools.partial(recheck, rules=self.rules, store=store)
         self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
         self.redact = redact or Redactor()

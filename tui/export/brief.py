@@ -69,7 +69,10 @@ def render_brief(snapshot: Snapshot) -> str:
 
 def _headline(s: Snapshot) -> str:
     health, window = s.health, s.header.window
-    stamp = _clock(s.header.exported_at, "%Y-%m-%d %H:%M UTC")
+    as_of = s.header.as_of_at
+    stamp = _clock(s.header.exported_at if as_of is None else as_of, "%Y-%m-%d %H:%M UTC")
+    if as_of is not None:
+        stamp = f"as of {stamp}"
     score = "" if health.score is None else f" (health {health.score:.0f}/100)"
     span = f"{_clock(window.start_at)} to {_clock(window.end_at)} UTC"
     if window.pinned:

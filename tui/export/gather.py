@@ -6,7 +6,9 @@ returns plain frozen dataclasses (`tui.export.model`). It only reads, so the
 connections may be read-only and a collector may be writing meanwhile. The
 time is passed in, never read from a clock, so a recorded database gives
 the same snapshot on every run. Every string of the result has passed the
-`Redactor`.
+`Redactor`. A store rewound to a past moment (`Store.as_of`, with the alert
+book rewound alike) gives the export as of then: the window ends at that
+moment and the header says so.
 
 One unit over 500 lines: one reader per section of the snapshot, sharing one
 window, one set of thresholds and one redactor over one database.
@@ -141,7 +143,8 @@ async def gather(
         store: the store (read-only is enough).
         book: the alert book (read-only is enough).
         logs: a read-only connection for the log cache (`log_search.open_readonly`).
-        now: the end of the window and the time of the export.
+        now: the time of the export, and the end of the window unless the
+            store is rewound (`store.as_of`, then the window ends there).
         since: the window's length when no incident start is pinned.
         user: who exports.
         host: where.
@@ -150,19 +153,20 @@ async def gather(
         rules: the rules in force by name (the default pack when None): the alerts'
             units, and the firing alert beside each metric it is about.
     """
+    end_at = now if store.as_of is None else store.as_of
     pinned = await book.pinned_incident()
-    if pinned is not None and pinned < now:
-        window = Window(pinned, now, True, since)
+    if pinned is not None and pinned < end_at:
+        window = Window(pinned, end_at, True, since)
     else:
-        window = Window(now - since, now, False, since)
+        window = Window(end_at - since, end_at, False, since)
     # Queries take [start, end); the window includes its end, where a sample
-    # written at `now` belongs.
-    end = math.nextafter(now, math.inf)
+    # written at `end_at` belongs.
+    end = math.nextafter(end_at, math.inf)
     limits = limits or default_thresholds()
     reader = _Reader(store, window.start_at, end, limits)
     specs = metric_specs(limits)
     rules = rules or {rule.name: rule for rule in default_rules()}
-    alerts = await book.visible(now)
+    alerts = await book.visible(end_at)
     metrics = tuple([row for spec in specs if (row := await reader.metric(spec)) is not None])
     metrics = with_alerts(metrics, specs, alerts, rules)
     redact = redact or Redactor()
@@ -176,7 +180,7 @@ async def gather(
     statuses = await store.source_statuses()
     stored = await store.series()
     snapshot = Snapshot(
-        header=Header(now, host, user, str(store.path), store.has_writer(), window),
+        header=Header(now, host, user, str(store.path), store.has_writer(), window, store.as_of),
         health=health(metrics, specs),
         active_alerts=_active_alerts(alerts, rules),
         metrics=metrics,

@@ -141,11 +141,18 @@ def _header(s: Snapshot) -> str:
         if h.has_writer
         else "no collector is writing it: as of its last write"
     )
-    stamp = datetime.fromtimestamp(h.exported_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    shown = h.exported_at if h.as_of_at is None else h.as_of_at
+    stamp = datetime.fromtimestamp(shown, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    as_of = (
+        ()
+        if h.as_of_at is None
+        else (f"- **As of:** {_iso(h.as_of_at)}: the recording as it stood then (`--at`)",)
+    )
     return "\n".join(
         (
-            f"# wootwatch snapshot, {stamp}",
+            f"# wootwatch snapshot, {stamp}" + ("" if h.as_of_at is None else " (as of)"),
             "",
+            *as_of,
             f"- **Exported:** {_iso(h.exported_at)} by {inline(h.user)} on {inline(h.host)}",
             f"- **Window:** {_iso(w.start_at)} to {_iso(w.end_at)}: {how}",
             f"- **Database:** {inline(h.database)} ({writer})",

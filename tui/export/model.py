@@ -76,6 +76,8 @@ class Header:
     has_writer: bool
     """Whether a collector was writing the database at the time of export."""
     window: Window
+    as_of_at: float | None = None
+    """The past moment the export shows (`--at`, a rewound view), or None: as at `exported_at`."""
 
 
 @dataclass(frozen=True, slots=True)

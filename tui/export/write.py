@@ -17,6 +17,7 @@ Contract:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import sqlite3
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 from collectors.alerts.book import AlertBook, AlertBookError
-from collectors.alerts.rules import Rule
+from collectors.alerts.recheck import recheck
+from collectors.alerts.rules import Rule, default_rules
 from collectors.errors import ActionableError
 from collectors.inert import inert
 from collectors.store.database import Store, StoreError
@@ -70,6 +72,7 @@ async def build_export(
     fmt: ExportFormat = "markdown",
     secrets: Iterable[str] = (),
     rules: Iterable[Rule] = (),
+    at: float | None = None,
 ) -> str:
     """The export of the database `db` for the window ending at `now`, as text.
 
@@ -83,12 +86,14 @@ async def build_export(
         secrets: values to mask wherever they appear (the config's secrets).
         rules: the rules in force, whose thresholds colour the figures
             (`config.effective_rules`; empty for the default pack).
+        at: a past moment to export as of (`--at`): the window ends there, the
+            store and alerts are read as they stood then, the header says so.
 
     Raises:
         ExportError: the database cannot be read.
     """
     snapshot = await build_snapshot(
-        db, now=now, since=since, user=user, host=host, secrets=secrets, rules=rules
+        db, now=now, since=since, user=user, host=host, secrets=secrets, rules=rules, at=at
     )
     return render(snapshot, fmt)
 
@@ -102,6 +107,7 @@ async def build_snapshot(
     host: str,
     secrets: Iterable[str] = (),
     rules: Iterable[Rule] = (),
+    at: float | None = None,
 ) -> Snapshot:
     """What an export of `db` shows for the window ending at `now` (arguments as `build_export`).
 
@@ -115,6 +121,9 @@ async def build_snapshot(
             await Store.open(path, readonly=True) as store,
             await AlertBook.open(path, readonly=True) as book,
         ):
+            store.as_of = book.as_of = at
+            by_name = {rule.name: rule for rule in in_force or default_rules()}
+            book.rechecker = functools.partial(recheck, rules=by_name, store=store)
             with contextlib.closing(open_readonly(path)) as logs:
                 snapshot = await gather(
                     store,
