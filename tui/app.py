@@ -352,9 +352,18 @@ class WootwatchApp(App[None]):
         self.refresh_now()
 
     def action_export(self) -> None:
-        """Ask where to save a snapshot of the window, then save it (the `export` command's)."""
+        """Ask where to save a snapshot of the window, then save it (the `export` command's).
+
+        While rewound, the snapshot is as of the moment on view (`export --at`).
+        """
         self.push_screen(
-            ExportDialog(self.db, clock=self.clock, secrets=self._secrets, rules=self._rules)
+            ExportDialog(
+                self.db,
+                clock=self.clock,
+                secrets=self._secrets,
+                rules=self._rules,
+                at=None if self._reader is None else self._reader.as_of,
+            )
         )
 
     def on_show_logs(self, message: ShowLogs) -> None:

@@ -27,11 +27,14 @@ from textual.widgets import Input, Static
 from collectors.demo import INCIDENT_DELAY
 from collectors.store.database import Store
 from tui.app import WootwatchApp
+from tui.data.reader import current_user
 from tui.data.rewind import as_of_label
 from tui.dialogs.ack import AckDialog
+from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog
 from tui.dialogs.pin import PinDialog
 from tui.dialogs.rewind import RewindDialog
+from tui.export.write import build_export, current_host
 from tui.messages import RewindTo, ShowLogs
 from tui.panels.firing import FiringPanel
 from tui.screens.alerts import AlertsScreen
@@ -473,3 +476,24 @@ def test_snapshot_rewound(
     now = recording[1]
     app = WootwatchApp(db, clock=lambda: now)
     assert snap_compare(app, terminal_size=size, run_before=_rewound_on(key, DURING))  # type: ignore[operator]
+
+
+async def test_e_while_rewound_exports_as_of_the_moment_on_view(
+    app: WootwatchApp, db: Path, recording: tuple[Path, float]
+) -> None:
+    now = recording[1]
+    path = db.parent / "then.md"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _rewind(pilot, DURING)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert f"⏪ as of {_hms(DURING)}" in str(app.screen.query_one(Static).render())
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    expected = await build_export(
+        db, now=now, since=3600, user=current_user(), host=current_host(), at=DURING
+    )
+    assert path.read_text() == expected and "(as of)" in expected.splitlines()[0]

@@ -26,6 +26,7 @@ from textual.widgets import Input, Static
 
 from collectors.alerts.rules import Rule
 from tui.data.reader import current_user
+from tui.data.rewind import as_of_label
 from tui.export.write import (
     ExportError,
     ExportFormat,
@@ -57,6 +58,7 @@ class ExportDialog(ModalScreen[None]):
         since: the window's length when no incident start is pinned.
         secrets: the config's secret values, masked in the export.
         rules: the rules in force, whose thresholds colour the export's figures.
+        at: the moment a rewound view shows: the export is as of it (`export --at`).
     """
 
     DEFAULT_CSS = """
@@ -90,6 +92,7 @@ class ExportDialog(ModalScreen[None]):
         since: float = DEFAULT_SINCE,
         secrets: Sequence[str] = (),
         rules: Sequence[Rule] = (),
+        at: float | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -100,13 +103,15 @@ class ExportDialog(ModalScreen[None]):
         self._since = since
         self._secrets = tuple(secrets)
         self._rules = tuple(rules)
+        self._at = at
 
     def compose(self) -> ComposeResult:
         """A line saying what is saved, the path box, the keys."""
         with Vertical():
+            as_of = "" if self._at is None else f", {as_of_label(self._at, self._clock())},"
             yield Static(
-                "Save a snapshot of the pinned incident (else the last hour) as markdown "
-                "(.json: JSON) to:",
+                f"Save a snapshot{as_of} of the pinned incident (else the last hour) as "
+                "markdown (.json: JSON) to:",
                 markup=False,
             )
             yield Input(value=default_filename(self._clock()), id="export-path")
@@ -149,6 +154,7 @@ class ExportDialog(ModalScreen[None]):
             fmt=fmt,
             secrets=self._secrets,
             rules=self._rules,
+            at=self._at,
         )
 
     @work(exclusive=True, group="export", exit_on_error=False, description="export a snapshot")
