@@ -35,8 +35,15 @@ from tui.messages import RewindTo
 TARGET_P95 = 0.150
 BACK = (6 * 3600.0, 20 * 86400.0)
 """How far back each screen is rewound before stepping: in the raw samples, then rollups only."""
-SCREENS = (("2", 0), ("3", 0), ("4", 0), ("7", 0), ("1", 0), ("2", 1))
-"""The screen key, and `w` presses after it (latency at 1h, then at 24h); never the one on view."""
+SCREENS = (
+    ("latency 1h", "2", 0),
+    ("SLA 1h", "3", 0),
+    ("queues", "4", 0),
+    ("incident", "7", 0),
+    ("overview", "1", 0),
+    ("latency 24h", "2", 1),
+)
+"""Name, the screen's key (never the one on view), and `w` presses after it (1h, then 24h)."""
 
 
 async def _rewound(app: WootwatchApp, moment: float) -> None:
@@ -49,31 +56,31 @@ async def _rewound(app: WootwatchApp, moment: float) -> None:
         await asyncio.sleep(0.005)
 
 
-async def measure(db: Path, now: float, steps: int) -> list[float]:
-    """Open the TUI on `db` (its clock running from `now`); seconds per `[` or `]` press."""
+async def measure(db: Path, now: float, steps: int) -> dict[str, list[float]]:
+    """Open the TUI on `db` (its clock running from `now`); seconds per press, by screen."""
     offset = now - time.time()
     app = WootwatchApp(db, refresh=3600.0, clock=lambda: time.time() + offset)
-    took: list[float] = []
+    took: dict[str, list[float]] = {}
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)
-        for key, windows in SCREENS:
+        for name, key, windows in SCREENS:
             await _frame(app, pilot, key)
             for _ in range(windows):
                 await _frame(app, pilot, "w")
             for back in BACK:
                 await _rewound(app, now - back)
                 for press in ["left_square_bracket"] * steps + ["right_square_bracket"] * steps:
-                    took.append(await _frame(app, pilot, press))
+                    took.setdefault(name, []).append(await _frame(app, pilot, press))
             app.post_message(RewindTo(None))
     return took
 
 
-def _row(mine: list[float], base: list[float]) -> Result:
+def _row(what: str, mine: list[float], base: list[float]) -> Result:
     p50, p95 = statistics.median(mine), exact_quantile(sorted(mine), 0.95)
     b50, b95 = statistics.median(base), exact_quantile(sorted(base), 0.95)
     return Result(
-        f"key to frame, rewound [ and ] ({SERIES} series, {DAYS} d, {len(mine)} presses)",
+        f"key to frame, rewound [ and ], {what} ({SERIES} series, {DAYS} d, {len(mine)} presses)",
         f"p50 {ms(p50)}, p95 {ms(p95)}, max {ms(max(mine))}",
         f"p95 <= {ms(TARGET_P95)} ({p95 / TARGET_P95:.2f} of it)",
         f"demo db: p50 {ms(b50)}, p95 {ms(b95)}",
@@ -83,11 +90,13 @@ def _row(mine: list[float], base: list[float]) -> Result:
 
 
 async def run(steps: int = 6, directory: Path = CACHE) -> list[Result]:
-    """Build (or reuse) the databases, time the steps on each; one row."""
+    """Build (or reuse) the databases, time the steps on each; a row for all, then per screen."""
     small, big, now = await build(directory)
     base = await measure(small, now, steps)
     mine = await measure(big, now, steps)
-    return [_row(mine, base)]
+    every = [t for name, _, _ in SCREENS for t in mine[name]]
+    rows = [_row("every screen", every, [t for times in base.values() for t in times])]
+    return rows + [_row(name, mine[name], base[name]) for name, _, _ in SCREENS]
 
 
 if __name__ == "__main__":
