@@ -3,7 +3,8 @@
 The layout follows the forms on-call already uses: seed 002's performance
 analysis report (executive summary, a `Metric | Normal range | Value |
 Status` table, technical analysis, timeline) and seed 000's baseline report
-(status line with an emoji, measurements). Every table cell passes
+(status line with an emoji, measurements), under the incident timeline,
+which comes first: what happened, in order, is what a reader looks for. Every table cell passes
 `markdown_safe.cell` (ours too, so no cell can carry a `|` or markup), every
 upstream line in a code block passes `markdown_safe.fenced`. Pure: no store,
 no Textual.
@@ -73,13 +74,13 @@ def render_markdown(snapshot: Snapshot) -> str:
     """The whole document."""
     sections = (
         _header(snapshot),
+        _timeline(snapshot),
         _summary(snapshot),
         _metrics(snapshot.metrics),
         _latency(snapshot),
         _sla(snapshot),
         _queues(snapshot),
         _cloudwatch(snapshot),
-        _timeline(snapshot),
         _logs(snapshot),
         _sparklines(snapshot),
         _sources(snapshot),
@@ -522,15 +523,16 @@ def _cloudwatch(s: Snapshot) -> str:
 def _timeline(s: Snapshot) -> str:
     if not s.timeline:
         return (
-            "## Alert timeline\n\n"
-            "No alert changed state, was acknowledged or silenced in the window."
+            "## Incident timeline\n\n"
+            "Nothing happened in the window: no alert changed state, was acknowledged or "
+            "silenced, no annotation, no source changed state, no burst of error lines."
         )
     body = table(
-        ("Time (UTC)", "Alert", "Severity", "Event", "Value", "By", "Note"),
+        ("Time (UTC)", "About", "Severity", "Event", "Value", "By", "Note"),
         (
             (
                 _clock(e.at),
-                e.subject,
+                e.subject or "—",
                 severity_label(e.severity) if e.severity else "—",
                 e.what,
                 e.shown,
@@ -541,7 +543,7 @@ def _timeline(s: Snapshot) -> str:
         ),
         "lllllll",
     )
-    return f"## Alert timeline\n\n{body}"
+    return f"## Incident timeline\n\n{body}"
 
 
 def _logs(s: Snapshot) -> str:
