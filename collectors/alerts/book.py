@@ -35,6 +35,10 @@ Contract:
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
   events), silences that ended and annotations made before a time; the engine
   keeps 35 days.
+* **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
+  `get`, `history`, `events`, `silences`) answer as the book stood then:
+  alerts started by then, each replayed from its events (`alerts.as_of`),
+  events up to then, silences created by then. Writes are unaffected.
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
@@ -58,6 +62,7 @@ from typing import Any, Final
 import aiosqlite
 
 from collectors.alerts.annotations import pin_note
+from collectors.alerts.as_of import alert_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
 from collectors.errors import ActionableError
@@ -84,6 +89,7 @@ _ALERT_COLUMNS: Final = (
     "id, rule, labels, severity, state, value, summary, started_at, updated_at, resolved_at, "
     "acknowledged_by, acknowledged_at, ack_note, flapping"
 )
+_EVENT_COLUMNS: Final = "id, alert_id, ts, kind, from_state, to_state, value, actor, note"
 
 
 class AlertBookError(ActionableError):
@@ -215,8 +221,37 @@ async def _visible(conn: aiosqlite.Connection, now: float) -> list[AlertRow]:
         (now - REOPEN_WINDOW,),
     ) as cursor:
         rows = [_alert(row) for row in await cursor.fetchall()]
+    return _in_visible_order(rows)
+
+
+def _in_visible_order(rows: list[AlertRow]) -> list[AlertRow]:
     rows.sort(key=lambda a: (_STATE_RANK.get(a.state, 3), -a.severity.rank, -a.updated_at))
     return rows
+
+
+async def _alerts_at(
+    conn: aiosqlite.Connection, moment: float, where: str, params: Sequence[object]
+) -> list[AlertRow]:
+    """The alerts started by `moment` that match `where`, each as it stood at `moment`.
+
+    `where` filters the current rows, so it must keep every alert that could
+    match as of the moment (a superset); callers filter the replayed rows.
+    """
+    chosen = f"started_at <= ? AND ({where})"
+    async with conn.execute(
+        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE {chosen} ORDER BY id", (moment, *params)
+    ) as cursor:
+        rows = [_alert(row) for row in await cursor.fetchall()]
+    events: dict[int, list[AlertEvent]] = {row.id: [] for row in rows}
+    async with conn.execute(
+        f"SELECT {_EVENT_COLUMNS} FROM alert_events "
+        f"WHERE alert_id IN (SELECT id FROM alerts WHERE {chosen}) ORDER BY alert_id, id",
+        (moment, *params),
+    ) as cursor:
+        async for row in cursor:
+            event = AlertEvent(*row)
+            events.setdefault(event.alert_id, []).append(event)
+    return [alert_at(row, events[row.id], moment) for row in rows]
 
 
 def _notify_record(event_id: int, alert_id: int, ts: float, note: str | None) -> NotifyRecord:
@@ -243,6 +278,12 @@ class AlertBook:
         """The database file."""
         self.readonly = readonly
         """True when opened read-only: writes raise `AlertBookError`."""
+        self.as_of: float | None = None
+        """Answer the reads as the book stood at this past moment (None: live).
+
+        `visible`, `get`, `history`, `events` and `silences` follow it; writes
+        (acks, silences, the pin) and the notification reads do not.
+        """
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -283,15 +324,33 @@ class AlertBook:
         """Pending and firing alerts, and those resolved in the last 15 minutes.
 
         Firing first, then pending, then resolved; most severe, then newest first.
+        As of a moment (`as_of`, or `now` if earlier): as they stood then.
         """
-        return await _visible(self._conn, now)
+        if self.as_of is None:
+            return await _visible(self._conn, now)
+        moment = min(now, self.as_of)
+        # Resolved for good before the reopen window: not visible then either.
+        rows = await _alerts_at(
+            self._conn,
+            moment,
+            "state IN ('pending', 'firing') OR updated_at >= ?",
+            (moment - REOPEN_WINDOW,),
+        )
+        return _in_visible_order([a for a in rows if a.visible_at(moment)])
 
     async def get(self, alert_id: int) -> AlertRow | None:
-        """One alert by id, in whatever state."""
-        return await _one(self._conn, alert_id)
+        """One alert by id, in whatever state (as of `as_of`: None if not started by then)."""
+        if self.as_of is None:
+            return await _one(self._conn, alert_id)
+        found = await _alerts_at(self._conn, self.as_of, "id = ?", (alert_id,))
+        return found[0] if found else None
 
     async def history(self, since: float) -> list[AlertRow]:
         """Every alert updated since a time, newest first (for exports and reviews)."""
+        if self.as_of is not None:
+            rows = await _alerts_at(self._conn, self.as_of, "updated_at >= ?", (since,))
+            rows = [a for a in rows if a.updated_at >= since]
+            return sorted(rows, key=lambda a: a.updated_at, reverse=True)
         async with self._conn.execute(
             f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE updated_at >= ? ORDER BY updated_at DESC",
             (since,),
@@ -299,18 +358,31 @@ class AlertBook:
             return [_alert(row) for row in await cursor.fetchall()]
 
     async def events(self, alert_id: int) -> list[AlertEvent]:
-        """An alert's history, oldest first."""
+        """An alert's history, oldest first (up to `as_of` when it is set)."""
+        until = "" if self.as_of is None else " AND ts <= ?"
+        params = (alert_id,) if self.as_of is None else (alert_id, self.as_of)
         async with self._conn.execute(
-            "SELECT id, alert_id, ts, kind, from_state, to_state, value, actor, note "
-            "FROM alert_events WHERE alert_id = ? ORDER BY id",
-            (alert_id,),
+            f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE alert_id = ?{until} ORDER BY id",
+            params,
         ) as cursor:
             return [AlertEvent(*row) for row in await cursor.fetchall()]
 
     async def silences(self, now: float, *, include_ended: bool = False) -> list[Silence]:
-        """Silences that have not ended (or all of them), soonest end first."""
-        where = "" if include_ended else "WHERE ends_at > ?"
-        params: tuple[float, ...] = () if include_ended else (now,)
+        """Silences that have not ended (or all of them), soonest end first.
+
+        As of a moment (`as_of`, or `now` if earlier): those created by then.
+        A silence ended early later shows its shortened end (the row keeps one).
+        """
+        clauses: list[str] = []
+        params: list[float] = []
+        if self.as_of is not None:
+            now = min(now, self.as_of)
+            clauses.append("created_at <= ?")
+            params.append(now)
+        if not include_ended:
+            clauses.append("ends_at > ?")
+            params.append(now)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         async with self._conn.execute(
             "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at "
             f"FROM silences {where} ORDER BY ends_at",

@@ -9,6 +9,9 @@ Contract:
   transaction (`write`, `revisions`), then trims the ring (`retention`).
 * The reads (`read`) answer in the plain values of `model`, which this module
   exports with `Store` so that callers import the store's vocabulary from one place.
+* `Store.as_of` (a reader's setting, None = live) makes the "latest" reads,
+  `series` and `source_statuses`, answer as they stood at a past moment
+  (`as_of`); the window reads need no switch, their spans end by then.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import aiosqlite
 from collectors.base import SourceStatus
 from collectors.errors import StoreError
 from collectors.store import db_file, read
+from collectors.store.as_of import oldest_raw, series_as_of, statuses_as_of
 from collectors.store.lock import WriterHealth, WriterLock
 from collectors.store.model import (
     DEFAULT_LATENCY_BUCKETS_MS,
@@ -78,6 +82,11 @@ class Store:
         """The ring bounds this writer enforces."""
         self.readonly = readonly
         """True for a reader (`--attach`, `export`): writes raise StoreError."""
+        self.as_of: float | None = None
+        """Answer `series` and `source_statuses` as at this past moment (None: live).
+
+        Set on a read-only store (a rewound view); writes are unaffected.
+        """
         self._lock = lock
         self._write_lock = asyncio.Lock()
         self._writer = Writer(conn)
@@ -228,8 +237,6 @@ class Store:
 
     # ------------------------------------------------------------------- reads
 
-    # ------------------------------------------------------------------- reads
-
     async def series(
         self,
         name: str | None = None,
@@ -240,8 +247,12 @@ class Store:
         """Stored series matching a name, a label subset and a source (all optional).
 
         Each comes with its latest value, so this is also the "latest value per
-        series" query of the overview.
+        series" query of the overview. While `as_of` is set: the value as of
+        then (from a minute rollup where the raw samples aged out, marked
+        `from_rollup`), and only series that had data by then.
         """
+        if self.as_of is not None:
+            return await series_as_of(self._conn, self.as_of, name, labels=labels, source=source)
         return await read.series(self._conn, name, labels=labels, source=source)
 
     async def points(
@@ -277,8 +288,21 @@ class Store:
         return await read.earliest(self._conn, series, start, end)
 
     async def source_statuses(self) -> dict[str, SourceStatus]:
-        """The current status of every source that has reported, by name."""
+        """The current status of every source that has reported, by name.
+
+        While `as_of` is set: each source's state as of then, from its recorded
+        changes (sources that had not reported by then are left out).
+        """
+        if self.as_of is not None:
+            return await statuses_as_of(self._conn, self.as_of)
         return await read.source_statuses(self._conn)
+
+    async def raw_since(self) -> float | None:
+        """The time of the oldest raw sample still in the ring (None when it is empty).
+
+        Older spans are read from minute rollups, which a screen says.
+        """
+        return await oldest_raw(self._conn)
 
     async def status_history(self, source: str, since: float) -> list[SourceStatus]:
         """The state changes of one source since a time, oldest first."""

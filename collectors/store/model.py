@@ -73,7 +73,7 @@ class WindowStats:
 
 @dataclass(frozen=True, slots=True)
 class SeriesInfo:
-    """A stored series and its latest value."""
+    """A stored series and its latest value (or its value as of a past moment)."""
 
     id: int
     source: str
@@ -82,6 +82,9 @@ class SeriesInfo:
     unit: str
     last_ts: float | None
     last_value: float | None
+    from_rollup: bool = False
+    """The value is a minute's mean from the rollups (its raw samples aged out of the ring):
+    read as of a past moment only, never for a live read."""
 
 
 @dataclass(frozen=True, slots=True)

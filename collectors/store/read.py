@@ -41,14 +41,7 @@ async def series(
     Each comes with its latest value, so this is also the "latest value per
     series" query of the overview.
     """
-    clauses, params = [], []
-    if name is not None:
-        clauses.append("name = ?")
-        params.append(name)
-    if source is not None:
-        clauses.append("source = ?")
-        params.append(source)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    where, params = series_filter(name, source)
     found = []
     async with conn.execute(
         "SELECT id, source, name, labels, unit, last_ts, last_value FROM series "
@@ -57,7 +50,7 @@ async def series(
     ) as cursor:
         async for row in cursor:
             row_labels: dict[str, str] = json.loads(row[3])
-            if labels and any(row_labels.get(k) != v for k, v in labels.items()):
+            if not labels_match(row_labels, labels):
                 continue
             found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
     return found
@@ -241,6 +234,24 @@ async def status_history(
         SourceStatus(source, SourceState(state), ts, None, error, failures)
         for ts, state, error, failures in rows
     ]
+
+
+def series_filter(name: str | None, source: str | None) -> tuple[str, list[object]]:
+    """The `WHERE` clause (maybe empty) and parameters choosing series by name and source."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if name is not None:
+        clauses.append("name = ?")
+        params.append(name)
+    if source is not None:
+        clauses.append("source = ?")
+        params.append(source)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+def labels_match(row_labels: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
+    """Whether a series' labels hold every pair of `wanted` (None or empty: any)."""
+    return not wanted or all(row_labels.get(k) == v for k, v in wanted.items())
 
 
 def _stats(

@@ -9,6 +9,12 @@ own short transactions, which is what lets an attached TUI write them.
 Cached log lines and the sources' errors and notes come back with the
 config's secrets masked (`tui.export.redaction`): an upstream line or error page that
 echoes a token never shows it on a screen.
+
+Rewinding (`StoreReader.rewind`) sets one moment on the store, the alert book
+and the reader: every screen then reads with the same code as live, `now()`
+is that moment (so each window ends there) and no log line after it is
+returned. What a screen caches across reads must be keyed by the span it
+read (as `ReadCache` is), so a rewound read and a live one never mix.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import getpass
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -70,6 +77,7 @@ class StoreReader:
         # its screen goes on in its thread, and closing under it crashed the process.
         self._logs_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wootwatch-logs")
         self._clock = clock
+        self._as_of: float | None = None
         self.rules: Mapping[str, Rule] = {rule.name: rule for rule in rules or default_rules()}
         """The alert rules by name (which series an alert is about, how to show its value)."""
         self.thresholds: Thresholds = thresholds(self.rules.values())
@@ -119,8 +127,26 @@ class StoreReader:
         return self.store.path
 
     def now(self) -> float:
-        """The current time, as the screens should see it."""
-        return self._clock()
+        """The current time, as the screens should see it: the as-of moment while rewound."""
+        return self._clock() if self._as_of is None else self._as_of
+
+    @property
+    def as_of(self) -> float | None:
+        """The moment every read is rewound to, or None for live."""
+        return self._as_of
+
+    def rewind(self, moment: float | None) -> None:
+        """Read the store and the alert book as they stood at `moment` (None: live again)."""
+        self._as_of = moment
+        self.store.as_of = moment
+        self.book.as_of = moment
+
+    def _log_end(self, end: float | None) -> float | None:
+        """`end` capped so that no line after the as-of moment is read (lines at it are)."""
+        if self._as_of is None:
+            return end
+        cap = math.nextafter(self._as_of, math.inf)  # `end` is exclusive
+        return cap if end is None else min(end, cap)
 
     async def source_statuses(self) -> dict[str, SourceStatus]:
         """Every source's status by name, its error and note with secrets masked."""
@@ -136,7 +162,7 @@ class StoreReader:
         after_id: int | None = None,
         limit: int = 200,
     ) -> list[LogMatch]:
-        """Cached log lines matching an FTS5 query, newest first (in a thread).
+        """Cached log lines matching an FTS5 query, newest first (in a thread), none after `as_of`.
 
         Raises:
             LogQueryError: the query is empty or cannot be parsed.
@@ -147,7 +173,7 @@ class StoreReader:
                 search,
                 query=query,
                 start=start,
-                end=end,
+                end=self._log_end(end),
                 after_id=after_id,
                 limit=limit,
             )
@@ -162,7 +188,7 @@ class StoreReader:
         level: str | None = None,
         limit: int = 200,
     ) -> list[LogMatch]:
-        """The newest cached log lines of a time range, newest first (in a thread).
+        """The newest cached log lines of a range, newest first (in a thread), none after `as_of`.
 
         Not a search: with a `level` (e.g. `error`), every line of that level
         counts, whatever its words.
@@ -172,7 +198,7 @@ class StoreReader:
                 self._redacted,
                 newest,
                 start=start,
-                end=end,
+                end=self._log_end(end),
                 after_id=after_id,
                 level=level,
                 limit=limit,

@@ -1,0 +1,114 @@
+"""`AlertBook.as_of`: alerts, events and silences as the book stood at a past moment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.alerts.book import AlertBook, AlertRow
+from collectors.alerts.state import AlertState
+from collectors.alerts.terms import Severity
+from collectors.store.database import Store
+
+T0 = 1_795_000_000.0
+PENDING, FIRING, ESCALATED, ACKED, RESOLVED = T0, T0 + 60, T0 + 90, T0 + 120, T0 + 300
+
+
+@pytest.fixture
+async def book(tmp_path: Path):
+    """One alert: pending at T0, firing at +60, critical at +90, acked at +120, resolved at +300.
+
+    A silence is created at +120, and a second alert starts after all that (+400).
+    """
+    path = tmp_path / "book.db"
+    async with await Store.open(path):
+        pass  # creates the schema
+    async with await AlertBook.open(path) as writing:
+        async with writing.transaction() as w:
+            alert_id = await w.create(
+                rule="api_latency_p95",
+                labels={"endpoint": "conversations"},
+                severity=Severity.WARNING,
+                state=AlertState.PENDING,
+                value=2100.0,
+                summary="p95 high",
+                t=PENDING,
+                flapping=False,
+            )
+            await w.transition(
+                alert_id, from_state=AlertState.PENDING, to_state=AlertState.FIRING,
+                t=FIRING, value=2600.0, resolved_at=None,
+            )  # fmt: skip
+            await w.set_value(alert_id, 2700.0)
+            await w.set_severity(
+                alert_id, old=Severity.WARNING, new=Severity.CRITICAL, t=ESCALATED, value=6000.0
+            )
+        await writing.acknowledge(alert_id, "ana", "looking", ACKED)
+        await writing.add_silence(
+            {"rule": "api_latency_p95"}, starts_at=ACKED, ends_at=ACKED + 3600,
+            created_by="ana", comment="deploy", now=ACKED,
+        )  # fmt: skip
+        async with writing.transaction() as w:
+            await w.transition(
+                alert_id, from_state=AlertState.FIRING, to_state=AlertState.RESOLVED,
+                t=RESOLVED, value=900.0, resolved_at=RESOLVED,
+            )  # fmt: skip
+            await w.create(
+                rule="queue_backlog", labels={}, severity=Severity.WARNING,
+                state=AlertState.FIRING, value=5000.0, summary="", t=T0 + 400, flapping=False,
+            )  # fmt: skip
+    async with await AlertBook.open(path, readonly=True) as reading:
+        yield reading
+
+
+def _seen(rows: list[AlertRow]) -> list[tuple[object, ...]]:
+    return [(a.rule, a.state, a.severity, a.value, a.acknowledged_by, a.resolved_at) for a in rows]
+
+
+async def test_each_stage_of_an_alert_as_it_stood(book: AlertBook) -> None:
+    rule, warn, crit = "api_latency_p95", Severity.WARNING, Severity.CRITICAL
+    expected = {
+        PENDING - 1: [],
+        PENDING + 1: [(rule, AlertState.PENDING, warn, 2100.0, None, None)],
+        FIRING + 1: [(rule, AlertState.FIRING, warn, 2600.0, None, None)],
+        ESCALATED + 1: [(rule, AlertState.FIRING, crit, 6000.0, None, None)],
+        # The ack recorded the value stored then (2700.0, a check's after the escalation).
+        ACKED + 1: [(rule, AlertState.FIRING, crit, 2700.0, "ana", None)],
+        RESOLVED + 1: [(rule, AlertState.RESOLVED, crit, 900.0, "ana", RESOLVED)],
+    }
+    for moment, rows in expected.items():
+        book.as_of = moment
+        assert _seen(await book.visible(moment + 5000)) == rows, moment
+    book.as_of = None
+    live = await book.visible(T0 + 410)
+    assert [(a.rule, a.state) for a in live] == [
+        ("queue_backlog", AlertState.FIRING),
+        ("api_latency_p95", AlertState.RESOLVED),
+    ]
+
+
+async def test_get_events_history_and_silences_as_of(book: AlertBook) -> None:
+    book.as_of = FIRING + 1
+    alert = await book.get(1)
+    assert alert is not None
+    assert (alert.state, alert.updated_at) == (AlertState.FIRING, FIRING)
+    assert alert.acknowledged_at is None
+    assert [e.kind for e in await book.events(1)] == ["transition", "transition"]
+    assert await book.get(2) is None  # not started yet
+    assert [a.id for a in await book.history(T0 - 1)] == [1]
+    assert await book.silences(FIRING + 1) == []
+    book.as_of = ACKED + 1
+    assert [e.kind for e in await book.events(1)] == ["transition", "transition", "severity", "ack"]
+    assert [s.comment for s in await book.silences(ACKED + 1)] == ["deploy"]
+    acked = await book.get(1)
+    assert acked is not None
+    assert (acked.acknowledged_by, acked.ack_note) == ("ana", "looking")
+    assert acked.acknowledged_at == ACKED
+
+
+async def test_resolved_alert_leaves_the_view_after_the_reopen_window(book: AlertBook) -> None:
+    book.as_of = RESOLVED + 901
+    assert [a.rule for a in await book.visible(RESOLVED + 901)] == ["queue_backlog"]
+    book.as_of = T0 + 401
+    assert [a.rule for a in await book.visible(T0 + 401)] == ["queue_backlog", "api_latency_p95"]
