@@ -274,7 +274,7 @@ def _add_annotate(commands: Subcommands) -> None:
     annotate.add_argument(
         "--at",
         metavar="TIME",
-        help="when it happened: 03:12, -25m or 2026-12-03 03:12 (default: now)",
+        help="when it happened: 03:12, --at=-25m, 2026-12-03 03:12 or pin (default: now)",
     )
     annotate.add_argument("--source", metavar="NAME", help="the source it is about")
     annotate.epilog = (

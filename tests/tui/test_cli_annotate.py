@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,8 @@ import pytest
 from collectors.alerts.annotations import read_annotations
 from collectors.alerts.book import AlertBook
 from collectors.store.database import Store
-from tui.cli import main
+from tui.cli import build_parser, main
+from tui.commands.annotate import run
 
 HOSTILE = "[red]x[/] \x1b[2J\x07 **bold** `code`"
 
@@ -30,6 +33,14 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("WOOTWATCH_DB", raising=False)
     monkeypatch.chdir(tmp_path)
     return path
+
+
+def stored_times(path: Path) -> list[float]:
+    async def read() -> list[float]:
+        async with await AlertBook.open(path, readonly=True) as book:
+            return [a.ts for a in await read_annotations(book, 0, 1e12)]
+
+    return asyncio.run(read())
 
 
 def stored(path: Path) -> list[tuple[str, str, str | None]]:
@@ -66,6 +77,24 @@ def test_the_database_comes_from_wootwatch_db_without_db(
     assert stored(db) == [("oncall-amy", "from a hook", None)]
 
 
+def test_at_names_the_time_as_the_rewind_does(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    now = 1_795_000_085.0  # 2026-11-18 11:08:05 UTC
+    for at in ("-25m", "11:06:40", "2026-11-18 11:00"):
+        args = build_parser().parse_args(["annotate", f"at {at}", f"--at={at}", "--db", str(db)])
+        assert run(args, io.StringIO(), clock=lambda: now) == 0
+    asyncio.run(_pin(db, now - 60))
+    args = build_parser().parse_args(["annotate", "at pin", "--at", "pin", "--db", str(db)])
+    assert run(args, io.StringIO(), clock=lambda: now) == 0
+    assert stored_times(db) == [now - 1500, now - 485, now - 85, now - 60, now - 60]  # + the pin's
+
+
+async def _pin(db: Path, start: float) -> None:
+    async with await AlertBook.open(db) as book:
+        await book.pin_incident(start, by="amy")
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -73,6 +102,8 @@ def test_the_database_comes_from_wootwatch_db_without_db(
         (["annotate", "x" * 501], "at most 500 characters"),
         (["annotate", "a\nb\nc\nd\ne\nf"], "at most 5 lines"),
         (["annotate", "ok", "--source", " "], "--source must not be empty"),
+        (["annotate", "ok", "--at", "25:99"], "--at '25:99' is not a time of day"),
+        (["annotate", "ok", "--at", "pin"], "no incident is pinned"),
         (["annotate"], "the following arguments are required: TEXT"),
     ],
 )

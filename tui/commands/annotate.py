@@ -4,8 +4,9 @@ Contract:
 
 * `wootwatch annotate "deploy v4.2.1" [--at TIME] [--source NAME] [--db F]`
   records one annotation: the text as given (at most 500 characters and 5
-  lines), the author `$USER`, the time `--at` names (default: now) and the
-  source it is about, if any. It prints one line once the row is committed to
+  lines), the author `$USER`, the time `--at` names (`tui.data.moment`:
+  `03:12`, `-25m`, a date and time, `pin`; default now) and the source it is
+  about, if any. It prints one line once the row is committed to
   disk, the text inert.
 * The database is `--db`, else `$WOOTWATCH_DB` (which the notify command hook
   is given, so a hook that runs `wootwatch annotate` writes to the database
@@ -29,6 +30,7 @@ from collectors.alerts.annotations import AnnotationError, add_annotation, check
 from collectors.alerts.book import AlertBook
 from collectors.inert import inert
 from tui.commands.common import EXIT_OK, UsageError, database_and_config
+from tui.data.moment import MomentError, parse_moment
 from tui.data.reader import current_user
 
 __all__ = ["DB_ENV", "run"]
@@ -43,14 +45,16 @@ def _database(args: argparse.Namespace) -> Path:
     return database_and_config(args)[0]
 
 
-def _moment(text: str | None, now: float) -> float:
-    if text is None:
-        return now
-    raise UsageError("--at is not supported yet")
-
-
-async def _annotate(db: Path, *, ts: float, text: str, source: str | None, out: TextIO) -> int:
+async def _annotate(
+    db: Path, *, at: str | None, now: float, text: str, source: str | None, out: TextIO
+) -> int:
     async with await AlertBook.open(db) as book:
+        ts = now
+        if at is not None:
+            try:
+                ts = parse_moment(at, now=now, pinned=await book.pinned_incident())
+            except MomentError as exc:
+                raise UsageError(f"annotate: --at {exc}") from None
         note = await add_annotation(book, ts=ts, author=current_user(), text=text, source=source)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(note.ts))
     about = f" on {note.source}" if note.source else ""
@@ -76,6 +80,7 @@ def run(
         raise UsageError(f"annotate: {exc}") from None
     if args.source is not None and not args.source.strip():
         raise UsageError("annotate: --source must not be empty")
-    ts = _moment(args.at, clock())
     db = _database(args)
-    return asyncio.run(_annotate(db, ts=ts, text=text, source=args.source, out=out or sys.stdout))
+    return asyncio.run(
+        _annotate(db, at=args.at, now=clock(), text=text, source=args.source, out=out or sys.stdout)
+    )
