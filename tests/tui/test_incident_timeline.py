@@ -7,13 +7,15 @@ from pathlib import Path
 from _pilot import refreshed
 from textual.message import Message
 
-from collectors.alerts.annotations import read_annotations
+from collectors.alerts.annotations import add_annotation, read_annotations
 from collectors.alerts.book import AlertBook
 from tui.app import WootwatchApp
 from tui.dialogs.note import NoteDialog
 from tui.messages import RewindTo
 from tui.panels.timeline import TimelinePanel
+from tui.screens.incident import ChartsPanel
 from widgets.line_list import LineList
+from widgets.spark_line import SparkLine
 
 HOSTILE = "[red]x[/] \x1b[2J **deploy** <b>"
 
@@ -92,3 +94,24 @@ async def test_enter_on_an_entry_rewinds_to_its_time(
     rewinds = list({id(m): m for m in posted if isinstance(m, RewindTo)}.values())  # bubbled
     assert [m.moment for m in rewinds] == [chosen.at]
     assert chosen.at < demo_now  # the third newest entry, not now
+
+
+async def test_every_sparkline_of_the_view_marks_the_slot_of_a_note(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    async with await AlertBook.open(demo_db) as book:
+        await add_annotation(book, ts=demo_now - 600, author="amy", text="deploy v4.2.1")
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await refreshed(pilot)
+        panel = demo_app.screen.query_one(ChartsPanel)
+        start, end = panel.window
+        sparks = list(panel.query(SparkLine))
+        assert sparks and all(spark.marks == sparks[0].marks for spark in sparks)
+        (slot,) = sparks[0].marks
+        step = (end - start) / len(sparks[0].data)
+        assert start + slot * step <= demo_now - 600 < start + (slot + 1) * step
+        await pilot.press("1")  # the overview's sparklines too
+        await refreshed(pilot)
+        overview = [spark.marks for spark in demo_app.screen.query(SparkLine)]
+    assert overview and all(len(marks) == 1 for marks in overview)

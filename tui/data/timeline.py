@@ -45,6 +45,7 @@ __all__ = [
     "ERROR_LINES_READ",
     "ErrorLines",
     "TimelineEntry",
+    "annotation_slots",
     "annotation_times",
     "marked_slots",
     "read_timeline",
@@ -94,6 +95,13 @@ async def read_timeline(
 async def annotation_times(book: AlertBook, store: Store, start: float, end: float) -> list[float]:
     """When the annotations of `[start, end]` were made, written or automatic, in order."""
     return sorted(e.at for e in await _annotation_entries(book, store, start, end))
+
+
+async def annotation_slots(
+    book: AlertBook, store: Store, start: float, end: float, slots: int
+) -> tuple[int, ...]:
+    """The slots of a chart (`slots` equal ones over `[start, end)`) that hold an annotation."""
+    return marked_slots(await annotation_times(book, store, start, end), start, end, slots)
 
 
 def marked_slots(times: Iterable[float], start: float, end: float, slots: int) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ From the top:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Final
 
 from rich.text import Text
@@ -157,7 +157,8 @@ class ChartsPanel(ChartPanel[ChartsData]):
             )
             if reading is not None:
                 readings.append(reading)
-        return ChartsData(window, tuple(readings))
+        marks = await self.note_marks(reader, window, points)
+        return ChartsData(window, tuple(replace(reading, marks=marks) for reading in readings))
 
     def present(self, data: ChartsData) -> None:
         """Update the grid in place."""
