@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Final
 
 from rich.text import Text
 from textual import on
@@ -26,24 +25,9 @@ from tui.export.model import TimelineEntry
 from tui.messages import RewindTo
 from tui.panels.base import LivePanel
 from widgets.line_list import LineList
-from widgets.vocab import SEVERITY_ICONS
+from widgets.vocab import SEVERITY_ICONS, TIMELINE_ICONS
 
-__all__ = ["KIND_ICONS", "TimelineData", "TimelinePanel"]
-
-KIND_ICONS: Final[dict[str, str]] = {
-    "transition": "→",
-    "ack": "✓",
-    "ack_expired": "⌛",
-    "severity": "↕",
-    "flapping": "≈",
-    "silence": "🔕",
-    "note": "✎",
-    "pin": "⚑",
-    "unpin": "⚐",
-    "source": "◇",
-    "errors": "‼",
-}
-"""A mark per kind of entry, before its words (never colour alone)."""
+__all__ = ["TimelineData", "TimelinePanel"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +110,7 @@ def _line(entry: TimelineEntry) -> Text:
     text = Text(no_wrap=True, end="")
     text.append(time.strftime("%H:%M:%S", time.localtime(entry.at)), "dim")
     mark = SEVERITY_ICONS.get(entry.severity) if entry.kind == "transition" else None
-    text.append(f" {mark or KIND_ICONS.get(entry.kind, '·')} ")
+    text.append(f" {mark or TIMELINE_ICONS.get(entry.kind, '·')} ")
     text.append(inert(entry.what), "bold")
     if entry.subject:
         text.append(f"  {inert(entry.subject)}")
