@@ -14,6 +14,7 @@ from _tuned import tuned_rules
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from collectors.alerts.annotations import add_annotation
 from collectors.alerts.book import AlertBook
 from collectors.inert import inert
 from collectors.store.log_search import message_shape
@@ -337,3 +338,19 @@ async def test_json_of_hostile_text_is_ascii_and_parses(hostile: tuple[Path, flo
     assert text.isascii()
     data = json.loads(text)
     assert any(HOSTILE.split("\n")[0] in row["summary"] for row in data["active_alerts"])
+
+
+async def test_an_annotation_leads_the_timeline_and_is_marked_under_the_sparklines(
+    demo_copy: tuple[Path, float],
+) -> None:
+    db, now = demo_copy
+    async with await AlertBook.open(db) as book:
+        await add_annotation(book, ts=now - 290, author="amy", text="deploy v4.2.1")
+    document = await export(db, now)  # 15 min: 15 slots of a minute
+    rows = table_rows(document, "## Incident timeline")
+    assert ["2026-11-18 11:03:15", "—", "—", "note", "", "amy", "deploy v4.2.1"] in rows
+    sparks = section(document, "Sparklines")
+    (marks,) = [line for line in sparks.splitlines() if line.startswith("annotations ")]
+    first = next(line for line in sparks.splitlines() if "chatwoot" in line)
+    start = next(i for i, c in enumerate(first) if c in "▁▂▃▄▅▆▇█")
+    assert marks.count("▲") == 1 and marks.index("▲") - start == 10  # the 11th minute of 15
