@@ -19,14 +19,12 @@ incident pin, which keeps no history of its own) adds them. Contract:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from collectors.errors import ActionableError
 from collectors.store.schema import storable
-
-if TYPE_CHECKING:
-    from collectors.alerts.book import AlertBook, AlertWriter
 
 __all__ = [
     "LINE_LIMIT",
@@ -51,6 +49,26 @@ Kind = Literal["note", "pin", "unpin"]
 
 class AnnotationError(ActionableError):
     """An annotation that cannot be taken, with a one-line reason fit for a person."""
+
+
+class AlertWriter(Protocol):
+    """What an annotation needs of `collectors.alerts.book.AlertWriter`."""
+
+    async def insert(self, sql: str, params: Sequence[object]) -> int:
+        """Run one INSERT; return the new row id."""
+        ...
+
+
+class AlertBook(Protocol):
+    """What annotations need of `collectors.alerts.book.AlertBook` (which imports this module)."""
+
+    def transaction(self) -> AbstractAsyncContextManager[AlertWriter]:
+        """One durable transaction."""
+        ...
+
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only query."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
