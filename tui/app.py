@@ -95,7 +95,7 @@ class WootwatchApp(App[None]):
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
         Binding("e", "export", "Export"),
-        Binding("n", "annotate", "Note", show=False),
+        Binding("n", "annotate", "Note on the timeline", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 

@@ -15,6 +15,7 @@ from collectors.store.log_search import LogMatch
 from tui.data.reader import StoreReader
 from tui.data.timeline import (
     ALERT_KINDS,
+    ANNOTATION_KINDS,
     BURST_GAP,
     BURST_LINES,
     annotation_times,
@@ -96,6 +97,13 @@ async def test_the_timeline_merges_every_kind_in_time_order(demo_db: Path, demo_
     burst = next(e for e in entries if e.kind == "errors")
     assert burst.what.startswith(f"{int(burst.value or 0)} error lines in ")
     assert burst.value is not None and burst.value >= BURST_LINES
+    reader = await StoreReader.open(demo_db, clock=lambda: demo_now)
+    try:
+        marked = await annotation_times(reader.book, reader.store, start, end)
+    finally:
+        await reader.aclose()
+    assert marked == sorted(e.at for e in entries if e.kind in ANNOTATION_KINDS)
+    assert {"ack", "note", "pin", "silence"} <= {e.kind for e in entries if e.at in marked}
 
 
 def _errors(reader: StoreReader):  # type: ignore[no-untyped-def]
@@ -138,3 +146,20 @@ def test_marked_slots_are_the_slots_holding_a_time(
     times: list[float], slots: int, expected: tuple[int, ...]
 ) -> None:
     assert marked_slots(times, 0.0, 60.0, slots) == expected
+
+
+async def test_rewound_the_timeline_ends_at_the_moment(demo_db: Path, demo_now: float) -> None:
+    await _annotate(demo_db, demo_now)
+    reader = await StoreReader.open(demo_db, clock=lambda: demo_now)
+    try:
+        reader.rewind(demo_now - 40)
+        moment = reader.now()
+        entries = await read_timeline(
+            reader.book, reader.store, _errors(reader), moment - 600, moment, reader.rules
+        )
+        marked = await annotation_times(reader.book, reader.store, moment - 600, moment)
+    finally:
+        await reader.aclose()
+    assert entries and max(e.at for e in entries) <= demo_now - 40
+    assert "note" not in {e.kind for e in entries}  # made at now - 30: after the moment
+    assert all(t <= demo_now - 40 for t in marked)

@@ -94,7 +94,11 @@ async def read_timeline(
 
 async def annotation_times(book: AlertBook, store: Store, start: float, end: float) -> list[float]:
     """When the annotations of `[start, end]` were made, written or automatic, in order."""
-    return sorted(e.at for e in await _annotation_entries(book, store, start, end))
+    acks = await book.rows(
+        "SELECT ts FROM alert_events WHERE kind = 'ack' AND ts >= ? AND ts <= ?", (start, end)
+    )
+    others = [e.at for e in await _annotation_entries(book, store, start, end)]
+    return sorted([*others, *(ts for (ts,) in acks)])
 
 
 async def annotation_slots(
