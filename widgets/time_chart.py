@@ -55,10 +55,10 @@ class ChartData:
     lines: tuple[ChartLine, ...]
     unit: str = ""
     """The values' unit, for the y-axis labels (`ms`, `s`, `%`, ...)."""
-    top: float | None = None
-    """The top of the y-axis (e.g. 100 for percentages); None: the highest value."""
     marks: tuple[int, ...] = ()
     """The slots an annotation fell in: each a vertical line, `┴` on the time axis."""
+    top: float | None = None
+    """The top of the y-axis (e.g. 100 for percentages); None: the highest value."""
 
     @property
     def slots(self) -> int:
