@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
+from collectors.alerts.annotations import AnnotationError, add_annotation
 from collectors.alerts.book import AlertBookError
 from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState
@@ -38,6 +39,7 @@ from tui.data.remote_logs import RemoteLogs
 from tui.data.rewind import step_moment
 from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog, key_rows
+from tui.dialogs.note import NoteDialog
 from tui.dialogs.pin import PinDialog
 from tui.dialogs.rewind import RewindDialog
 from tui.export.redaction import Redactor
@@ -79,6 +81,7 @@ class WootwatchApp(App[None]):
     | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | e | export a snapshot of the window to a file |
+    | n | add a note to the incident timeline, at the moment on view |
     | ctrl+p | command palette: screens, themes, actions |
     | q / ctrl+c | quit |
 
@@ -115,6 +118,7 @@ class WootwatchApp(App[None]):
         Binding("p", "pin_incident", "Pin incident", show=False),
         Binding("P", "unpin_incident", "Unpin incident", show=False),
         Binding("e", "export", "Export"),
+        Binding("n", "annotate", "Note on the timeline", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -333,7 +337,7 @@ class WootwatchApp(App[None]):
         if start is None:
             return
         try:
-            await self.reader.book.pin_incident(start)
+            await self.reader.book.pin_incident(start, by=self.reader.user)
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not pinned", severity="error", markup=False)
             return
@@ -344,11 +348,30 @@ class WootwatchApp(App[None]):
     async def action_unpin_incident(self) -> None:
         """Forget the pinned incident start."""
         try:
-            await self.reader.book.pin_incident(None)
+            await self.reader.book.pin_incident(None, by=self.reader.user, now=self.clock())
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not unpinned", severity="error", markup=False)
             return
         self.notify("Incident start unpinned")
+        self.refresh_now()
+
+    async def action_annotate(self) -> None:
+        """Ask for a note and its time (the moment on view), then add it to the timeline."""
+        reader = self.reader
+        dialog = NoteDialog(reader.now(), await reader.book.pinned_incident(), reader.user)
+        self.push_screen(dialog, self._annotate)
+
+    async def _annotate(self, note: tuple[str, float] | None) -> None:
+        if note is None:
+            return
+        text, moment = note
+        try:
+            await add_annotation(self.reader.book, ts=moment, author=self.reader.user, text=text)
+        except (AlertBookError, AnnotationError) as exc:
+            self.notify(inert(str(exc)), title="Note not added", severity="error", markup=False)
+            return
+        stamp = time.strftime("%H:%M:%S", time.localtime(moment))
+        self.notify(f"Note added at {stamp}", markup=False)
         self.refresh_now()
 
     def action_export(self) -> None:
@@ -422,6 +445,11 @@ class WootwatchApp(App[None]):
         )
         yield SystemCommand(
             "Unpin incident start", "Forget the pinned start (key P)", self.action_unpin_incident
+        )
+        yield SystemCommand(
+            "Add a note",
+            "Put a note on the incident timeline at the moment on view (key n)",
+            self.action_annotate,
         )
         yield SystemCommand(
             "Export snapshot", "Save a markdown snapshot of the window (key e)", self.action_export

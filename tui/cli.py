@@ -48,6 +48,7 @@ _COMMAND_MODULES = {
     "ack": "tui.commands.alerts",
     "silence": "tui.commands.alerts",
     "rules": "tui.commands.alerts",
+    "annotate": "tui.commands.annotate",
 }
 """The module whose `run(args)` carries out each command; no command: `tui.monitor`."""
 
@@ -281,6 +282,25 @@ def _add_alert_commands(commands: Subcommands) -> None:
     )
 
 
+def _add_annotate(commands: Subcommands) -> None:
+    annotate = _command(
+        commands, "annotate", "put a note on the incident timeline (a deploy, a finding)"
+    )
+    annotate.add_argument(
+        "text", metavar="TEXT", help="the note, stored as given (at most 500 characters, 5 lines)"
+    )
+    annotate.add_argument(
+        "--at",
+        metavar="TIME",
+        help="when it happened: 03:12, --at=-25m, 2026-12-03 03:12 or pin (default: now)",
+    )
+    annotate.add_argument("--source", metavar="NAME", help="the source it is about")
+    annotate.epilog = (
+        "The author is $USER. Without --db the database is $WOOTWATCH_DB (set for notify "
+        "command hooks), else the config's."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(
@@ -306,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_logs(commands)
     _add_export(commands)
     _add_alert_commands(commands)
+    _add_annotate(commands)
     return parser
 
 

@@ -34,6 +34,8 @@ class MetricReading:
     """An alert fires on this number."""
     note: str = ""
     """What the number is when it differs from the label, e.g. `p95 5m` for an alert's value."""
+    marks: tuple[int, ...] = ()
+    """Indices into `values` of the slots an annotation fell in (marked on the sparkline)."""
 
 
 class MetricRow(Widget):
@@ -112,7 +114,10 @@ class MetricRow(Widget):
         """Label and value in one text (one widget fewer to draw per frame), sparkline."""
         yield Static("", classes="metric-text")
         yield SparkLine(
-            self.reading.values, low=0.0, classes="-alarm" if self.reading.alarm else None
+            self.reading.values,
+            low=0.0,
+            marks=self.reading.marks,
+            classes="-alarm" if self.reading.alarm else None,
         )
 
     def on_mount(self) -> None:
@@ -131,6 +136,7 @@ class MetricRow(Widget):
             self._draw_text(reading, relayout=reading.note != old.note)
         spark = self.query_one(SparkLine)
         spark.data = reading.values
+        spark.marks = reading.marks
         spark.set_class(reading.alarm, "-alarm")
 
     def _draw_text(self, reading: MetricReading, *, relayout: bool = False) -> None:

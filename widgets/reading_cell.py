@@ -32,6 +32,8 @@ class Reading:
     """Past a threshold or not: colours the mark and the sparkline."""
     mark: str = ""
     """An icon and a word saying what is wrong (`▲ deep`), so colour is never alone."""
+    notes: tuple[int, ...] = ()
+    """Indices into `history` of the slots an annotation fell in (marked on the sparkline)."""
 
 
 class ReadingCell(Widget):
@@ -104,7 +106,7 @@ class ReadingCell(Widget):
             yield Static(Text(inert(self._label)), classes="reading-cell--label")
         yield Static(Text(inert(reading.text)), classes="reading-cell--value")
         yield Static(Text(inert(reading.mark)), classes=f"reading-cell--mark -{reading.level}")
-        spark = SparkLine(reading.history, low=0.0)
+        spark = SparkLine(reading.history, low=0.0, marks=reading.notes)
         spark.set_class(reading.level != "ok", "-alarm")
         yield spark
 
@@ -118,4 +120,5 @@ class ReadingCell(Widget):
             mark.set_class(level == reading.level, f"-{level}")
         spark = self.query_one(SparkLine)
         spark.data = reading.history
+        spark.marks = reading.notes
         spark.set_class(reading.level != "ok", "-alarm")

@@ -23,7 +23,9 @@ class SparkLine(Widget, can_focus=True):
 
     Focus it and the cursor sits on the highest slot: Enter picks it (for
     example to open the logs of that minute); left/right move the cursor.
-    A click picks the slot under the pointer.
+    A click picks the slot under the pointer. The slots in `marks` (an
+    annotation fell in them) are drawn in reverse video: seen without colour,
+    and the value's block still readable.
 
     | Key | Does |
     | :- | :- |
@@ -31,11 +33,12 @@ class SparkLine(Widget, can_focus=True):
     | left / right | move the cursor |
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark-line--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"spark-line--cursor", "spark-line--mark"}
     """
     | Class | Description |
     | :- | :- |
     | `spark-line--cursor` | The slot under the cursor while focused. |
+    | `spark-line--mark` | A slot an annotation fell in. |
     """
 
     DEFAULT_CSS = """
@@ -50,6 +53,9 @@ class SparkLine(Widget, can_focus=True):
     SparkLine > .spark-line--cursor {
         background: $accent 40%;
     }
+    SparkLine > .spark-line--mark {
+        text-style: reverse;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,6 +66,8 @@ class SparkLine(Widget, can_focus=True):
 
     data: reactive[tuple[float | None, ...]] = reactive(())
     """The values, oldest first; the widget resamples them to its width."""
+    marks: reactive[tuple[int, ...]] = reactive(())
+    """Indices into `data` of the slots an annotation fell in."""
     cursor: reactive[int | None] = reactive(None)
     """The slot (cell) the cursor is on while focused; None puts it on the peak."""
 
@@ -85,6 +93,7 @@ class SparkLine(Widget, can_focus=True):
         data: Sequence[float | None] = (),
         *,
         low: float | None = None,
+        marks: Sequence[int] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -96,6 +105,7 @@ class SparkLine(Widget, can_focus=True):
             data: the values, oldest first.
             low: the value drawn as the lowest block (default: the data's minimum);
                 0 keeps a quiet series looking quiet.
+            marks: indices into `data` of the slots an annotation fell in.
             name: The name of the widget.
             id: The ID of the widget in the DOM.
             classes: The CSS classes of the widget.
@@ -104,6 +114,7 @@ class SparkLine(Widget, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._low = low
         self.set_reactive(SparkLine.data, tuple(data))
+        self.set_reactive(SparkLine.marks, tuple(marks))
 
     def _slots(self) -> list[float | None]:
         return resample(self.data, self.size.width)
@@ -116,6 +127,11 @@ class SparkLine(Widget, can_focus=True):
         """The sparkline, sized to the widget; the cursor highlighted while focused."""
         slots = self._slots()
         text = Text(sparkline(slots, low=self._low), no_wrap=True, end="")
+        if self.marks and slots:
+            mark = self.get_component_rich_style("spark-line--mark")
+            for cell in {index * len(slots) // len(self.data) for index in self.marks}:
+                if 0 <= cell < len(slots):
+                    text.stylize(mark, cell, cell + 1)
         if self.has_focus and slots:
             cursor = self._cursor_slot(slots)
             text.stylize(self.get_component_rich_style("spark-line--cursor"), cursor, cursor + 1)

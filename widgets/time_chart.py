@@ -55,6 +55,8 @@ class ChartData:
     lines: tuple[ChartLine, ...]
     unit: str = ""
     """The values' unit, for the y-axis labels (`ms`, `s`, `%`, ...)."""
+    marks: tuple[int, ...] = ()
+    """The slots an annotation fell in: each a vertical line, `┴` on the time axis."""
     top: float | None = None
     """The top of the y-axis (e.g. 100 for percentages); None, or a value above it: the highest."""
 
@@ -158,6 +160,9 @@ class TimeChart(PlotextPlot):
         variable = _LINE_COLOURS[index % len(_LINE_COLOURS)]
         return Color.parse(self.app.theme_variables.get(variable, "white")).rgb
 
+    def _mark_colour(self) -> tuple[int, int, int]:
+        return Color.parse(self.app.theme_variables.get("foreground", "white")).rgb
+
     def render(self) -> RenderResult:
         """Plot the data at the widget's size."""
         plt = self.plt
@@ -177,6 +182,8 @@ class TimeChart(PlotextPlot):
                 plt.plot(xs, ys, marker="braille", color=self._colour(index), label=label)
                 label = None  # one legend entry per line, however many gaps it has
                 peak = max(peak, *ys)
+        for slot in data.marks:
+            plt.vline(slot, color=self._mark_colour())
         last = data.slots - 1
         ticks = [float(round(last * k / (_X_TICKS - 1))) for k in range(_X_TICKS)]
         step = (data.end - data.start) / data.slots

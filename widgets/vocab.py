@@ -9,6 +9,7 @@ formatted values from here, so one meaning reads one way everywhere:
 | alert state | `● firing`, `◐ pending`, `✓ resolved` |
 | source state | `● ok`, `◐ stale`, `✖ down`, `○ no data` |
 | an alert's flags | `✓ acked`, `🔕 silenced`, `≈ flapping` |
+| timeline entry | `✎ note`, `⚑ pin`, `⚐ unpin`, `◇ source`, `‼ errors`, `→` change, flags' icons |
 | a band against a threshold | `✔` ok, `⚠` warning, `✖` error (critical), `·` muted |
 | an age | `<10s ago`, `20s ago`, `1m ago`, `1h5m ago` (coarse: it changes at most every 10 s) |
 | a value | `412ms`, `1.2s`, `97.5%`, `3m20s`, `1.5GB`, `1204`, `–` for none |
@@ -30,6 +31,7 @@ __all__ = [
     "NO_VALUE",
     "SEVERITY_ICONS",
     "SOURCE_STATE_ICONS",
+    "TIMELINE_ICONS",
     "TONE_ICONS",
     "Tone",
     "ago",
@@ -54,6 +56,21 @@ SOURCE_STATE_ICONS: Final[dict[str, str]] = {"ok": "●", "stale": "◐", "down"
 """Source states and the icon before each word."""
 FLAG_ICONS: Final[dict[str, str]] = {"acked": "✓", "silenced": "🔕", "flapping": "≈"}
 """The flags a person or the damping sets on an alert, and the icon before each word."""
+
+TIMELINE_ICONS: Final[dict[str, str]] = {
+    "transition": "→",
+    "ack": FLAG_ICONS["acked"],
+    "ack_expired": "⌛",
+    "severity": "↕",
+    "flapping": FLAG_ICONS["flapping"],
+    "silence": FLAG_ICONS["silenced"],
+    "note": "✎",
+    "pin": "⚑",
+    "unpin": "⚐",
+    "source": "◇",
+    "errors": "‼",
+}
+"""The kinds of incident timeline entry and the icon before each (never colour alone)."""
 
 Tone = Literal["ok", "warning", "error", "muted"]
 """How a figure stands against its thresholds, as a widget colours it."""

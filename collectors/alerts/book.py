@@ -29,9 +29,12 @@ Contract:
   `severity`, `flapping`, `notify`; a `notify` event's `note` is JSON
   (`kind`, `severity`) and de-duplicates notifications across restarts.
 * **Pinned incident.** `pin_incident` writes the start of the incident in
-  progress to the `meta` table; the incident view and export read it.
+  progress to the `meta` table; the incident view and export read it. The pin
+  keeps no history, so setting or clearing it also writes an annotation
+  (`collectors.alerts.annotations`) in the same transaction.
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
-  events) and silences that ended before a time; the engine keeps 35 days.
+  events), silences that ended and annotations made before a time; the engine
+  keeps 35 days.
 * **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
   `get`, `history`, `events`, `silences`) answer as the book stood then:
   alerts started by then, each replayed from its events (`alerts.as_of`),
@@ -62,6 +65,7 @@ from typing import Any, Final
 
 import aiosqlite
 
+from collectors.alerts.annotations import pin_note
 from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
@@ -431,6 +435,11 @@ class AlertBook:
         ) as cursor:
             return [_notify_record(*row) for row in await cursor.fetchall()]
 
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only query on the alert tables (for their own modules)."""
+        async with self._conn.execute(sql, params) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
     async def last_event_id(self) -> int:
         """The newest event id (0 without events): where a bell starts watching."""
         async with self._conn.execute("SELECT max(id) FROM alert_events") as cursor:
@@ -553,13 +562,17 @@ class AlertBook:
         ended = [s for s in await self.silences(now, include_ended=True) if s.id == silence_id]
         return ended[0]
 
-    async def pin_incident(self, start: float | None) -> None:
+    async def pin_incident(
+        self, start: float | None, *, by: str = "unknown", now: float | None = None
+    ) -> None:
         """Pin the start of the incident in progress (None unpins); durable like an ack.
 
         Every process on the database sees the pin: the TUI's incident view and
-        `wootwatch export` use it as the start of their window.
+        `wootwatch export` use it as the start of their window. A `pin`
+        annotation at the start (an `unpin` one at `now`) records who did it.
         """
         async with self.transaction() as writer:
+            await pin_note(writer, start, by=_one_line(by, "the user name", 200), now=now)
             if start is None:
                 await writer.execute("DELETE FROM meta WHERE key = ?", (_INCIDENT_KEY,))
             else:
@@ -715,6 +728,7 @@ class AlertWriter:
         await self.execute(f"DELETE FROM alert_events WHERE alert_id IN ({ended})", (before,))
         gone = await self.execute(f"DELETE FROM alerts WHERE id IN ({ended})", (before,))
         await self.execute("DELETE FROM silences WHERE ends_at < ?", (before,))
+        await self.execute("DELETE FROM annotations WHERE ts < ?", (before,))
         return gone
 
     async def notified(

@@ -172,7 +172,11 @@ class AlertEngine:
         """
         notify = notify or NotifyConfig()
         book = await AlertBook.open(Path(store.path))
-        chosen = list(sinks) if sinks is not None else build_sinks(notify, transport=transport)
+        chosen = (
+            list(sinks)
+            if sinks is not None
+            else build_sinks(notify, transport=transport, database=Path(store.path))
+        )
         dispatcher = Dispatcher(chosen, group_wait=notify.group_wait)
         engine = cls(
             rules,
@@ -474,14 +478,20 @@ def _value_unit(rule: Rule | None) -> str:
 
 
 def build_sinks(
-    config: NotifyConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    config: NotifyConfig,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    database: Path | None = None,
 ) -> list[Sink]:
-    """The Slack, Alertmanager and command sinks a config asks for (the bell is a `BellWatcher`)."""
+    """The Slack, Alertmanager and command sinks a config asks for (the bell is a `BellWatcher`).
+
+    A command hook is told the `database` in `$WOOTWATCH_DB`.
+    """
     sinks: list[Sink] = []
     if config.slack is not None:
         sinks.append(SlackSink(config.slack, transport=transport))
     if config.alertmanager is not None:
         sinks.append(AlertmanagerSink(config.alertmanager, transport=transport))
     if config.command is not None:
-        sinks.append(CommandSink(config.command))
+        sinks.append(CommandSink(config.command, database=database))
     return sinks

@@ -19,7 +19,9 @@ Contract:
   `JsonPoster` as Slack.
 * **Command** (`CommandSink`): an argv list run without a shell, the group
   as a JSON array on stdin, killed after its timeout. A string is refused:
-  a shell string would let alert text (upstream names) reach a shell.
+  a shell string would let alert text (upstream names) reach a shell. The
+  command's environment has `WOOTWATCH_DB` set to the engine's database, so
+  a hook that runs `wootwatch annotate ...` notes the page on that database.
 * **Bell** (`BellWatcher`): a TUI rings the terminal bell when the engine
   (in this process or in `wootwatch collect`) records a new firing,
   escalated, repeated or lapsed-ack notification at or above its severity.
@@ -57,6 +59,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -473,13 +476,18 @@ class CommandSink:
 
     Args:
         config: the argv list, severity and timeout.
+        database: the database the alerts are in, given to the command as
+            `$WOOTWATCH_DB` (None: the environment is passed on unchanged).
     """
 
     name = "command"
 
-    def __init__(self, config: CommandConfig) -> None:
+    def __init__(
+        self, config: CommandConfig, *, database: str | os.PathLike[str] | None = None
+    ) -> None:
         self.min_severity = config.min_severity
         self._argv = list(config.argv)
+        self._env = None if database is None else {**os.environ, "WOOTWATCH_DB": str(database)}
         self._timeout = config.timeout
         self.delivered = 0
         """Groups the command accepted (exit status 0)."""
@@ -498,6 +506,7 @@ class CommandSink:
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
                 start_new_session=True,
+                env=self._env,
             )
         except OSError as exc:
             self._fail(f"cannot run {program}: {exc.strerror or type(exc).__name__}")

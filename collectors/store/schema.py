@@ -157,7 +157,21 @@ END;
 INSERT INTO log_fts (log_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS)
+_V3_ANNOTATIONS = """
+-- Notes on the timeline: `wootwatch annotate`, the TUI's `n`, notify hooks, and
+-- the pin (which has no history of its own). Written through the alert book.
+CREATE TABLE annotations (
+    id      INTEGER PRIMARY KEY,
+    ts      REAL NOT NULL,
+    author  TEXT NOT NULL,
+    text    TEXT NOT NULL,               -- as given, shown inert
+    source  TEXT,                        -- the source it is about, if any
+    kind    TEXT NOT NULL DEFAULT 'note' -- note, pin, unpin
+);
+CREATE INDEX annotations_ts ON annotations (ts);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS, _V3_ANNOTATIONS)
 """Migration scripts in order; the schema version is their count."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

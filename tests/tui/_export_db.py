@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from collectors.alerts.annotations import add_annotation
 from collectors.alerts.book import AlertBook
 from collectors.alerts.rules import Severity
 from collectors.alerts.state import AlertState
@@ -24,7 +25,7 @@ HOSTILE = (
 
 
 async def record_hostile(path: Path, demo: Path, now: float) -> None:
-    """Copy the demo database to `path` and add hostile names, labels, alerts, acks and logs."""
+    """Copy the demo database to `path`; add hostile names, labels, alerts, acks, notes and logs."""
     shutil.copy(demo, path)
     bad = HOSTILE
     async with await Store.open(path, clock=lambda: now) as store:
@@ -74,4 +75,7 @@ async def record_hostile(path: Path, demo: Path, now: float) -> None:
             created_by="amy",
             comment=bad,
             now=now - 44,
+        )
+        await add_annotation(
+            book, ts=now - 40, author=bad[:150], text=f"{bad} {SECRET}", source=bad[:150]
         )

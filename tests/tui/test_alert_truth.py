@@ -62,7 +62,8 @@ def test_alert_values_have_units_and_since_is_the_first_start(
     assert "2026-11-18T11:06:55Z" in line and " 8.6s latest  " in line
     document = asyncio.run(build_export(db, now=now, since=900.0, user="amy", host="h"))
     cell = " chatwoot\\_response\\_time\\_critical ("  # the firing alert, not the health score
-    row = next(ln for ln in document.splitlines() if cell in ln)
+    summary = document[document.index("## Executive summary") :]  # after the timeline
+    row = next(ln for ln in summary.splitlines() if cell in ln)
     assert "2026-11-18 11:06:55" in row and "| 8.6s (latest) |" in row
     exported = json.loads(
         asyncio.run(build_export(db, now=now, since=900.0, user="amy", host="h", fmt="json"))

@@ -14,6 +14,7 @@ from _tuned import tuned_rules
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from collectors.alerts.annotations import add_annotation
 from collectors.alerts.book import AlertBook
 from collectors.inert import inert
 from collectors.store.log_search import message_shape
@@ -217,10 +218,11 @@ async def test_the_timeline_lists_every_change_ack_and_silence_in_order(
             comment="reindex job",
             now=now - 1,
         )
-    timeline = section(await export(db, now), "Alert timeline").replace("\\", "")
+    timeline = section(await export(db, now), "Incident timeline").replace("\\", "")
     rows = [line for line in timeline.splitlines() if line.startswith("| 2026")]
     times = [row.split(" | ")[0] for row in rows]
-    assert times == sorted(times) and len(rows) == 20
+    assert times == sorted(times) and len(rows) == 23
+    assert sum(" error lines in " in row for row in rows) == 3  # the demo's bursts
     alert = "#7 chatwoot_response_time_critical (source=chatwoot)"
     assert f"{alert} | ✖ critical | acknowledged" in rows[-3]
     assert "| amy | scaling web |" in rows[-3]
@@ -236,7 +238,7 @@ async def test_a_pinned_incident_start_is_the_window(demo_copy: tuple[Path, floa
     assert "- **Window:** 2026-11-18T11:07:20Z to 2026-11-18T11:08:05Z: 45s, from the pinned" in (
         document
     )
-    timeline = section(document, "Alert timeline")
+    timeline = section(document, "Incident timeline")
     assert "11:07:25" in timeline and "11:07:15" not in timeline
 
 
@@ -263,9 +265,13 @@ async def test_markdown_and_json_say_the_same(demo: tuple[Path, float]) -> None:
     assert data["health"]["status"] == "unhealthy"
     metrics = table_rows(document, "## Metrics")[1:]
     assert [m["label"] for m in data["metrics"]] == [row[0].rsplit(" (", 1)[0] for row in metrics]
-    timeline = section(document, "Alert timeline")
+    timeline = section(document, "Incident timeline")
     assert len(data["timeline"]) == timeline.count("\n| 2026")
-    assert data["timeline"][0]["at"] == "2026-11-18T11:06:40Z"
+    assert data["timeline"][0]["at"] == "2026-11-18T10:56:40Z"  # a burst of error lines
+    assert data["timeline"][0]["kind"] == "errors" and list(data)[:4] == [
+        "format", "version", "header", "timeline"
+    ]  # fmt: skip
+    assert document.index("## Incident timeline") < document.index("## Executive summary")
     assert len(data["log_lines"]) == 20 and data["error_lines"] > 20
 
 
@@ -312,6 +318,9 @@ async def test_hostile_text_stays_in_its_cell_and_never_becomes_markup(
     assert "␛[2J␛]52;c;ZXZpbA==␇" in rendered
     assert "[x](javascript:alert(1))" in rendered and "<a " not in rendered
     assert "````` five backticks `````" in rendered  # inside the fenced block
+    timeline = table_rows(document, "## Incident timeline")
+    (note,) = [row for row in timeline if row[3] == "note"]
+    assert note[5].startswith("evil|pipe ``` ``` `` ` x␊second line") and "␛[2J" in note[6]
 
 
 async def test_secrets_never_appear(hostile: tuple[Path, float]) -> None:
@@ -329,3 +338,19 @@ async def test_json_of_hostile_text_is_ascii_and_parses(hostile: tuple[Path, flo
     assert text.isascii()
     data = json.loads(text)
     assert any(HOSTILE.split("\n")[0] in row["summary"] for row in data["active_alerts"])
+
+
+async def test_an_annotation_leads_the_timeline_and_is_marked_under_the_sparklines(
+    demo_copy: tuple[Path, float],
+) -> None:
+    db, now = demo_copy
+    async with await AlertBook.open(db) as book:
+        await add_annotation(book, ts=now - 290, author="amy", text="deploy v4.2.1")
+    document = await export(db, now)  # 15 min: 15 slots of a minute
+    rows = table_rows(document, "## Incident timeline")
+    assert ["2026-11-18 11:03:15", "—", "—", "note", "", "amy", "deploy v4.2.1"] in rows
+    sparks = section(document, "Sparklines")
+    (marks,) = [line for line in sparks.splitlines() if line.startswith("annotations ")]
+    first = next(line for line in sparks.splitlines() if "chatwoot" in line)
+    start = next(i for i, c in enumerate(first) if c in "▁▂▃▄▅▆▇█")
+    assert marks.count("▲") == 1 and marks.index("▲") - start == 10  # the 11th minute of 15

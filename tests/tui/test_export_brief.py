@@ -43,7 +43,13 @@ async def test_the_brief_of_an_incident_fits_a_chat_message(demo_db: Path, demo_
         "✖ critical 11.1% (ratio 1m)  since 11:08  not acked  "
         "webhook_delivery_failed {source=sidekiq}"
     )
-    assert "… and 2 more" in lines
+    assert "… and 4 more" in lines
+    timeline = next(line for line in lines if line.startswith("Timeline ("))
+    assert lines.index(timeline) == 3  # right under the headline
+    assert (
+        lines[lines.index(timeline) + 4]
+        == "11:08 ok → firing  #14 webhook_delivery_failed (source=sidekiq)"
+    )
     assert "Key figures:" in lines and any(line.startswith("• ") for line in lines)
     errors = next(line for line in lines if line.startswith("Top errors ("))
     assert lines[lines.index(errors) + 2].strip()[0].isdigit()  # `93× Net::ReadTimeout …`
@@ -67,7 +73,8 @@ async def test_upstream_text_stays_inert_in_the_brief(
     kinds = {t.type for t in tokens}
     assert not kinds & {"link_open", "image", "html_inline", "html_block", "table_open"}
     fences = [t for t in tokens if t.type == "fence"]
-    assert len(fences) == 2 and all(t.markup == "```" for t in fences)
+    assert len(fences) == 3 and all(t.markup == "```" for t in fences)
     outside = "".join(t.content for t in tokens if t.type == "text")
     assert "evil" not in outside and HOSTILE[:8] not in outside
-    assert "ˋˋˋ ˋˋˋ ˋˋ ˋ x␊secon…" in fences[0].content  # no backtick can close the block
+    assert "ˋˋˋ ˋˋˋ ˋˋ ˋ x␊secon…" in fences[1].content  # no backtick can close the block
+    assert "down  evil|pipe ˋˋˋ ˋˋˋ ˋˋ ˋ x␊second line <script>" in fences[0].content  # timeline

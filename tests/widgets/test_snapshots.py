@@ -47,7 +47,7 @@ WAVE = (1.0, 3.0, None, 4.0, 8.0, 5.0, 2.0, 6.0, 9.0, 7.0)
 """A history with a gap (no data) in it."""
 READINGS = (
     MetricReading("API p95", "412ms", WAVE),
-    MetricReading("pending", "31", WAVE, alarm=True),
+    MetricReading("pending", "31", WAVE, alarm=True, marks=(8,)),
     MetricReading("reply SLA", "–"),
 )
 
@@ -201,7 +201,7 @@ CASES: dict[str, tuple[Callable[[], Sequence[Widget]], int | None, object]] = {
     "reading_cell": (
         lambda: [
             ReadingCell(Reading("97.5%", WAVE), label="ok"),
-            ReadingCell(Reading("434", WAVE, "warning", "deep"), label="warning"),
+            ReadingCell(Reading("434", WAVE, "warning", "deep", notes=(4,)), label="warning"),
             ReadingCell(Reading("885", WAVE, "error", "deep"), label="error"),
             ReadingCell(None, label="none"),
         ],
@@ -247,7 +247,11 @@ CASES: dict[str, tuple[Callable[[], Sequence[Widget]], int | None, object]] = {
         None,
         None,
     ),
-    "spark_line": (lambda: [SparkLine(WAVE), SparkLine(())], 1, None),
+    "spark_line": (
+        lambda: [SparkLine(WAVE), SparkLine(WAVE, marks=(2, 7)), SparkLine(())],
+        1,
+        None,
+    ),  # the second: annotations in slots 2 (no data) and 7, in reverse video
     "state_badge": (
         lambda: [
             StateBadge(state, age=age)
@@ -267,6 +271,7 @@ CASES: dict[str, tuple[Callable[[], Sequence[Widget]], int | None, object]] = {
                         ChartLine("p50", (200.0, 300.0, None, 900.0, 250.0)),
                     ),
                     "ms",
+                    marks=(3,),  # an annotation: a vertical line, ┴ on the time axis
                 )
             )
         ],

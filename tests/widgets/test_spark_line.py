@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 
 from widgets.spark_line import SparkLine
@@ -53,3 +54,30 @@ async def test_a_click_picks_the_slot_under_the_pointer() -> None:
         await pilot.click(SparkLine, offset=(2, 0))
         await pilot.pause()
     assert app.picked == [(0.2, 0.3)]
+
+
+class _Marked(App[None]):
+    def __init__(self, spark: SparkLine) -> None:
+        super().__init__()
+        self.spark = spark
+
+    def compose(self) -> ComposeResult:
+        yield self.spark
+
+
+async def test_an_annotations_slot_is_drawn_in_reverse_at_its_cell() -> None:
+    data: list[float | None] = [float(i % 5) for i in range(40)]
+    same = SparkLine(data[:20], marks=(3, 12))
+    squeezed = SparkLine(data, marks=(30,))  # 40 slots on 20 cells: slot 30 is cell 15
+    for spark in (same, squeezed):
+        async with _Marked(spark).run_test(size=(20, 3)) as pilot:
+            await pilot.pause()
+            text = spark.render()
+            assert isinstance(text, Text)
+            reversed_cells = [
+                i for i in range(len(text)) if any(
+                    s.style.reverse for s in text.spans if s.start <= i < s.end
+                )
+            ]  # fmt: skip
+            assert reversed_cells == ([3, 12] if spark is same else [15])
+            assert text.plain == sparkline(resample(spark.data, 20))  # the values still drawn

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
@@ -71,6 +72,21 @@ async def test_the_same_data_draws_the_same_chart_with_time_and_value_labels() -
     text = str(drawn[0])
     assert "5.0s" in text and "2.5s" in text and "0ms" in text  # round steps in the unit
     assert "11:06" in text and "12:05" in text  # the first and last slot, local time
+
+
+async def test_an_annotation_is_a_vertical_line_with_a_mark_on_the_time_axis() -> None:
+    values: list[float | None] = [5.0] * 60
+    plain = TimeChart(_data(values))
+    marked = TimeChart(dataclasses.replace(_data(values), marks=(30,)))
+    async with _Harness(plain, marked).run_test(size=(68, 24)) as pilot:
+        await pilot.pause()
+        rows = [str(chart.render()).split("\n") for chart in (plain, marked)]
+    axis = [next(row for row in chart if row.lstrip().startswith("└")) for chart in rows]
+    assert "┴" not in axis[0] and axis[1].count("┴") == 1
+    column = axis[1].index("┴")
+    inside = [row[column] for row in rows[1] if "┤" in row or row.lstrip().startswith("│")]
+    assert inside.count("│") >= 5  # the line runs up the plot, seen without colour
+    assert 0.4 < (column - axis[1].index("└")) / (len(axis[1].rstrip()) - axis[1].index("└")) < 0.6
 
 
 async def test_a_long_gap_breaks_the_line_and_a_short_one_does_not() -> None:

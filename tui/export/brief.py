@@ -3,7 +3,8 @@
 `wootwatch export --brief` and the `e` dialog's "brief" choice. Contract:
 
 * under 40 lines, whatever the database holds: the headline (overall health,
-  what fires, the window and whether a pin set it), what is firing (severity,
+  what fires, the window and whether a pin set it), the incident timeline in
+  short (how many entries, the newest `MAX_TIMELINE`), what is firing (severity,
   rule, value, since, ack state; at most `MAX_ALERTS`), the key figures (the
   metrics table, those off their thresholds first; at most `MAX_FIGURES`) and
   the most frequent error lines (at most `MAX_ERRORS`);
@@ -24,7 +25,7 @@ from typing import Final
 
 from collectors.base import format_duration
 from collectors.inert import inert
-from tui.export.model import ActiveAlert, Level, MetricRow, Snapshot
+from tui.export.model import ActiveAlert, Level, MetricRow, Snapshot, TimelineEntry
 from widgets.vocab import (
     ALERT_STATE_ICONS,
     SEVERITY_ICONS,
@@ -33,11 +34,13 @@ from widgets.vocab import (
     severity_label,
 )
 
-__all__ = ["MAX_ALERTS", "MAX_ERRORS", "MAX_FIGURES", "render_brief"]
+__all__ = ["MAX_ALERTS", "MAX_ERRORS", "MAX_FIGURES", "MAX_TIMELINE", "render_brief"]
 
-MAX_ALERTS: Final = 10
+MAX_TIMELINE: Final = 3
+"""Timeline entries listed, the newest; the rest are counted."""
+MAX_ALERTS: Final = 8
 """Alerts listed by name; the rest are counted."""
-MAX_FIGURES: Final = 8
+MAX_FIGURES: Final = 6
 """Key figures listed."""
 MAX_ERRORS: Final = 5
 """Error messages listed, most frequent first."""
@@ -62,8 +65,14 @@ _WORST_FIRST: Final = {Level.CRITICAL: 0, Level.WARNING: 1, Level.OK: 2, Level.N
 
 
 def render_brief(snapshot: Snapshot) -> str:
-    """The brief: headline, firing alerts, key figures, top error lines."""
-    parts = [_headline(snapshot), _firing(snapshot), _figures(snapshot), _errors(snapshot)]
+    """The brief: headline, timeline, firing alerts, key figures, top error lines."""
+    parts = [
+        _headline(snapshot),
+        _timeline(snapshot),
+        _firing(snapshot),
+        _figures(snapshot),
+        _errors(snapshot),
+    ]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -102,6 +111,23 @@ def _counts(alerts: Iterable[ActiveAlert]) -> str:
     )
     text = f"{sum(firing.values())} firing ({levels})" if firing else "nothing firing"
     return f"{text} · {ALERT_STATE_ICONS['pending']} {pending} pending · {acked} acknowledged"
+
+
+def _timeline(s: Snapshot) -> str:
+    if not s.timeline:
+        return ""
+    newest = s.timeline[-MAX_TIMELINE:]
+    lines = [_entry(e) for e in newest]
+    shown = "" if len(s.timeline) <= MAX_TIMELINE else f", the newest {len(newest)}"
+    return f"Timeline ({len(s.timeline)} entries{shown}; the full export has all):\n{_block(lines)}"
+
+
+def _entry(e: TimelineEntry) -> str:
+    """`11:07 note  chatwoot  amy: deploy v4.2.1`: time, what, about, who and the note."""
+    who = f"{e.actor}: " if e.actor else ""
+    note = f"  {who}{e.note}" if e.note else (f"  {e.actor}" if e.actor else "")
+    about = f"  {e.subject}" if e.subject else ""
+    return f"{_clock(e.at)} {e.what}{about}{note}"
 
 
 def _firing(s: Snapshot) -> str:

@@ -22,10 +22,9 @@ import sqlite3
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Final, Literal
 
-from collectors.alerts.book import AlertBook, AlertEvent, AlertRow, Silence
+from collectors.alerts.book import AlertBook, AlertRow
 from collectors.alerts.rules import Rule, default_rules
 from collectors.alerts.state import AlertState
 from collectors.base import SourceStatus
@@ -55,11 +54,12 @@ from collectors.series import (
     key_numbers,
 )
 from collectors.store.database import SeriesInfo, Store, WindowStats
-from collectors.store.log_search import level_counts, message_shape, newest
+from collectors.store.log_search import LogMatch, level_counts, message_shape, newest
 from collectors.store.views import UPTIME_WINDOWS, current_breaches, uptime_pct
-from tui.data.alert_values import alert_value, measure, rule_figure, since
+from tui.data.alert_values import alert_value, measure, since
 from tui.data.source_badge import worst_of_checks
 from tui.data.thresholds import Band, Thresholds, default_thresholds
+from tui.data.timeline import ERROR_LINES_READ, ErrorLines, read_timeline
 from tui.export.health import MetricSpec, health, judge, metric_specs, with_alerts
 from tui.export.model import (
     ActiveAlert,
@@ -81,7 +81,6 @@ from tui.export.model import (
     Snapshot,
     SourceRow,
     Spark,
-    TimelineEntry,
     Window,
 )
 from tui.export.redaction import Redactor, scrub
@@ -101,7 +100,6 @@ _SPARK_SLOTS: Final = (12, 48)
 _BREACHES_SHOWN: Final = 20
 _LOG_LINES_SHOWN: Final = 20
 _LOG_GROUPS_SHOWN: Final = 10
-_TIMELINE_KINDS: Final = frozenset({"transition", "ack", "ack_expired", "severity", "flapping"})
 _SIDEKIQ_GAUGES: Final = (
     SIDEKIQ_ENQUEUED,
     SIDEKIQ_BUSY,
@@ -194,7 +192,9 @@ async def gather(
         queues=await reader.queues(),
         queue_gauges=await reader.gauges(_SIDEKIQ_GAUGES),
         cloudwatch=await reader.cloudwatch(),
-        timeline=await _timeline(book, window, rules),
+        timeline=await read_timeline(
+            book, store, _error_reader(logs), window.start_at, window.end_at, rules
+        ),
         error_lines=error_total,
         log_groups=_log_groups(messages, redact),
         log_lines=tuple(
@@ -581,64 +581,12 @@ def _active_alerts(
     )
 
 
-async def _timeline(
-    book: AlertBook, window: Window, rules: Mapping[str, Rule]
-) -> tuple[TimelineEntry, ...]:
-    """Alert events and silences of the window, in time order.
+def _error_reader(logs: sqlite3.Connection) -> ErrorLines:
+    """The timeline's read of a span's error lines, off the event loop."""
 
-    An alert with an event in the window was either updated in it (every
-    state change updates it) or is still visible (an ack or an escalation of
-    an alert firing since before the window).
-    """
-    alerts = {a.id: a for a in await book.visible(window.end_at)}
-    alerts.update({a.id: a for a in await book.history(window.start_at)})
-    entries = []
-    for alert in alerts.values():
-        for event in await book.events(alert.id):
-            if event.kind in _TIMELINE_KINDS and window.start_at <= event.ts <= window.end_at:
-                entries.append(_alert_entry(alert, event, rules.get(alert.rule)))
-    for silence in await book.silences(window.end_at, include_ended=True):
-        if silence.starts_at > window.end_at or silence.ends_at < window.start_at:
-            continue
-        subject = ", ".join(f"{k}={v}" for k, v in sorted(silence.matchers.items()))
-        at = max(silence.created_at, window.start_at)
-        entries.append(
-            TimelineEntry(
-                at, "silence", None, subject or "every alert", "", _silence_what(silence, window),
-                None, silence.created_by, silence.comment,
-            )
-        )  # fmt: skip
-    entries.sort(key=lambda e: (e.at, e.alert_id or 0))
-    return tuple(entries)
+    async def read(start: float, end: float) -> list[LogMatch]:
+        return await asyncio.to_thread(
+            newest, logs, level="error", start=start, end=end, limit=ERROR_LINES_READ
+        )
 
-
-def _alert_entry(alert: AlertRow, event: AlertEvent, rule: Rule | None) -> TimelineEntry:
-    labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
-    subject = f"#{alert.id} {alert.rule}" + (f" ({labels})" if labels else "")
-    what = {
-        "transition": f"{event.from_state} → {event.to_state}",
-        "ack": "acknowledged",
-        "ack_expired": "acknowledgement lapsed",
-        "severity": "severity changed",
-        "flapping": "flapping",
-    }[event.kind]
-    return TimelineEntry(
-        event.ts,
-        event.kind,
-        alert.id,
-        subject,
-        alert.severity.value,
-        what,
-        event.value,
-        event.actor,
-        event.note,
-        rule_figure(event.value, rule),
-    )
-
-
-def _silence_what(silence: Silence, window: Window) -> str:
-    until = datetime.fromtimestamp(silence.ends_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if silence.ends_at <= window.end_at:
-        return f"silence (ended {until})"
-    before = " (since before the window)" if silence.created_at < window.start_at else ""
-    return f"silenced until {until}{before}"
+    return read

@@ -3,7 +3,8 @@
 The layout follows the forms on-call already uses: seed 002's performance
 analysis report (executive summary, a `Metric | Normal range | Value |
 Status` table, technical analysis, timeline) and seed 000's baseline report
-(status line with an emoji, measurements). Every table cell passes
+(status line with an emoji, measurements), under the incident timeline,
+which comes first: what happened, in order, is what a reader looks for. Every table cell passes
 `markdown_safe.cell` (ours too, so no cell can carry a `|` or markup), every
 upstream line in a code block passes `markdown_safe.fenced`. Pure: no store,
 no Textual.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 
 from collectors.base import format_duration
 from collectors.inert import inert
+from tui.data.timeline import ANNOTATION_KINDS, marked_slots
 from tui.export.markdown_safe import cell, fenced, inline
 from tui.export.model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
 from widgets.spark_text import sparkline
@@ -65,6 +67,9 @@ _SPARK_NAME: Final = 32
 """Characters of a sparkline's source and series name, at most."""
 _CHANNEL_LATE_S: Final = 1800.0
 """Seed 004: a channel whose mean first response passes 30 minutes is red."""
+_NOTES_ROW: Final = "annotations"
+"""The name of the row under the sparklines that marks the annotations' slots."""
+_NOTE_MARK: Final = "▲"
 _DEFAULT_TARGET_S: Final = 900.0
 """Seed 004's 15-minute first-response target, when a source stored none."""
 
@@ -73,13 +78,13 @@ def render_markdown(snapshot: Snapshot) -> str:
     """The whole document."""
     sections = (
         _header(snapshot),
+        _timeline(snapshot),
         _summary(snapshot),
         _metrics(snapshot.metrics),
         _latency(snapshot),
         _sla(snapshot),
         _queues(snapshot),
         _cloudwatch(snapshot),
-        _timeline(snapshot),
         _logs(snapshot),
         _sparklines(snapshot),
         _sources(snapshot),
@@ -529,15 +534,16 @@ def _cloudwatch(s: Snapshot) -> str:
 def _timeline(s: Snapshot) -> str:
     if not s.timeline:
         return (
-            "## Alert timeline\n\n"
-            "No alert changed state, was acknowledged or silenced in the window."
+            "## Incident timeline\n\n"
+            "Nothing happened in the window: no alert changed state, was acknowledged or "
+            "silenced, no annotation, no source changed state, no burst of error lines."
         )
     body = table(
-        ("Time (UTC)", "Alert", "Severity", "Event", "Value", "By", "Note"),
+        ("Time (UTC)", "About", "Severity", "Event", "Value", "By", "Note"),
         (
             (
                 _clock(e.at),
-                e.subject,
+                e.subject or "—",
                 severity_label(e.severity) if e.severity else "—",
                 e.what,
                 e.shown,
@@ -548,7 +554,7 @@ def _timeline(s: Snapshot) -> str:
         ),
         "lllllll",
     )
-    return f"## Alert timeline\n\n{body}"
+    return f"## Incident timeline\n\n{body}"
 
 
 def _logs(s: Snapshot) -> str:
@@ -582,11 +588,18 @@ def _sparklines(s: Snapshot) -> str:
     slots = len(s.sparks[0].values)
     step = format_duration((w.end_at - w.start_at) / slots)
     names = [_cut(inert(f"{p.source} {p.label}"), _SPARK_NAME) for p in s.sparks]
-    width = max(len(name) for name in names)
+    times = [e.at for e in s.timeline if e.kind in ANNOTATION_KINDS]
+    marks = set(marked_slots(times, w.start_at, math.nextafter(w.end_at, math.inf), slots))
+    width = max(len(name) for name in [*names, *([_NOTES_ROW] if marks else [])])
     lines = [f"{name:<{width}}  {_spark_line(p)}" for name, p in zip(names, s.sparks, strict=True)]
+    said = ""
+    if marks:
+        row = "".join(_NOTE_MARK if slot in marks else " " for slot in range(slots))
+        lines.append(f"{_NOTES_ROW:<{width}}  {row}".rstrip())
+        said = f" A `{_NOTE_MARK}` under a slot: an annotation fell in it (see the timeline)."
     return (
         "## Sparklines\n\n"
-        f"{slots} slots of {step} each; a blank is a slot without data.\n\n{fenced(lines)}"
+        f"{slots} slots of {step} each; a blank is a slot without data.{said}\n\n{fenced(lines)}"
     )
 
 

@@ -279,21 +279,24 @@ class GaugeRow:
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
-    """One thing that happened to the alerts in the window."""
+    """One thing that happened in the window (`tui.data.timeline` reads them)."""
 
     at: float
     kind: str
-    """`transition`, `ack`, `ack_expired`, `severity`, `flapping` or `silence`."""
+    """An alert event (`transition`, `ack`, `ack_expired`, `severity`, `flapping`),
+    `silence`, an annotation (`note`, `pin`, `unpin`), `source` or `errors`."""
     alert_id: int | None
-    """None for a silence."""
+    """The alert's id, None for every other kind."""
     subject: str
-    """The alert's rule and labels, or a silence's matchers."""
+    """The alert's rule and labels, a silence's matchers, or the source it is about."""
     severity: str
     what: str
-    """e.g. `pending → firing`, `acknowledged`, `silenced until 10:00Z`."""
+    """e.g. `pending → firing`, `acknowledged`, `silenced until 10:00Z`, `down`."""
     value: float | None
+    """The alert's value; for `errors`, how many lines."""
     actor: str | None
     note: str | None
+    """An ack's note, a silence's comment, an annotation's text, an error, a log line."""
     shown: str = ""
     """The value with its unit, as the alert's rule measures it."""
 
@@ -345,6 +348,8 @@ class Snapshot:
     """Everything one export shows."""
 
     header: Header
+    timeline: tuple[TimelineEntry, ...]
+    """Everything that happened in the window, in time order (first in every format)."""
     health: Health
     active_alerts: tuple[ActiveAlert, ...]
     metrics: tuple[MetricRow, ...]
@@ -359,7 +364,6 @@ class Snapshot:
     queue_gauges: tuple[GaugeRow, ...]
     """Sidekiq's other counters and SQS depths."""
     cloudwatch: tuple[GaugeRow, ...]
-    timeline: tuple[TimelineEntry, ...]
     error_lines: int
     """Error-level log lines in the window."""
     log_groups: tuple[LogGroup, ...]

@@ -1,4 +1,7 @@
-"""A live panel of sparklines over one time window; a picked slot opens the logs of that slot."""
+"""A live panel of sparklines over one time window; a picked slot opens the logs of that slot.
+
+The slots that hold an annotation (`tui.data.timeline`) are marked on its sparklines.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from typing import TypeVar
 
 from textual import on
 
+from tui.data.reader import StoreReader
+from tui.data.timeline import annotation_slots
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
 from widgets.spark_line import SparkLine
@@ -47,6 +52,12 @@ class ChartPanel(LivePanel[T]):
         step = span / points
         end = (math.floor(now / step) + 1) * step
         return (end - span, end), points
+
+    async def note_marks(
+        self, reader: StoreReader, window: tuple[float, float], points: int
+    ) -> tuple[int, ...]:
+        """The slots of `window` (cut into `points`) that hold an annotation, to mark."""
+        return await annotation_slots(reader.book, reader.store, *window, points)
 
     def spark_points(self, span: float, default: int = 30) -> int:
         """Points to read per sparkline of `span` seconds: one a cell, at most one a minute.

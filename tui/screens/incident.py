@@ -12,13 +12,17 @@ From the top:
 * sparklines of the last 30 minutes: the series the firing alerts are about
   first, then the headline numbers; Tab and Enter (or a click) open the logs
   of a slot;
+* the incident timeline (`tui.panels.timeline`): alert changes, acks,
+  silences, notes, source changes and error bursts from the pinned start
+  (else the last 30 minutes), newest first; Enter on one rewinds every
+  screen to its time, `n` adds a note;
 * the newest error lines of the log cache, newest first.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Final
 
 from rich.text import Text
@@ -44,6 +48,7 @@ from tui.panels.key_metrics import (
     spec_for,
 )
 from tui.panels.text_list import TextListPanel
+from tui.panels.timeline import TimelinePanel
 from tui.screens.alert_actions import AlertActionsScreen
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
@@ -152,7 +157,8 @@ class ChartsPanel(ChartPanel[ChartsData]):
             )
             if reading is not None:
                 readings.append(reading)
-        return ChartsData(window, tuple(readings))
+        marks = await self.note_marks(reader, window, points)
+        return ChartsData(window, tuple(replace(reading, marks=marks) for reading in readings))
 
     def present(self, data: ChartsData) -> None:
         """Update the grid in place."""
@@ -206,7 +212,8 @@ class IncidentScreen(AlertActionsScreen):
     | p | pin the incident start: a typed time, or the chosen alert's start |
     | P | unpin the incident start |
     | tab / shift+tab | move between the sparklines and lists |
-    | enter | open the logs of the slot under the sparkline's cursor |
+    | enter | on a sparkline: the logs of its slot; on the timeline: rewind to the entry |
+    | n | add a note to the timeline |
     | a / s / h | acknowledge, silence, history of the alert chosen in the firing list |
     """
 
@@ -222,7 +229,7 @@ class IncidentScreen(AlertActionsScreen):
         color: $warning;
         text-style: bold;
     }
-    IncidentScreen #firing, IncidentScreen #errors {
+    IncidentScreen #firing, IncidentScreen #timeline, IncidentScreen #errors {
         height: 1fr;
         min-height: 3;
     }
@@ -237,6 +244,7 @@ class IncidentScreen(AlertActionsScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "app.pin_incident", "Pin start"),
         Binding("P", "app.unpin_incident", "Unpin"),
+        Binding("n", "app.annotate", "Note"),
         Binding("tab", "app.focus_next", "Next chart"),
         Binding("shift+tab", "app.focus_previous", "Previous chart", show=False),
     ]
@@ -249,13 +257,14 @@ class IncidentScreen(AlertActionsScreen):
         """There is nothing to act on."""
         return "No alert is firing."
 
-    @on(OptionList.OptionSelected)
+    @on(OptionList.OptionSelected, "#firing-list")
     async def _alert_selected(self) -> None:
         await self.action_history()
 
     def compose_panels(self) -> ComposeResult:
-        """Clock, alerts, charts, errors."""
+        """Clock, alerts, charts, timeline, errors."""
         yield IncidentClock(id="incident-clock")
         yield FiringPanel("Firing alerts", id="firing")
         yield ChartsPanel(f"Last {int(WINDOW // 60)} min · the alerts' series first", id="charts")
+        yield TimelinePanel("Timeline", window=WINDOW, id="timeline")
         yield NewestErrors(f"Newest errors · last {int(WINDOW // 60)} min", id="errors")

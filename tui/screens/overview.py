@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import ClassVar, Final
 
@@ -169,7 +169,8 @@ class SourcesPanel(ChartPanel[SourcesData]):
             order = _NO_DATA_ORDER if status.no_data else _STATE_ORDER.get(SourceState(state), 0)
             ranked.append(((order, rank, name), view))
         ranked.sort(key=lambda pair: pair[0])
-        return SourcesData(window, tuple(view for _, view in ranked))
+        marks = await self.note_marks(reader, window, points)
+        return SourcesData(window, tuple(_marked(view, marks) for _, view in ranked))
 
     def present(self, data: SourcesData) -> None:
         """Update the rows in place; mount, remove or move only the ones that changed."""
@@ -193,6 +194,11 @@ class SourcesPanel(ChartPanel[SourcesData]):
         if kept + [row for row in ordered if row not in kept] != ordered:
             for previous, row in pairwise(ordered):
                 container.move_child(row, after=previous)
+
+
+def _marked(view: SourceView, marks: tuple[int, ...]) -> SourceView:
+    """The view with the annotations' slots marked on its sparklines."""
+    return replace(view, metrics=tuple(replace(m, marks=marks) for m in view.metrics))
 
 
 async def _source_metrics(

@@ -52,6 +52,7 @@ from collectors.series import (
 )
 from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
+from tui.data.timeline import annotation_slots
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
 from tui.screens.text_filter import FilteredScreen
@@ -134,14 +135,18 @@ async def _reading(
     judge: Judge | None = None,
     *,
     how: Literal["mean", "max", "sum"] = "sum",
+    notes: tuple[int, ...] = (),
 ) -> Reading:
-    """The latest value of `series` (combined by `how`), its marks and its history."""
+    """The latest value of `series` (combined by `how`), its marks and its history.
+
+    `notes` are the history's slots that hold an annotation.
+    """
     if not series:
         return Reading("–")
     value = _latest(series, max if how == "max" else sum)
     history = tuple(await store.points(series, *window, SLOTS, how=how))
     level, mark = judge(value) if judge is not None else ("ok", "")
-    return Reading(format_value(value, series[0].unit), history, level, mark)
+    return Reading(format_value(value, series[0].unit), history, level, mark, notes)
 
 
 async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
@@ -282,6 +287,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         """Read every Sidekiq series over the window."""
         store = reader.store
         window = sparkline_window(reader.now())
+        notes = await annotation_slots(reader.book, store, *window, SLOTS)
         every = await store.series()
         sizes = _by_queue(_named(every, SIDEKIQ_QUEUE_SIZE))
         waits = _by_queue(_named(every, SIDEKIQ_QUEUE_LATENCY_S))
@@ -296,8 +302,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             lines.append(
                 QueueLine(
                     f"{source}/{queue}" if several else queue,
-                    await _reading(store, size, window, deep),
-                    await _reading(store, wait, window, slow, how="max"),
+                    await _reading(store, size, window, deep, notes=notes),
+                    await _reading(store, wait, window, slow, how="max", notes=notes),
                     source=source,
                 )
             )
@@ -307,8 +313,8 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             all_waits = _named(every, SIDEKIQ_QUEUE_LATENCY_S)
             total = QueueLine(
                 "all queues",
-                await _reading(store, all_sizes, window, deep),
-                await _reading(store, all_waits, window, slow, how="max"),
+                await _reading(store, all_sizes, window, deep, notes=notes),
+                await _reading(store, all_waits, window, slow, how="max", notes=notes),
             )
         totals = []
         for _, name in _TOTALS:
@@ -317,7 +323,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
             if name == SIDEKIQ_FAILED_PER_MIN:
                 processed = _latest(_named(every, SIDEKIQ_PROCESSED_PER_MIN), sum)
                 judge = _failures_judge(limits.failures_level, processed)
-            totals.append(await _reading(store, series, window, judge))
+            totals.append(await _reading(store, series, window, judge, notes=notes))
         sidekiq = {s.source for s in every if s.name.startswith("sidekiq.")}
         status = await _status_line(reader, sidekiq)
         return SidekiqView(QueueTable(window, tuple(lines), total, status), tuple(totals))
@@ -364,6 +370,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
         """Read the SQS series over the window, by queue name (across sources)."""
         store = reader.store
         window = sparkline_window(reader.now())
+        notes = await annotation_slots(reader.book, store, *window, SLOTS)
         every = await store.series()
         messages = _named(every, AWS_SQS_MESSAGES)
         ages = _named(every, AWS_SQS_OLDEST_AGE_S)
@@ -383,8 +390,8 @@ class SqsPanel(_QueuePanel[QueueTable]):
             lines.append(
                 QueueLine(
                     queue,
-                    await _reading(store, state.get("visible", []), window, deep),
-                    await _reading(store, age, window, slow, how="max"),
+                    await _reading(store, state.get("visible", []), window, deep, notes=notes),
+                    await _reading(store, age, window, slow, how="max", notes=notes),
                     f"{format_value(in_flight)} · {format_value(delayed)}",
                     " ".join(sorted(writers)),
                 )

@@ -40,6 +40,7 @@ from collectors.store.database import Bucket, SeriesInfo, Store
 from collectors.store.views import current_breaches
 from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
+from tui.data.timeline import annotation_slots
 from tui.data.windows import Span
 from tui.screens.windowed import WindowedPanel, WindowedScreen
 from widgets.keyed_table import Cell, KeyedTable
@@ -312,7 +313,8 @@ class _ComplianceChart(WindowedPanel[ChartData | None]):
                 lines.append(ChartLine(f"{info.source} {what}", values))
         if not any(value is not None for line in lines for value in line.values):
             return None
-        return ChartData(span.start, span.end, tuple(lines), "%", top=100.0)
+        marks = await annotation_slots(reader.book, store, span.start, span.end, slots)
+        return ChartData(span.start, span.end, tuple(lines), "%", top=100.0, marks=marks)
 
     def present(self, data: ChartData | None) -> None:
         self.set_titles(f"Compliance over {self.view.window.label}")

@@ -1,0 +1,148 @@
+"""Annotations: notes on the incident's timeline, one row each, shared by every process.
+
+A person (`wootwatch annotate`, the TUI's `n`), a notify hook (which runs
+`wootwatch annotate`) or the alert book itself (setting or clearing the
+incident pin, which keeps no history of its own) adds them. Contract:
+
+* **Written like an ack.** Through `AlertBook.transaction` (a short, durable
+  `BEGIN IMMEDIATE`), so an `--attach` TUI and the command line can write
+  while a collector holds the store's writer lock.
+* **Stored as given.** The text is kept exactly as typed, up to `TEXT_LIMIT`
+  characters and `LINE_LIMIT` lines; every screen, CLI line and export shows
+  it inert (`collectors.inert`, `tui.export.markdown_safe`), never as markup.
+* **Kinds.** `note` (a person or hook), `pin` (at the pinned start) and
+  `unpin` (when the pin was cleared). Acks, silences and source state changes
+  are not copied here: the timeline derives them from their own rows.
+* **Bounded.** `AlertWriter.prune` drops them with the alerts (35 days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Final, Literal, Protocol
+
+from collectors.errors import ActionableError
+from collectors.store.schema import storable
+
+__all__ = [
+    "LINE_LIMIT",
+    "TEXT_LIMIT",
+    "Annotation",
+    "AnnotationError",
+    "add_annotation",
+    "check_text",
+    "pin_note",
+    "read_annotations",
+]
+
+TEXT_LIMIT: Final = 500
+"""Characters of one annotation, at most."""
+LINE_LIMIT: Final = 5
+"""Lines of one annotation, at most: a note, not a document."""
+NAME_LIMIT: Final = 200
+"""Characters of an author or a source name, at most."""
+
+Kind = Literal["note", "pin", "unpin"]
+
+
+class AnnotationError(ActionableError):
+    """An annotation that cannot be taken, with a one-line reason fit for a person."""
+
+
+class AlertWriter(Protocol):
+    """What an annotation needs of `collectors.alerts.book.AlertWriter`."""
+
+    async def insert(self, sql: str, params: Sequence[object]) -> int:
+        """Run one INSERT; return the new row id."""
+        ...
+
+
+class AlertBook(Protocol):
+    """What annotations need of `collectors.alerts.book.AlertBook` (which imports this module)."""
+
+    def transaction(self) -> AbstractAsyncContextManager[AlertWriter]:
+        """One durable transaction."""
+        ...
+
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only query."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One note on the timeline."""
+
+    id: int
+    ts: float
+    """When it is about (unix time)."""
+    author: str
+    text: str
+    """As given (untrusted: shown inert)."""
+    source: str | None
+    """The source it is about, if any."""
+    kind: str
+    """`note`, `pin` or `unpin`."""
+
+
+def check_text(text: str) -> str:
+    """The text to store: as given, checked for length; raises `AnnotationError` otherwise."""
+    if not text.strip():
+        raise AnnotationError("an annotation needs some text")
+    if len(text) > TEXT_LIMIT:
+        raise AnnotationError(f"an annotation is at most {TEXT_LIMIT} characters, not {len(text)}")
+    if text.count("\n") >= LINE_LIMIT:
+        raise AnnotationError(f"an annotation is at most {LINE_LIMIT} lines")
+    return storable(text)
+
+
+def _name(value: str, what: str) -> str:
+    if len(value) > NAME_LIMIT:
+        raise AnnotationError(f"{what} is longer than {NAME_LIMIT} characters")
+    return storable(value)
+
+
+async def _insert(
+    writer: AlertWriter, ts: float, author: str, text: str, source: str | None, kind: Kind
+) -> int:
+    return await writer.insert(
+        "INSERT INTO annotations (ts, author, text, source, kind) VALUES (?, ?, ?, ?, ?)",
+        (ts, author, text, source, kind),
+    )
+
+
+async def add_annotation(
+    book: AlertBook, *, ts: float, author: str, text: str, source: str | None = None
+) -> Annotation:
+    """Record a note; committed durably before it returns.
+
+    Raises:
+        AnnotationError: empty, too long or too many lines.
+        AlertBookError: the database refused the write (or is read-only).
+    """
+    text = check_text(text)
+    author = _name(author, "the author")
+    source = _name(source, "the source name") if source else None
+    async with book.transaction() as writer:
+        row_id = await _insert(writer, ts, author, text, source, "note")
+    return Annotation(row_id, ts, author, text, source, "note")
+
+
+async def pin_note(writer: AlertWriter, start: float | None, *, by: str, now: float | None) -> None:
+    """The annotation that records a pin being set (at its start) or cleared (at `now`)."""
+    if start is not None:
+        await _insert(writer, start, by, "incident start pinned", None, "pin")
+    elif now is not None:
+        await _insert(writer, now, by, "incident start unpinned", None, "unpin")
+
+
+async def read_annotations(book: AlertBook, start: float, end: float) -> list[Annotation]:
+    """The annotations of `[start, end]`, in time order."""
+    rows: Sequence[tuple[Any, ...]] = await book.rows(
+        "SELECT id, ts, author, text, source, kind FROM annotations "
+        "WHERE ts >= ? AND ts <= ? ORDER BY ts, id",
+        (start, end),
+    )
+    return [Annotation(*row) for row in rows]
