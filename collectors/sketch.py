@@ -22,11 +22,13 @@ minute of 500 lognormal latencies takes about 190 bins, 3 bytes each.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import struct
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar, Final
 
 __all__ = ["QUANTILES", "LatencySketch"]
@@ -159,6 +161,18 @@ class LatencySketch:
         below = sum(c for k, c in self._pos.items() if _value(k) < bound)
         below += sum(c for k, c in self._neg.items() if -_value(k) < bound)
         return float(below + (self._zero if bound > 0 else 0))
+
+    def counts_below(self, bounds: Sequence[float]) -> list[float]:
+        """`count_below` of each bound, from one sorted pass over the bins."""
+        values = [-_value(k) for k in sorted(self._neg, reverse=True)]
+        counts = [self._neg[k] for k in sorted(self._neg, reverse=True)]
+        values.append(0.0)
+        counts.append(self._zero)
+        keys = sorted(self._pos)
+        values += map(_value, keys)
+        counts += map(self._pos.__getitem__, keys)
+        running = [0, *itertools.accumulate(counts)]
+        return [float(running[bisect.bisect_left(values, bound)]) for bound in bounds]
 
     def to_bytes(self) -> bytes:
         """Serialize to the compact, canonical blob described in the module docstring."""

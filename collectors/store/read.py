@@ -9,6 +9,7 @@ function takes the connection; `Store` offers them as methods.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -226,7 +227,7 @@ async def _window_stats(
     buckets: Sequence[Bucket],
 ) -> list[WindowStats]:
     parts = await gather_window(conn, groups, start, end)
-    if sum(len(part.blobs) for part in parts) < _MERGE_OFF_LOOP:
+    if sum(len(part.rows) for part in parts) < _MERGE_OFF_LOOP:
         return [_merged(part, buckets) for part in parts]
     return await asyncio.to_thread(lambda: [_merged(part, buckets) for part in parts])
 
@@ -234,16 +235,17 @@ async def _window_stats(
 def _merged(parts: WindowParts, buckets: Sequence[Bucket]) -> WindowStats:
     """The statistics of a window from its parts (the sum is exact, whatever their order)."""
     values = parts.values
-    count = sum(parts.counts) + len(values)
-    if not count:
+    if not parts.rows and not values:
         return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
-    sketch = LatencySketch.merged(parts.blobs)
+    columns = zip(*parts.rows, strict=True) if parts.rows else iter(((),) * 7)
+    _, _, counts, totals, lows, highs, blobs = columns
+    sketch = LatencySketch.merged(blobs)
     sketch.add_many(values)
     return _stats(
-        count,
-        math.fsum((*parts.totals, *values)),
-        min(*parts.lows, *values, math.inf),
-        max(*parts.highs, *values, -math.inf),
+        sum(counts) + len(values),
+        math.fsum(itertools.chain(totals, values)),
+        min(itertools.chain(lows, values)),
+        max(itertools.chain(highs, values)),
         sketch,
         buckets,
     )
@@ -278,8 +280,10 @@ def _stats(
 
 def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
     total = sketch.count
+    bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
+    below = dict(zip(bounds, sketch.counts_below(bounds), strict=True))
     for bucket in buckets:
-        below_high = total if math.isinf(bucket.high) else sketch.count_below(bucket.high)
-        below_low = 0.0 if bucket.low <= 0 else sketch.count_below(bucket.low)
+        below_high = total if math.isinf(bucket.high) else below[bucket.high]
+        below_low = 0.0 if bucket.low <= 0 else below[bucket.low]
         count = max(below_high - below_low, 0.0)
         yield BucketCount(bucket, count, 100.0 * count / total if total else 0.0)

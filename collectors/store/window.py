@@ -37,23 +37,11 @@ _Range = tuple[int, int]
 class WindowParts:
     """What one group's window is made of: rollup rows and raw values."""
 
-    counts: list[int] = field(default_factory=list)
-    totals: list[float] = field(default_factory=list)
-    lows: list[float] = field(default_factory=list)
-    highs: list[float] = field(default_factory=list)
-    blobs: list[bytes] = field(default_factory=list)
-    """Serialized sketches of the rollups, hourly and per minute."""
+    rows: list[Sequence[object]] = field(default_factory=list)
+    """Rollup rows (hourly and per minute): series id, hour or minute, count, sum, min, max,
+    sketch."""
     values: list[float] = field(default_factory=list)
-    """Raw values of the edges, in the order of the edges."""
-
-    def add(self, row: Sequence[object]) -> None:
-        """Add a rollup row: count, sum, min, max, sketch (after any leading columns)."""
-        count, total, low, high, blob = row[-5:]
-        self.counts.append(int(count))  # type: ignore[call-overload]
-        self.totals.append(float(total))  # type: ignore[arg-type]
-        self.lows.append(float(low))  # type: ignore[arg-type]
-        self.highs.append(float(high))  # type: ignore[arg-type]
-        self.blobs.append(blob)  # type: ignore[arg-type]
+    """Raw values of the edges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +103,7 @@ async def gather_window(
             raw[span, series_id] = values
     for group, plan, found in zip(groups, plans, parts, strict=True):
         for series_id in group:
-            for row in rollups.get((plan.minutes, series_id), ()):
-                found.add(row)
+            found.rows += rollups.get((plan.minutes, series_id), ())
         for span in plan.raw:
             for series_id in group:
                 found.values.extend(raw.get((span, series_id), ()))

@@ -248,3 +248,13 @@ def test_non_finite_values_are_refused(bad: float) -> None:
 def test_quantile_outside_unit_interval(q: float) -> None:
     with pytest.raises(ValueError, match="quantile"):
         sketch_of([1.0]).quantile(q)
+
+
+def test_counts_below_equals_count_below_for_every_bound() -> None:
+    """The window statistics' buckets come from one pass: the same counts as one call each."""
+    rng = random.Random(5)
+    sketch = LatencySketch()
+    sketch.add_many([rng.lognormvariate(6.0, 1.5) for _ in range(2000)])
+    sketch.add_many([0.0] * 7 + [-rng.uniform(1, 100) for _ in range(50)])
+    bounds = [-50.0, -1.0, 0.0, 1e-12, 1.0, 250.0, 1000.0, 5000.0, 1e6, math.inf]
+    assert sketch.counts_below(bounds) == [sketch.count_below(b) for b in bounds]
