@@ -62,7 +62,7 @@ TARGET_P95 = 0.100
 TARGET_FIRST_7D = 0.300
 _BLOBS = 16
 _GIVE_UP = 60.0
-_BUILD = 2
+_BUILD = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,8 @@ _Part = tuple[int, int, float, float, float, bytes]
 def merge_rows(rows: Iterable[_Part]) -> dict[int, tuple[int, float, float, float, bytes]]:
     """Merge rollup rows per series: count, sum, min, max and the merged sketch blob.
 
-    The sum is exact (`math.fsum`), whatever the order of the rows.
+    The sum is exact (`math.fsum`), whatever the order of the rows; the blob is
+    the sketch's dense layout, which a long window merges fastest.
     """
     parts: dict[int, tuple[list[int], list[float], list[float], list[float], list[bytes]]] = {}
     for series_id, count, total, low, high, blob in rows:
@@ -72,7 +73,7 @@ def merge_rows(rows: Iterable[_Part]) -> dict[int, tuple[int, float, float, floa
             math.fsum(totals),
             min(lows),
             max(highs),
-            LatencySketch.merged(blobs).to_bytes(),
+            LatencySketch.merged(blobs).to_dense_bytes(),
         )
         for series_id, (counts, totals, lows, highs, blobs) in parts.items()
     }
