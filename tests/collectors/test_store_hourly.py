@@ -189,3 +189,17 @@ async def test_a_series_with_many_silent_hours_is_counted_once(tmp_path: Path) -
     async with await Store.open(path, readonly=True) as store:
         stats = await store.window_stats(await store.series(LATENCY), BASE, BASE + 40 * HOUR)
     assert stats.count == 20 * 180 * 3
+
+
+async def test_sealing_an_hour_searches_the_index_never_scans_the_rollups(tmp_path: Path) -> None:
+    """The rollups table holds 35 days of minutes: a scan per write would grow with all of them."""
+    from collectors.store.hourly import _UNSEALED_MINUTES
+
+    path = tmp_path / "w.db"
+    await record(path, 0.5)
+    with sqlite3.connect(path) as raw:
+        plan = [
+            row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {_UNSEALED_MINUTES}", (0, 60, 0))
+        ]
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    assert [step for step in plan if step.startswith("SEARCH r USING INDEX")], plan
