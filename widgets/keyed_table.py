@@ -138,8 +138,9 @@ class KeyedTable(DataTable[Text]):
                 return
         keep = self.cursor_key
         self.clear()
-        for column in self.columns.values():  # as wide as the new cells, not the old
-            column.content_width = 0
+        for column in self.columns.values():  # as wide as its title and new cells, not the old
+            if column.auto_width:
+                column.content_width = column.label.cell_len
         for key, cells in new:
             self.add_row(*cells, key=key)
         self._shown = new
