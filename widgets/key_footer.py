@@ -5,6 +5,11 @@ the app's, so at 80 columns `?` and `q` fell off the right edge. `KeyFooter`
 puts the app's shown keys first, so the way to the key reference and the way
 out are always on view; the screen's keys follow as far as the width allows.
 Bindings of one `Binding.Group` show as one item (`1234567 Screens`).
+
+Textual's `Footer` composes its keys again whenever the screen's bindings
+may have changed, which is on every switch back to a screen (a fifth of a
+switch's time, each key's styles applied anew); `KeyFooter` does so only when
+the keys it would show differ from the ones on view.
 """
 
 from __future__ import annotations
@@ -14,24 +19,41 @@ from itertools import groupby
 
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 __all__ = ["KeyFooter"]
 
 
+_Shown = tuple[tuple[str, str, str, bool, str, str | None], ...]
+"""What the footer shows: key, description, action, enabled, tooltip, group of each item."""
+
+
 class KeyFooter(Footer):
     """A `Footer` that shows the app's keys before the screen's."""
+
+    _on_view: _Shown | None = None
+
+    def _shown(self, screen: Screen[object]) -> list[ActiveBinding]:
+        active = list(screen.active_bindings.values())
+        ordered = [b for b in active if b.node is self.app] + [
+            b for b in active if b.node is not self.app
+        ]
+        return _one_per_action(b for b in ordered if b.binding.show)
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Compose again only if the keys to show changed."""
+        if self._bindings_ready and self._on_view == _summary(self._shown(screen)):
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         """One item per action: the app's first, groups as one item."""
         if not self._bindings_ready:
             return
-        active = list(self.screen.active_bindings.values())
-        ordered = [b for b in active if b.node is self.app] + [
-            b for b in active if b.node is not self.app
-        ]
-        shown = _one_per_action(b for b in ordered if b.binding.show)
+        shown = self._shown(self.screen)
+        self._on_view = _summary(shown)
         self.styles.grid_size_columns = len(shown)
         for group, members in groupby(shown, lambda b: b.binding.group):
             items = list(members)
@@ -55,6 +77,20 @@ class KeyFooter(Footer):
             tooltip=item.tooltip or ("" if description else binding.description),
             classes=classes,
         ).data_bind(compact=Footer.compact)
+
+
+def _summary(shown: Iterable[ActiveBinding]) -> _Shown:
+    return tuple(
+        (
+            b.binding.key,
+            b.binding.description,
+            b.binding.action,
+            b.enabled,
+            b.tooltip,
+            None if b.binding.group is None else b.binding.group.description,
+        )
+        for b in shown
+    )
 
 
 def _one_per_action(bindings: Iterable[ActiveBinding]) -> list[ActiveBinding]:

@@ -3,8 +3,8 @@
 A screen that redraws its table on every refresh would clear and refill it
 (every line sent to the terminal again, the cursor lost). `KeyedTable.show`
 compares the new rows with the ones on view: the same keys in the same
-order update only the cells that changed; otherwise the rows are rebuilt
-and the cursor stays on the row it was on, if that row is still there.
+order update only the cells that changed (when a few did); otherwise the rows
+are rebuilt and the cursor stays on the row it was on, if that row is still there.
 
 Every cell is shown inert: a `str` becomes `rich.text.Text` (never parsed as
 markup) and control characters in any cell become Control Pictures.
@@ -28,6 +28,9 @@ Cell = str | Text
 """A cell: plain text, or a `Text` with styles (its text is made inert too)."""
 Row = tuple[str, Sequence[Cell]]
 """A row key and its cells, one per column."""
+
+_MAX_CELL_UPDATES = 16
+"""Changed cells updated in place at most; more, and the rows are rebuilt."""
 
 
 def _inert_cell(cell: Cell) -> Text:
@@ -120,14 +123,24 @@ class KeyedTable(DataTable[Text]):
             for key, cells in rows
         ]
         if not rebuild and [key for key, _ in new] == self.keys:
-            for (key, cells), (_, old) in zip(new, self._shown, strict=True):
-                for title, cell, before in zip(self._column_titles, cells, old, strict=True):
-                    if cell != before:
-                        self.update_cell(key, title, cell, update_width=True)
-            self._shown = new
-            return
+            changed = [
+                (key, title, cell)
+                for (key, cells), (_, old) in zip(new, self._shown, strict=True)
+                for title, cell, before in zip(self._column_titles, cells, old, strict=True)
+                if cell != before
+            ]
+            # DataTable measures every cell of a column again for each updated
+            # cell that got narrower: rebuilding is cheaper past a few cells.
+            if len(changed) <= _MAX_CELL_UPDATES:
+                for key, title, cell in changed:
+                    self.update_cell(key, title, cell, update_width=True)
+                self._shown = new
+                return
         keep = self.cursor_key
         self.clear()
+        for column in self.columns.values():  # as wide as its title and new cells, not the old
+            if column.auto_width:
+                column.content_width = column.label.cell_len
         for key, cells in new:
             self.add_row(*cells, key=key)
         self._shown = new

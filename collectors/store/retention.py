@@ -14,6 +14,7 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.base import Duration
+from collectors.store.hourly import trim_hours
 from collectors.store.query import first_row
 
 __all__ = ["Retention", "trim"]
@@ -51,6 +52,7 @@ async def trim(conn: aiosqlite.Connection, keep: Retention, now: float, inserted
     budget = max(_TRIM_CHUNK, 2 * inserted)
     await _trim_table(conn, "samples", "ts", now - keep.raw_max_age, keep.raw_max_rows, budget)
     await _trim_table(conn, "rollups", "minute * 60", now - keep.rollup_max_age, None, budget)
+    await trim_hours(conn, now - keep.rollup_max_age)
     await _trim_table(conn, "log_lines", "ts", now - keep.log_max_age, keep.log_max_rows, budget)
     await _trim_table(conn, "source_status", "ts", now - keep.status_max_age, None, budget)
 

@@ -45,8 +45,10 @@ async def write_revisions(
         "WHERE id = ? AND (last_ts IS NULL OR last_ts <= ?)",
         [(ts, value, sid, ts) for sid, (ts, value) in latest.items()],
     )
-    for series_id, minute in sorted({(sid, int(ts // 60)) for sid, ts in points}):
+    minutes = sorted({(sid, int(ts // 60)) for sid, ts in points})
+    for series_id, minute in minutes:
         await _rebuild_rollup(conn, cache, series_id, minute)
+    await cache.hours.invalidate(conn, minutes)
     return len(rows)
 
 

@@ -171,7 +171,29 @@ CREATE TABLE annotations (
 CREATE INDEX annotations_ts ON annotations (ts);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS, _V3_ANNOTATIONS)
+
+_V4_HOURLY_ROLLUPS = """
+-- Hourly rollups: the merge of one series' minute rollups of an hour, written by
+-- the writer once the hour is over (`hourly`), so a week is 168 sketches to merge,
+-- not 10080. A row, when present, equals the merge of the minute rows of its hour
+-- as they are now: a late write to one of them deletes it (it is sealed again
+-- later) and the trim deletes it before any of its minutes. An hour without a row
+-- is read from its minutes, so a database migrated with none is merely slower
+-- until the writer has sealed its past hours, newest first.
+CREATE TABLE rollups_hourly (
+    series_id   INTEGER NOT NULL,
+    hour        INTEGER NOT NULL,             -- unix time // 3600
+    count       INTEGER NOT NULL,
+    sum         REAL NOT NULL,
+    min         REAL NOT NULL,
+    max         REAL NOT NULL,
+    sketch      BLOB NOT NULL,
+    PRIMARY KEY (series_id, hour)
+) WITHOUT ROWID;
+CREATE INDEX rollups_hourly_hour ON rollups_hourly (hour);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS, _V3_ANNOTATIONS, _V4_HOURLY_ROLLUPS)
 """Migration scripts in order; the schema version is their count."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

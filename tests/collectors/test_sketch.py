@@ -248,3 +248,41 @@ def test_non_finite_values_are_refused(bad: float) -> None:
 def test_quantile_outside_unit_interval(q: float) -> None:
     with pytest.raises(ValueError, match="quantile"):
         sketch_of([1.0]).quantile(q)
+
+
+def test_counts_below_equals_count_below_for_every_bound() -> None:
+    """The window statistics' buckets come from one pass: the same counts as one call each."""
+    rng = random.Random(5)
+    sketch = LatencySketch()
+    sketch.add_many([rng.lognormvariate(6.0, 1.5) for _ in range(2000)])
+    sketch.add_many([0.0] * 7 + [-rng.uniform(1, 100) for _ in range(50)])
+    bounds = [-50.0, -1.0, 0.0, 1e-12, 1.0, 250.0, 1000.0, 5000.0, 1e6, math.inf]
+    assert sketch.counts_below(bounds) == [sketch.count_below(b) for b in bounds]
+
+
+def test_dense_blobs_merge_to_the_same_sketch_as_compact_ones() -> None:
+    """Hourly rollups are stored dense: any mix of layouts merges to the same bins."""
+    rng = random.Random(11)
+    for _ in range(60):
+        parts = []
+        for _ in range(rng.randint(1, 5)):
+            sketch = LatencySketch()
+            n = rng.randint(0, 300)
+            sketch.add_many(
+                [rng.choice((1, -1)) * rng.lognormvariate(rng.uniform(-3, 9), 2) for _ in range(n)]
+            )
+            sketch.add_many([0.0] * rng.randint(0, 2) + [70_000.0] * rng.randint(0, 300))
+            parts.append(sketch)
+        compact = LatencySketch.merged([p.to_bytes() for p in parts])
+        mixed = [p.to_dense_bytes() if rng.random() < 0.5 else p.to_bytes() for p in parts]
+        assert LatencySketch.merged(mixed) == compact
+        assert LatencySketch.merged([p.to_dense_bytes() for p in parts]) == compact
+
+
+@pytest.mark.parametrize("cut", [1, 5, 20, -1])
+def test_a_truncated_dense_blob_is_refused(cut: int) -> None:
+    sketch = LatencySketch()
+    sketch.add_many([1.0, 2.0, 300.0, -4.0])
+    blob = sketch.to_dense_bytes()
+    with pytest.raises(ValueError, match="corrupt sketch"):
+        LatencySketch.merged([blob[:cut]])

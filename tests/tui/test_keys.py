@@ -122,3 +122,20 @@ async def test_escape_goes_back_to_where_a_spike_jump_came_from(demo_app: Wootwa
         assert isinstance(demo_app.screen, IncidentScreen)
         await pilot.press("escape")
         assert isinstance(demo_app.screen, SlaScreen)
+
+
+async def test_the_footer_is_not_composed_again_when_its_keys_are_the_same(
+    demo_app: WootwatchApp,
+) -> None:
+    """Composing it on every switch back to a screen took a fifth of the switch (issue 16)."""
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await refreshed(pilot)
+        before = list(demo_app.screen.query_one(KeyFooter).query(FooterKey))
+        await pilot.press("5")
+        await refreshed(pilot)
+        await pilot.press("4")
+        await refreshed(pilot)
+        after = list(demo_app.screen.query_one(KeyFooter).query(FooterKey))
+    assert before and [key.key for key in after] == [key.key for key in before]
+    assert all(a is b for a, b in zip(after, before, strict=True))

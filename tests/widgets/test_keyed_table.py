@@ -72,3 +72,17 @@ async def test_a_name_wider_than_its_fixed_column_is_cut_with_an_ellipsis() -> N
         table = app.query_one(KeyedTable)
         table.show([("x", ("Support email", "✖ still waiting")), ("y", ("Web", "ok"))])
         assert _plain(table) == [["Support…", "✖ still waiting"], ["Web", "ok"]]
+
+
+async def test_a_refresh_changing_every_row_keeps_the_cursor_and_shows_the_new_cells() -> None:
+    """A window switch changes every figure of a 150-row table: rebuilt, the cursor kept."""
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        table.show([(str(i), (f"series {i}", "1000000")) for i in range(40)])
+        await pilot.press("down", "down", "down")
+        table.show([(str(i), (f"series {i}", str(i))) for i in range(40)])
+        await pilot.pause()
+        assert table.cursor_key == "3"
+        assert _plain(table)[:2] == [["series 0", "0"], ["series 1", "1"]]
+        assert table.columns["count"].content_width == len("count")  # the title, not 1000000

@@ -23,8 +23,8 @@ from tui.data.windows import Span
 
 __all__ = ["ReadCache"]
 
-_KEEP: Final = 256
-"""Reads kept, least recently used dropped first: a screen's series, two windows each."""
+_KEEP: Final = 1024
+"""Reads kept, least recently used dropped first: a screen's series (150), four windows each."""
 
 
 class ReadCache:
@@ -61,6 +61,31 @@ class ReadCache:
         if span.settled:
             self._put(key, stats)
         return stats
+
+    async def window_stats_each(
+        self,
+        store: Store,
+        series: Sequence[SeriesInfo],
+        span: Span,
+        *,
+        buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
+    ) -> list[WindowStats]:
+        """`Store.window_stats_each` over the span, each series kept as `window_stats` keeps it.
+
+        Only the series not kept are read, all in one pass.
+        """
+        keys = [("stats", (s.id,), span, tuple(buckets)) for s in series]
+        found = [self._get(key) if span.settled else None for key in keys]
+        missing = [i for i, stats in enumerate(found) if not isinstance(stats, WindowStats)]
+        if missing:
+            read = await store.window_stats_each(
+                [series[i] for i in missing], span.start, span.end, buckets=buckets
+            )
+            for i, stats in zip(missing, read, strict=True):
+                found[i] = stats
+                if span.settled:
+                    self._put(keys[i], stats)
+        return [stats for stats in found if isinstance(stats, WindowStats)]
 
     async def points(
         self,

@@ -69,9 +69,12 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[_SeriesRow, ...]:
         span = self.view.window.span(reader.now())
+        found = await latency_series(reader.store)
+        each = await self.view.reads.window_stats_each(
+            reader.store, [series.info for series in found], span
+        )
         rows = []
-        for series in await latency_series(reader.store):
-            stats = await self.view.reads.window_stats(reader.store, [series.info], span)
+        for series, stats in zip(found, each, strict=True):
             if series.reported:  # a p95 per report: its mean is the window's typical p95
                 p50, p95, p99 = None, stats.mean, None
             else:
@@ -164,8 +167,11 @@ class _PhasesPanel(WindowedPanel[tuple[BarRow, ...]]):
     async def gather(self, reader: StoreReader) -> tuple[BarRow, ...]:
         span = self.view.window.span(reader.now())
         means = []
-        for name, info in await phase_series(reader.store):
-            stats = await self.view.reads.window_stats(reader.store, [info], span)
+        phases = await phase_series(reader.store)
+        each = await self.view.reads.window_stats_each(
+            reader.store, [info for _, info in phases], span
+        )
+        for (name, info), stats in zip(phases, each, strict=True):
             if stats.mean is not None:
                 means.append((name, info, stats.mean))
         total = sum(mean for _, _, mean in means)

@@ -1,0 +1,205 @@
+"""Hourly rollups: windows read through them give the figures the minute rollups give."""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from collectors.base import Revision, Sample
+from collectors.store import schema
+from collectors.store.database import SourceBatch, Store, WindowStats
+from collectors.store.retention import Retention
+
+LATENCY = "chatwoot.api.latency_ms"
+HOUR = 3600.0
+BASE = (math.floor(1_780_000_000 / HOUR) - 1) * HOUR
+"""An hour boundary, to start recordings at (tests never depend on today's date)."""
+
+
+class Clock:
+    """Wall-clock time that moves only when a test says so."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def samples(start: float, end: float, rng: random.Random, endpoints: int = 3) -> list[Sample]:
+    """A sample every 20 s per endpoint, lognormal latencies."""
+    found = []
+    ts = start
+    while ts < end:
+        for e in range(endpoints):
+            value = rng.lognormvariate(6.4, 0.7)
+            found.append(Sample(LATENCY, value, ts + e, {"endpoint": f"e{e}"}, "ms"))
+        ts += 20.0
+    return found
+
+
+async def record(path: Path, hours: float, *, retention: Retention | None = None) -> Clock:
+    """Write `hours` of samples from BASE, ten minutes a write, the clock following the data."""
+    rng = random.Random(16)
+    clock = Clock(BASE)
+    async with await Store.open(path, clock=clock, retention=retention) as store:
+        step = 600.0
+        for k in range(int(hours * HOUR / step)):
+            start = BASE + k * step
+            clock.now = start + step
+            await store.write([SourceBatch("api", samples(start, start + step, rng))])
+    return clock
+
+
+def hourly_rows(path: Path) -> int:
+    with sqlite3.connect(path) as raw:
+        return int(raw.execute("SELECT count(*) FROM rollups_hourly").fetchone()[0])
+
+
+def minutes_only(path: Path, tmp_path: Path) -> Path:
+    """A copy of the database without hourly rows: every window read from the minutes."""
+    copy = tmp_path / "minutes-only.db"
+    with sqlite3.connect(path) as raw, sqlite3.connect(copy) as out:
+        raw.backup(out)
+    with sqlite3.connect(copy) as out:
+        out.execute("DELETE FROM rollups_hourly")
+    return copy
+
+
+def assert_same(mine: WindowStats, theirs: WindowStats) -> None:
+    assert (mine.count, mine.min, mine.max) == (theirs.count, theirs.min, theirs.max)
+    assert mine.quantiles == theirs.quantiles
+    assert mine.buckets == theirs.buckets
+    if theirs.mean is None:
+        assert mine.mean is None
+    else:
+        assert mine.mean == pytest.approx(theirs.mean, rel=1e-12)
+
+
+WINDOWS = (
+    (BASE + 10, BASE + 5 * HOUR - 7),  # ragged edges, four whole hours inside
+    (BASE + HOUR, BASE + 3 * HOUR),  # whole hours only
+    (BASE + 1.5 * HOUR + 0.5, BASE + 2.25 * HOUR),  # no whole hour
+    (BASE - 2 * HOUR, BASE + 6 * HOUR),  # beyond the data on both sides
+)
+
+
+async def compare(path: Path, tmp_path: Path) -> None:
+    """Every window, pooled and each series alone, answers as from the minutes only."""
+    plain = minutes_only(path, tmp_path)
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(plain, readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        assert len(series) == 3
+        for start, end in WINDOWS:
+            assert_same(
+                await mine.window_stats(series, start, end),
+                await theirs.window_stats(series, start, end),
+            )
+            each = await mine.window_stats_each(series, start, end)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], start, end))
+
+
+async def test_a_week_is_read_from_hourly_rollups_with_the_minutes_figures(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.db"
+    await record(path, 5.5)
+    # Every hour over (five of them) is sealed, for each of the three series.
+    assert hourly_rows(path) == 5 * 3
+    await compare(path, tmp_path)
+
+
+async def test_a_late_sample_in_a_sealed_hour_is_counted(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    async with await Store.open(path, clock=clock) as store:
+        late = [Sample(LATENCY, 99_999.0, BASE + HOUR + 30, {"endpoint": "e0"}, "ms")]
+        revised = [Revision(LATENCY, 1.0, BASE + 2 * HOUR + 40, {"endpoint": "e1"}, "ms")]
+        await store.write([SourceBatch("api", [*late, *revised])])
+        stats = await store.window_stats(await store.series(LATENCY), BASE, BASE + 3 * HOUR)
+    assert stats.max == 99_999.0
+    assert stats.min == 1.0
+    assert hourly_rows(path) == 3 * 3  # unsealed by the late write, sealed again after it
+    await compare(path, tmp_path)
+
+
+async def test_the_trim_never_leaves_an_hour_row_over_trimmed_minutes(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    keep = Retention(rollup_max_age="3h", raw_max_age="1h")
+    await record(path, 5.5, retention=keep)
+    with sqlite3.connect(path) as raw:
+        oldest_minute = raw.execute("SELECT min(minute) FROM rollups").fetchone()[0]
+        oldest_hour = raw.execute("SELECT min(hour) FROM rollups_hourly").fetchone()[0]
+    assert oldest_hour * 60 >= oldest_minute
+    await compare(path, tmp_path)
+
+
+async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
+    tmp_path: Path,
+) -> None:
+    """A database of the schema before hourly rollups: read from minutes until sealed."""
+    path = tmp_path / "w.db"
+    clock = await record(path, 5.5)
+    old = tmp_path / "old.db"
+    with sqlite3.connect(path) as raw, sqlite3.connect(old) as out:
+        raw.backup(out)
+    with sqlite3.connect(old) as raw:
+        raw.executescript(
+            f"DROP TABLE rollups_hourly; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+        )
+    async with (
+        await Store.open(old, clock=clock) as migrated,  # the writer migrates
+        await Store.open(path, readonly=True) as sealed,
+    ):
+        assert hourly_rows(old) == 0
+        series = await sealed.series(LATENCY)
+        for start, end in WINDOWS:
+            assert_same(
+                await migrated.window_stats(series, start, end),
+                await sealed.window_stats(series, start, end),
+            )
+        rng = random.Random(1)
+        for _ in range(3):  # the writer seals a few past hours per write, newest first
+            clock.now += 20
+            await migrated.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+    assert hourly_rows(old) == 5 * 3
+    await compare(old, tmp_path)
+
+
+async def test_a_series_with_many_silent_hours_is_counted_once(tmp_path: Path) -> None:
+    """Every other hour silent: the minutes between sealed hours are read as one span."""
+    path = tmp_path / "w.db"
+    rng = random.Random(3)
+    clock = Clock(BASE)
+    async with await Store.open(path, clock=clock) as store:
+        for hour in range(0, 40, 2):
+            start = BASE + hour * HOUR
+            clock.now = start + 2 * HOUR
+            await store.write([SourceBatch("api", samples(start, start + HOUR, rng, 3))])
+    assert hourly_rows(path) == 20 * 3
+    await compare(path, tmp_path)
+    async with await Store.open(path, readonly=True) as store:
+        stats = await store.window_stats(await store.series(LATENCY), BASE, BASE + 40 * HOUR)
+    assert stats.count == 20 * 180 * 3
+
+
+async def test_sealing_an_hour_searches_the_index_never_scans_the_rollups(tmp_path: Path) -> None:
+    """The rollups table holds 35 days of minutes: a scan per write would grow with all of them."""
+    from collectors.store.hourly import _UNSEALED_MINUTES
+
+    path = tmp_path / "w.db"
+    await record(path, 0.5)
+    with sqlite3.connect(path) as raw:
+        plan = [
+            row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {_UNSEALED_MINUTES}", (0, 60, 0))
+        ]
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    assert [step for step in plan if step.startswith("SEARCH r USING INDEX")], plan
