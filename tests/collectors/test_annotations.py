@@ -18,7 +18,7 @@ from collectors.alerts.book import AlertBook
 from collectors.alerts.engine import build_sinks
 from collectors.alerts.notify import CommandConfig, NotifyConfig
 from collectors.store.database import Store
-from collectors.store.schema import MIGRATIONS
+from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = 1_795_000_000.0
 WOOTWATCH = str(Path(sys.executable).with_name("wootwatch"))
@@ -51,7 +51,7 @@ async def test_a_version_2_database_migrates_and_keeps_its_rows(tmp_path: Path) 
         assert [a.text for a in await read_annotations(opened, T0, T0 + 10)] == ["deploy v4.2.1"]
         assert [s.comment for s in await opened.silences(T0, include_ended=True)] == ["maintenance"]
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone() == (3,)
+        assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 async def test_text_is_stored_exactly_as_given_and_read_in_time_order(book: AlertBook) -> None:
