@@ -331,7 +331,8 @@ class WootwatchApp(App[None]):
             firing = [a for a in await reader.book.visible(now) if a.state is AlertState.FIRING]
             suggested = min((a.started_at for a in firing), default=now)
             why = "the first firing alert's start" if firing else "now"
-        self.push_screen(PinDialog(suggested, why, self.clock), self._pin)
+        pinned = await reader.book.pinned_incident()
+        self.push_screen(PinDialog(suggested, why, self.clock, pinned), self._pin)
 
     async def _pin(self, start: float | None) -> None:
         if start is None:

@@ -1,9 +1,13 @@
-"""The pin takes a typed time or the chosen alert's start (issue 16: only the first or now)."""
+"""The pin takes a typed time or the chosen alert's start (issue 16: only the first or now).
+
+What may be typed is `tui.data.moment`'s, tested in test_moment.py: the pin
+reads times with the same parser as the rewind (`t`).
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,42 +16,10 @@ from textual.widgets import Input, Static
 
 from collectors.alerts.book import AlertBook
 from tui.app import WootwatchApp
-from tui.dialogs.pin import PinDialog, parse_moment
+from tui.data.moment import MomentError, parse_moment
+from tui.dialogs.pin import PinDialog
 from tui.panels.firing import FiringPanel
 from widgets.line_list import LineList
-
-NOW = datetime(2026, 12, 3, 11, 8, 5).timestamp()
-
-
-@pytest.mark.parametrize(
-    ("typed", "meant"),
-    [
-        ("now", datetime(2026, 12, 3, 11, 8, 5)),
-        ("-25m", datetime(2026, 12, 3, 10, 43, 5)),
-        (" 03:12 ", datetime(2026, 12, 3, 3, 12)),
-        ("11:06:40", datetime(2026, 12, 3, 11, 6, 40)),
-        ("23:50", datetime(2026, 12, 2, 23, 50)),  # today's is still to come: yesterday's
-        ("2026-12-01 22:15", datetime(2026, 12, 1, 22, 15)),
-        ("2026-12-01T22:15:30", datetime(2026, 12, 1, 22, 15, 30)),
-    ],
-)
-def test_a_typed_time_reads_as_the_moment_it_names(typed: str, meant: datetime) -> None:
-    assert parse_moment(typed, NOW) == meant.timestamp()
-
-
-@pytest.mark.parametrize(
-    ("typed", "said"),
-    [
-        ("yesterday", "is not a time: type now, -25m, 03:12"),
-        ("-25", "a duration before now is like -25m"),
-        ("25:00", "is not a time of day or date: hour must be in 0..23"),
-        ("2026-02-30 10:00", "is not a time of day or date: day is out of range"),
-        ("2026-12-04 10:00", "is still to come: an incident starts in the past"),
-    ],
-)
-def test_a_time_that_cannot_be_read_says_why(typed: str, said: str) -> None:
-    with pytest.raises(ValueError, match=said):
-        parse_moment(typed, NOW)
 
 
 async def _pinned(path: Path) -> float | None:
@@ -92,7 +64,7 @@ async def test_bad_input_is_said_at_once_and_a_typed_time_is_pinned(
         await pilot.pause()
         error = dialog.query_one("#pin-error", Static)
         assert error.has_class("-shown")  # before Enter
-        assert "a duration before now is like -25m" in str(error.render())
+        assert "a time before now is like -25m" in str(error.render())
         await pilot.press("enter")
         await pilot.pause()
         assert demo_app.screen is dialog  # nothing pinned from a bad time
@@ -105,3 +77,24 @@ async def test_bad_input_is_said_at_once_and_a_typed_time_is_pinned(
         assert await _pinned(demo_db) == demo_now - 1500
         stamp = time.strftime("%H:%M:%S", time.localtime(demo_now - 1500))
         assert f"pinned at {stamp}" in [n.message for n in demo_app._notifications][-1]
+
+
+async def test_the_pin_reads_what_the_rewind_reads_and_says_the_same_errors(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    """One time parser for `t` and `p`: a zoned ISO time pins; a bad time is told in its words."""
+    zoned = datetime.fromtimestamp(round(demo_now) - 600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        dialog = demo_app.screen
+        assert isinstance(dialog, PinDialog)
+        await pilot.press("ctrl+u", *"yesterday")
+        await pilot.pause()
+        with pytest.raises(MomentError) as caught:
+            parse_moment("yesterday", now=demo_now, pinned=None)
+        assert str(dialog.query_one("#pin-error", Static).render()) == f"⚠ {caught.value}"
+        await pilot.press("ctrl+u", *zoned, "enter")
+        await pilot.pause()
+        assert await _pinned(demo_db) == round(demo_now) - 600
