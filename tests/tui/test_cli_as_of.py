@@ -100,6 +100,16 @@ def test_a_bad_at_is_one_line_and_exit_2(
     assert done.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", [("alerts",), ("export",), ("annotate", "deploy v4.2.1")])
+def test_every_command_says_a_bad_at_in_the_same_words(
+    resolved_db: Path, command: tuple[str, ...]
+) -> None:
+    """`--at` is read in one place for `alerts`, `export` and `annotate`."""
+    done = run(resolved_db.parent, *command, "--db", str(resolved_db), "--at", "25:00")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("wootwatch: --at '25:00' is not a time of day or date")
+
+
 def test_export_at_says_as_of_on_the_command_line(resolved_db: Path) -> None:
     done = run(resolved_db.parent, "export", "--db", str(resolved_db), "--at", _iso(FIRED + 60))
     assert done.returncode == 0, done.stderr

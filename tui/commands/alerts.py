@@ -58,7 +58,7 @@ from collectors.alerts.book import AlertBook, AlertRow, Silence
 from collectors.durations import format_duration
 from collectors.inert import inert
 from collectors.store.lock import writer_health
-from tui.commands.common import UsageError, at_moment, config_or_default, database
+from tui.commands.common import UsageError, book_moment, config_or_default, database
 from tui.data.alert_values import alert_value, measure, since
 from widgets.vocab import ago, alert_state_label, flag_label, severity_label
 
@@ -123,7 +123,7 @@ async def _alerts(
         if at is None:
             alerts = await book.visible(now)
         else:
-            now = at_moment(at, now=now, pinned=await book.pinned_incident())
+            now = await book_moment(book, at, now=now)
             alerts = await _alerts_at(book, db, now, rules())
         silences = await book.silences(now)
     if trouble is not None:  # on stderr: the table and the JSON keep their shape

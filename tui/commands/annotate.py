@@ -29,8 +29,7 @@ from typing import TextIO
 from collectors.alerts.annotations import AnnotationError, add_annotation, check_text
 from collectors.alerts.book import AlertBook
 from collectors.inert import inert
-from tui.commands.common import EXIT_OK, UsageError, database_and_config
-from tui.data.moment import MomentError, parse_moment
+from tui.commands.common import EXIT_OK, UsageError, book_moment, database_and_config
 from tui.data.reader import current_user
 
 __all__ = ["DB_ENV", "run"]
@@ -51,10 +50,7 @@ async def _annotate(
     async with await AlertBook.open(db) as book:
         ts = now
         if at is not None:
-            try:
-                ts = parse_moment(at, now=now, pinned=await book.pinned_incident())
-            except MomentError as exc:
-                raise UsageError(f"annotate: --at {exc}") from None
+            ts = await book_moment(book, at, now=now)
         note = await add_annotation(book, ts=ts, author=current_user(), text=text, source=source)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(note.ts))
     about = f" on {note.source}" if note.source else ""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from collectors.alerts.book import AlertBook
     from tui.config.models import WootwatchConfig
 
 __all__ = [
@@ -18,7 +19,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "UsageError",
-    "at_moment",
+    "book_moment",
     "config_or_default",
     "crash_report",
     "database",
@@ -38,8 +39,10 @@ class UsageError(Exception):
     """A mistake on the command line or in the config: exit 2."""
 
 
-def at_moment(text: str, *, now: float, pinned: float | None) -> float:
-    """`--at TIME` as unix time (`tui.data.moment` says what TIME may be).
+async def book_moment(book: AlertBook, text: str, *, now: float) -> float:
+    """`--at TIME` as unix time, read against an open alert book so that `pin` is its pinned start.
+
+    `tui.data.moment` says what TIME may be.
 
     Raises:
         UsageError: TIME names no past moment (one line, exit 2).
@@ -47,7 +50,7 @@ def at_moment(text: str, *, now: float, pinned: float | None) -> float:
     from tui.data.moment import MomentError, parse_moment
 
     try:
-        return parse_moment(text, now=now, pinned=pinned)
+        return parse_moment(text, now=now, pinned=await book.pinned_incident())
     except MomentError as exc:
         raise UsageError(f"--at {exc}") from None
 

@@ -26,7 +26,7 @@ from tui.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
-    at_moment,
+    book_moment,
     database_and_config,
 )
 from tui.data.reader import current_user
@@ -90,10 +90,9 @@ async def _moment(db: Path, text: str, now: float) -> float:
     """
     try:
         async with await AlertBook.open(db, readonly=True) as book:
-            pinned = await book.pinned_incident()
+            return await book_moment(book, text, now=now)
     except AlertBookError as exc:
         raise ExportError(inert(str(exc))) from exc
-    return at_moment(text, now=now, pinned=pinned)
 
 
 def _pinned(window: Window) -> str:
