@@ -5,6 +5,8 @@ the app's, so at 80 columns `?` and `q` fell off the right edge. `KeyFooter`
 puts the app's shown keys first, so the way to the key reference and the way
 out are always on view; the screen's keys follow as far as the width allows.
 Bindings of one `Binding.Group` show as one item (`1234567 Screens`).
+Items that do not fit whole are hidden and the line ends with `…`, so a cut
+is never mistaken for the last key (`a` alone at 80 columns).
 
 Textual's `Footer` composes its keys again whenever the screen's bindings
 may have changed, which is on every switch back to a screen (a fifth of a
@@ -20,7 +22,8 @@ from itertools import groupby
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widget import Widget
+from textual.widgets import Footer, Label
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 __all__ = ["KeyFooter"]
@@ -31,7 +34,14 @@ _Shown = tuple[tuple[str, str, str, bool, str, str | None], ...]
 
 
 class KeyFooter(Footer):
-    """A `Footer` that shows the app's keys before the screen's."""
+    """A `Footer` that shows the app's keys before the screen's, and `…` when it cuts some."""
+
+    DEFAULT_CSS = """
+    KeyFooter > #footer-cut {
+        display: none;
+        color: $footer-description-foreground;
+    }
+    """
 
     _on_view: _Shown | None = None
 
@@ -65,6 +75,35 @@ class KeyFooter(Footer):
             else:
                 for item in items:
                     yield self._key(item, item.binding.description)
+        yield Label("…", id="footer-cut")
+
+    async def recompose(self) -> None:
+        """Compose again, then cut what does not fit."""
+        await super().recompose()
+        self._fit_later()
+
+    def on_resize(self) -> None:
+        """Measure the items again at the new width."""
+        self._fit_later()
+
+    def _fit_later(self) -> None:
+        for child in self.children:
+            child.display = child.id != "footer-cut"
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Hide the items that do not fit whole, and show `…` after the last one kept."""
+        items = [child for child in self.children if child.id != "footer-cut"]
+        left, width = self.region.x, self.size.width
+        ends = [child.region.right - left for child in items]
+        if not items or max(ends) <= width:
+            return
+        kept = sum(1 for end in ends if end <= width - 1)  # a prefix: one row, left to right
+        if kept and isinstance(items[kept - 1], KeyGroup):  # a group without its label
+            kept -= 1
+        for child in items[kept:]:
+            child.display = False
+        self.query_one("#footer-cut", Widget).display = True
 
     def _key(self, item: ActiveBinding, description: str, classes: str = "") -> FooterKey:
         binding: Binding = item.binding

@@ -66,6 +66,36 @@ async def test_the_footer_starts_with_keys_quit_and_the_screens_at_80_columns(
     assert "a" in [key for key, _ in shown]  # then the screen's own
 
 
+def _footer_line(footer: KeyFooter) -> list[tuple[str, int]]:
+    """The footer's items on view, left to right: their text and right edge."""
+    shown = [child for child in footer.children if child.display and child.region.width]
+    return [(str(child.render()).strip(), child.region.right) for child in shown]
+
+
+async def test_at_80x24_a_cut_footer_ends_with_an_ellipsis_and_keeps_keys_and_quit(
+    demo_app: WootwatchApp,
+) -> None:
+    """Issue 16 items 3-4: `t`, `[`, `]` crowd the footer; a cut must not look like the end."""
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        lines = {}
+        for key in "1357":
+            await pilot.press(key)
+            await refreshed(pilot)
+            await pilot.pause()
+            lines[key] = _footer_line(demo_app.screen.query_one(KeyFooter))
+        await pilot.resize_terminal(200, 24)
+        await pilot.pause()
+        await pilot.pause()
+        wide = _footer_line(demo_app.screen.query_one(KeyFooter))
+    for key in "157":  # more keys than 80 columns hold
+        texts = [text for text, _ in lines[key]]
+        assert texts[:2] == ["? Keys", "q Quit"]
+        assert texts[-1] == "…" and texts.count("…") == 1
+        assert all(right <= 80 for _, right in lines[key])
+    assert "…" not in [text for text, _ in lines["3"]]  # the SLA screen's keys all fit
+    assert "…" not in [text for text, _ in wide]  # wider again: nothing cut
+
+
 async def test_j_k_g_and_shift_g_move_the_alerts_cursor(demo_app: WootwatchApp) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")
