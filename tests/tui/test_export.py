@@ -333,6 +333,21 @@ async def test_secrets_never_appear(hostile: tuple[Path, float]) -> None:
     assert "api_access_token: [redacted] evil|pipe" in section(without_config, "Logs")
 
 
+@pytest.mark.parametrize(
+    ("since", "said"),
+    [
+        (900.0, "15 slots of 1 min over 15 min;"),
+        (612.0, "12 slots of about 50 s over 10 min;"),  # was "12 slots of 51s each"
+        (6 * 3600.0, "48 slots of 7.5 min over 6 h;"),
+    ],
+)
+async def test_the_sparklines_say_their_slot_and_window_as_a_person_reads_them(
+    demo_copy: tuple[Path, float], since: float, said: str
+) -> None:
+    """Issue 16: "12 slots of 51s each" read as neither the window nor a round slot."""
+    assert said in section(await export(*demo_copy, since=since), "Sparklines")
+
+
 async def test_json_of_hostile_text_is_ascii_and_parses(hostile: tuple[Path, float]) -> None:
     text = await export(*hostile, fmt="json", secrets=[SECRET])
     assert text.isascii()

@@ -586,7 +586,9 @@ def _sparklines(s: Snapshot) -> str:
         return ""
     w = s.header.window
     slots = len(s.sparks[0].values)
-    step = format_duration((w.end_at - w.start_at) / slots)
+    span = w.end_at - w.start_at
+    step = _readable(span / slots)
+    about = "" if step == _readable(span / slots, exact=True) else "about "
     names = [_cut(inert(f"{p.source} {p.label}"), _SPARK_NAME) for p in s.sparks]
     times = [e.at for e in s.timeline if e.kind in ANNOTATION_KINDS]
     marks = set(marked_slots(times, w.start_at, math.nextafter(w.end_at, math.inf), slots))
@@ -599,8 +601,22 @@ def _sparklines(s: Snapshot) -> str:
         said = f" A `{_NOTE_MARK}` under a slot: an annotation fell in it (see the timeline)."
     return (
         "## Sparklines\n\n"
-        f"{slots} slots of {step} each; a blank is a slot without data.{said}\n\n{fenced(lines)}"
+        f"{slots} slots of {about}{step} over {_readable(span)}; a blank is a slot without data."
+        f"{said}\n\n{fenced(lines)}"
     )
+
+
+def _readable(seconds: float, *, exact: bool = False) -> str:
+    """A duration as a person says it: `50 s`, `1 min`, `10 min`, `2.5 h`, `3 d`.
+
+    Rounded to a figure one reads at a glance (to 5 s under a minute, to half a
+    minute under an hour, to a tenth of an hour or day above), unless `exact`.
+    """
+    for size, unit, grain in ((86400, "d", 0.1), (3600, "h", 0.1), (60, "min", 0.5)):
+        if seconds >= size:
+            count = seconds / size if exact else round(seconds / size / grain) * grain
+            return f"{count:.4g} {unit}"
+    return f"{seconds:.4g} s" if exact or seconds < 10 else f"{round(seconds / 5) * 5} s"
 
 
 def _spark_line(spark: Spark) -> str:
