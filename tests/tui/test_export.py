@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -255,6 +256,24 @@ def test_the_health_score_weighs_components_and_leaves_out_those_without_data() 
     assert [c.score for c in result.components] == [50.0, 100.0, None, None]
     assert health([row("ecs_cpu", Level.WARNING), row("uptime", Level.OK)]).status == "degraded"
     assert health([]).status == "unknown"
+
+
+def test_a_component_raised_by_a_firing_alert_names_it_not_thresholds_that_would_not() -> None:
+    """`critical (> 5% warning, > 10% critical)` beside 5.1 %: another rule's alert raised it."""
+    raised = MetricRow(
+        "failing", "Sidekiq jobs failing", "%", 5.1, "ratio", None, None, "none",
+        Level.CRITICAL, "> 5.0% warning, > 10.0% critical (seed 000)",
+        alert="webhook_delivery_failed 11.1% (ratio 1m)",
+    )  # fmt: skip
+    (_, _, queues, _) = health([raised]).components
+    assert queues.reason == (
+        "Sidekiq jobs failing 5.1%: critical: alert webhook_delivery_failed 11.1% (ratio 1m) "
+        "firing; the window's figure alone is warning (> 5.0% warning, > 10.0% critical "
+        "(seed 000))"
+    )
+    judged = replace(raised, value=12.0)  # past 10 %: the thresholds say critical themselves
+    (_, _, queues, _) = health([judged]).components
+    assert queues.reason.startswith("Sidekiq jobs failing 12.0%: critical (> 5.0% warning")
 
 
 async def test_markdown_and_json_say_the_same(demo: tuple[Path, float]) -> None:

@@ -26,7 +26,8 @@ overall score is healthy from 90, degraded from 70, unhealthy below 70
 about it (same series, no label that differs) with the alert's own value,
 statistic and window, and raises the row to the alert's severity (warning,
 or critical from error) when the window's figure alone reads better: the
-export never calls normal what an alert in force calls firing. Pure
+export never calls normal what an alert in force calls firing, and a
+component raised so names the alert, not thresholds that would not. Pure
 functions: no store, no Textual.
 """
 
@@ -252,7 +253,7 @@ def health(rows: Sequence[MetricRow], specs: Sequence[MetricSpec] = METRICS) -> 
             for row in rows
             if by_key[row.key].component == key and row.level is not Level.NO_DATA
         ]
-        components.append(_component(title, weight, judged))
+        components.append(_component(title, weight, judged, by_key))
     counted = [c for c in components if c.score is not None]
     total_weight = sum(c.weight for c in counted)
     if not counted or total_weight <= 0:
@@ -261,7 +262,9 @@ def health(rows: Sequence[MetricRow], specs: Sequence[MetricSpec] = METRICS) -> 
     return Health(round(score, 1), _status(score), tuple(components))
 
 
-def _component(title: str, weight: float, judged: Sequence[MetricRow]) -> Component:
+def _component(
+    title: str, weight: float, judged: Sequence[MetricRow], specs: Mapping[str, MetricSpec]
+) -> Component:
     if not judged:
         return Component(title, weight, None, "no data in the window")
     worst = min(judged, key=lambda row: _SCORES[row.level])
@@ -270,6 +273,12 @@ def _component(title: str, weight: float, judged: Sequence[MetricRow]) -> Compon
         return Component(title, weight, 100.0, f"{len(judged)} {checks} within thresholds")
     value = format_value(worst.value, worst.unit)
     reason = f"{worst.label} {value}: {worst.level.value} ({worst.thresholds})"
+    alone = judge(specs[worst.key], worst.value)
+    if worst.alert and _LEVEL_RANK[alone] < _LEVEL_RANK[worst.level]:  # raised by `with_alerts`
+        reason = (
+            f"{worst.label} {value}: {worst.level.value}: alert {worst.alert} firing; "
+            f"the window's figure alone is {alone.value} ({worst.thresholds})"
+        )
     return Component(title, weight, _SCORES[worst.level], reason)
 
 
