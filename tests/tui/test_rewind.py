@@ -287,6 +287,19 @@ async def test_acknowledge_silence_and_unsilence_wait_for_live(app: WootwatchApp
         )
 
 
+async def test_a_firing_alerts_detail_says_read_only_while_rewound(app: WootwatchApp) -> None:
+    """`a` is refused while rewound, so the detail must not say "press a to acknowledge"."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        await refreshed(pilot)
+        await _rewind(pilot, DURING)
+        table = app.screen.query_one(AlertTable)
+        assert table.row_count and "firing" in str(table.get_row_at(0))  # firing first
+        detail = str(app.screen.query_one(".alert-detail", Static).render())
+    assert "press a" not in detail
+    assert f"not acknowledged as of {_hms(DURING)}: read-only while rewound" in detail
+
+
 async def test_p_while_rewound_suggests_the_moment_on_view(app: WootwatchApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await _rewind(pilot, DURING)

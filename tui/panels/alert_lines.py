@@ -127,7 +127,12 @@ def alert_title(alert: AlertRow) -> str:
 
 
 def alert_detail(
-    alert: AlertRow, silences: Sequence[Silence], now: float, rules: Mapping[str, Rule]
+    alert: AlertRow,
+    silences: Sequence[Silence],
+    now: float,
+    rules: Mapping[str, Rule],
+    *,
+    rewound: bool = False,
 ) -> Text:
     """A few lines on one alert: what, since when, its summary, who acked or silenced it.
 
@@ -136,6 +141,8 @@ def alert_detail(
         silences: the silences in force.
         now: the time of the view.
         rules: the rules in force by name (the value's unit, statistic and window).
+        rewound: whether `now` is a past moment on view: nothing can be acknowledged
+            there, so the detail says it is read-only rather than offering `a`.
     """
     text = Text(no_wrap=False, end="")
     text.append(f"#{alert.id} ")
@@ -160,6 +167,11 @@ def alert_detail(
         when = _clock(alert.acknowledged_at, now)
         acked = f"{FLAG_ICONS['acked']} acknowledged by {inert(alert.acknowledged_by)}"
         text.append(f"\n{acked} at {when}{inert(note)}")
+    elif alert.state is AlertState.FIRING and rewound:
+        text.append(
+            f"\nnot acknowledged as of {_clock(now, now)}: read-only while rewound (Esc: live)",
+            style="italic",
+        )
     elif alert.state is AlertState.FIRING:
         text.append("\nnot acknowledged: press a to acknowledge", style="italic")
     for silence in silences:

@@ -60,6 +60,8 @@ class AlertsView:
     silences: tuple[Silence, ...]
     rules: Mapping[str, Rule] = field(default_factory=dict)
     """The rules in force by name: each value's unit, statistic and window."""
+    rewound: bool = False
+    """Whether `now` is a past moment on view (read-only: nothing is acknowledged there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class AlertsPanel(LivePanel[AlertsView]):
         now = reader.now()
         alerts = ordered(await reader.book.visible(now))
         silences = tuple(await reader.book.silences(now))
-        return AlertsView(now, tuple(alerts), silences, reader.rules)
+        return AlertsView(now, tuple(alerts), silences, reader.rules, reader.as_of is not None)
 
     def present(self, data: AlertsView) -> None:
         """Draw the view through the current filter."""
@@ -195,7 +197,11 @@ class AlertsPanel(LivePanel[AlertsView]):
     def _draw_detail(self) -> None:
         alert = self.selected if self.shown else None
         view = self._view
-        text = alert_detail(alert, view.silences, view.now, view.rules) if alert else Text("")
+        text = (
+            alert_detail(alert, view.silences, view.now, view.rules, rewound=view.rewound)
+            if alert
+            else Text("")
+        )
         detail = self.query_one(".alert-detail", Static)
         detail.display = alert is not None
         if text != self._detail:
