@@ -17,7 +17,7 @@ Contract:
   fires). A silenced alert is not re-sent: locally silenced stays quiet.
 * **Severity changes** re-label the alert; the old severity's copy is sent
   resolved at the same time, so it does not linger until it times out.
-* **Failures** are retried by `JsonPoster` (backoff, `Retry-After`), then
+* **Failures** are retried by `JsonSink`'s poster (backoff, `Retry-After`), then
   logged as one line and counted: `AlertmanagerSink.failures` (posts given
   up) is what `/metrics` reads. Never raised into the engine.
 * **Silences** (`create_silence`): `POST /api/v2/silences` with the matchers
@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from collectors.alerts.notify import AlertmanagerConfig, JsonPoster, Notification
+from collectors.alerts.notify import AlertmanagerConfig, JsonSink, Notification
 from collectors.alerts.rules import Severity
 from collectors.http import BodyError, async_client, read_body
 from collectors.inert import inert
@@ -118,7 +118,7 @@ def alert_payload(
     return alert
 
 
-class AlertmanagerSink:
+class AlertmanagerSink(JsonSink):
     """Sends alerts to Alertmanager's v2 API and re-sends the firing ones on a cadence.
 
     Args:
@@ -138,30 +138,14 @@ class AlertmanagerSink:
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self.min_severity = config.min_severity
+        super().__init__(config, transport=transport, backoff=backoff, sleep=sleep)
         self._url = config.url.rstrip("/") + "/api/v2/alerts"
         self._generator = config.generator_url
         self._host = socket.gethostname()
         self._resend_every = config.resend_every
-        self._poster = JsonPoster(
-            timeout=config.timeout,
-            retries=config.retries,
-            transport=transport,
-            backoff=backoff,
-            sleep=sleep,
-        )
         self._severity: dict[int, Severity] = {}
         """The severity label last sent per alert id, to resolve the old one on a change."""
         self._resending: asyncio.Task[None] | None = None
-        self.delivered = 0
-        """Posts Alertmanager accepted."""
-        self.last_error: str | None = None
-        """Why the last post failed, one line; None after a success."""
-
-    @property
-    def failures(self) -> int:
-        """Posts given up after every retry: the delivery failure counter `/metrics` reads."""
-        return self._poster.failures
 
     async def send(self, group: Sequence[Notification]) -> None:
         """Post the group's alerts (firing or resolved) in one request; log a failure."""
@@ -203,18 +187,7 @@ class AlertmanagerSink:
         return self._generator or f"wootwatch://{self._host}/rules/{rule}"
 
     async def _post(self, alerts: list[dict[str, object]]) -> None:
-        error = await self._poster.post(self._url, json.dumps(alerts).encode())
-        if error is None:
-            self.delivered += 1
-            self.last_error = None
-            return
-        self.last_error = f"alertmanager: {error}"
-        log.error(
-            "alertmanager: %d alerts not delivered after %d attempts: %s",
-            len(alerts),
-            self._poster.attempts,
-            error,
-        )
+        await self.deliver(self._url, json.dumps(alerts).encode(), count=len(alerts), what="alerts")
 
     async def aclose(self) -> None:
         """Stop re-sending and close the HTTP client."""
@@ -222,7 +195,7 @@ class AlertmanagerSink:
             self._resending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._resending
-        await self._poster.aclose()
+        await super().aclose()
 
 
 async def create_silence(

@@ -87,6 +87,7 @@ __all__ = [
     "CommandSink",
     "Dispatcher",
     "JsonPoster",
+    "JsonSink",
     "Notification",
     "NotifyConfig",
     "Resender",
@@ -399,7 +400,82 @@ class JsonPoster:
         await self._client.aclose()
 
 
-class SlackSink:
+class _PostOptions(Protocol):
+    """What a sink that POSTs JSON reads of its config (`SlackConfig`, `AlertmanagerConfig`)."""
+
+    @property
+    def min_severity(self) -> Severity: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def retries(self) -> int: ...
+
+
+class JsonSink:
+    """What the sinks that POST JSON share: one `JsonPoster` from their config, the counters.
+
+    A post is delivered or given up after the config's retries; given up, it
+    is one log line and `last_error` (named by the sink's `name`, never the URL).
+
+    Args:
+        config: the sink's options (`min_severity`, `timeout`, `retries`).
+        transport: an httpx transport (tests); default the network.
+        backoff: seconds before the first retry; doubled each time, jittered.
+        sleep: how to wait between attempts (tests record the waits).
+    """
+
+    name = "json"
+
+    def __init__(
+        self,
+        config: _PostOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.min_severity = config.min_severity
+        self.poster = JsonPoster(
+            timeout=config.timeout,
+            retries=config.retries,
+            transport=transport,
+            backoff=backoff,
+            sleep=sleep,
+        )
+        """Posts and retries; its `failures` counts posts given up."""
+        self.delivered = 0
+        """Posts the receiver accepted (for status lines and tests)."""
+        self.last_error: str | None = None
+        """Why the last post failed, one line without the URL; None after a success."""
+
+    @property
+    def failures(self) -> int:
+        """Posts given up after every retry: the delivery failure counter `/metrics` reads."""
+        return self.poster.failures
+
+    async def deliver(self, url: str, body: bytes, *, count: int, what: str) -> None:
+        """POST `body` (`count` `what`s, for the log line); count and log the outcome."""
+        error = await self.poster.post(url, body)
+        if error is None:
+            self.delivered += 1
+            self.last_error = None
+            return
+        self.last_error = f"{self.name}: {error}"
+        log.error(
+            "%s: %d %s not delivered after %d attempts: %s",
+            self.name,
+            count,
+            what,
+            self.poster.attempts,
+            error,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.poster.aclose()
+
+
+class SlackSink(JsonSink):
     """Posts each group to a Slack incoming webhook, retrying transient failures.
 
     Args:
@@ -419,45 +495,15 @@ class SlackSink:
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self.min_severity = config.min_severity
+        super().__init__(config, transport=transport, backoff=backoff, sleep=sleep)
         self._url = config.webhook_url
-        self.poster = JsonPoster(
-            timeout=config.timeout,
-            retries=config.retries,
-            transport=transport,
-            backoff=backoff,
-            sleep=sleep,
-        )
-        """Posts and retries; its `failures` counts groups given up."""
-        self.delivered = 0
-        """Groups Slack accepted (for status lines and tests)."""
-        self.last_error: str | None = None
-        """Why the last group failed, one line without the URL; None after a success."""
-
-    @property
-    def failures(self) -> int:
-        """Groups given up after every retry: the delivery failure counter `/metrics` reads."""
-        return self.poster.failures
 
     async def send(self, group: Sequence[Notification]) -> None:
         """Post the group; retry; log the outcome as one line."""
         body = json.dumps(slack_payload(group)).encode()
-        error = await self.poster.post(self._url.get_secret_value(), body)
-        if error is None:
-            self.delivered += 1
-            self.last_error = None
-            return
-        self.last_error = f"slack: {error}"
-        log.error(
-            "slack: %d notifications not delivered after %d attempts: %s",
-            len(group),
-            self.poster.attempts,
-            error,
+        await self.deliver(
+            self._url.get_secret_value(), body, count=len(group), what="notifications"
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self.poster.aclose()
 
 
 async def _reply(response: httpx.Response) -> str:

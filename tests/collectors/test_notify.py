@@ -15,13 +15,16 @@ import pytest
 from fakes.slack import FakeSlack
 from pydantic import ValidationError
 
+from collectors.alerts.alertmanager import AlertmanagerSink
 from collectors.alerts.book import AlertBook
 from collectors.alerts.engine import AlertEngine
 from collectors.alerts.notify import (
+    AlertmanagerConfig,
     BellWatcher,
     CommandConfig,
     CommandSink,
     Dispatcher,
+    JsonSink,
     Notification,
     NotifyConfig,
     SlackConfig,
@@ -131,6 +134,30 @@ async def test_slack_gives_up_after_its_retries_without_showing_the_url(
     assert "after 3 attempts: HTTP 500" in caplog.text
     assert server.url not in caplog.text and "fakefake" not in caplog.text
     assert sink.last_error is not None and "fakefake" not in sink.last_error
+
+
+@pytest.mark.parametrize("kind", ["slack", "alertmanager"])
+async def test_both_json_sinks_give_up_a_refused_post_the_same_way(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack and Alertmanager post through one `JsonSink`: one poster, one failure line."""
+    assert issubclass(SlackSink, JsonSink) and issubclass(AlertmanagerSink, JsonSink)
+    async with FakeSlack() as server:  # an Alertmanager there gets 404 for /api/v2/alerts
+        wrong = server.url.replace("/services/", "/services/x")
+        sink: SlackSink | AlertmanagerSink = (
+            slack(wrong, retries=3)
+            if kind == "slack"
+            else AlertmanagerSink(
+                AlertmanagerConfig.model_validate({"url": server.url, "retries": 3}), backoff=0.01
+            )
+        )
+        with caplog.at_level(logging.ERROR):
+            await sink.send([note()])
+        await sink.aclose()
+    assert server.requests == 1 and sink.poster.attempts == 1  # a 4xx is not retried
+    assert (sink.failures, sink.delivered) == (1, 0)
+    assert sink.last_error == f"{kind}: HTTP 404 (no_service)"
+    assert f"{kind}: 1 " in caplog.text and "not delivered after 1 attempts" in caplog.text
 
 
 async def test_slack_times_out_and_retries_a_slow_server() -> None:
