@@ -3,7 +3,8 @@
 Where a fake upstream exists, the demo runs the real collector against it
 over a real socket on 127.0.0.1, so a new user sees the real code paths: the
 Chatwoot source against `collectors.fakes.chatwoot_api`, the Sidekiq, SQS and
-JSON-endpoint sources against `collectors.fakes.queue_stack`. The pipeline,
+JSON-endpoint sources against `collectors.fakes.queue_stack` (`queue_sources`
+points them there; the fakes know nothing of the sources). The pipeline,
 AWS and logs parts are simulated by `collectors.demo` (the pipeline's timing
 endpoint only gives totals, and the simulation also writes one latency per
 message; the AWS fake needs moto, a test-only dependency). One incident clock
@@ -17,15 +18,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
-from collectors.base import Collector, SourceConfig, format_duration
+from collectors.base import Collector, SourceConfig, collector_class, format_duration
 from collectors.chatwoot.config import ChatwootConfig
 from collectors.demo import INCIDENT_DELAY, DemoConfig, demo_sources, incident_levels
 from collectors.fakes.chatwoot_api import ChatwootState, FakeChatwootServer
+from collectors.fakes.pipeline_api import PERFORMANCE_PATH, WIDGET_PATH
 from collectors.fakes.queue_stack import QueueStack
+from collectors.json_endpoint import JsonEndpointConfig
+from collectors.pipeline import PipelineConfig
+from collectors.sidekiq import SidekiqConfig
+from collectors.sqs import SqsCollector, SqsConfig
 
-__all__ = ["DemoStack"]
+__all__ = ["WIDGET_SERIES", "DemoStack", "demo_collector", "queue_sources"]
 
 _DRIVE_EVERY: Final = 1.0
 """Seconds between two updates of the fakes' incident levels."""
@@ -81,7 +87,7 @@ class DemoStack:
             }
         )
         faked = [
-            c for c in self._queues.source_configs(interval=_POLL_EVERY) if c.name != "pipeline"
+            c for c in queue_sources(self._queues, interval=_POLL_EVERY) if c.name != "pipeline"
         ]
         simulated = [
             s.model_copy(update={"interval": _POLL_EVERY})
@@ -102,7 +108,7 @@ class DemoStack:
 
     def make_collector(self, config: SourceConfig) -> Collector:
         """The collector of a demo source (the SQS one talks to its fake with dummy keys)."""
-        return self._queues.make_collector(config)
+        return demo_collector(config)
 
     async def _drive(self) -> None:
         incident_every = DemoConfig.model_fields["incident_every"].default
@@ -112,3 +118,70 @@ class DemoStack:
             self._chatwoot.apply_levels(*levels)
             self._queues.apply_levels(*levels, elapsed=_DRIVE_EVERY)
             await asyncio.sleep(_DRIVE_EVERY)
+
+
+WIDGET_SERIES: dict[str, Any] = {
+    "widget.health": "health.overall",
+    "widget.api.p95_ms": {"path": "performance.api.p95Duration", "unit": "ms"},
+    "widget.persistence.success_pct": {"path": "persistence.operations.successRate", "unit": "%"},
+    "widget.alerts.unresolved": "alerts.stats.unresolved",
+}
+"""What the demo's `json_endpoint` source reads from seed 003's widget endpoint."""
+
+
+def queue_sources(
+    stack: QueueStack, *, interval: float = 5.0, prefix: str = ""
+) -> list[SourceConfig]:
+    """One source per fake of a started `QueueStack`: `prefix` + sidekiq, sqs, pipeline, widget.
+
+    Call after `stack.start()`: the configs hold the ephemeral ports.
+    """
+    every = format_duration(interval)
+    return [
+        SidekiqConfig.model_validate(
+            {"name": f"{prefix}sidekiq", "redis_url": stack.sidekiq.url, "interval": every}
+        ),
+        SqsConfig.model_validate(
+            {
+                "name": f"{prefix}sqs",
+                "queues": list(stack.sqs.state.queues),
+                "region": "us-east-1",
+                "endpoint_url": stack.sqs.url,
+                "interval": every,
+            }
+        ),
+        PipelineConfig.model_validate(
+            {
+                "name": f"{prefix}pipeline",
+                "url": stack.pipeline.url + PERFORMANCE_PATH,
+                "interval": every,
+            }
+        ),
+        JsonEndpointConfig.model_validate(
+            {
+                "name": f"{prefix}widget",
+                "url": stack.pipeline.url + WIDGET_PATH,
+                "series": WIDGET_SERIES,
+                "interval": every,
+            }
+        ),
+    ]
+
+
+def demo_collector(config: SourceConfig) -> Collector:
+    """The registered collector for a config; an `sqs` one gets a session with dummy keys.
+
+    The SQS fake checks no signatures, so the demo neither needs AWS
+    credentials nor sends a real key id anywhere.
+    """
+    if isinstance(config, SqsConfig):
+        return SqsCollector(config, make_session=_dummy_session)
+    return collector_class(config.type)(config)
+
+
+def _dummy_session(config: SqsConfig) -> Any:
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1"
+    )

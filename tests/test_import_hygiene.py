@@ -28,6 +28,19 @@ def test_collectors_import_no_textual_module() -> None:
     assert leaked == []
 
 
+def test_the_fakes_load_no_source() -> None:
+    """The fakes are upstreams: the demo points the sources at them (`collectors.demo_stack`)."""
+    fakes = sorted(p.stem for p in (ROOT / "collectors" / "fakes").glob("*.py"))
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {fakes!r}: importlib.import_module('collectors.fakes.' + name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {m for m in json.loads(out.stdout) if m.startswith("collectors.")}
+    assert {m for m in loaded if not m.startswith("collectors.fakes")} == set()
+
+
 def test_import_contracts_hold() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)

@@ -1,60 +1,29 @@
-"""Every fake behind the queue sources, started together, with the sources that read them.
+"""Every fake behind the queue sources, started together and driven by one set of levels.
 
-For `wootwatch --demo`, which runs the real `sidekiq`, `sqs`, `pipeline` and
-`json_endpoint` collectors against local fakes (no network, no credentials):
+For `wootwatch --demo` (`collectors.demo_stack`, which points the real
+`sidekiq`, `sqs`, `pipeline` and `json_endpoint` sources at these fakes):
 
 ```python
 stack = QueueStack()
 await stack.start()                                   # 127.0.0.1, ephemeral ports
-configs = stack.source_configs(interval=5.0)          # one source per fake
-scheduler = Scheduler(configs, store, make_collector=stack.make_collector)
 ...
 stack.apply_levels(*incident_levels(phase), elapsed=5.0)   # on every tick
 ...
 await stack.stop()
 ```
 
-`make_collector` builds each source's registered collector, except that an
-`sqs` source gets a boto3 session with dummy keys (the fake checks no
-signatures), so the demo neither needs AWS credentials nor sends a real key
-id anywhere. Other configs fall through to the registry unchanged.
+Like every fake here it is an upstream: it knows nothing of the sources that
+read it (no import of a collector, the scheduler, the store or the alerts),
+so data flows one way, from the fakes to the collectors.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from collectors.base import Collector, SourceConfig, collector_class, format_duration
-from collectors.fakes.pipeline_api import (
-    PERFORMANCE_PATH,
-    WIDGET_PATH,
-    PipelineApi,
-    PipelineApiState,
-)
+from collectors.fakes.pipeline_api import PipelineApi, PipelineApiState
 from collectors.fakes.sidekiq_redis import FakeSidekiqRedis, SidekiqState
 from collectors.fakes.sqs_api import FakeSqs, SqsState
-from collectors.json_endpoint import JsonEndpointConfig
-from collectors.pipeline import PipelineConfig
-from collectors.sidekiq import SidekiqConfig
-from collectors.sqs import SqsCollector, SqsConfig
 
-__all__ = ["WIDGET_SERIES", "QueueStack"]
-
-WIDGET_SERIES: dict[str, Any] = {
-    "widget.health": "health.overall",
-    "widget.api.p95_ms": {"path": "performance.api.p95Duration", "unit": "ms"},
-    "widget.persistence.success_pct": {"path": "persistence.operations.successRate", "unit": "%"},
-    "widget.alerts.unresolved": "alerts.stats.unresolved",
-}
-"""What the demo's `json_endpoint` source reads from seed 003's widget endpoint."""
-
-
-def _dummy_session(config: SqsConfig) -> Any:
-    import boto3
-
-    return boto3.session.Session(
-        aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1"
-    )
+__all__ = ["QueueStack"]
 
 
 class QueueStack:
@@ -102,45 +71,3 @@ class QueueStack:
         self.sidekiq.state.apply_levels(spike, backlog, errors, elapsed=elapsed)
         self.sqs.state.apply_levels(spike, backlog, errors)
         self.pipeline.state.apply_levels(spike, backlog, errors)
-
-    def source_configs(self, *, interval: float = 5.0, prefix: str = "") -> list[SourceConfig]:
-        """One source per fake, pointing at it; names are `prefix` + sidekiq, sqs, pipeline, widget.
-
-        Call after `start()`: the configs hold the ephemeral ports.
-        """
-        every = format_duration(interval)
-        return [
-            SidekiqConfig.model_validate(
-                {"name": f"{prefix}sidekiq", "redis_url": self.sidekiq.url, "interval": every}
-            ),
-            SqsConfig.model_validate(
-                {
-                    "name": f"{prefix}sqs",
-                    "queues": list(self.sqs.state.queues),
-                    "region": "us-east-1",
-                    "endpoint_url": self.sqs.url,
-                    "interval": every,
-                }
-            ),
-            PipelineConfig.model_validate(
-                {
-                    "name": f"{prefix}pipeline",
-                    "url": self.pipeline.url + PERFORMANCE_PATH,
-                    "interval": every,
-                }
-            ),
-            JsonEndpointConfig.model_validate(
-                {
-                    "name": f"{prefix}widget",
-                    "url": self.pipeline.url + WIDGET_PATH,
-                    "series": WIDGET_SERIES,
-                    "interval": every,
-                }
-            ),
-        ]
-
-    def make_collector(self, config: SourceConfig) -> Collector:
-        """The collector for a config; `sqs` ones get a session with dummy keys."""
-        if isinstance(config, SqsConfig):
-            return SqsCollector(config, make_session=_dummy_session)
-        return collector_class(config.type)(config)

@@ -10,6 +10,7 @@ import pytest
 
 from collectors.base import SourceState
 from collectors.demo import incident_levels
+from collectors.demo_stack import demo_collector, queue_sources
 from collectors.fakes.queue_stack import QueueStack
 from collectors.scheduler import Scheduler
 from collectors.store.database import Store
@@ -40,10 +41,8 @@ async def latest(store: Store, series: str, **labels: str) -> float | None:
 
 async def test_every_queue_source_reads_its_fake_and_shows_the_incident(store: Store) -> None:
     async with QueueStack() as stack:
-        configs = stack.source_configs(interval=5.0, prefix="q-")
-        scheduler = Scheduler(
-            configs, store, make_collector=stack.make_collector, rng=random.Random(5)
-        )
+        configs = queue_sources(stack, interval=5.0, prefix="q-")
+        scheduler = Scheduler(configs, store, make_collector=demo_collector, rng=random.Random(5))
         try:
             calm = await scheduler.run_once()
             assert {name: s.state for name, s in calm.items()} == {
