@@ -10,17 +10,23 @@ incident pin, which keeps no history of its own) adds them. Contract:
 * **Stored as given.** The text is kept exactly as typed, up to `TEXT_LIMIT`
   characters and `LINE_LIMIT` lines; every screen, CLI line and export shows
   it inert (`collectors.inert`, `tui.export.markdown_safe`), never as markup.
-* **Kinds.** `note` (a person or hook), `pin` (at the pinned start) and
-  `unpin` (when the pin was cleared). Acks, silences and source state changes
-  are not copied here: the timeline derives them from their own rows.
+* **Kinds.** `note` (a person or hook), `pin` (at the pinned start),
+  `unpin` (when the pin was cleared) and `unsilence` (a silence ended early,
+  at the time it was ended: the silence row keeps only its new end, so the
+  note keeps the end it had before, `silence 3 ended early; it was to end at
+  2026-12-03T04:00:00Z`, which `planned_ends` reads back for a rewound view).
+  Acks, silences and source state changes are not copied here: the timeline
+  derives them from their own rows.
 * **Bounded.** `AlertWriter.prune` drops them with the alerts (35 days).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final, Literal, Protocol
 
 from collectors.errors import ActionableError
@@ -34,7 +40,9 @@ __all__ = [
     "add_annotation",
     "check_text",
     "pin_note",
+    "planned_ends",
     "read_annotations",
+    "unsilence_note",
 ]
 
 TEXT_LIMIT: Final = 500
@@ -44,7 +52,9 @@ LINE_LIMIT: Final = 5
 NAME_LIMIT: Final = 200
 """Characters of an author or a source name, at most."""
 
-Kind = Literal["note", "pin", "unpin"]
+Kind = Literal["note", "pin", "unpin", "unsilence"]
+_UNSILENCED: Final = re.compile(r"silence (\d+) ended early; it was to end at (\S+)")
+"""The words of an `unsilence` note, which `planned_ends` reads back."""
 
 
 class AnnotationError(ActionableError):
@@ -84,7 +94,7 @@ class Annotation:
     source: str | None
     """The source it is about, if any."""
     kind: str
-    """`note`, `pin` or `unpin`."""
+    """`note`, `pin`, `unpin` or `unsilence`."""
 
 
 def check_text(text: str) -> str:
@@ -136,6 +146,28 @@ async def pin_note(writer: AlertWriter, start: float | None, *, by: str, now: fl
         await _insert(writer, start, by, "incident start pinned", None, "pin")
     elif now is not None:
         await _insert(writer, now, by, "incident start unpinned", None, "unpin")
+
+
+async def unsilence_note(
+    writer: AlertWriter, silence_id: int, planned_end: float, *, by: str, now: float
+) -> None:
+    """The annotation that records a silence ended early (at `now`) and the end it had."""
+    until = datetime.fromtimestamp(round(planned_end), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"silence {silence_id} ended early; it was to end at {until}"
+    await _insert(writer, now, by, text, None, "unsilence")
+
+
+async def planned_ends(book: AlertBook, after: float) -> dict[int, float]:
+    """The end each silence ended early after `after` had before (silence id to unix time)."""
+    rows: Sequence[tuple[Any, ...]] = await book.rows(
+        "SELECT text FROM annotations WHERE kind = 'unsilence' AND ts > ? ORDER BY ts, id",
+        (after,),
+    )
+    found: dict[int, float] = {}
+    for (text,) in rows:
+        if (said := _UNSILENCED.fullmatch(text)) and int(said[1]) not in found:
+            found[int(said[1])] = datetime.fromisoformat(said[2]).timestamp()
+    return found
 
 
 async def read_annotations(book: AlertBook, start: float, end: float) -> list[Annotation]:

@@ -31,14 +31,16 @@ Contract:
 * **Pinned incident.** `pin_incident` writes the start of the incident in
   progress to the `meta` table; the incident view and export read it. The pin
   keeps no history, so setting or clearing it also writes an annotation
-  (`collectors.alerts.annotations`) in the same transaction.
+  (`collectors.alerts.annotations`) in the same transaction; so does ending a
+  silence early (`unsilence`, with the end it had), since its row keeps one end.
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
   events), silences that ended and annotations made before a time; the engine
   keeps 35 days.
 * **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
   `get`, `history`, `events`, `silences`) answer as the book stood then:
   alerts started by then, each replayed from its events (`alerts.as_of`),
-  events up to then, silences created by then. Writes are unaffected. A
+  events up to then, silences created by then (with the end they had then).
+  Writes are unaffected. A
   row keeps only its latest value, so `AlertBook.rechecker` (set by whoever
   holds the rules and the rewound store: `alerts.recheck`) gives the rows
   the values their rules had then.
@@ -65,7 +67,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.annotations import pin_note
+from collectors.alerts.annotations import pin_note, planned_ends, unsilence_note
 from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
@@ -384,8 +386,10 @@ class AlertBook:
     async def silences(self, now: float, *, include_ended: bool = False) -> list[Silence]:
         """Silences that have not ended (or all of them), soonest end first.
 
-        As of a moment (`as_of`, or `now` if earlier): those created by then.
-        A silence ended early later shows its shortened end (the row keeps one).
+        As of a moment (`as_of`, or `now` if earlier): those created by then,
+        a silence ended early after it with the end it had then (from the
+        `unsilence` annotation `end_silence` writes; one ended before that
+        annotation existed shows its shortened end, the only one recorded).
         """
         clauses: list[str] = []
         params: list[float] = []
@@ -403,10 +407,17 @@ class AlertBook:
             params,
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
+        silences = [
             Silence(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
             for row in rows
         ]
+        if self.as_of is not None:
+            planned = await planned_ends(self, after=now)
+            silences = sorted(
+                (dataclasses.replace(s, ends_at=planned.get(s.id, s.ends_at)) for s in silences),
+                key=lambda s: s.ends_at,
+            )
+        return silences
 
     async def last_notifications(self, alert_ids: Iterable[int]) -> dict[int, NotifyRecord]:
         """The newest `notify` event of each alert that has one."""
@@ -546,19 +557,24 @@ class AlertBook:
             )
         return Silence(silence_id, dict(matchers), starts_at, ends_at, created_by, comment, now)
 
-    async def end_silence(self, silence_id: int, now: float) -> Silence:
+    async def end_silence(self, silence_id: int, now: float, *, by: str = "unknown") -> Silence:
         """End a silence now; committed durably before it returns.
+
+        The end it had is kept in an `unsilence` annotation by `by`, written in
+        the same transaction, so a view rewound to before now shows that end.
 
         Raises:
             AlertBookError: no such silence, or it has ended already.
         """
+        by = _one_line(by, "the user name", 200)
         async with self.transaction() as writer:
-            changed = await writer.execute(
-                "UPDATE silences SET ends_at = ? WHERE id = ? AND ends_at > ?",
-                (now, silence_id, now),
+            planned = await self.rows(
+                "SELECT ends_at FROM silences WHERE id = ? AND ends_at > ?", (silence_id, now)
             )
-            if not changed:
+            if not planned:
                 raise AlertBookError(f"no silence {silence_id} that has not ended")
+            await writer.execute("UPDATE silences SET ends_at = ? WHERE id = ?", (now, silence_id))
+            await unsilence_note(writer, silence_id, float(planned[0][0]), by=by, now=now)
         ended = [s for s in await self.silences(now, include_ended=True) if s.id == silence_id]
         return ended[0]
 

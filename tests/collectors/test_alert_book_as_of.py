@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from collectors.alerts.annotations import read_annotations
 from collectors.alerts.book import AlertBook, AlertRow
 from collectors.alerts.state import AlertState
 from collectors.alerts.terms import Severity
@@ -112,3 +113,22 @@ async def test_resolved_alert_leaves_the_view_after_the_reopen_window(book: Aler
     assert [a.rule for a in await book.visible(RESOLVED + 901)] == ["queue_backlog"]
     book.as_of = T0 + 401
     assert [a.rule for a in await book.visible(T0 + 401)] == ["queue_backlog", "api_latency_p95"]
+
+
+async def test_a_silence_ended_early_later_shows_the_end_it_had_then(book: AlertBook) -> None:
+    """Rewound to before a silence was ended early, its end is the one it had then."""
+    ended_at = ACKED + 600
+    async with await AlertBook.open(book.path) as writing:
+        ended = await writing.end_silence(1, ended_at, by="bo")
+    assert ended.ends_at == ended_at
+    book.as_of = ACKED + 300  # before it was ended: it was to last an hour
+    (then,) = await book.silences(ACKED + 300)
+    assert (then.ends_at, then.active_at(ACKED + 900)) == (ACKED + 3600, True)
+    book.as_of = ended_at + 1  # after: it has ended
+    assert await book.silences(ended_at + 1) == []
+    assert [s.ends_at for s in await book.silences(ended_at + 1, include_ended=True)] == [ended_at]
+    book.as_of = None
+    assert [s.ends_at for s in await book.silences(T0, include_ended=True)] == [ended_at]
+    (note,) = await read_annotations(book, ended_at, ended_at)
+    assert (note.kind, note.author) == ("unsilence", "bo")
+    assert note.text == "silence 1 ended early; it was to end at 2026-11-18T12:08:40Z"

@@ -242,7 +242,7 @@ async def _silence(
         return 0
     if args.end is not None:
         async with await AlertBook.open(db) as book:
-            ended = await book.end_silence(args.end, now)
+            ended = await book.end_silence(args.end, now, by=_user(args.user))
         out.write(f"ended silence {ended.id}\n")
         return 0
     if not args.rule:

@@ -6,8 +6,8 @@ chosen window, to now or to the as-of moment):
 * alert transitions, acknowledgements (with their notes), lapsed acks,
   escalations and flapping (`alert_events`);
 * silences, at their creation (or the window's start, for one made before);
-* annotations (`collectors.alerts.annotations`): notes, and the pin set or
-  cleared;
+* annotations (`collectors.alerts.annotations`): notes, the pin set or
+  cleared, and silences ended early;
 * source state changes (`source_status`): a source going down, coming back,
   going stale (a source's first row counts only when it was not `up`);
 * error-line bursts: at least `BURST_LINES` error-level log lines, each within
@@ -59,7 +59,9 @@ ERROR_LINES_READ: Final = 5000
 """Error lines of a window read to find its bursts, at most (the newest)."""
 ALERT_KINDS: Final = frozenset({"transition", "ack", "ack_expired", "severity", "flapping"})
 """The alert events the timeline shows (not `notify`)."""
-ANNOTATION_KINDS: Final = frozenset({"note", "pin", "unpin", "ack", "silence", "source"})
+ANNOTATION_KINDS: Final = frozenset(
+    {"note", "pin", "unpin", "unsilence", "ack", "silence", "source"}
+)
 """The entries charts mark: annotations, written or automatic."""
 
 ErrorLines = Callable[[float, float], Awaitable[Sequence[LogMatch]]]
@@ -190,7 +192,12 @@ async def _annotation_entries(
     return entries
 
 
-_NOTE_WHAT: Final = {"note": "note", "pin": "incident start pinned", "unpin": "pin cleared"}
+_NOTE_WHAT: Final = {
+    "note": "note",
+    "pin": "incident start pinned",
+    "unpin": "pin cleared",
+    "unsilence": "silence ended early",
+}
 
 
 def _silence_what(silence: Silence, start: float, end: float) -> str:

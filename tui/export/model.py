@@ -284,7 +284,7 @@ class TimelineEntry:
     at: float
     kind: str
     """An alert event (`transition`, `ack`, `ack_expired`, `severity`, `flapping`),
-    `silence`, an annotation (`note`, `pin`, `unpin`), `source` or `errors`."""
+    `silence`, an annotation (`note`, `pin`, `unpin`, `unsilence`), `source` or `errors`."""
     alert_id: int | None
     """The alert's id, None for every other kind."""
     subject: str

@@ -316,7 +316,7 @@ class AlertsScreen(FilteredScreen, AlertActionsScreen):
             self.notify("There is no silence to end.", severity="warning")
             return
         try:
-            await reader.book.end_silence(silence_id, reader.now())
+            await reader.book.end_silence(silence_id, reader.now(), by=reader.user)
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not ended", severity="error", markup=False)
             return
