@@ -118,7 +118,7 @@ def alert_payload(
     return alert
 
 
-class AlertmanagerSink(JsonSink):
+class AlertmanagerSink(JsonSink[AlertmanagerConfig]):
     """Sends alerts to Alertmanager's v2 API and re-sends the firing ones on a cadence.
 
     Args:

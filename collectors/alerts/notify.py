@@ -65,7 +65,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Final, Protocol, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Final,
+    Generic,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
@@ -411,7 +420,10 @@ class _PostOptions(Protocol):
     def retries(self) -> int: ...
 
 
-class JsonSink:
+_Options = TypeVar("_Options", bound=_PostOptions)
+
+
+class JsonSink(Generic[_Options]):
     """What the sinks that POST JSON share: one `JsonPoster` from their config, the counters.
 
     A post is delivered or given up after the config's retries; given up, it
@@ -428,12 +440,13 @@ class JsonSink:
 
     def __init__(
         self,
-        config: _PostOptions,
+        config: _Options,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: float = 1.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
+        self.config = config
         self.min_severity = config.min_severity
         self.poster = JsonPoster(
             timeout=config.timeout,
@@ -475,7 +488,7 @@ class JsonSink:
         await self.poster.aclose()
 
 
-class SlackSink(JsonSink):
+class SlackSink(JsonSink[SlackConfig]):
     """Posts each group to a Slack incoming webhook, retrying transient failures.
 
     Args:
@@ -487,23 +500,11 @@ class SlackSink(JsonSink):
 
     name = "slack"
 
-    def __init__(
-        self,
-        config: SlackConfig,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff: float = 1.0,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        super().__init__(config, transport=transport, backoff=backoff, sleep=sleep)
-        self._url = config.webhook_url
-
     async def send(self, group: Sequence[Notification]) -> None:
         """Post the group; retry; log the outcome as one line."""
+        url = self.config.webhook_url.get_secret_value()
         body = json.dumps(slack_payload(group)).encode()
-        await self.deliver(
-            self._url.get_secret_value(), body, count=len(group), what="notifications"
-        )
+        await self.deliver(url, body, count=len(group), what="notifications")
 
 
 async def _reply(response: httpx.Response) -> str:
