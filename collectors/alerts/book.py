@@ -40,10 +40,9 @@ Contract:
   `get`, `history`, `events`, `silences`) answer as the book stood then:
   alerts started by then, each replayed from its events (`alerts.as_of`),
   events up to then, silences created by then (with the end they had then).
-  Writes are unaffected. A
-  row keeps only its latest value, so `AlertBook.rechecker` (set by whoever
-  holds the rules and the rewound store: `alerts.recheck`) gives the rows
-  the values their rules had then.
+  Writes are unaffected. A row keeps only its latest value, so
+  `AlertBook.rechecker` (set by whoever holds the rules and the rewound
+  store: `alerts.recheck`) gives the rows the values their rules had then.
 * **Opening.** The database must exist and carry the schema (the store's
   writer creates and migrates it); `readonly=True` opens it read-only.
   Problems raise `AlertBookError` with one line.
