@@ -36,9 +36,10 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Final
 
-__all__ = ["QUANTILES", "LatencySketch"]
+__all__ = ["QUANTILES", "LatencySketch", "Packing"]
 
 QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
 """The quantiles window statistics report and rules may ask for."""
@@ -249,27 +250,13 @@ class LatencySketch:
         acc = cls()
         pos, neg, pget, nget = acc._pos, acc._neg, acc._pos.get, acc._neg.get
         dense = (_Lanes(), _Lanes())
-        zero, size = 0, _HEADER.size
+        zero = 0
         for data in blobs:
             if isinstance(data, bytes) and data[:1] == b"\x02":
                 zero += _add_dense(data, dense)
                 continue
-            try:
-                version, key_width, count_width, zc, npos, nneg = _HEADER.unpack_from(data)
-                keys, counts = array(_KEY_CODES[key_width]), array(_COUNT_CODES[count_width])
-                split = size + key_width * (npos + nneg)
-                keys.frombytes(data[size:split])
-                counts.frombytes(data[split:])
-            except (struct.error, KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"corrupt sketch: {exc!r}") from None
-            if _SWAP:
-                keys.byteswap()
-                counts.byteswap()
-            if version != _VERSION or len(keys) != npos + nneg or len(counts) != npos + nneg:
-                raise ValueError("corrupt sketch: bad version or length")
-            if key_width == 4 and keys and (min(keys) < _MIN_KEY or max(keys) > _MAX_KEY):
-                raise ValueError("corrupt sketch: key out of range")  # int16 keys are all safe
-            if nneg:
+            zc, npos, keys, counts = _compact(data)
+            if len(keys) > npos:
                 for k, c in zip(keys[npos:], counts[npos:], strict=True):
                     neg[k] = nget(k, 0) + c
                 del keys[npos:]
@@ -283,6 +270,109 @@ class LatencySketch:
                 bins[k] = get(k, 0) + c
         acc._zero = zero
         return acc
+
+
+def _compact(data: bytes) -> tuple[int, int, array[int], array[int]]:
+    """A compact blob's zero count, number of positive bins, keys and counts (checked).
+
+    Raises:
+        ValueError: "corrupt sketch ..." if `data` is not a valid compact blob.
+    """
+    size = _HEADER.size
+    try:
+        version, key_width, count_width, zero, npos, nneg = _HEADER.unpack_from(data)
+        keys, counts = array(_KEY_CODES[key_width]), array(_COUNT_CODES[count_width])
+        split = size + key_width * (npos + nneg)
+        keys.frombytes(data[size:split])
+        counts.frombytes(data[split:])
+    except (struct.error, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"corrupt sketch: {exc!r}") from None
+    if _SWAP:
+        keys.byteswap()
+        counts.byteswap()
+    if version != _VERSION or len(keys) != npos + nneg or len(counts) != npos + nneg:
+        raise ValueError("corrupt sketch: bad version or length")
+    if key_width == 4 and keys and (min(keys) < _MIN_KEY or max(keys) > _MAX_KEY):
+        raise ValueError("corrupt sketch: key out of range")  # int16 keys are all safe
+    return int(zero), int(npos), keys, counts
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """Bins packed into big integers: `width` bytes per key, counted from fixed first keys.
+
+    Sketches packed alike add up as plain integers (`sum`, in C, exactly) as
+    long as no key's total reaches `2 ** (8 * width)`; `blob` turns such a
+    total into a dense blob that `LatencySketch.merged` reads. A dense blob's
+    own packing (`of_dense`) fits every sketch merged into it: the hourly
+    rollup's fits each minute of its hour, and any sum of them.
+    """
+
+    width: int
+    """Bytes per key."""
+    pos_first: int
+    """The key of the lowest lane of the positive bins."""
+    neg_first: int
+    """The key of the lowest lane of the negative bins."""
+
+    @classmethod
+    def of_dense(cls, data: bytes) -> Packing | None:
+        """The packing of a dense blob (version 2); None for a compact or corrupt one."""
+        if data[:1] != b"\x02" or len(data) < _DENSE_HEADER.size:
+            return None
+        _, width, _, pos_first, _, neg_first, _ = _DENSE_HEADER.unpack_from(data)
+        return cls(width, pos_first, neg_first) if width in _COUNT_CODES else None
+
+    def pack(self, data: bytes) -> tuple[int, int, int] | None:
+        """A blob's zero count, positive and negative bins packed; None where they do not fit.
+
+        They do not fit when a key lies below the first keys or a count needs
+        more than `width` bytes.
+
+        Raises:
+            ValueError: "corrupt sketch ..." if `data` is not a valid blob.
+        """
+        pos_keys: Sequence[int]
+        neg_keys: Sequence[int]
+        pos_counts: Sequence[int]
+        neg_counts: Sequence[int]
+        if data[:1] == b"\x02":
+            sketch = LatencySketch.from_bytes(data)
+            zero = sketch._zero
+            pos_keys, neg_keys = list(sketch._pos), list(sketch._neg)
+            pos_counts, neg_counts = list(sketch._pos.values()), list(sketch._neg.values())
+        else:
+            zero, npos, keys, counts = _compact(data)
+            pos_keys, pos_counts = keys[:npos], counts[:npos]
+            neg_keys, neg_counts = keys[npos:], counts[npos:]
+        bits = 8 * self.width
+        if max(pos_counts, default=0) >> bits or max(neg_counts, default=0) >> bits:
+            return None
+        packed = []
+        for some_keys, some_counts, first in (
+            (pos_keys, pos_counts, self.pos_first),
+            (neg_keys, neg_counts, self.neg_first),
+        ):
+            if len(some_keys) and min(some_keys) < first:
+                return None
+            total = 0
+            for key, count in zip(some_keys, some_counts, strict=True):
+                total += count << ((key - first) * bits)
+            packed.append(total)
+        return zero, packed[0], packed[1]
+
+    def blob(self, zero: int, pos: int, neg: int) -> bytes:
+        """The dense blob of packed bins (a sum of `pack` results that fits the width)."""
+        bits = 8 * self.width
+        npos, nneg = -(-pos.bit_length() // bits), -(-neg.bit_length() // bits)
+        header = _DENSE_HEADER.pack(
+            _DENSE_VERSION, self.width, zero, self.pos_first, npos, self.neg_first, nneg
+        )
+        return (
+            header
+            + pos.to_bytes(npos * self.width, "little")
+            + neg.to_bytes(nneg * self.width, "little")
+        )
 
 
 class _Lanes:

@@ -45,6 +45,7 @@ from collectors.store.model import (
 from collectors.store.query import scalar
 from collectors.store.retention import Retention, trim
 from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
+from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.write import Writer
 
 __all__ = [
@@ -92,6 +93,7 @@ class Store:
         self._lock = lock
         self._write_lock = asyncio.Lock()
         self._writer = Writer(conn)
+        self._sealed = SealedMinutes()
         self._last_checkpoint = time.monotonic()
 
     @classmethod
@@ -290,7 +292,9 @@ class Store:
         buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
     ) -> WindowStats:
         """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`."""
-        return await read.window_stats(self._conn, series, start, end, buckets=buckets)
+        return await read.window_stats(
+            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+        )
 
     async def window_stats_each(
         self,
@@ -301,7 +305,9 @@ class Store:
         buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
     ) -> list[WindowStats]:
         """`window_stats` of each series alone, in the order given, read in one pass."""
-        return await read.window_stats_each(self._conn, series, start, end, buckets=buckets)
+        return await read.window_stats_each(
+            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+        )
 
     async def earliest(
         self, series: Sequence[SeriesInfo], start: float, end: float

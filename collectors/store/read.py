@@ -27,6 +27,7 @@ from collectors.store.model import (
     WindowStats,
 )
 from collectors.store.query import first_row
+from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.window import WindowParts, gather_window
 
 __all__ = [
@@ -119,16 +120,17 @@ async def window_stats(
     start: float,
     end: float,
     *,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> WindowStats:
     """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`.
 
     Whole hours come from the hourly rollups where the writer has sealed them,
-    whole minutes from the minute rollups; the partial minutes at either edge
-    from raw samples, or from their rollup when the ring has already dropped
-    those raw samples.
+    whole minutes from the minute rollups (kept in `sealed` between reads where
+    their hour is sealed); the partial minutes at either edge from raw samples,
+    or from their rollup when the ring has already dropped those raw samples.
     """
-    (stats,) = await _window_stats([[s.id for s in series]], conn, start, end, buckets)
+    (stats,) = await _window_stats([[s.id for s in series]], conn, start, end, sealed, buckets)
     return stats
 
 
@@ -138,6 +140,7 @@ async def window_stats_each(
     start: float,
     end: float,
     *,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> list[WindowStats]:
     """`window_stats` of each series alone, in the order given, read in one pass.
@@ -145,7 +148,7 @@ async def window_stats_each(
     The same figures as one `window_stats([s], ...)` per series, with a few
     queries for all of them instead of a few per series.
     """
-    return await _window_stats([[s.id] for s in series], conn, start, end, buckets)
+    return await _window_stats([[s.id] for s in series], conn, start, end, sealed, buckets)
 
 
 async def earliest(
@@ -235,28 +238,29 @@ async def _window_stats(
     conn: aiosqlite.Connection,
     start: float,
     end: float,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket],
 ) -> list[WindowStats]:
-    parts = await gather_window(conn, groups, start, end)
-    if sum(len(part.rows) for part in parts) < _MERGE_OFF_LOOP:
+    parts = await gather_window(conn, groups, start, end, sealed)
+    if sum(len(part.rows) + len(part.slices) for part in parts) < _MERGE_OFF_LOOP:
         return [_merged(part, buckets) for part in parts]
     return await asyncio.to_thread(lambda: [_merged(part, buckets) for part in parts])
 
 
 def _merged(parts: WindowParts, buckets: Sequence[Bucket]) -> WindowStats:
     """The statistics of a window from its parts (the sum is exact, whatever their order)."""
-    values = parts.values
-    if not parts.rows and not values:
+    values, slices = parts.values, parts.slices
+    if not parts.rows and not values and not slices:
         return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
     columns = zip(*parts.rows, strict=True) if parts.rows else iter(((),) * 7)
     _, _, counts, totals, lows, highs, blobs = columns
-    sketch = LatencySketch.merged(blobs)
+    sketch = LatencySketch.merged(itertools.chain(blobs, (part.blob for part in slices)))
     sketch.add_many(values)
     return _stats(
-        sum(counts) + len(values),
-        math.fsum(itertools.chain(totals, values)),
-        min(itertools.chain(lows, values)),
-        max(itertools.chain(highs, values)),
+        sum(counts) + sum(part.count for part in slices) + len(values),
+        math.fsum(itertools.chain(totals, *(part.totals for part in slices), values)),
+        min(itertools.chain(lows, (part.low for part in slices), values)),
+        max(itertools.chain(highs, (part.high for part in slices), values)),
         sketch,
         buckets,
     )
