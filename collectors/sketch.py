@@ -30,6 +30,7 @@ hardly grows with its bins: a week of hourly sketches merges in C, not bin by bi
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import struct
@@ -69,13 +70,31 @@ def _value(key: int) -> float:
     return math.exp(min(key * _LOG_GAMMA + _LOG_HALF_SPAN, _LOG_MAX))
 
 
-def _rank_key(bins: dict[int, int], rank: float, lower: bool) -> int:
-    """Return the key of the bin holding `rank` (0-based), counting bins in ascending key order."""
-    running, key = 0, 0
-    for key in sorted(bins):
-        running += bins[key]
-        if (running > rank) if lower else (running >= rank + 1):
-            break
+def _running(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+    """The keys in ascending order and the running count of their bins."""
+    keys = sorted(bins)
+    return keys, list(itertools.accumulate(map(bins.__getitem__, keys)))
+
+
+@functools.lru_cache(maxsize=256)
+def _first_key(bound: float, *, strict: bool) -> int:
+    """The lowest key whose representative value is at least `bound` (above it, if `strict`).
+
+    `bound` is positive; beyond every value (infinity) this is past the highest key.
+    """
+    if bound >= sys.float_info.max if strict else bound > sys.float_info.max:
+        return _MAX_KEY + 1
+    key = max(
+        _MIN_KEY, min(_MAX_KEY + 1, math.ceil((math.log(bound) - _LOG_HALF_SPAN) / _LOG_GAMMA))
+    )
+
+    def reached(k: int) -> bool:
+        return _value(k) > bound if strict else _value(k) >= bound
+
+    while key > _MIN_KEY and reached(key - 1):
+        key -= 1
+    while key <= _MAX_KEY and not reached(key):
+        key += 1
     return key
 
 
@@ -156,17 +175,38 @@ class LatencySketch:
             ValueError: if `q` is outside [0, 1].
 
         """
-        if not 0 <= q <= 1:
-            raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
-        count, neg_count = self.count, sum(self._neg.values())
-        if not count:
-            return None
-        rank = q * (count - 1)
-        if rank < neg_count:
-            return -_value(_rank_key(self._neg, neg_count - rank - 1, lower=False))
-        if rank < neg_count + self._zero:
-            return 0.0
-        return _value(_rank_key(self._pos, rank - neg_count - self._zero, lower=True))
+        return self.quantiles((q,))[0]
+
+    def quantiles(self, qs: Sequence[float]) -> list[float | None]:
+        """`quantile` of each of `qs`, from one sorted pass over the bins.
+
+        Raises:
+            ValueError: if a quantile is outside [0, 1].
+
+        """
+        for q in qs:
+            if not 0 <= q <= 1:
+                raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
+        neg_keys, neg_run = _running(self._neg)
+        pos_keys, pos_run = _running(self._pos)
+        neg_count = neg_run[-1] if neg_run else 0
+        count = neg_count + self._zero + (pos_run[-1] if pos_run else 0)
+        found: list[float | None] = []
+        for q in qs:
+            if not count:
+                found.append(None)
+                continue
+            rank = q * (count - 1)
+            if rank < neg_count:
+                # The bin holding the rank counted from the most negative value down.
+                at = bisect.bisect_left(neg_run, neg_count - rank)
+                found.append(-_value(neg_keys[min(at, len(neg_keys) - 1)]))
+            elif rank < neg_count + self._zero:
+                found.append(0.0)
+            else:
+                at = bisect.bisect_right(pos_run, rank - neg_count - self._zero)
+                found.append(_value(pos_keys[min(at, len(pos_keys) - 1)]))
+        return found
 
     def count_below(self, bound: float) -> float:
         """Count the values below `bound`, judging each bin by its representative value."""
@@ -175,16 +215,25 @@ class LatencySketch:
         return float(below + (self._zero if bound > 0 else 0))
 
     def counts_below(self, bounds: Sequence[float]) -> list[float]:
-        """`count_below` of each bound, from one sorted pass over the bins."""
-        values = [-_value(k) for k in sorted(self._neg, reverse=True)]
-        counts = [self._neg[k] for k in sorted(self._neg, reverse=True)]
-        values.append(0.0)
-        counts.append(self._zero)
-        keys = sorted(self._pos)
-        values += map(_value, keys)
-        counts += map(self._pos.__getitem__, keys)
-        running = [0, *itertools.accumulate(counts)]
-        return [float(running[bisect.bisect_left(values, bound)]) for bound in bounds]
+        """`count_below` of each bound, from one sorted pass over the bins.
+
+        A bin's representative value grows with its key, so each bound is a key
+        to search for, not a comparison with every bin.
+        """
+        neg_keys, neg_run = _running(self._neg)
+        pos_keys, pos_run = _running(self._pos)
+        negatives = neg_run[-1] if neg_run else 0
+        found = []
+        for bound in bounds:
+            if bound > 0:  # every negative and zero, and the positive bins worth less
+                under = bisect.bisect_left(pos_keys, _first_key(bound, strict=False))
+                found.append(float(negatives + self._zero + (pos_run[under - 1] if under else 0)))
+            elif bound == 0:
+                found.append(float(negatives))
+            else:  # the negative bins worth more than -bound
+                above = bisect.bisect_left(neg_keys, _first_key(-bound, strict=True))
+                found.append(float(negatives - (neg_run[above - 1] if above else 0)))
+        return found
 
     def to_bytes(self) -> bytes:
         """Serialize to the compact, canonical blob described in the module docstring."""
@@ -266,6 +315,9 @@ class LatencySketch:
         if 0 in pos.values() or 0 in neg.values():
             raise ValueError("corrupt sketch: empty bin")
         for lanes, bins, get in ((dense[0], pos, pget), (dense[1], neg, nget)):
+            if not bins:  # dense blobs only (a long window): the bins at once
+                bins.update(lanes.counts())
+                continue
             for k, c in lanes.counts():
                 bins[k] = get(k, 0) + c
         acc._zero = zero
@@ -407,8 +459,8 @@ class _Lanes:
         wide.frombytes(self.total.to_bytes(-(-self.total.bit_length() // _LANE) * 8, "little"))
         if _SWAP:
             wide.byteswap()
-        first = self.first
-        return [(first + i, c) for i, c in enumerate(wide) if c]
+        keys = range(self.first, self.first + len(wide))
+        return zip(itertools.compress(keys, wide), itertools.compress(wide, wide), strict=True)
 
 
 def _add_dense(data: bytes, lanes: tuple[_Lanes, _Lanes]) -> int:

@@ -76,12 +76,16 @@ async def points(
     width: int,
     *,
     how: Literal["mean", "max", "sum"] = "mean",
+    raw_until: float | None = None,
 ) -> list[float | None]:
     """A window downsampled to `width` points (None where a slot has no data).
 
     Slots of a minute or longer are read from the rollups, shorter ones from
     raw samples. Several series are combined per slot the same way (`sum`
-    adds them, e.g. the queue sizes of every queue).
+    adds them, e.g. the queue sizes of every queue). With `raw_until` (a
+    rewound view's moment), the minute it falls in is read from its raw
+    samples up to it, as one more row of that minute: its rollup also holds
+    what came after.
     """
     if width <= 0 or end <= start or not series:
         return []
@@ -89,25 +93,36 @@ async def points(
     ids = [s.id for s in series]
     marks = ",".join("?" * len(ids))
     if step >= 60:
-        slot, mean, peak = "minute * 60", "sum(sum) / sum(count)", "max(max)"
-        table, where = "rollups", "minute >= ? AND minute < ?"
-        params: list[object] = [start, step, *ids, math.ceil(start / 60), math.ceil(end / 60)]
+        last = math.ceil(end / 60) if raw_until is None else math.floor(raw_until / 60)
+        rows = (
+            "SELECT series_id, minute * 60 AS at, sum AS total, count AS n, max AS peak "
+            f"FROM rollups WHERE series_id IN ({marks}) AND minute >= ? AND minute < ?"
+        )
+        params: list[object] = [*ids, math.ceil(start / 60), min(math.ceil(end / 60), last)]
+        if raw_until is not None and end > last * 60:
+            rows += (
+                " UNION ALL SELECT series_id, ? AS at, sum(value), count(*), max(value) "
+                f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? AND ts <= ? "
+                "GROUP BY series_id"
+            )
+            params += [last * 60.0, *ids, last * 60.0, end, raw_until]
     else:
-        slot, mean, peak = "ts", "avg(value)", "max(value)"
-        table, where = "samples", "ts >= ? AND ts < ?"
-        params = [start, step, *ids, start, end]
+        rows = (
+            "SELECT series_id, ts AS at, value AS total, 1 AS n, value AS peak "
+            f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?"
+        )
+        params = [*ids, start, end]
     # Each series is reduced per slot first (its mean, or its peak), then the
     # series are combined: `sum` adds the means of several series (queue sizes
     # of every queue); it never adds one series' samples over time.
-    inner = peak if how == "max" else mean
+    inner = "max(peak)" if how == "max" else "sum(total) / sum(n)"
     outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
     sql = (
-        f"SELECT slot, {outer} FROM (SELECT CAST(({slot} - ?) / ? AS INTEGER) AS slot, "
-        f"{inner} AS v FROM {table} WHERE series_id IN ({marks}) AND {where} "
-        "GROUP BY series_id, slot) GROUP BY slot"
+        f"SELECT slot, {outer} FROM (SELECT CAST((at - ?) / ? AS INTEGER) AS slot, "
+        f"{inner} AS v FROM ({rows}) GROUP BY series_id, slot) GROUP BY slot"
     )
     values: list[float | None] = [None] * width
-    async with conn.execute(sql, params) as cursor:
+    async with conn.execute(sql, [start, step, *params]) as cursor:
         async for slot, value in cursor:
             if 0 <= slot < width and value is not None:
                 values[slot] = float(value)
@@ -278,8 +293,7 @@ def _stats(
         empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
         return WindowStats(0, None, None, None, {}, empty)
     quantiles = {}
-    for q in QUANTILES:
-        value = sketch.quantile(q)
+    for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
         if value is not None:
             # The sketch's estimate can stray past the exact extremes by its error.
             quantiles[q] = min(max(value, low), high)
