@@ -384,34 +384,31 @@ class Packing:
         Raises:
             ValueError: "corrupt sketch ..." if `data` is not a valid blob.
         """
-        pos_keys: Sequence[int]
-        neg_keys: Sequence[int]
-        pos_counts: Sequence[int]
-        neg_counts: Sequence[int]
-        if data[:1] == b"\x02":
-            sketch = LatencySketch.from_bytes(data)
-            zero = sketch._zero
-            pos_keys, neg_keys = list(sketch._pos), list(sketch._neg)
-            pos_counts, neg_counts = list(sketch._pos.values()), list(sketch._neg.values())
-        else:
-            zero, npos, keys, counts = _compact(data)
-            pos_keys, pos_counts = keys[:npos], counts[:npos]
-            neg_keys, neg_counts = keys[npos:], counts[npos:]
+        if data[:1] == b"\x02":  # minutes are stored compact; a dense one is read as one
+            data = LatencySketch.from_bytes(data).to_bytes()
+        zero, npos, keys, counts = _compact(data)  # keys ascending, the positive ones first
         bits = 8 * self.width
-        if max(pos_counts, default=0) >> bits or max(neg_counts, default=0) >> bits:
+        if not keys:
+            return zero, 0, 0
+        if max(counts) >> bits:
             return None
-        packed = []
-        for some_keys, some_counts, first in (
-            (pos_keys, pos_counts, self.pos_first),
-            (neg_keys, neg_counts, self.neg_first),
-        ):
-            if len(some_keys) and min(some_keys) < first:
+        pos = neg = 0
+        if npos:
+            if keys[0] < self.pos_first:
                 return None
-            total = 0
-            for key, count in zip(some_keys, some_counts, strict=True):
-                total += count << ((key - first) * bits)
-            packed.append(total)
-        return zero, packed[0], packed[1]
+            first = self.pos_first
+            whole = npos == len(keys)  # no negative bins (latencies): no copies
+            for key, count in zip(
+                keys if whole else keys[:npos], counts if whole else counts[:npos], strict=True
+            ):
+                pos += count << ((key - first) * bits)
+        if npos < len(keys):
+            if keys[npos] < self.neg_first:
+                return None
+            first = self.neg_first
+            for key, count in zip(keys[npos:], counts[npos:], strict=True):
+                neg += count << ((key - first) * bits)
+        return zero, pos, neg
 
     def blob(self, zero: int, pos: int, neg: int) -> bytes:
         """The dense blob of packed bins (a sum of `pack` results that fits the width)."""

@@ -63,11 +63,10 @@ def _plan(start: float, end: float, raw_floor: float) -> _Plan:
     first_full = math.ceil(start / 60)
     last_full = math.floor(end / 60)  # exclusive
     if first_full > last_full:  # no minute boundary inside: all of it is an edge
-        minutes: set[int] = set()
         edges = [(start, end)]
     else:
-        minutes = set(range(first_full, last_full))
         edges = [(start, first_full * 60.0), (last_full * 60.0, end)]
+    minutes = [(first_full, last_full)] if first_full < last_full else []
     raw = []
     for edge_start, edge_end in edges:
         if edge_end <= edge_start:
@@ -75,10 +74,11 @@ def _plan(start: float, end: float, raw_floor: float) -> _Plan:
         if edge_start >= raw_floor:
             raw.append((edge_start, edge_end))
         else:
-            minutes.add(math.floor(edge_start / 60))
+            minute = math.floor(edge_start / 60)
+            minutes.append((minute, minute + 1))
     if not minutes:
         return _Plan((0, 0), tuple(raw))
-    return _Plan((min(minutes), max(minutes) + 1), tuple(raw))
+    return _Plan((min(m for m, _ in minutes), max(m for _, m in minutes)), tuple(raw))
 
 
 async def gather_window(
