@@ -30,15 +30,17 @@ hardly grows with its bins: a week of hourly sketches merges in C, not bin by bi
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import struct
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Final
 
-__all__ = ["QUANTILES", "LatencySketch"]
+__all__ = ["QUANTILES", "LatencySketch", "Packing"]
 
 QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
 """The quantiles window statistics report and rules may ask for."""
@@ -68,13 +70,31 @@ def _value(key: int) -> float:
     return math.exp(min(key * _LOG_GAMMA + _LOG_HALF_SPAN, _LOG_MAX))
 
 
-def _rank_key(bins: dict[int, int], rank: float, lower: bool) -> int:
-    """Return the key of the bin holding `rank` (0-based), counting bins in ascending key order."""
-    running, key = 0, 0
-    for key in sorted(bins):
-        running += bins[key]
-        if (running > rank) if lower else (running >= rank + 1):
-            break
+def _running(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+    """The keys in ascending order and the running count of their bins."""
+    keys = sorted(bins)
+    return keys, list(itertools.accumulate(map(bins.__getitem__, keys)))
+
+
+@functools.lru_cache(maxsize=256)
+def _first_key(bound: float, *, strict: bool) -> int:
+    """The lowest key whose representative value is at least `bound` (above it, if `strict`).
+
+    `bound` is positive; beyond every value (infinity) this is past the highest key.
+    """
+    if bound >= sys.float_info.max if strict else bound > sys.float_info.max:
+        return _MAX_KEY + 1
+    key = max(
+        _MIN_KEY, min(_MAX_KEY + 1, math.ceil((math.log(bound) - _LOG_HALF_SPAN) / _LOG_GAMMA))
+    )
+
+    def reached(k: int) -> bool:
+        return _value(k) > bound if strict else _value(k) >= bound
+
+    while key > _MIN_KEY and reached(key - 1):
+        key -= 1
+    while key <= _MAX_KEY and not reached(key):
+        key += 1
     return key
 
 
@@ -155,17 +175,38 @@ class LatencySketch:
             ValueError: if `q` is outside [0, 1].
 
         """
-        if not 0 <= q <= 1:
-            raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
-        count, neg_count = self.count, sum(self._neg.values())
-        if not count:
-            return None
-        rank = q * (count - 1)
-        if rank < neg_count:
-            return -_value(_rank_key(self._neg, neg_count - rank - 1, lower=False))
-        if rank < neg_count + self._zero:
-            return 0.0
-        return _value(_rank_key(self._pos, rank - neg_count - self._zero, lower=True))
+        return self.quantiles((q,))[0]
+
+    def quantiles(self, qs: Sequence[float]) -> list[float | None]:
+        """`quantile` of each of `qs`, from one sorted pass over the bins.
+
+        Raises:
+            ValueError: if a quantile is outside [0, 1].
+
+        """
+        for q in qs:
+            if not 0 <= q <= 1:
+                raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
+        neg_keys, neg_run = _running(self._neg)
+        pos_keys, pos_run = _running(self._pos)
+        neg_count = neg_run[-1] if neg_run else 0
+        count = neg_count + self._zero + (pos_run[-1] if pos_run else 0)
+        found: list[float | None] = []
+        for q in qs:
+            if not count:
+                found.append(None)
+                continue
+            rank = q * (count - 1)
+            if rank < neg_count:
+                # The bin holding the rank counted from the most negative value down.
+                at = bisect.bisect_left(neg_run, neg_count - rank)
+                found.append(-_value(neg_keys[min(at, len(neg_keys) - 1)]))
+            elif rank < neg_count + self._zero:
+                found.append(0.0)
+            else:
+                at = bisect.bisect_right(pos_run, rank - neg_count - self._zero)
+                found.append(_value(pos_keys[min(at, len(pos_keys) - 1)]))
+        return found
 
     def count_below(self, bound: float) -> float:
         """Count the values below `bound`, judging each bin by its representative value."""
@@ -174,16 +215,25 @@ class LatencySketch:
         return float(below + (self._zero if bound > 0 else 0))
 
     def counts_below(self, bounds: Sequence[float]) -> list[float]:
-        """`count_below` of each bound, from one sorted pass over the bins."""
-        values = [-_value(k) for k in sorted(self._neg, reverse=True)]
-        counts = [self._neg[k] for k in sorted(self._neg, reverse=True)]
-        values.append(0.0)
-        counts.append(self._zero)
-        keys = sorted(self._pos)
-        values += map(_value, keys)
-        counts += map(self._pos.__getitem__, keys)
-        running = [0, *itertools.accumulate(counts)]
-        return [float(running[bisect.bisect_left(values, bound)]) for bound in bounds]
+        """`count_below` of each bound, from one sorted pass over the bins.
+
+        A bin's representative value grows with its key, so each bound is a key
+        to search for, not a comparison with every bin.
+        """
+        neg_keys, neg_run = _running(self._neg)
+        pos_keys, pos_run = _running(self._pos)
+        negatives = neg_run[-1] if neg_run else 0
+        found = []
+        for bound in bounds:
+            if bound > 0:  # every negative and zero, and the positive bins worth less
+                under = bisect.bisect_left(pos_keys, _first_key(bound, strict=False))
+                found.append(float(negatives + self._zero + (pos_run[under - 1] if under else 0)))
+            elif bound == 0:
+                found.append(float(negatives))
+            else:  # the negative bins worth more than -bound
+                above = bisect.bisect_left(neg_keys, _first_key(-bound, strict=True))
+                found.append(float(negatives - (neg_run[above - 1] if above else 0)))
+        return found
 
     def to_bytes(self) -> bytes:
         """Serialize to the compact, canonical blob described in the module docstring."""
@@ -249,27 +299,13 @@ class LatencySketch:
         acc = cls()
         pos, neg, pget, nget = acc._pos, acc._neg, acc._pos.get, acc._neg.get
         dense = (_Lanes(), _Lanes())
-        zero, size = 0, _HEADER.size
+        zero = 0
         for data in blobs:
             if isinstance(data, bytes) and data[:1] == b"\x02":
                 zero += _add_dense(data, dense)
                 continue
-            try:
-                version, key_width, count_width, zc, npos, nneg = _HEADER.unpack_from(data)
-                keys, counts = array(_KEY_CODES[key_width]), array(_COUNT_CODES[count_width])
-                split = size + key_width * (npos + nneg)
-                keys.frombytes(data[size:split])
-                counts.frombytes(data[split:])
-            except (struct.error, KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"corrupt sketch: {exc!r}") from None
-            if _SWAP:
-                keys.byteswap()
-                counts.byteswap()
-            if version != _VERSION or len(keys) != npos + nneg or len(counts) != npos + nneg:
-                raise ValueError("corrupt sketch: bad version or length")
-            if key_width == 4 and keys and (min(keys) < _MIN_KEY or max(keys) > _MAX_KEY):
-                raise ValueError("corrupt sketch: key out of range")  # int16 keys are all safe
-            if nneg:
+            zc, npos, keys, counts = _compact(data)
+            if len(keys) > npos:
                 for k, c in zip(keys[npos:], counts[npos:], strict=True):
                     neg[k] = nget(k, 0) + c
                 del keys[npos:]
@@ -279,10 +315,113 @@ class LatencySketch:
         if 0 in pos.values() or 0 in neg.values():
             raise ValueError("corrupt sketch: empty bin")
         for lanes, bins, get in ((dense[0], pos, pget), (dense[1], neg, nget)):
+            if not bins:  # dense blobs only (a long window): the bins at once
+                bins.update(lanes.counts())
+                continue
             for k, c in lanes.counts():
                 bins[k] = get(k, 0) + c
         acc._zero = zero
         return acc
+
+
+def _compact(data: bytes) -> tuple[int, int, array[int], array[int]]:
+    """A compact blob's zero count, number of positive bins, keys and counts (checked).
+
+    Raises:
+        ValueError: "corrupt sketch ..." if `data` is not a valid compact blob.
+    """
+    size = _HEADER.size
+    try:
+        version, key_width, count_width, zero, npos, nneg = _HEADER.unpack_from(data)
+        keys, counts = array(_KEY_CODES[key_width]), array(_COUNT_CODES[count_width])
+        split = size + key_width * (npos + nneg)
+        keys.frombytes(data[size:split])
+        counts.frombytes(data[split:])
+    except (struct.error, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"corrupt sketch: {exc!r}") from None
+    if _SWAP:
+        keys.byteswap()
+        counts.byteswap()
+    if version != _VERSION or len(keys) != npos + nneg or len(counts) != npos + nneg:
+        raise ValueError("corrupt sketch: bad version or length")
+    if key_width == 4 and keys and (min(keys) < _MIN_KEY or max(keys) > _MAX_KEY):
+        raise ValueError("corrupt sketch: key out of range")  # int16 keys are all safe
+    return int(zero), int(npos), keys, counts
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """Bins packed into big integers: `width` bytes per key, counted from fixed first keys.
+
+    Sketches packed alike add up as plain integers (`sum`, in C, exactly) as
+    long as no key's total reaches `2 ** (8 * width)`; `blob` turns such a
+    total into a dense blob that `LatencySketch.merged` reads. A dense blob's
+    own packing (`of_dense`) fits every sketch merged into it: the hourly
+    rollup's fits each minute of its hour, and any sum of them.
+    """
+
+    width: int
+    """Bytes per key."""
+    pos_first: int
+    """The key of the lowest lane of the positive bins."""
+    neg_first: int
+    """The key of the lowest lane of the negative bins."""
+
+    @classmethod
+    def of_dense(cls, data: bytes) -> Packing | None:
+        """The packing of a dense blob (version 2); None for a compact or corrupt one."""
+        if data[:1] != b"\x02" or len(data) < _DENSE_HEADER.size:
+            return None
+        _, width, _, pos_first, _, neg_first, _ = _DENSE_HEADER.unpack_from(data)
+        return cls(width, pos_first, neg_first) if width in _COUNT_CODES else None
+
+    def pack(self, data: bytes) -> tuple[int, int, int] | None:
+        """A blob's zero count, positive and negative bins packed; None where they do not fit.
+
+        They do not fit when a key lies below the first keys or a count needs
+        more than `width` bytes.
+
+        Raises:
+            ValueError: "corrupt sketch ..." if `data` is not a valid blob.
+        """
+        if data[:1] == b"\x02":  # minutes are stored compact; a dense one is read as one
+            data = LatencySketch.from_bytes(data).to_bytes()
+        zero, npos, keys, counts = _compact(data)  # keys ascending, the positive ones first
+        bits = 8 * self.width
+        if not keys:
+            return zero, 0, 0
+        if max(counts) >> bits:
+            return None
+        pos = neg = 0
+        if npos:
+            if keys[0] < self.pos_first:
+                return None
+            first = self.pos_first
+            whole = npos == len(keys)  # no negative bins (latencies): no copies
+            for key, count in zip(
+                keys if whole else keys[:npos], counts if whole else counts[:npos], strict=True
+            ):
+                pos += count << ((key - first) * bits)
+        if npos < len(keys):
+            if keys[npos] < self.neg_first:
+                return None
+            first = self.neg_first
+            for key, count in zip(keys[npos:], counts[npos:], strict=True):
+                neg += count << ((key - first) * bits)
+        return zero, pos, neg
+
+    def blob(self, zero: int, pos: int, neg: int) -> bytes:
+        """The dense blob of packed bins (a sum of `pack` results that fits the width)."""
+        bits = 8 * self.width
+        npos, nneg = -(-pos.bit_length() // bits), -(-neg.bit_length() // bits)
+        header = _DENSE_HEADER.pack(
+            _DENSE_VERSION, self.width, zero, self.pos_first, npos, self.neg_first, nneg
+        )
+        return (
+            header
+            + pos.to_bytes(npos * self.width, "little")
+            + neg.to_bytes(nneg * self.width, "little")
+        )
 
 
 class _Lanes:
@@ -317,8 +456,8 @@ class _Lanes:
         wide.frombytes(self.total.to_bytes(-(-self.total.bit_length() // _LANE) * 8, "little"))
         if _SWAP:
             wide.byteswap()
-        first = self.first
-        return [(first + i, c) for i, c in enumerate(wide) if c]
+        keys = range(self.first, self.first + len(wide))
+        return zip(itertools.compress(keys, wide), itertools.compress(wide, wide), strict=True)
 
 
 def _add_dense(data: bytes, lanes: tuple[_Lanes, _Lanes]) -> int:

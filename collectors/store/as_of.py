@@ -3,18 +3,18 @@
 Contract (what `Store.as_of` switches to; other window reads need no switch,
 their spans simply end at or before the moment):
 
-* `series_as_of`: each matching series with its last value at or before the
+* `series_as_of`: every series with its last value at or before the
   moment: the last raw sample, or, where the ring has already dropped it, the
   mean of the last finished minute rollup (its `ts` is the minute's end, never
   after the moment, and `SeriesInfo.from_rollup` says so). A series with no
-  data by then did not exist yet and is left out. One query for every series.
+  data by then did not exist yet and is left out. One query for every series
+  (`Store` keeps it for the moment and picks from it).
 * `statuses_as_of`: each source's state, error and failure count from the
   `source_status` history row in force at the moment (the last change at or
   before it); `checked_at` is the moment itself (the state held then). A
   source with no row by then had not reported yet and is left out.
-* `points_as_of`: a chart's slots read from the rollups when the span reaches
-  the minute the moment falls in: that minute's rollup also holds what came
-  after the moment, so its samples up to the moment are read raw instead.
+* chart slots: `read.points` with `raw_until` the moment reads the minute it
+  falls in raw, up to it (that minute's rollup also holds what came after).
   (Window statistics read such an edge raw already; where the ring has
   dropped it, they use the minute's rollup, a minute's blur at most.)
 * `oldest_raw`: the time of the oldest raw sample still in the ring, so a
@@ -25,16 +25,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
-from typing import Literal
 
 import aiosqlite
 
 from collectors.base import SourceState, SourceStatus
 from collectors.store.model import SeriesInfo
-from collectors.store.read import labels_match, series_filter
 
-__all__ = ["oldest_raw", "points_as_of", "series_as_of", "statuses_as_of"]
+__all__ = ["oldest_raw", "series_as_of", "statuses_as_of"]
 
 # Each part is a seek of an index: samples (series_id, ts), rollups (series_id, minute).
 _SERIES_AS_OF = """
@@ -43,7 +40,7 @@ WITH found AS (
         (SELECT max(ts) FROM samples WHERE series_id = series.id AND ts <= ?) AS raw_ts,
         (SELECT max(minute) FROM rollups WHERE series_id = series.id AND minute < ?)
             AS minute
-    FROM series {where}
+    FROM series
 )
 SELECT id, source, name, labels, unit, raw_ts,
     (SELECT value FROM samples WHERE series_id = found.id AND ts = found.raw_ts
@@ -66,23 +63,12 @@ ORDER BY h.source
 """
 
 
-async def series_as_of(
-    conn: aiosqlite.Connection,
-    moment: float,
-    name: str | None = None,
-    *,
-    labels: Mapping[str, str] | None = None,
-    source: str | None = None,
-) -> list[SeriesInfo]:
-    """`read.series` as it stood at `moment` (see the module's contract)."""
-    where, params = series_filter(name, source)
-    params = [moment, math.floor(moment / 60), *params]
+async def series_as_of(conn: aiosqlite.Connection, moment: float) -> list[SeriesInfo]:
+    """`read.series` of every series as it stood at `moment` (see the module's contract)."""
     found = []
-    async with conn.execute(_SERIES_AS_OF.format(where=where), params) as cursor:
+    async with conn.execute(_SERIES_AS_OF, (moment, math.floor(moment / 60))) as cursor:
         async for row in cursor:
             row_labels: dict[str, str] = json.loads(row[3])
-            if not labels_match(row_labels, labels):
-                continue
             raw_ts, raw_value, minute, mean = row[5], row[6], row[7], row[8]
             minute_end = None if minute is None else (minute + 1) * 60.0
             last_ts: float | None
@@ -139,50 +125,3 @@ async def oldest_raw(conn: aiosqlite.Connection) -> float | None:
     ) as cursor:
         row = await cursor.fetchone()
     return None if row is None or row[0] is None else float(row[0])
-
-
-async def points_as_of(
-    conn: aiosqlite.Connection,
-    series: Sequence[SeriesInfo],
-    start: float,
-    end: float,
-    width: int,
-    moment: float,
-    *,
-    how: Literal["mean", "max", "sum"] = "mean",
-) -> list[float | None]:
-    """`read.points` from the rollups, for a span reaching the minute the moment falls in.
-
-    That minute's rollup holds samples written after the moment, so it is
-    left out and its samples up to the moment are read raw in its place (as
-    one more row of that minute): the last slot shows what was known then.
-    """
-    if width <= 0 or end <= start or not series:
-        return []
-    step = (end - start) / width
-    ids = [s.id for s in series]
-    marks = ",".join("?" * len(ids))
-    open_minute = math.floor(moment / 60)
-    inner = "max(peak)" if how == "max" else "sum(total) / sum(n)"
-    outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
-    sql = (
-        f"SELECT slot, {outer} FROM (SELECT series_id, CAST((at - ?) / ? AS INTEGER) AS slot, "
-        f"{inner} AS v FROM ("
-        "SELECT series_id, minute * 60 AS at, sum AS total, count AS n, max AS peak "
-        f"FROM rollups WHERE series_id IN ({marks}) AND minute >= ? AND minute < ? "
-        "UNION ALL SELECT series_id, ? AS at, sum(value), count(*), max(value) "
-        f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? AND ts <= ? "
-        "GROUP BY series_id"
-        ") GROUP BY series_id, slot) GROUP BY slot"
-    )
-    params = [
-        start, step,
-        *ids, math.ceil(start / 60), min(math.ceil(end / 60), open_minute),
-        open_minute * 60.0, *ids, open_minute * 60.0, end, moment,
-    ]  # fmt: skip
-    values: list[float | None] = [None] * width
-    async with conn.execute(sql, params) as cursor:
-        async for slot, value in cursor:
-            if 0 <= slot < width and value is not None:
-                values[slot] = float(value)
-    return values

@@ -10,16 +10,16 @@ Contract:
 * The reads (`read`) answer in the plain values of `model`, which this module
   exports with `Store` so that callers import the store's vocabulary from one place.
 * `Store.as_of` (a reader's setting, None = live) makes the "latest" reads,
-  `series` and `source_statuses`, answer as they stood at a past moment, and
-  keeps chart slots from reading a minute rollup finished after it (`as_of`);
-  the other window reads need no switch, their spans end by then.
+  `series` and `source_statuses`, answer as they stood at a past moment (`as_of`;
+  every series read once per moment), and keeps chart slots from reading a
+  minute rollup finished after it (`read.points` with `raw_until`); the other
+  window reads need no switch, their spans end by then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import os
 import sqlite3
 import time
@@ -32,7 +32,7 @@ import aiosqlite
 from collectors.base import SourceStatus
 from collectors.errors import StoreError
 from collectors.store import db_file, read
-from collectors.store.as_of import oldest_raw, points_as_of, series_as_of, statuses_as_of
+from collectors.store.as_of import oldest_raw, series_as_of, statuses_as_of
 from collectors.store.lock import WriterHealth, WriterLock
 from collectors.store.model import (
     DEFAULT_LATENCY_BUCKETS_MS,
@@ -45,6 +45,7 @@ from collectors.store.model import (
 from collectors.store.query import scalar
 from collectors.store.retention import Retention, trim
 from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
+from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.write import Writer
 
 __all__ = [
@@ -92,6 +93,8 @@ class Store:
         self._lock = lock
         self._write_lock = asyncio.Lock()
         self._writer = Writer(conn)
+        self._sealed = SealedMinutes()
+        self._then: tuple[tuple[float, int], list[SeriesInfo]] | None = None
         self._last_checkpoint = time.monotonic()
 
     @classmethod
@@ -257,9 +260,26 @@ class Store:
         then (from a minute rollup where the raw samples aged out, marked
         `from_rollup`), and only series that had data by then.
         """
-        if self.as_of is not None:
-            return await series_as_of(self._conn, self.as_of, name, labels=labels, source=source)
-        return await read.series(self._conn, name, labels=labels, source=source)
+        if self.as_of is None:
+            return await read.series(self._conn, name, labels=labels, source=source)
+        return [
+            info
+            for info in await self._series_then(self.as_of)
+            if name in (None, info.name)
+            and source in (None, info.source)
+            and read.labels_match(info.labels, labels)
+        ]
+
+    async def _series_then(self, moment: float) -> list[SeriesInfo]:
+        """Every series as of `moment`: read once per moment while no write comes between.
+
+        A screen asks for several names at one moment (the latency screen ten
+        times a refresh): one query answers them all.
+        """
+        version = await scalar(self._conn, "PRAGMA data_version")
+        if self._then is None or self._then[0] != (moment, version):
+            self._then = ((moment, version), await series_as_of(self._conn, moment))
+        return self._then[1]
 
     async def points(
         self,
@@ -275,11 +295,9 @@ class Store:
         See `read.points`: several series are combined per slot by `how`.
         While `as_of` is set, no slot holds data from after it.
         """
-        moment = self.as_of
-        minutes = width > 0 and (end - start) / width >= 60
-        if moment is not None and minutes and end > math.floor(moment / 60) * 60:
-            return await points_as_of(self._conn, series, start, end, width, moment, how=how)
-        return await read.points(self._conn, series, start, end, width, how=how)
+        return await read.points(
+            self._conn, series, start, end, width, how=how, raw_until=self.as_of
+        )
 
     async def window_stats(
         self,
@@ -290,7 +308,9 @@ class Store:
         buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
     ) -> WindowStats:
         """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`."""
-        return await read.window_stats(self._conn, series, start, end, buckets=buckets)
+        return await read.window_stats(
+            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+        )
 
     async def window_stats_each(
         self,
@@ -301,7 +321,9 @@ class Store:
         buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
     ) -> list[WindowStats]:
         """`window_stats` of each series alone, in the order given, read in one pass."""
-        return await read.window_stats_each(self._conn, series, start, end, buckets=buckets)
+        return await read.window_stats_each(
+            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+        )
 
     async def earliest(
         self, series: Sequence[SeriesInfo], start: float, end: float

@@ -27,6 +27,7 @@ from collectors.store.model import (
     WindowStats,
 )
 from collectors.store.query import first_row
+from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.window import WindowParts, gather_window
 
 __all__ = [
@@ -75,12 +76,16 @@ async def points(
     width: int,
     *,
     how: Literal["mean", "max", "sum"] = "mean",
+    raw_until: float | None = None,
 ) -> list[float | None]:
     """A window downsampled to `width` points (None where a slot has no data).
 
     Slots of a minute or longer are read from the rollups, shorter ones from
     raw samples. Several series are combined per slot the same way (`sum`
-    adds them, e.g. the queue sizes of every queue).
+    adds them, e.g. the queue sizes of every queue). With `raw_until` (a
+    rewound view's moment), the minute it falls in is read from its raw
+    samples up to it, as one more row of that minute: its rollup also holds
+    what came after.
     """
     if width <= 0 or end <= start or not series:
         return []
@@ -88,25 +93,36 @@ async def points(
     ids = [s.id for s in series]
     marks = ",".join("?" * len(ids))
     if step >= 60:
-        slot, mean, peak = "minute * 60", "sum(sum) / sum(count)", "max(max)"
-        table, where = "rollups", "minute >= ? AND minute < ?"
-        params: list[object] = [start, step, *ids, math.ceil(start / 60), math.ceil(end / 60)]
+        last = math.ceil(end / 60) if raw_until is None else math.floor(raw_until / 60)
+        rows = (
+            "SELECT series_id, minute * 60 AS at, sum AS total, count AS n, max AS peak "
+            f"FROM rollups WHERE series_id IN ({marks}) AND minute >= ? AND minute < ?"
+        )
+        params: list[object] = [*ids, math.ceil(start / 60), min(math.ceil(end / 60), last)]
+        if raw_until is not None and end > last * 60:
+            rows += (
+                " UNION ALL SELECT series_id, ? AS at, sum(value), count(*), max(value) "
+                f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ? AND ts <= ? "
+                "GROUP BY series_id"
+            )
+            params += [last * 60.0, *ids, last * 60.0, end, raw_until]
     else:
-        slot, mean, peak = "ts", "avg(value)", "max(value)"
-        table, where = "samples", "ts >= ? AND ts < ?"
-        params = [start, step, *ids, start, end]
+        rows = (
+            "SELECT series_id, ts AS at, value AS total, 1 AS n, value AS peak "
+            f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?"
+        )
+        params = [*ids, start, end]
     # Each series is reduced per slot first (its mean, or its peak), then the
     # series are combined: `sum` adds the means of several series (queue sizes
     # of every queue); it never adds one series' samples over time.
-    inner = peak if how == "max" else mean
+    inner = "max(peak)" if how == "max" else "sum(total) / sum(n)"
     outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
     sql = (
-        f"SELECT slot, {outer} FROM (SELECT CAST(({slot} - ?) / ? AS INTEGER) AS slot, "
-        f"{inner} AS v FROM {table} WHERE series_id IN ({marks}) AND {where} "
-        "GROUP BY series_id, slot) GROUP BY slot"
+        f"SELECT slot, {outer} FROM (SELECT CAST((at - ?) / ? AS INTEGER) AS slot, "
+        f"{inner} AS v FROM ({rows}) GROUP BY series_id, slot) GROUP BY slot"
     )
     values: list[float | None] = [None] * width
-    async with conn.execute(sql, params) as cursor:
+    async with conn.execute(sql, [start, step, *params]) as cursor:
         async for slot, value in cursor:
             if 0 <= slot < width and value is not None:
                 values[slot] = float(value)
@@ -119,16 +135,17 @@ async def window_stats(
     start: float,
     end: float,
     *,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> WindowStats:
     """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`.
 
     Whole hours come from the hourly rollups where the writer has sealed them,
-    whole minutes from the minute rollups; the partial minutes at either edge
-    from raw samples, or from their rollup when the ring has already dropped
-    those raw samples.
+    whole minutes from the minute rollups (kept in `sealed` between reads where
+    their hour is sealed); the partial minutes at either edge from raw samples,
+    or from their rollup when the ring has already dropped those raw samples.
     """
-    (stats,) = await _window_stats([[s.id for s in series]], conn, start, end, buckets)
+    (stats,) = await _window_stats([[s.id for s in series]], conn, start, end, sealed, buckets)
     return stats
 
 
@@ -138,6 +155,7 @@ async def window_stats_each(
     start: float,
     end: float,
     *,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> list[WindowStats]:
     """`window_stats` of each series alone, in the order given, read in one pass.
@@ -145,7 +163,7 @@ async def window_stats_each(
     The same figures as one `window_stats([s], ...)` per series, with a few
     queries for all of them instead of a few per series.
     """
-    return await _window_stats([[s.id] for s in series], conn, start, end, buckets)
+    return await _window_stats([[s.id] for s in series], conn, start, end, sealed, buckets)
 
 
 async def earliest(
@@ -235,28 +253,29 @@ async def _window_stats(
     conn: aiosqlite.Connection,
     start: float,
     end: float,
+    sealed: SealedMinutes,
     buckets: Sequence[Bucket],
 ) -> list[WindowStats]:
-    parts = await gather_window(conn, groups, start, end)
-    if sum(len(part.rows) for part in parts) < _MERGE_OFF_LOOP:
+    parts = await gather_window(conn, groups, start, end, sealed)
+    if sum(len(part.rows) + len(part.slices) for part in parts) < _MERGE_OFF_LOOP:
         return [_merged(part, buckets) for part in parts]
     return await asyncio.to_thread(lambda: [_merged(part, buckets) for part in parts])
 
 
 def _merged(parts: WindowParts, buckets: Sequence[Bucket]) -> WindowStats:
     """The statistics of a window from its parts (the sum is exact, whatever their order)."""
-    values = parts.values
-    if not parts.rows and not values:
+    values, slices = parts.values, parts.slices
+    if not parts.rows and not values and not slices:
         return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
     columns = zip(*parts.rows, strict=True) if parts.rows else iter(((),) * 7)
     _, _, counts, totals, lows, highs, blobs = columns
-    sketch = LatencySketch.merged(blobs)
+    sketch = LatencySketch.merged(itertools.chain(blobs, (part.blob for part in slices)))
     sketch.add_many(values)
     return _stats(
-        sum(counts) + len(values),
-        math.fsum(itertools.chain(totals, values)),
-        min(itertools.chain(lows, values)),
-        max(itertools.chain(highs, values)),
+        sum(counts) + sum(part.count for part in slices) + len(values),
+        math.fsum(itertools.chain(totals, *(part.totals for part in slices), values)),
+        min(itertools.chain(lows, (part.low for part in slices), values)),
+        max(itertools.chain(highs, (part.high for part in slices), values)),
         sketch,
         buckets,
     )
@@ -274,8 +293,7 @@ def _stats(
         empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
         return WindowStats(0, None, None, None, {}, empty)
     quantiles = {}
-    for q in QUANTILES:
-        value = sketch.quantile(q)
+    for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
         if value is not None:
             # The sketch's estimate can stray past the exact extremes by its error.
             quantiles[q] = min(max(value, low), high)

@@ -3,16 +3,18 @@
 A window `[start, end)` of a group of series is, per series:
 
 * the hourly rollups of the whole hours inside it that the writer has sealed
-  (`hourly`), and the minute rollups of the other whole minutes;
+  (`hourly`), and the minute rollups of the other whole minutes: those of the
+  hours it covers only in part come merged from `SealedMinutes` (kept in memory
+  where the hour is sealed, so a window stepped a minute reads one more);
 * the raw samples of the partial minutes at either edge, or the edge minute's
   rollup when the ring has already dropped raw samples that old (judged by the
   oldest raw sample of the group, as a group's window always was).
 
 `gather_window` answers for several groups at once (the latency table asks
 for 150 series, each alone): one query for the oldest raw samples, one for the
-hourly rows and one for the minutes per distinct shape of what is missing, one
-per raw range. Each aiosqlite call is a trip to its thread, so the number of
-calls, not of series, is what a screen waits for.
+hourly rows, one for the partial hours and one for the minutes per distinct
+shape of what is missing, one per raw range. Each aiosqlite call is a trip to
+its thread, so the number of calls, not of series, is what a screen waits for.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import aiosqlite
+
+from collectors.store.sealed_minutes import HourSpan, SealedMinutes, Slice
 
 __all__ = ["WindowParts", "gather_window"]
 
@@ -42,6 +46,8 @@ class WindowParts:
     sketch."""
     values: list[float] = field(default_factory=list)
     """Raw values of the edges."""
+    slices: list[Slice] = field(default_factory=list)
+    """Minutes of the partial hours, merged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +63,10 @@ def _plan(start: float, end: float, raw_floor: float) -> _Plan:
     first_full = math.ceil(start / 60)
     last_full = math.floor(end / 60)  # exclusive
     if first_full > last_full:  # no minute boundary inside: all of it is an edge
-        minutes: set[int] = set()
         edges = [(start, end)]
     else:
-        minutes = set(range(first_full, last_full))
         edges = [(start, first_full * 60.0), (last_full * 60.0, end)]
+    minutes = [(first_full, last_full)] if first_full < last_full else []
     raw = []
     for edge_start, edge_end in edges:
         if edge_end <= edge_start:
@@ -69,16 +74,24 @@ def _plan(start: float, end: float, raw_floor: float) -> _Plan:
         if edge_start >= raw_floor:
             raw.append((edge_start, edge_end))
         else:
-            minutes.add(math.floor(edge_start / 60))
+            minute = math.floor(edge_start / 60)
+            minutes.append((minute, minute + 1))
     if not minutes:
         return _Plan((0, 0), tuple(raw))
-    return _Plan((min(minutes), max(minutes) + 1), tuple(raw))
+    return _Plan((min(m for m, _ in minutes), max(m for _, m in minutes)), tuple(raw))
 
 
 async def gather_window(
-    conn: aiosqlite.Connection, groups: Sequence[Sequence[int]], start: float, end: float
+    conn: aiosqlite.Connection,
+    groups: Sequence[Sequence[int]],
+    start: float,
+    end: float,
+    sealed: SealedMinutes,
 ) -> list[WindowParts]:
-    """The parts of each group's window (a group: series ids whose values are pooled)."""
+    """The parts of each group's window (a group: series ids whose values are pooled).
+
+    `sealed` keeps the minutes of sealed hours between reads (the store's own).
+    """
     parts = [WindowParts() for _ in groups]
     if end <= start:
         return parts
@@ -94,9 +107,12 @@ async def gather_window(
         for span in plan.raw:
             by_raw.setdefault(span, set()).update(group)
     rollups: dict[tuple[_Range, int], list[Sequence[object]]] = {}
+    slices: dict[tuple[_Range, int], list[Slice]] = {}
     for minutes, ids in by_minutes.items():
-        for series_id, rows in (await _rollups(conn, sorted(ids), minutes)).items():
+        read, merged = await _rollups(conn, sorted(ids), minutes, sealed)
+        for series_id, rows in read.items():
             rollups[minutes, series_id] = rows
+            slices[minutes, series_id] = merged[series_id]
     raw: dict[tuple[tuple[float, float], int], list[float]] = {}
     for span, ids in by_raw.items():
         for series_id, values in (await _raw(conn, sorted(ids), span)).items():
@@ -104,6 +120,7 @@ async def gather_window(
     for group, plan, found in zip(groups, plans, parts, strict=True):
         for series_id in group:
             found.rows += rollups.get((plan.minutes, series_id), ())
+            found.slices += slices.get((plan.minutes, series_id), ())
         for span in plan.raw:
             for series_id in group:
                 found.values.extend(raw.get((span, series_id), ()))
@@ -126,11 +143,19 @@ async def _oldest_raw(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[in
 
 
 async def _rollups(
-    conn: aiosqlite.Connection, ids: Sequence[int], minutes: _Range
-) -> dict[int, list[Sequence[object]]]:
-    """Each series' rollup rows over the minutes: hourly where sealed, else per minute."""
+    conn: aiosqlite.Connection, ids: Sequence[int], minutes: _Range, sealed: SealedMinutes
+) -> tuple[dict[int, list[Sequence[object]]], dict[int, list[Slice]]]:
+    """Each series' rollups over the minutes: rows and slices.
+
+    Rows of the whole hours (hourly where sealed, else per minute), slices of
+    the hours covered in part (or their minute rows where not sealed).
+    """
     first_hour, end_hour = math.ceil(minutes[0] / 60), minutes[1] // 60
-    found: dict[int, list[Sequence[object]]] = {series_id: [] for series_id in ids}
+    lead_end = min(first_hour * 60, minutes[1])
+    spans = [HourSpan.of(minutes[0], lead_end)] if minutes[0] < lead_end else []
+    if first_hour <= end_hour and end_hour * 60 < minutes[1]:
+        spans.append(HourSpan.of(end_hour * 60, minutes[1]))
+    merged, found = await sealed.read(conn, ids, spans)
     covered: set[tuple[int, int]] = set()
     if first_hour < end_hour:
         for row in await conn.execute_fetchall(
@@ -143,7 +168,7 @@ async def _rollups(
     # The minutes still to read, per series; series missing the same ranges share a query.
     by_ranges: dict[tuple[_Range, ...], list[int]] = {}
     for series_id in ids:
-        ranges = _missing(series_id, minutes, first_hour, end_hour, covered)
+        ranges = _missing(series_id, first_hour, end_hour, covered)
         if ranges:
             by_ranges.setdefault(ranges, []).append(series_id)
     for ranges, members in by_ranges.items():
@@ -157,34 +182,21 @@ async def _rollups(
         for row in await conn.execute_fetchall(" UNION ALL ".join([one] * len(ranges)), params):
             if (row[0], row[1] // 60) not in covered:
                 found[row[0]].append(row)
-    return found
+    return found, merged
 
 
 def _missing(
-    series_id: int,
-    minutes: _Range,
-    first_hour: int,
-    end_hour: int,
-    covered: set[tuple[int, int]],
+    series_id: int, first_hour: int, end_hour: int, covered: set[tuple[int, int]]
 ) -> tuple[_Range, ...]:
-    """The minute ranges of `minutes` a series has no hourly row for, consecutive ones joined."""
-    if first_hour >= end_hour:
-        return (minutes,)
+    """The whole hours a series has no hourly row for, as minute ranges (consecutive joined)."""
     ranges: list[_Range] = []
-
-    def take(first: int, last: int) -> None:
-        if first >= last:
-            return
-        if ranges and ranges[-1][1] == first:
-            ranges[-1] = (ranges[-1][0], last)
-        else:
-            ranges.append((first, last))
-
-    take(minutes[0], first_hour * 60)
     for hour in range(first_hour, end_hour):
-        if (series_id, hour) not in covered:
-            take(hour * 60, hour * 60 + 60)
-    take(end_hour * 60, minutes[1])
+        if (series_id, hour) in covered:
+            continue
+        if ranges and ranges[-1][1] == hour * 60:
+            ranges[-1] = (ranges[-1][0], hour * 60 + 60)
+        else:
+            ranges.append((hour * 60, hour * 60 + 60))
     return tuple(ranges)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from ddsketch import DDSketch
 
-from collectors.sketch import LatencySketch
+from collectors.sketch import LatencySketch, Packing
 
 QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 1.0)
 ACCURACY = LatencySketch.RELATIVE_ACCURACY
@@ -286,3 +286,32 @@ def test_a_truncated_dense_blob_is_refused(cut: int) -> None:
     blob = sketch.to_dense_bytes()
     with pytest.raises(ValueError, match="corrupt sketch"):
         LatencySketch.merged([blob[:cut]])
+
+
+def test_packed_minutes_add_up_to_the_merge_of_their_blobs() -> None:
+    """An hour's dense blob packs each of its minutes; any run of them sums to their merge."""
+    rng = random.Random(8)
+    minutes = []
+    for _ in range(60):
+        values = [rng.lognormvariate(6.4, 0.8) for _ in range(rng.randint(0, 20))]
+        values += [0.0] * rng.randint(0, 2) + [
+            -rng.uniform(1, 50) for _ in range(rng.randint(0, 2))
+        ]
+        minutes.append(sketch_of(values).to_bytes())
+    packing = Packing.of_dense(LatencySketch.merged(minutes).to_dense_bytes())
+    assert packing is not None
+    packed = [packing.pack(blob) for blob in minutes]
+    for first, end in ((0, 60), (13, 14), (7, 41), (59, 60)):
+        run = [p for p in packed[first:end] if p is not None]
+        assert len(run) == end - first
+        total = packing.blob(*(sum(column) for column in zip(*run, strict=True)))
+        assert LatencySketch.from_bytes(total) == LatencySketch.merged(minutes[first:end])
+
+
+def test_a_blob_that_does_not_fit_a_packing_is_refused() -> None:
+    low = sketch_of([1.0, 2.0]).to_bytes()
+    assert Packing.of_dense(low) is None  # a compact blob has no packing
+    packing = Packing.of_dense(sketch_of([5.0, 9.0]).to_dense_bytes())
+    assert packing is not None
+    assert packing.pack(low) is None  # keys below its first
+    assert packing.pack(sketch_of([5.0] * 300).to_bytes()) is None  # a count wider than a byte

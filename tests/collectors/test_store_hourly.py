@@ -203,3 +203,58 @@ async def test_sealing_an_hour_searches_the_index_never_scans_the_rollups(tmp_pa
         ]
     assert not [step for step in plan if step.startswith("SCAN")], plan
     assert [step for step in plan if step.startswith("SEARCH r USING INDEX")], plan
+
+
+# ---------------------------------------------------------------- stepped windows (rewind)
+
+
+async def step_and_compare(path: Path, tmp_path: Path, ends: list[float], length: float) -> None:
+    """One reader steps a window through `ends`: each read as from the minutes alone, afresh."""
+    plain = minutes_only(path, tmp_path)
+    async with await Store.open(path, readonly=True) as mine:
+        series = await mine.series(LATENCY)
+        for end in ends:
+            each = await mine.window_stats_each(series, end - length, end)
+            pooled = await mine.window_stats(series, end - length, end)
+            async with await Store.open(plain, readonly=True) as theirs:
+                for one, stats in zip(series, each, strict=True):
+                    assert_same(stats, await theirs.window_stats([one], end - length, end))
+                assert_same(pooled, await theirs.window_stats(series, end - length, end))
+
+
+async def test_a_window_stepped_a_minute_at_a_time_across_an_hour_keeps_its_figures(
+    tmp_path: Path,
+) -> None:
+    """Rewind's `[` and `]`: an hour's window ending each minute from 1:50 to 3:10 in, and back."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    ends = [BASE + HOUR + 50 * 60 + 60 * k for k in range(81)]
+    await step_and_compare(path, tmp_path, [*ends, *reversed(ends)], HOUR)
+
+
+async def test_ragged_steps_and_aged_out_raw_samples_keep_the_figures(tmp_path: Path) -> None:
+    """Raw samples of the first hours are gone: edges come from their minute's rollup."""
+    path = tmp_path / "w.db"
+    await record(path, 4.5, retention=Retention(raw_max_age="1h"))
+    ends = [BASE + 2 * HOUR - 95.5 + 37.25 * k for k in range(12)]
+    await step_and_compare(path, tmp_path, ends, HOUR)
+    await step_and_compare(path, tmp_path, ends, 25 * 60)  # inside one hour, or across one
+
+
+async def test_a_late_sample_in_a_sealed_hour_reaches_a_reader_that_read_it_before(
+    tmp_path: Path,
+) -> None:
+    """The reader keeps the minutes of sealed hours: a late write must still show."""
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    start, end = BASE + HOUR + 20 * 60, BASE + 2 * HOUR + 20 * 60
+    async with await Store.open(path, readonly=True) as reader:
+        series = await reader.series(LATENCY)
+        before = await reader.window_stats(series, start, end)
+        async with await Store.open(path, clock=clock) as writer:
+            late = [Sample(LATENCY, 99_999.0, BASE + HOUR + 45 * 60, {"endpoint": "e0"}, "ms")]
+            await writer.write([SourceBatch("api", late)])
+        after = await reader.window_stats(series, start, end)
+    assert hourly_rows(path) == 3 * 3  # the hour was sealed again after the late write
+    assert after.count == before.count + 1
+    assert after.max == 99_999.0
