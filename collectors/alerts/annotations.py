@@ -14,7 +14,8 @@ incident pin, which keeps no history of its own) adds them. Contract:
   `unpin` (when the pin was cleared) and `unsilence` (a silence ended early,
   at the time it was ended: the silence row keeps only its new end, so the
   note keeps the end it had before, `silence 3 ended early; it was to end at
-  2026-12-03T04:00:00Z`, which `planned_ends` reads back for a rewound view).
+  2026-12-03T04:00:00Z`, which `planned_ends` reads back for a rewound view;
+  `pin_as_of` reads the pin of a past moment back from `pin`/`unpin`).
   Acks, silences and source state changes are not copied here: the timeline
   derives them from their own rows.
 * **Bounded.** `AlertWriter.prune` drops them with the alerts (35 days).
@@ -39,6 +40,7 @@ __all__ = [
     "AnnotationError",
     "add_annotation",
     "check_text",
+    "pin_as_of",
     "pin_note",
     "planned_ends",
     "read_annotations",
@@ -146,6 +148,31 @@ async def pin_note(writer: AlertWriter, start: float | None, *, by: str, now: fl
         await _insert(writer, start, by, "incident start pinned", None, "pin")
     elif now is not None:
         await _insert(writer, now, by, "incident start unpinned", None, "unpin")
+
+
+async def pin_as_of(book: AlertBook, moment: float) -> tuple[bool, float | None]:
+    """The pin at `moment` as the `pin`/`unpin` annotations tell it: (told, start).
+
+    The latest written of those made at or before `moment` says: a `pin` the
+    start it pinned (its time), an `unpin` nothing pinned; none of them,
+    nothing pinned yet. A pin note is made at the start it pins, not when it
+    was set, so a pin set later to a start before `moment` counts. `told` is
+    False when the database holds no `pin` or `unpin` note at all (its pin
+    was set before annotations were recorded, or they were pruned): then only
+    the live pin is known.
+    """
+    said: Sequence[tuple[Any, ...]] = await book.rows(
+        "SELECT kind, ts FROM annotations WHERE kind IN ('pin', 'unpin') AND ts <= ? "
+        "ORDER BY id DESC LIMIT 1",
+        (moment,),
+    )
+    if said:
+        kind, ts = said[0]
+        return True, float(ts) if kind == "pin" else None
+    return bool(await book.rows(_ANY_PIN_NOTE)), None
+
+
+_ANY_PIN_NOTE: Final = "SELECT 1 FROM annotations WHERE kind IN ('pin', 'unpin') LIMIT 1"
 
 
 async def unsilence_note(

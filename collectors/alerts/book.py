@@ -37,9 +37,10 @@ Contract:
   events), silences that ended and annotations made before a time; the engine
   keeps 35 days.
 * **As of a moment.** With `AlertBook.as_of` set, the reads (`visible`,
-  `get`, `history`, `events`, `silences`) answer as the book stood then:
-  alerts started by then, each replayed from its events (`alerts.as_of`),
-  events up to then, silences created by then (with the end they had then).
+  `get`, `history`, `events`, `silences`, `pinned_incident`) answer as the
+  book stood then: alerts started by then, each replayed from its events
+  (`alerts.as_of`), events up to then, silences created by then (with the
+  end they had then), the pin its `pin`/`unpin` annotations tell.
   Writes are unaffected. A row keeps only its latest value, so
   `AlertBook.rechecker` (set by whoever holds the rules and the rewound
   store: `alerts.recheck`) gives the rows the values their rules had then.
@@ -66,7 +67,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.annotations import pin_note, planned_ends, unsilence_note
+from collectors.alerts.annotations import pin_as_of, pin_note, planned_ends, unsilence_note
 from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
@@ -286,8 +287,9 @@ class AlertBook:
         self.as_of: float | None = None
         """Answer the reads as the book stood at this past moment (None: live).
 
-        `visible`, `get`, `history`, `events` and `silences` follow it; writes
-        (acks, silences, the pin) and the notification reads do not.
+        `visible`, `get`, `history`, `events`, `silences` and
+        `pinned_incident` follow it; writes (acks, silences, the pin) and the
+        notification reads do not.
         """
         self.rechecker: Callable[[list[AlertRow]], Awaitable[list[AlertRow]]] | None = None
         """While `as_of` is set: the values the rows' rules gave then (`alerts.recheck`).
@@ -598,7 +600,17 @@ class AlertBook:
                 )
 
     async def pinned_incident(self) -> float | None:
-        """The pinned incident start (unix time), or None when nothing is pinned."""
+        """The pinned incident start (unix time), or None when nothing is pinned.
+
+        As of a moment (`as_of`): the pin then, as the `pin`/`unpin`
+        annotations at or before it tell (`annotations.pin_as_of`); a database
+        with no such annotation at all (a pin set before they were recorded)
+        answers the live pin.
+        """
+        if self.as_of is not None:
+            told, start = await pin_as_of(self, self.as_of)
+            if told:
+                return start
         async with self._conn.execute(
             "SELECT value FROM meta WHERE key = ?", (_INCIDENT_KEY,)
         ) as cursor:

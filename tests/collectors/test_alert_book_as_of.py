@@ -132,3 +132,40 @@ async def test_a_silence_ended_early_later_shows_the_end_it_had_then(book: Alert
     (note,) = await read_annotations(book, ended_at, ended_at)
     assert (note.kind, note.author) == ("unsilence", "bo")
     assert note.text == "silence 1 ended early; it was to end at 2026-11-18T12:08:40Z"
+
+
+async def test_the_pin_as_of_a_moment_is_the_one_its_annotations_tell(tmp_path: Path) -> None:
+    """A pin set, cleared, set again and moved earlier: each moment sees the pin of then."""
+    path = tmp_path / "pin.db"
+    async with await Store.open(path):
+        pass  # creates the schema
+    async with await AlertBook.open(path) as book:
+        await book.pin_incident(T0 + 100, by="amy", now=T0 + 160)
+        await book.pin_incident(None, by="bob", now=T0 + 300)
+        await book.pin_incident(T0 + 400, by="amy", now=T0 + 450)
+        await book.pin_incident(T0 + 350, by="amy", now=T0 + 500)  # moved earlier
+        expected = {
+            T0: None,  # nothing pinned yet
+            T0 + 200: T0 + 100,
+            T0 + 300: None,  # cleared at +300
+            T0 + 360: T0 + 350,
+            T0 + 420: T0 + 350,  # the later pin to +400 was moved to +350
+            None: T0 + 350,  # live
+        }
+        seen = {}
+        for moment in expected:
+            book.as_of = moment
+            seen[moment] = await book.pinned_incident()
+    assert seen == expected
+
+
+async def test_a_pin_from_before_annotations_reads_live_when_rewound(tmp_path: Path) -> None:
+    path = tmp_path / "pin.db"
+    async with await Store.open(path):
+        pass
+    async with await AlertBook.open(path) as book:
+        await book.pin_incident(T0 + 100, by="amy", now=T0 + 160)
+        async with book.transaction() as w:
+            await w.execute("DELETE FROM annotations", ())  # as a database from before them
+        book.as_of = T0
+        assert await book.pinned_incident() == T0 + 100

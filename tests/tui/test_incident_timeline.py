@@ -14,8 +14,12 @@ from tui.dialogs.note import NoteDialog
 from tui.messages import RewindTo
 from tui.panels.timeline import TimelinePanel
 from tui.screens.incident import ChartsPanel
+from tui.screens.queues import SidekiqPanel, SqsPanel
 from widgets.line_list import LineList
+from widgets.metric_grid import MetricGrid
+from widgets.source_row import SourceRow
 from widgets.spark_line import SparkLine
+from widgets.time_chart import TimeChart
 
 HOSTILE = "[red]x[/] \x1b[2J **deploy** <b>"
 
@@ -115,3 +119,35 @@ async def test_every_sparkline_of_the_view_marks_the_slot_of_a_note(
         await refreshed(pilot)
         overview = [spark.marks for spark in demo_app.screen.query(SparkLine)]
     assert overview and all(len(marks) == 1 for marks in overview)
+
+
+async def test_a_note_about_a_source_marks_only_that_sources_sparklines(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    """`annotate --source sidekiq` marks Sidekiq's sparklines only; a note without one, all."""
+    async with await AlertBook.open(demo_db) as book:
+        await add_annotation(
+            book, ts=demo_now - 600, author="amy", text="redis failover", source="sidekiq"
+        )
+        await add_annotation(book, ts=demo_now - 1200, author="amy", text="deploy v4.2.1")
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        overview = {
+            row.view.source: {len(spark.marks) for spark in row.query(SparkLine)}
+            for row in demo_app.screen.query(SourceRow)
+        }
+        await pilot.press("7")
+        await refreshed(pilot)
+        charts = {len(r.marks) for r in demo_app.screen.query_one(MetricGrid).readings}
+        await pilot.press("4")
+        await refreshed(pilot)
+        sidekiq = {len(s.marks) for s in demo_app.screen.query_one(SidekiqPanel).query(SparkLine)}
+        sqs = {len(s.marks) for s in demo_app.screen.query_one(SqsPanel).query(SparkLine)}
+        await pilot.press("2")  # the latency chart, of the pipeline's series
+        await refreshed(pilot)
+        latency = demo_app.screen.query_one(TimeChart).data
+    assert overview.pop("sidekiq") == {2}
+    assert overview and all(marks == {1} for marks in overview.values())
+    assert charts == {1, 2}  # the incident's charts: Sidekiq's and the others'
+    assert (sidekiq, max(sqs)) == ({2}, 1)  # SQS rows: the note without a source only
+    assert latency is not None and len(latency.marks) == 1

@@ -24,6 +24,7 @@ from fakes.demo_history import DEMO_EPOCH, POLL_EVERY, record_demo
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from collectors.alerts.book import AlertBook
 from collectors.demo import INCIDENT_DELAY
 from collectors.store.database import Store
 from tui.app import WootwatchApp
@@ -465,6 +466,20 @@ async def test_the_incident_view_lists_what_fired_and_erred_then(
         newest = _log_times(db, moment - 1800, moment, level="error")[0]
         assert shown[when][0] == firing, when
         assert shown[when][1].startswith(_hms(newest)), when
+
+
+async def test_the_incident_view_shows_the_pin_of_then(app: WootwatchApp, db: Path) -> None:
+    """A pin set after the moment on view is not on the rewound incident clock."""
+    async with await AlertBook.open(db) as book:
+        await book.pin_incident(ORIGIN + 100, by="amy", now=AFTER)
+    shown = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        for when, moment in MOMENTS.items():
+            await _on(pilot, "7", moment)
+            shown[when] = str(app.screen.query_one("#incident-clock-line", Static).render())
+    assert "start not pinned" in shown["before"]
+    assert "start not pinned" in shown["during"]  # pinned at +100, after the moment (+50)
+    assert f"⚑ incident start {_hms(ORIGIN + 100)} (pinned) · 1m30s elapsed" in shown["after"]
 
 
 # ---------------------------------------------------------------------- snapshots

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import math
 import sqlite3
 from pathlib import Path
@@ -15,8 +17,9 @@ from textual.widgets import DataTable, Static
 from collectors.store.database import SeriesInfo, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
-from tui.screens import SCREENS
+from tui.screens import SCREENS, latency
 from tui.screens.latency import LatencyScreen
+from tui.screens.windowed import WindowView
 from widgets.choice_bar import ChoiceBar
 from widgets.latency_bars import LatencyBars
 from widgets.time_chart import TimeChart
@@ -221,3 +224,38 @@ def test_snapshot(
     monkeypatch.chdir(path.parent)  # the top bar shows the path: keep it the same every run
     app = WootwatchApp(path.name, clock=lambda: now)
     assert snap_compare(app, terminal_size=size, run_before=after("2"))  # type: ignore[operator]
+
+
+async def test_a_refresh_before_the_chart_is_mounted_waits_for_it(
+    demo_app: WootwatchApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No "NoMatches … TimeChart" flash while the screen mounts.
+
+    `switch_mode` puts the screen on view before its panels are mounted, so on
+    a big database a refresh could read the chart panel before its `TimeChart`
+    existed. A read that answers without waiting (here: the chosen series,
+    already known) reaches the query first; the panel must skip that refresh.
+    """
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        known = await latency._chosen_series(demo_app.reader, WindowView())
+
+        async def at_once(reader: object, view: object) -> object:
+            return known
+
+        monkeypatch.setattr(latency, "_chosen_series", at_once)
+        demo_app.switch_mode("latency")
+        chart = None
+        for _ in range(1000):  # until the chart panel is in the screen, its widgets not yet
+            chart = next(iter(demo_app.screen.query(latency._ChartPanel)), None)
+            if chart is not None:
+                break
+            await asyncio.sleep(0)
+        assert chart is not None and not chart.is_mounted
+        with caplog.at_level(logging.ERROR):
+            await chart.refresh_from(demo_app.reader)
+            await pilot.pause()
+            assert not chart.query_one(".panel-error", Static).display
+        assert not caplog.records
+        await refreshed(pilot)
+        assert chart.query_one(TimeChart).data is not None  # the next refresh draws it

@@ -102,8 +102,10 @@ async def test_the_timeline_merges_every_kind_in_time_order(demo_db: Path, demo_
         marked = await annotation_times(reader.book, reader.store, start, end)
     finally:
         await reader.aclose()
-    assert marked == sorted(e.at for e in entries if e.kind in ANNOTATION_KINDS)
-    assert {"ack", "note", "pin", "silence"} <= {e.kind for e in entries if e.at in marked}
+    assert [at for at, _ in marked] == sorted(e.at for e in entries if e.kind in ANNOTATION_KINDS)
+    assert (demo_now - 30, "chatwoot") in marked  # a note about one source says which
+    times = {at for at, _ in marked}
+    assert {"ack", "note", "pin", "silence"} <= {e.kind for e in entries if e.at in times}
 
 
 def _errors(reader: StoreReader):  # type: ignore[no-untyped-def]
@@ -135,7 +137,7 @@ async def test_a_source_going_down_and_back_is_on_the_timeline(tmp_path: Path) -
         (40, "source", "sidekiq", "ok"),
     ]
     assert entries[0].note == "connection refused"
-    assert marks == [t0 + 20, t0 + 40]
+    assert marks == [(t0 + 20, None), (t0 + 40, None)]
 
 
 @pytest.mark.parametrize(
@@ -162,4 +164,4 @@ async def test_rewound_the_timeline_ends_at_the_moment(demo_db: Path, demo_now: 
         await reader.aclose()
     assert entries and max(e.at for e in entries) <= demo_now - 40
     assert "note" not in {e.kind for e in entries}  # made at now - 30: after the moment
-    assert all(t <= demo_now - 40 for t in marked)
+    assert all(t <= demo_now - 40 for t, _ in marked)

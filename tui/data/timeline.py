@@ -18,12 +18,16 @@ Entries are plain data; every string in them is untrusted (rules, labels,
 notes, upstream errors and log lines) and shown inert by whoever draws it.
 `annotation_times` is the subset the charts mark: notes, pins, acks,
 silences and source state changes (the "automatic annotations"), and
-`marked_slots` places them on a chart's slots. No Textual.
+`marked_slots` places them on a chart's slots. A note written about a
+source (`wootwatch annotate --source`) marks only the charts of that
+source's series (`NoteMarks.on`); every other annotation marks every chart.
+The timeline and exports list them all. No Textual.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -44,8 +48,9 @@ __all__ = [
     "BURST_LINES",
     "ERROR_LINES_READ",
     "ErrorLines",
+    "NoteMarks",
     "TimelineEntry",
-    "annotation_slots",
+    "annotation_marks",
     "annotation_times",
     "marked_slots",
     "read_timeline",
@@ -94,20 +99,51 @@ async def read_timeline(
     return tuple(entries)
 
 
-async def annotation_times(book: AlertBook, store: Store, start: float, end: float) -> list[float]:
-    """When the annotations of `[start, end]` were made, written or automatic, in order."""
+async def annotation_times(
+    book: AlertBook, store: Store, start: float, end: float
+) -> list[tuple[float, str | None]]:
+    """When the annotations of `[start, end]` were made, written or automatic, in order.
+
+    Each with the source a note was written about; None for an annotation
+    about no one source (a note without one, a pin, an ack, a silence, a
+    source state change: those mark every chart).
+    """
     acks = await book.rows(
         "SELECT ts FROM alert_events WHERE kind = 'ack' AND ts >= ? AND ts <= ?", (start, end)
     )
-    others = [e.at for e in await _annotation_entries(book, store, start, end)]
-    return sorted([*others, *(ts for (ts,) in acks)])
+    others = [
+        (e.at, e.subject if e.kind == "note" and e.subject else None)
+        for e in await _annotation_entries(book, store, start, end)
+    ]
+    return sorted([*others, *((ts, None) for (ts,) in acks)], key=lambda mark: mark[0])
 
 
-async def annotation_slots(
+@dataclass(frozen=True, slots=True)
+class NoteMarks:
+    """The annotations of a chart's window, to mark on the slots of the charts drawn over it."""
+
+    start: float
+    end: float
+    slots: int
+    """Equal slots over `[start, end)`."""
+    notes: tuple[tuple[float, str | None], ...]
+    """As `annotation_times` gives them: when, and the source a note is about."""
+
+    def on(self, sources: Iterable[str]) -> tuple[int, ...]:
+        """The slots to mark on a chart of the series of `sources`.
+
+        A note about a source marks only its charts; every other annotation marks all.
+        """
+        shown = set(sources)
+        times = (at for at, source in self.notes if source is None or source in shown)
+        return marked_slots(times, self.start, self.end, self.slots)
+
+
+async def annotation_marks(
     book: AlertBook, store: Store, start: float, end: float, slots: int
-) -> tuple[int, ...]:
-    """The slots of a chart (`slots` equal ones over `[start, end)`) that hold an annotation."""
-    return marked_slots(await annotation_times(book, store, start, end), start, end, slots)
+) -> NoteMarks:
+    """The annotations a chart (`slots` equal ones over `[start, end)`) may mark."""
+    return NoteMarks(start, end, slots, tuple(await annotation_times(book, store, start, end)))
 
 
 def marked_slots(times: Iterable[float], start: float, end: float, slots: int) -> tuple[int, ...]:

@@ -9,7 +9,10 @@ them all in one batch, so a refresh is one frame on the terminal, and:
   screen goes on refreshing (the next refresh tries again);
 * `present` runs only when the gathered data differs from the last drawn, so
   a chart whose data has not changed is not redrawn and sends nothing to the
-  terminal.
+  terminal;
+* a panel not mounted yet reads nothing and shows nothing: a screen is on
+  view (`App.switch_mode`) before its panels have composed their widgets,
+  and a refresh in that moment would not find them. The next refresh reads it.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class PanelRead(Generic[T]):
 
     data: T | None = None
     error: str | None = None
+    skipped: bool = False
+    """The panel was not mounted yet: nothing read, nothing to show."""
 
 
 class LivePanel(Vertical, Generic[T]):
@@ -88,7 +93,9 @@ class LivePanel(Vertical, Generic[T]):
         raise NotImplementedError
 
     async def read(self, reader: StoreReader) -> PanelRead[T]:
-        """Gather, keeping a failure for `show` instead of raising it."""
+        """Gather, keeping a failure for `show` instead of raising it (skipped until mounted)."""
+        if not self.is_mounted:
+            return PanelRead(skipped=True)
         try:
             return PanelRead(data=await self.gather(reader))
         except Exception as exc:
@@ -97,6 +104,8 @@ class LivePanel(Vertical, Generic[T]):
 
     def show(self, read: PanelRead[T]) -> None:
         """Present what `read` returned if it changed, or its error, inside the panel."""
+        if read.skipped:
+            return
         if read.error is not None:
             self._show_error(read.error)
             return

@@ -1,6 +1,7 @@
 """A live panel of sparklines over one time window; a picked slot opens the logs of that slot.
 
-The slots that hold an annotation (`tui.data.timeline`) are marked on its sparklines.
+The slots that hold an annotation (`tui.data.timeline`) are marked on its sparklines
+(a note about a source only on that source's).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TypeVar
 from textual import on
 
 from tui.data.reader import StoreReader
-from tui.data.timeline import annotation_slots
+from tui.data.timeline import NoteMarks, annotation_marks
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
 from widgets.spark_line import SparkLine
@@ -55,9 +56,9 @@ class ChartPanel(LivePanel[T]):
 
     async def note_marks(
         self, reader: StoreReader, window: tuple[float, float], points: int
-    ) -> tuple[int, ...]:
-        """The slots of `window` (cut into `points`) that hold an annotation, to mark."""
-        return await annotation_slots(reader.book, reader.store, *window, points)
+    ) -> NoteMarks:
+        """The annotations of `window` (cut into `points`), to mark on each source's sparklines."""
+        return await annotation_marks(reader.book, reader.store, *window, points)
 
     def spark_points(self, span: float, default: int = 30) -> int:
         """Points to read per sparkline of `span` seconds: one a cell, at most one a minute.

@@ -145,6 +145,7 @@ class ChartsPanel(ChartPanel[ChartsData]):
             wanted.extend((source, spec_for(target)) for source in sources)
         headlines = [spec for spec in KEY_METRICS if spec.headline]
         wanted.extend((source, spec) for spec in headlines for source in by_source)
+        marks = await self.note_marks(reader, window, points)
         readings: list[MetricReading] = []
         seen: set[tuple[str, MetricSpec]] = set()
         for source, spec in wanted:
@@ -156,9 +157,8 @@ class ChartsPanel(ChartPanel[ChartsData]):
                 store, spec, by_source.get(source, []), window, points, now=now, alarm=alarm
             )
             if reading is not None:
-                readings.append(reading)
-        marks = await self.note_marks(reader, window, points)
-        return ChartsData(window, tuple(replace(reading, marks=marks) for reading in readings))
+                readings.append(replace(reading, marks=marks.on([source])))
+        return ChartsData(window, tuple(readings))
 
     def present(self, data: ChartsData) -> None:
         """Update the grid in place."""

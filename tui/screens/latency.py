@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from tui.data.latency_series import PHASE_TARGETS_MS, LatencySeries, latency_series, phase_series
 from tui.data.reader import StoreReader
-from tui.data.timeline import annotation_slots
+from tui.data.timeline import annotation_marks
 from tui.messages import ShowLogs
 from tui.screens.windowed import WindowedPanel, WindowedScreen, WindowView
 from widgets.keyed_table import KeyedTable, Row
@@ -222,7 +222,8 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         peak = await reads.points(store, [series.info], span, slots, how="max")
         lines = (ChartLine("mean", mean), ChartLine("peak", peak))
         present = any(value is not None for value in peak)
-        marks = await annotation_slots(reader.book, store, span.start, span.end, slots)
+        notes = await annotation_marks(reader.book, store, span.start, span.end, slots)
+        marks = notes.on([series.info.source])
         chart = ChartData(span.start, span.end, lines, series.info.unit, marks=marks)
         return _Chart(series.label, self.view.window.label, chart if present else None)
 

@@ -170,7 +170,9 @@ class SourcesPanel(ChartPanel[SourcesData]):
             ranked.append(((order, rank, name), view))
         ranked.sort(key=lambda pair: pair[0])
         marks = await self.note_marks(reader, window, points)
-        return SourcesData(window, tuple(_marked(view, marks) for _, view in ranked))
+        return SourcesData(
+            window, tuple(_marked(view, marks.on([view.source])) for _, view in ranked)
+        )
 
     def present(self, data: SourcesData) -> None:
         """Update the rows in place; mount, remove or move only the ones that changed."""

@@ -52,7 +52,7 @@ from collectors.series import (
 )
 from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
-from tui.data.timeline import annotation_slots
+from tui.data.timeline import NoteMarks, annotation_marks
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
 from tui.screens.text_filter import FilteredScreen
@@ -135,18 +135,20 @@ async def _reading(
     judge: Judge | None = None,
     *,
     how: Literal["mean", "max", "sum"] = "sum",
-    notes: tuple[int, ...] = (),
+    notes: NoteMarks,
 ) -> Reading:
     """The latest value of `series` (combined by `how`), its marks and its history.
 
-    `notes` are the history's slots that hold an annotation.
+    `notes` are the window's annotations, marked on the history where they
+    concern one of the sources of `series`.
     """
     if not series:
         return Reading("–")
     value = _latest(series, max if how == "max" else sum)
     history = tuple(await store.points(series, *window, SLOTS, how=how))
     level, mark = judge(value) if judge is not None else ("ok", "")
-    return Reading(format_value(value, series[0].unit), history, level, mark, notes)
+    marks = notes.on({s.source for s in series})
+    return Reading(format_value(value, series[0].unit), history, level, mark, marks)
 
 
 async def _status_line(reader: StoreReader, sources: Iterable[str]) -> str:
@@ -287,7 +289,7 @@ class SidekiqPanel(_QueuePanel[SidekiqView]):
         """Read every Sidekiq series over the window."""
         store = reader.store
         window = sparkline_window(reader.now())
-        notes = await annotation_slots(reader.book, store, *window, SLOTS)
+        notes = await annotation_marks(reader.book, store, *window, SLOTS)
         every = await store.series()
         sizes = _by_queue(_named(every, SIDEKIQ_QUEUE_SIZE))
         waits = _by_queue(_named(every, SIDEKIQ_QUEUE_LATENCY_S))
@@ -370,7 +372,7 @@ class SqsPanel(_QueuePanel[QueueTable]):
         """Read the SQS series over the window, by queue name (across sources)."""
         store = reader.store
         window = sparkline_window(reader.now())
-        notes = await annotation_slots(reader.book, store, *window, SLOTS)
+        notes = await annotation_marks(reader.book, store, *window, SLOTS)
         every = await store.series()
         messages = _named(every, AWS_SQS_MESSAGES)
         ages = _named(every, AWS_SQS_OLDEST_AGE_S)

@@ -40,7 +40,7 @@ from collectors.store.database import Bucket, SeriesInfo, Store
 from collectors.store.views import current_breaches
 from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
-from tui.data.timeline import annotation_slots
+from tui.data.timeline import annotation_marks
 from tui.data.windows import Span
 from tui.screens.windowed import WindowedPanel, WindowedScreen
 from widgets.keyed_table import Cell, KeyedTable
@@ -306,14 +306,16 @@ class _ComplianceChart(WindowedPanel[ChartData | None]):
     async def gather(self, reader: StoreReader) -> ChartData | None:
         store, span = reader.store, self.view.window.span(reader.now())
         span, slots = span.grid(self.query_one(TimeChart).plot_width)
-        lines = []
+        lines, sources = [], set[str]()
         for name, what in _COMPLIANCE_SERIES:
             for info in await store.series(name):
+                sources.add(info.source)
                 values = await self.view.reads.points(store, [info], span, slots)
                 lines.append(ChartLine(f"{info.source} {what}", values))
         if not any(value is not None for line in lines for value in line.values):
             return None
-        marks = await annotation_slots(reader.book, store, span.start, span.end, slots)
+        notes = await annotation_marks(reader.book, store, span.start, span.end, slots)
+        marks = notes.on(sources)  # a note about another source is not marked here
         return ChartData(span.start, span.end, tuple(lines), "%", top=100.0, marks=marks)
 
     def present(self, data: ChartData | None) -> None:
