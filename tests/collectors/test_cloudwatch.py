@@ -260,18 +260,25 @@ async def test_a_late_datapoint_replaces_the_stored_minute_instead_of_duplicatin
     aws: FakeAws, store: Store
 ) -> None:
     dims = {"DBInstanceIdentifier": DB}
-    put(aws, "AWS/RDS", "DatabaseConnections", 40.0, minute(-3), **dims)
-    put(aws, "AWS/RDS", "DatabaseConnections", 50.0, minute(-2), **dims)
-    collector = CloudWatchCollector(config(aws), session_factory=aws.session)
+    zero = minute(0)  # one minute for the whole test, however long its reads take
+
+    def at(offset: int) -> float:
+        return zero + 60.0 * offset
+
+    put(aws, "AWS/RDS", "DatabaseConnections", 40.0, at(-3), **dims)
+    put(aws, "AWS/RDS", "DatabaseConnections", 50.0, at(-2), **dims)
+    collector = CloudWatchCollector(
+        config(aws), session_factory=aws.session, clock=lambda: zero + 30.0
+    )
     await store.write([SourceBatch("aws-prod", await collector.collect())])
     # Published late: a second datapoint for minute -2 (its average moves) and minute -1.
-    put(aws, "AWS/RDS", "DatabaseConnections", 70.0, minute(-2) + 20, **dims)
-    put(aws, "AWS/RDS", "DatabaseConnections", 90.0, minute(-1), **dims)
+    put(aws, "AWS/RDS", "DatabaseConnections", 70.0, at(-2) + 20, **dims)
+    put(aws, "AWS/RDS", "DatabaseConnections", 90.0, at(-1), **dims)
     await store.write([SourceBatch("aws-prod", await collector.collect())])
     await store.write([SourceBatch("aws-prod", await collector.collect())])  # a third read
     await collector.aclose()
     series = await store.series("aws.rds.connections", labels={"db": DB})
-    start, end = minute(-3), minute(0)
+    start, end = at(-3), at(0)
     assert await store.points(series, start, end, 3) == [40.0, 60.0, 90.0]
     stats = await store.window_stats(series, start, end)
     assert stats.count == 3  # one point per minute, however often it was read
