@@ -6,6 +6,11 @@ the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
 talks to a collector: when the collectors run in this process (`wootwatch`,
 `wootwatch --demo`) they write the same database file from their own task.
 
+A switch shows the new screen in one frame with what it read: Textual holds
+the frames of a transition for a fixed 50 ms (`App.delay_update`); here the
+hold ends as soon as the screen on view has drawn its read, or after those
+50 ms if the read takes longer (the screen as last read shows meanwhile).
+
 Rewind (as-of mode): a `RewindTo` message, posted by any screen or dialog
 (`t`, `[`, `]`, the command palette, the incident timeline), moves the one
 reader to that moment (`StoreReader.rewind`), so every screen reads the store
@@ -159,6 +164,8 @@ class WootwatchApp(App[None]):
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
         """How many screens `_came_from` held when the view was rewound from live."""
+        self._holds: list[Callable[[], None]] = []
+        """Ends of the frame holds of transitions (`delay_update`) still running."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -223,6 +230,8 @@ class WootwatchApp(App[None]):
                 if isinstance(screen, LiveScreen):
                     await screen.refresh_from(self.reader)
                     self.refreshes += 1
+                if screen is self.screen:
+                    self._end_holds()
                 if not self._again:
                     break
         finally:
@@ -239,6 +248,35 @@ class WootwatchApp(App[None]):
                 severity="error",
                 markup=False,
             )
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Hold the frames of a transition until the screen on view has drawn its read.
+
+        Textual holds them for `delay` seconds (a screen switch, the command
+        palette closing); the hold ends at the first of the two.
+
+        Args:
+            delay: the longest hold, in seconds.
+        """
+        self._begin_batch()  # what Textual's delay_update does, ended sooner
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            if ended:
+                return
+            ended = True
+            self._end_batch()
+            if not self._batch_count:
+                self.screen.refresh()
+
+        self._holds.append(end)
+        self.set_timer(delay, end, name="delay_update")
+
+    def _end_holds(self) -> None:
+        holds, self._holds = self._holds, []
+        for end in holds:
+            end()
 
     # ------------------------------------------------------------------ navigation
 
