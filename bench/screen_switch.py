@@ -324,7 +324,9 @@ Frame = Callable[[WootwatchApp, object, str], Awaitable[float]]
 async def measure(db: Path, now: float, presses: int, frame: Frame = _frame) -> Presses:
     """Open the TUI on `db` (its clock running from `now`) and time the presses with `frame`."""
     offset = now - time.time()
-    app = WootwatchApp(db, refresh=3600.0, clock=lambda: time.time() + offset)
+    app = WootwatchApp(
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True
+    )  # as the terminal's TUI runs
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)

@@ -11,6 +11,12 @@ the frames of a transition for a fixed 50 ms (`App.delay_update`); here the
 hold ends as soon as the screen on view has drawn its read, or after those
 50 ms if the read takes longer (the screen as last read shows meanwhile).
 
+With `freeze_gc` (the terminal's TUI), once a screen has been read and drawn
+for the first time, a full garbage collection runs and what survives it (the
+screen's widgets, Textual's and the modules' objects) is frozen out of later
+collections (`gc.freeze`): otherwise a full collection walks them all again,
+a 150-200 ms pause that lands on a key press every few dozen.
+
 Rewind (as-of mode): a `RewindTo` message, posted by any screen or dialog
 (`t`, `[`, `]`, the command palette, the incident timeline), moves the one
 reader to that moment (`StoreReader.rewind`), so every screen reads the store
@@ -20,6 +26,7 @@ first undoes the screen switches made since the rewind, then returns to live.
 
 from __future__ import annotations
 
+import gc
 import io
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -100,6 +107,8 @@ class WootwatchApp(App[None]):
         rules: the alert rules in force (default: the default pack).
         greeting: a notice shown once the database is open (`--demo`: where its
             temporary database is, for a second terminal).
+        freeze_gc: freeze what a screen's first view leaves alive out of later garbage
+            collections (process-wide: for the one app of a process).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -138,6 +147,7 @@ class WootwatchApp(App[None]):
         remote_logs: RemoteLogs | None = None,
         rules: Sequence[Rule] = (),
         greeting: str | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -166,6 +176,9 @@ class WootwatchApp(App[None]):
         """How many screens `_came_from` held when the view was rewound from live."""
         self._holds: list[Callable[[], None]] = []
         """Ends of the frame holds of transitions (`delay_update`) still running."""
+        self._freeze_gc = freeze_gc
+        self._viewed: set[type[Screen[Any]]] = set()
+        """The screens read and drawn once (with `freeze_gc`)."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -230,6 +243,9 @@ class WootwatchApp(App[None]):
                 if isinstance(screen, LiveScreen):
                     await screen.refresh_from(self.reader)
                     self.refreshes += 1
+                    if self._freeze_gc and type(screen) not in self._viewed:
+                        self._viewed.add(type(screen))
+                        self.call_after_refresh(_freeze_survivors)
                 if screen is self.screen:
                     self._end_holds()
                 if not self._again:
@@ -501,6 +517,12 @@ class WootwatchApp(App[None]):
 
     def _live(self) -> None:
         self.rewind(None)
+
+
+def _freeze_survivors() -> None:
+    """Collect the garbage, then leave what survives out of later collections."""
+    gc.collect()
+    gc.freeze()
 
 
 class AppBell(io.TextIOBase):

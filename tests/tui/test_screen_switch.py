@@ -4,11 +4,15 @@ A screen coming back into view skips Textual's restyle of every node when
 nothing its styles depend on moved while it was away (`tui.screens.restyle`);
 these tests change what can move (the theme, focus, the app's focus) while a
 screen is away and check that it comes back styled as a full restyle would
-style it. A switch's frame hold ends once the screen has drawn its read.
+style it. A switch's frame hold ends once the screen has drawn its read. The
+terminal's app freezes what a screen's first view leaves alive out of later
+garbage collections.
 """
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import ClassVar
 
 from _pilot import refreshed
@@ -187,3 +191,34 @@ async def test_a_transitions_frame_hold_ends_once_the_screen_has_drawn_its_read(
         assert demo_app._batch_count == 1
         await refreshed(pilot)
         assert demo_app._batch_count == 0, "frames are drawn again"
+
+
+# ------------------------------------------------------------------ garbage collection
+
+
+async def test_a_screens_first_view_freezes_what_survives_out_of_later_collections(
+    demo_db: Path, demo_now: float
+) -> None:
+    app = WootwatchApp(demo_db, clock=lambda: demo_now, freeze_gc=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await refreshed(pilot)
+            await pilot.pause()
+            first = gc.get_freeze_count()
+            assert first > 0
+            await _switch(pilot, "2")
+            await pilot.pause()
+            assert gc.get_freeze_count() > first
+    finally:
+        gc.unfreeze()
+
+
+async def test_an_app_without_freeze_gc_leaves_the_collector_alone(
+    demo_app: WootwatchApp,
+) -> None:
+    gc.unfreeze()
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await _switch(pilot, "2")
+        await pilot.pause()
+        assert gc.get_freeze_count() == 0
