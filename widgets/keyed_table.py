@@ -160,6 +160,5 @@ class KeyedTable(DataTable[Text]):
             if width != column.content_width:
                 column.content_width = width
                 resized = True
-        if resized:
-            self._require_update_dimensions = True  # DataTable's own flag: its size, on idle
-            self.refresh()
+        if resized:  # DataTable's own sizing, now rather than on idle: one frame, not two
+            self._update_dimensions(())

@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Static
 from tui.app import WootwatchApp
 from tui.panels.base import LivePanel
 from tui.screens.base import LiveScreen
+from widgets.screen_tabs import ScreenTabs
 
 Styles = list[tuple[DOMNode, str, dict[str, str]]]
 
@@ -222,3 +223,25 @@ async def test_an_app_without_freeze_gc_leaves_the_collector_alone(
         await _switch(pilot, "2")
         await pilot.pause()
         assert gc.get_freeze_count() == 0
+
+
+async def test_a_screen_switched_to_during_a_read_of_the_one_left_is_read_too(
+    demo_app: WootwatchApp,
+) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        overview = demo_app.screen
+        panel = overview.query(LivePanel).first()
+        async with panel.turn:  # the overview's read waits here, still running
+            demo_app.refresh_now()
+            await pilot.pause()
+            assert demo_app.refreshing
+            demo_app.switch_mode("sla")
+            await pilot.pause()
+        sla = demo_app.screen
+        assert sla is not overview
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if not demo_app.refreshing:
+                break
+        assert sla.query_one(ScreenTabs).status.startswith("demo.db")

@@ -98,12 +98,15 @@ class LiveScreen(Screen[None]):
         self._away = AwayStyles(self.app)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Skip the restyle when the styles are still right; read the store at once."""
+        """Skip the restyle when the styles are still right; read the store at once.
+
+        A read still running is of the screen left: this one is read after it.
+        """
         if self._away is not None and self._away.still_styled(self.app):
             event.refresh_styles = False
         refresh_now = getattr(self.app, "refresh_now", None)
         if refresh_now is not None:
-            refresh_now()
+            refresh_now(again=True)
 
     async def refresh_from(self, reader: StoreReader) -> None:
         """Read every live panel, then draw the tab bar, the warning and the panels at once.
