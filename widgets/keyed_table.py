@@ -32,7 +32,6 @@ Row = tuple[str, Sequence[Cell]]
 """A row key and its cells, one per column."""
 
 
-
 def _shown_cell(cell: Cell, width: int | None) -> Text:
     """`cell` made inert, cut to a fixed column's `width` with `…` (DataTable cuts bare).
 
