@@ -11,6 +11,7 @@ garbage collections.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from pathlib import Path
 from typing import ClassVar
@@ -24,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
 from tui.app import WootwatchApp
+from tui.data.reader import StoreReader
 from tui.panels.base import LivePanel
 from tui.screens.base import LiveScreen
 from widgets.screen_tabs import ScreenTabs
@@ -245,3 +247,57 @@ async def test_a_screen_switched_to_during_a_read_of_the_one_left_is_read_too(
             if not demo_app.refreshing:
                 break
         assert sla.query_one(ScreenTabs).status.startswith("demo.db")
+
+
+# ------------------------------------------------------------------ reading the panels
+
+
+class _Waits(LivePanel[str]):
+    """Reads only once the other panel has begun reading."""
+
+    async def gather(self, reader: StoreReader) -> str:
+        screen = self.screen
+        assert isinstance(screen, _TwoReads)
+        await asyncio.wait_for(screen.begun.wait(), timeout=5.0)
+        return "read"
+
+    def present(self, data: str) -> None:
+        self.border_title = data
+
+
+class _Begins(LivePanel[str]):
+    async def gather(self, reader: StoreReader) -> str:
+        screen = self.screen
+        assert isinstance(screen, _TwoReads)
+        screen.begun.set()
+        return "read"
+
+    def present(self, data: str) -> None:
+        self.border_title = data
+
+
+class _TwoReads(LiveScreen):
+    TITLE = "two reads"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.begun = asyncio.Event()
+
+    def compose_panels(self) -> ComposeResult:
+        yield _Waits("waits", id="waits")
+        yield _Begins("begins", id="begins")
+
+
+async def test_a_screens_panels_read_together_not_one_after_another(demo_db: Path) -> None:
+    """The first panel waits for the second to begin: read one after another, it fails."""
+    reader = await StoreReader.open(demo_db)
+    app: App[None] = App()
+    try:
+        async with app.run_test() as pilot:
+            screen = _TwoReads()
+            await app.push_screen(screen)
+            await screen.refresh_from(reader)
+            await pilot.pause()
+            assert [p.border_title for p in screen.query(LivePanel)] == ["read", "read"]
+    finally:
+        await reader.aclose()

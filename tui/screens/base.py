@@ -13,6 +13,7 @@ styles depend on moved while it was away (`tui.screens.restyle`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import ClassVar
@@ -109,7 +110,7 @@ class LiveScreen(Screen[None]):
             refresh_now(again=True)
 
     async def refresh_from(self, reader: StoreReader) -> None:
-        """Read every live panel, then draw the tab bar, the warning and the panels at once.
+        """Read every live panel, together; then draw the tab bar, the warning and the panels.
 
         Drawing in one batch makes a refresh one frame: each frame re-renders
         every widget under a changed region, which is most of a refresh's CPU.
@@ -117,10 +118,10 @@ class LiveScreen(Screen[None]):
         """
         panels = list(self.query(LivePanel))
         async with contextlib.AsyncExitStack() as turns:
-            reads = []
             for panel in panels:
                 await turns.enter_async_context(panel.turn)
-                reads.append(await panel.read(reader))
+            # Together: one panel's Python work (merging sketches) overlaps another's queries.
+            reads = await asyncio.gather(*(panel.read(reader) for panel in panels))
             as_of = await self._as_of(reader)
             writing = reader.store.has_writer() or as_of is not None
             trouble = (
