@@ -6,16 +6,8 @@ the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
 talks to a collector: when the collectors run in this process (`wootwatch`,
 `wootwatch --demo`) they write the same database file from their own task.
 
-A switch shows the new screen in one frame with what it read: Textual holds
-the frames of a transition for a fixed 50 ms (`App.delay_update`); here the
-hold ends as soon as the screen on view has drawn its read, or after those
-50 ms if the read takes longer (the screen as last read shows meanwhile).
-
-With `freeze_gc` (the terminal's TUI), once a screen has been read and drawn
-for the first time, a full garbage collection runs and what survives it (the
-screen's widgets, Textual's and the modules' objects) is frozen out of later
-collections (`gc.freeze`): otherwise a full collection walks them all again,
-a 150-200 ms pause that lands on a key press every few dozen.
+A switch shows the new screen in one frame with what it read, without a
+garbage collection's pause (`tui.switching`).
 
 Rewind (as-of mode): a `RewindTo` message, posted by any screen or dialog
 (`t`, `[`, `]`, the command palette, the incident timeline), moves the one
@@ -26,7 +18,6 @@ first undoes the screen switches made since the rewind, then returns to live.
 
 from __future__ import annotations
 
-import gc
 import io
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -60,6 +51,7 @@ from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
+from tui.switching import QuickSwitch
 
 __all__ = ["GREETING_SECONDS", "AppBell", "WootwatchApp"]
 
@@ -174,11 +166,7 @@ class WootwatchApp(App[None]):
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
         """How many screens `_came_from` held when the view was rewound from live."""
-        self._holds: list[Callable[[], None]] = []
-        """Ends of the frame holds of transitions (`delay_update`) still running."""
-        self._freeze_gc = freeze_gc
-        self._viewed: set[type[Screen[Any]]] = set()
-        """The screens read and drawn once (with `freeze_gc`)."""
+        self._quick = QuickSwitch(self, freeze_gc=freeze_gc)
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -243,11 +231,8 @@ class WootwatchApp(App[None]):
                 if isinstance(screen, LiveScreen):
                     await screen.refresh_from(self.reader)
                     self.refreshes += 1
-                    if self._freeze_gc and type(screen) not in self._viewed:
-                        self._viewed.add(type(screen))
-                        self.call_after_refresh(_freeze_survivors)
                 if screen is self.screen:
-                    self._end_holds()
+                    self._quick.drawn(screen)
                 if not self._again:
                     break
         finally:
@@ -266,33 +251,8 @@ class WootwatchApp(App[None]):
             )
 
     def delay_update(self, delay: float = 0.05) -> None:
-        """Hold the frames of a transition until the screen on view has drawn its read.
-
-        Textual holds them for `delay` seconds (a screen switch, the command
-        palette closing); the hold ends at the first of the two.
-
-        Args:
-            delay: the longest hold, in seconds.
-        """
-        self._begin_batch()  # what Textual's delay_update does, ended sooner
-        ended = False
-
-        def end() -> None:
-            nonlocal ended
-            if ended:
-                return
-            ended = True
-            self._end_batch()
-            if not self._batch_count:
-                self.screen.refresh()
-
-        self._holds.append(end)
-        self.set_timer(delay, end, name="delay_update")
-
-    def _end_holds(self) -> None:
-        holds, self._holds = self._holds, []
-        for end in holds:
-            end()
+        """Hold a transition's frames until the screen has drawn its read, `delay` s at most."""
+        self._quick.hold(delay)
 
     # ------------------------------------------------------------------ navigation
 
@@ -517,12 +477,6 @@ class WootwatchApp(App[None]):
 
     def _live(self) -> None:
         self.rewind(None)
-
-
-def _freeze_survivors() -> None:
-    """Collect the garbage, then leave what survives out of later collections."""
-    gc.collect()
-    gc.freeze()
 
 
 class AppBell(io.TextIOBase):
