@@ -6,6 +6,9 @@ the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
 talks to a collector: when the collectors run in this process (`wootwatch`,
 `wootwatch --demo`) they write the same database file from their own task.
 
+A switch shows the new screen in one frame with what it read, without a
+garbage collection's pause (`tui.switching`).
+
 Rewind (as-of mode): a `RewindTo` message, posted by any screen or dialog
 (`t`, `[`, `]`, the command palette, the incident timeline), moves the one
 reader to that moment (`StoreReader.rewind`), so every screen reads the store
@@ -48,6 +51,7 @@ from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
+from tui.switching import QuickSwitch
 
 __all__ = ["GREETING_SECONDS", "AppBell", "WootwatchApp"]
 
@@ -95,6 +99,8 @@ class WootwatchApp(App[None]):
         rules: the alert rules in force (default: the default pack).
         greeting: a notice shown once the database is open (`--demo`: where its
             temporary database is, for a second terminal).
+        freeze_gc: freeze what a screen's first view leaves alive out of later garbage
+            collections (process-wide: for the one app of a process).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -133,6 +139,7 @@ class WootwatchApp(App[None]):
         remote_logs: RemoteLogs | None = None,
         rules: Sequence[Rule] = (),
         greeting: str | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -159,6 +166,7 @@ class WootwatchApp(App[None]):
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
         """How many screens `_came_from` held when the view was rewound from live."""
+        self._quick = QuickSwitch(self, freeze_gc=freeze_gc)
         for palette in THEMES.values():
             self.register_theme(palette)
 
@@ -223,6 +231,8 @@ class WootwatchApp(App[None]):
                 if isinstance(screen, LiveScreen):
                     await screen.refresh_from(self.reader)
                     self.refreshes += 1
+                if screen is self.screen:
+                    self._quick.drawn(screen)
                 if not self._again:
                     break
         finally:
@@ -239,6 +249,10 @@ class WootwatchApp(App[None]):
                 severity="error",
                 markup=False,
             )
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        """Hold a transition's frames until the screen has drawn its read, `delay` s at most."""
+        self._quick.hold(delay)
 
     # ------------------------------------------------------------------ navigation
 

@@ -94,6 +94,7 @@ class LiveView:
                 remote_logs=RemoteLogs(LogGroupSearch.from_config(sources), redact=self._redact),
                 rules=rules,
                 greeting=greeting,
+                freeze_gc=True,
             )
             # Textual prints an unexpected error's traceback (with local values)
             # on the terminal; it belongs in the crash report.

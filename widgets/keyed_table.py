@@ -3,8 +3,10 @@
 A screen that redraws its table on every refresh would clear and refill it
 (every line sent to the terminal again, the cursor lost). `KeyedTable.show`
 compares the new rows with the ones on view: the same keys in the same
-order update only the cells that changed (when a few did); otherwise the rows
-are rebuilt and the cursor stays on the row it was on, if that row is still there.
+order update only the cells that changed, however many (a window switch changes
+every figure of a 200-row table), and the columns take the width of their
+widest cell; otherwise the rows are rebuilt and the cursor stays on the row it
+was on, if that row is still there.
 
 Every cell is shown inert: a `str` becomes `rich.text.Text` (never parsed as
 markup) and control characters in any cell become Control Pictures.
@@ -29,20 +31,21 @@ Cell = str | Text
 Row = tuple[str, Sequence[Cell]]
 """A row key and its cells, one per column."""
 
-_MAX_CELL_UPDATES = 16
-"""Changed cells updated in place at most; more, and the rows are rebuilt."""
 
+def _shown_cell(cell: Cell, width: int | None) -> Text:
+    """`cell` made inert, cut to a fixed column's `width` with `…` (DataTable cuts bare).
 
-def _inert_cell(cell: Cell) -> Text:
+    A `Text` is copied only when it must change: the caller's is never altered.
+    """
     if isinstance(cell, str):
-        return Text(inert(cell), no_wrap=True, end="")
-    text = cell.copy()
-    text.plain = inert(text.plain)  # one character for one: the styles keep their places
-    return text
-
-
-def _fit(text: Text, width: int | None) -> Text:
-    """`text` cut to a fixed column's `width`, ending in `…` when cut (DataTable cuts bare)."""
+        text = Text(inert(cell), no_wrap=True, end="")
+    else:
+        plain = inert(cell.plain)
+        too_wide = width is not None and cell.cell_len > width
+        if plain == cell.plain and not too_wide:
+            return cell
+        text = cell.copy()
+        text.plain = plain  # one character for one: the styles keep their places
     if width is not None and text.cell_len > width:
         text.truncate(width, overflow="ellipsis")
     return text
@@ -119,23 +122,17 @@ class KeyedTable(DataTable[Text]):
         """
         self._add_columns()
         new = [
-            (key, tuple(_fit(_inert_cell(c), w) for c, w in zip(cells, self._widths, strict=True)))
+            (key, tuple(_shown_cell(c, w) for c, w in zip(cells, self._widths, strict=True)))
             for key, cells in rows
         ]
         if not rebuild and [key for key, _ in new] == self.keys:
-            changed = [
-                (key, title, cell)
-                for (key, cells), (_, old) in zip(new, self._shown, strict=True)
-                for title, cell, before in zip(self._column_titles, cells, old, strict=True)
-                if cell != before
-            ]
-            # DataTable measures every cell of a column again for each updated
-            # cell that got narrower: rebuilding is cheaper past a few cells.
-            if len(changed) <= _MAX_CELL_UPDATES:
-                for key, title, cell in changed:
-                    self.update_cell(key, title, cell, update_width=True)
-                self._shown = new
-                return
+            for (key, cells), (_, old) in zip(new, self._shown, strict=True):
+                for title, cell, before in zip(self._column_titles, cells, old, strict=True):
+                    if cell != before:
+                        self.update_cell(key, title, cell)
+            self._shown = new
+            self._fit_columns()
+            return
         keep = self.cursor_key
         self.clear()
         for column in self.columns.values():  # as wide as its title and new cells, not the old
@@ -146,3 +143,21 @@ class KeyedTable(DataTable[Text]):
         self._shown = new
         if keep in self.keys:
             self.move_cursor(row=self.keys.index(keep), animate=False)
+
+    def _fit_columns(self) -> None:
+        """Each auto-width column as wide as its title and widest cell (cells are one line).
+
+        DataTable would measure every cell of a column again for each updated
+        cell that got narrower: here each cell is measured once.
+        """
+        resized = False
+        for i, column in enumerate(self.columns.values()):
+            if not column.auto_width:
+                continue
+            widest = max((cells[i].cell_len for _, cells in self._shown), default=0)
+            width = max(widest, column.label.cell_len)
+            if width != column.content_width:
+                column.content_width = width
+                resized = True
+        if resized:  # DataTable's own sizing, now rather than on idle: one frame, not two
+            self._update_dimensions(())

@@ -4,17 +4,23 @@ The chart is drawn from `ChartData` only, with time labels from `time.strftime`
 in local time and value labels from `widgets.vocab.format_value`, so the same
 data at the same size always gives the same picture (snapshot tests rely on
 it). The line colours are the theme's `$primary` and `$accent`.
+
+A chart keeps its last few pictures by what they were drawn from (the data,
+its size, the theme and its colours, the time zone): `w` back to a window
+whose data has not changed, or a chart shown again, is not plotted again.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Final
 
+from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
 from textual.reactive import reactive
@@ -34,6 +40,8 @@ _UNSIZED: Final = 60
 """Cells a chart plans for before it has a size."""
 _BRIDGE: Final = 2
 """Empty slots a line is drawn through."""
+_KEPT: Final = 8
+"""Pictures a chart keeps: the four windows of a screen, twice over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,7 @@ class TimeChart(PlotextPlot):
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(TimeChart.data, data)
+        self._pictures: OrderedDict[Hashable, RenderResult] = OrderedDict()
 
     @property
     def plot_width(self) -> int:
@@ -164,7 +173,20 @@ class TimeChart(PlotextPlot):
         return Color.parse(self.app.theme_variables.get("foreground", "white")).rgb
 
     def render(self) -> RenderResult:
-        """Plot the data at the widget's size."""
+        """Plot the data at the widget's size (or give the picture kept from the same inputs)."""
+        colours = (*(self._colour(i) for i in range(len(_LINE_COLOURS))), self._mark_colour())
+        key = (self.data, self.size, self.app.theme, self.theme, colours, time.tzname)
+        picture = self._pictures.get(key)
+        if picture is None:
+            picture = self._plotted()
+            self._pictures[key] = picture
+            if len(self._pictures) > _KEPT:
+                self._pictures.popitem(last=False)
+        else:
+            self._pictures.move_to_end(key)
+        return picture.copy() if isinstance(picture, Text) else picture
+
+    def _plotted(self) -> RenderResult:
         plt = self.plt
         plt.clear_figure()
         data = self.data

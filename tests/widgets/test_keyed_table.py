@@ -86,3 +86,32 @@ async def test_a_refresh_changing_every_row_keeps_the_cursor_and_shows_the_new_c
         assert table.cursor_key == "3"
         assert _plain(table)[:2] == [["series 0", "0"], ["series 1", "1"]]
         assert table.columns["count"].content_width == len("count")  # the title, not 1000000
+
+
+async def test_a_cell_cut_to_its_column_leaves_the_callers_text_whole() -> None:
+    app = _Narrow()
+    async with app.run_test():
+        table = app.query_one(KeyedTable)
+        name = Text("Support email", style="bold")
+        table.show([("x", (name, "ok"))])
+        assert _plain(table) == [["Support…", "ok"]]
+        assert name.plain == "Support email"
+
+
+async def test_a_column_narrows_and_widens_with_its_cells_when_every_figure_changes() -> None:
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        keys = [str(i) for i in range(200)]
+        table.show([(k, (f"series {k}", "1")) for k in keys])
+        await pilot.pause()
+        table.show([(k, (f"series {k}", "123456789")) for k in keys])
+        await pilot.pause()
+        assert table.columns["count"].content_width == len("123456789")
+        assert table.virtual_size.width == sum(
+            c.get_render_width(table) for c in table.columns.values()
+        )
+        table.show([(k, (f"series {k}", "12")) for k in keys])
+        await pilot.pause()
+        assert table.columns["count"].content_width == len("count")
+        assert _plain(table)[199] == ["series 199", "12"]

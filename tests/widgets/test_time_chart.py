@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from rich.text import Text
 from textual.app import App, ComposeResult
 
 from widgets.time_chart import ChartData, ChartLine, TimeChart
@@ -123,3 +124,30 @@ async def test_a_value_above_a_set_top_grows_the_axis_instead_of_crashing() -> N
         text = str(chart.render())
     assert any("\u2800" < c <= "\u28ff" for c in text)  # the lines are drawn
     assert text.split("\n")[1].startswith("1000.0%┤")  # the axis grew past 100 % to hold them
+
+
+async def test_data_shown_again_draws_its_own_picture_again() -> None:
+    first, second = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
+    chart = TimeChart(first)
+    async with _Harness(chart).run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        before = str(chart.render())
+        chart.data = second
+        await pilot.pause()
+        other = str(chart.render())
+        chart.data = first
+        await pilot.pause()
+        assert str(chart.render()) == before != other
+
+
+async def test_a_theme_change_redraws_the_chart_in_the_new_colours() -> None:
+    chart = TimeChart(_data([100.0, 200.0, 300.0] * 20))
+    app = _Harness(chart)
+    async with app.run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        dark = chart.render()
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = chart.render()
+    assert isinstance(dark, Text) and isinstance(light, Text)
+    assert str(dark) == str(light) and dark.spans != light.spans

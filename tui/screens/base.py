@@ -7,14 +7,18 @@ work everywhere (`?` keys, `q` quit, `1234567` screens), then the screen's own. 
 is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
 the tab bar's status first (the database, the minute of the last read), the
 warning when no collector is writing the database, then each `LivePanel`.
+Coming back into view, a screen skips Textual's full restyle when nothing its
+styles depend on moved while it was away (`tui.screens.restyle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
@@ -24,6 +28,7 @@ from tui.data.reader import StoreReader
 from tui.data.rewind import as_of_label
 from tui.panels.base import LivePanel
 from tui.panels.chart_panel import ChartPanel
+from tui.screens.restyle import AwayStyles
 from widgets.key_footer import KeyFooter
 from widgets.screen_tabs import ScreenTabs
 
@@ -45,6 +50,16 @@ class LiveScreen(Screen[None]):
     """Seconds of samples behind the screen's figures and charts (None: it reads no samples)."""
     _warning: str = NO_WRITER
     """The text the writer warning shows (no collector, or the collector's writes failing)."""
+    _away: AwayStyles | None = None
+    """What the screen's styles were computed against when it last left the view."""
+
+    def on_mount(self) -> None:
+        """Note every move of the app's focus while the screen is away."""
+        self.watch(self.app, "app_focus", self._app_focus_moved, init=False)
+
+    def _app_focus_moved(self) -> None:
+        if self._away is not None and not self.is_current:
+            self._away.app_moved = True
 
     def compose(self) -> ComposeResult:
         """Tab bar, the screen's panels, footer."""
@@ -79,14 +94,23 @@ class LiveScreen(Screen[None]):
         """A click on a tab switches to that screen."""
         self.app.switch_mode(event.name)
 
-    def on_screen_resume(self) -> None:
-        """Read the store at once when the screen comes into view."""
+    def on_screen_suspend(self) -> None:
+        """Remember what the screen's styles were computed against."""
+        self._away = AwayStyles(self.app)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Skip the restyle when the styles are still right; read the store at once.
+
+        A read still running is of the screen left: this one is read after it.
+        """
+        if self._away is not None and self._away.still_styled(self.app):
+            event.refresh_styles = False
         refresh_now = getattr(self.app, "refresh_now", None)
         if refresh_now is not None:
-            refresh_now()
+            refresh_now(again=True)
 
     async def refresh_from(self, reader: StoreReader) -> None:
-        """Read every live panel, then draw the tab bar, the warning and the panels at once.
+        """Read every live panel, together; then draw the tab bar, the warning and the panels.
 
         Drawing in one batch makes a refresh one frame: each frame re-renders
         every widget under a changed region, which is most of a refresh's CPU.
@@ -94,10 +118,10 @@ class LiveScreen(Screen[None]):
         """
         panels = list(self.query(LivePanel))
         async with contextlib.AsyncExitStack() as turns:
-            reads = []
             for panel in panels:
                 await turns.enter_async_context(panel.turn)
-                reads.append(await panel.read(reader))
+            # Together: one panel's Python work (merging sketches) overlaps another's queries.
+            reads = await asyncio.gather(*(panel.read(reader) for panel in panels))
             as_of = await self._as_of(reader)
             writing = reader.store.has_writer() or as_of is not None
             trouble = (
