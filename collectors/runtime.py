@@ -22,7 +22,7 @@ from collectors.alerts.engine import AlertEngine
 from collectors.alerts.notify import NotifyConfig
 from collectors.alerts.rules import Rule
 from collectors.base import Collector, SourceConfig
-from collectors.scheduler import Scheduler
+from collectors.scheduler import BackoffPolicy, Scheduler
 from collectors.store.database import Store
 from collectors.store.retention import Retention
 
@@ -61,6 +61,7 @@ class Runtime:
         notify: NotifyConfig | None = None,
         retention: Retention | None = None,
         make_collector: Callable[[SourceConfig], Collector] | None = None,
+        policy: BackoffPolicy | None = None,
     ) -> Runtime:
         """The writer of `database`, the alert engine on it and the scheduler of `sources`.
 
@@ -72,6 +73,7 @@ class Runtime:
             retention: the ring bounds.
             make_collector: builds a source's collector (the demo's fakes); default
                 the registry's class.
+            policy: when to poll next and when a source is down; default the scheduler's.
 
         Raises:
             StoreError: the database cannot be opened for writing.
@@ -83,7 +85,11 @@ class Runtime:
             stack.push_async_callback(engine.aclose)
             log.info("checking %d alert rules after each write", len(rules))
             scheduler = Scheduler(
-                sources, store, after_write=engine.after_write, make_collector=make_collector
+                sources,
+                store,
+                after_write=engine.after_write,
+                make_collector=make_collector,
+                policy=policy,
             )
             stack.pop_all()
         return cls(store, engine, scheduler)

@@ -19,6 +19,7 @@ from collectors.alerts.notify import BellWatcher, Terminal
 from collectors.base import Collector, SourceConfig, format_duration
 from collectors.demo_stack import DemoStack
 from collectors.runtime import Runtime
+from collectors.scheduler import BackoffPolicy
 from tui.commands.collect import open_runtime
 from tui.commands.common import (
     EXIT_FAILURE,
@@ -67,6 +68,7 @@ async def _monitor(
     *,
     attach: bool,
     make_collector: Callable[[SourceConfig], Collector] | None = None,
+    policy: BackoffPolicy | None = None,
     greeting: str | None = None,
 ) -> int:
     """Collectors (unless attached) plus the live view, until it ends or a signal stops it."""
@@ -74,7 +76,7 @@ async def _monitor(
     async with (
         await Runtime.attach(db)
         if attach
-        else await open_runtime(config, db, make_collector=make_collector)
+        else await open_runtime(config, db, make_collector=make_collector, policy=policy)
     ) as runtime:
         store, scheduler = runtime.store, runtime.scheduler
         with Shutdown() as shutdown:
@@ -109,6 +111,12 @@ async def _monitor(
     return EXIT_OK
 
 
+_IN_STEP = BackoffPolicy(jitter=0.0)
+"""The demo's sources poll in step (one interval, no jitter): their polls land in one
+refresh of the screen, which then draws one frame for all of them, not one per source;
+and their writes land together. Real sources keep the jitter that spreads them apart."""
+
+
 async def _demo(database: Path) -> int:
     """The live view on the demo stack: fakes and simulated parts in this process."""
     async with DemoStack() as stack:
@@ -124,6 +132,7 @@ async def _demo(database: Path) -> int:
             database,
             attach=False,
             make_collector=stack.make_collector,
+            policy=_IN_STEP,
             greeting=_greeting(database),
         )
 

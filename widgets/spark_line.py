@@ -64,8 +64,9 @@ class SparkLine(Widget, can_focus=True):
         Binding("right", "move(1)", show=False),
     ]
 
-    data: reactive[tuple[float | None, ...]] = reactive(())
-    """The values, oldest first; the widget resamples them to its width."""
+    data: reactive[tuple[float | None, ...]] = reactive((), repaint=False)
+    """The values, oldest first; the widget resamples them to its width. New values
+    that draw the same blocks (a poll nudging the newest slot's mean) are not drawn again."""
     marks: reactive[tuple[int, ...]] = reactive(())
     """Indices into `data` of the slots an annotation fell in."""
     cursor: reactive[int | None] = reactive(None)
@@ -118,6 +119,18 @@ class SparkLine(Widget, can_focus=True):
 
     def _slots(self) -> list[float | None]:
         return resample(self.data, self.size.width)
+
+    def watch_data(self, old: tuple[float | None, ...], data: tuple[float | None, ...]) -> None:
+        """Draw again only when the new values change what is drawn."""
+        if self._look(old) != self._look(data):
+            self.refresh()
+
+    def _look(self, data: Sequence[float | None]) -> tuple[str, frozenset[int], int | None]:
+        """What `data` draws at the present width: blocks, marked cells, the cursor's cell."""
+        slots = resample(data, self.size.width)
+        marked = frozenset(i * len(slots) // len(data) for i in self.marks) if data else frozenset()
+        cursor = self._cursor_slot(slots) if self.has_focus and slots else None
+        return sparkline(slots, low=self._low), marked, cursor
 
     def _peak(self, slots: Sequence[float | None]) -> int:
         found = latest_peak(slots)

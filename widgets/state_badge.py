@@ -18,6 +18,9 @@ __all__ = ["StateBadge"]
 
 _WORD: Final = max(len(state) for state in SOURCE_STATE_ICONS)
 """Columns of the state's word: the longest (`no data`), so every badge is as wide."""
+_AGE: Final = len(updated_ago(0.0))
+"""Columns kept for the age (`updated <10s ago`): a shorter one (`updated 10s ago`, `never
+updated`) leaves them blank, so the age ticking on never lays the screen out again."""
 
 
 class StateBadge(Widget):
@@ -48,6 +51,7 @@ class StateBadge(Widget):
     DEFAULT_CSS = """
     StateBadge {
         width: auto;
+        min-width: 27;  /* `● no data  updated <10s ago`: the icon, _WORD, _AGE */
         height: 1;
     }
     StateBadge > .state-badge--ok {
@@ -75,8 +79,9 @@ class StateBadge(Widget):
 
     state: reactive[str] = reactive("ok")
     """`ok`, `stale`, `down` or `no data` (another word shows muted, with a `?`)."""
-    age: reactive[float | None] = reactive(None)
-    """Seconds since the source last updated; None: never."""
+    age: reactive[float | None] = reactive(None, repaint=False)
+    """Seconds since the source last updated; None: never. It changes on every refresh,
+    the text it shows (`updated 20s ago`) far less often: only a new text is drawn."""
 
     def __init__(
         self,
@@ -108,9 +113,10 @@ class StateBadge(Widget):
             self.refresh(layout=True)
 
     def watch_age(self, old: float | None, age: float | None) -> None:
-        """Lay out again only when the badge's width changes ("9s" to "10s")."""
-        if len(updated_ago(old)) != len(updated_ago(age)):
-            self.refresh(layout=True)
+        """Draw again only when the text changes; lay out again only when its width does."""
+        before, after = updated_ago(old), updated_ago(age)
+        if before != after:
+            self.refresh(layout=max(len(before), _AGE) != max(len(after), _AGE))
 
     def render(self) -> RenderResult:
         """`● ok  updated 12s ago`."""

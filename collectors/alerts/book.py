@@ -221,13 +221,12 @@ _STATE_RANK: Final = {AlertState.FIRING: 0, AlertState.PENDING: 1, AlertState.RE
 
 async def _visible(conn: aiosqlite.Connection, now: float) -> list[AlertRow]:
     """The one query and order of the visible alerts, for readers and the engine alike."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ('pending', 'firing') "
         "OR (state = 'resolved' AND resolved_at >= ?) ORDER BY id",
         (now - REOPEN_WINDOW,),
-    ) as cursor:
-        rows = [_alert(row) for row in await cursor.fetchall()]
-    return _in_visible_order(rows)
+    )
+    return _in_visible_order([_alert(row) for row in rows])
 
 
 def _in_visible_order(rows: list[AlertRow]) -> list[AlertRow]:
@@ -427,30 +426,28 @@ class AlertBook:
         for start in range(0, len(ids), 400):
             chunk = ids[start : start + 400]
             marks = ",".join("?" * len(chunk))
-            async with self._conn.execute(
+            for event_id, alert_id, ts, note in await self._conn.execute_fetchall(
                 "SELECT e.id, e.alert_id, e.ts, e.note FROM alert_events e JOIN ("
                 "SELECT alert_id, max(id) AS id FROM alert_events "
                 f"WHERE kind = 'notify' AND alert_id IN ({marks}) GROUP BY alert_id"
                 ") last ON last.id = e.id",
                 chunk,
-            ) as cursor:
-                async for event_id, alert_id, ts, note in cursor:
-                    found[alert_id] = _notify_record(event_id, alert_id, ts, note)
+            ):
+                found[alert_id] = _notify_record(event_id, alert_id, ts, note)
         return found
 
     async def notifications_after(self, event_id: int) -> list[NotifyRecord]:
         """`notify` events newer than an event id, oldest first (for a terminal bell)."""
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT id, alert_id, ts, note FROM alert_events "
             "WHERE kind = 'notify' AND id > ? ORDER BY id",
             (event_id,),
-        ) as cursor:
-            return [_notify_record(*row) for row in await cursor.fetchall()]
+        )
+        return [_notify_record(*row) for row in rows]
 
     async def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """The rows of one read-only query on the alert tables (for their own modules)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
+        return [tuple(row) for row in await self._conn.execute_fetchall(sql, params)]
 
     async def last_event_id(self) -> int:
         """The newest event id (0 without events): where a bell starts watching."""

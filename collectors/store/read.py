@@ -3,7 +3,9 @@
 Window statistics merge the rollups of whole minutes and read raw samples only
 for the partial minutes at the edges (the current minute, usually), so a
 24-hour percentile is a merge of 1440 small sketches, never a sort. Every
-function takes the connection; `Store` offers them as methods.
+function takes the connection; `Store` offers them as methods. Reads that run on
+every refresh fetch in one trip to aiosqlite's thread (`execute_fetchall`), not
+through a cursor's three or more.
 """
 
 from __future__ import annotations
@@ -55,16 +57,15 @@ async def series(
     """
     where, params = series_filter(name, source)
     found = []
-    async with conn.execute(
+    for row in await conn.execute_fetchall(
         "SELECT id, source, name, labels, unit, last_ts, last_value FROM series "
         f"{where} ORDER BY source, name, labels",
         params,
-    ) as cursor:
-        async for row in cursor:
-            row_labels: dict[str, str] = json.loads(row[3])
-            if not labels_match(row_labels, labels):
-                continue
-            found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
+    ):
+        row_labels: dict[str, str] = json.loads(row[3])
+        if not labels_match(row_labels, labels):
+            continue
+        found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
     return found
 
 
@@ -122,10 +123,9 @@ async def points(
         f"{inner} AS v FROM ({rows}) GROUP BY series_id, slot) GROUP BY slot"
     )
     values: list[float | None] = [None] * width
-    async with conn.execute(sql, [start, step, *params]) as cursor:
-        async for slot, value in cursor:
-            if 0 <= slot < width and value is not None:
-                values[slot] = float(value)
+    for slot, value in await conn.execute_fetchall(sql, [start, step, *params]):
+        if 0 <= slot < width and value is not None:
+            values[slot] = float(value)
     return values
 
 
@@ -193,20 +193,19 @@ async def earliest(
 async def source_statuses(conn: aiosqlite.Connection) -> dict[str, SourceStatus]:
     """The current status of every source that has reported, by name."""
     statuses = {}
-    async with conn.execute(
+    for row in await conn.execute_fetchall(
         "SELECT name, state, checked_at, last_success, last_error, consecutive_failures, "
         "note FROM sources ORDER BY name"
-    ) as cursor:
-        async for row in cursor:
-            statuses[row[0]] = SourceStatus(
-                source=row[0],
-                state=SourceState(row[1]),
-                checked_at=row[2],
-                last_success=row[3],
-                last_error=row[4],
-                consecutive_failures=row[5],
-                note=row[6],
-            )
+    ):
+        statuses[row[0]] = SourceStatus(
+            source=row[0],
+            state=SourceState(row[1]),
+            checked_at=row[2],
+            last_success=row[3],
+            last_error=row[4],
+            consecutive_failures=row[5],
+            note=row[6],
+        )
     return statuses
 
 
@@ -214,12 +213,11 @@ async def status_history(
     conn: aiosqlite.Connection, source: str, since: float
 ) -> list[SourceStatus]:
     """The state changes of one source since a time, oldest first."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT ts, state, last_error, consecutive_failures FROM source_status "
         "WHERE source = ? AND ts >= ? ORDER BY ts",
         (source, since),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         SourceStatus(source, SourceState(state), ts, None, error, failures)
         for ts, state, error, failures in rows

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, RenderResult
+from textual.containers import Horizontal
+from textual.widgets import Static
 
 from widgets.state_badge import StateBadge
 
@@ -42,3 +44,60 @@ async def test_every_known_state_takes_the_same_columns_so_the_ages_line_up() ->
             badge.state = state
             starts.add(str(badge.render()).index("never updated"))
         assert starts == {11}
+
+
+class _CountingBadge(StateBadge):
+    """A badge that counts how often it is drawn."""
+
+    drawn = 0
+
+    def render(self) -> RenderResult:
+        self.drawn += 1
+        return super().render()
+
+
+class _CountingHarness(App[None]):
+    def compose(self) -> ComposeResult:
+        yield _CountingBadge(age=2.0)
+
+
+async def test_a_new_age_with_the_same_words_is_not_drawn_again() -> None:
+    """Issue 16: every refresh (2 s) redrew every badge, and the box around them all, over
+    SSH, while each still said `updated <10s ago`; only a change of words is drawn."""
+    app = _CountingHarness()
+    async with app.run_test() as pilot:
+        badge = app.query_one(_CountingBadge)
+        await pilot.pause()
+        drawn = badge.drawn
+        for age in (4.0, 6.0, 8.0):
+            badge.age = age
+            await pilot.pause()
+        assert badge.drawn == drawn
+        badge.age = 12.0
+        await pilot.pause()
+        assert badge.drawn > drawn
+        assert str(badge.render()).endswith("updated 10s ago")
+
+
+class _RowHarness(App[None]):
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield StateBadge(age=None)
+            yield Static("api check down", id="detail")
+
+
+async def test_the_text_after_the_badge_stays_put_as_the_age_ticks_on() -> None:
+    """Issue 16: `updated <10s ago` to `updated 10s ago` narrowed the badge, moving the
+    error beside it a column and laying the whole screen out again."""
+    app = _RowHarness()
+    async with app.run_test() as pilot:
+        badge = app.query_one(StateBadge)
+        detail = app.query_one("#detail", Static)
+        await pilot.pause()
+        starts = {detail.region.x}
+        for age in (4.0, 12.0, 75.0, None, 3.0):
+            badge.age = age
+            await pilot.pause()
+            starts.add(detail.region.x)
+            assert badge.region.width >= len(str(badge.render()))
+        assert len(starts) == 1

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from collectors.base import Collector, SourceConfig, SourceState
 from collectors.inert import inert
 from collectors.runtime import Runtime
+from collectors.scheduler import BackoffPolicy
 from tui.commands.common import (
     EXIT_FAILURE,
     EXIT_OK,
@@ -35,6 +36,7 @@ async def open_runtime(
     db: Path,
     *,
     make_collector: Callable[[SourceConfig], Collector] | None = None,
+    policy: BackoffPolicy | None = None,
 ) -> Runtime:
     """The store, alert engine and scheduler the config asks for, writing `db`."""
     return await Runtime.open(
@@ -44,6 +46,7 @@ async def open_runtime(
         notify=config.notify,
         retention=config.retention,
         make_collector=make_collector,
+        policy=policy,
     )
 
 

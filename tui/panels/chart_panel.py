@@ -67,15 +67,20 @@ class ChartPanel(LivePanel[T]):
         could hide a dip; at most one a minute keeps reads on the rollups,
         without gaps between polls that come less often than the slots.
         """
-        cells = max((spark.size.width for spark in self.query(SparkLine)), default=0)
+        cells = max((spark.size.width for spark in self._sparks()), default=0)
         return max(1, min(cells or default, int(span // 60)))
 
     async def _laid_out(self) -> None:
         for _ in range(_LAYOUT_FRAMES):
-            if self.size.width == 0 or all(s.size.width for s in self.query(SparkLine)):
+            if self.size.width == 0 or all(s.size.width for s in self._sparks()):
                 return  # a hidden panel has no width to wait for
             if not await self.screen.wait_for_refresh():
                 return  # called from the screen's own task: waiting would block it
+
+    def _sparks(self) -> list[SparkLine]:
+        # A walk, not `query`: a CSS query matches a selector against every node,
+        # and this runs twice on every refresh over a panel of a hundred widgets.
+        return list(self.walk_children(SparkLine))
 
     @on(SparkLine.Picked)
     def _open_logs(self, event: SparkLine.Picked) -> None:
