@@ -32,6 +32,7 @@ from tui.app import AppBell, WootwatchApp
 from tui.console import run_summary
 from tui.data.remote_logs import RemoteLogs
 from tui.export.redaction import Redactor
+from tui.terminal_driver import HangupSafeDriver
 
 __all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
 
@@ -96,6 +97,7 @@ class LiveView:
                 greeting=greeting,
                 freeze_gc=True,
             )
+            self.app.driver_class = HangupSafeDriver  # a dropped SSH session ends it cleanly
             # Textual prints an unexpected error's traceback (with local values)
             # on the terminal; it belongs in the crash report.
             self.app.error_console = Console(

@@ -244,6 +244,38 @@ def test_sigterm_restores_the_terminal_and_exits_0(tmux: Tmux, tmp_path: Path) -
     assert "Traceback" not in tmux.screen()
 
 
+def test_a_dropped_terminal_stops_the_tui_and_flushes_its_collectors(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    # What a dropped SSH session does: the terminal closes under the TUI (writes to it
+    # fail) and the process gets SIGHUP. tmux's kill-server does both.
+    config = tmp_path / "wootwatch.yaml"
+    config.write_text(
+        "database: own.db\nsources: [{type: demo, name: chatwoot, part: chatwoot, interval: 1s}]\n"
+    )
+    pidfile = tmp_path / "pid"
+    tmux.command(f"sh -c 'echo $$ > {pidfile}; exec {WOOTWATCH} --config {config}'")
+    tmux.wait_for_title("Overview")
+    pid = int(pidfile.read_text())
+    tmux.kill()
+    deadline = time.monotonic() + DEADLINE
+    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"wootwatch still running {DEADLINE} s after its terminal went")
+        time.sleep(0.1)
+    with sqlite3.connect(tmp_path / "own.db") as db:
+        assert db.execute("SELECT name FROM sources").fetchall() == [("chatwoot",)]
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc (`Z` once it has ended, unreaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
+
+
 @pytest.mark.parametrize(
     "content", [None, b"not a database, just text\n" * 100], ids=["missing", "not-sqlite"]
 )
