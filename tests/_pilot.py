@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tui.app import WootwatchApp
 
@@ -38,3 +41,29 @@ def after(*keys: str) -> Callable[[Pilot[object]], Awaitable[None]]:
             await refreshed(pilot)
 
     return run_before
+
+
+class DrawCount:
+    """How often a widget is drawn: wraps the widget's own `render`, in place."""
+
+    def __init__(self, widget: Widget) -> None:
+        self.count = 0
+        render = widget.render
+
+        def counted() -> Any:
+            self.count += 1
+            return render()
+
+        setattr(widget, "render", counted)  # noqa: B010 (mypy refuses assigning a method)
+
+
+class Holding(App[None]):
+    """An app that shows one widget, for tests of how that widget draws."""
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self._widget = widget
+
+    def compose(self) -> ComposeResult:
+        """The widget alone."""
+        yield self._widget

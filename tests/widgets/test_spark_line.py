@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from _pilot import DrawCount, Holding
 from rich.text import Text
-from textual.app import App, ComposeResult, RenderResult
+from textual.app import App, ComposeResult
 
 from widgets.spark_line import SparkLine
 from widgets.spark_text import resample, sparkline
@@ -83,34 +84,18 @@ async def test_an_annotations_slot_is_drawn_in_reverse_at_its_cell() -> None:
             assert text.plain == sparkline(resample(spark.data, 20))  # the values still drawn
 
 
-class _CountingSpark(SparkLine):
-    """A sparkline that counts how often it is drawn."""
-
-    drawn = 0
-
-    def render(self) -> RenderResult:
-        self.drawn += 1
-        return super().render()
-
-
-class _CountingHarness(App[None]):
-    def compose(self) -> ComposeResult:
-        yield _CountingSpark([1.0, 2.0, 4.0, 8.0], low=0.0)
-
-
 async def test_new_values_that_draw_the_same_blocks_are_not_drawn_again() -> None:
     """Issue 16: every poll nudged the newest slot's mean and redrew the sparkline (and the
     box of the screen around every change) though its blocks stayed the same."""
-    app = _CountingHarness()
-    async with app.run_test(size=(4, 3)) as pilot:
-        spark = app.query_one(_CountingSpark)
+    spark = SparkLine([1.0, 2.0, 4.0, 8.0], low=0.0)
+    async with Holding(spark).run_test(size=(4, 3)) as pilot:
         await pilot.pause()
         blocks = str(spark.render())
-        drawn = spark.drawn
+        draws = DrawCount(spark)
         spark.data = (1.0, 2.0, 4.0, 7.95)
         await pilot.pause()
-        assert spark.drawn == drawn
+        assert draws.count == 0
         spark.data = (1.0, 2.0, 4.0, 2.0)
         await pilot.pause()
-        assert spark.drawn > drawn
+        assert draws.count > 0
         assert str(spark.render()) != blocks
