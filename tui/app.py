@@ -229,7 +229,8 @@ class WootwatchApp(App[None]):
                 self._again = False
                 screen = self.screen
                 if isinstance(screen, LiveScreen):
-                    await screen.refresh_from(self.reader)
+                    async with self.reader.refreshing():
+                        await screen.refresh_from(self.reader)
                     self.refreshes += 1
                 if screen is self.screen:
                     self._quick.drawn(screen)

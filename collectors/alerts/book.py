@@ -58,6 +58,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -73,6 +74,7 @@ from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
 from collectors.errors import ActionableError
 from collectors.store import db_file
+from collectors.store.read_memo import ReadMemo
 from collectors.store.schema import labels_key
 
 __all__ = [
@@ -221,12 +223,18 @@ _STATE_RANK: Final = {AlertState.FIRING: 0, AlertState.PENDING: 1, AlertState.RE
 
 async def _visible(conn: aiosqlite.Connection, now: float) -> list[AlertRow]:
     """The one query and order of the visible alerts, for readers and the engine alike."""
+    # The cutoff read is the minute's (a superset, cut exactly below): a TUI
+    # refresh asks the same question all minute, which its memo answers once.
+    cutoff = now - REOPEN_WINDOW
     rows = await conn.execute_fetchall(
         f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN ('pending', 'firing') "
         "OR (state = 'resolved' AND resolved_at >= ?) ORDER BY id",
-        (now - REOPEN_WINDOW,),
+        (math.floor(cutoff / 60) * 60,),
     )
-    return _in_visible_order([_alert(row) for row in rows])
+    alerts = [_alert(row) for row in rows]
+    return _in_visible_order(
+        [a for a in alerts if a.state is not AlertState.RESOLVED or (a.resolved_at or 0) >= cutoff]
+    )
 
 
 def _in_visible_order(rows: list[AlertRow]) -> list[AlertRow]:
@@ -323,6 +331,10 @@ class AlertBook:
         """Close the connection."""
         await self._conn.close()
 
+    def memoize(self, memo: ReadMemo) -> None:
+        """Answer this book's repeated reads from `memo` inside its windows (a TUI's refresh)."""
+        memo.attach(self._conn)
+
     async def __aenter__(self) -> AlertBook:
         return self
 
@@ -367,21 +379,21 @@ class AlertBook:
             rows = await _alerts_at(self._conn, self.as_of, "updated_at >= ?", (since,))
             rows = await self._rechecked([a for a in rows if a.updated_at >= since])
             return sorted(rows, key=lambda a: a.updated_at, reverse=True)
-        async with self._conn.execute(
+        found = await self._conn.execute_fetchall(
             f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE updated_at >= ? ORDER BY updated_at DESC",
             (since,),
-        ) as cursor:
-            return [_alert(row) for row in await cursor.fetchall()]
+        )
+        return [_alert(row) for row in found]
 
     async def events(self, alert_id: int) -> list[AlertEvent]:
         """An alert's history, oldest first (up to `as_of` when it is set)."""
         until = "" if self.as_of is None else " AND ts <= ?"
         params = (alert_id,) if self.as_of is None else (alert_id, self.as_of)
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             f"SELECT {_EVENT_COLUMNS} FROM alert_events WHERE alert_id = ?{until} ORDER BY id",
             params,
-        ) as cursor:
-            return [AlertEvent(*row) for row in await cursor.fetchall()]
+        )
+        return [AlertEvent(*row) for row in rows]
 
     async def silences(self, now: float, *, include_ended: bool = False) -> list[Silence]:
         """Silences that have not ended (or all of them), soonest end first.
@@ -401,12 +413,11 @@ class AlertBook:
             clauses.append("ends_at > ?")
             params.append(now)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at "
             f"FROM silences {where} ORDER BY ends_at",
             params,
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         silences = [
             Silence(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
             for row in rows
@@ -627,16 +638,14 @@ class AlertWriter:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[object]) -> int:
-        """Run one statement; return how many rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        """Run one statement; return how many rows it changed (one trip: no cursor to close)."""
+        return (await self._conn.execute(sql, params)).rowcount
 
     async def insert(self, sql: str, params: Sequence[object]) -> int:
-        """Run one INSERT; return the new row id."""
-        async with self._conn.execute(sql, params) as cursor:
-            row_id = cursor.lastrowid
-        assert row_id is not None
-        return row_id
+        """Run one INSERT; return the new row id (in one trip to aiosqlite's thread)."""
+        row = await self._conn.execute_insert(sql, params)
+        assert row is not None
+        return int(row[0])
 
     async def get(self, alert_id: int) -> AlertRow | None:
         """One alert, read inside the transaction."""

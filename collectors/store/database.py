@@ -43,6 +43,7 @@ from collectors.store.model import (
     WindowStats,
 )
 from collectors.store.query import scalar
+from collectors.store.read_memo import ReadMemo
 from collectors.store.retention import Retention, trim
 from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
 from collectors.store.sealed_minutes import SealedMinutes
@@ -193,6 +194,21 @@ class Store:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    def memoize(self) -> ReadMemo:
+        """A memo answering this reader's repeated reads while the database has not changed.
+
+        See `read_memo`: inside its `reading()` windows only. For a reader (a TUI);
+        the writer's reads inside a write must always reach the file.
+
+        Raises:
+            StoreError: the store is the writer.
+        """
+        if not self.readonly:
+            raise StoreError(f"{self.path}: the writer's reads are never memoized")
+        memo = ReadMemo(self._conn)
+        memo.attach(self._conn)
+        return memo
 
     # ------------------------------------------------------------------ writes
 

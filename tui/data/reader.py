@@ -10,6 +10,9 @@ Cached log lines and the sources' errors and notes come back with the
 config's secrets masked (`tui.export.redaction`): an upstream line or error page that
 echoes a token never shows it on a screen.
 
+A refresh (`StoreReader.refreshing`) answers the reads it repeats from
+memory while nothing was written (`collectors.store.read_memo`).
+
 Rewinding (`StoreReader.rewind`) sets one moment on the store, the alert book
 and the reader: every screen then reads with the same code as live, `now()`
 is that moment (so each window ends there) and no log line after it is
@@ -84,6 +87,8 @@ class StoreReader:
         self.thresholds: Thresholds = thresholds(self.rules.values())
         """What the screens colour figures against, from the same rules."""
         book.rechecker = functools.partial(recheck, rules=self.rules, store=store)
+        self._memo = store.memoize()
+        book.memoize(self._memo)
         self.user = current_user()
         """Who acknowledges and silences from this TUI (`$USER`)."""
         self.redact = redact or Redactor()
@@ -122,6 +127,20 @@ class StoreReader:
         self._logs_thread.shutdown(wait=False)
         await self.book.close()
         await self.store.close()
+
+    def refreshing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """A refresh: reads repeated since the database last changed are answered from memory.
+
+        A refresh with nothing written since the last reads nothing that it read
+        then with the same parameters; what moves with time (ages, windows that
+        end now, slots that slide) is read or computed again (`ReadMemo`).
+        """
+        return self._memo.reading()
+
+    @property
+    def reads(self) -> int:
+        """Reads of the store and the alert book that went to the database during refreshes."""
+        return self._memo.reads
 
     @property
     def path(self) -> Path:

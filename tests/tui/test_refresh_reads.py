@@ -1,0 +1,68 @@
+"""A refresh reads again only what changed: a write, or the clock (issue 16's idle budget)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _pilot import refreshed
+
+from collectors.alerts.book import AlertRow
+from collectors.base import SourceState, SourceStatus
+from collectors.store.database import SourceBatch, Store
+from tui.app import WootwatchApp
+from widgets.source_row import SourceRow
+from widgets.state_badge import StateBadge
+
+
+def _badges(app: WootwatchApp) -> dict[str, str]:
+    return {
+        row.view.source: str(row.query_one(StateBadge).render())
+        for row in app.screen.query(SourceRow)
+    }
+
+
+async def test_with_nothing_written_a_refresh_reads_nothing_but_the_ages_still_move(
+    demo_db: Path, demo_now: float
+) -> None:
+    clock = [demo_now]
+    app = WootwatchApp(demo_db, clock=lambda: clock[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await refreshed(pilot)  # the sparklines laid out: the reads of every refresh
+        before = app.reader.reads
+        await refreshed(pilot)
+        assert app.reader.reads == before  # nothing written, no time passed: nothing read
+        assert _badges(app)["chatwoot"] == "● ok       updated <10s ago"
+        clock[0] += 45
+        await refreshed(pilot)
+        assert _badges(app)["chatwoot"] == "● ok       updated 40s ago"
+
+
+async def test_a_write_is_on_screen_at_the_next_refresh(demo_db: Path, demo_now: float) -> None:
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await refreshed(pilot)
+        assert _badges(app)["aws"].startswith("● ok")
+        async with await Store.open(demo_db, clock=lambda: demo_now) as store:
+            down = SourceStatus("aws", SourceState.DOWN, demo_now, demo_now - 300, "denied", 3)
+            await store.write([SourceBatch("aws", status=down)])
+        await refreshed(pilot)
+        assert _badges(app)["aws"] == "✖ down     updated 5m ago"
+
+
+async def test_an_ack_made_in_a_refresh_is_read_back_in_it(demo_db: Path, demo_now: float) -> None:
+    """The book's own write forgets what the refresh remembered, at once."""
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        book = app.reader.book
+        firing = [a for a in await book.visible(demo_now) if a.state == "firing"]
+        async with app.reader.refreshing():
+            assert not _acked(await book.visible(demo_now), firing[0].id)
+            await book.acknowledge(firing[0].id, "sam", "on it", demo_now)
+            assert _acked(await book.visible(demo_now), firing[0].id)
+
+
+def _acked(alerts: list[AlertRow], alert_id: int) -> bool:
+    return next(a for a in alerts if a.id == alert_id).acknowledged
