@@ -46,41 +46,58 @@ async def trim(conn: aiosqlite.Connection, keep: Retention, now: float, inserted
     """Delete the rows beyond the bounds from every ring table, a bounded chunk each.
 
     Runs inside the caller's transaction; `inserted` is how many rows it wrote.
+    One trip reads the ends of every table; a table inside its bounds (almost
+    every write) costs nothing more.
     """
     # Deleting at least twice what was inserted keeps a steady ingest inside
     # the bounds; a larger backlog (bounds just lowered) drains over writes.
     budget = max(_TRIM_CHUNK, 2 * inserted)
-    await _trim_table(conn, "samples", "ts", now - keep.raw_max_age, keep.raw_max_rows, budget)
-    await _trim_table(conn, "rollups", "minute * 60", now - keep.rollup_max_age, None, budget)
-    await trim_hours(conn, now - keep.rollup_max_age)
-    await _trim_table(conn, "log_lines", "ts", now - keep.log_max_age, keep.log_max_rows, budget)
-    await _trim_table(conn, "source_status", "ts", now - keep.status_max_age, None, budget)
+    rings = (
+        ("samples", "ts", now - keep.raw_max_age, keep.raw_max_rows),
+        ("rollups", "minute * 60", now - keep.rollup_max_age, None),
+        ("log_lines", "ts", now - keep.log_max_age, keep.log_max_rows),
+        ("source_status", "ts", now - keep.status_max_age, None),
+    )
+    # Sub-selects: SQLite answers a lone min() or max() from the index end,
+    # but `SELECT min(id), max(id)` scans the whole table.
+    ends = await first_row(
+        conn,
+        "SELECT "
+        + ", ".join(
+            f"(SELECT min(id) FROM {table}), (SELECT max(id) FROM {table}), "
+            f"(SELECT {ts_expr} FROM {table} ORDER BY id LIMIT 1)"
+            for table, ts_expr, _, _ in rings
+        )
+        + ", (SELECT min(hour) FROM rollups_hourly)",
+    )
+    assert ends is not None  # a SELECT without FROM always has its one row
+    for index, (table, ts_expr, oldest_ts, max_rows) in enumerate(rings):
+        first, last, first_ts = ends[3 * index : 3 * index + 3]
+        if first is not None:
+            ends_of = (int(first), int(last), float(first_ts))
+            await _trim_table(conn, table, ts_expr, ends_of, oldest_ts, max_rows, budget)
+    oldest_hour = ends[3 * len(rings)]
+    if oldest_hour is not None and oldest_hour < math.ceil(rings[1][2] / 3600):
+        await trim_hours(conn, rings[1][2])
 
 
 async def _trim_table(
     conn: aiosqlite.Connection,
     table: str,
     ts_expr: str,
+    ends: tuple[int, int, float],
     oldest_ts: float,
     max_rows: int | None,
     budget: int,
 ) -> None:
     """Delete, oldest first, the rows beyond the bounds: at most a chunk per call.
 
+    `ends` are the table's first and last rowids and the first row's time.
     Rowids grow with insertion, so the rows to drop are the rowid range below
     a cutoff: found by counting for the row bound and by binary search over
     rowids (timestamps grow with them, give or take late data) for the age.
     """
-    # Sub-selects: SQLite answers a lone min() or max() from the index end,
-    # but `SELECT min(id), max(id)` scans the whole table.
-    row = await first_row(
-        conn,
-        f"SELECT (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table}), "
-        f"(SELECT {ts_expr} FROM {table} ORDER BY id LIMIT 1)",
-    )
-    if row is None or row[0] is None:
-        return
-    first, last, first_ts = int(row[0]), int(row[1]), float(row[2])
+    first, last, first_ts = ends
     limit = first + budget
     if max_rows is not None and last - first + 1 > max_rows:
         cutoff = min(last - max_rows + 1, limit)
