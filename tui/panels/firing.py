@@ -73,6 +73,9 @@ class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
     }
     """
 
+    _title: str | None = None
+    """The border title last set."""
+
     def compose_body(self) -> ComposeResult:
         """The list, and the line shown when it is empty."""
         yield LineList(id=f"{self.id or 'firing'}-list")
@@ -102,8 +105,10 @@ class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
         )
 
     def present(self, data: tuple[FiringLine, ...]) -> None:
-        """Write the list."""
-        self.border_title = f"Firing alerts ({len(data)})"
+        """Write the list; the title only when its count changed (setting it redraws the panel)."""
+        title = f"Firing alerts ({len(data)})"
+        if title != self._title:
+            self._title = self.border_title = title
         lines: list[tuple[str, Text]] = []
         for line in data:
             text = Text()
