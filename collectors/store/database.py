@@ -364,8 +364,8 @@ class Store:
         """
         return await oldest_raw(self._conn)
 
-    async def status_history(self, source: str, since: float) -> list[SourceStatus]:
-        """The state changes of one source since a time, oldest first."""
+    async def status_history(self, source: str | None, since: float) -> list[SourceStatus]:
+        """The state changes of one source (None: every source, in one read) since a time."""
         return await read.status_history(self._conn, source, since)
 
     def report_health(self, health: WriterHealth) -> None:

@@ -210,17 +210,18 @@ async def source_statuses(conn: aiosqlite.Connection) -> dict[str, SourceStatus]
 
 
 async def status_history(
-    conn: aiosqlite.Connection, source: str, since: float
+    conn: aiosqlite.Connection, source: str | None, since: float
 ) -> list[SourceStatus]:
-    """The state changes of one source since a time, oldest first."""
+    """The state changes of one source (None: of every source) since a time, oldest first."""
+    chosen = "" if source is None else "source = ? AND "
     rows = await conn.execute_fetchall(
-        "SELECT ts, state, last_error, consecutive_failures FROM source_status "
-        "WHERE source = ? AND ts >= ? ORDER BY ts",
-        (source, since),
+        "SELECT source, ts, state, last_error, consecutive_failures FROM source_status "
+        f"WHERE {chosen}ts >= ? ORDER BY ts",
+        (since,) if source is None else (source, since),
     )
     return [
-        SourceStatus(source, SourceState(state), ts, None, error, failures)
-        for ts, state, error, failures in rows
+        SourceStatus(name, SourceState(state), ts, None, error, failures)
+        for name, ts, state, error, failures in rows
     ]
 
 

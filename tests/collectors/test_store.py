@@ -202,6 +202,20 @@ async def test_status_is_current_per_source_and_history_keeps_changes(store: Sto
     assert [h.state for h in history] == [SourceState.OK, SourceState.DOWN, SourceState.OK]
 
 
+async def test_every_source_history_comes_in_one_read_oldest_first(store: Store) -> None:
+    """The chart marks read every source's changes at once: one read, not one a source."""
+    now = time.time()
+    await store.write([SourceBatch("api", status=SourceStatus("api", SourceState.OK, now))])
+    await store.write([SourceBatch("db", status=SourceStatus("db", SourceState.DOWN, now + 1))])
+    await store.write([SourceBatch("api", status=SourceStatus("api", SourceState.STALE, now + 2))])
+    history = await store.status_history(None, now - 1)
+    assert [(h.source, h.state) for h in history] == [
+        ("api", SourceState.OK),
+        ("db", SourceState.DOWN),
+        ("api", SourceState.STALE),
+    ]
+
+
 async def test_log_lines_are_deduplicated_and_searchable(store: Store) -> None:
     now = time.time()
     lines = [

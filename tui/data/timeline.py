@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Final
 
 from collectors.alerts.annotations import read_annotations
 from collectors.alerts.book import AlertBook, AlertEvent, AlertRow, Silence
-from collectors.base import SourceState, format_duration
+from collectors.base import SourceState, SourceStatus, format_duration
 from collectors.store.database import Store
 from collectors.store.log_search import LogMatch
 from tui.data.alert_values import rule_figure
@@ -213,9 +213,12 @@ async def _annotation_entries(
                 _silence_what(silence, start, end), None, silence.created_by, silence.comment,
             )
         )  # fmt: skip
+    histories: dict[str, list[SourceStatus]] = {}
+    for status in await store.status_history(None, 0.0):  # every source's, in one read
+        histories.setdefault(status.source, []).append(status)
     for source in await store.source_statuses():
         previous: SourceState | None = None
-        for status in await store.status_history(source, 0.0):
+        for status in histories.get(source, []):
             changed = status.state != (previous or SourceState.OK)
             previous = status.state
             if changed and start <= status.checked_at <= end:
