@@ -11,6 +11,7 @@ through a cursor's three or more.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import math
@@ -62,7 +63,7 @@ async def series(
         f"{where} ORDER BY source, name, labels",
         params,
     ):
-        row_labels: dict[str, str] = json.loads(row[3])
+        row_labels = dict(_parsed_labels(row[3]))
         if not labels_match(row_labels, labels):
             continue
         found.append(SeriesInfo(row[0], row[1], row[2], row_labels, row[4], row[5], row[6]))
@@ -223,6 +224,12 @@ async def status_history(
         SourceStatus(name, SourceState(state), ts, None, error, failures)
         for name, ts, state, error, failures in rows
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_labels(text: str) -> tuple[tuple[str, str], ...]:
+    """A series' stored labels, parsed once: every refresh reads every series again."""
+    return tuple(json.loads(text).items())
 
 
 def series_filter(name: str | None, source: str | None) -> tuple[str, list[object]]:

@@ -389,3 +389,14 @@ async def test_a_reader_knows_whether_a_collector_is_writing(tmp_path: Path) -> 
         assert writer.has_writer() and reader.has_writer()
         await writer.close()
         assert not reader.has_writer()
+
+
+async def test_labels_parsed_once_are_still_each_reader_s_own(store: Store) -> None:
+    """Parsed labels are kept between reads (every refresh reads every series): a caller
+    changing the labels it was given changes nobody else's."""
+    now = time.time()
+    await store.write([SourceBatch("api", [latency(0.2, now)])])
+    (first,) = await store.series(LATENCY)
+    first.labels["endpoint"] = "changed"
+    (again,) = await store.series(LATENCY)
+    assert again.labels == {"endpoint": "conversations"}
