@@ -12,10 +12,10 @@ incident pin, which keeps no history of its own) adds them. Contract:
   it inert (`collectors.inert`, `tui.export.markdown_safe`), never as markup.
 * **Kinds.** `note` (a person or hook), `pin` (at the pinned start),
   `unpin` (when the pin was cleared) and `unsilence` (a silence ended early,
-  at the time it was ended: the silence row keeps only its new end, so the
-  note keeps the end it had before, `silence 3 ended early; it was to end at
-  2026-12-03T04:00:00Z`, which `planned_ends` reads back for a rewound view;
-  `pin_as_of` reads the pin of a past moment back from `pin`/`unpin`).
+  at the time it was ended, saying the end it had: `silence 3 ended early; it
+  was to end at 2026-12-03T04:00:00Z`, for people; a rewound view reads that
+  end from the silence's row, `planned_end`). `pin_as_of` reads the pin of a
+  past moment back from `pin`/`unpin`.
   Acks, silences and source state changes are not copied here: the timeline
   derives them from their own rows.
 * **Bounded.** `AlertWriter.prune` drops them with the alerts (35 days).
@@ -23,7 +23,6 @@ incident pin, which keeps no history of its own) adds them. Contract:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ __all__ = [
     "check_text",
     "pin_as_of",
     "pin_note",
-    "planned_ends",
     "read_annotations",
     "unsilence_note",
 ]
@@ -55,8 +53,6 @@ NAME_LIMIT: Final = 200
 """Characters of an author or a source name, at most."""
 
 Kind = Literal["note", "pin", "unpin", "unsilence"]
-_UNSILENCED: Final = re.compile(r"silence (\d+) ended early; it was to end at (\S+)")
-"""The words of an `unsilence` note, which `planned_ends` reads back."""
 
 
 class AnnotationError(ActionableError):
@@ -182,19 +178,6 @@ async def unsilence_note(
     until = datetime.fromtimestamp(round(planned_end), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"silence {silence_id} ended early; it was to end at {until}"
     await _insert(writer, now, by, text, None, "unsilence")
-
-
-async def planned_ends(book: AlertBook, after: float) -> dict[int, float]:
-    """The end each silence ended early after `after` had before (silence id to unix time)."""
-    rows: Sequence[tuple[Any, ...]] = await book.rows(
-        "SELECT text FROM annotations WHERE kind = 'unsilence' AND ts > ? ORDER BY ts, id",
-        (after,),
-    )
-    found: dict[int, float] = {}
-    for (text,) in rows:
-        if (said := _UNSILENCED.fullmatch(text)) and int(said[1]) not in found:
-            found[int(said[1])] = datetime.fromisoformat(said[2]).timestamp()
-    return found
 
 
 async def read_annotations(book: AlertBook, start: float, end: float) -> list[Annotation]:

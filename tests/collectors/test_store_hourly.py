@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Revision, Sample
-from collectors.store import schema
 from collectors.store.database import SourceBatch, Store, WindowStats
 from collectors.store.retention import Retention
 
@@ -153,7 +152,8 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
         raw.backup(out)
     with sqlite3.connect(old) as raw:
         raw.executescript(
-            f"DROP TABLE rollups_hourly; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
+            "PRAGMA user_version = 3;"
         )
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates
