@@ -31,8 +31,9 @@ Contract:
 * **Pinned incident.** `pin_incident` writes the start of the incident in
   progress to the `meta` table; the incident view and export read it. The pin
   keeps no history, so setting or clearing it also writes an annotation
-  (`collectors.alerts.annotations`) in the same transaction; so does ending a
-  silence early (`unsilence`), whose row keeps the end it had (`planned_end`).
+  (`collectors.alerts.annotations`) in the same transaction, which says who
+  set it and when (`pin`); so does ending a silence early (`unsilence`),
+  whose row keeps the end it had (`planned_end`).
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
   events), silences that ended and annotations made before a time; the engine
   keeps 35 days.
@@ -67,7 +68,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.annotations import pin_as_of, pin_note, unsilence_note
+from collectors.alerts.annotations import Pin, pin_as_of, pin_note, pin_of, unsilence_note
 from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
@@ -581,7 +582,8 @@ class AlertBook:
 
         Every process on the database sees the pin: the TUI's incident view and
         `wootwatch export` use it as the start of their window. A `pin`
-        annotation at the start (an `unpin` one at `now`) records who did it.
+        annotation at the start, made `now` (an `unpin` one at `now`), records
+        who did it and when (`pin`).
         """
         async with self.transaction() as writer:
             await pin_note(writer, start, by=_one_line(by, "the user name", 200), now=now)
@@ -603,9 +605,21 @@ class AlertBook:
         answers the live pin.
         """
         if self.as_of is not None:
-            told, start = await pin_as_of(self, self.as_of)
+            told, pin = await pin_as_of(self, self.as_of)
             if told:
-                return start
+                return None if pin is None else pin.start
+        return await self._live_pin()
+
+    async def pin(self) -> Pin | None:
+        """`pinned_incident` with who set it and when (None when nothing is pinned)."""
+        if self.as_of is not None:
+            told, pin = await pin_as_of(self, self.as_of)
+            if told:
+                return pin
+        start = await self._live_pin()
+        return None if start is None else await pin_of(self, start)
+
+    async def _live_pin(self) -> float | None:
         async with self._conn.execute(
             "SELECT value FROM meta WHERE key = ?", (_INCIDENT_KEY,)
         ) as cursor:

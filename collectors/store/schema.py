@@ -209,12 +209,20 @@ UPDATE silences SET planned_end = (
 );
 """
 
+_V6_ANNOTATION_MADE_AT = """
+-- When an annotation was written, where that is not its time: a pin's note is
+-- at the start it pins and was made when the pin was set. NULL: not recorded
+-- (a note written at its own time, or a pin set before this column).
+ALTER TABLE annotations ADD COLUMN made_at REAL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2_LOG_TRIGRAMS,
     _V3_ANNOTATIONS,
     _V4_HOURLY_ROLLUPS,
     _V5_SILENCE_PLANNED_END,
+    _V6_ANNOTATION_MADE_AT,
 )
 """Migration scripts in order; the schema version is their count."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.alerts.annotations import read_annotations
+from collectors.alerts.annotations import Pin, read_annotations
 from collectors.alerts.book import AlertBook, AlertRow
 from collectors.alerts.state import AlertState
 from collectors.alerts.terms import Severity
@@ -204,3 +204,24 @@ async def test_a_silence_ended_early_before_the_column_existed_reads_its_end(
         after = await book.silences(ended_at + 1)
     assert then == {1: ACKED + 3600, 12: ended_at}
     assert after == []
+
+
+async def test_the_pin_says_who_set_it_and_when_live_and_as_of(tmp_path: Path) -> None:
+    """Pinned at +100 by amy at +160, re-pinned at +350 by bob at +500: each moment's own."""
+    path = tmp_path / "pin.db"
+    async with await Store.open(path):
+        pass
+    async with await AlertBook.open(path) as book:
+        assert await book.pin() is None
+        await book.pin_incident(T0 + 100, by="amy", now=T0 + 160)
+        await book.pin_incident(T0 + 350, by="bob", now=T0 + 500)
+        live = await book.pin()
+        book.as_of = T0 + 200
+        then = await book.pin()
+        async with book.transaction() as w:  # as a pin set before `made_at` was recorded
+            await w.execute("UPDATE annotations SET made_at = NULL", ())
+        book.as_of = None
+        old = await book.pin()
+    assert live == Pin(T0 + 350, T0 + 500, "bob")
+    assert then == Pin(T0 + 100, T0 + 160, "amy")
+    assert old == Pin(T0 + 350, None, "bob")
