@@ -211,9 +211,10 @@ def _alert(row: Sequence[Any]) -> AlertRow:
 
 
 async def _one(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
-    sql = f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?"
-    async with conn.execute(sql, (alert_id,)) as cursor:
-        row = await cursor.fetchone()
+    rows = await conn.execute_fetchall(
+        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
+    )
+    row = next(iter(rows), None)
     return _alert(row) if row else None
 
 
