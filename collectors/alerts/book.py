@@ -392,23 +392,27 @@ class AlertBook:
         a silence ended early after it with the end it had then (its
         `planned_end`, which `end_silence` keeps).
         """
-        end = "ends_at"
+        end, end_params = "ends_at", list[float]()
         clauses: list[str] = []
+        params: list[float] = []
         if self.as_of is not None:
             now = min(now, self.as_of)
             # Ended early after the moment (its end is when it was ended): the end it had.
             end = (
-                "CASE WHEN planned_end IS NOT NULL AND ends_at > :now "
+                "CASE WHEN planned_end IS NOT NULL AND ends_at > ? "
                 "THEN planned_end ELSE ends_at END"
             )
-            clauses.append("created_at <= :now")
+            end_params = [now]
+            clauses.append("created_at <= ?")
+            params.append(now)
         if not include_ended:
-            clauses.append(f"{end} > :now")
+            clauses.append(f"{end} > ?")
+            params += [*end_params, now]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._conn.execute_fetchall(
             f"SELECT id, matchers, starts_at, {end} AS ends_at, created_by, comment, created_at "
             f"FROM silences {where} ORDER BY ends_at",
-            {"now": now},
+            [*end_params, *params],
         )
         return [
             Silence(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
