@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Revision, Sample
+from collectors.store import schema
 from collectors.store.database import SourceBatch, Store, WindowStats
 from collectors.store.retention import Retention
 
@@ -153,7 +154,8 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     with sqlite3.connect(old) as raw:
         raw.executescript(
             "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
-            "ALTER TABLE annotations DROP COLUMN made_at; PRAGMA user_version = 3;"
+            "ALTER TABLE annotations DROP COLUMN made_at; "
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 3};"  # before 4 (hourly), 5 and 6
         )
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates
