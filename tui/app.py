@@ -353,7 +353,7 @@ class WootwatchApp(App[None]):
         if start is None:
             return
         try:
-            await self.reader.book.pin_incident(start, by=self.reader.user)
+            await self.reader.book.pin_incident(start, by=self.reader.user, now=self.clock())
         except AlertBookError as exc:
             self.notify(inert(str(exc)), title="Not pinned", severity="error", markup=False)
             return

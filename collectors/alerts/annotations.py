@@ -10,12 +10,13 @@ incident pin, which keeps no history of its own) adds them. Contract:
 * **Stored as given.** The text is kept exactly as typed, up to `TEXT_LIMIT`
   characters and `LINE_LIMIT` lines; every screen, CLI line and export shows
   it inert (`collectors.inert`, `tui.export.markdown_safe`), never as markup.
-* **Kinds.** `note` (a person or hook), `pin` (at the pinned start),
+* **Kinds.** `note` (a person or hook), `pin` (at the pinned start, by
+  whoever set it, `made_at` when they did: `pin_of` reads them back),
   `unpin` (when the pin was cleared) and `unsilence` (a silence ended early,
-  at the time it was ended: the silence row keeps only its new end, so the
-  note keeps the end it had before, `silence 3 ended early; it was to end at
-  2026-12-03T04:00:00Z`, which `planned_ends` reads back for a rewound view;
-  `pin_as_of` reads the pin of a past moment back from `pin`/`unpin`).
+  at the time it was ended, saying the end it had: `silence 3 ended early; it
+  was to end at 2026-12-03T04:00:00Z`, for people; a rewound view reads that
+  end from the silence's row, `planned_end`). `pin_as_of` reads the pin of a
+  past moment back from `pin`/`unpin`.
   Acks, silences and source state changes are not copied here: the timeline
   derives them from their own rows.
 * **Bounded.** `AlertWriter.prune` drops them with the alerts (35 days).
@@ -23,7 +24,6 @@ incident pin, which keeps no history of its own) adds them. Contract:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -38,11 +38,12 @@ __all__ = [
     "TEXT_LIMIT",
     "Annotation",
     "AnnotationError",
+    "Pin",
     "add_annotation",
     "check_text",
     "pin_as_of",
     "pin_note",
-    "planned_ends",
+    "pin_of",
     "read_annotations",
     "unsilence_note",
 ]
@@ -55,8 +56,6 @@ NAME_LIMIT: Final = 200
 """Characters of an author or a source name, at most."""
 
 Kind = Literal["note", "pin", "unpin", "unsilence"]
-_UNSILENCED: Final = re.compile(r"silence (\d+) ended early; it was to end at (\S+)")
-"""The words of an `unsilence` note, which `planned_ends` reads back."""
 
 
 class AnnotationError(ActionableError):
@@ -97,6 +96,20 @@ class Annotation:
     """The source it is about, if any."""
     kind: str
     """`note`, `pin`, `unpin` or `unsilence`."""
+    made_at: float | None = None
+    """When it was written, where that is not `ts` (a pin: when it was set); None: not recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """The pinned incident start, who set it and when."""
+
+    start: float
+    """The moment pinned (unix time)."""
+    set_at: float | None
+    """When it was pinned; None when not recorded (a pin set before wootwatch kept it)."""
+    set_by: str | None
+    """Who pinned it; None when not recorded (a pin set before annotations)."""
 
 
 def check_text(text: str) -> str:
@@ -117,11 +130,18 @@ def _name(value: str, what: str) -> str:
 
 
 async def _insert(
-    writer: AlertWriter, ts: float, author: str, text: str, source: str | None, kind: Kind
+    writer: AlertWriter,
+    ts: float,
+    author: str,
+    text: str,
+    source: str | None,
+    kind: Kind,
+    made_at: float | None = None,
 ) -> int:
     return await writer.insert(
-        "INSERT INTO annotations (ts, author, text, source, kind) VALUES (?, ?, ?, ?, ?)",
-        (ts, author, text, source, kind),
+        "INSERT INTO annotations (ts, author, text, source, kind, made_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ts, author, text, source, kind, made_at),
     )
 
 
@@ -143,33 +163,43 @@ async def add_annotation(
 
 
 async def pin_note(writer: AlertWriter, start: float | None, *, by: str, now: float | None) -> None:
-    """The annotation that records a pin being set (at its start) or cleared (at `now`)."""
+    """The annotation of a pin set (at its start, made `now`) or cleared (at `now`)."""
     if start is not None:
-        await _insert(writer, start, by, "incident start pinned", None, "pin")
+        await _insert(writer, start, by, "incident start pinned", None, "pin", now)
     elif now is not None:
         await _insert(writer, now, by, "incident start unpinned", None, "unpin")
 
 
-async def pin_as_of(book: AlertBook, moment: float) -> tuple[bool, float | None]:
-    """The pin at `moment` as the `pin`/`unpin` annotations tell it: (told, start).
+async def pin_as_of(book: AlertBook, moment: float) -> tuple[bool, Pin | None]:
+    """The pin at `moment` as the `pin`/`unpin` annotations tell it: (told, pin).
 
     The latest written of those made at or before `moment` says: a `pin` the
-    start it pinned (its time), an `unpin` nothing pinned; none of them,
-    nothing pinned yet. A pin note is made at the start it pins, not when it
-    was set, so a pin set later to a start before `moment` counts. `told` is
-    False when the database holds no `pin` or `unpin` note at all (its pin
-    was set before annotations were recorded, or they were pruned): then only
-    the live pin is known.
+    start it pinned (its time), by whom and when it was set, an `unpin`
+    nothing pinned; none of them, nothing pinned yet. A pin note is made at
+    the start it pins, not when it was set, so a pin set later to a start
+    before `moment` counts. `told` is False when the database holds no `pin`
+    or `unpin` note at all (its pin was set before annotations were
+    recorded, or they were pruned): then only the live pin is known.
     """
     said: Sequence[tuple[Any, ...]] = await book.rows(
-        "SELECT kind, ts FROM annotations WHERE kind IN ('pin', 'unpin') AND ts <= ? "
-        "ORDER BY id DESC LIMIT 1",
+        "SELECT kind, ts, made_at, author FROM annotations "
+        "WHERE kind IN ('pin', 'unpin') AND ts <= ? ORDER BY id DESC LIMIT 1",
         (moment,),
     )
     if said:
-        kind, ts = said[0]
-        return True, float(ts) if kind == "pin" else None
+        kind, ts, made_at, author = said[0]
+        return True, Pin(float(ts), made_at, author) if kind == "pin" else None
     return bool(await book.rows(_ANY_PIN_NOTE)), None
+
+
+async def pin_of(book: AlertBook, start: float) -> Pin:
+    """The live pin of `start`: who set it and when, from the newest `pin` note at it."""
+    said: Sequence[tuple[Any, ...]] = await book.rows(
+        "SELECT made_at, author FROM annotations WHERE kind = 'pin' AND ts = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (start,),
+    )
+    return Pin(start, *said[0]) if said else Pin(start, None, None)
 
 
 _ANY_PIN_NOTE: Final = "SELECT 1 FROM annotations WHERE kind IN ('pin', 'unpin') LIMIT 1"
@@ -184,23 +214,10 @@ async def unsilence_note(
     await _insert(writer, now, by, text, None, "unsilence")
 
 
-async def planned_ends(book: AlertBook, after: float) -> dict[int, float]:
-    """The end each silence ended early after `after` had before (silence id to unix time)."""
-    rows: Sequence[tuple[Any, ...]] = await book.rows(
-        "SELECT text FROM annotations WHERE kind = 'unsilence' AND ts > ? ORDER BY ts, id",
-        (after,),
-    )
-    found: dict[int, float] = {}
-    for (text,) in rows:
-        if (said := _UNSILENCED.fullmatch(text)) and int(said[1]) not in found:
-            found[int(said[1])] = datetime.fromisoformat(said[2]).timestamp()
-    return found
-
-
 async def read_annotations(book: AlertBook, start: float, end: float) -> list[Annotation]:
     """The annotations of `[start, end]`, in time order."""
     rows: Sequence[tuple[Any, ...]] = await book.rows(
-        "SELECT id, ts, author, text, source, kind FROM annotations "
+        "SELECT id, ts, author, text, source, kind, made_at FROM annotations "
         "WHERE ts >= ? AND ts <= ? ORDER BY ts, id",
         (start, end),
     )

@@ -31,8 +31,9 @@ Contract:
 * **Pinned incident.** `pin_incident` writes the start of the incident in
   progress to the `meta` table; the incident view and export read it. The pin
   keeps no history, so setting or clearing it also writes an annotation
-  (`collectors.alerts.annotations`) in the same transaction; so does ending a
-  silence early (`unsilence`, with the end it had), since its row keeps one end.
+  (`collectors.alerts.annotations`) in the same transaction, which says who
+  set it and when (`pin`); so does ending a silence early (`unsilence`),
+  whose row keeps the end it had (`planned_end`).
 * **Bounded.** `AlertWriter.prune` deletes alerts that ended (and their
   events), silences that ended and annotations made before a time; the engine
   keeps 35 days.
@@ -68,7 +69,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from collectors.alerts.annotations import pin_as_of, pin_note, planned_ends, unsilence_note
+from collectors.alerts.annotations import Pin, pin_as_of, pin_note, pin_of, unsilence_note
 from collectors.alerts.as_of import changes_at
 from collectors.alerts.state import REOPEN_WINDOW, AlertState
 from collectors.alerts.terms import Severity
@@ -212,9 +213,10 @@ def _alert(row: Sequence[Any]) -> AlertRow:
 
 
 async def _one(conn: aiosqlite.Connection, alert_id: int) -> AlertRow | None:
-    sql = f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?"
-    async with conn.execute(sql, (alert_id,)) as cursor:
-        row = await cursor.fetchone()
+    rows = await conn.execute_fetchall(
+        f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)
+    )
+    row = next(iter(rows), None)
     return _alert(row) if row else None
 
 
@@ -399,36 +401,35 @@ class AlertBook:
         """Silences that have not ended (or all of them), soonest end first.
 
         As of a moment (`as_of`, or `now` if earlier): those created by then,
-        a silence ended early after it with the end it had then (from the
-        `unsilence` annotation `end_silence` writes; one ended before that
-        annotation existed shows its shortened end, the only one recorded).
+        a silence ended early after it with the end it had then (its
+        `planned_end`, which `end_silence` keeps).
         """
+        end, end_params = "ends_at", list[float]()
         clauses: list[str] = []
         params: list[float] = []
         if self.as_of is not None:
             now = min(now, self.as_of)
+            # Ended early after the moment (its end is when it was ended): the end it had.
+            end = (
+                "CASE WHEN planned_end IS NOT NULL AND ends_at > ? "
+                "THEN planned_end ELSE ends_at END"
+            )
+            end_params = [now]
             clauses.append("created_at <= ?")
             params.append(now)
         if not include_ended:
-            clauses.append("ends_at > ?")
-            params.append(now)
+            clauses.append(f"{end} > ?")
+            params += [*end_params, now]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._conn.execute_fetchall(
-            "SELECT id, matchers, starts_at, ends_at, created_by, comment, created_at "
+            f"SELECT id, matchers, starts_at, {end} AS ends_at, created_by, comment, created_at "
             f"FROM silences {where} ORDER BY ends_at",
-            params,
+            [*end_params, *params],
         )
-        silences = [
+        return [
             Silence(row[0], json.loads(row[1]), row[2], row[3], row[4], row[5], row[6])
             for row in rows
         ]
-        if self.as_of is not None:
-            planned = await planned_ends(self, after=now)
-            silences = sorted(
-                (dataclasses.replace(s, ends_at=planned.get(s.id, s.ends_at)) for s in silences),
-                key=lambda s: s.ends_at,
-            )
-        return silences
 
     async def last_notifications(self, alert_ids: Iterable[int]) -> dict[int, NotifyRecord]:
         """The newest `notify` event of each alert that has one."""
@@ -569,8 +570,9 @@ class AlertBook:
     async def end_silence(self, silence_id: int, now: float, *, by: str = "unknown") -> Silence:
         """End a silence now; committed durably before it returns.
 
-        The end it had is kept in an `unsilence` annotation by `by`, written in
-        the same transaction, so a view rewound to before now shows that end.
+        The end it had is kept (`planned_end`), so a view rewound to before now
+        shows that end; an `unsilence` annotation by `by` puts it on the
+        timeline. Both are written in the same transaction.
 
         Raises:
             AlertBookError: no such silence, or it has ended already.
@@ -582,7 +584,10 @@ class AlertBook:
             )
             if not planned:
                 raise AlertBookError(f"no silence {silence_id} that has not ended")
-            await writer.execute("UPDATE silences SET ends_at = ? WHERE id = ?", (now, silence_id))
+            await writer.execute(
+                "UPDATE silences SET ends_at = ?, planned_end = ends_at WHERE id = ?",
+                (now, silence_id),
+            )
             await unsilence_note(writer, silence_id, float(planned[0][0]), by=by, now=now)
         ended = [s for s in await self.silences(now, include_ended=True) if s.id == silence_id]
         return ended[0]
@@ -594,7 +599,8 @@ class AlertBook:
 
         Every process on the database sees the pin: the TUI's incident view and
         `wootwatch export` use it as the start of their window. A `pin`
-        annotation at the start (an `unpin` one at `now`) records who did it.
+        annotation at the start, made `now` (an `unpin` one at `now`), records
+        who did it and when (`pin`).
         """
         async with self.transaction() as writer:
             await pin_note(writer, start, by=_one_line(by, "the user name", 200), now=now)
@@ -616,9 +622,21 @@ class AlertBook:
         answers the live pin.
         """
         if self.as_of is not None:
-            told, start = await pin_as_of(self, self.as_of)
+            told, pin = await pin_as_of(self, self.as_of)
             if told:
-                return start
+                return None if pin is None else pin.start
+        return await self._live_pin()
+
+    async def pin(self) -> Pin | None:
+        """`pinned_incident` with who set it and when (None when nothing is pinned)."""
+        if self.as_of is not None:
+            told, pin = await pin_as_of(self, self.as_of)
+            if told:
+                return pin
+        start = await self._live_pin()
+        return None if start is None else await pin_of(self, start)
+
+    async def _live_pin(self) -> float | None:
         async with self._conn.execute(
             "SELECT value FROM meta WHERE key = ?", (_INCIDENT_KEY,)
         ) as cursor:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -216,7 +217,7 @@ async def connect(path: Path, *, mode: Mode, busy_timeout_ms: int = 10_000) -> a
     """
     _precheck(path, mode)
     try:
-        conn = await aiosqlite.connect(uri(path, mode), uri=True, isolation_level=None)
+        conn = await _daemon(aiosqlite.connect(uri(path, mode), uri=True, isolation_level=None))
     except (OSError, sqlite3.Error) as exc:
         raise DatabaseFileError(describe_failure(path, exc, writing=mode != "ro")) from None
     try:
@@ -228,6 +229,22 @@ async def connect(path: Path, *, mode: Mode, busy_timeout_ms: int = 10_000) -> a
         if isinstance(exc, OSError | sqlite3.Error):
             raise DatabaseFileError(describe_failure(path, exc, writing=mode != "ro")) from None
         raise
+    return conn
+
+
+def _daemon(conn: aiosqlite.Connection) -> aiosqlite.Connection:
+    """`conn` (not yet started) with a worker thread that cannot hold the process open.
+
+    Since aiosqlite 0.22 the thread is not a daemon: it stops when the
+    connection is closed or garbage-collected. After `execute_fetchall` (or
+    `execute_insert`) the thread's last job is a method of the connection, which
+    the idle thread keeps referenced, so an unclosed connection is never
+    collected and the process hangs at exit instead of ending. Connections are
+    closed on every path we know of; this keeps one we missed from hanging.
+    """
+    thread = getattr(conn, "_thread", None)
+    if isinstance(thread, threading.Thread) and thread.ident is None:
+        thread.daemon = True
     return conn
 
 

@@ -193,7 +193,37 @@ CREATE TABLE rollups_hourly (
 CREATE INDEX rollups_hourly_hour ON rollups_hourly (hour);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LOG_TRIGRAMS, _V3_ANNOTATIONS, _V4_HOURLY_ROLLUPS)
+_V5_SILENCE_PLANNED_END = """
+-- A silence ended early keeps the end it had (`planned_end`, NULL if it was never
+-- ended early), so a view rewound to before it was ended shows that end. Before
+-- this column the end was kept only in the words of the `unsilence` annotation
+-- (`silence 3 ended early; it was to end at 2026-12-03T04:00:00Z`): read it from there.
+ALTER TABLE silences ADD COLUMN planned_end REAL;
+UPDATE silences SET planned_end = (
+    SELECT CAST(strftime('%s', substr(a.text, length(said.prefix) + 1)) AS REAL)
+    FROM annotations a, (
+        SELECT 'silence ' || silences.id || ' ended early; it was to end at ' AS prefix
+    ) said
+    WHERE a.kind = 'unsilence' AND substr(a.text, 1, length(said.prefix)) = said.prefix
+    ORDER BY a.ts, a.id LIMIT 1
+);
+"""
+
+_V6_ANNOTATION_MADE_AT = """
+-- When an annotation was written, where that is not its time: a pin's note is
+-- at the start it pins and was made when the pin was set. NULL: not recorded
+-- (a note written at its own time, or a pin set before this column).
+ALTER TABLE annotations ADD COLUMN made_at REAL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2_LOG_TRIGRAMS,
+    _V3_ANNOTATIONS,
+    _V4_HOURLY_ROLLUPS,
+    _V5_SILENCE_PLANNED_END,
+    _V6_ANNOTATION_MADE_AT,
+)
 """Migration scripts in order; the schema version is their count."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from collectors.alerts.annotations import read_annotations
+from collectors.alerts.annotations import Pin, read_annotations
 from collectors.alerts.book import AlertBook, AlertRow
 from collectors.alerts.state import AlertState
 from collectors.alerts.terms import Severity
 from collectors.store.database import Store
+from collectors.store.schema import MIGRATIONS
 
 T0 = 1_795_000_000.0
 PENDING, FIRING, ESCALATED, ACKED, RESOLVED = T0, T0 + 60, T0 + 90, T0 + 120, T0 + 300
@@ -169,3 +171,57 @@ async def test_a_pin_from_before_annotations_reads_live_when_rewound(tmp_path: P
             await w.execute("DELETE FROM annotations", ())  # as a database from before them
         book.as_of = T0
         assert await book.pinned_incident() == T0 + 100
+
+
+async def test_a_silence_ended_early_before_the_column_existed_reads_its_end(
+    tmp_path: Path,
+) -> None:
+    """A schema-4 database kept the end only in the `unsilence` note's words: migrated, it reads."""
+    path = tmp_path / "v4.db"
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.executescript(
+        "BEGIN;\n" + "\n".join(MIGRATIONS[:4]) + "\nPRAGMA user_version = 4;\nCOMMIT;"
+    )
+    ended_at = ACKED + 600
+    for silence_id, comment in ((1, "deploy"), (12, "reindex")):
+        raw.execute(
+            "INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, "
+            "created_at) VALUES (?, '{}', ?, ?, 'ana', ?, ?)",
+            (silence_id, ACKED, ended_at, comment, ACKED),
+        )
+    # As the old `end_silence` wrote it: silence 1 was to last an hour; 12 was never ended early.
+    raw.execute(
+        "INSERT INTO annotations (ts, author, text, kind) VALUES (?, 'bo', ?, 'unsilence')",
+        (ended_at, "silence 1 ended early; it was to end at 2026-11-18T12:08:40Z"),
+    )
+    raw.close()
+    async with await Store.open(path):
+        pass  # the writer migrates
+    async with await AlertBook.open(path, readonly=True) as book:
+        book.as_of = ACKED + 300
+        then = {s.id: s.ends_at for s in await book.silences(ACKED + 300)}
+        book.as_of = ended_at + 1
+        after = await book.silences(ended_at + 1)
+    assert then == {1: ACKED + 3600, 12: ended_at}
+    assert after == []
+
+
+async def test_the_pin_says_who_set_it_and_when_live_and_as_of(tmp_path: Path) -> None:
+    """Pinned at +100 by amy at +160, re-pinned at +350 by bob at +500: each moment's own."""
+    path = tmp_path / "pin.db"
+    async with await Store.open(path):
+        pass
+    async with await AlertBook.open(path) as book:
+        assert await book.pin() is None
+        await book.pin_incident(T0 + 100, by="amy", now=T0 + 160)
+        await book.pin_incident(T0 + 350, by="bob", now=T0 + 500)
+        live = await book.pin()
+        book.as_of = T0 + 200
+        then = await book.pin()
+        async with book.transaction() as w:  # as a pin set before `made_at` was recorded
+            await w.execute("UPDATE annotations SET made_at = NULL", ())
+        book.as_of = None
+        old = await book.pin()
+    assert live == Pin(T0 + 350, T0 + 500, "bob")
+    assert then == Pin(T0 + 100, T0 + 160, "amy")
+    assert old == Pin(T0 + 350, None, "bob")

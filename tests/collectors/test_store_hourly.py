@@ -153,7 +153,9 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
         raw.backup(out)
     with sqlite3.connect(old) as raw:
         raw.executescript(
-            f"DROP TABLE rollups_hourly; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
+            "ALTER TABLE annotations DROP COLUMN made_at; "
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 3};"  # before 4 (hourly), 5 and 6
         )
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates

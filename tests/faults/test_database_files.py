@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -326,3 +327,35 @@ def test_new_databases_carry_our_application_id_and_old_ones_are_stamped(tmp_pat
     asyncio.run(open_writer())
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
+
+
+LEAKS = """
+import asyncio, sys
+from collectors.alerts.book import AlertBook
+from collectors.store.database import Store
+
+async def main() -> None:
+    store = await Store.open(sys.argv[1], readonly=True)  # neither is closed
+    book = await AlertBook.open(sys.argv[1])
+    await book.pin_incident(1.0, by="amy", now=2.0)
+    print(await book.pinned_incident(), len(await store.source_statuses()), flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_a_process_that_leaves_a_connection_open_still_exits(tmp_path: Path) -> None:
+    """aiosqlite 0.22's worker thread is not a daemon and only stops when its connection is
+    closed or collected; after `execute_fetchall`, the thread itself keeps the connection
+    alive, so a process that forgot one hung at exit forever instead of ending."""
+    db = tmp_path / "w.db"
+    asyncio.run(_created(db))
+    done = subprocess.run(
+        [sys.executable, "-c", LEAKS, str(db)], capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout) == (0, "1.0 0\n"), done.stderr
+
+
+async def _created(db: Path) -> None:
+    async with await Store.open(db):
+        pass

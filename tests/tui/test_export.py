@@ -232,15 +232,29 @@ async def test_the_timeline_lists_every_change_ack_and_silence_in_order(
 
 
 async def test_a_pinned_incident_start_is_the_window(demo_copy: tuple[Path, float]) -> None:
+    """The window starts at the pin; the header, timeline and JSON say who set it and when."""
     db, now = demo_copy
     async with await AlertBook.open(db) as book:
-        await book.pin_incident(now - 45)
+        await book.pin_incident(now - 45, by="amy", now=now - 5)
     document = await export(db, now, since=86400.0)
-    assert "- **Window:** 2026-11-18T11:07:20Z to 2026-11-18T11:08:05Z: 45s, from the pinned" in (
-        document
-    )
+    assert (
+        "- **Window:** 2026-11-18T11:07:20Z to 2026-11-18T11:08:05Z: 45s, from the pinned "
+        "incident start (set 2026-11-18T11:08:00Z by amy; `--since` not used"
+    ) in document
     timeline = section(document, "Incident timeline")
     assert "11:07:25" in timeline and "11:07:15" not in timeline
+    rows = table_rows(document, "## Incident timeline")
+    pin = ["2026-11-18 11:07:20", "—", "—", "incident start pinned", "", "amy"]
+    assert [*pin, "set 2026-11-18 11:08:00"] in rows
+    data = json.loads(await export(db, now, since=86400.0, fmt="json"))
+    window = data["header"]["window"]
+    assert (window["start_at"], window["pin_set_at"], window["pin_set_by"]) == (
+        "2026-11-18T11:07:20Z", "2026-11-18T11:08:00Z", "amy",
+    )  # fmt: skip
+    (entry,) = [e for e in data["timeline"] if e["kind"] == "pin"]
+    assert (entry["at"], entry["set_at"], entry["actor"]) == (
+        "2026-11-18T11:07:20Z", "2026-11-18T11:08:00Z", "amy",
+    )  # fmt: skip
 
 
 def test_the_health_score_weighs_components_and_leaves_out_those_without_data() -> None:

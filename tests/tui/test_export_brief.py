@@ -14,6 +14,7 @@ from _export_db import HOSTILE, SECRET, record_hostile
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from collectors.alerts.book import AlertBook
 from tui.export.write import build_export
 
 
@@ -78,3 +79,16 @@ async def test_upstream_text_stays_inert_in_the_brief(
     assert "evil" not in outside and HOSTILE[:8] not in outside
     assert "ˋˋˋ ˋˋˋ ˋˋ ˋ x␊secon…" in fences[1].content  # no backtick can close the block
     assert "down  evil|pipe ˋˋˋ ˋˋˋ ˋˋ ˋ x␊second line <script>" in fences[0].content  # timeline
+
+
+async def test_the_brief_says_when_and_by_whom_the_pin_was_set(
+    demo_db: Path, demo_now: float
+) -> None:
+    async with await AlertBook.open(demo_db) as book:
+        await book.pin_incident(demo_now - 6, by="amy", now=demo_now)  # 11:07:59, set 11:08:05
+    lines = (await _brief(demo_db, demo_now)).splitlines()
+    assert (
+        "· window from the pinned incident start (set 11:08 by amy), 11:07 to 11:08 UTC"
+        in (lines[1])
+    )
+    assert "11:07 incident start pinned  (set 11:08 by amy)" in lines

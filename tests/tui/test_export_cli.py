@@ -203,12 +203,17 @@ def test_brief_for_a_chat_channel_and_a_pin_overriding_since_said_on_stderr(
 
     async def pin() -> None:
         async with await AlertBook.open(db) as book:
-            await book.pin_incident(recorded[1] - 600)
+            await book.pin_incident(recorded[1] - 600, by="amy", now=recorded[1] - 60)
 
     asyncio.run(pin())
     result = run(tmp_path, "--db", str(db), "--brief", "--since", "15m")
     assert result.returncode == 0, result.stderr
-    assert "window from the pinned incident start" in result.stdout
+    set_at = time.strftime("%H:%M", time.gmtime(recorded[1] - 60))
+    assert f"window from the pinned incident start (set {set_at} by amy), " in result.stdout
     line = one_line(result.stderr)
     assert line.startswith("wootwatch: the window starts at the pinned incident start, ")
+    assert (
+        f" (set {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(recorded[1] - 60))} by amy); "
+        in line
+    )
     assert line.endswith("--since 15m is not used (P in the TUI unpins)")

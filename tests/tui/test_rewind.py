@@ -479,7 +479,8 @@ async def test_the_incident_view_shows_the_pin_of_then(app: WootwatchApp, db: Pa
             shown[when] = str(app.screen.query_one("#incident-clock-line", Static).render())
     assert "start not pinned" in shown["before"]
     assert "start not pinned" in shown["during"]  # pinned at +100, after the moment (+50)
-    assert f"⚑ incident start {_hms(ORIGIN + 100)} (pinned) · 1m30s elapsed" in shown["after"]
+    pinned = f"⚑ pinned {_hms(ORIGIN + 100)} (set {_hms(AFTER)} by amy) · 1m30s elapsed"
+    assert pinned in shown["after"]
 
 
 # ---------------------------------------------------------------------- snapshots

@@ -8,8 +8,10 @@ from _pilot import after, refreshed
 from collectors.base import LogEvent
 from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
+from tui.data.reader import current_user
 from tui.messages import ShowLogs
 from tui.panels.firing import FiringPanel
+from tui.panels.timeline import TimelinePanel
 from tui.screens.incident import WINDOW, ChartsPanel, IncidentScreen, NewestErrors
 from widgets.line_list import LineList
 from widgets.metric_row import MetricRow
@@ -47,9 +49,13 @@ async def test_p_pins_the_start_and_the_view_counts_the_time_since(
         await pilot.pause()
         await pilot.press("ctrl+u", *"11:06:40", "enter")  # the first alert's start, typed
         await refreshed(pilot)
+        user = current_user()
         assert _clock_line(demo_app) == (
-            "⚑ incident start 11:06:40 (pinned) · 1m25s elapsed · 12 firing · P unpins"
+            f"⚑ pinned 11:06:40 (set 11:08:05 by {user}) · 1m25s elapsed · 12 firing · P unpins"
         )
+        timeline = demo_app.screen.query_one(TimelinePanel).query_one(LineList).options
+        pinned = [str(o.prompt) for o in timeline if "incident start pinned" in str(o.prompt)]
+        assert pinned == [f"11:06:40 ⚑ incident start pinned  (set 11:08:05 by {user})"]
         assert demo_app.screen.query_one("#incident-clock").has_class("-pinned")
         await pilot.press("P")
         await refreshed(pilot)
@@ -138,5 +144,6 @@ def test_snapshot(
     path, now = snapshot_demo
     (tmp_path / path.name).write_bytes(path.read_bytes())  # `p` pins: not in the shared recording
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOGNAME", "amy")  # who pinned, on every machine
     app = WootwatchApp(path, clock=lambda: now)
     assert snap_compare(app, terminal_size=size, run_before=after(*keys))  # type: ignore[operator]

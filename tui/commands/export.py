@@ -97,6 +97,9 @@ async def _moment(db: Path, text: str, now: float) -> float:
 
 def _pinned(window: Window) -> str:
     start = datetime.fromtimestamp(window.start_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if window.pin_set_at is not None:
+        start += datetime.fromtimestamp(window.pin_set_at, UTC).strftime(" (set %Y-%m-%d %H:%M:%S")
+        start += f" by {inert(window.pin_set_by)})" if window.pin_set_by else ")"
     return (
         f"wootwatch: the window starts at the pinned incident start, {start}; "
         f"--since {format_duration(window.since)} is not used (P in the TUI unpins)"

@@ -6,8 +6,9 @@ chosen window, to now or to the as-of moment):
 * alert transitions, acknowledgements (with their notes), lapsed acks,
   escalations and flapping (`alert_events`);
 * silences, at their creation (or the window's start, for one made before);
-* annotations (`collectors.alerts.annotations`): notes, the pin set or
-  cleared, and silences ended early;
+* annotations (`collectors.alerts.annotations`): notes, the pin set (at
+  the start it pins, with who set it and when) or cleared, and silences
+  ended early;
 * source state changes (`source_status`): a source going down, coming back,
   going stale (a source's first row counts only when it was not `up`);
 * error-line bursts: at least `BURST_LINES` error-level log lines, each within
@@ -199,7 +200,8 @@ async def _annotation_entries(
     entries = [
         TimelineEntry(
             a.ts, a.kind, None, a.source or "", "", _NOTE_WHAT[a.kind], None,
-            a.author, a.text,
+            a.author, None if a.kind == "pin" else a.text,
+            set_at=a.made_at if a.kind == "pin" else None,
         )
         for a in await read_annotations(book, start, end)
     ]  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Final
 
 from collectors.base import format_duration
 from collectors.inert import inert
-from tui.export.model import ActiveAlert, Level, MetricRow, Snapshot, TimelineEntry
+from tui.export.model import ActiveAlert, Level, MetricRow, Snapshot, TimelineEntry, Window
 from widgets.vocab import (
     ALERT_STATE_ICONS,
     SEVERITY_ICONS,
@@ -85,7 +85,7 @@ def _headline(s: Snapshot) -> str:
     score = "" if health.score is None else f" (health {health.score:.0f}/100)"
     span = f"{_clock(window.start_at)} to {_clock(window.end_at)} UTC"
     if window.pinned:
-        how = f"from the pinned incident start, {span}"
+        how = f"from the pinned incident start{_pin_set(window)}, {span}"
     else:
         how = f"the last {format_duration(window.since)}, {span}"
     return "\n".join(
@@ -122,10 +122,22 @@ def _timeline(s: Snapshot) -> str:
     return f"Timeline ({len(s.timeline)} entries{shown}; the full export has all):\n{_block(lines)}"
 
 
+def _pin_set(window: Window) -> str:
+    """` (set 03:20 by amy)`, as far as recorded."""
+    when = "" if window.pin_set_at is None else f" {_clock(window.pin_set_at)}"
+    by = "" if window.pin_set_by is None else f" by {inert(window.pin_set_by).replace('`', 'ˋ')}"
+    return f" (set{when}{by})" if when or by else ""
+
+
 def _entry(e: TimelineEntry) -> str:
-    """`11:07 note  chatwoot  amy: deploy v4.2.1`: time, what, about, who and the note."""
+    """`11:07 note  chatwoot  amy: deploy v4.2.1`: time, what, about, who and the note.
+
+    A pin: `11:06 incident start pinned  (set 11:08 by amy)`.
+    """
     who = f"{e.actor}: " if e.actor else ""
     note = f"  {who}{e.note}" if e.note else (f"  {e.actor}" if e.actor else "")
+    if e.set_at is not None:
+        note = f"  (set {_clock(e.set_at)}" + (f" by {e.actor})" if e.actor else ")")
     about = f"  {e.subject}" if e.subject else ""
     return f"{_clock(e.at)} {e.what}{about}{note}"
 

@@ -152,9 +152,9 @@ async def gather(
             units, and the firing alert beside each metric it is about.
     """
     end_at = now if store.as_of is None else store.as_of
-    pinned = await book.pinned_incident()
-    if pinned is not None and pinned < end_at:
-        window = Window(pinned, end_at, True, since)
+    pin = await book.pin()
+    if pin is not None and pin.start < end_at:
+        window = Window(pin.start, end_at, True, since, pin.set_at, pin.set_by)
     else:
         window = Window(end_at - since, end_at, False, since)
     # Queries take [start, end); the window includes its end, where a sample

@@ -24,7 +24,7 @@ from collectors.base import format_duration
 from collectors.inert import inert
 from tui.data.timeline import ANNOTATION_KINDS, marked_slots
 from tui.export.markdown_safe import cell, fenced, inline
-from tui.export.model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark
+from tui.export.model import GaugeRow, Level, LogLine, MetricRow, Snapshot, Spark, Window
 from widgets.spark_text import sparkline
 from widgets.vocab import (
     COMPLIANCE_WORDS,
@@ -134,11 +134,21 @@ def text_bar(percent: float, width: int = _BAR_WIDTH) -> str:
 # ------------------------------------------------------------------ sections
 
 
+def _pin_set(w: Window) -> str:
+    """`set 2026-12-03T03:20:05Z by amy; `, as far as recorded."""
+    when = "" if w.pin_set_at is None else f" {_iso(w.pin_set_at)}"
+    by = "" if w.pin_set_by is None else f" by {inline(w.pin_set_by)}"
+    return f"set{when}{by}; " if when or by else ""
+
+
 def _header(s: Snapshot) -> str:
     h, w = s.header, s.header.window
     length = format_duration(w.end_at - w.start_at)
     if w.pinned:
-        how = f"{length}, from the pinned incident start (`--since` not used; `P` unpins)"
+        how = (
+            f"{length}, from the pinned incident start ({_pin_set(w)}`--since` not used; "
+            "`P` unpins)"
+        )
     else:
         how = f"the last {format_duration(w.since)} (`--since`)"
     writer = (
@@ -548,7 +558,7 @@ def _timeline(s: Snapshot) -> str:
                 e.what,
                 e.shown,
                 e.actor or "—",
-                e.note or "—",
+                e.note or (f"set {_clock(e.set_at)}" if e.set_at is not None else "—"),
             )
             for e in s.timeline
         ),

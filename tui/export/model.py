@@ -63,6 +63,10 @@ class Window:
     """True when `start_at` is the pinned incident start, False when it is `end_at - since`."""
     since: float
     """The `--since` asked for, in seconds (unused when pinned)."""
+    pin_set_at: float | None = None
+    """When the pin was set, if pinned and recorded."""
+    pin_set_by: str | None = None
+    """Who set the pin, if pinned and recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +303,8 @@ class TimelineEntry:
     """An ack's note, a silence's comment, an annotation's text, an error, a log line."""
     shown: str = ""
     """The value with its unit, as the alert's rule measures it."""
+    set_at: float | None = None
+    """When a pin was set (its `at` is the start it pins); None for other entries or unrecorded."""
 
 
 @dataclass(frozen=True, slots=True)

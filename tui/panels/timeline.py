@@ -114,7 +114,11 @@ def _line(entry: TimelineEntry) -> Text:
     text.append(inert(entry.what), "bold")
     if entry.subject:
         text.append(f"  {inert(entry.subject)}")
-    if entry.actor or entry.note:
+    if entry.set_at is not None:  # a pin: `(set 11:08:05 by amy)`
+        set_at = time.strftime("%H:%M:%S", time.localtime(entry.set_at))
+        by = f" by {entry.actor}" if entry.actor else ""
+        text.append(f"  (set {set_at}{inert(by)})", "italic")
+    elif entry.actor or entry.note:
         who = f"{entry.actor}: " if entry.actor and entry.note else entry.actor or ""
         text.append(f"  {inert(who)}{inert(entry.note or '')}", "italic")
     return text

@@ -4,8 +4,8 @@ From the top:
 
 * the incident clock: the pinned start (`p` asks when, suggesting the chosen
   alert's start: `03:12`, `-25m`, a date and time; `P` unpins;
-  `wootwatch export` starts its window there)
-  and the time elapsed since it;
+  `wootwatch export` starts its window there), when and by whom it was set
+  (`⚑ pinned 03:12:00 (set 03:20:05 by amy)`), and the time elapsed since it;
 * the firing alerts, most severe first, then oldest first (the first alert
   to fire is often nearest the cause); `a`, `s` and `h` act on the one
   chosen (`tui.screens.alert_actions`);
@@ -31,6 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 
+from collectors.alerts.annotations import Pin
 from collectors.base import format_duration
 from collectors.inert import inert
 from tui.data.reader import StoreReader
@@ -69,12 +70,19 @@ def _stamp(ts: float, now: float) -> str:
     return time.strftime("%H:%M:%S" if now - ts < 86400 else "%Y-%m-%d %H:%M", time.localtime(ts))
 
 
+def _set(pin: Pin, now: float) -> str:
+    """` (set 03:20:05 by amy)`: when and by whom, as far as recorded."""
+    when = "" if pin.set_at is None else f" {_stamp(pin.set_at, now)}"
+    by = "" if pin.set_by is None else f" by {inert(pin.set_by)}"
+    return f" (set{when}{by})" if when or by else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ClockData:
     """What the incident clock shows."""
 
     now: float
-    pinned: float | None
+    pinned: Pin | None
     first_firing: float | None
     """When the earliest firing alert started; None when none fires."""
     firing: int
@@ -92,16 +100,16 @@ class IncidentClock(LivePanel[ClockData]):
         now = reader.now()
         firing = await firing_alerts(reader, now)
         first = min((a.started_at for a in firing), default=None)
-        return ClockData(now, await reader.book.pinned_incident(), first, len(firing))
+        return ClockData(now, await reader.book.pin(), first, len(firing))
 
     def present(self, data: ClockData) -> None:
         """Write the line."""
         self.set_class(data.pinned is not None, "-pinned")
         firing = f"{data.firing} firing"
         if data.pinned is not None:
-            elapsed = format_duration(max(0.0, data.now - data.pinned))
+            elapsed = format_duration(max(0.0, data.now - data.pinned.start))
             line = (
-                f"⚑ incident start {_stamp(data.pinned, data.now)} (pinned) · "
+                f"⚑ pinned {_stamp(data.pinned.start, data.now)}{_set(data.pinned, data.now)} · "
                 f"{elapsed} elapsed · {firing} · P unpins"
             )
         elif data.first_firing is not None:
