@@ -334,6 +334,7 @@ async def measure(db: Path, now: float, presses: int, frame: Frame = _frame) -> 
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)
+        await app.warming.wait()  # a user looks at the overview for a few seconds first
         await frame(app, pilot, "2")
         first_7d = 0.0
         for label in WINDOW_LABELS[1:]:

@@ -166,7 +166,9 @@ class WootwatchApp(App[None]):
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
         """How many screens `_came_from` held when the view was rewound from live."""
-        self._quick = QuickSwitch(self, freeze_gc=freeze_gc)
+        self._quick = QuickSwitch(self, freeze_gc=freeze_gc, reads=self)
+        self.warming = self._quick.warming
+        """The screens not visited yet, built in the background once the first frame is on view."""
         for palette in THEMES.values():
             self.register_theme(palette)
 
