@@ -25,6 +25,7 @@ once, as a screen switched back to.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -40,6 +41,9 @@ __all__ = ["Reads", "Warming"]
 
 PAUSE = 0.05
 """Seconds between two steps: the event loop is the user's in between."""
+SETTLE = 1.0
+"""Seconds without a switch before warming goes on: keys pressed one after another are
+served alone, and a screen they ask for is built on demand, as without warming."""
 _LAYOUTS = 3
 """Layouts at most before a hidden screen's first render (a widget may resize on its size)."""
 
@@ -84,6 +88,7 @@ class Warming:
         self.reads = 0
         """How many reads of a hidden screen warming has made."""
         self._listening = False
+        self._switched = -SETTLE
 
     @property
     def done(self) -> bool:
@@ -117,6 +122,7 @@ class Warming:
 
     def visited(self, mode: str) -> None:
         """The user switches to `mode`: it leaves the queue, and the step under way stops."""
+        self._switched = time.monotonic()
         self._drop(mode)
         if self._worker is not None:
             self._worker.cancel()
@@ -148,9 +154,9 @@ class Warming:
         self._built(self._screens)
 
     async def _idle(self) -> None:
-        """Wait a moment, then until no read of the screen on view runs."""
+        """Wait a moment, then until no read of the screen on view runs and keys settle."""
         await asyncio.sleep(PAUSE)
-        while self._reads.refreshing:
+        while self._reads.refreshing or time.monotonic() - self._switched < SETTLE:
             await asyncio.sleep(PAUSE)
 
     async def _install(self, mode: str) -> Screen[Any] | None:
