@@ -10,9 +10,10 @@ order, while the user looks at the first screen:
 * installs the mode's screen as `App._init_mode` does, without resuming it
   (composed and mounted, hidden; styled as of now, so its first switch skips
   the restyles a switch back skips: `LiveScreen.warmed`);
-* reads the store into it (`LiveScreen.refresh_from`, as of the moment on view);
-* lays it out at the terminal's size and renders it once, writing nothing
-  (its widgets keep what they rendered).
+* lays it out at the terminal's size, then reads the store into it
+  (`LiveScreen.refresh_from`, as of the moment on view), as on a first view;
+* lays it out again and renders it once, writing nothing (its widgets keep
+  what they rendered).
 
 A key press is served first: a switch (`App.mode_change_signal`) cancels the
 step under way (`Warming.visited`; the mode switched to leaves the queue, it is
@@ -144,6 +145,7 @@ class Warming:
             if isinstance(screen, LiveScreen):
                 await self._idle()
                 await self._mounted(screen)
+                await self._lay_out(screen)  # as on view: a pane scrolled to its end stays there
                 await self._idle()
                 await screen.refresh_from(self._reads.reader)
                 self.reads += 1
@@ -183,16 +185,25 @@ class Warming:
             screen._css_update_count = css_count
         return screen
 
-    async def _draw(self, screen: LiveScreen) -> None:
-        """Lay `screen` out until its widgets' answers to their sizes settle, then render it."""
+    async def _lay_out(self, screen: LiveScreen) -> bool:
+        """Lay `screen` out until its widgets' answers to their sizes settle.
+
+        Returns:
+            Whether it is still hidden.
+        """
         for _ in range(_LAYOUTS):
             await self._idle()
             if not screen.lay_out_hidden(self._app.size):
-                return
+                return False
             await self._idle()
             if not screen._layout_required:
                 break
-        screen.draw_hidden()
+        return True
+
+    async def _draw(self, screen: LiveScreen) -> None:
+        """Lay `screen` out again (after its read), then render it."""
+        if await self._lay_out(screen):
+            screen.draw_hidden()
 
     async def _mounted(self, screen: Screen[Any]) -> None:
         """Wait until every live panel of `screen` is mounted (it reads nothing before)."""
