@@ -340,7 +340,7 @@ async def measure(db: Path, now: float, presses: int, frame: Frame = _frame) -> 
     """Open the TUI on `db` (its clock running from `now`) and time the presses with `frame`."""
     offset = now - time.time()
     app = WootwatchApp(
-        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True, warm=True
     )  # as the terminal's TUI runs
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
@@ -375,9 +375,9 @@ async def measure_while_warming(
     the same with warming switched off, as before it existed (the baseline).
     """
     offset = now - time.time()
-    app = WootwatchApp(db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True)
-    if not warm:
-        app.warming.resume = lambda: None  # type: ignore[method-assign]
+    app = WootwatchApp(
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True, warm=warm
+    )
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)

@@ -39,7 +39,8 @@ class QuickSwitch:
     Args:
         app: the app.
         freeze_gc: freeze what a screen's first view leaves alive out of later collections.
-        reads: the app's reader and whether it reads the screen on view, for warming.
+        reads: the app's reader and whether it reads the screen on view, for warming
+            (None: no warming).
     """
 
     def __init__(
@@ -47,12 +48,13 @@ class QuickSwitch:
         app: App[Any],
         *,
         freeze_gc: bool,
-        reads: Reads,
+        reads: Reads | None,
     ) -> None:
         self._app = app
         self._freeze_gc = freeze_gc
         self.warming = Warming(app, reads, self._built)
-        """Builds the screens not visited yet once the screen on view has drawn its read."""
+        """Builds the screens not visited yet once the screen on view has drawn its read
+        (the app's `warming`)."""
         self._holds: list[Callable[[], None]] = []
         self._viewed: set[type[Screen[Any]]] = set()
 

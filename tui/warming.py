@@ -67,23 +67,25 @@ class Warming:
     Args:
         app: the app (its `MODES`, in key order, are the screens).
         reads: the app's open reader, and whether it reads the screen on view (warming
-            waits while it does).
+            waits while it does); None: nothing is built, warming is done from the start.
         built: called with the screens warming built, once it has built the last.
     """
 
     def __init__(
         self,
         app: App[Any],
-        reads: Reads,
+        reads: Reads | None,
         built: Callable[[list[Screen[Any]]], None] = lambda screens: None,
     ) -> None:
         self._app = app
         self._reads = reads
         self._built = built
         self._screens: list[Screen[Any]] = []
-        self._queue: list[str] = list(app.MODES)
+        self._queue: list[str] = list(app.MODES) if reads is not None else []
         self._worker: Worker[None] | None = None
         self._done = asyncio.Event()
+        if not self._queue:
+            self._done.set()
         self.warmed: list[str] = []
         """The modes built and read in the background, in the order they were."""
         self.reads = 0
@@ -136,6 +138,7 @@ class Warming:
             self._done.set()
 
     async def _run(self) -> None:
+        assert self._reads is not None  # else the queue is empty
         while self._queue:
             await self._idle()
             mode = self._queue[0]
@@ -158,8 +161,11 @@ class Warming:
     async def _idle(self) -> None:
         """Wait a moment, then until no read of the screen on view runs and keys settle."""
         await asyncio.sleep(PAUSE)
-        while self._reads.refreshing or time.monotonic() - self._switched < SETTLE:
+        while self._busy() or time.monotonic() - self._switched < SETTLE:
             await asyncio.sleep(PAUSE)
+
+    def _busy(self) -> bool:
+        return self._reads is not None and self._reads.refreshing
 
     async def _install(self, mode: str) -> Screen[Any] | None:
         """The mode's screen, installed hidden and mounted (reused if installed already).

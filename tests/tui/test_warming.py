@@ -34,6 +34,20 @@ def _quick_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(warming, "SETTLE", 0.05)
 
 
+@pytest.fixture
+def warm_app(demo_db: Path, demo_now: float) -> WootwatchApp:
+    """The TUI on a copy of the recorded demo, warming as the terminal's does."""
+    return WootwatchApp(demo_db, clock=lambda: demo_now, warm=True)
+
+
+async def test_an_app_not_told_to_warm_builds_nothing(demo_app: WootwatchApp) -> None:
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await pilot.pause(0.1)
+        assert demo_app.warming.done and not demo_app.warming.warmed
+        assert list(demo_app._screen_stacks) == ["overview"]
+
+
 async def _warmed(pilot: Pilot[object]) -> None:
     app = pilot.app
     assert isinstance(app, WootwatchApp)
@@ -68,8 +82,6 @@ def _screen(app: WootwatchApp, mode: str) -> LiveScreen:
 
 
 async def _first_views(app: WootwatchApp, *, warm: bool) -> list[str]:
-    if not warm:
-        app.warming.resume = lambda: None  # type: ignore[method-assign]
     shots = []
     async with app.run_test(size=(120, 40)) as pilot:
         if warm:
@@ -87,71 +99,71 @@ async def _first_views(app: WootwatchApp, *, warm: bool) -> list[str]:
 async def test_a_warmed_screens_first_view_is_the_one_composed_on_demand(
     demo_db: Path, demo_now: float
 ) -> None:
-    warmed = await _first_views(WootwatchApp(demo_db, clock=lambda: demo_now), warm=True)
+    warmed = await _first_views(WootwatchApp(demo_db, clock=lambda: demo_now, warm=True), warm=True)
     on_demand = await _first_views(WootwatchApp(demo_db, clock=lambda: demo_now), warm=False)
     for key, (shown, composed) in enumerate(zip(warmed, on_demand, strict=True), start=2):
         assert shown == composed, f"screen {key}"
 
 
 async def test_warming_builds_and_reads_every_screen_not_visited_while_hidden(
-    demo_app: WootwatchApp,
+    warm_app: WootwatchApp,
 ) -> None:
-    async with demo_app.run_test(size=(120, 40)) as pilot:
+    async with warm_app.run_test(size=(120, 40)) as pilot:
         await _warmed(pilot)
-        assert demo_app.current_mode == "overview"
-        assert demo_app.warming.warmed == [m for m in demo_app.MODES if m != "overview"]
-        for mode in demo_app.warming.warmed:
-            tabs = _screen(demo_app, mode).query_one(ScreenTabs)
+        assert warm_app.current_mode == "overview"
+        assert warm_app.warming.warmed == [m for m in warm_app.MODES if m != "overview"]
+        for mode in warm_app.warming.warmed:
+            tabs = _screen(warm_app, mode).query_one(ScreenTabs)
             assert tabs.status.startswith("demo.db"), mode  # read while hidden
 
 
 async def test_a_key_pressed_while_warming_is_answered_and_its_screen_leaves_the_queue(
-    demo_app: WootwatchApp,
+    warm_app: WootwatchApp,
 ) -> None:
-    async with demo_app.run_test(size=(120, 40)) as pilot:
+    async with warm_app.run_test(size=(120, 40)) as pilot:
         await refreshed(pilot)
         for _ in range(400):
-            if demo_app.warming.warmed:
+            if warm_app.warming.warmed:
                 break
             await pilot.pause(0.01)
-        assert not demo_app.warming.done, "warming is still under way"
+        assert not warm_app.warming.done, "warming is still under way"
         await pilot.press("4")
         await refreshed(pilot)
-        assert demo_app.current_mode == "queues"
-        assert demo_app.screen.query_one(ScreenTabs).status.startswith("demo.db")
+        assert warm_app.current_mode == "queues"
+        assert warm_app.screen.query_one(ScreenTabs).status.startswith("demo.db")
         await _warmed(pilot)
-        assert "queues" not in demo_app.warming.warmed
-        assert demo_app.current_mode == "queues", "warming never switches"
+        assert "queues" not in warm_app.warming.warmed
+        assert warm_app.current_mode == "queues", "warming never switches"
 
 
-async def test_warmed_screens_read_nothing_while_hidden(demo_app: WootwatchApp) -> None:
-    async with demo_app.run_test(size=(120, 40)) as pilot:
+async def test_warmed_screens_read_nothing_while_hidden(warm_app: WootwatchApp) -> None:
+    async with warm_app.run_test(size=(120, 40)) as pilot:
         await _warmed(pilot)
-        hidden = [_gathers(_screen(demo_app, mode)) for mode in demo_app.warming.warmed]
-        on_view = _gathers(_screen(demo_app, "overview"))
+        hidden = [_gathers(_screen(warm_app, mode)) for mode in warm_app.warming.warmed]
+        on_view = _gathers(_screen(warm_app, "overview"))
         for _ in range(3):
             await refreshed(pilot)  # what the app's refresh timer does
         assert on_view and all(not reads for reads in hidden)
 
 
 async def test_a_warmed_screen_shows_the_moment_rewound_to_after_it_was_read(
-    demo_app: WootwatchApp, demo_now: float
+    warm_app: WootwatchApp, demo_now: float
 ) -> None:
-    async with demo_app.run_test(size=(120, 40)) as pilot:
+    async with warm_app.run_test(size=(120, 40)) as pilot:
         await _warmed(pilot)
-        demo_app.rewind(demo_now - 600)
+        warm_app.rewind(demo_now - 600)
         await refreshed(pilot)
         await pilot.press("3")
         await refreshed(pilot)
-        assert "as of" in demo_app.screen.query_one(ScreenTabs).as_of
+        assert "as of" in warm_app.screen.query_one(ScreenTabs).as_of
 
 
 async def test_a_switch_back_reads_again_only_after_a_write_or_a_rewind(
-    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+    warm_app: WootwatchApp, demo_db: Path, demo_now: float
 ) -> None:
-    async with demo_app.run_test(size=(120, 40)) as pilot:
+    async with warm_app.run_test(size=(120, 40)) as pilot:
         await _warmed(pilot)
-        reads = _gathers(_screen(demo_app, "sla"))
+        reads = _gathers(_screen(warm_app, "sla"))
 
         def write() -> None:  # a collector's write
             with sqlite3.connect(demo_db) as conn:
@@ -170,10 +182,10 @@ async def test_a_switch_back_reads_again_only_after_a_write_or_a_rewind(
             await pilot.press("3")
             for _ in range(100):
                 await pilot.pause(0.02)
-                if not demo_app.refreshing:
+                if not warm_app.refreshing:
                     break
             return len(reads) - seen
 
         assert await switch_back() == 0, "nothing written, the clock stopped: shown as read"
         assert await switch_back(write) > 0
-        assert await switch_back(lambda: demo_app.rewind(demo_now - 600)) > 0
+        assert await switch_back(lambda: warm_app.rewind(demo_now - 600)) > 0
