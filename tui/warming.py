@@ -17,10 +17,12 @@ order, while the user looks at the first screen:
 
 A key press is served first: a switch (`App.mode_change_signal`) cancels the
 step under way (`Warming.visited`; the mode switched to leaves the queue, it is
-read on view as any screen) and warming waits until no read of the screen on view runs
-before each step. A warmed screen does nothing while hidden: only the screen
-on view is read by the app's refresh timer; coming into view it is read at
-once, as a screen switched back to.
+read on view as any screen), and before each step warming waits until no read
+of the screen on view runs and no switch came for `SETTLE` seconds, nor the
+first frame (keys pressed at once are served alone). A warmed screen does
+nothing while hidden: only the screen on view is read by the app's refresh
+timer; coming into view it is read as a screen switched back to is (at once,
+unless its read is current: `LiveScreen.refresh_from`).
 """
 
 from __future__ import annotations
@@ -109,8 +111,9 @@ class Warming:
 
     def resume(self) -> None:
         """Go on building (after a read of the screen on view), unless under way or done."""
-        if not self._listening:  # the app runs by now: it can subscribe
+        if not self._listening:  # the first frame: the app runs, it can subscribe
             self._listening = True
+            self._switched = time.monotonic()  # keys pressed at once go first
             self._app.mode_change_signal.subscribe(self._app, self.visited, immediate=True)
         self._drop(self._app.current_mode)
         if not self._queue or (self._worker is not None and self._worker.is_running):
