@@ -10,8 +10,8 @@ and reused while this file and the schema are unchanged. Hourly rollups are
 sealed for every hour over, as the writer seals them.
 
 Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
-the database as `--attach` does (read-only, no collectors; `freeze_gc` as the
-terminal's TUI), its clock running from the demo's now:
+the database as `--attach` does (read-only, no collectors; `freeze_gc` and
+`warm` as the terminal's TUI), its clock running from the demo's now:
 
 * screens: from pressing a key 1-7 (cycling, 35 presses) to the new frame. The
   presses begin once the app has built the screens not visited yet in the
@@ -22,9 +22,10 @@ terminal's TUI), its clock running from the demo's now:
   last read shows it as read (nothing is written to this database: no
   collector), a later one reads it again;
 * first views pressed while warming: on a fresh app, keys 3-7 pressed one after
-  another as soon as the first frame is on view (the screens warming has not
-  built yet are composed on demand; baseline: the same with warming switched
-  off), and the memory warming adds (VmRSS);
+  another as soon as the first frame is on view: warming waits a second after
+  the first frame and after each switch, so these screens are composed on
+  demand, and the row checks that warming costs them nothing (baseline: the
+  same with warming off); and the memory warming adds (VmRSS);
 * windows: the same for `w` on the latency screen (5m, 1h, 24h, 7d, 32 presses);
 * 7-day first read: the first `w` that reaches 7d on a fresh app (cold caches).
 
