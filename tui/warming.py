@@ -90,8 +90,6 @@ class Warming:
             self._done.set()
         self.warmed: list[str] = []
         """The modes built and read in the background, in the order they were."""
-        self.reads = 0
-        """How many reads of a hidden screen warming has made."""
         self._listening = False
         self._switched = -SETTLE
 
@@ -154,7 +152,6 @@ class Warming:
                 await self._lay_out(screen)  # as on view: a pane scrolled to its end stays there
                 await self._idle()
                 await screen.refresh_from(self._reads.reader)
-                self.reads += 1
                 await self._draw(screen)
             self.warmed.append(mode)
             self._screens.append(screen)
