@@ -10,12 +10,22 @@ and reused while this file and the schema are unchanged. Hourly rollups are
 sealed for every hour over, as the writer seals them.
 
 Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
-the database as `--attach` does (read-only, no collectors; `freeze_gc` as the
-terminal's TUI), its clock running from the demo's now:
+the database as `--attach` does (read-only, no collectors; `freeze_gc` and
+`warm` as the terminal's TUI), its clock running from the demo's now:
 
-* screens: from pressing a key 1-7 (cycling, 35 presses) to the new frame; the
-  first press of five of the screens is their first view (composed, mounted and
-  read), a row says how the switches back to a screen already drawn fare alone;
+* screens: from pressing a key 1-7 (cycling, 35 presses) to the new frame. The
+  presses begin once the app has built the screens not visited yet in the
+  background (`tui.warming`), as for a user who looks at the overview for a few
+  seconds first: the first press of five of the screens is their first view
+  (built hidden, shown for the first time), a row says how the switches back to
+  a screen already shown fare alone. A switch back within 2 s of the screen's
+  last read shows it as read (nothing is written to this database: no
+  collector), a later one reads it again;
+* first views pressed while warming: on a fresh app, keys 3-7 pressed one after
+  another as soon as the first frame is on view: warming waits a second after
+  the first frame and after each switch, so these screens are composed on
+  demand, and the row checks that warming costs them nothing (baseline: the
+  same with warming off); and the memory warming adds (VmRSS);
 * windows: the same for `w` on the latency screen (5m, 1h, 24h, 7d, 32 presses);
 * 7-day first read: the first `w` that reaches 7d on a fresh app (cold caches).
 
@@ -102,7 +112,9 @@ class Presses:
     windows: list[float]
     first_7d: float
     first_views: list[bool]
-    """Per screen press: whether it was the screen's first view (composed, mounted, read)."""
+    """Per screen press: whether it was the screen's first view (built by warming, not shown)."""
+    warming_mb: float
+    """Resident memory the warming added: VmRSS once it ended minus VmRSS at the first frame."""
 
 
 def _fingerprint() -> str:
@@ -329,11 +341,14 @@ async def measure(db: Path, now: float, presses: int, frame: Frame = _frame) -> 
     """Open the TUI on `db` (its clock running from `now`) and time the presses with `frame`."""
     offset = now - time.time()
     app = WootwatchApp(
-        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True, warm=True
     )  # as the terminal's TUI runs
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)
+        before_mb = _rss_mb()
+        await app.warming.wait()  # a user looks at the overview for a few seconds first
+        warming_mb = _rss_mb() - before_mb
         await frame(app, pilot, "2")
         first_7d = 0.0
         for label in WINDOW_LABELS[1:]:
@@ -348,7 +363,38 @@ async def measure(db: Path, now: float, presses: int, frame: Frame = _frame) -> 
         if app.current_mode != "latency":
             await frame(app, pilot, "2")
         windows = [await frame(app, pilot, "w") for _ in range(presses)]
-    return Presses(screens, windows, first_7d, first_views)
+    return Presses(screens, windows, first_7d, first_views, warming_mb)
+
+
+async def measure_while_warming(
+    db: Path, now: float, *, warm: bool = True
+) -> tuple[list[float], list[bool]]:
+    """The first views pressed at once after the first frame, while warming is under way.
+
+    Returns the seconds of each press (keys 3-7, one after another) and whether
+    warming had built that screen before its key was pressed. `warm=False`:
+    the same with warming switched off, as before it existed (the baseline).
+    """
+    offset = now - time.time()
+    app = WootwatchApp(
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True, warm=warm
+    )
+    async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
+        while app.refreshes == 0:
+            await asyncio.sleep(0.01)
+        times, built = [], []
+        for key in SCREEN_KEYS[:5]:
+            mode = list(app.MODES)[int(key) - 1]
+            built.append(mode in app.warming.warmed)
+            times.append(await _frame(app, pilot, key))
+    return times, built
+
+
+def _rss_mb() -> float:
+    """This process's resident set size in MiB (`VmRSS`)."""
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return kb / 1024
 
 
 def _quantiles(values: list[float]) -> tuple[float, float]:
@@ -356,7 +402,13 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), exact_quantile(ordered, 0.95)
 
 
-def _rows(big: Presses, small: Presses, pilot: Presses) -> list[Result]:
+Pressed = tuple[list[float], list[bool]]
+"""Seconds per press, and whether warming had built the screen before its key."""
+
+
+def _rows(
+    big: Presses, small: Presses, pilot: Presses, warming: Pressed, cold: Pressed
+) -> list[Result]:
     rows = []
     for kind, mine, base in (
         ("screens 1-7", big.screens, small.screens),
@@ -399,6 +451,28 @@ def _rows(big: Presses, small: Presses, pilot: Presses) -> list[Result]:
                 None,
             )
         )
+    times, built = warming
+    rows.append(
+        Result(
+            "key to frame, first views pressed while warming (keys 3-7 right after the "
+            f"first frame; {sum(built)} of {len(built)} built before their key)",
+            f"p50 {ms(statistics.median(times))}, max {ms(max(times))}",
+            "(informational)",
+            f"without warming: p50 {ms(statistics.median(cold[0]))}, max {ms(max(cold[0]))}",
+            ratio(statistics.median(times), statistics.median(cold[0])),
+            None,
+        )
+    )
+    rows.append(
+        Result(
+            "memory added by warming the 6 screens not visited (VmRSS after minus at first frame)",
+            f"{big.warming_mb:.1f} MiB",
+            "(informational)",
+            f"demo db: {small.warming_mb:.1f} MiB",
+            ratio(big.warming_mb, small.warming_mb),
+            None,
+        )
+    )
     for kind, old, new in (
         ("screens 1-7", pilot.screens, big.screens),
         ("window w", pilot.windows, big.windows),
@@ -418,7 +492,7 @@ def _rows(big: Presses, small: Presses, pilot: Presses) -> list[Result]:
 
 
 async def run(presses: int = 35, directory: Path = CACHE) -> list[Result]:
-    """Build (or reuse) the databases, time the presses on each; six rows.
+    """Build (or reuse) the databases, time the presses on each; eight rows.
 
     The last two time the big database's presses as before this release (`_pilot_frame`).
     """
@@ -426,7 +500,9 @@ async def run(presses: int = 35, directory: Path = CACHE) -> list[Result]:
     base = await measure(small, now, presses)
     mine = await measure(big, now, presses)
     pilot = await measure(big, now, presses, _pilot_frame)
-    return _rows(mine, base, pilot)
+    warming = await measure_while_warming(big, now)
+    cold = await measure_while_warming(big, now, warm=False)
+    return _rows(mine, base, pilot, warming, cold)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ class WootwatchApp(App[None]):
             temporary database is, for a second terminal).
         freeze_gc: freeze what a screen's first view leaves alive out of later garbage
             collections (process-wide: for the one app of a process).
+        warm: build the screens not visited yet in the background (`warming`, `tui.warming`).
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -140,6 +141,7 @@ class WootwatchApp(App[None]):
         rules: Sequence[Rule] = (),
         greeting: str | None = None,
         freeze_gc: bool = False,
+        warm: bool = False,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -166,7 +168,8 @@ class WootwatchApp(App[None]):
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
         """How many screens `_came_from` held when the view was rewound from live."""
-        self._quick = QuickSwitch(self, freeze_gc=freeze_gc)
+        self._quick = QuickSwitch(self, freeze_gc=freeze_gc, reads=self if warm else None)
+        self.warming = self._quick.warming
         for palette in THEMES.values():
             self.register_theme(palette)
 

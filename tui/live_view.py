@@ -96,6 +96,7 @@ class LiveView:
                 rules=rules,
                 greeting=greeting,
                 freeze_gc=True,
+                warm=True,
             )
             self.app.driver_class = HangupSafeDriver  # a dropped SSH session ends it cleanly
             # Textual prints an unexpected error's traceback (with local values)

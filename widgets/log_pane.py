@@ -256,6 +256,15 @@ class LogPane(ScrollView, can_focus=True):
             self.scroll_end(animate=False, x_axis=False)
         self._check_paused()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """The scrollbar came with a layout: a pane following its newest line goes there.
+
+        A pane filled before its layout made it scrollable (on a screen built
+        hidden, `tui.warming`) could not scroll to its end then.
+        """
+        if shown and self.follow and not self.paused:
+            self.scroll_end(animate=False, x_axis=False, immediate=True)
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Scrolling up pauses follow; reaching the bottom resumes it."""
         super().watch_scroll_y(old_value, new_value)

@@ -357,6 +357,14 @@ class Store:
             return await statuses_as_of(self._conn, self.as_of)
         return await read.source_statuses(self._conn)
 
+    async def data_version(self) -> int:
+        """A number that changes whenever another connection commits (`PRAGMA data_version`).
+
+        Equal at two moments: nothing was written to the database in between
+        but by this connection (read-only in the TUI, so nothing at all).
+        """
+        return await scalar(self._conn, "PRAGMA data_version")
+
     async def raw_since(self) -> float | None:
         """The time of the oldest raw sample still in the ring (None when it is empty).
 

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -39,6 +40,9 @@ FROM_ROLLUPS = "from minute rollups"
 """Said after the moment when the span read begins before the oldest raw sample kept."""
 NATURAL_STEP = 60.0
 """The step of `[` and `]` on a screen without a chart: a minute."""
+RECENT = 2.0
+"""Seconds a screen's read stays current on a switch back when nothing was written since
+(at most the app's refresh interval): the default refresh, how old the screen on view gets."""
 
 
 class LiveScreen(Screen[None]):
@@ -52,6 +56,10 @@ class LiveScreen(Screen[None]):
     """The text the writer warning shows (no collector, or the collector's writes failing)."""
     _away: AwayStyles | None = None
     """What the screen's styles were computed against when it last left the view."""
+    _read_at: tuple[int, float | None, float] | None = None
+    """The last read: the database's data version, the moment on view (None: live), the time."""
+    _resumed = False
+    """Whether the next read is the one of coming back into view."""
 
     def on_mount(self) -> None:
         """Note every move of the app's focus while the screen is away."""
@@ -98,6 +106,32 @@ class LiveScreen(Screen[None]):
         """Remember what the screen's styles were computed against."""
         self._away = AwayStyles(self.app)
 
+    def warmed(self) -> None:
+        """The screen is built hidden, before its first view (`tui.warming`).
+
+        It is styled as it mounts, against the app as it is now: its first
+        view skips the full restyle as a switch back does, unless something
+        its styles depend on moves meanwhile.
+        """
+        self._away = AwayStyles(self.app)
+
+    def lay_out_hidden(self, size: Size) -> bool:
+        """Lay the hidden screen's widgets out at `size`, as its first view would.
+
+        Returns:
+            Whether it was laid out (not when on view: Textual does it).
+        """
+        if self.is_current:
+            return False
+        self._refresh_layout(size)
+        self._layout_required = self._scroll_required = False
+        return True
+
+    def draw_hidden(self) -> None:
+        """Render every widget of the hidden screen once, into its caches, writing nothing."""
+        if not self.is_current:
+            self._compositor.render_update(full=True)
+
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip the restyle when the styles are still right; read the store at once.
 
@@ -105,6 +139,7 @@ class LiveScreen(Screen[None]):
         """
         if self._away is not None and self._away.still_styled(self.app):
             event.refresh_styles = False
+        self._resumed = True
         refresh_now = getattr(self.app, "refresh_now", None)
         if refresh_now is not None:
             refresh_now(again=True)
@@ -115,7 +150,16 @@ class LiveScreen(Screen[None]):
         Drawing in one batch makes a refresh one frame: each frame re-renders
         every widget under a changed region, which is most of a refresh's CPU.
         Reading happens outside the batch, so a slow read never freezes the keys.
+
+        Coming back into view, the screen is not read again when its last read
+        is current: nothing written to the database since, the same moment on
+        view, and under `RECENT` seconds old (as current as the screen on view
+        is kept by the app's refreshes).
         """
+        resumed, self._resumed = self._resumed, False
+        read_at = (await reader.store.data_version(), reader.as_of, self.live_now(time.time()))
+        if resumed and self._current(read_at):
+            return
         panels = list(self.query(LivePanel))
         async with contextlib.AsyncExitStack() as turns:
             for panel in panels:
@@ -145,6 +189,15 @@ class LiveScreen(Screen[None]):
                 warning.set_class(trouble is not None or not writing, "shown")
                 for panel, read in zip(panels, reads, strict=True):
                     panel.show(read)
+            self._read_at = read_at
+
+    def _current(self, now: tuple[int, float | None, float]) -> bool:
+        """Whether the last read is still current at `now` (data version, moment, time)."""
+        if self._read_at is None:
+            return False
+        version, as_of, at = self._read_at
+        recent = min(RECENT, float(getattr(self.app, "refresh_every", RECENT)))
+        return (version, as_of) == now[:2] and 0 <= now[2] - at < recent
 
     async def _as_of(self, reader: StoreReader) -> str | None:
         """What the tab bar says of a rewound view (`⏪ as of 03:12:00`), or None when live."""
