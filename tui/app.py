@@ -99,8 +99,7 @@ class WootwatchApp(App[None]):
         rules: the alert rules in force (default: the default pack).
         greeting: a notice shown once the database is open (`--demo`: where its
             temporary database is, for a second terminal).
-        freeze_gc: freeze what a screen's first view leaves alive out of later garbage
-            collections (process-wide: for the one app of a process).
+        freeze_gc: keep what first views leave alive out of later GC passes (process-wide).
         warm: build the screens not visited yet in the background (`warming`, `tui.warming`).
     """
 
