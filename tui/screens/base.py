@@ -154,11 +154,12 @@ class LiveScreen(Screen[None]):
         Coming back into view, the screen is not read again when its last read
         is current: nothing written to the database since, the same moment on
         view, and under `RECENT` seconds old (as current as the screen on view
-        is kept by the app's refreshes).
+        is kept by the app's refreshes). A screen put on view before its
+        widgets are mounted is not read: its resume reads it once it is built.
         """
         resumed, self._resumed = self._resumed, False
         read_at = (await reader.store.data_version(), reader.as_of, self.live_now(time.time()))
-        if resumed and self._current(read_at):
+        if (resumed and self._current(read_at)) or not self.query(ScreenTabs):
             return
         panels = list(self.query(LivePanel))
         async with contextlib.AsyncExitStack() as turns:
