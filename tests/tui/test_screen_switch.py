@@ -303,7 +303,6 @@ async def test_a_screens_panels_read_together_not_one_after_another(demo_db: Pat
         await reader.aclose()
 
 
-
 async def test_a_refresh_reaching_a_screen_before_it_is_composed_waits_for_the_next(
     demo_app: WootwatchApp,
 ) -> None:
