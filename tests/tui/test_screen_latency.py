@@ -259,3 +259,55 @@ async def test_a_refresh_before_the_chart_is_mounted_waits_for_it(
         assert not caplog.records
         await refreshed(pilot)
         assert chart.query_one(TimeChart).data is not None  # the next refresh draws it
+
+
+def _drawn(app: WootwatchApp) -> list[str]:
+    """The latency screen's panels as drawn: titles, then the text of each widget's lines."""
+    screen = app.screen
+    lines = [
+        f"{panel.border_title} | {panel.border_subtitle}"
+        for panel in screen.query("#series-panel, #distribution-panel, #phases-panel, #chart-panel")
+    ]
+    for widget in (
+        screen.query_one("#series-table"),
+        screen.query_one("#distribution-panel LatencyBars"),
+        screen.query_one("#phases-panel LatencyBars"),
+        screen.query_one(TimeChart),
+    ):
+        lines += [strip.text for strip in widget.render_lines(widget.size.region)]
+    return lines
+
+
+async def test_a_window_shown_again_draws_what_a_fresh_screen_draws_from_cells_drawn_before(
+    demo_db: Path, demo_now: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16's `w` target: back on a window, the table draws no cell anew and shows the same."""
+    drawn: list[int] = []
+    draw = DataTable._render_cell
+
+    def counted(self: DataTable[Text], row: int, *args: object, **kw: object) -> object:
+        if row >= 0:
+            drawn.append(row)
+        return draw(self, row, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    fresh = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        await pilot.press("w")
+        await refreshed(pilot)
+        expected = _drawn(fresh)
+    cycled = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with cycled.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        for _ in range(4):  # 24h, 7d, 5m, 1h
+            await pilot.press("w")
+            await refreshed(pilot)
+        drawn.clear()
+        await pilot.press("w")  # 24h again
+        await refreshed(pilot)
+        assert "[24h]" in str(cycled.screen.query_one("#window-bar", ChoiceBar).render())
+        assert _drawn(cycled) == expected
+        assert drawn == []

@@ -7,6 +7,7 @@ follow it. `l` opens the logs of the chart's highest slot.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -34,6 +35,8 @@ _MIN_LOG_WINDOW: Final = 60.0
 _SLA_MS: Final = 5000.0
 """Seed 001: under 5 s is SLA compliant; 5-10 s a breach; 10 s and beyond critical."""
 _CRITICAL_MS: Final = 10000.0
+_KEPT_ROWS: Final = 1024
+"""Table rows whose cells are kept: a few windows of 200 series."""
 
 
 async def _chosen_series(reader: StoreReader, view: WindowView) -> LatencySeries | None:
@@ -91,7 +94,12 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
         table.show([_cells(row) for row in data])
 
 
+@functools.lru_cache(maxsize=_KEPT_ROWS)
 def _cells(row: _SeriesRow) -> Row:
+    """The table's cells of a row, the same objects for the same figures.
+
+    Kept, so a window shown again hands the table the cells it has drawn already.
+    """
     numbers = (row.p50, row.p95, row.p99, row.max)
     return row.key, (
         row.label,
