@@ -46,6 +46,7 @@ from collectors.store.query import scalar
 from collectors.store.retention import Retention, trim
 from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
 from collectors.store.sealed_minutes import SealedMinutes
+from collectors.store.window import KeptMerges
 from collectors.store.write import Writer
 
 __all__ = [
@@ -94,6 +95,7 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._writer = Writer(conn)
         self._sealed = SealedMinutes()
+        self._kept = KeptMerges() if readonly else None  # a writer's commits keep its version
         self._then: tuple[tuple[float, int], list[SeriesInfo]] | None = None
         self._last_checkpoint = time.monotonic()
 
@@ -309,7 +311,7 @@ class Store:
     ) -> WindowStats:
         """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`."""
         return await read.window_stats(
-            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+            self._conn, series, start, end, sealed=self._sealed, kept=self._kept, buckets=buckets
         )
 
     async def window_stats_each(
@@ -322,7 +324,7 @@ class Store:
     ) -> list[WindowStats]:
         """`window_stats` of each series alone, in the order given, read in one pass."""
         return await read.window_stats_each(
-            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+            self._conn, series, start, end, sealed=self._sealed, kept=self._kept, buckets=buckets
         )
 
     async def earliest(
@@ -340,6 +342,14 @@ class Store:
         if self.as_of is not None:
             return await statuses_as_of(self._conn, self.as_of)
         return await read.source_statuses(self._conn)
+
+    async def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version`: it changes when another connection commits to the file.
+
+        A reader may keep what it read for as long as it stays the same; a
+        connection's own commits do not change it.
+        """
+        return int(await scalar(self._conn, "PRAGMA data_version"))
 
     async def raw_since(self) -> float | None:
         """The time of the oldest raw sample still in the ring (None when it is empty).
