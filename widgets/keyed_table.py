@@ -22,6 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
 from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -240,5 +241,22 @@ class KeyedTable(DataTable[Text]):
             if width != column.content_width:
                 column.content_width = width
                 resized = True
-        if resized:  # DataTable's own sizing, now rather than on idle: one frame, not two
-            self._update_dimensions(())
+        if not resized:
+            return
+        before = self.virtual_size
+        self._update_dimensions(())  # DataTable's own sizing, now rather than on idle
+        after = self.virtual_size
+        if self._fits_across(before) and self._fits_across(after) and after.height == before.height:
+            # Only the width of the rows changed, and the table scrolls across neither
+            # before nor after: its box and scrollbars stay as they are, so the layout
+            # the new size asked for is not needed (it would be a second frame, later).
+            self._layout_required = False
+
+    def _fits_across(self, virtual: Size) -> bool:
+        """Whether rows `virtual` wide fit the table's width (no scrolling across)."""
+        return (
+            self.styles.width is not None
+            and not self.styles.width.is_auto
+            and self.styles.overflow_x != "scroll"
+            and 0 < virtual.width <= self.scrollable_content_region.width
+        )
