@@ -78,17 +78,15 @@ class KeptMerges:
         self._version: int | None = None
         self._kept: OrderedDict[_MergeKey, Merged] = OrderedDict()
 
-    async def version(self, conn: aiosqlite.Connection) -> int:
-        """The file's data version now; what was kept under another one is dropped.
+    def seen(self, version: int) -> None:
+        """The file's data version, read now: what was kept under another one is dropped.
 
         Read before the rows a merge is made of: a commit in between changes
         the version the next read sees, so a merge is never kept past a write.
         """
-        ((version,),) = await conn.execute_fetchall("PRAGMA data_version")
         if version != self._version:
-            self._version = int(version)
+            self._version = version
             self._kept.clear()
-        return int(version)
 
     def get(self, version: int, key: _MergeKey) -> Merged | None:
         """The merge kept for `key` under `version`, if any."""
@@ -172,8 +170,12 @@ async def gather_window(
     parts = [WindowParts() for _ in groups]
     if end <= start:
         return parts
-    version = await kept.version(conn) if kept is not None else 0
-    floors = await _oldest_raw(conn, sorted({i for group in groups for i in group}))
+    floors, stamp = await _oldest_raw(conn, sorted({i for group in groups for i in group}))
+    version = 0 if stamp is None else stamp
+    if kept is not None and stamp is None:
+        kept = None  # no series stored: nothing read, nothing to keep
+    elif kept is not None:
+        kept.seen(version)
     plans = [
         _plan(start, end, min((floors[i] for i in group), default=math.inf)) for group in groups
     ]
@@ -214,15 +216,25 @@ def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
 
-async def _oldest_raw(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, float]:
-    """The time of each series' oldest raw sample (infinity without any), in one query."""
-    rows = await conn.execute_fetchall(
-        "SELECT s.id, (SELECT ts FROM samples WHERE series_id = s.id ORDER BY ts LIMIT 1) "
-        f"FROM series AS s WHERE s.id IN ({_marks(ids)})",
-        ids,
+async def _oldest_raw(
+    conn: aiosqlite.Connection, ids: Sequence[int]
+) -> tuple[dict[int, float], int | None]:
+    """The time of each series' oldest raw sample (infinity without any), in one query.
+
+    And the file's data version (`KeptMerges`), read in the same statement
+    (None when no series is stored under `ids`).
+    """
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT s.id, (SELECT ts FROM samples WHERE series_id = s.id ORDER BY ts LIMIT 1), "
+            "(SELECT data_version FROM pragma_data_version()) "
+            f"FROM series AS s WHERE s.id IN ({_marks(ids)})",
+            ids,
+        )
     )
-    found = {int(series_id): float(ts) for series_id, ts in rows if ts is not None}
-    return {series_id: found.get(series_id, math.inf) for series_id in ids}
+    found = {int(series_id): float(ts) for series_id, ts, _ in rows if ts is not None}
+    version = int(rows[0][2]) if rows else None
+    return {series_id: found.get(series_id, math.inf) for series_id in ids}, version
 
 
 async def _rollups(
