@@ -14,6 +14,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from collectors.alerts.annotations import add_annotation
+from collectors.alerts.book import AlertBook
 from collectors.store.database import SeriesInfo, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -311,3 +313,21 @@ async def test_a_window_shown_again_draws_what_a_fresh_screen_draws_from_cells_d
         assert "[24h]" in str(cycled.screen.query_one("#window-bar", ChoiceBar).render())
         assert _drawn(cycled) == expected
         assert drawn == []
+
+
+async def test_a_note_written_while_the_chart_is_on_view_is_marked_at_the_next_refresh(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    """The chart's notes are kept while the file is unchanged: a note written is a change."""
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        chart = demo_app.screen.query_one(TimeChart)
+        assert chart.data is not None
+        before = chart.data.marks
+        await refreshed(pilot)
+        assert chart.data.marks == before
+        async with await AlertBook.open(demo_db) as book:
+            await add_annotation(book, ts=demo_now - 1500, author="amy", text="deploy v4.2.1")
+        await refreshed(pilot)
+        assert chart.data is not None and len(chart.data.marks) == len(before) + 1
