@@ -192,47 +192,30 @@ async def test_cells_shown_again_are_not_drawn_again_and_draw_as_before(
         assert drawn and "1.3s" in _lines(table)[1]
 
 
-def _count_layouts(app: App[None], monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    layouts: list[int] = []
-    layout = app.screen._refresh_layout
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        layouts.append(1)
-        return layout(*args, **kwargs)
-
-    monkeypatch.setattr(app.screen, "_refresh_layout", counted)
-    return layouts
-
-
-async def test_a_wider_column_that_still_fits_redraws_the_table_without_a_layout(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_wider_column_that_still_fits_redraws_the_table_without_a_layout() -> None:
     """`w` to a window with longer counts: one frame of the table, not a layout and a second."""
     app = _Harness()
     async with app.run_test(size=(80, 20)) as pilot:
         table = app.query_one(KeyedTable)
         table.show(_figures(40, "1"))
         await pilot.pause()
-        layouts = _count_layouts(app, monkeypatch)
         table.show(_figures(40, "123456789"))
+        assert not table._layout_required  # the table asks for no layout of the screen
         await pilot.pause()
-        assert layouts == []
         assert table.virtual_size.width == sum(
             c.get_render_width(table) for c in table.columns.values()
         )
         assert "123456789" in _lines(table)[1]
 
 
-async def test_rows_wider_than_the_table_still_lay_it_out_to_scroll_across(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_rows_wider_than_the_table_still_lay_it_out_to_scroll_across() -> None:
     app = _Harness()
     async with app.run_test(size=(30, 20)) as pilot:
         table = app.query_one(KeyedTable)
         table.show(_figures(40, "1"))
         await pilot.pause()
         assert not table.show_horizontal_scrollbar
-        layouts = _count_layouts(app, monkeypatch)
         table.show(_figures(40, "1234567890123456789"))
+        assert table._layout_required
         await pilot.pause()
-        assert layouts and table.show_horizontal_scrollbar
+        assert table.show_horizontal_scrollbar
