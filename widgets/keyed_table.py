@@ -15,11 +15,16 @@ markup) and control characters in any cell become Control Pictures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from collectors.inert import inert
 from widgets.motion import motion_bindings
@@ -30,6 +35,9 @@ Cell = str | Text
 """A cell: plain text, or a `Text` with styles (its text is made inert too)."""
 Row = tuple[str, Sequence[Cell]]
 """A row key and its cells, one per column."""
+
+_DRAWN_CELLS: Final = 4096
+"""Cells kept drawn: the visible rows of a few windows' figures, with and without the cursor."""
 
 
 def _shown_cell(cell: Cell, width: int | None) -> Text:
@@ -90,6 +98,12 @@ class KeyedTable(DataTable[Text]):
         self._column_titles = tuple(columns)
         self._widths = tuple(widths) if widths is not None else (None,) * len(columns)
         self._shown: list[tuple[str, tuple[Text, ...]]] = []
+        self._column_keys = tuple(ColumnKey(title) for title in self._column_titles)
+        self.cells_written = 0
+        """Cells `show` has changed in place, one by one (a rebuild is not counted)."""
+        self._drawn: LRUCache[tuple[object, ...], tuple[Text, list[list[Segment]]]] = LRUCache(
+            _DRAWN_CELLS
+        )
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -126,11 +140,13 @@ class KeyedTable(DataTable[Text]):
             for key, cells in rows
         ]
         if not rebuild and [key for key, _ in new] == self.keys:
-            for (key, cells), (_, old) in zip(new, self._shown, strict=True):
-                for title, cell, before in zip(self._column_titles, cells, old, strict=True):
-                    if cell != before:
-                        self.update_cell(key, title, cell)
-            self._shown = new
+            written = self.cells_written
+            self._shown = [
+                self._write_changed(row, old) for row, old in zip(new, self._shown, strict=True)
+            ]
+            if self.cells_written > written:
+                self._update_count += 1  # what `update_cell` does per cell: once for them all
+                self.refresh()
             self._fit_columns()
             return
         keep = self.cursor_key
@@ -143,6 +159,72 @@ class KeyedTable(DataTable[Text]):
         self._shown = new
         if keep in self.keys:
             self.move_cursor(row=self.keys.index(keep), animate=False)
+
+    def _write_changed(
+        self, row: tuple[str, tuple[Text, ...]], old: tuple[str, tuple[Text, ...]]
+    ) -> tuple[str, tuple[Text, ...]]:
+        """Write the cells of `row` that differ from `old`; the row as shown now.
+
+        A cell equal to the one on view stays that very object, so what was
+        drawn of it is drawn again from the cache (`_render_cell`).
+        """
+        key, cells = row
+        _, before = old
+        if cells == before:
+            return old
+        data = self._data[RowKey(key)]
+        kept = []
+        for column, cell, was in zip(self._column_keys, cells, before, strict=True):
+            if cell is was or cell == was:
+                kept.append(was)
+                continue
+            data[column] = cell
+            self.cells_written += 1
+            kept.append(cell)
+        return key, tuple(kept)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell drawn as it was last time it was this `Text` object, in this place.
+
+        DataTable keys its drawn cells by a count of updates: one changed cell
+        draws every visible cell again. Here a cell is drawn once per object
+        (`show` keeps an unchanged cell's object, a screen may hand back the
+        object of a figure it showed before), so a window shown again draws
+        only the rows, not the cells.
+        """
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # the header and row labels: DataTable's way
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._data[row_key][column_key]
+        key = (
+            id(cell), row_index, column_index, base_style, width, cursor, hover,
+            self.show_cursor, self._show_hover_cursor, self._pseudo_class_state,
+        )  # fmt: skip
+        kept = self._drawn.get(key)
+        if kept is not None and kept[0] is cell:
+            return kept[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._drawn[key] = (cell, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        """DataTable's caches and the drawn cells (a resize, new rows, a style change...)."""
+        super()._clear_caches()
+        self._drawn.clear()
+
+    def notify_style_update(self) -> None:
+        """A change of theme or style: every cell is drawn again."""
+        self._drawn.clear()
+        super().notify_style_update()
 
     def _fit_columns(self) -> None:
         """Each auto-width column as wide as its title and widest cell (cells are one line).
@@ -159,5 +241,22 @@ class KeyedTable(DataTable[Text]):
             if width != column.content_width:
                 column.content_width = width
                 resized = True
-        if resized:  # DataTable's own sizing, now rather than on idle: one frame, not two
-            self._update_dimensions(())
+        if not resized:
+            return
+        before = self.virtual_size
+        self._update_dimensions(())  # DataTable's own sizing, now rather than on idle
+        after = self.virtual_size
+        if self._fits_across(before) and self._fits_across(after) and after.height == before.height:
+            # Only the width of the rows changed, and the table scrolls across neither
+            # before nor after: its box and scrollbars stay as they are, so the layout
+            # the new size asked for is not needed (it would be a second frame, later).
+            self._layout_required = False
+
+    def _fits_across(self, virtual: Size) -> bool:
+        """Whether rows `virtual` wide fit the table's width (no scrolling across)."""
+        return (
+            self.styles.width is not None
+            and not self.styles.width.is_auto
+            and self.styles.overflow_x != "scroll"
+            and 0 < virtual.width <= self.scrollable_content_region.width
+        )

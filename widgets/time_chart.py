@@ -23,6 +23,7 @@ from typing import Final
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
+from textual.content import Content
 from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
@@ -179,12 +180,14 @@ class TimeChart(PlotextPlot):
         picture = self._pictures.get(key)
         if picture is None:
             picture = self._plotted()
+            if isinstance(picture, Text):  # kept as Textual would turn it, each time it is drawn
+                picture = Content.from_rich_text(picture, console=self.app.console)
             self._pictures[key] = picture
             if len(self._pictures) > _KEPT:
                 self._pictures.popitem(last=False)
         else:
             self._pictures.move_to_end(key)
-        return picture.copy() if isinstance(picture, Text) else picture
+        return picture
 
     def _plotted(self) -> RenderResult:
         plt = self.plt

@@ -47,6 +47,7 @@ from collectors.store.read_memo import ReadMemo
 from collectors.store.retention import Retention, trim
 from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
 from collectors.store.sealed_minutes import SealedMinutes
+from collectors.store.window import KeptMerges
 from collectors.store.write import Writer
 
 __all__ = [
@@ -95,6 +96,7 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._writer = Writer(conn)
         self._sealed = SealedMinutes()
+        self._kept = KeptMerges() if readonly else None  # a writer's commits keep its version
         self._then: tuple[tuple[float, int], list[SeriesInfo]] | None = None
         self._last_checkpoint = time.monotonic()
 
@@ -325,7 +327,7 @@ class Store:
     ) -> WindowStats:
         """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`."""
         return await read.window_stats(
-            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+            self._conn, series, start, end, sealed=self._sealed, kept=self._kept, buckets=buckets
         )
 
     async def window_stats_each(
@@ -338,7 +340,7 @@ class Store:
     ) -> list[WindowStats]:
         """`window_stats` of each series alone, in the order given, read in one pass."""
         return await read.window_stats_each(
-            self._conn, series, start, end, sealed=self._sealed, buckets=buckets
+            self._conn, series, start, end, sealed=self._sealed, kept=self._kept, buckets=buckets
         )
 
     async def earliest(
@@ -358,12 +360,12 @@ class Store:
         return await read.source_statuses(self._conn)
 
     async def data_version(self) -> int:
-        """A number that changes whenever another connection commits (`PRAGMA data_version`).
+        """SQLite's `PRAGMA data_version`: it changes when another connection commits to the file.
 
-        Equal at two moments: nothing was written to the database in between
-        but by this connection (read-only in the TUI, so nothing at all).
+        A reader may keep what it read for as long as it stays the same; a
+        connection's own commits do not change it.
         """
-        return await scalar(self._conn, "PRAGMA data_version")
+        return int(await scalar(self._conn, "PRAGMA data_version"))
 
     async def raw_since(self) -> float | None:
         """The time of the oldest raw sample still in the ring (None when it is empty).

@@ -31,7 +31,7 @@ from collectors.store.model import (
 )
 from collectors.store.query import first_row
 from collectors.store.sealed_minutes import SealedMinutes
-from collectors.store.window import WindowParts, gather_window
+from collectors.store.window import KeptMerges, Merged, WindowParts, gather_window
 
 __all__ = [
     "earliest",
@@ -137,6 +137,7 @@ async def window_stats(
     end: float,
     *,
     sealed: SealedMinutes,
+    kept: KeptMerges | None = None,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> WindowStats:
     """Count, mean, min, max, p50/p90/p95/p99 and bucket counts over `[start, end)`.
@@ -145,8 +146,11 @@ async def window_stats(
     whole minutes from the minute rollups (kept in `sealed` between reads where
     their hour is sealed); the partial minutes at either edge from raw samples,
     or from their rollup when the ring has already dropped those raw samples.
+    With `kept` (a read-only store), the merged rollups are kept while nothing
+    is written, and a window with the same whole minutes reads only its edges.
     """
-    (stats,) = await _window_stats([[s.id for s in series]], conn, start, end, sealed, buckets)
+    groups = [[s.id for s in series]]
+    (stats,) = await _window_stats(groups, conn, start, end, sealed, kept, buckets)
     return stats
 
 
@@ -157,6 +161,7 @@ async def window_stats_each(
     end: float,
     *,
     sealed: SealedMinutes,
+    kept: KeptMerges | None = None,
     buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
 ) -> list[WindowStats]:
     """`window_stats` of each series alone, in the order given, read in one pass.
@@ -164,7 +169,8 @@ async def window_stats_each(
     The same figures as one `window_stats([s], ...)` per series, with a few
     queries for all of them instead of a few per series.
     """
-    return await _window_stats([[s.id] for s in series], conn, start, end, sealed, buckets)
+    groups = [[s.id] for s in series]
+    return await _window_stats(groups, conn, start, end, sealed, kept, buckets)
 
 
 async def earliest(
@@ -260,31 +266,52 @@ async def _window_stats(
     start: float,
     end: float,
     sealed: SealedMinutes,
+    kept: KeptMerges | None,
     buckets: Sequence[Bucket],
 ) -> list[WindowStats]:
-    parts = await gather_window(conn, groups, start, end, sealed)
+    parts = await gather_window(conn, groups, start, end, sealed, kept)
     if sum(len(part.rows) + len(part.slices) for part in parts) < _MERGE_OFF_LOOP:
-        return [_merged(part, buckets) for part in parts]
-    return await asyncio.to_thread(lambda: [_merged(part, buckets) for part in parts])
+        done = [_merged(part, buckets) for part in parts]
+    else:
+        done = await asyncio.to_thread(lambda: [_merged(part, buckets) for part in parts])
+    for part, (_, rollups) in zip(parts, done, strict=True):
+        if part.keep is not None:  # here, on the loop: a read beside this one may keep some too
+            part.keep(rollups)
+    return [stats for stats, _ in done]
 
 
-def _merged(parts: WindowParts, buckets: Sequence[Bucket]) -> WindowStats:
-    """The statistics of a window from its parts (the sum is exact, whatever their order)."""
-    values, slices = parts.values, parts.slices
-    if not parts.rows and not values and not slices:
-        return _stats(0, 0.0, math.inf, -math.inf, LatencySketch(), buckets)
+def _rollups(parts: WindowParts) -> Merged:
+    """The rollup rows and slices of a window merged (the sum is exact, whatever their order)."""
+    slices = parts.slices
     columns = zip(*parts.rows, strict=True) if parts.rows else iter(((),) * 7)
     _, _, counts, totals, lows, highs, blobs = columns
-    sketch = LatencySketch.merged(itertools.chain(blobs, (part.blob for part in slices)))
-    sketch.add_many(values)
-    return _stats(
-        sum(counts) + sum(part.count for part in slices) + len(values),
-        math.fsum(itertools.chain(totals, *(part.totals for part in slices), values)),
-        min(itertools.chain(lows, (part.low for part in slices), values)),
-        max(itertools.chain(highs, (part.high for part in slices), values)),
+    return Merged(
+        sum(counts) + sum(part.count for part in slices),
+        tuple(itertools.chain(totals, *(part.totals for part in slices))),
+        min(itertools.chain(lows, (part.low for part in slices)), default=math.inf),
+        max(itertools.chain(highs, (part.high for part in slices)), default=-math.inf),
+        LatencySketch.merged(itertools.chain(blobs, (part.blob for part in slices))),
+    )
+
+
+def _merged(parts: WindowParts, buckets: Sequence[Bucket]) -> tuple[WindowStats, Merged]:
+    """The statistics of a window from its parts, and the merge of its rollups."""
+    rollups = parts.merged or _rollups(parts)
+    values = parts.values
+    sketch = rollups.sketch
+    if values:
+        sketch = LatencySketch()
+        sketch.merge(rollups.sketch)  # the merge may be kept: the raw values go to a copy
+        sketch.add_many(values)
+    stats = _stats(
+        rollups.count + len(values),
+        math.fsum(itertools.chain(rollups.totals, values)),
+        min(rollups.low, *values) if values else rollups.low,
+        max(rollups.high, *values) if values else rollups.high,
         sketch,
         buckets,
     )
+    return stats, rollups
 
 
 def _stats(

@@ -15,26 +15,95 @@ for 150 series, each alone): one query for the oldest raw samples, one for the
 hourly rows, one for the partial hours and one for the minutes per distinct
 shape of what is missing, one per raw range. Each aiosqlite call is a trip to
 its thread, so the number of calls, not of series, is what a screen waits for.
+
+A reader may keep what the rollups of each group's window merged to
+(`KeptMerges`), for as long as nothing is written to the file: SQLite's
+`PRAGMA data_version` changes when another connection commits, and a change
+drops them all. A window read again with the same whole minutes (an hour's
+window stepped a few seconds, a screen's window shown again) then reads only
+its raw edges. A writer's own commits do not change its `data_version`: only a
+read-only store keeps merges.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import aiosqlite
 
+from collectors.sketch import LatencySketch
 from collectors.store.sealed_minutes import HourSpan, SealedMinutes, Slice
 
-__all__ = ["WindowParts", "gather_window"]
+__all__ = ["KeptMerges", "Merged", "WindowParts", "gather_window"]
 
 _MAX_RANGES: Final = 16
 """Minute ranges one query reads at most; more are read as one span, sealed hours dropped."""
 
+_KEEP_MERGES: Final = 1024
+"""Groups' merges kept, least recently used dropped first: two windows of 200 series, twice."""
+
 _Range = tuple[int, int]
 """A range of minutes `[first, end)` (or of seconds, for raw samples)."""
+_MergeKey = tuple[tuple[int, ...], _Range]
+"""A group's series ids and the rollup minutes of its window."""
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The rollup rows and slices of one group's window, merged (its raw edges not added)."""
+
+    count: int
+    totals: tuple[float, ...]
+    """Every row's and minute's sum, for the caller's exact `math.fsum` with the raw values."""
+    low: float
+    high: float
+    sketch: LatencySketch
+    """Shared with later reads: never changed, a copy takes the raw values."""
+
+
+class KeptMerges:
+    """Groups' merged rollups, kept while the file's data version stays the same.
+
+    Args:
+        keep: merges kept at most, least recently used dropped first.
+    """
+
+    def __init__(self, keep: int = _KEEP_MERGES) -> None:
+        self._keep = keep
+        self._version: int | None = None
+        self._kept: OrderedDict[_MergeKey, Merged] = OrderedDict()
+
+    def seen(self, version: int) -> None:
+        """The file's data version, read now: what was kept under another one is dropped.
+
+        Read before the rows a merge is made of: a commit in between changes
+        the version the next read sees, so a merge is never kept past a write.
+        """
+        if version != self._version:
+            self._version = version
+            self._kept.clear()
+
+    def get(self, version: int, key: _MergeKey) -> Merged | None:
+        """The merge kept for `key` under `version`, if any."""
+        if version != self._version:
+            return None
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def put(self, version: int, key: _MergeKey, merged: Merged) -> None:
+        """Keep a merge read under `version` (dropped if the file has changed since)."""
+        if version != self._version:
+            return
+        self._kept[key] = merged
+        if len(self._kept) > self._keep:
+            self._kept.popitem(last=False)
 
 
 @dataclass(slots=True)
@@ -48,6 +117,10 @@ class WindowParts:
     """Raw values of the edges."""
     slices: list[Slice] = field(default_factory=list)
     """Minutes of the partial hours, merged."""
+    merged: Merged | None = None
+    """The rows and slices already merged (kept from an earlier read): then both are empty."""
+    keep: Callable[[Merged], None] | None = None
+    """Where to keep the merge of the rows and slices, once made (None: not kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +160,34 @@ async def gather_window(
     start: float,
     end: float,
     sealed: SealedMinutes,
+    kept: KeptMerges | None = None,
 ) -> list[WindowParts]:
     """The parts of each group's window (a group: series ids whose values are pooled).
 
-    `sealed` keeps the minutes of sealed hours between reads (the store's own).
+    `sealed` keeps the minutes of sealed hours between reads (the store's own);
+    `kept`, the merged rollups of groups read before (a read-only store's own).
     """
     parts = [WindowParts() for _ in groups]
     if end <= start:
         return parts
-    floors = await _oldest_raw(conn, sorted({i for group in groups for i in group}))
+    floors, stamp = await _oldest_raw(conn, sorted({i for group in groups for i in group}))
+    version = 0 if stamp is None else stamp
+    if kept is not None and stamp is None:
+        kept = None  # no series stored: nothing read, nothing to keep
+    elif kept is not None:
+        kept.seen(version)
     plans = [
         _plan(start, end, min((floors[i] for i in group), default=math.inf)) for group in groups
     ]
     by_minutes: dict[_Range, set[int]] = {}
     by_raw: dict[tuple[float, float], set[int]] = {}
-    for group, plan in zip(groups, plans, strict=True):
-        if plan.minutes[0] < plan.minutes[1]:
+    for group, plan, part in zip(groups, plans, parts, strict=True):
+        if kept is not None:
+            key = (tuple(group), plan.minutes)
+            part.merged = kept.get(version, key)
+            if part.merged is None:
+                part.keep = functools.partial(kept.put, version, key)
+        if part.merged is None and plan.minutes[0] < plan.minutes[1]:
             by_minutes.setdefault(plan.minutes, set()).update(group)
         for span in plan.raw:
             by_raw.setdefault(span, set()).update(group)
@@ -118,7 +203,7 @@ async def gather_window(
         for series_id, values in (await _raw(conn, sorted(ids), span)).items():
             raw[span, series_id] = values
     for group, plan, found in zip(groups, plans, parts, strict=True):
-        for series_id in group:
+        for series_id in group if found.merged is None else ():
             found.rows += rollups.get((plan.minutes, series_id), ())
             found.slices += slices.get((plan.minutes, series_id), ())
         for span in plan.raw:
@@ -131,15 +216,25 @@ def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
 
-async def _oldest_raw(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, float]:
-    """The time of each series' oldest raw sample (infinity without any), in one query."""
-    rows = await conn.execute_fetchall(
-        "SELECT s.id, (SELECT ts FROM samples WHERE series_id = s.id ORDER BY ts LIMIT 1) "
-        f"FROM series AS s WHERE s.id IN ({_marks(ids)})",
-        ids,
+async def _oldest_raw(
+    conn: aiosqlite.Connection, ids: Sequence[int]
+) -> tuple[dict[int, float], int | None]:
+    """The time of each series' oldest raw sample (infinity without any), in one query.
+
+    And the file's data version (`KeptMerges`), read in the same statement
+    (None when no series is stored under `ids`).
+    """
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT s.id, (SELECT ts FROM samples WHERE series_id = s.id ORDER BY ts LIMIT 1), "
+            "(SELECT data_version FROM pragma_data_version()) "
+            f"FROM series AS s WHERE s.id IN ({_marks(ids)})",
+            ids,
+        )
     )
-    found = {int(series_id): float(ts) for series_id, ts in rows if ts is not None}
-    return {series_id: found.get(series_id, math.inf) for series_id in ids}
+    found = {int(series_id): float(ts) for series_id, ts, _ in rows if ts is not None}
+    version = int(rows[0][2]) if rows else None
+    return {series_id: found.get(series_id, math.inf) for series_id in ids}, version
 
 
 async def _rollups(

@@ -6,6 +6,7 @@ import math
 import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -258,5 +259,75 @@ async def test_a_late_sample_in_a_sealed_hour_reaches_a_reader_that_read_it_befo
             await writer.write([SourceBatch("api", late)])
         after = await reader.window_stats(series, start, end)
     assert hourly_rows(path) == 3 * 3  # the hour was sealed again after the late write
+    assert after.count == before.count + 1
+    assert after.max == 99_999.0
+
+
+def count_rollup_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a window read its rollups from the file (one entry a read)."""
+    from collectors.store import window
+
+    reads: list[int] = []
+    read = window._rollups
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(window, "_rollups", counted)
+    return reads
+
+
+async def test_a_reader_reading_a_window_again_reads_only_its_raw_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16's window key: an hour's window read again a few seconds on, same figures."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    reads = count_rollup_reads(monkeypatch)
+    start = BASE + 2 * HOUR + 20 * 60 + 13.5  # the last hour's minutes are not sealed
+    async with (
+        await Store.open(path, readonly=True) as reader,
+        await Store.open(minutes_only(path, tmp_path)) as fresh,  # a writer: merges every read
+    ):
+        series = await reader.series(LATENCY)
+        for step in (0.0, 4.0, 9.0):
+            span = (start + step, start + step + HOUR)
+            each = await reader.window_stats_each(series, *span)
+            pooled = await reader.window_stats(series, *span)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await fresh.window_stats([one], *span))
+            assert_same(pooled, await fresh.window_stats(series, *span))
+        assert len(reads) == 2 + 3 * 4  # the reader's first two; the fresh store's every time
+
+
+async def test_a_write_between_two_reads_reaches_the_reader_that_kept_the_merge(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    start, end = BASE + 2 * HOUR + 20 * 60 + 13.5, BASE + 3 * HOUR + 20 * 60 + 13.5
+    async with await Store.open(path, readonly=True) as reader:
+        series = await reader.series(LATENCY)
+        before = await reader.window_stats(series, start, end)
+        async with await Store.open(path, clock=clock) as writer:
+            late = [Sample(LATENCY, 99_999.0, BASE + 3 * HOUR + 5 * 60, {"endpoint": "e0"}, "ms")]
+            await writer.write([SourceBatch("api", late)])
+        after = await reader.window_stats(series, start, end)
+    assert after.count == before.count + 1
+    assert after.max == 99_999.0
+
+
+async def test_a_writer_keeps_no_merge_and_reads_its_own_write_at_once(tmp_path: Path) -> None:
+    """A connection's own commits leave its data version as it was: a writer merges every read."""
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    start, end = BASE + 2 * HOUR + 20 * 60 + 13.5, BASE + 3 * HOUR + 20 * 60 + 13.5
+    async with await Store.open(path, clock=clock) as writer:
+        series = await writer.series(LATENCY)
+        before = await writer.window_stats(series, start, end)
+        late = [Sample(LATENCY, 99_999.0, BASE + 3 * HOUR + 5 * 60, {"endpoint": "e0"}, "ms")]
+        await writer.write([SourceBatch("api", late)])
+        after = await writer.window_stats(series, start, end)
     assert after.count == before.count + 1
     assert after.max == 99_999.0

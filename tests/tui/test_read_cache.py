@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import math
 from pathlib import Path
 
+import pytest
 from fakes.demo_history import DEMO_EPOCH, ManualClock
 
 from collectors.base import Sample
@@ -31,3 +33,46 @@ async def test_a_settled_span_is_read_once_and_a_live_one_every_time(tmp_path: P
         assert (await cache.points(store, [series], live, 60))[2] == 30.0
         later = Span(START + 60, END + 60, settled=True)  # the window moved a minute on
         assert (await cache.window_stats(store, [series], later)).count == 2
+
+
+async def test_a_current_read_is_shared_and_kept_until_another_connection_writes(
+    tmp_path: Path,
+) -> None:
+    """The latency screen's series and notes: read once while the file is unchanged."""
+    clock = ManualClock(START)
+    path = tmp_path / "db.sqlite"
+    cache = ReadCache()
+    reads: list[int] = []
+    async with await Store.open(path, clock=clock) as writer:
+        await writer.write([SourceBatch("s", [Sample("x.ms", 10.0, START, {}, "ms")])])
+        async with await Store.open(path, readonly=True) as reader:
+
+            async def names() -> list[str]:
+                reads.append(1)
+                await asyncio.sleep(0)  # a read of the file: a panel beside it asks too
+                return [info.name for info in await reader.series()]
+
+            await cache.check(reader)
+            together = await asyncio.gather(*(cache.current("names", names) for _ in range(3)))
+            assert together == [["x.ms"]] * 3 and len(reads) == 1
+            await cache.check(reader)
+            assert await cache.current("names", names) == ["x.ms"] and len(reads) == 1
+            await writer.write([SourceBatch("s", [Sample("y.ms", 1.0, START + 1, {}, "ms")])])
+            assert await cache.current("names", names) == ["x.ms"]  # until the next check
+            await cache.check(reader)
+            assert await cache.current("names", names) == ["x.ms", "y.ms"] and len(reads) == 2
+
+
+async def test_a_current_read_that_failed_is_read_again() -> None:
+    cache = ReadCache()
+    tries: list[int] = []
+
+    async def flaky() -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            raise OSError("disk I/O error")
+        return 7
+
+    with pytest.raises(OSError):
+        await cache.current("n", flaky)
+    assert await cache.current("n", flaky) == 7

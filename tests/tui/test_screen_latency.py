@@ -14,6 +14,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from collectors.alerts.annotations import add_annotation
+from collectors.alerts.book import AlertBook
 from collectors.store.database import SeriesInfo, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -259,3 +261,73 @@ async def test_a_refresh_before_the_chart_is_mounted_waits_for_it(
         assert not caplog.records
         await refreshed(pilot)
         assert chart.query_one(TimeChart).data is not None  # the next refresh draws it
+
+
+def _drawn(app: WootwatchApp) -> list[str]:
+    """The latency screen's panels as drawn: titles, then the text of each widget's lines."""
+    screen = app.screen
+    lines = [
+        f"{panel.border_title} | {panel.border_subtitle}"
+        for panel in screen.query("#series-panel, #distribution-panel, #phases-panel, #chart-panel")
+    ]
+    for widget in (
+        screen.query_one("#series-table"),
+        screen.query_one("#distribution-panel LatencyBars"),
+        screen.query_one("#phases-panel LatencyBars"),
+        screen.query_one(TimeChart),
+    ):
+        lines += [strip.text for strip in widget.render_lines(widget.size.region)]
+    return lines
+
+
+async def test_a_window_shown_again_draws_what_a_fresh_screen_draws_from_cells_drawn_before(
+    demo_db: Path, demo_now: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16's `w` target: back on a window, the table draws no cell anew and shows the same."""
+    drawn: list[int] = []
+    draw = DataTable._render_cell
+
+    def counted(self: DataTable[Text], row: int, *args: object, **kw: object) -> object:
+        if row >= 0:
+            drawn.append(row)
+        return draw(self, row, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    fresh = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        await pilot.press("w")
+        await refreshed(pilot)
+        expected = _drawn(fresh)
+    cycled = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with cycled.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        for _ in range(4):  # 24h, 7d, 5m, 1h
+            await pilot.press("w")
+            await refreshed(pilot)
+        drawn.clear()
+        await pilot.press("w")  # 24h again
+        await refreshed(pilot)
+        assert "[24h]" in str(cycled.screen.query_one("#window-bar", ChoiceBar).render())
+        assert _drawn(cycled) == expected
+        assert drawn == []
+
+
+async def test_a_note_written_while_the_chart_is_on_view_is_marked_at_the_next_refresh(
+    demo_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
+    """The chart's notes are kept while the file is unchanged: a note written is a change."""
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        chart = demo_app.screen.query_one(TimeChart)
+        assert chart.data is not None
+        before = chart.data.marks
+        await refreshed(pilot)
+        assert chart.data.marks == before
+        async with await AlertBook.open(demo_db) as book:
+            await add_annotation(book, ts=demo_now - 1500, author="amy", text="deploy v4.2.1")
+        await refreshed(pilot)
+        assert chart.data is not None and len(chart.data.marks) == len(before) + 1

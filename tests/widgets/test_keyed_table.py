@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
 from widgets.keyed_table import KeyedTable, Row
 
@@ -115,3 +119,103 @@ async def test_a_column_narrows_and_widens_with_its_cells_when_every_figure_chan
         await pilot.pause()
         assert table.columns["count"].content_width == len("count")
         assert _plain(table)[199] == ["series 199", "12"]
+
+
+def _figures(n: int, value: str) -> list[Row]:
+    return [(str(i), (f"series {i}", Text(value, justify="right"))) for i in range(n)]
+
+
+def _lines(table: KeyedTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_an_equal_cell_is_not_written_again_and_a_changed_one_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refresh writes only the figures that changed, and asks for one repaint, not one each."""
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(40, "7"))
+        await pilot.pause()
+        repaints = 0
+        repaint = table.refresh
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal repaints
+            repaints += 1
+            return repaint(*args, **kwargs)
+
+        monkeypatch.setattr(table, "refresh", counted)
+        written = table.cells_written
+        rows = _figures(40, "7")
+        rows[3] = ("3", ("series 3", Text("8", justify="right")))
+        rows[9] = ("9", ("series 9", Text("9", justify="right")))
+        table.show(rows)
+        assert table.cells_written - written == 2
+        assert repaints == 1
+        assert [c.plain for c in table.get_row("3")] == ["series 3", "8"]
+        await pilot.pause()
+        assert "8" in _lines(table)[4]  # the header, then rows 0-3
+
+
+async def test_cells_shown_again_are_not_drawn_again_and_draw_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A window switched back to hands the table the cells it drew: none is drawn anew."""
+    drawn: list[tuple[int, int]] = []
+    draw = DataTable._render_cell
+
+    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
+        if row >= 0:
+            drawn.append((row, column))
+        return draw(self, row, column, *args, **kw)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = _Harness()
+    async with app.run_test() as pilot:
+        table = app.query_one(KeyedTable)
+        hour, day = _figures(40, "1.2s"), _figures(40, "880ms")
+        table.show(hour)
+        await pilot.pause()
+        first = _lines(table)
+        table.show(day)
+        await pilot.pause()
+        assert _lines(table) != first
+        drawn.clear()
+        table.show(hour)
+        await pilot.pause()
+        assert _lines(table) == first
+        assert drawn == []
+        table.show(_figures(40, "1.3s"))  # new figures are drawn
+        await pilot.pause()
+        assert drawn and "1.3s" in _lines(table)[1]
+
+
+async def test_a_wider_column_that_still_fits_redraws_the_table_without_a_layout() -> None:
+    """`w` to a window with longer counts: one frame of the table, not a layout and a second."""
+    app = _Harness()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(40, "1"))
+        await pilot.pause()
+        table.show(_figures(40, "123456789"))
+        assert not table._layout_required  # the table asks for no layout of the screen
+        await pilot.pause()
+        assert table.virtual_size.width == sum(
+            c.get_render_width(table) for c in table.columns.values()
+        )
+        assert "123456789" in _lines(table)[1]
+
+
+async def test_rows_wider_than_the_table_still_lay_it_out_to_scroll_across() -> None:
+    app = _Harness()
+    async with app.run_test(size=(30, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(40, "1"))
+        await pilot.pause()
+        assert not table.show_horizontal_scrollbar
+        table.show(_figures(40, "1234567890123456789"))
+        assert table._layout_required
+        await pilot.pause()
+        assert table.show_horizontal_scrollbar

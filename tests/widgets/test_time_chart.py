@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.content import Content
 
 from widgets.time_chart import ChartData, ChartLine, TimeChart
 
@@ -149,5 +149,29 @@ async def test_a_theme_change_redraws_the_chart_in_the_new_colours() -> None:
         app.theme = "textual-light"
         await pilot.pause()
         light = chart.render()
-    assert isinstance(dark, Text) and isinstance(light, Text)
+    assert isinstance(dark, Content) and isinstance(light, Content)  # what Textual draws
     assert str(dark) == str(light) and dark.spans != light.spans
+
+
+async def test_a_picture_shown_again_is_handed_to_textual_as_drawn_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`w` back to a window: the chart's kept picture is not turned into Textual's form again."""
+    turned: list[int] = []
+    turn = Content.from_rich_text
+
+    def counted(*args: object, **kwargs: object) -> Content:
+        turned.append(1)
+        return turn(*args, **kwargs)  # type: ignore[arg-type]
+
+    first, second = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
+    chart = TimeChart(first)
+    async with _Harness(chart).run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        chart.data = second
+        await pilot.pause()
+        monkeypatch.setattr(Content, "from_rich_text", counted)
+        for data in (first, second, first):
+            chart.data = data
+            await pilot.pause()
+        assert turned == []

@@ -4,13 +4,20 @@ A span is settled when it ends at a whole minute already past (see
 `tui.data.windows`): its statistics are a merge of finished minute rollups and
 stay the same until the window moves on a minute. Reads of other spans go
 straight to the store.
+
+Other reads a screen's panels share (which series there are, a chart's
+annotations) are kept while nothing is written to the file (`current`): the
+screen calls `check` before each refresh, which reads the file's data version
+(`Store.data_version`) and drops them when another connection has committed
+since. Panels asking for one of them together share a single read.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
-from typing import Final, Literal
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Final, Literal, TypeVar, cast
 
 from collectors.store.database import (
     DEFAULT_LATENCY_BUCKETS_MS,
@@ -25,6 +32,10 @@ __all__ = ["ReadCache"]
 
 _KEEP: Final = 1024
 """Reads kept, least recently used dropped first: a screen's series (150), four windows each."""
+_KEEP_CURRENT: Final = 64
+"""Reads kept until the file changes, least recently used dropped first."""
+
+T = TypeVar("T")
 
 
 class ReadCache:
@@ -32,6 +43,41 @@ class ReadCache:
 
     def __init__(self) -> None:
         self._kept: OrderedDict[Hashable, object] = OrderedDict()
+        self._version: int | None = None
+        self._current: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+
+    async def check(self, store: Store) -> None:
+        """Before a refresh: drop the `current` reads if the file has changed since they were made.
+
+        The version is read before the reads it keeps: a commit in between
+        changes what the next `check` sees, so nothing is kept past a write.
+        """
+        version = await store.data_version()
+        if version != self._version:
+            self._version = version
+            self._current.clear()
+
+    async def current(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`, kept under `key` until the file changes (see `check`).
+
+        Callers asking while it runs share its one read; a read that fails is
+        not kept. `key` names the read and whatever it depends on (the span,
+        the store's `as_of`).
+        """
+        found = self._current.get(key)
+        if found is None:
+            found = asyncio.ensure_future(read())
+            self._current[key] = found
+            if len(self._current) > _KEEP_CURRENT:
+                self._current.popitem(last=False)
+        else:
+            self._current.move_to_end(key)
+        try:
+            return cast(T, await asyncio.shield(found))
+        except Exception:
+            if self._current.get(key) is found:
+                del self._current[key]
+            raise
 
     def _get(self, key: Hashable) -> object | None:
         found = self._kept.get(key)

@@ -7,6 +7,7 @@ follow it. `l` opens the logs of the chart's highest slot.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -34,11 +35,19 @@ _MIN_LOG_WINDOW: Final = 60.0
 _SLA_MS: Final = 5000.0
 """Seed 001: under 5 s is SLA compliant; 5-10 s a breach; 10 s and beyond critical."""
 _CRITICAL_MS: Final = 10000.0
+_KEPT_ROWS: Final = 1024
+"""Table rows whose cells are kept: a few windows of 200 series."""
+
+
+async def _latency_series(reader: StoreReader, view: WindowView) -> list[LatencySeries]:
+    """The screen's series: one read while the file is unchanged, shared by the panels."""
+    store = reader.store
+    return await view.reads.current(("latency", store.as_of), lambda: latency_series(store))
 
 
 async def _chosen_series(reader: StoreReader, view: WindowView) -> LatencySeries | None:
     """The series the table's cursor is on, else the first one."""
-    found = await latency_series(reader.store)
+    found = await _latency_series(reader, view)
     for series in found:
         if series.key == view.chosen:
             return series
@@ -69,7 +78,7 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
 
     async def gather(self, reader: StoreReader) -> tuple[_SeriesRow, ...]:
         span = self.view.window.span(reader.now())
-        found = await latency_series(reader.store)
+        found = await _latency_series(reader, self.view)
         each = await self.view.reads.window_stats_each(
             reader.store, [series.info for series in found], span
         )
@@ -91,7 +100,12 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
         table.show([_cells(row) for row in data])
 
 
+@functools.lru_cache(maxsize=_KEPT_ROWS)
 def _cells(row: _SeriesRow) -> Row:
+    """The table's cells of a row, the same objects for the same figures.
+
+    Kept, so a window shown again hands the table the cells it has drawn already.
+    """
     numbers = (row.p50, row.p95, row.p99, row.max)
     return row.key, (
         row.label,
@@ -167,7 +181,8 @@ class _PhasesPanel(WindowedPanel[tuple[BarRow, ...]]):
     async def gather(self, reader: StoreReader) -> tuple[BarRow, ...]:
         span = self.view.window.span(reader.now())
         means = []
-        phases = await phase_series(reader.store)
+        store = reader.store
+        phases = await self.view.reads.current(("phases", store.as_of), lambda: phase_series(store))
         each = await self.view.reads.window_stats_each(
             reader.store, [info for _, info in phases], span
         )
@@ -222,7 +237,10 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         peak = await reads.points(store, [series.info], span, slots, how="max")
         lines = (ChartLine("mean", mean), ChartLine("peak", peak))
         present = any(value is not None for value in peak)
-        notes = await annotation_marks(reader.book, store, span.start, span.end, slots)
+        notes = await reads.current(
+            ("notes", store.as_of, span, slots),
+            lambda: annotation_marks(reader.book, store, span.start, span.end, slots),
+        )
         marks = notes.on([series.info.source])
         chart = ChartData(span.start, span.end, lines, series.info.unit, marks=marks)
         return _Chart(series.label, self.view.window.label, chart if present else None)

@@ -314,7 +314,10 @@ class _ComplianceChart(WindowedPanel[ChartData | None]):
                 lines.append(ChartLine(f"{info.source} {what}", values))
         if not any(value is not None for line in lines for value in line.values):
             return None
-        notes = await annotation_marks(reader.book, store, span.start, span.end, slots)
+        notes = await self.view.reads.current(  # one read while the file is unchanged
+            ("notes", store.as_of, span, slots),
+            lambda: annotation_marks(reader.book, store, span.start, span.end, slots),
+        )
         marks = notes.on(sources)  # a note about another source is not marked here
         return ChartData(span.start, span.end, tuple(lines), "%", top=100.0, marks=marks)
 

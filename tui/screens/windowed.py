@@ -141,9 +141,15 @@ class WindowedScreen(LiveScreen):
             refresh_now()
 
     async def refresh_from(self, reader: StoreReader) -> None:
-        """Refresh the screen; once more if the window or cursor changed meanwhile."""
+        """Refresh the screen; once more if the window or cursor changed meanwhile.
+
+        Each time, the reads the panels keep while the file is unchanged are
+        checked first (`ReadCache.check`).
+        """
         self._again = False
+        await self.view.reads.check(reader.store)
         await super().refresh_from(reader)
         if self._again:
             self._again = False
+            await self.view.reads.check(reader.store)
             await super().refresh_from(reader)
