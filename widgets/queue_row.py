@@ -101,13 +101,20 @@ class QueueRow(Widget):
         detail.display = line.detail is not None
         yield detail
 
-    def watch_line(self, line: QueueLine) -> None:
-        """Update the parts in place."""
-        self.query_one(".queue-row--name", Static).update(Text(inert(line.name), no_wrap=True))
+    def watch_line(self, old: QueueLine, line: QueueLine) -> None:
+        """Update the parts that changed, in place.
+
+        The name and detail columns have fixed widths: no layout, which would
+        reflow the whole screen.
+        """
+        if line.name != old.name:
+            name = self.query_one(".queue-row--name", Static)
+            name.update(Text(inert(line.name), no_wrap=True), layout=False)
         self.query_one(".queue-row--depth", ReadingCell).reading = line.depth
         self.query_one(".queue-row--wait", ReadingCell).reading = line.wait
         detail = self.query_one(".queue-row--detail", Static)
-        detail.update(Text(inert(line.detail or "")))
+        if line.detail != old.detail:
+            detail.update(Text(inert(line.detail or "")), layout=False)
         detail.display = line.detail is not None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
@@ -110,12 +111,20 @@ class ReadingCell(Widget):
         spark.set_class(reading.level != "ok", "-alarm")
         yield spark
 
-    def watch_reading(self, reading: Reading) -> None:
-        """Update the parts in place."""
-        value = self.query_one(".reading-cell--value", Static)
+    def watch_reading(self, old: Reading, reading: Reading) -> None:
+        """Update the parts that changed, in place.
+
+        The value's width is fixed, so a new value needs no layout (a layout
+        reflows the whole screen: a rewound step changes every cell); the mark
+        sizes to its text, so it needs one only when its width changes.
+        """
+        if reading.text != old.text:
+            value = self.query_one(".reading-cell--value", Static)
+            value.update(Text(inert(reading.text)), layout=False)
         mark = self.query_one(".reading-cell--mark", Static)
-        value.update(Text(inert(reading.text)))
-        mark.update(Text(inert(reading.mark)))
+        if reading.mark != old.mark:
+            resized = cell_len(inert(reading.mark)) != cell_len(inert(old.mark))
+            mark.update(Text(inert(reading.mark)), layout=resized)
         for level in ("ok", "warning", "error"):
             mark.set_class(level == reading.level, f"-{level}")
         spark = self.query_one(SparkLine)
