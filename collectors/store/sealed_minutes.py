@@ -36,6 +36,7 @@ from typing import Final
 import aiosqlite
 
 from collectors.sketch import Packing
+from collectors.store.hour_bins import HourBins
 
 __all__ = ["HourSpan", "SealedMinutes", "Slice"]
 
@@ -177,6 +178,8 @@ class SealedMinutes:
     def __init__(self, keep: int = _KEEP) -> None:
         self._keep = keep
         self._hours: OrderedDict[tuple[int, int], _Hour] = OrderedDict()
+        self.hours = HourBins()
+        """The sealed hours' own rows, their sketches decoded (what whole hours are read as)."""
 
     async def read(
         self, conn: aiosqlite.Connection, ids: Sequence[int], spans: Sequence[HourSpan]
