@@ -379,6 +379,19 @@ class Packing:
         _, width, _, pos_first, _, neg_first, _ = _DENSE_HEADER.unpack_from(data)
         return cls(width, pos_first, neg_first) if width in _COUNT_CODES else None
 
+    def own(self, data: bytes) -> tuple[int, int, int]:
+        """A dense blob's zero count and bins packed in its own packing (`of_dense(data)`).
+
+        Its lanes are packed bins already: no work per bin.
+        """
+        _, width, zero, _, npos, _, _ = _DENSE_HEADER.unpack_from(data)
+        split = _DENSE_HEADER.size + npos * width
+        return (
+            int(zero),
+            int.from_bytes(data[_DENSE_HEADER.size : split], "little"),
+            int.from_bytes(data[split:], "little"),
+        )
+
     def pack(self, data: bytes) -> tuple[int, int, int] | None:
         """A blob's zero count, positive and negative bins packed; None where they do not fit.
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.base import Revision, Sample
-from collectors.sketch import DenseBins, LatencySketch
+from collectors.sketch import DenseBins, LatencySketch, Packing
 from collectors.store import schema
 from collectors.store.database import SourceBatch, Store, WindowStats
 from collectors.store.hour_bins import HourBins
@@ -348,3 +348,58 @@ def test_decoded_hours_are_bounded_and_a_long_read_passes_through() -> None:
     assert len(hours) == 8
     long = [(2, hour, *rows[0][2:]) for hour in range(5)]
     assert hours.decoded(long) == long and len(hours) == 8
+
+
+async def test_most_of_an_hour_is_its_row_less_the_other_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step across an hour reads 50 minutes of it: only the other 10 are packed, per series."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    packs = 0
+    pack = Packing.pack
+
+    def counted(self: Packing, data: bytes) -> tuple[int, int, int] | None:
+        nonlocal packs
+        packs += 1
+        return pack(self, data)
+
+    monkeypatch.setattr(Packing, "pack", counted)
+    end = BASE + 2 * HOUR + 50 * 60  # spans: 10 minutes of hour 1, 50 of hour 2
+    plain = minutes_only(path, tmp_path)
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(plain, readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        each = await mine.window_stats_each(series, end - HOUR, end)
+        assert packs == 3 * (10 + 10)
+        for one, stats in zip(series, each, strict=True):
+            assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
+
+
+async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
+    tmp_path: Path,
+) -> None:
+    """A row that does not add up to its minutes (by counts): the span comes from the minutes."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    plain = minutes_only(path, tmp_path)
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "UPDATE rollups_hourly SET count = count + 5, sketch = "
+            "(SELECT sketch FROM rollups_hourly AS h WHERE h.hour = rollups_hourly.hour - 1 "
+            "AND h.series_id = rollups_hourly.series_id) "
+            "WHERE hour = ?",
+            (int(BASE / HOUR) + 2,),
+        )
+    end = BASE + 2 * HOUR + 50 * 60
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(plain, readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for _ in range(2):  # afresh, then with what the first read kept
+            each = await mine.window_stats_each(series, end - HOUR, end)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
