@@ -296,12 +296,8 @@ class SealedMinutes:
                 done = packed[at : at + len(to_pack)]
                 at += len(to_pack)
                 key = (ask.series_id, ask.span.hour)
-                if any(p is None for p in done):  # the file broke the hourly rule: do not keep
-                    self._hours.pop(key, None)
-                    if ask.whole:
-                        rows[ask.series_id] += ask.within(got)
-                    else:
-                        retry.append(ask)
+                if any(p is None for p in done):
+                    self._give_up(ask, got, rows, retry)
                     continue
                 bins = {id(row): p for row, p in zip(to_pack, done, strict=True)}
                 hour_start = ask.span.hour * 60
@@ -322,11 +318,7 @@ class SealedMinutes:
                 try:
                     found = kept.slice(ask.span)
                 except _Broken:
-                    self._hours.pop(key, None)
-                    if ask.whole:
-                        rows[ask.series_id] += ask.within(got)
-                    else:
-                        retry.append(ask)
+                    self._give_up(ask, got, rows, retry)
                     continue
                 if found is not None:
                     slices[ask.series_id].append(found)
@@ -334,6 +326,20 @@ class SealedMinutes:
         while len(self._hours) > self._keep:
             self._hours.popitem(last=False)
         return slices, rows
+
+    def _give_up(
+        self, ask: _Ask, got: list[_Row], rows: dict[int, list[_Row]], retry: list[_Ask]
+    ) -> None:
+        """The file broke the hourly rule for the ask's hour: do not keep it.
+
+        The span's minute rows instead, or, of an ask that relied on minutes
+        kept before, a whole read again.
+        """
+        self._hours.pop((ask.series_id, ask.span.hour), None)
+        if ask.whole:
+            rows[ask.series_id] += ask.within(got)
+        else:
+            retry.append(ask)
 
     def _ask(self, series_id: int, span: HourSpan) -> _Ask:
         kept = self._hours.get((series_id, span.hour))
