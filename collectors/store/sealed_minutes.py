@@ -254,6 +254,9 @@ class SealedMinutes:
         self.hours = HourBins()
         """The sealed hours' own rows, their sketches decoded (what whole hours are read as)."""
 
+    def __len__(self) -> int:
+        return len(self._hours)
+
     async def read(
         self, conn: aiosqlite.Connection, ids: Sequence[int], spans: Sequence[HourSpan]
     ) -> tuple[dict[int, list[Slice]], dict[int, list[_Row]]]:
