@@ -13,9 +13,10 @@ sum, minimum and maximum are always the ones just read.
 Memory: at most `_KEEP` series-hours, least recently used dropped first. A
 decoded hour of latencies holds a lane of 8 bytes per key between its lowest
 and highest (about 150 keys, 1.2 kB) besides the blob it keeps: about 2 kB
-(`bench/memory.py --kept` measures 1.8 kB), 16 MB at most. A read of more hours than half the bound (a 7-day window of 150
-series) is passed through undecoded, so it neither pays for keeping them nor
-pushes out the hours of shorter windows.
+(`bench/memory.py --kept` measures 1.8 kB), 16 MB at most. A read of more
+hours than half the bound (a 7-day window of 150 series) is passed through
+undecoded, so it neither pays for keeping them nor pushes out the hours of
+shorter windows.
 """
 
 from __future__ import annotations
