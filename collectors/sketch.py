@@ -25,6 +25,12 @@ first positive key and how many keys follow it, the first negative key and how
 many follow it; then one count per key of each span, zeros included. `merged`
 adds a dense blob as one big integer with a 64-bit lane per key, so its cost
 hardly grows with its bins: a week of hourly sketches merges in C, not bin by bin.
+A reader keeps dense blobs decoded that way (`DenseBins`) and minutes packed
+into integers of a dense blob's own layout (`Packing`) between reads.
+
+One unit over 500 lines: the sketch, its two blob layouts and the integer
+forms readers keep of them (`Packing`, `DenseBins`) are one format; apart,
+each would have to know the others' byte layouts.
 """
 
 from __future__ import annotations
