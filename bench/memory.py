@@ -9,6 +9,20 @@ reports its peak RSS. Baseline: the peak RSS of the same script run with
 `--import-only`, a fresh process that stops after its imports (`collectors.store.database`
 among them). Target: <= 150 MB.
 
+What a reader keeps between reads is bounded apart from this figure (a
+query here fills little of it), each bound stated where it is kept:
+
+* `SealedMinutes` (store/sealed_minutes.py): the minutes of 2048 series-hours
+  at most, about 20 kB each: 40 MB at most;
+* `HourBins` (store/hour_bins.py): 8192 decoded hourly sketches at most, about
+  2 kB each with the blob they were read from: 16 MB at most.
+
+`--kept DB` measures both after 24-hour reads of every latency series of DB:
+on the rewind benchmark's /tmp/wootwatch-bench-cache/big.db (146 series),
+1.8 kB per decoded hour (3480 kept) and 14.6 kB per series-hour of minutes
+(290 kept).
+* `Store._then`: the series as of one moment (one `SeriesInfo` per series).
+
 Peak RSS is `VmHWM` from /proc/self/status, not `getrusage().ru_maxrss`: Linux
 carries the parent's high-water mark across fork and exec into `ru_maxrss`, so
 a child of a benchmark process holding 10M samples would report the parent's
@@ -20,14 +34,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from _common import LATENCY_SERIES, RETENTION, Result, ratio
 
 from collectors.store.database import Store
+from collectors.store.sealed_minutes import SealedMinutes
 
 if TYPE_CHECKING:
     from window_query import LatencyDb
@@ -52,6 +69,34 @@ async def _query(path: Path, start: float, end: float) -> None:
         fast = await store.points(series, end - 600, end, 300, how="max")
     if not stats.count or None in slow or None in fast:
         raise SystemExit("the database does not hold the expected window")
+
+
+async def _kept(path: Path) -> dict[str, float]:
+    """What a reader keeps after 24-hour reads of every latency series: entries, kB each.
+
+    An hour-aligned window first (whole hours only: `HourBins`), then one
+    30 minutes later (two partial hours per series: `SealedMinutes`).
+    """
+    async with await Store.open(path, readonly=True) as store:
+        series = await store.series(LATENCY_SERIES)
+        hour = math.floor(max(s.last_ts or 0.0 for s in series) / 3600) * 3600.0 - 3600
+        await store.window_stats_each(series, hour - 3600, hour)  # imports, statements
+        store._sealed = sealed = SealedMinutes()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        await store.window_stats_each(series, hour - 86_400, hour)
+        aligned, bins = tracemalloc.get_traced_memory()[0], len(sealed.hours)
+        await store.window_stats_each(series, hour - 84_600, hour + 1800)
+        shifted = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        bins_each = (aligned - before) / bins
+        minutes = (shifted - aligned - (len(sealed.hours) - bins) * bins_each) / len(sealed)
+    return {
+        "hour_bins": len(sealed.hours),
+        "hour_bins_kb_each": bins_each / 1024,
+        "sealed_hours": len(sealed),
+        "sealed_hours_kb_each": minutes / 1024,
+    }
 
 
 def _child_peak_mb(*args: str) -> float:
@@ -80,7 +125,11 @@ if __name__ == "__main__":
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--db", nargs=3, metavar=("PATH", "START", "END"))
     mode.add_argument("--import-only", action="store_true")
+    mode.add_argument("--kept", metavar="DB", help="what a reader keeps after a 24 h read")
     args = parser.parse_args()
+    if args.kept:
+        print(json.dumps(asyncio.run(_kept(Path(args.kept)))))
+        raise SystemExit(0)
     if args.db:
         path, start, end = args.db
         asyncio.run(_query(Path(path), float(start), float(end)))

@@ -25,6 +25,12 @@ first positive key and how many keys follow it, the first negative key and how
 many follow it; then one count per key of each span, zeros included. `merged`
 adds a dense blob as one big integer with a 64-bit lane per key, so its cost
 hardly grows with its bins: a week of hourly sketches merges in C, not bin by bin.
+A reader keeps dense blobs decoded that way (`DenseBins`) and minutes packed
+into integers of a dense blob's own layout (`Packing`) between reads.
+
+One unit over 500 lines: the sketch, its two blob layouts and the integer
+forms readers keep of them (`Packing`, `DenseBins`) are one format; apart,
+each would have to know the others' byte layouts.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-__all__ = ["QUANTILES", "LatencySketch", "Packing"]
+__all__ = ["QUANTILES", "DenseBins", "LatencySketch", "Packing"]
 
 QUANTILES: Final = (0.5, 0.9, 0.95, 0.99)
 """The quantiles window statistics report and rules may ask for."""
@@ -287,10 +293,11 @@ class LatencySketch:
         return cls.merged((data,))
 
     @classmethod
-    def merged(cls, blobs: Iterable[bytes]) -> LatencySketch:
+    def merged(cls, blobs: Iterable[bytes | DenseBins]) -> LatencySketch:
         """Build one sketch holding the values of all the serialized sketches in `blobs`.
 
-        Blobs of either layout (version 1 or dense version 2) may be mixed.
+        Blobs of either layout (version 1 or dense version 2) may be mixed, and
+        dense blobs decoded already (`DenseBins`, kept between reads).
 
         Raises:
             ValueError: "corrupt sketch ..." if any blob is not valid.
@@ -301,8 +308,11 @@ class LatencySketch:
         dense = (_Lanes(), _Lanes())
         zero = 0
         for data in blobs:
+            if isinstance(data, DenseBins):
+                zero += data.add_to(dense)
+                continue
             if isinstance(data, bytes) and data[:1] == b"\x02":
-                zero += _add_dense(data, dense)
+                zero += DenseBins.of(data).add_to(dense)
                 continue
             zc, npos, keys, counts = _compact(data)
             if len(keys) > npos:
@@ -375,6 +385,19 @@ class Packing:
         _, width, _, pos_first, _, neg_first, _ = _DENSE_HEADER.unpack_from(data)
         return cls(width, pos_first, neg_first) if width in _COUNT_CODES else None
 
+    def own(self, data: bytes) -> tuple[int, int, int]:
+        """A dense blob's zero count and bins packed in its own packing (`of_dense(data)`).
+
+        Its lanes are packed bins already: no work per bin.
+        """
+        _, width, zero, _, npos, _, _ = _DENSE_HEADER.unpack_from(data)
+        split = _DENSE_HEADER.size + npos * width
+        return (
+            int(zero),
+            int.from_bytes(data[_DENSE_HEADER.size : split], "little"),
+            int.from_bytes(data[split:], "little"),
+        )
+
     def pack(self, data: bytes) -> tuple[int, int, int] | None:
         """A blob's zero count, positive and negative bins packed; None where they do not fit.
 
@@ -431,22 +454,16 @@ class _Lanes:
         self.total = 0
         self.first: int | None = None
 
-    def add(self, first: int, counts: bytes, width: int) -> None:
-        """Add little-endian counts `width` bytes each of the keys `first`, `first + 1`, ..."""
-        if not counts:
+    def add(self, first: int, wide: int) -> None:
+        """Add counts in 64-bit lanes (`_widened`) of the keys `first`, `first + 1`, ..."""
+        if not wide:
             return
         if self.first is None:
             self.first = first
         elif first < self.first:
             self.total <<= (self.first - first) * _LANE
             self.first = first
-        if width == 8:
-            wide: bytes | bytearray = counts
-        else:  # each count into a 64-bit lane, a byte column at a time (in C)
-            wide = bytearray(len(counts) // width * 8)
-            for byte in range(width):
-                wide[byte::8] = counts[byte::width]
-        self.total += int.from_bytes(wide, "little") << ((first - self.first) * _LANE)
+        self.total += wide << ((first - self.first) * _LANE)
 
     def counts(self) -> Iterable[tuple[int, int]]:
         """The keys with a count, and their counts."""
@@ -460,18 +477,61 @@ class _Lanes:
         return zip(itertools.compress(keys, wide), itertools.compress(wide, wide), strict=True)
 
 
-def _add_dense(data: bytes, lanes: tuple[_Lanes, _Lanes]) -> int:
-    """Add a dense blob's bins to the lanes (positive, negative); return its zero count."""
-    try:
-        version, width, zero, pos_first, npos, neg_first, nneg = _DENSE_HEADER.unpack_from(data)
-    except struct.error as exc:
-        raise ValueError(f"corrupt sketch: {exc!r}") from None
-    start, split = _DENSE_HEADER.size, _DENSE_HEADER.size + npos * width
-    if version != _DENSE_VERSION or width not in _COUNT_CODES or len(data) != split + nneg * width:
-        raise ValueError("corrupt sketch: bad version or length")
-    for first, size in ((pos_first, npos), (neg_first, nneg)):
-        if size and (first < _MIN_KEY or first + size - 1 > _MAX_KEY):
-            raise ValueError("corrupt sketch: key out of range")
-    lanes[0].add(pos_first, data[start:split], width)
-    lanes[1].add(neg_first, data[split:], width)
-    return int(zero)
+def _widened(counts: bytes, width: int) -> int:
+    """Little-endian counts `width` bytes each as one integer with a 64-bit lane per count."""
+    if width == 8:
+        wide: bytes | bytearray = counts
+    else:  # each count into a 64-bit lane, a byte column at a time (in C)
+        wide = bytearray(len(counts) // width * 8)
+        for byte in range(width):
+            wide[byte::8] = counts[byte::width]
+    return int.from_bytes(wide, "little")
+
+
+@dataclass(frozen=True, slots=True)
+class DenseBins:
+    """A dense blob decoded: its bins in 64-bit lanes, added to a merge without decoding again.
+
+    What a reader keeps of an hourly rollup between reads (a window stepped a
+    slot merges the same hours again).
+    """
+
+    zero: int
+    pos_first: int
+    """The key of the lowest lane of `pos`."""
+    pos: int
+    """The positive bins' counts, a 64-bit lane per key."""
+    neg_first: int
+    """The key of the lowest lane of `neg`."""
+    neg: int
+    """The negative bins' counts, a 64-bit lane per key."""
+
+    @classmethod
+    def of(cls, data: bytes) -> DenseBins:
+        """Decode a dense blob (version 2).
+
+        Raises:
+            ValueError: "corrupt sketch ..." if `data` is not a valid dense blob.
+        """
+        try:
+            version, width, zero, pos_first, npos, neg_first, nneg = _DENSE_HEADER.unpack_from(data)
+        except struct.error as exc:
+            raise ValueError(f"corrupt sketch: {exc!r}") from None
+        start, split = _DENSE_HEADER.size, _DENSE_HEADER.size + npos * width
+        if (
+            version != _DENSE_VERSION
+            or width not in _COUNT_CODES
+            or len(data) != split + nneg * width
+        ):
+            raise ValueError("corrupt sketch: bad version or length")
+        for first, size in ((pos_first, npos), (neg_first, nneg)):
+            if size and (first < _MIN_KEY or first + size - 1 > _MAX_KEY):
+                raise ValueError("corrupt sketch: key out of range")
+        pos, neg = _widened(data[start:split], width), _widened(data[split:], width)
+        return cls(int(zero), pos_first, pos, neg_first, neg)
+
+    def add_to(self, lanes: tuple[_Lanes, _Lanes]) -> int:
+        """Add the bins to the lanes (positive, negative); return the zero count."""
+        lanes[0].add(self.pos_first, self.pos)
+        lanes[1].add(self.neg_first, self.neg)
+        return self.zero

@@ -94,21 +94,27 @@ class QueueRow(Widget):
     def compose(self) -> ComposeResult:
         """Name, depth, wait and the detail column."""
         line = self.line
-        yield Static(Text(inert(line.name), no_wrap=True), classes="queue-row--name")
-        yield ReadingCell(line.depth, classes="queue-row--depth")
-        yield ReadingCell(line.wait, classes="queue-row--wait")
-        detail = Static(Text(inert(line.detail or "")), classes="queue-row--detail")
-        detail.display = line.detail is not None
-        yield detail
+        # Kept: a rewound step updates every row, a query per part each time added up.
+        self._queue_name = Static(Text(inert(line.name), no_wrap=True), classes="queue-row--name")
+        self._depth_cell = ReadingCell(line.depth, classes="queue-row--depth")
+        self._wait_cell = ReadingCell(line.wait, classes="queue-row--wait")
+        self._detail_part = Static(Text(inert(line.detail or "")), classes="queue-row--detail")
+        self._detail_part.display = line.detail is not None
+        yield from (self._queue_name, self._depth_cell, self._wait_cell, self._detail_part)
 
-    def watch_line(self, line: QueueLine) -> None:
-        """Update the parts in place."""
-        self.query_one(".queue-row--name", Static).update(Text(inert(line.name), no_wrap=True))
-        self.query_one(".queue-row--depth", ReadingCell).reading = line.depth
-        self.query_one(".queue-row--wait", ReadingCell).reading = line.wait
-        detail = self.query_one(".queue-row--detail", Static)
-        detail.update(Text(inert(line.detail or "")))
-        detail.display = line.detail is not None
+    def watch_line(self, old: QueueLine, line: QueueLine) -> None:
+        """Update the parts that changed, in place.
+
+        The name and detail columns have fixed widths: no layout, which would
+        reflow the whole screen.
+        """
+        if line.name != old.name:
+            self._queue_name.update(Text(inert(line.name), no_wrap=True), layout=False)
+        self._depth_cell.reading = line.depth
+        self._wait_cell.reading = line.wait
+        if line.detail != old.detail:
+            self._detail_part.update(Text(inert(line.detail or "")), layout=False)
+        self._detail_part.display = line.detail is not None
 
 
 class QueueHeader(Widget):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
@@ -104,21 +105,31 @@ class ReadingCell(Widget):
         reading = self.reading
         if self._label is not None:
             yield Static(Text(inert(self._label)), classes="reading-cell--label")
-        yield Static(Text(inert(reading.text)), classes="reading-cell--value")
-        yield Static(Text(inert(reading.mark)), classes=f"reading-cell--mark -{reading.level}")
-        spark = SparkLine(reading.history, low=0.0, marks=reading.notes)
-        spark.set_class(reading.level != "ok", "-alarm")
-        yield spark
+        # Kept: a rewound step updates every cell, a query per part each time added up.
+        self._value_part = Static(Text(inert(reading.text)), classes="reading-cell--value")
+        self._mark_part = Static(
+            Text(inert(reading.mark)), classes=f"reading-cell--mark -{reading.level}"
+        )
+        self._spark_part = SparkLine(reading.history, low=0.0, marks=reading.notes)
+        self._spark_part.set_class(reading.level != "ok", "-alarm")
+        yield from (self._value_part, self._mark_part, self._spark_part)
 
-    def watch_reading(self, reading: Reading) -> None:
-        """Update the parts in place."""
-        value = self.query_one(".reading-cell--value", Static)
-        mark = self.query_one(".reading-cell--mark", Static)
-        value.update(Text(inert(reading.text)))
-        mark.update(Text(inert(reading.mark)))
+    def watch_reading(self, old: Reading, reading: Reading) -> None:
+        """Update the parts that changed, in place.
+
+        The value's width is fixed, so a new value needs no layout (a layout
+        reflows the whole screen: a rewound step changes every cell); the mark
+        sizes to its text, so it needs one only when its width changes.
+        """
+        if reading.text != old.text:
+            self._value_part.update(Text(inert(reading.text)), layout=False)
+        mark = self._mark_part
+        if reading.mark != old.mark:
+            resized = cell_len(inert(reading.mark)) != cell_len(inert(old.mark))
+            mark.update(Text(inert(reading.mark)), layout=resized)
         for level in ("ok", "warning", "error"):
             mark.set_class(level == reading.level, f"-{level}")
-        spark = self.query_one(SparkLine)
+        spark = self._spark_part
         spark.data = reading.history
         spark.marks = reading.notes
         spark.set_class(reading.level != "ok", "-alarm")

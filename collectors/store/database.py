@@ -98,6 +98,7 @@ class Store:
         self._sealed = SealedMinutes()
         self._kept = KeptMerges() if readonly else None  # a writer's commits keep its version
         self._then: tuple[tuple[float, int], list[SeriesInfo]] | None = None
+        self._then_lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
 
     @classmethod
@@ -292,12 +293,14 @@ class Store:
         """Every series as of `moment`: read once per moment while no write comes between.
 
         A screen asks for several names at one moment (the latency screen ten
-        times a refresh): one query answers them all.
+        times a refresh, its panels at once): one query answers them all, the
+        others wait for it.
         """
-        version = await scalar(self._conn, "PRAGMA data_version")
-        if self._then is None or self._then[0] != (moment, version):
-            self._then = ((moment, version), await series_as_of(self._conn, moment))
-        return self._then[1]
+        async with self._then_lock:
+            version = await scalar(self._conn, "PRAGMA data_version")
+            if self._then is None or self._then[0] != (moment, version):
+                self._then = ((moment, version), await series_as_of(self._conn, moment))
+            return self._then[1]
 
     async def points(
         self,

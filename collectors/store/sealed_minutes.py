@@ -21,7 +21,16 @@ minute rows on every read, as before.
 
 The figures are the same as from the minute rows: counts are integers, each
 minute's sum is kept for the caller's exact `fsum`, and minimum and maximum are
-each minute's.
+each minute's. A span whose own minutes would take more packing than the rest
+of its hour (a window stepped across an hour takes 53 minutes of it) has its
+bins from the rule too: the hour's row (whose dense lanes are packed bins
+already) less the other minutes, exact integer arithmetic; its count, sums,
+minimum and maximum still come from its own minute rows, read without
+packing. Where the minutes' counts do not add up to the row's, the rule does
+not hold for that hour, and the span is read from its minute rows alone.
+
+Memory: at most `_KEEP` series-hours (seven lists of sixty, about 20 kB each
+with their packed integers): about 40 MB at most.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from typing import Final
 import aiosqlite
 
 from collectors.sketch import Packing
+from collectors.store.hour_bins import HourBins
 
 __all__ = ["HourSpan", "SealedMinutes", "Slice"]
 
@@ -84,7 +94,13 @@ class Slice:
 
 
 class _Hour:
-    """The minutes of one series' sealed hour read so far, checked against the hour's row."""
+    """The minutes of one series' sealed hour read so far, checked against the hour's row.
+
+    A minute is known (its count, sum, minimum and maximum) or also packed (its
+    bins). A span whose own minutes would take more packing than the others is
+    its hour's row less the others: a step across an hour reads 53 minutes of
+    one and packs 7.
+    """
 
     __slots__ = (
         "counts",
@@ -93,6 +109,8 @@ class _Hour:
         "lows",
         "mark",
         "neg",
+        "own",
+        "packed",
         "packing",
         "pos",
         "totals",
@@ -103,8 +121,12 @@ class _Hour:
         self.mark = mark
         """The hourly row they were read with: count, sum, min, max, sketch."""
         self.packing = packing
+        self.own = packing.own(mark[4])  # type: ignore[arg-type]
+        """The hour's own bins, packed: the sum of every minute's."""
         self.known = bytearray(60)
         """1 where the minute was read (with or without a row)."""
+        self.packed = bytearray(60)
+        """1 where the minute's bins are packed too."""
         self.counts = [0] * 60
         self.totals = [0.0] * 60
         self.lows = [math.inf] * 60
@@ -113,42 +135,88 @@ class _Hour:
         self.pos = [0] * 60
         self.neg = [0] * 60
 
-    def put(self, offset: int, row: _Row, packed: _Packed) -> None:
-        """Keep the minute at `offset` in the hour: its rollup row and its packed bins."""
+    def put(self, offset: int, row: _Row, packed: _Packed | None) -> None:
+        """Keep the minute at `offset` in the hour: its rollup row, and its bins if packed."""
         self.counts[offset] = int(row[2])  # type: ignore[call-overload]
         self.totals[offset] = float(row[3])  # type: ignore[arg-type]
         self.lows[offset] = float(row[4])  # type: ignore[arg-type]
         self.highs[offset] = float(row[5])  # type: ignore[arg-type]
-        self.zeros[offset], self.pos[offset], self.neg[offset] = packed
         self.known[offset] = 1
+        if packed is not None:
+            self.zeros[offset], self.pos[offset], self.neg[offset] = packed
+            self.packed[offset] = 1
+
+    def empty(self, offset: int) -> None:
+        """The minute at `offset` has no row: known and packed as nothing."""
+        self.put(offset, (0, 0, 0, 0.0, math.inf, -math.inf), (0, 0, 0))
+
+    def by_rest(self, span: HourSpan) -> bool:
+        """Whether the span is better read as the hour less the other minutes.
+
+        So when fewer of the other minutes than of its own are still to pack
+        (a span stepped across the hour keeps choosing the cheaper side).
+        """
+        packed = self.packed
+        own = packed[span.first : span.end].count(0)
+        return bool(own) and packed[: span.first].count(0) + packed[span.end :].count(0) < own
+
+    def needs(self, span: HourSpan) -> tuple[list[int], list[int]]:
+        """The offsets to read for the span, and those of them whose bins to pack."""
+        if self.covers(span):
+            return [], []
+        inside = range(span.first, span.end)
+        if not self.by_rest(span):
+            pack = [o for o in inside if not self.packed[o]]
+            return pack, pack
+        rest = [o for o in range(60) if not span.first <= o < span.end]
+        pack = [o for o in rest if not self.packed[o]]
+        return sorted([o for o in inside if not self.known[o]] + pack), pack
 
     def covers(self, span: HourSpan) -> bool:
-        """Whether every minute of the span was read."""
-        return all(self.known[span.first : span.end])
-
-    def missing(self, span: HourSpan) -> list[tuple[int, int]]:
-        """The runs of minutes of the span not read yet, as unix minutes `[first, end)`."""
-        runs: list[tuple[int, int]] = []
-        for offset in range(span.first, span.end):
-            if self.known[offset]:
-                continue
-            if runs and runs[-1][1] == offset:
-                runs[-1] = (runs[-1][0], offset + 1)
-            else:
-                runs.append((offset, offset + 1))
-        return [span.minutes(first, end) for first, end in runs]
+        """Whether every minute the span needs was read."""
+        first, end, packed = span.first, span.end, self.packed
+        if not self.by_rest(span):
+            return 0 not in packed[first:end]
+        return 0 not in self.known[first:end] and 0 not in packed[:first] + packed[end:]
 
     def slice(self, span: HourSpan) -> Slice | None:
-        """The span's minutes merged (all read), or None when none holds a value."""
+        """The span's minutes merged (all read), or None when none holds a value.
+
+        Raises:
+            _Broken: the hour's row is not the merge of its minutes (by counts).
+        """
         first, end = span.first, span.end
         count = sum(self.counts[first:end])
         if not count:
             return None
-        blob = self.packing.blob(
-            sum(self.zeros[first:end]), sum(self.pos[first:end]), sum(self.neg[first:end])
-        )
+        if self.by_rest(span):
+            if sum(self.counts) != self.mark[0]:
+                raise _Broken
+            zero, pos, neg = self.own
+            zero -= sum(self.zeros[:first]) + sum(self.zeros[end:])
+            pos -= sum(self.pos[:first]) + sum(self.pos[end:])
+            neg -= sum(self.neg[:first]) + sum(self.neg[end:])
+        else:
+            zero = sum(self.zeros[first:end])
+            pos, neg = sum(self.pos[first:end]), sum(self.neg[first:end])
+        blob = self.packing.blob(zero, pos, neg)
         lows, highs = self.lows[first:end], self.highs[first:end]
         return Slice(count, self.totals[first:end], min(lows), max(highs), blob)
+
+
+class _Broken(Exception):
+    """An hour's row does not add up to its minutes: read its span from the minutes."""
+
+
+def _runs(hour: int, offsets: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending offsets of an hour as runs of unix minutes `[first, end)`."""
+    runs: list[tuple[int, int]] = []
+    for offset in offsets:
+        if runs and runs[-1][1] == offset:
+            runs[-1] = (runs[-1][0], offset + 1)
+        else:
+            runs.append((offset, offset + 1))
+    return [(hour * 60 + first, hour * 60 + end) for first, end in runs]
 
 
 @dataclass(slots=True)
@@ -164,8 +232,14 @@ class _Ask:
 
     @classmethod
     def whole_span(cls, series_id: int, span: HourSpan) -> _Ask:
-        """Ask for every minute of the span."""
-        return cls(series_id, span, [span.minutes(span.first, span.end)], True)
+        """Ask for every minute the span may need: its own, or its hour's when more than half."""
+        first, end = (0, 60) if span.end - span.first > 30 else (span.first, span.end)
+        return cls(series_id, span, [span.minutes(first, end)], True)
+
+    def within(self, rows: Sequence[_Row]) -> list[_Row]:
+        """The rows of the span's own minutes."""
+        first, end = self.span.minutes(self.span.first, self.span.end)
+        return [row for row in rows if first <= row[1] < end]  # type: ignore[operator]
 
 
 class SealedMinutes:
@@ -177,6 +251,11 @@ class SealedMinutes:
     def __init__(self, keep: int = _KEEP) -> None:
         self._keep = keep
         self._hours: OrderedDict[tuple[int, int], _Hour] = OrderedDict()
+        self.hours = HourBins()
+        """The sealed hours' own rows, their sketches decoded (what whole hours are read as)."""
+
+    def __len__(self) -> int:
+        return len(self._hours)
 
     async def read(
         self, conn: aiosqlite.Connection, ids: Sequence[int], spans: Sequence[HourSpan]
@@ -192,7 +271,7 @@ class SealedMinutes:
         while asks:  # twice at most: a second round reads whole spans, which never retry
             marks, minutes = await _fetch(conn, asks)
             jobs: list[tuple[Packing, bytes]] = []
-            fills: list[tuple[_Ask, _Hour, list[_Row]]] = []
+            fills: list[tuple[_Ask, _Hour, list[_Row], list[_Row]]] = []
             retry: list[_Ask] = []
             for ask in asks:
                 key = (ask.series_id, ask.span.hour)
@@ -207,35 +286,43 @@ class SealedMinutes:
                 if kept is None:
                     packing = None if mark is None else Packing.of_dense(mark[4])  # type: ignore[arg-type]
                     if mark is None or packing is None:
-                        rows[ask.series_id] += got
+                        rows[ask.series_id] += ask.within(got)
                         continue
                     kept = self._hours[key] = _Hour(mark, packing)
-                fills.append((ask, kept, got))
-                jobs.extend((kept.packing, row[6]) for row in got)  # type: ignore[misc]
+                pack = set(kept.needs(ask.span)[1])
+                to_pack = [row for row in got if int(row[1]) - ask.span.hour * 60 in pack]  # type: ignore[call-overload]
+                fills.append((ask, kept, got, to_pack))
+                jobs.extend((kept.packing, row[6]) for row in to_pack)  # type: ignore[misc]
             packed = await _packed(jobs)
             at = 0
-            for ask, kept, got in fills:
-                done = packed[at : at + len(got)]
-                at += len(got)
+            for ask, kept, got, to_pack in fills:
+                done = packed[at : at + len(to_pack)]
+                at += len(to_pack)
                 key = (ask.series_id, ask.span.hour)
-                if any(p is None for p in done):  # the file broke the hourly rule: do not keep
-                    self._hours.pop(key, None)
-                    if ask.whole:
-                        rows[ask.series_id] += got
-                    else:
-                        retry.append(ask)
+                if any(p is None for p in done):
+                    self._give_up(ask, got, rows, retry)
                     continue
-                for row, p in zip(got, done, strict=True):
-                    kept.put(int(row[1]) - ask.span.hour * 60, row, p)  # type: ignore[call-overload,arg-type]
+                bins = {id(row): p for row, p in zip(to_pack, done, strict=True)}
+                hour_start = ask.span.hour * 60
+                with_row = set()
+                for row in got:
+                    offset = int(row[1]) - hour_start  # type: ignore[call-overload]
+                    kept.put(offset, row, bins.get(id(row)))
+                    with_row.add(offset)
                 for first, end in ask.runs:  # minutes without a row were read too
-                    for minute in range(first, end):
-                        kept.known[minute - ask.span.hour * 60] = 1
+                    for offset in range(first - hour_start, end - hour_start):
+                        if offset not in with_row:
+                            kept.empty(offset)
                 if not kept.covers(ask.span):  # another read replaced it meanwhile
                     retry.append(ask)
                     continue
                 if self._hours.get(key) is kept:
                     self._hours.move_to_end(key)
-                found = kept.slice(ask.span)
+                try:
+                    found = kept.slice(ask.span)
+                except _Broken:
+                    self._give_up(ask, got, rows, retry)
+                    continue
                 if found is not None:
                     slices[ask.series_id].append(found)
             asks = [_Ask.whole_span(ask.series_id, ask.span) for ask in retry]
@@ -243,11 +330,25 @@ class SealedMinutes:
             self._hours.popitem(last=False)
         return slices, rows
 
+    def _give_up(
+        self, ask: _Ask, got: list[_Row], rows: dict[int, list[_Row]], retry: list[_Ask]
+    ) -> None:
+        """The file broke the hourly rule for the ask's hour: do not keep it.
+
+        The span's minute rows instead, or, of an ask that relied on minutes
+        kept before, a whole read again.
+        """
+        self._hours.pop((ask.series_id, ask.span.hour), None)
+        if ask.whole:
+            rows[ask.series_id] += ask.within(got)
+        else:
+            retry.append(ask)
+
     def _ask(self, series_id: int, span: HourSpan) -> _Ask:
         kept = self._hours.get((series_id, span.hour))
         if kept is None:
             return _Ask.whole_span(series_id, span)
-        return _Ask(series_id, span, kept.missing(span), False)
+        return _Ask(series_id, span, _runs(span.hour, kept.needs(span)[0]), False)
 
 
 def _marks(ids: Sequence[int]) -> str:

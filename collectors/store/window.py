@@ -253,11 +253,12 @@ async def _rollups(
     merged, found = await sealed.read(conn, ids, spans)
     covered: set[tuple[int, int]] = set()
     if first_hour < end_hour:
-        for row in await conn.execute_fetchall(
+        hours = await conn.execute_fetchall(
             "SELECT series_id, hour, count, sum, min, max, sketch FROM rollups_hourly "
             f"WHERE series_id IN ({_marks(ids)}) AND hour >= ? AND hour < ?",
             [*ids, first_hour, end_hour],
-        ):
+        )
+        for row in sealed.hours.decoded(list(hours)):
             found[row[0]].append(row)
             covered.add((row[0], row[1]))
     # The minutes still to read, per series; series missing the same ranges share a query.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,19 @@ async def test_chart_slots_hold_nothing_from_after_the_moment(recording: Path) -
         assert await store.points([queue], B, B + 300, 5) == [2.5, 8.5, 14.5, 20.5, 24.0]
         assert await store.points([queue], B, B + 300, 5, how="max") == [5, 11, 17, 23, 24]
         assert await store.points([queue], B, B + 240, 4) == live[:4]
+
+
+async def test_panels_asking_at_once_at_one_moment_share_one_read(recording: Path) -> None:
+    """A screen's panels read together: each of them asking alone read every series again."""
+    async with await Store.open(recording, readonly=True) as store:
+        reads: list[str] = []
+        await store._conn.set_trace_callback(
+            lambda sql: reads.append(sql) if "WITH found" in sql else None
+        )
+        store.as_of = B + 245
+        found = await asyncio.gather(*(store.series(name) for name in (QUEUE, WAIT, QUEUE)))
+        assert [[s.last_value for s in each] for each in found] == [[24.0], [109.0], [24.0]]
+        assert len(reads) == 1
+        store.as_of = B + 235
+        assert [s.last_value for s in await store.series(QUEUE)] == [23.0]
+        assert len(reads) == 2

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from collectors.base import Revision, Sample
+from collectors.sketch import DenseBins, LatencySketch, Packing
 from collectors.store import schema
 from collectors.store.database import SourceBatch, Store, WindowStats
+from collectors.store.hour_bins import HourBins
 from collectors.store.retention import Retention
 
 LATENCY = "chatwoot.api.latency_ms"
@@ -43,14 +45,16 @@ def samples(start: float, end: float, rng: random.Random, endpoints: int = 3) ->
     return found
 
 
-async def record(path: Path, hours: float, *, retention: Retention | None = None) -> Clock:
-    """Write `hours` of samples from BASE, ten minutes a write, the clock following the data."""
+async def record(
+    path: Path, hours: float, *, retention: Retention | None = None, base: float = BASE
+) -> Clock:
+    """Write `hours` of samples from `base`, ten minutes a write, the clock following the data."""
     rng = random.Random(16)
-    clock = Clock(BASE)
+    clock = Clock(base)
     async with await Store.open(path, clock=clock, retention=retention) as store:
         step = 600.0
         for k in range(int(hours * HOUR / step)):
-            start = BASE + k * step
+            start = base + k * step
             clock.now = start + step
             await store.write([SourceBatch("api", samples(start, start + step, rng))])
     return clock
@@ -331,3 +335,144 @@ async def test_a_writer_keeps_no_merge_and_reads_its_own_write_at_once(tmp_path:
         after = await writer.window_stats(series, start, end)
     assert after.count == before.count + 1
     assert after.max == 99_999.0
+
+
+async def test_a_late_sample_in_a_whole_hour_reaches_a_reader_that_decoded_it_before(
+    tmp_path: Path,
+) -> None:
+    """The reader keeps whole hours' sketches decoded: the hour sealed again must show.
+
+    Its count and maximum come from the row; its percentiles and buckets from
+    the sketch, which must be the new one.
+    """
+    path = tmp_path / "w.db"
+    clock = await record(path, 4.5)
+    start, end = BASE + 20 * 60, BASE + 3 * HOUR + 20 * 60  # hours 1 and 2 whole
+    plain = tmp_path / "plain.db"
+    async with await Store.open(path, readonly=True) as reader:
+        series = await reader.series(LATENCY)
+        await reader.window_stats(series, start, end)
+        async with await Store.open(path, clock=clock) as writer:
+            late = [
+                Sample(LATENCY, 50_000.0 + k, BASE + HOUR + 45 * 60 + k, {"endpoint": "e0"}, "ms")
+                for k in range(40)
+            ]
+            await writer.write([SourceBatch("api", late)])
+        after = await reader.window_stats(series, start, end)
+        plain = minutes_only(path, tmp_path)
+        async with await Store.open(plain, readonly=True) as theirs:
+            assert_same(after, await theirs.window_stats(series, start, end))
+    assert hourly_rows(path) == 4 * 3  # the hour was sealed again after the late write
+    assert after.quantiles[0.99] > 40_000
+
+
+async def test_a_window_stepped_back_and_forth_over_whole_hours_keeps_its_figures(
+    tmp_path: Path,
+) -> None:
+    """A rewound 24-hour view steps 15 minutes: whole hours enter and leave the window."""
+    path = tmp_path / "w.db"
+    await record(path, 6.5)
+    ends = [BASE + 4 * HOUR + 10 + 15 * 60 * k for k in range(10)]
+    await step_and_compare(path, tmp_path, [*ends, *reversed(ends)], 3 * HOUR)
+
+
+async def test_a_window_stepped_across_a_day_boundary_keeps_its_figures(tmp_path: Path) -> None:
+    day = math.floor(BASE / 86_400) * 86_400 + 86_400
+    path = tmp_path / "w.db"
+    await record(path, 5.5, base=day - 3 * HOUR)
+    ends = [day - HOUR + 15 * 60 * k for k in range(9)]
+    await step_and_compare(path, tmp_path, [*ends, *reversed(ends)], 2 * HOUR)
+
+
+async def test_the_trim_after_a_read_leaves_the_reader_with_the_minutes_figures(
+    tmp_path: Path,
+) -> None:
+    """The trim deletes hourly rows a reader had decoded: it reads what is left, as afresh."""
+    path = tmp_path / "w.db"
+    clock = await record(path, 5.5)
+    start, end = BASE, BASE + 5 * HOUR
+    async with await Store.open(path, readonly=True) as reader:
+        series = await reader.series(LATENCY)
+        before = await reader.window_stats(series, start, end)
+        keep = Retention(rollup_max_age="3h", raw_max_age="1h")
+        async with await Store.open(path, clock=clock, retention=keep) as writer:
+            await writer.trim()
+        after = await reader.window_stats(series, start, end)
+        plain = minutes_only(path, tmp_path)
+        async with await Store.open(plain, readonly=True) as theirs:
+            assert_same(after, await theirs.window_stats(series, start, end))
+    assert after.count < before.count
+
+
+def test_decoded_hours_are_bounded_and_a_long_read_passes_through() -> None:
+    """At most `keep` series-hours are kept; a read of more than half of them is not decoded."""
+    sketch = LatencySketch()
+    sketch.add_many([120.0, 340.0, 1200.0])
+    blob = sketch.to_dense_bytes()
+    hours = HourBins(keep=8)
+    rows = [(1, hour, 3, 1660.0, 120.0, 1200.0, blob) for hour in range(4)]
+    decoded = hours.decoded(rows)
+    assert [type(row[6]) for row in decoded] == [DenseBins] * 4
+    assert LatencySketch.merged(row[6] for row in decoded) == LatencySketch.merged(
+        row[6] for row in rows
+    )
+    for first in range(4, 40, 4):
+        hours.decoded([(1, hour, *rows[0][2:]) for hour in range(first, first + 4)])
+    assert len(hours) == 8
+    long = [(2, hour, *rows[0][2:]) for hour in range(5)]
+    assert hours.decoded(long) == long and len(hours) == 8
+
+
+async def test_most_of_an_hour_is_its_row_less_the_other_minutes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step across an hour reads 50 minutes of it: only the other 10 are packed, per series."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    packs = 0
+    pack = Packing.pack
+
+    def counted(self: Packing, data: bytes) -> tuple[int, int, int] | None:
+        nonlocal packs
+        packs += 1
+        return pack(self, data)
+
+    monkeypatch.setattr(Packing, "pack", counted)
+    end = BASE + 2 * HOUR + 50 * 60  # spans: 10 minutes of hour 1, 50 of hour 2
+    plain = minutes_only(path, tmp_path)
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(plain, readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        each = await mine.window_stats_each(series, end - HOUR, end)
+        assert packs == 3 * (10 + 10)
+        for one, stats in zip(series, each, strict=True):
+            assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
+
+
+async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
+    tmp_path: Path,
+) -> None:
+    """A row that does not add up to its minutes (by counts): the span comes from the minutes."""
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    plain = minutes_only(path, tmp_path)
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "UPDATE rollups_hourly SET count = count + 5, sketch = "
+            "(SELECT sketch FROM rollups_hourly AS h WHERE h.hour = rollups_hourly.hour - 1 "
+            "AND h.series_id = rollups_hourly.series_id) "
+            "WHERE hour = ?",
+            (int(BASE / HOUR) + 2,),
+        )
+    end = BASE + 2 * HOUR + 50 * 60
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(plain, readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for _ in range(2):  # afresh, then with what the first read kept
+            each = await mine.window_stats_each(series, end - HOUR, end)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], end - HOUR, end))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,34 @@ def test_snapshot_queues(
 ) -> None:
     app = WootwatchApp(demo_db, clock=lambda: demo_now)
     assert snap_compare(app, terminal_size=size, run_before=after("4"))  # type: ignore[operator]
+
+
+async def test_new_figures_under_an_unchanged_status_lay_out_nothing(
+    demo_app: WootwatchApp,
+) -> None:
+    """A rewound step redraws every row: a layout of the whole screen each time cost the most."""
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        screen = await _queues_screen(pilot)
+        panel = screen.query_one(SidekiqPanel)
+        drawn = panel._drawn
+        assert drawn is not None
+        layouts = 0
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            nonlocal layouts
+            layouts += 1
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        lines = tuple(
+            replace(line, depth=replace(line.depth, text=str(k)))
+            for k, line in enumerate(drawn.table.lines)
+        )
+        panel.present(replace(drawn, table=replace(drawn.table, lines=lines)))
+        await pilot.pause()
+        assert layouts == 0
+        assert [row.line.depth.text for row in _rows(screen, SidekiqPanel).values()][:2] == [
+            "0",
+            "1",
+        ]

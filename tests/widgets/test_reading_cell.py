@@ -34,3 +34,33 @@ async def test_a_reading_past_a_threshold_shows_its_mark_and_an_alarmed_sparklin
         cell.reading = Reading("2", (140.0, 2.0))
         await pilot.pause()
         assert _text(cell, "mark") == "" and not spark.has_class("-alarm")
+
+
+async def test_a_new_value_lays_out_nothing_and_a_wider_mark_is_laid_out_whole() -> None:
+    """A rewound step changes every cell: a layout each would reflow the whole screen each time.
+
+    The value's width is fixed; the mark sizes to its text, so it is laid out
+    again only when its width changes, and then it shows whole.
+    """
+    app = _Harness()
+    async with app.run_test() as pilot:
+        cell = app.query_one(ReadingCell)
+        await pilot.pause()
+        layouts = 0
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            nonlocal layouts
+            layouts += 1
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        cell.reading = Reading("140", (1.0, 40.0))
+        await pilot.pause()
+        cell.reading = Reading("141", (40.0, 1.0))
+        await pilot.pause()
+        assert layouts == 0 and _text(cell, "value") == "141"
+        cell.reading = Reading("142", (1.0,), "error", "✖ deep")
+        await pilot.pause()
+        assert layouts
+        assert cell.query_one(".reading-cell--mark", Static).region.width == len("✖ deep")

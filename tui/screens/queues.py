@@ -192,6 +192,7 @@ class _QueuePanel(LivePanel[T]):
         super().__init__(title, id=id)
         self._window: Window = (0.0, WINDOW)
         self._rows: list[QueueRow] = []
+        self._status = ""
         self._text = ""
         self._title = title
 
@@ -205,7 +206,9 @@ class _QueuePanel(LivePanel[T]):
     def _show_table(self, table: QueueTable) -> None:
         self._window = table.window
         status = self.query_one(".queue-status", Static)
-        status.update(Text(inert(table.status)))
+        if table.status != self._status:  # an update lays out the whole screen again
+            self._status = table.status
+            status.update(Text(inert(table.status)))
         status.display = bool(table.status)
         lines = [*table.lines, *([table.total] if table.total is not None else [])]
         # Reuse the rows on view (their own list: a removal in the DOM takes a moment),
