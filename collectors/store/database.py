@@ -284,9 +284,7 @@ class Store:
         return [
             info
             for info in await self._series_then(self.as_of)
-            if name in (None, info.name)
-            and source in (None, info.source)
-            and read.labels_match(info.labels, labels)
+            if info.matches(name, labels=labels, source=source)
         ]
 
     async def _series_then(self, moment: float) -> list[SeriesInfo]:

@@ -21,6 +21,7 @@ __all__ = [
     "SeriesInfo",
     "SourceBatch",
     "WindowStats",
+    "labels_match",
 ]
 
 
@@ -85,6 +86,28 @@ class SeriesInfo:
     from_rollup: bool = False
     """The value is a minute's mean from the rollups (its raw samples aged out of the ring):
     read as of a past moment only, never for a live read."""
+
+    def matches(
+        self,
+        name: str | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        source: str | None = None,
+    ) -> bool:
+        """Whether the series has this name, holds these labels and comes from this source.
+
+        What `Store.series` asks of the stored series (each filter optional).
+        """
+        return (
+            name in (None, self.name)
+            and source in (None, self.source)
+            and labels_match(self.labels, labels)
+        )
+
+
+def labels_match(row_labels: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
+    """Whether a series' labels hold every pair of `wanted` (None or empty: any)."""
+    return not wanted or all(row_labels.get(k) == v for k, v in wanted.items())
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from collectors.store.model import (
     BucketCount,
     SeriesInfo,
     WindowStats,
+    labels_match,
 )
 from collectors.store.query import first_row
 from collectors.store.sealed_minutes import SealedMinutes
@@ -249,11 +250,6 @@ def series_filter(name: str | None, source: str | None) -> tuple[str, list[objec
         clauses.append("source = ?")
         params.append(source)
     return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
-
-
-def labels_match(row_labels: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
-    """Whether a series' labels hold every pair of `wanted` (None or empty: any)."""
-    return not wanted or all(row_labels.get(k) == v for k, v in wanted.items())
 
 
 _MERGE_OFF_LOOP: Final = 2000

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pilot import after, refreshed
@@ -11,9 +12,9 @@ from collectors.alerts.book import AlertBook
 from collectors.alerts.rules import Rule, Severity, default_rules
 from collectors.alerts.state import AlertState
 from collectors.base import Sample, SourceState, SourceStatus, no_data_note
-from collectors.store.database import SourceBatch, Store
+from collectors.store.database import SeriesInfo, SourceBatch, Store
 from tui.app import WootwatchApp
-from tui.console import render_summary
+from tui.console import collect_numbers, render_summary
 from tui.messages import ShowLogs
 from tui.screens.logs import LogsScreen
 from tui.screens.overview import WINDOW, OverviewScreen, SourcesPanel
@@ -273,3 +274,23 @@ async def test_a_firing_config_rule_marks_its_number(
         chatwoot = _rows(app)[0]
         unattended = next(r for r in chatwoot.query(MetricRow) if r.reading.label == "unattended")
         assert unattended.reading.alarm is given
+
+
+async def test_the_plain_summary_reads_the_stored_series_once_a_redraw(
+    recorded_demo: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a pipe the summary redraws every 2 s: one read of the series, not one per number."""
+    path, now = recorded_demo
+    async with await Store.open(path, readonly=True) as store:
+        reads: list[object] = []
+        read = store.series
+
+        async def counted(*args: Any, **kwargs: Any) -> list[SeriesInfo]:
+            reads.append(args)
+            return await read(*args, **kwargs)
+
+        monkeypatch.setattr(store, "series", counted)
+        numbers = await collect_numbers(store, now)
+    assert len(reads) == 1
+    assert [n.split()[0] for n in numbers["sidekiq"]] == ["enqueued", "job", "retries"]
+    assert numbers["chatwoot"][0].startswith("API p95 ")
