@@ -15,7 +15,8 @@ Contract:
   that slides) is read again when they move, and one that does not move is
   not: nothing time-driven is frozen.
 * "Not changed" is SQLite's `PRAGMA data_version` on the reader's own
-  connection, checked once when a window opens: it moves whenever another
+  connection, checked once when a window opens (inside the window, asking
+  it again gets that answer, with no trip): it moves whenever another
   connection (the collectors' writer, in this process or another, or the
   alert book's own connection) commits. A statement on a wrapped connection
   that may write (an ack's `BEGIN`, `INSERT`, `COMMIT`) forgets everything
@@ -36,6 +37,9 @@ import aiosqlite
 
 __all__ = ["ReadMemo"]
 
+_VERSION: Final = "PRAGMA DATA_VERSION"
+"""Inside a window, answered with the version the window opened on (no trip)."""
+
 _READS: Final = ("SELECT", "WITH")
 """How the statements that only read begin (a `PRAGMA` is never remembered)."""
 
@@ -54,6 +58,7 @@ class ReadMemo:
         self._versioned = versioned
         self._fetch = versioned.execute_fetchall
         self._version: int | None = None
+        self._version_row: sqlite3.Row | None = None
         self._rows: dict[_Key, list[sqlite3.Row]] = {}
         self._used: set[_Key] = set()
         self._depth = 0
@@ -70,6 +75,9 @@ class ReadMemo:
         ) -> Iterable[sqlite3.Row]:
             if _writes(sql):
                 self.forget()
+            row = self._version_row if self._depth else None  # what the window opened on
+            if conn is self._versioned and row is not None and sql.strip().upper() == _VERSION:
+                return [row]
             key = self._key(conn, sql, parameters)
             if key is not None and key in self._rows:
                 self._used.add(key)
@@ -106,6 +114,7 @@ class ReadMemo:
         self._rows.clear()
         self._used.clear()
         self._version = None
+        self._version_row = None
         self._generation += 1
 
     @contextlib.asynccontextmanager
@@ -116,10 +125,11 @@ class ReadMemo:
         closing it drops what the window did not use.
         """
         if self._depth == 0:
-            (row,) = await self._fetch("PRAGMA data_version")
+            (row,) = await self._fetch(_VERSION)
             if row[0] != self._version:
                 self.forget()
                 self._version = row[0]
+            self._version_row = row
             self._used = set()
         self._depth += 1
         try:
