@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
+from _pilot import Holding
 
 from widgets.latency_bars import BarRow, LatencyBars
 
 HOSTILE = "\x1b[2J\x1b]52;c;aGk=\x07[link=https://evil]x[/link][bold red]"
-
-
-class _Harness(App[None]):
-    def __init__(self, bars: LatencyBars) -> None:
-        super().__init__()
-        self.bars = bars
-
-    def compose(self) -> ComposeResult:
-        yield self.bars
 
 
 def _lines(bars: LatencyBars) -> list[str]:
@@ -28,7 +19,7 @@ async def test_each_row_shows_its_icon_label_bar_count_and_percent() -> None:
             BarRow(">30s", 0.0, "0", " 0.0%", "error"),
         ]
     )
-    async with _Harness(bars).run_test(size=(50, 5)) as pilot:
+    async with Holding(bars).run_test(size=(50, 5)) as pilot:
         await pilot.pause()
         lines = _lines(bars)
         assert bars.size.height == 3
@@ -44,7 +35,7 @@ async def test_each_row_shows_its_icon_label_bar_count_and_percent() -> None:
 
 async def test_a_row_that_does_not_fit_is_cut_not_wrapped_and_names_are_inert() -> None:
     bars = LatencyBars([BarRow(HOSTILE, 0.3, "12", "a long note that cannot fit")])
-    async with _Harness(bars).run_test(size=(30, 4)) as pilot:
+    async with Holding(bars).run_test(size=(30, 4)) as pilot:
         await pilot.pause()
         assert bars.size.height == 1
         (line,) = _lines(bars)
@@ -55,7 +46,7 @@ async def test_a_row_that_does_not_fit_is_cut_not_wrapped_and_names_are_inert() 
 
 async def test_no_rows_shows_the_empty_message_and_new_rows_replace_it() -> None:
     bars = LatencyBars(empty="no per-channel data")
-    async with _Harness(bars).run_test(size=(40, 4)) as pilot:
+    async with Holding(bars).run_test(size=(40, 4)) as pilot:
         await pilot.pause()
         assert _lines(bars) == ["no per-channel data"]
         bars.rows = (BarRow("email", 1.0, "28", "45%", "ok"), BarRow("sms", 0.5, "13", "21%"))

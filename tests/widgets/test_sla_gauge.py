@@ -1,21 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
+from _pilot import Holding
 
 from widgets.sla_gauge import GaugeReading, SlaGauge, trend_text
 
 SEED_004 = {"target": 95.0, "floor": 85.0}
 """The bands the default rules give (`tui.data.thresholds`); the widget holds none."""
-
-
-class _Harness(App[None]):
-    def __init__(self, gauge: SlaGauge) -> None:
-        super().__init__()
-        self.gauge = gauge
-
-    def compose(self) -> ComposeResult:
-        yield self.gauge
 
 
 @pytest.mark.parametrize(
@@ -33,7 +24,7 @@ async def test_seed_004_bands_show_as_a_class_an_icon_and_a_word(
     value: float | None, css_class: str, shown: str
 ) -> None:
     gauge = SlaGauge(GaugeReading("chatwoot · first reply", value, window="1h", **SEED_004))
-    async with _Harness(gauge).run_test(size=(80, 4)) as pilot:
+    async with Holding(gauge).run_test(size=(80, 4)) as pilot:
         await pilot.pause()
         classes = {c for c in ("-ok", "-warning", "-error", "-muted") if gauge.has_class(c)}
         head = str(gauge.render()).split("\n")[0]
@@ -52,7 +43,7 @@ async def test_the_bar_fills_to_the_value_marks_the_target_and_ends_with_the_tre
     gauge = SlaGauge(
         GaugeReading("pipeline", 50.0, previous=60.0, window="1h", detail="n 12", **SEED_004)
     )
-    async with _Harness(gauge).run_test(size=(60, 5)) as pilot:
+    async with Holding(gauge).run_test(size=(60, 5)) as pilot:
         await pilot.pause()
         assert gauge.size.height == 3
         _, bar, detail = str(gauge.render()).split("\n")
@@ -66,7 +57,7 @@ async def test_the_bar_fills_to_the_value_marks_the_target_and_ends_with_the_tre
 
 async def test_a_new_reading_moves_the_gauge_to_its_band() -> None:
     gauge = SlaGauge(GaugeReading("x", 99.0, **SEED_004))
-    async with _Harness(gauge).run_test(size=(60, 4)) as pilot:
+    async with Holding(gauge).run_test(size=(60, 4)) as pilot:
         gauge.reading = GaugeReading("x", 70.0, **SEED_004)
         await pilot.pause()
         assert gauge.has_class("-error") and not gauge.has_class("-ok")
@@ -75,7 +66,7 @@ async def test_a_new_reading_moves_the_gauge_to_its_band() -> None:
 
 async def test_the_bands_and_the_target_mark_are_the_ones_passed_in() -> None:
     gauge = SlaGauge(GaugeReading("x", 84.9, target=90.0, floor=70.0))
-    async with _Harness(gauge).run_test(size=(60, 4)) as pilot:
+    async with Holding(gauge).run_test(size=(60, 4)) as pilot:
         await pilot.pause()
         head, bar = str(gauge.render()).split("\n")
     assert gauge.has_class("-warning")

@@ -57,21 +57,12 @@ async def test_a_click_picks_the_slot_under_the_pointer() -> None:
     assert app.picked == [(0.2, 0.3)]
 
 
-class _Marked(App[None]):
-    def __init__(self, spark: SparkLine) -> None:
-        super().__init__()
-        self.spark = spark
-
-    def compose(self) -> ComposeResult:
-        yield self.spark
-
-
 async def test_an_annotations_slot_is_drawn_in_reverse_at_its_cell() -> None:
     data: list[float | None] = [float(i % 5) for i in range(40)]
     same = SparkLine(data[:20], marks=(3, 12))
     squeezed = SparkLine(data, marks=(30,))  # 40 slots on 20 cells: slot 30 is cell 15
     for spark in (same, squeezed):
-        async with _Marked(spark).run_test(size=(20, 3)) as pilot:
+        async with Holding(spark).run_test(size=(20, 3)) as pilot:
             await pilot.pause()
             text = spark.render()
             assert isinstance(text, Text)
