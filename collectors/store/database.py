@@ -295,7 +295,7 @@ class Store:
         others wait for it.
         """
         async with self._then_lock:
-            version = await scalar(self._conn, "PRAGMA data_version")
+            version = await self.data_version()
             if self._then is None or self._then[0] != (moment, version):
                 self._then = ((moment, version), await series_as_of(self._conn, moment))
             return self._then[1]
