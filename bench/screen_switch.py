@@ -6,8 +6,9 @@ added, each series gets minute rollups for 35 days before the demo's now, and
 raw samples fill the ring to its default bound (5M rows over the last day).
 Rollups and samples go in through plain SQL (a few sketch blobs reused), so the
 database builds in a minute or two; it is kept under /tmp/wootwatch-bench-cache
-and reused while this file and the schema are unchanged. Hourly rollups are
-sealed for every hour over, as the writer seals them.
+and reused while this file and the schema are unchanged (one directory per
+schema version). Hourly and daily rollups are sealed for every hour and day
+over, as the writer seals them.
 
 Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
 the database as `--attach` does (read-only, no collectors; `freeze_gc` and
@@ -82,11 +83,12 @@ from textual.screen import Screen
 from collectors.sketch import LatencySketch
 from collectors.store.hourly import merge_rows
 from collectors.store.retention import Retention
-from collectors.store.schema import MIGRATIONS
+from collectors.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tui.app import WootwatchApp
 from tui.screens.windowed import WindowedScreen
 
-CACHE = Path("/tmp/wootwatch-bench-cache")
+CACHE = Path(f"/tmp/wootwatch-bench-cache-schema{SCHEMA_VERSION}")
+"""One per schema: a branch at another schema never deletes the cache another one measures."""
 SERIES = 200
 DAYS = 35
 RAW_ROWS = Retention().raw_max_rows
@@ -101,7 +103,7 @@ _GIVE_UP = 60.0
 QUIET = 0.1
 """Seconds without a frame after which the app is taken to have finished answering a key."""
 _POLL = 0.001
-_BUILD = 3
+_BUILD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,7 @@ def _seal_hours(
     demo_hour: int,
     now: float,
 ) -> None:
-    """Write the hourly rollups of every whole hour over, as the writer would have sealed them.
+    """Write the hourly and daily rollups of every whole hour and day over, as the writer would.
 
     Before the recorded demo, an hour of minute `m` holds blob `(sid + m) % _BLOBS`
     for `m` in the hour: one of `_BLOBS` merges, made once. The demo's own hours
@@ -225,6 +227,17 @@ def _seal_hours(
             "INSERT INTO rollups_hourly (series_id, hour, count, sum, min, max, sketch) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             ((sid, hour, *part) for sid, part in merge_rows(rows).items()),
+        )
+    for day in range(-(-first_hour // 24), int(now // 86400)):  # every whole day over
+        rows = conn.execute(
+            "SELECT series_id, count, sum, min, max, sketch FROM rollups_hourly "
+            "WHERE hour >= ? AND hour < ?",
+            (day * 24, day * 24 + 24),
+        ).fetchall()
+        conn.executemany(
+            "INSERT OR REPLACE INTO rollups_daily (series_id, day, count, sum, min, max, sketch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((sid, day, *part) for sid, part in merge_rows(rows).items()),
         )
     conn.execute("COMMIT")
 

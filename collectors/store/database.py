@@ -230,9 +230,9 @@ class Store:
                 inserted = await self._writer.write(batches)
                 now = self._clock()
                 await trim(self._conn, self.retention, now, inserted)
-                await self._writer.cache.hours.seal(
-                    self._conn, now, now - self.retention.rollup_max_age
-                )
+                oldest = now - self.retention.rollup_max_age
+                await self._writer.cache.hours.seal(self._conn, now, oldest)
+                await self._writer.cache.days.seal(self._conn, now, oldest)
                 await self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 await self._rollback()

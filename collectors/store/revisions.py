@@ -49,6 +49,7 @@ async def write_revisions(
     for series_id, minute in minutes:
         await _rebuild_rollup(conn, cache, series_id, minute)
     await cache.hours.invalidate(conn, minutes)
+    cache.days.touched(minutes)
     return len(rows)
 
 

@@ -1,10 +1,10 @@
-"""The writer's memory between writes: series ids, the rollups of the open minutes, sealed hours.
+"""The writer's memory between writes: series ids, open minutes' rollups, sealed hours and days.
 
 A rollup is one series' minute as count, sum, min, max and a `LatencySketch`;
 the writer keeps the last few minutes' rollups so that a poll adds to them
-without reading them back, and which hours it has merged into hourly rollups
-(`hourly`). `WriterCache.clear` forgets everything a cancelled transaction may
-have put in (it is not in the file).
+without reading them back, and which hours and days it has merged into hourly
+and daily rollups (`hourly`, `daily`). `WriterCache.clear` forgets everything
+a cancelled transaction may have put in (it is not in the file).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import aiosqlite
 
 from collectors.base import Sample
 from collectors.sketch import LatencySketch
+from collectors.store.daily import DaySealer
 from collectors.store.hourly import HourSealer
 from collectors.store.query import first_row
 from collectors.store.schema import labels_key, storable
@@ -101,12 +102,15 @@ class WriterCache:
         """(series id, minute) to the rollup stored for it."""
         self.hours = HourSealer()
         """Which hours have hourly rollups, and which to merge next."""
+        self.days = DaySealer()
+        """Which days have daily rollups, and which to merge next."""
 
     def clear(self) -> None:
         """Forget everything (after a rollback)."""
         self.series_ids.clear()
         self.rollups.clear()
         self.hours.forget()
+        self.days.forget()
 
     async def create_series(
         self, conn: aiosqlite.Connection, missing: Sequence[tuple[SeriesKey, Sample]]

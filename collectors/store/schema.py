@@ -216,6 +216,37 @@ _V6_ANNOTATION_MADE_AT = """
 ALTER TABLE annotations ADD COLUMN made_at REAL;
 """
 
+_V7_DAILY_ROLLUPS = """
+-- Daily rollups: the merge of one series' hourly rollups of a UTC day, written by
+-- the writer once the day is over and every hour of it holding minutes is sealed
+-- (`daily`), so a week is about 7 days and the hours and minutes at its edges. A
+-- row, when present, equals the merge of the minute rows of its day as they are
+-- now: these triggers delete it with any change to one of them (a late write, a
+-- revision, the trim), and the writer seals it again later. A day without a row
+-- is read from its hours and minutes, so a migrated database is merely slower
+-- until the writer has sealed its past days, newest first.
+CREATE TABLE rollups_daily (
+    series_id   INTEGER NOT NULL,
+    day         INTEGER NOT NULL,             -- unix time // 86400
+    count       INTEGER NOT NULL,
+    sum         REAL NOT NULL,
+    min         REAL NOT NULL,
+    max         REAL NOT NULL,
+    sketch      BLOB NOT NULL,
+    PRIMARY KEY (series_id, day)
+) WITHOUT ROWID;
+CREATE TRIGGER rollups_daily_ai AFTER INSERT ON rollups BEGIN
+    DELETE FROM rollups_daily WHERE series_id = new.series_id AND day = new.minute / 1440;
+END;
+CREATE TRIGGER rollups_daily_au AFTER UPDATE ON rollups BEGIN
+    DELETE FROM rollups_daily WHERE series_id = old.series_id AND day = old.minute / 1440;
+    DELETE FROM rollups_daily WHERE series_id = new.series_id AND day = new.minute / 1440;
+END;
+CREATE TRIGGER rollups_daily_ad AFTER DELETE ON rollups BEGIN
+    DELETE FROM rollups_daily WHERE series_id = old.series_id AND day = old.minute / 1440;
+END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2_LOG_TRIGRAMS,
@@ -223,6 +254,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V4_HOURLY_ROLLUPS,
     _V5_SILENCE_PLANNED_END,
     _V6_ANNOTATION_MADE_AT,
+    _V7_DAILY_ROLLUPS,
 )
 """Migration scripts in order; the schema version is their count."""
 

@@ -2,7 +2,8 @@
 
 A window `[start, end)` of a group of series is, per series:
 
-* the hourly rollups of the whole hours inside it that the writer has sealed
+* the daily rollups of the whole UTC days inside it that the writer has sealed
+  (`daily`), the hourly rollups of its other whole hours that it has sealed
   (`hourly`), and the minute rollups of the other whole minutes: those of the
   hours it covers only in part come merged from `SealedMinutes` (kept in memory
   where the hour is sealed, so a window stepped a minute reads one more);
@@ -12,9 +13,10 @@ A window `[start, end)` of a group of series is, per series:
 
 `gather_window` answers for several groups at once (the latency table asks
 for 150 series, each alone): one query for the oldest raw samples, one for the
-hourly rows, one for the partial hours and one for the minutes per distinct
-shape of what is missing, one per raw range. Each aiosqlite call is a trip to
-its thread, so the number of calls, not of series, is what a screen waits for.
+daily and hourly rows (one snapshot: a day's row and its hours' never both
+count), one for the partial hours and one for the minutes per distinct shape
+of what is missing, one per raw range. Each aiosqlite call is a trip to its
+thread, so the number of calls, not of series, is what a screen waits for.
 
 A reader may keep what the rollups of each group's window merged to
 (`KeptMerges`), for as long as nothing is written to the file: SQLite's
@@ -32,7 +34,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import aiosqlite
 
@@ -253,12 +255,11 @@ async def _rollups(
     merged, found = await sealed.read(conn, ids, spans)
     covered: set[tuple[int, int]] = set()
     if first_hour < end_hour:
-        hours = await conn.execute_fetchall(
-            "SELECT series_id, hour, count, sum, min, max, sketch FROM rollups_hourly "
-            f"WHERE series_id IN ({_marks(ids)}) AND hour >= ? AND hour < ?",
-            [*ids, first_hour, end_hour],
-        )
-        for row in sealed.hours.decoded(list(hours)):
+        days, hours = await _whole(conn, ids, first_hour, end_hour)
+        for row in days:
+            found[row[0]].append(row)
+            covered.update((row[0], hour) for hour in range(row[1] * 24, row[1] * 24 + 24))
+        for row in sealed.hours.decoded(hours):
             found[row[0]].append(row)
             covered.add((row[0], row[1]))
     # The minutes still to read, per series; series missing the same ranges share a query.
@@ -279,6 +280,47 @@ async def _rollups(
             if (row[0], row[1] // 60) not in covered:
                 found[row[0]].append(row)
     return found, merged
+
+
+async def _whole(
+    conn: aiosqlite.Connection, ids: Sequence[int], first_hour: int, end_hour: int
+) -> tuple[list[Any], list[Any]]:
+    """The rows of the whole hours `[first_hour, end_hour)`: daily where sealed, else hourly.
+
+    The daily rows of the whole days inside and the hourly rows of the other
+    hours, in one statement (one snapshot of the file): an hour of a whole day
+    is read where its series has no row for that day.
+    """
+    first_day, end_day = -(-first_hour // 24), end_hour // 24
+    hourly = (
+        "SELECT 1, series_id, hour, count, sum, min, max, sketch FROM rollups_hourly AS h "
+        f"WHERE series_id IN ({_marks(ids)}) AND hour >= ? AND hour < ?"
+    )
+    if first_day >= end_day:
+        sql, params = hourly, [*ids, first_hour, end_hour]
+    else:
+        sql = " UNION ALL ".join(
+            (
+                "SELECT 0, series_id, day, count, sum, min, max, sketch FROM rollups_daily "
+                f"WHERE series_id IN ({_marks(ids)}) AND day >= ? AND day < ?",
+                hourly,
+                hourly,
+                hourly + " AND NOT EXISTS (SELECT 1 FROM rollups_daily AS d "
+                "WHERE d.series_id = h.series_id AND d.day = h.hour / 24)",
+            )
+        )
+        ranges = (
+            (first_day, end_day),
+            (first_hour, first_day * 24),
+            (end_day * 24, end_hour),
+            (first_day * 24, end_day * 24),
+        )
+        params = [value for first, end in ranges for value in (*ids, first, end)]
+    days: list[Any] = []
+    hours: list[Any] = []
+    for kind, *row in await conn.execute_fetchall(sql, params):
+        (hours if kind else days).append(row)
+    return days, hours
 
 
 def _missing(

@@ -273,6 +273,7 @@ class Writer:
                 await asyncio.sleep(0)
         await self._conn.executemany(UPSERT_ROLLUP, rows)
         await self.cache.hours.invalidate(self._conn, by_minute)
+        self.cache.days.touched(by_minute)
         newest = max(minute for _, minute in by_minute)
         for key in [k for k in self.cache.rollups if k[1] < newest - _ROLLUP_CACHE_MINUTES]:
             del self.cache.rollups[key]

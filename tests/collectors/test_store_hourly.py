@@ -71,6 +71,7 @@ def minutes_only(path: Path, tmp_path: Path) -> Path:
     with sqlite3.connect(path) as raw, sqlite3.connect(copy) as out:
         raw.backup(out)
     with sqlite3.connect(copy) as out:
+        out.execute("DELETE FROM rollups_daily")
         out.execute("DELETE FROM rollups_hourly")
     return copy
 
@@ -158,9 +159,11 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
         raw.backup(out)
     with sqlite3.connect(old) as raw:
         raw.executescript(
+            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
+            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
             "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
             "ALTER TABLE annotations DROP COLUMN made_at; "
-            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 3};"  # before 4 (hourly), 5 and 6
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"  # before 4 (hourly), 5, 6, 7
         )
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates
