@@ -253,19 +253,20 @@ async def _rollups(
     if first_hour <= end_hour and end_hour * 60 < minutes[1]:
         spans.append(HourSpan.of(end_hour * 60, minutes[1]))
     merged, found = await sealed.read(conn, ids, spans)
-    covered: set[tuple[int, int]] = set()
+    # Each series' whole hours read from a daily or an hourly row.
+    covered: dict[int, set[int]] = {series_id: set() for series_id in ids}
     if first_hour < end_hour:
         days, hours = await _whole(conn, ids, first_hour, end_hour)
         for row in days:
             found[row[0]].append(row)
-            covered.update((row[0], hour) for hour in range(row[1] * 24, row[1] * 24 + 24))
+            covered[row[0]].update(range(row[1] * 24, row[1] * 24 + 24))
         for row in sealed.hours.decoded(hours):
             found[row[0]].append(row)
-            covered.add((row[0], row[1]))
+            covered[row[0]].add(row[1])
     # The minutes still to read, per series; series missing the same ranges share a query.
     by_ranges: dict[tuple[_Range, ...], list[int]] = {}
     for series_id in ids:
-        ranges = _missing(series_id, first_hour, end_hour, covered)
+        ranges = _missing(first_hour, end_hour, covered[series_id])
         if ranges:
             by_ranges.setdefault(ranges, []).append(series_id)
     for ranges, members in by_ranges.items():
@@ -277,7 +278,7 @@ async def _rollups(
         )
         params = [value for first, last in ranges for value in (*members, first, last)]
         for row in await conn.execute_fetchall(" UNION ALL ".join([one] * len(ranges)), params):
-            if (row[0], row[1] // 60) not in covered:
+            if row[1] // 60 not in covered[row[0]]:
                 found[row[0]].append(row)
     return found, merged
 
@@ -323,13 +324,16 @@ async def _whole(
     return days, hours
 
 
-def _missing(
-    series_id: int, first_hour: int, end_hour: int, covered: set[tuple[int, int]]
-) -> tuple[_Range, ...]:
-    """The whole hours a series has no hourly row for, as minute ranges (consecutive joined)."""
+def _missing(first_hour: int, end_hour: int, covered: set[int]) -> tuple[_Range, ...]:
+    """The whole hours not `covered` (a series' hours read from rows), as minute ranges.
+
+    Consecutive hours are joined; `covered` holds hours of `[first_hour, end_hour)` only.
+    """
+    if len(covered) == end_hour - first_hour:
+        return ()
     ranges: list[_Range] = []
     for hour in range(first_hour, end_hour):
-        if (series_id, hour) in covered:
+        if hour in covered:
             continue
         if ranges and ranges[-1][1] == hour * 60:
             ranges[-1] = (ranges[-1][0], hour * 60 + 60)
