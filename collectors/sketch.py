@@ -479,8 +479,13 @@ class _Lanes:
 
 def _widened(counts: bytes, width: int) -> int:
     """Little-endian counts `width` bytes each as one integer with a 64-bit lane per count."""
+    if not counts:
+        return 0
     if width == 8:
         wide: bytes | bytearray = counts
+    elif width == 1:  # the usual hour: one byte column
+        wide = bytearray(len(counts) * 8)
+        wide[::8] = counts
     else:  # each count into a 64-bit lane, a byte column at a time (in C)
         wide = bytearray(len(counts) // width * 8)
         for byte in range(width):

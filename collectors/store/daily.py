@@ -80,14 +80,12 @@ class DaySealer:
         """The next day to seal once it is over; None before the first seal."""
         self._backfill: int | None = None
         """The next older day to seal; None before the first seal."""
-        self._oldest: int | None = None
-        """The day of the oldest minute stored, where the backfill stops."""
 
     def forget(self) -> None:
         """Forget what was sealed: the next seals check again (after a rollback)."""
         self._dirty |= self._sealed
         self._sealed.clear()
-        self._forward = self._backfill = self._oldest = None
+        self._forward = self._backfill = None
 
     def touched(self, minutes: Iterable[tuple[int, int]]) -> None:
         """The days of these (series id, minute) pairs changed: seal them again once due.
@@ -107,10 +105,8 @@ class DaySealer:
         """
         current = math.floor(now / 86400)
         floor = math.ceil(oldest_ts / 86400)
-        if self._forward is None or self._backfill is None or self._oldest is None:
+        if self._forward is None or self._backfill is None:
             self._forward, self._backfill = current - 1, current - 2
-            row = await first_row(conn, "SELECT minute FROM rollups ORDER BY id LIMIT 1")
-            self._oldest = current if row is None else int(row[0]) // 1440
         self._dirty -= {day for day in self._dirty if day < floor}
         due = {day for day in self._dirty if day < current} - self._sealed
         while self._forward < current:  # the day just over (several after a pause)
@@ -123,7 +119,8 @@ class DaySealer:
             else:
                 self._dirty.add(day)  # its hours first: again next write
         budget = _DAYS_PER_WRITE
-        while self._backfill >= max(floor, self._oldest) and budget:  # older ones, newest first
+        oldest = await self._oldest(conn, current) if self._backfill >= floor else current
+        while self._backfill >= max(floor, oldest) and budget:  # older ones, newest first
             day = self._backfill
             if day not in self._sealed and day not in self._dirty:
                 if not await self._seal_day(conn, day):
@@ -132,6 +129,16 @@ class DaySealer:
                 budget -= 1
             self._backfill -= 1
         return sealed
+
+    @staticmethod
+    async def _oldest(conn: aiosqlite.Connection, current: int) -> int:
+        """The day of the oldest hourly row, where the backfill stops for now (an index end).
+
+        Asked on every write of the backfill: the hours' own backfill may reach
+        further back meanwhile (a database migrated from before hourly rollups).
+        """
+        row = await first_row(conn, "SELECT min(hour) FROM rollups_hourly")
+        return current if row is None or row[0] is None else int(row[0]) // 24
 
     async def _seal_day(self, conn: aiosqlite.Connection, day: int) -> bool:
         """Seal one day if every hour of it holding minutes is sealed; whether it was.

@@ -293,30 +293,40 @@ async def _whole(
     is read where its series has no row for that day.
     """
     first_day, end_day = -(-first_hour // 24), end_hour // 24
+    marks = _marks(ids)
     hourly = (
-        "SELECT 1, series_id, hour, count, sum, min, max, sketch FROM rollups_hourly AS h "
-        f"WHERE series_id IN ({_marks(ids)}) AND hour >= ? AND hour < ?"
+        "SELECT 1, series_id, hour, count, sum, min, max, sketch FROM rollups_hourly "
+        f"WHERE series_id IN ({marks}) AND hour >= ? AND hour < ?"
     )
     if first_day >= end_day:
         sql, params = hourly, [*ids, first_hour, end_hour]
     else:
-        sql = " UNION ALL ".join(
-            (
-                "SELECT 0, series_id, day, count, sum, min, max, sketch FROM rollups_daily "
-                f"WHERE series_id IN ({_marks(ids)}) AND day >= ? AND day < ?",
-                hourly,
-                hourly,
-                hourly + " AND NOT EXISTS (SELECT 1 FROM rollups_daily AS d "
-                "WHERE d.series_id = h.series_id AND d.day = h.hour / 24)",
-            )
+        # The hours of the whole days without a row: a search per series and day.
+        sql = (
+            "WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?) "
+            "SELECT 0, series_id, day, count, sum, min, max, sketch FROM rollups_daily "
+            f"WHERE series_id IN ({marks}) AND day >= ? AND day < ? "
+            f"UNION ALL {hourly} UNION ALL {hourly} UNION ALL "
+            "SELECT 1, h.series_id, h.hour, h.count, h.sum, h.min, h.max, h.sketch "
+            "FROM series AS s, d, rollups_hourly AS h "
+            f"WHERE s.id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM rollups_daily AS x "
+            "WHERE x.series_id = s.id AND x.day = d.day) "
+            "AND h.series_id = s.id AND h.hour >= d.day * 24 AND h.hour < d.day * 24 + 24"
         )
-        ranges = (
-            (first_day, end_day),
-            (first_hour, first_day * 24),
-            (end_day * 24, end_hour),
-            (first_day * 24, end_day * 24),
-        )
-        params = [value for first, end in ranges for value in (*ids, first, end)]
+        params = [
+            first_day,
+            end_day - 1,
+            *ids,
+            first_day,
+            end_day,
+            *ids,
+            first_hour,
+            first_day * 24,
+            *ids,
+            end_day * 24,
+            end_hour,
+            *ids,
+        ]
     days: list[Any] = []
     hours: list[Any] = []
     for kind, *row in await conn.execute_fetchall(sql, params):
