@@ -14,9 +14,10 @@ Memory: at most `_KEEP` series-hours, least recently used dropped first. A
 decoded hour of latencies holds a lane of 8 bytes per key between its lowest
 and highest (about 150 keys, 1.2 kB) besides the blob it keeps: about 2 kB
 (`bench/memory.py --kept` measures 1.8 kB), 16 MB at most. A read of more
-hours than half the bound (a 7-day window of 150 series) is passed through
-undecoded, so it neither pays for keeping them nor pushes out the hours of
-shorter windows.
+hours than half the bound (a 7-day window of 150 series whose days have no
+daily rows yet) is passed through undecoded, so it neither pays for keeping
+them nor pushes out the hours of shorter windows; with daily rows, a week is
+about 23 hours a series (the part-days at its edges) and they are kept.
 """
 
 from __future__ import annotations
