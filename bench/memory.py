@@ -18,7 +18,7 @@ query here fills little of it), each bound stated where it is kept:
   2 kB each with the blob they were read from: 16 MB at most.
 
 `--kept DB` measures both after 24-hour reads of every latency series of DB:
-on the rewind benchmark's /tmp/wootwatch-bench-cache/big.db (146 series),
+on the rewind benchmark's big.db (146 series; measured at schema 6, hourly rows only),
 1.8 kB per decoded hour (3480 kept) and 14.6 kB per series-hour of minutes
 (290 kept).
 * `Store._then`: the series as of one moment (one `SeriesInfo` per series).

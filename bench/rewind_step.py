@@ -2,7 +2,7 @@
 
 Data: the 35-day, 200-series database of `screen_switch.py` (the recorded demo
 grown to 200 series, 35 days of minute rollups, a full day of raw samples),
-built once and kept under /tmp/wootwatch-bench-cache.
+built once and kept under /tmp/wootwatch-bench-cache-schema<N> (per schema version).
 
 Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
 the database as `--attach` does, its clock running from the demo's now: each

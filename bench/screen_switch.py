@@ -5,7 +5,7 @@ series, alerts and log lines) grown to 200 series: more latency endpoints are
 added, each series gets minute rollups for 35 days before the demo's now, and
 raw samples fill the ring to its default bound (5M rows over the last day).
 Rollups and samples go in through plain SQL (a few sketch blobs reused), so the
-database builds in a minute or two; it is kept under /tmp/wootwatch-bench-cache
+database builds in a minute or two; it is kept under /tmp/wootwatch-bench-cache-schema<N>
 and reused while this file and the schema are unchanged (one directory per
 schema version). Hourly and daily rollups are sealed for every hour and day
 over, as the writer seals them.
