@@ -212,9 +212,74 @@ class KeyedTable(DataTable[Text]):
         kept = self._drawn.get(key)
         if kept is not None and kept[0] is cell:
             return kept[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = self._one_line(
+            cell, row_key, (row_index, column_index), base_style, width, cursor, hover
+        )
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         self._drawn[key] = (cell, lines)
         return lines
+
+    def _one_line(
+        self,
+        cell: Text,
+        row_key: RowKey,
+        place: tuple[int, int],
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        """A one-line cell that fits its column drawn straight from its text; else None.
+
+        The segments DataTable gets from Rich (the cell in `Padding` in `Styled`,
+        through `render_lines`): the padding, the text's styles under the
+        table's and over them the cursor's, and the row and column as meta
+        for the mouse. Rich's general path measures, wraps and crops a cell
+        that needs none of it; here it costs a tenth. Cells it does not cover
+        (several lines, tabs, too wide, centred or full justification,
+        trailing spaces to strip) go Rich's way.
+        """
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        plain = cell.plain
+        justify = cell.justify or "default"
+        row = self.rows.get(row_key)
+        if (
+            row is None
+            or row.height != 1
+            or inner < cell.cell_len
+            or "\n" in plain
+            or "\t" in plain
+            or justify not in ("default", "left", "right")
+            or (justify == "right" and plain != plain.rstrip())
+        ):
+            return None
+        row_index, column_index = place
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component, post = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )  # fmt: skip
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        gap = inner - cell.cell_len
+        line = cell
+        if gap and justify != "default":
+            line = cell.copy()
+            if justify == "right":
+                line.pad_left(gap)
+            else:
+                line.truncate(inner, pad=True)
+            gap = 0
+        console = self.app.console
+        blank = Style.null()
+        segments = [Segment(" " * pad, blank)] if pad else []
+        segments += Text("\n").join([line]).render(console)
+        if gap:
+            segments.append(Segment(" " * gap, blank))
+        if pad:
+            segments.append(Segment(" " * pad, blank))
+        return [list(Segment.apply_style(segments, pre, post or None))]
 
     def _clear_caches(self) -> None:
         """DataTable's caches and the drawn cells (a resize, new rows, a style change...)."""
