@@ -337,6 +337,8 @@ def _stats(
 
 
 def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
+    if not buckets:  # asked for none (a table of percentiles): no second pass over the bins
+        return
     total = sketch.count
     bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
     below = dict(zip(bounds, sketch.counts_below(bounds), strict=True))
