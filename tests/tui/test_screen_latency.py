@@ -7,6 +7,7 @@ import math
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pilot import after, refreshed
@@ -18,6 +19,7 @@ from textual.widgets import DataTable, Static
 from collectors.alerts.annotations import add_annotation
 from collectors.alerts.book import AlertBook
 from collectors.sketch import LatencySketch
+from collectors.store import read
 from collectors.store.database import SeriesInfo, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -361,3 +363,32 @@ async def test_the_table_of_every_series_counts_no_buckets_the_distribution_alon
         assert len(counted) == 1
         assert "[24h]" in str(app.screen.query_one("#window-bar", ChoiceBar).render())
         assert app.screen.query(LatencyBars).first().rows
+
+
+async def test_a_step_back_reads_the_charts_mean_and_peak_in_one_query(
+    demo_app: WootwatchApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: each `[` read the chosen series' slots twice over, once for the mean line and
+    once for the peak; the queries of all panels wait in one line (one connection)."""
+    asked: list[tuple[str, ...]] = []
+    points, each_way = read.points, read.points_each_way
+
+    async def one(*args: Any, how: str = "mean", **kwargs: Any) -> Any:
+        asked.append((how,))
+        return await points(*args, how=how, **kwargs)  # type: ignore[arg-type]
+
+    async def several(*args: Any, **kwargs: Any) -> Any:
+        asked.append(tuple(args[5]))
+        return await each_way(*args, **kwargs)
+
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        monkeypatch.setattr(read, "points", one)
+        monkeypatch.setattr(read, "points_each_way", several, raising=False)
+        await pilot.press("left_square_bracket")
+        await refreshed(pilot)
+        assert demo_app.reader.as_of is not None
+        chart = demo_app.screen.query_one(TimeChart).data
+        assert chart is not None and [line.label for line in chart.lines] == ["mean", "peak"]
+        assert asked and set(asked) == {("mean", "max")}

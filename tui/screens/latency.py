@@ -233,8 +233,7 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         span = self.view.window.span(reader.now())
         span, slots = span.grid(self.query_one(TimeChart).plot_width)
         reads, store = self.view.reads, reader.store
-        mean = await reads.points(store, [series.info], span, slots, how="mean")
-        peak = await reads.points(store, [series.info], span, slots, how="max")
+        mean, peak = await reads.points_each_way(store, [series.info], span, slots, ("mean", "max"))
         lines = (ChartLine("mean", mean), ChartLine("peak", peak))
         present = any(value is not None for value in peak)
         notes = await reads.current(
