@@ -22,7 +22,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.color import Color
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -80,6 +82,8 @@ class KeyedTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = motion_bindings(
         down="cursor_down", up="cursor_up", top="scroll_top", bottom="scroll_bottom"
     )
+    _drawing: tuple[Style, tuple[Color, Color]] | None = None
+    """While `render_lines` runs: the table's style and backgrounds, looked up once."""
 
     def __init__(
         self,
@@ -280,6 +284,29 @@ class KeyedTable(DataTable[Text]):
         if pad:
             segments.append(Segment(" " * pad, blank))
         return [list(Segment.apply_style(segments, pre, post or None))]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """DataTable's lines, the table's own style and backgrounds looked up once for them all.
+
+        DataTable asks for `rich_style` on every line and `background_colors`
+        on every row it draws, each a walk up the DOM, for the same answer:
+        nothing restyles the table while it draws.
+        """
+        self._drawing = (super().rich_style, super().background_colors)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The table's Rich style (while drawing, the one looked up when it began)."""
+        return super().rich_style if self._drawing is None else self._drawing[0]
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        """The table's backgrounds (while drawing, the ones looked up when it began)."""
+        return super().background_colors if self._drawing is None else self._drawing[1]
 
     def _clear_caches(self) -> None:
         """DataTable's caches and the drawn cells (a resize, new rows, a style change...)."""

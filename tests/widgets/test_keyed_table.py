@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from widgets.keyed_table import KeyedTable, Row
@@ -280,3 +281,33 @@ async def test_a_table_of_new_figures_draws_no_cell_the_general_way(
         await pilot.pause()
         assert "1.3s" in _lines(table)[1]
         assert general == []
+
+
+async def test_drawing_the_lines_on_view_walks_the_dom_for_the_tables_style_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: each `w` draws the table's lines; DataTable looked its style up the DOM on
+    every line (14 walks for the same answer), now once a draw, and the lines are the same."""
+    app = _Harness()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(200, "1.2s"))
+        await pilot.pause()
+        table.show(_figures(200, "1.3s"))
+        walks: list[object] = []
+        style = DOMNode.rich_style.fget
+        assert style is not None
+
+        def counted(node: DOMNode) -> Any:
+            if node is table:
+                walks.append(node)
+            return style(node)
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counted))
+        table._clear_caches()
+        table._styles_cache.clear()
+        drawn = table.render_lines(table.region.reset_offset)
+        assert len(drawn) == table.size.height and len(walks) == 1
+        table._clear_caches()
+        assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone
+        assert "1.3s" in _lines(table)[1]
