@@ -162,9 +162,8 @@ class ReadCache:
         kept = [points for points in found if isinstance(points, tuple)]
         if len(kept) == len(keys):
             return kept
-        read = [tuple(points) for points in await store.points_each_way(
-            series, span.start, span.end, width, hows
-        )]  # fmt: skip
+        each = await store.points_each_way(series, span.start, span.end, width, hows)
+        read = [tuple(points) for points in each]
         if span.settled:
             for key, points in zip(keys, read, strict=True):
                 self._put(key, points)
