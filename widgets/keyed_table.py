@@ -22,7 +22,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.color import Color
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -80,6 +82,8 @@ class KeyedTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = motion_bindings(
         down="cursor_down", up="cursor_up", top="scroll_top", bottom="scroll_bottom"
     )
+    _drawing: tuple[Style, tuple[Color, Color]] | None = None
+    """While `render_lines` runs: the table's style and backgrounds, looked up once."""
 
     def __init__(
         self,
@@ -212,9 +216,97 @@ class KeyedTable(DataTable[Text]):
         kept = self._drawn.get(key)
         if kept is not None and kept[0] is cell:
             return kept[1]
-        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        lines = self._one_line(
+            cell, row_key, (row_index, column_index), base_style, width, cursor, hover
+        )
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         self._drawn[key] = (cell, lines)
         return lines
+
+    def _one_line(
+        self,
+        cell: Text,
+        row_key: RowKey,
+        place: tuple[int, int],
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        """A one-line cell that fits its column drawn straight from its text; else None.
+
+        The segments DataTable gets from Rich (the cell in `Padding` in `Styled`,
+        through `render_lines`): the padding, the text's styles under the
+        table's and over them the cursor's, and the row and column as meta
+        for the mouse. Rich's general path measures, wraps and crops a cell
+        that needs none of it; here it costs a tenth. Cells it does not cover
+        (several lines, tabs, too wide, centred or full justification,
+        trailing spaces to strip) go Rich's way.
+        """
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        plain = cell.plain
+        justify = cell.justify or "default"
+        row = self.rows.get(row_key)
+        if (
+            row is None
+            or row.height != 1
+            or inner < cell.cell_len
+            or "\n" in plain
+            or "\t" in plain
+            or justify not in ("default", "left", "right")
+            or (justify == "right" and plain != plain.rstrip())
+        ):
+            return None
+        row_index, column_index = place
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component, post = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )  # fmt: skip
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        gap = inner - cell.cell_len
+        line = cell
+        if gap and justify != "default":
+            line = cell.copy()
+            if justify == "right":
+                line.pad_left(gap)
+            else:
+                line.truncate(inner, pad=True)
+            gap = 0
+        console = self.app.console
+        blank = Style.null()
+        segments = [Segment(" " * pad, blank)] if pad else []
+        segments += Text("\n").join([line]).render(console)
+        if gap:
+            segments.append(Segment(" " * gap, blank))
+        if pad:
+            segments.append(Segment(" " * pad, blank))
+        return [list(Segment.apply_style(segments, pre, post or None))]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """DataTable's lines, the table's own style and backgrounds looked up once for them all.
+
+        DataTable asks for `rich_style` on every line and `background_colors`
+        on every row it draws, each a walk up the DOM, for the same answer:
+        nothing restyles the table while it draws.
+        """
+        self._drawing = (super().rich_style, super().background_colors)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The table's Rich style (while drawing, the one looked up when it began)."""
+        return super().rich_style if self._drawing is None else self._drawing[0]
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        """The table's backgrounds (while drawing, the ones looked up when it began)."""
+        return super().background_colors if self._drawing is None else self._drawing[1]
 
     def _clear_caches(self) -> None:
         """DataTable's caches and the drawn cells (a resize, new rows, a style change...)."""

@@ -12,7 +12,9 @@ whose data has not changed, or a chart shown again, is not plotted again.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Sequence
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Final
 
-from rich.text import Text
+from rich.ansi import AnsiDecoder
+from rich.style import Style
+from rich.text import Span, Text
 from textual.app import RenderResult
 from textual.color import Color
 from textual.content import Content
@@ -43,6 +47,9 @@ _BRIDGE: Final = 2
 """Empty slots a line is drawn through."""
 _KEPT: Final = 8
 """Pictures a chart keeps: the four windows of a screen, twice over."""
+_SGR: Final = re.compile(r"\x1b\[([0-9;]*)m")
+"""The one escape sequence plotext writes: colours and styles (SGR)."""
+_RESET: Final = "0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,56 @@ def _runs(values: Sequence[float | None]) -> Iterator[tuple[list[int], list[floa
         ys.append(value)
     if xs:
         yield xs, ys
+
+
+@functools.lru_cache(maxsize=256)
+def _sgr_style(codes: tuple[str, ...]) -> Style | None:
+    """The style SGR `codes` give, applied in turn from no style (rich's `AnsiDecoder`)."""
+    decoder = AnsiDecoder()
+    for code in codes:
+        decoder.decode_line(f"\x1b[{code}m")
+    return decoder.style or None
+
+
+def _decoded(canvas: str) -> Text:
+    """`Text.from_ansi(canvas)` for a canvas of SGR sequences and text (plotext's), equal to it.
+
+    `from_ansi` decodes every sequence of every run of cells again (half the
+    cost of a chart); here each distinct run of sequences since a reset is
+    decoded once, and the text between them takes its style. Anything else
+    (another escape sequence, a carriage return) goes to `from_ansi`.
+    """
+    if "\r" in canvas:
+        return Text.from_ansi(canvas)
+    parts: list[str] = []
+    spans: list[Span] = []
+    offset = 0
+    codes: tuple[str, ...] = ()
+
+    def add(chunk: str) -> None:
+        nonlocal offset
+        style = _sgr_style(codes)
+        for index, piece in enumerate(chunk.split("\n")):
+            offset += index > 0  # the newline between lines, unstyled (the joiner)
+            if piece and style is not None:
+                spans.append(Span(offset, offset + len(piece), style))
+            offset += len(piece)
+        parts.append(chunk)
+
+    position = sequences = 0
+    for match in _SGR.finditer(canvas):
+        sequences += 1
+        start, end = match.span()
+        if start > position:
+            add(canvas[position:start])
+        code = match.group(1)
+        codes = () if code == _RESET else (*codes, code)
+        position = end
+    if position < len(canvas):
+        add(canvas[position:])
+    if sequences != canvas.count("\x1b"):
+        return Text.from_ansi(canvas)
+    return Text("".join(parts), end="\n", tab_size=8, spans=spans)
 
 
 def _headroom(peak: float) -> float:
@@ -195,7 +252,11 @@ class TimeChart(PlotextPlot):
         data = self.data
         if data is not None and data.slots:
             self._draw(data)
-        return super().render()
+        # PlotextPlot.render, but the canvas decoded by `_decoded`, not `Text.from_ansi`.
+        plt.plotsize(self.size.width, self.size.height)
+        plt._set_size(self.size.width, self.size.height)  # as PlotextPlot does (its issue 5)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return _decoded(plt.build())
 
     def _draw(self, data: ChartData) -> None:
         plt = self.plt

@@ -318,6 +318,19 @@ class Store:
             self._conn, series, start, end, width, how=how, raw_until=self.as_of
         )
 
+    async def points_each_way(
+        self,
+        series: Sequence[SeriesInfo],
+        start: float,
+        end: float,
+        width: int,
+        hows: Sequence[read.Combine],
+    ) -> list[list[float | None]]:
+        """`points` once per way of `hows`, from one query (`read.points_each_way`)."""
+        return await read.points_each_way(
+            self._conn, series, start, end, width, hows, raw_until=self.as_of
+        )
+
     async def window_stats(
         self,
         series: Sequence[SeriesInfo],

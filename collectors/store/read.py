@@ -37,6 +37,7 @@ from collectors.store.window import KeptMerges, Merged, WindowParts, gather_wind
 __all__ = [
     "earliest",
     "points",
+    "points_each_way",
     "series",
     "source_statuses",
     "status_history",
@@ -71,6 +72,12 @@ async def series(
     return found
 
 
+Combine = Literal["mean", "max", "sum"]
+"""How the series of a slot make one value: the mean, the peak, or the sum of their means."""
+
+_COMBINE: Final = {"mean": "avg(mean)", "max": "max(peak)", "sum": "sum(mean)"}
+
+
 async def points(
     conn: aiosqlite.Connection,
     series: Sequence[SeriesInfo],
@@ -78,7 +85,7 @@ async def points(
     end: float,
     width: int,
     *,
-    how: Literal["mean", "max", "sum"] = "mean",
+    how: Combine = "mean",
     raw_until: float | None = None,
 ) -> list[float | None]:
     """A window downsampled to `width` points (None where a slot has no data).
@@ -90,8 +97,23 @@ async def points(
     samples up to it, as one more row of that minute: its rollup also holds
     what came after.
     """
+    (values,) = await points_each_way(conn, series, start, end, width, (how,), raw_until=raw_until)
+    return values
+
+
+async def points_each_way(
+    conn: aiosqlite.Connection,
+    series: Sequence[SeriesInfo],
+    start: float,
+    end: float,
+    width: int,
+    hows: Sequence[Combine],
+    *,
+    raw_until: float | None = None,
+) -> list[list[float | None]]:
+    """`points` once per way of `hows`, from one query: a chart's mean and peak lines."""
     if width <= 0 or end <= start or not series:
-        return []
+        return [[] for _ in hows]
     step = (end - start) / width
     ids = [s.id for s in series]
     marks = ",".join("?" * len(ids))
@@ -115,20 +137,21 @@ async def points(
             f"FROM samples WHERE series_id IN ({marks}) AND ts >= ? AND ts < ?"
         )
         params = [*ids, start, end]
-    # Each series is reduced per slot first (its mean, or its peak), then the
+    # Each series is reduced per slot first (its mean, and its peak), then the
     # series are combined: `sum` adds the means of several series (queue sizes
     # of every queue); it never adds one series' samples over time.
-    inner = "max(peak)" if how == "max" else "sum(total) / sum(n)"
-    outer = {"mean": "avg(v)", "max": "max(v)", "sum": "sum(v)"}[how]
     sql = (
-        f"SELECT slot, {outer} FROM (SELECT CAST((at - ?) / ? AS INTEGER) AS slot, "
-        f"{inner} AS v FROM ({rows}) GROUP BY series_id, slot) GROUP BY slot"
+        f"SELECT slot, {', '.join(_COMBINE[how] for how in hows)} FROM (SELECT "
+        "CAST((at - ?) / ? AS INTEGER) AS slot, sum(total) / sum(n) AS mean, max(peak) AS peak "
+        f"FROM ({rows}) GROUP BY series_id, slot) GROUP BY slot"
     )
-    values: list[float | None] = [None] * width
-    for slot, value in await conn.execute_fetchall(sql, [start, step, *params]):
-        if 0 <= slot < width and value is not None:
-            values[slot] = float(value)
-    return values
+    found: list[list[float | None]] = [[None] * width for _ in hows]
+    for slot, *values in await conn.execute_fetchall(sql, [start, step, *params]):
+        if 0 <= slot < width:
+            for line, value in zip(found, values, strict=True):
+                if value is not None:
+                    line[slot] = float(value)
+    return found
 
 
 async def window_stats(
@@ -337,6 +360,8 @@ def _stats(
 
 
 def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
+    if not buckets:  # asked for none (a table of percentiles): no second pass over the bins
+        return
     total = sketch.count
     bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
     below = dict(zip(bounds, sketch.counts_below(bounds), strict=True))

@@ -5,6 +5,7 @@ import random
 import sqlite3
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -165,6 +166,24 @@ async def test_points_downsample_from_raw_and_from_rollups(store: Store) -> None
     assert hourly[0] == 4.0
     fine = await store.points(series, base, base + 120, 4)  # 30 s slots read raw rows
     assert fine == [0.0, None, 1.0, None]
+
+
+async def test_points_each_way_are_the_points_of_each_way_from_one_query(store: Store) -> None:
+    """A chart's mean and peak lines in one read: each as `points` gives it alone."""
+    base = minute_start(-60)
+    samples = [
+        Sample("sidekiq.queue.size", float(t % 97 + len(queue)), base + t, {"queue": queue})
+        for queue in ("default", "mailers")
+        for t in range(0, 3600, 7)
+    ]
+    await store.write([SourceBatch("sidekiq", samples)])
+    series = await store.series("sidekiq.queue.size")
+    hows: tuple[Literal["mean", "max", "sum"], ...] = ("mean", "max", "sum")
+    for start, end, width in ((base, base + 3600, 12), (base + 100, base + 700, 40)):
+        each = await store.points_each_way(series, start, end, width, hows)
+        alone = [await store.points(series, start, end, width, how=how) for how in hows]
+        assert each == alone and each[0] != each[1]
+    assert await store.points_each_way(series, base, base, 3, hows) == [[], [], []]
 
 
 async def test_latest_value_ignores_late_arrivals(store: Store) -> None:

@@ -5,7 +5,9 @@ import contextlib
 import logging
 import math
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pilot import after, refreshed
@@ -16,6 +18,8 @@ from textual.widgets import DataTable, Static
 
 from collectors.alerts.annotations import add_annotation
 from collectors.alerts.book import AlertBook
+from collectors.sketch import LatencySketch
+from collectors.store import read
 from collectors.store.database import SeriesInfo, Store
 from tui.app import WootwatchApp
 from tui.messages import ShowLogs
@@ -23,6 +27,7 @@ from tui.screens import SCREENS, latency
 from tui.screens.latency import LatencyScreen
 from tui.screens.windowed import WindowView
 from widgets.choice_bar import ChoiceBar
+from widgets.keyed_table import KeyedTable
 from widgets.latency_bars import LatencyBars
 from widgets.time_chart import TimeChart
 from widgets.vocab import format_value
@@ -284,15 +289,16 @@ async def test_a_window_shown_again_draws_what_a_fresh_screen_draws_from_cells_d
     demo_db: Path, demo_now: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16's `w` target: back on a window, the table draws no cell anew and shows the same."""
-    drawn: list[int] = []
-    draw = DataTable._render_cell
+    drawn: list[tuple[int, int]] = []
+    draw = KeyedTable._one_line
 
-    def counted(self: DataTable[Text], row: int, *args: object, **kw: object) -> object:
-        if row >= 0:
-            drawn.append(row)
-        return draw(self, row, *args, **kw)  # type: ignore[arg-type]
+    def counted(
+        self: KeyedTable, cell: Text, key: object, place: tuple[int, int], *a: object
+    ) -> object:
+        drawn.append(place)
+        return draw(self, cell, key, place, *a)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    monkeypatch.setattr(KeyedTable, "_one_line", counted)
     fresh = WootwatchApp(demo_db, clock=lambda: demo_now)
     async with fresh.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
@@ -331,3 +337,58 @@ async def test_a_note_written_while_the_chart_is_on_view_is_marked_at_the_next_r
             await add_annotation(book, ts=demo_now - 1500, author="amy", text="deploy v4.2.1")
         await refreshed(pilot)
         assert chart.data is not None and len(chart.data.marks) == len(before) + 1
+
+
+async def test_the_table_of_every_series_counts_no_buckets_the_distribution_alone_does(
+    demo_db: Path, demo_now: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: a step on the latency screen counted seed 001's buckets of every series (a
+    second pass over each sketch's bins) for a table that shows percentiles; now only the
+    chosen series' buckets are counted, for the distribution, which still shows them."""
+    counted: list[int] = []
+    count = LatencySketch.counts_below
+
+    def counting(self: LatencySketch, bounds: Sequence[float]) -> list[float]:
+        counted.append(len(bounds))
+        return count(self, bounds)
+
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        assert _table(app).row_count >= 5
+        monkeypatch.setattr(LatencySketch, "counts_below", counting)
+        await pilot.press("w")
+        await refreshed(pilot)
+        assert len(counted) == 1
+        assert "[24h]" in str(app.screen.query_one("#window-bar", ChoiceBar).render())
+        assert app.screen.query(LatencyBars).first().rows
+
+
+async def test_a_step_back_reads_the_charts_mean_and_peak_in_one_query(
+    demo_app: WootwatchApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: each `[` read the chosen series' slots twice over, once for the mean line and
+    once for the peak; the queries of all panels wait in one line (one connection)."""
+    asked: list[tuple[str, ...]] = []
+    points, each_way = read.points, read.points_each_way
+
+    async def one(*args: Any, how: str = "mean", **kwargs: Any) -> Any:
+        asked.append((how,))
+        return await points(*args, how=how, **kwargs)  # type: ignore[arg-type]
+
+    async def several(*args: Any, **kwargs: Any) -> Any:
+        asked.append(tuple(args[5]))
+        return await each_way(*args, **kwargs)
+
+    async with demo_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        monkeypatch.setattr(read, "points", one)
+        monkeypatch.setattr(read, "points_each_way", several, raising=False)
+        await pilot.press("left_square_bracket")
+        await refreshed(pilot)
+        assert demo_app.reader.as_of is not None
+        chart = demo_app.screen.query_one(TimeChart).data
+        assert chart is not None and [line.label for line in chart.lines] == ["mean", "peak"]
+        assert asked and set(asked) == {("mean", "max")}

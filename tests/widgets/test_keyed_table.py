@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from widgets.keyed_table import KeyedTable, Row
@@ -164,14 +165,13 @@ async def test_cells_shown_again_are_not_drawn_again_and_draw_as_before(
 ) -> None:
     """A window switched back to hands the table the cells it drew: none is drawn anew."""
     drawn: list[tuple[int, int]] = []
-    draw = DataTable._render_cell
+    draw = KeyedTable._one_line
 
-    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
-        if row >= 0:
-            drawn.append((row, column))
-        return draw(self, row, column, *args, **kw)
+    def counted(self: KeyedTable, cell: Text, key: Any, place: tuple[int, int], *a: Any) -> Any:
+        drawn.append(place)
+        return draw(self, cell, key, place, *a)
 
-    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    monkeypatch.setattr(KeyedTable, "_one_line", counted)
     app = _Harness()
     async with app.run_test() as pilot:
         table = app.query_one(KeyedTable)
@@ -219,3 +219,95 @@ async def test_rows_wider_than_the_table_still_lay_it_out_to_scroll_across() -> 
         assert table._layout_required
         await pilot.pause()
         assert table.show_horizontal_scrollbar
+
+
+class _Assorted(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(("name", "n", "state", "note"), widths=(9, None, None, 6))
+
+
+def _assorted() -> list[Row]:
+    styled = Text("a ", style="bold")
+    styled.append("b", "red")
+    return [
+        ("1", ("plain name", Text("12", justify="right"), "ok", "x")),
+        ("2", ("控制\x1b台", Text("3.4s", justify="left", style="italic"), styled, "⚠ long note")),
+        ("3", (Text("mid", justify="center"), Text("1 ", justify="right"), "", "\ttab")),
+        ("4", ("🚨 fire", Text("880ms", justify="right", style="red on blue"), "✖", "")),
+    ]
+
+
+def _drawn(table: KeyedTable) -> list[list[Any]]:
+    return [list(table.render_line(y)) for y in range(table.size.height)]
+
+
+async def test_cells_drawn_straight_from_their_text_draw_as_rich_draws_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: the short way to draw a cell gives Rich's segments, styles and meta, exactly."""
+    app = _Assorted()
+    async with app.run_test(size=(60, 8)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_assorted())
+        await pilot.press("down")
+        await pilot.hover(KeyedTable, offset=(3, 3))
+        await pilot.pause()
+        short = _drawn(table)
+        monkeypatch.setattr(KeyedTable, "_one_line", lambda *args: None)
+        table._clear_caches()
+        assert _drawn(table) == short
+
+
+async def test_a_table_of_new_figures_draws_no_cell_the_general_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: `[` on the latency screen gives 200 rows of new figures; each cell on view
+    is drawn from its text, not measured, wrapped and cropped through Rich (a tenth of it)."""
+    general: list[tuple[int, int]] = []
+    draw = DataTable._render_cell
+
+    def counted(self: DataTable[Any], row: int, column: int, *args: Any, **kw: Any) -> Any:
+        if row >= 0:
+            general.append((row, column))
+        return draw(self, row, column, *args, **kw)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counted)
+    app = _Harness()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(200, "1.2s"))
+        await pilot.pause()
+        table.show(_figures(200, "1.3s"))
+        await pilot.pause()
+        assert "1.3s" in _lines(table)[1]
+        assert general == []
+
+
+async def test_drawing_the_lines_on_view_walks_the_dom_for_the_tables_style_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: each `w` draws the table's lines; DataTable looked its style up the DOM on
+    every line (14 walks for the same answer), now once a draw, and the lines are the same."""
+    app = _Harness()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(200, "1.2s"))
+        await pilot.pause()
+        table.show(_figures(200, "1.3s"))
+        walks: list[object] = []
+        style = DOMNode.rich_style.fget
+        assert style is not None
+
+        def counted(node: DOMNode) -> Any:
+            if node is table:
+                walks.append(node)
+            return style(node)
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counted))
+        table._clear_caches()
+        table._styles_cache.clear()
+        drawn = table.render_lines(table.region.reset_offset)
+        assert len(drawn) == table.size.height and len(walks) == 1
+        table._clear_caches()
+        assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone
+        assert "1.3s" in _lines(table)[1]

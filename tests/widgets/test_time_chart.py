@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from rich.ansi import AnsiDecoder
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
 
-from widgets.time_chart import ChartData, ChartLine, TimeChart
+from widgets.time_chart import ChartData, ChartLine, TimeChart, _decoded
 
 START = 1_795_000_000.0
 
@@ -175,3 +177,44 @@ async def test_a_picture_shown_again_is_handed_to_textual_as_drawn_before(
             chart.data = data
             await pilot.pause()
         assert turned == []
+
+
+async def test_a_chart_is_the_text_rich_decodes_from_plotexts_canvas() -> None:
+    """The canvas decoded a distinct run of colours at a time: the same text, spans and styles."""
+    values: list[float | None] = [100.0 + 37 * (i % 11) for i in range(60)]
+    values[20:25] = [None] * 5
+    data = dataclasses.replace(
+        _data(values), lines=(*_data(values).lines, ChartLine("peak", (400.0,) * 60)), marks=(9,)
+    )
+    chart = TimeChart(data)
+    async with _Harness(chart).run_test(size=(70, 16)) as pilot:
+        await pilot.pause()
+        canvas = chart.plt.build()
+    ours, rich = _decoded(canvas), Text.from_ansi(canvas)
+    assert (ours.plain, ours.spans, ours.end, ours.tab_size) == (
+        rich.plain, rich.spans, rich.end, rich.tab_size,
+    )  # fmt: skip
+    assert len({span.style for span in ours.spans}) > 2  # the lines, the axes, the mark
+    assert _decoded("\x1b[31ma\x1b[2Jb\rc") == Text.from_ansi("\x1b[31ma\x1b[2Jb\rc")
+
+
+async def test_a_new_picture_decodes_each_colour_once_not_each_run_of_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: each `[` on the latency screen plots a new chart; decoding plotext's canvas
+    sequence by sequence (`Text.from_ansi`) was half of it. Now a colour is decoded once."""
+    decoded: list[str] = []
+    decode = AnsiDecoder.decode_line
+
+    def counted(self: AnsiDecoder, line: str) -> Text:
+        decoded.append(line)
+        return decode(self, line)
+
+    monkeypatch.setattr(AnsiDecoder, "decode_line", counted)
+    chart = TimeChart(_data([100.0 + 13 * (i % 9) for i in range(60)]))
+    async with _Harness(chart).run_test(size=(70, 16)) as pilot:
+        await pilot.pause()
+        decoded.clear()
+        chart.data = _data([300.0 - 7 * (i % 13) for i in range(60)])
+        await pilot.pause()
+    assert len(decoded) < 5  # not one per line of the chart, or per run of colour

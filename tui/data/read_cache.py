@@ -36,6 +36,8 @@ _KEEP_CURRENT: Final = 64
 """Reads kept until the file changes, least recently used dropped first."""
 
 T = TypeVar("T")
+Combine = Literal["mean", "max", "sum"]
+"""How the series of a slot make one value (`Store.points`)."""
 
 
 class ReadCache:
@@ -140,14 +142,29 @@ class ReadCache:
         span: Span,
         width: int,
         *,
-        how: Literal["mean", "max", "sum"] = "mean",
+        how: Combine = "mean",
     ) -> tuple[float | None, ...]:
         """`Store.points` over the span, kept when the span is settled."""
-        key = ("points", tuple(s.id for s in series), span, width, how)
-        found = self._get(key) if span.settled else None
-        if isinstance(found, tuple):
-            return found
-        points = tuple(await store.points(series, span.start, span.end, width, how=how))
-        if span.settled:
-            self._put(key, points)
+        (points,) = await self.points_each_way(store, series, span, width, (how,))
         return points
+
+    async def points_each_way(
+        self,
+        store: Store,
+        series: Sequence[SeriesInfo],
+        span: Span,
+        width: int,
+        hows: Sequence[Combine],
+    ) -> list[tuple[float | None, ...]]:
+        """`Store.points_each_way` over the span (one query), each way kept as `points` keeps it."""
+        keys = [("points", tuple(s.id for s in series), span, width, how) for how in hows]
+        found = [self._get(key) if span.settled else None for key in keys]
+        kept = [points for points in found if isinstance(points, tuple)]
+        if len(kept) == len(keys):
+            return kept
+        each = await store.points_each_way(series, span.start, span.end, width, hows)
+        read = [tuple(points) for points in each]
+        if span.settled:
+            for key, points in zip(keys, read, strict=True):
+                self._put(key, points)
+        return read

@@ -80,8 +80,8 @@ class _SeriesTable(WindowedPanel[tuple[_SeriesRow, ...]]):
         span = self.view.window.span(reader.now())
         found = await _latency_series(reader, self.view)
         each = await self.view.reads.window_stats_each(
-            reader.store, [series.info for series in found], span
-        )
+            reader.store, [series.info for series in found], span, buckets=()
+        )  # percentiles only: the buckets are the distribution's, of the chosen series
         rows = []
         for series, stats in zip(found, each, strict=True):
             if series.reported:  # a p95 per report: its mean is the window's typical p95
@@ -184,7 +184,7 @@ class _PhasesPanel(WindowedPanel[tuple[BarRow, ...]]):
         store = reader.store
         phases = await self.view.reads.current(("phases", store.as_of), lambda: phase_series(store))
         each = await self.view.reads.window_stats_each(
-            reader.store, [info for _, info in phases], span
+            reader.store, [info for _, info in phases], span, buckets=()
         )
         for (name, info), stats in zip(phases, each, strict=True):
             if stats.mean is not None:
@@ -233,8 +233,7 @@ class _ChartPanel(WindowedPanel[_Chart | None]):
         span = self.view.window.span(reader.now())
         span, slots = span.grid(self.query_one(TimeChart).plot_width)
         reads, store = self.view.reads, reader.store
-        mean = await reads.points(store, [series.info], span, slots, how="mean")
-        peak = await reads.points(store, [series.info], span, slots, how="max")
+        mean, peak = await reads.points_each_way(store, [series.info], span, slots, ("mean", "max"))
         lines = (ChartLine("mean", mean), ChartLine("peak", peak))
         present = any(value is not None for value in peak)
         notes = await reads.current(
