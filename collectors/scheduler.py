@@ -33,7 +33,9 @@ Contract:
   command can say so and exit non-zero.
 * After each committed write the optional `after_write` hook gets the
   batches just written (the alert engine checks its rules there). A failing
-  hook is logged and never stops collection.
+  hook is logged and never stops collection. Then every callback given to
+  `watch_writes` is called (a live view in this process reads the store
+  once a burst of writes settles, not on its clock in the middle of one).
 """
 
 from __future__ import annotations
@@ -249,6 +251,7 @@ class Scheduler:
         self._write_error: str | None = None
         self._failing_since: float | None = None
         self._after_write = after_write
+        self._watchers: list[Callable[[], object]] = []
         self._closed = False
         self.poll_failures: dict[tuple[str, str], int] = {}
         """Failed polls since the scheduler started, by (source, reason); read only."""
@@ -269,6 +272,10 @@ class Scheduler:
         return WriterHealth(
             self._failing_since, self._write_error, self._outbox.backlog, self._outbox.dropped
         )
+
+    def watch_writes(self, callback: Callable[[], object]) -> None:
+        """Call `callback()` after each committed write, once `after_write` has run on it."""
+        self._watchers.append(callback)
 
     def stop(self) -> None:
         """Ask `run()` to finish: polls end, pending writes are flushed."""
@@ -461,12 +468,18 @@ class Scheduler:
         return []
 
     async def _run_after_write(self, batches: list[SourceBatch]) -> None:
-        if self._after_write is None or not batches:
+        if not batches:
             return
-        try:
-            await self._after_write(batches)
-        except Exception:  # the hook (alert rules) must never stop collection
-            log.exception("after-write hook failed")
+        if self._after_write is not None:
+            try:
+                await self._after_write(batches)
+            except Exception:  # the hook (alert rules) must never stop collection
+                log.exception("after-write hook failed")
+        for watcher in self._watchers:
+            try:
+                watcher()
+            except Exception:  # nor may a watcher
+                log.exception("write watcher failed")
 
     def _report_failure(self, error: str) -> None:
         if error != self._write_error:

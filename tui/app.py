@@ -4,7 +4,9 @@ The app is thin. It opens a `StoreReader` on the database, switches between
 the screens of `tui.screens` (keys 1-7, footer, command palette) and, every
 `refresh` seconds, asks the screen on view to read the store again. It never
 talks to a collector: when the collectors run in this process (`wootwatch`,
-`wootwatch --demo`) they write the same database file from their own task.
+`wootwatch --demo`) they write the same database file from their own task,
+and tell the app that they wrote (`written`): the screen reads a burst of
+writes once it settles, not on the clock in the middle of it (`tui.data.pacing`).
 
 A switch shows the new screen in one frame with what it read, without a
 garbage collection's pause (`tui.switching`).
@@ -18,16 +20,17 @@ first undoes the screen switches made since the rewind, then returns to live.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
@@ -37,6 +40,7 @@ from collectors.alerts.rules import Rule
 from collectors.alerts.state import AlertState
 from collectors.inert import inert
 from themes import STYLESHEET, THEMES, theme_for
+from tui.data.pacing import Pacing
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.data.rewind import step_moment
@@ -53,7 +57,7 @@ from tui.screens.base import LiveScreen
 from tui.screens.logs import LogsScreen
 from tui.switching import QuickSwitch
 
-__all__ = ["GREETING_SECONDS", "AppBell", "WootwatchApp"]
+__all__ = ["GREETING_SECONDS", "WootwatchApp"]
 
 GREETING_SECONDS = 60.0
 """How long the greeting notice stays: long enough to copy a path from it."""
@@ -101,6 +105,7 @@ class WootwatchApp(App[None]):
             temporary database is, for a second terminal).
         freeze_gc: keep what first views leave alive out of later GC passes (process-wide).
         warm: build the screens not visited yet in the background (`warming`, `tui.warming`).
+        settle: seconds without a write (`written`) after which a burst of writes is read.
     """
 
     CSS_PATH: ClassVar = [STYLESHEET]
@@ -141,6 +146,7 @@ class WootwatchApp(App[None]):
         greeting: str | None = None,
         freeze_gc: bool = False,
         warm: bool = False,
+        settle: float = 1.0,
     ) -> None:
         super().__init__()
         self.db = Path(db)
@@ -161,6 +167,8 @@ class WootwatchApp(App[None]):
         self._reader: StoreReader | None = None
         self._refreshing = False
         self._again = False
+        self._pacing = Pacing(refresh, settle, self._read_in)
+        self._next_read: Timer | None = None
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
         self._came_from: list[str] = []
@@ -195,7 +203,6 @@ class WootwatchApp(App[None]):
             self.failure = str(exc)
             self.exit(return_code=1)
             return
-        self.set_interval(self.refresh_every, self.refresh_now)
         self.refresh_now()
         if self._greeting:
             self.notify(self._greeting, title="wootwatch", timeout=GREETING_SECONDS, markup=False)
@@ -224,11 +231,21 @@ class WootwatchApp(App[None]):
         self._refreshing = True
         self._refresh_screen()
 
+    def written(self) -> None:
+        """The collectors of this process committed a write: read it once their burst settles."""
+        self.call_later(self._pacing.wrote)
+
+    def _read_in(self, delay: float) -> None:
+        if self._next_read is not None:
+            self._next_read.stop()
+        self._next_read = self.set_timer(delay, partial(self.refresh_now, again=True))
+
     @work(group="refresh", exit_on_error=False, description="read the store")
     async def _refresh_screen(self) -> None:
         try:
             while True:
                 self._again = False
+                self._pacing.read()
                 screen = self.screen
                 if isinstance(screen, LiveScreen):
                     async with self.reader.refreshing():
@@ -481,20 +498,3 @@ class WootwatchApp(App[None]):
 
     def _live(self) -> None:
         self.rewind(None)
-
-
-class AppBell(io.TextIOBase):
-    """A stream for `BellWatcher` that rings the bell through the app.
-
-    While Textual owns the terminal, a BEL written to stdout would be captured;
-    the app's `bell()` reaches the terminal.
-    """
-
-    def __init__(self, app: App[Any]) -> None:
-        self._app = app
-
-    def write(self, text: str) -> int:
-        """Ring once per BEL in `text`."""
-        for _ in range(text.count("\a")):
-            self._app.bell()
-        return len(text)

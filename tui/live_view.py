@@ -19,22 +19,23 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
+from textual.app import App
 
 from collectors.alerts.notify import Terminal
 from collectors.alerts.rules import Rule
 from collectors.base import SourceConfig
 from collectors.cloudwatch_logs import LogGroupSearch
 from collectors.store.database import Store, StoreError
-from tui.app import AppBell, WootwatchApp
+from tui.app import WootwatchApp
 from tui.console import run_summary
 from tui.data.remote_logs import RemoteLogs
 from tui.export.redaction import Redactor
 from tui.terminal_driver import HangupSafeDriver
 
-__all__ = ["LiveView", "ViewCrashed", "can_run_tui"]
+__all__ = ["AppBell", "LiveView", "ViewCrashed", "can_run_tui"]
 
 _STOP_TIMEOUT = 5.0
 """Seconds the app gets to restore the terminal once asked to stop."""
@@ -110,6 +111,14 @@ class LiveView:
         """Where a bell goes: through the TUI while it owns the terminal, else the output."""
         return self._out if self.app is None else AppBell(self.app)
 
+    def written(self) -> None:
+        """The collectors of this process committed a write: the TUI reads it once they settle.
+
+        The plain summary reads on its clock alone.
+        """
+        if self.app is not None:
+            self.app.written()
+
     def start(self) -> asyncio.Task[None]:
         """Start the view; the task ends when the view does (the user quit, or it failed)."""
         if self.app is not None:
@@ -148,3 +157,20 @@ class LiveView:
             await asyncio.wait([task], timeout=_STOP_TIMEOUT)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)  # its errors were raised by the waiter
+
+
+class AppBell(io.TextIOBase):
+    """A stream for `BellWatcher` that rings the bell through the app.
+
+    While Textual owns the terminal, a BEL written to stdout would be captured;
+    the app's `bell()` reaches the terminal.
+    """
+
+    def __init__(self, app: App[Any]) -> None:
+        self._app = app
+
+    def write(self, text: str) -> int:
+        """Ring once per BEL in `text`."""
+        for _ in range(text.count("\a")):
+            self._app.bell()
+        return len(text)

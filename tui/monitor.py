@@ -92,6 +92,8 @@ async def _monitor(
                 greeting=greeting,
             )
             showing = view.start()
+            if scheduler is not None:
+                scheduler.watch_writes(view.written)
             bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))
             try:
                 await shutdown.wait(showing, *collecting)

@@ -37,9 +37,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol, overload
 
 from collectors.fakes.loopback import LoopbackServer
 
@@ -56,8 +57,43 @@ __all__ = [
 ]
 
 
-class RedisList(list[bytes]):
-    """A Redis list, head first."""
+class RedisList(Sequence[bytes]):
+    """A Redis list, head first, whose items are made as they are read.
+
+    The demo's queues hold hundreds of jobs while its backlog builds, and a
+    poll reads two items of each (its length, the oldest job): rendering
+    every job's JSON at each poll was most of the fake's CPU.
+
+    Args:
+        items: the list's items (`RedisList.made` makes them as they are read).
+    """
+
+    def __init__(self, items: Iterable[bytes] = ()) -> None:
+        kept = list(items)
+        self._length = len(kept)
+        self._item: Callable[[int], bytes] = kept.__getitem__
+
+    @classmethod
+    def made(cls, length: int, item: Callable[[int], bytes]) -> RedisList:
+        """A list of `length` items, `item(index)` making each when it is read."""
+        made = cls()
+        made._length, made._item = length, item
+        return made
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(self._length))]
+        position = index + self._length if index < 0 else index
+        if not 0 <= position < self._length:
+            raise IndexError(index)
+        return self._item(position)
 
 
 class RedisSet(set[bytes]):
@@ -153,6 +189,12 @@ class SidekiqState:
         self.failed += round(failed_per_minute * elapsed / 60)
         self.revision += 1
 
+    def _queued(self, queue: str, size: int, oldest: float, now: float, index: int) -> bytes:
+        """The job at `index` of a queue of `size` whose oldest job waited `oldest` s at `now`."""
+        if index == size - 1:
+            return self._job(queue, 0, now - oldest)
+        return self._job(queue, index, now - oldest * (size - 1 - index) / max(size - 1, 1))
+
     def _key(self, name: str) -> bytes:
         return (f"{self.namespace}:{name}" if self.namespace else name).encode()
 
@@ -182,12 +224,9 @@ class SidekiqState:
                 continue  # Sidekiq's list disappears when it is empty
             oldest = self.oldest_age_s.get(queue, 0.5)
             # Head first: the newest job was pushed last (LPUSH), the oldest is at -1.
-            jobs = [
-                self._job(queue, i, now - oldest * (size - 1 - i) / max(size - 1, 1))
-                for i in range(size)
-            ]
-            jobs[-1] = self._job(queue, 0, now - oldest)
-            keys[self._key(f"queue:{queue}")] = RedisList(jobs)
+            keys[self._key(f"queue:{queue}")] = RedisList.made(
+                size, partial(self._queued, queue, size, oldest, now)
+            )
         for name, count in (("schedule", self.scheduled), ("retry", self.retries)):
             keys[self._key(name)] = RedisZSet(
                 {self._job("default", i, now - 60): now + 60 * (i + 1) for i in range(count)}

@@ -294,3 +294,25 @@ async def test_a_batch_the_store_rejects_does_not_block_other_sources(store: Sto
     scheduler.stop()
     await task
     assert await store.series("broken.value") == []
+
+
+async def test_a_write_watcher_hears_of_each_write_once_the_rules_have_run(store: Store) -> None:
+    """Issue 16: a live view in this process reads a write when told, with its alerts already in."""
+    heard: list[str] = []
+
+    async def rules(batches: Sequence[SourceBatch]) -> None:
+        heard.append("rules")
+
+    def written() -> None:
+        heard.append("written")
+
+    scheduler = Scheduler(
+        [config("a"), config("b")],
+        store,
+        make_collector=lambda c: FakeCollector(c.name, lambda n: None),
+        after_write=rules,
+    )
+    scheduler.watch_writes(written)
+    await scheduler.run_once()
+    await scheduler.run_once()
+    assert heard == ["rules", "written", "rules", "written"]

@@ -597,3 +597,29 @@ async def test_fake_redis_serves_the_same_keyspace_and_follows_incident_levels()
     assert one(incident, "sidekiq.retries") == 47
     assert one(incident, "sidekiq.processes") == 2
     assert one(incident, "sidekiq.failed_per_min") > 60
+
+
+async def test_fake_redis_makes_only_the_jobs_a_poll_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: in the demo's backlog the fake rendered all of its ~800 queued jobs' JSON
+    at every poll, for a poll that reads each queue's length and its oldest job."""
+    state = SidekiqState()
+    state.apply_levels(1.0, 1.0, 1.0)
+    made: list[str] = []
+    job = SidekiqState._job
+
+    def counted(self: SidekiqState, queue: str, index: int, enqueued_at: float) -> bytes:
+        made.append(queue)
+        return job(self, queue, index, enqueued_at)
+
+    monkeypatch.setattr(SidekiqState, "_job", counted)
+    clocks = Clocks()
+    async with FakeSidekiqRedis(state, clock=lambda: clocks.now) as fake:
+        collector = make_collector(fake.url, clocks)
+        try:
+            found = values(await collector.collect())
+        finally:
+            await collector.aclose()
+    assert one(found, "sidekiq.queue.latency_s", queue="default") > 140
+    assert sum(state.queue_sizes.values()) > 800
+    sorted_sets = state.scheduled + state.retries + state.dead  # small, made whole
+    assert len(made) == len(state.queue_sizes) + sorted_sets  # each queue's oldest job

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+import textual.css.query as css_query
 from _pilot import refreshed
+from textual.css.match import match
 
 from collectors.alerts.book import AlertRow
 from collectors.base import SourceState, SourceStatus
@@ -49,6 +53,53 @@ async def test_a_write_is_on_screen_at_the_next_refresh(demo_db: Path, demo_now:
             await store.write([SourceBatch("aws", status=down)])
         await refreshed(pilot)
         assert _badges(app)["aws"] == "✖ down     updated 5m ago"
+
+
+async def test_a_burst_of_the_collectors_writes_is_drawn_by_one_read_once_it_settles(
+    demo_db: Path, demo_now: float
+) -> None:
+    """Issue 16: the demo's sources write over a second every ten, and a read on the clock in
+    the middle of a round drew it in two frames. The collectors in this process say when
+    they wrote (`written`): the round is read once, at once, without waiting for the clock."""
+    app = WootwatchApp(demo_db, clock=lambda: demo_now, refresh=30.0, settle=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        seen = app.refreshes
+        async with await Store.open(demo_db, clock=lambda: demo_now) as store:
+            for source in ("aws", "chatwoot"):
+                down = SourceStatus(source, SourceState.DOWN, demo_now, demo_now - 300, "denied", 3)
+                await store.write([SourceBatch(source, status=down)])
+                app.written()
+        for _ in range(100):
+            if app.refreshes > seen:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.4)  # twice the settle: no second read comes
+        assert app.refreshes == seen + 1
+        badges = _badges(app)
+        assert badges["aws"] == badges["chatwoot"] == "✖ down     updated 5m ago"
+
+
+async def test_a_refresh_matches_no_css_selector_against_every_widget_of_the_screen(
+    demo_db: Path, demo_now: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: two CSS queries a refresh, each matched against the overview's hundreds of
+    widgets, were a third of a refresh's CPU with nothing written; now it walks by type."""
+    matched = [0]
+
+    def counting(selector_set: Any, node: Any) -> bool:
+        matched[0] += 1
+        return bool(match(selector_set, node))
+
+    app = WootwatchApp(demo_db, clock=lambda: demo_now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await refreshed(pilot)
+        widgets = len(app.screen.walk_children())
+        monkeypatch.setattr(css_query, "match", counting)
+        await refreshed(pilot)
+    assert widgets > 100
+    assert matched[0] <= 10
 
 
 async def test_an_ack_made_in_a_refresh_is_read_back_in_it(demo_db: Path, demo_now: float) -> None:

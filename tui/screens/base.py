@@ -159,9 +159,11 @@ class LiveScreen(Screen[None]):
         """
         resumed, self._resumed = self._resumed, False
         read_at = (await reader.store.data_version(), reader.as_of, self.live_now(time.time()))
-        if (resumed and self._current(read_at)) or not self.query(ScreenTabs):
+        # Walks and child queries, not `query`: a CSS query matches its selector
+        # against every widget of the screen (hundreds on the overview), every refresh.
+        if (resumed and self._current(read_at)) or not self.query_children(ScreenTabs):
             return
-        panels = list(self.query(LivePanel))
+        panels = list(self.walk_children(LivePanel))
         async with contextlib.AsyncExitStack() as turns:
             for panel in panels:
                 await turns.enter_async_context(panel.turn)
