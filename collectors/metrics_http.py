@@ -92,7 +92,11 @@ class MetricsEndpoint:
         """
         host, port = parse_listen(listen)
         store = await Store.open(db, readonly=True)
-        book = await AlertBook.open(db, readonly=True)
+        try:
+            book = await AlertBook.open(db, readonly=True)
+        except BaseException:
+            await store.close()
+            raise
         registry = CollectorRegistry(auto_describe=False)
         loop = asyncio.get_running_loop()
         registry.register(_StoreCollector(store, book, loop, clock(), clock, process))

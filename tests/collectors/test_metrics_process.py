@@ -12,7 +12,7 @@ import pytest
 from _alertmanager import Alertmanager, free_port
 
 from collectors.alerts.alertmanager import AlertmanagerSink
-from collectors.alerts.book import AlertBook
+from collectors.alerts.book import AlertBook, AlertBookError
 from collectors.alerts.notify import AlertmanagerConfig, Notification
 from collectors.alerts.rules import Severity
 from collectors.base import SourceError
@@ -130,3 +130,25 @@ async def test_poll_failures_are_counted_by_reason(tmp_path: Path) -> None:
 def test_a_failure_message_names_one_reason(error: Exception, reason: str) -> None:
     assert poll_reason(error) == reason
     assert reason in REASONS
+
+
+async def test_an_alert_book_that_fails_to_open_leaves_no_store_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.db"
+    await (await Store.open(db)).close()
+    closed: list[Store] = []
+    close = Store.close
+
+    async def counted(self: Store) -> None:
+        closed.append(self)
+        await close(self)
+
+    async def refused(*args: object, **kwargs: object) -> AlertBook:
+        raise AlertBookError("refused")
+
+    monkeypatch.setattr(Store, "close", counted)
+    monkeypatch.setattr(AlertBook, "open", refused)
+    with pytest.raises(AlertBookError):
+        await MetricsEndpoint.start(f"127.0.0.1:{free_port()}", db)
+    assert len(closed) == 1
