@@ -12,7 +12,8 @@ from collectors.sketch import LatencySketch
 from collectors.store import schema
 from collectors.store.database import SourceBatch, Store
 from collectors.store.retention import Retention
-from tests.collectors.test_store_hourly import Clock, assert_same, minutes_only
+from tests.collectors import test_store_hourly as hourly
+from tests.collectors.test_store_hourly import Clock, assert_same
 
 LATENCY = "chatwoot.api.latency_ms"
 HOUR = 3600.0
@@ -62,22 +63,8 @@ WINDOWS = (
 
 
 async def compare(path: Path, tmp_path: Path) -> None:
-    """Every window, pooled and each series alone, answers as from the minutes only."""
-    plain = minutes_only(path, tmp_path)
-    async with (
-        await Store.open(path, readonly=True) as mine,
-        await Store.open(plain, readonly=True) as theirs,
-    ):
-        series = await mine.series(LATENCY)
-        assert len(series) == ENDPOINTS
-        for start, end in WINDOWS:
-            assert_same(
-                await mine.window_stats(series, start, end),
-                await theirs.window_stats(series, start, end),
-            )
-            each = await mine.window_stats_each(series, start, end)
-            for one, stats in zip(series, each, strict=True):
-                assert_same(stats, await theirs.window_stats([one], start, end))
+    """Every window of days, pooled and each series alone, answers as from the minutes only."""
+    await hourly.compare(path, tmp_path, WINDOWS, ENDPOINTS)
 
 
 def assert_rows_are_their_minutes(path: Path) -> None:

@@ -94,7 +94,12 @@ WINDOWS = (
 )
 
 
-async def compare(path: Path, tmp_path: Path) -> None:
+async def compare(
+    path: Path,
+    tmp_path: Path,
+    windows: tuple[tuple[float, float], ...] = WINDOWS,
+    count: int = 3,
+) -> None:
     """Every window, pooled and each series alone, answers as from the minutes only."""
     plain = minutes_only(path, tmp_path)
     async with (
@@ -102,8 +107,8 @@ async def compare(path: Path, tmp_path: Path) -> None:
         await Store.open(plain, readonly=True) as theirs,
     ):
         series = await mine.series(LATENCY)
-        assert len(series) == 3
-        for start, end in WINDOWS:
+        assert len(series) == count
+        for start, end in windows:
             assert_same(
                 await mine.window_stats(series, start, end),
                 await theirs.window_stats(series, start, end),
