@@ -44,9 +44,10 @@ test-tools:
 	fi
 
 # Whole test files go to one worker (--dist loadfile), so a module's fixtures (the
-# wheel, moto, a recorded demo) are built once, as in a serial run.
+# wheel, moto, a recorded demo) are built once, as in a serial run; in the order
+# tests/conftest.py sorts them (files marked `long` first), not xdist's own.
 test: $(VENV)/.installed-test test-tools
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 	$(MAKE) --no-print-directory lint
 
 lint: $(VENV)/.installed-test

@@ -1,4 +1,6 @@
-"""Marks the date-sensitive tests `dated`, for `test_dates.py` to rerun a year ahead.
+"""Marks the date-sensitive tests `dated`, and hands the long files out first.
+
+Dated tests:
 
 A test can depend on today's date only where fixed-time data (an epoch literal,
 the recorded demo) meets something that may read the real clock: a store
@@ -8,10 +10,17 @@ is `dated` when its module holds fixed-time data and its own code, the
 helpers of its module it calls or the fixtures it uses reach such a thing.
 New tests are marked by the same reading of their source: nobody has to
 remember to.
+
+Order: `make test` runs whole files on two workers in the order collected
+(`--dist loadfile --no-loadscope-reorder`). A file marked `long` holds few
+tests that take long (the year-ahead rerun alone takes a minute); handed out
+last, it would leave the other worker idle until it ends, so long files come
+first, then the rest by their number of tests, most first.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import re
@@ -43,12 +52,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "dated: fixed-time data meets the real clock (rerun a year ahead)"
     )
+    config.addinivalue_line("markers", "long: a file of few long tests, handed out first")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if isinstance(item, pytest.Function) and _dated(item):
             item.add_marker(pytest.mark.dated)
+    _long_files_first(items)
+
+
+def _long_files_first(items: list[pytest.Item]) -> None:
+    """Sort whole files: `long` ones first, then by their number of tests, most first."""
+    tests_in = collections.Counter(item.path for item in items)
+    long_files = {item.path for item in items if item.get_closest_marker("long") is not None}
+    items.sort(key=lambda item: (item.path not in long_files, -tests_in[item.path], str(item.path)))
 
 
 def _dated(item: pytest.Function) -> bool:

@@ -24,6 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 AHEAD = "+365d"
+pytestmark = pytest.mark.long
 
 
 @pytest.mark.timeout(300)  # a child pytest: longer than one test's default bound

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from _wootwatch import WOOTWATCH, environment, run_process, write_config
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture
 def volume(tmp_path: Path) -> Iterator[Path]:

@@ -21,10 +21,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from _ingest_child import SAMPLES
 
 CHILD = str(Path(__file__).with_name("_ingest_child.py"))
 KILLS = 20
+pytestmark = pytest.mark.long
 
 
 def start(db: Path, first: int) -> subprocess.Popen[str]:
