@@ -16,6 +16,9 @@ Order: `make test` runs whole files on two workers in the order collected
 tests that take long (the year-ahead rerun alone takes a minute); handed out
 last, it would leave the other worker idle until it ends, so long files come
 first, then the rest by their number of tests, most first.
+
+Stylesheets: each is parsed once per test process (`_stylesheets.py`), not
+once per app a test starts.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _stylesheets import share_parsed_stylesheets
 
 TESTS = Path(__file__).resolve().parent
 
@@ -53,6 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "dated: fixed-time data meets the real clock (rerun a year ahead)"
     )
     config.addinivalue_line("markers", "long: a file of few long tests, handed out first")
+    share_parsed_stylesheets()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
