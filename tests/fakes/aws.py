@@ -1,6 +1,6 @@
 """A local AWS (CloudWatch metrics and Logs) on 127.0.0.1: moto's server plus faults.
 
-moto (`pip install 'moto[server]'`, in the `test` extra) answers GetMetricData,
+moto (with Flask for its server, both in the `test` extra) answers GetMetricData,
 PutMetricData, FilterLogEvents, PutLogEvents and DescribeLogGroups with AWS's
 own wire formats (CBOR for CloudWatch, JSON for Logs). `FakeAws` serves it
 through a thin WSGI layer that records every call and can answer as AWS does
