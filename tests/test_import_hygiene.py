@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_collectors_import_no_textual_module() -> None:
     modules = sorted(p.stem for p in (ROOT / "collectors").glob("*.py") if p.stem != "__init__")
-    # As installed without the test extras: no click. (Flask, for moto's server, brings click in, and
-    # with click present `import httpx` also imports httpx's command line, and with it rich.)
+    # As installed without the test extras: no click. (Flask, for moto's server, brings click
+    # in, and with click present `import httpx` also imports httpx's command line and rich.)
     code = (
         "import importlib, json, sys\n"
         "sys.modules['click'] = None\n"
