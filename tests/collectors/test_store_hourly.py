@@ -459,6 +459,51 @@ async def test_most_of_an_hour_is_its_row_less_the_other_minutes(
             assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
 
 
+def count_rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each statement sent back from the file (one entry a statement)."""
+    import aiosqlite
+
+    sent: list[int] = []
+    fetch = aiosqlite.Connection.execute_fetchall
+
+    async def counted(self: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        rows = await fetch(self, *args, **kwargs)
+        sent.append(len(list(rows)))
+        return rows
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    return sent
+
+
+async def test_most_of_an_hour_sends_one_total_of_its_own_minutes_not_their_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16's 7-day first read: its first hour's 52 minutes came as 52 rows with sketches.
+
+    A window from 00:10 to 03:00 reads 50 minutes of its first hour as the
+    hour's row less the other 10, and its own minutes as one total per series
+    (count, minimum, maximum); a reader that keeps no merge (a writer) keeps
+    the total, and reading the window again asks the file for the hours' rows only.
+    """
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    start, end = BASE + 10 * 60, BASE + 3 * HOUR
+    sent = count_rows_read(monkeypatch)
+    async with (
+        await Store.open(path, clock=clock) as mine,
+        await Store.open(minutes_only(path, tmp_path), readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for read in range(2):
+            sent.clear()
+            each = await mine.window_stats_each(series, start, end)
+            # Per series: its oldest raw sample, the first hour's row, its other 10 minutes
+            # and the total of its 50 (the first read only), the 2 whole hours' rows.
+            assert sum(sent) == 3 * (1 + 1 + (10 + 1 if read == 0 else 0) + 2)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], start, end))
+
+
 async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
     tmp_path: Path,
 ) -> None:
