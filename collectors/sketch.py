@@ -304,8 +304,8 @@ class LatencySketch:
 
         """
         acc = cls()
-        pos, neg, pget, nget = acc._pos, acc._neg, acc._pos.get, acc._neg.get
         dense = (_Lanes(), _Lanes())
+        compact: list[tuple[int, array[int], array[int]]] = []
         zero = 0
         for data in blobs:
             if isinstance(data, DenseBins):
@@ -315,21 +315,23 @@ class LatencySketch:
                 zero += DenseBins.of(data).add_to(dense)
                 continue
             zc, npos, keys, counts = _compact(data)
+            if 0 in counts:
+                raise ValueError("corrupt sketch: empty bin")
+            compact.append((npos, keys, counts))
+            zero += zc
+        # The dense lanes' bins at once (in C), then the compact blobs' added to them: a week
+        # of hours and the minutes at its edge look up the minutes' bins, not every bin.
+        pos, neg = acc._pos, acc._neg
+        pos.update(dense[0].counts())
+        neg.update(dense[1].counts())
+        pget, nget = pos.get, neg.get
+        for npos, keys, counts in compact:
             if len(keys) > npos:
                 for k, c in zip(keys[npos:], counts[npos:], strict=True):
                     neg[k] = nget(k, 0) + c
                 del keys[npos:]
             for k, c in zip(keys, counts, strict=False):
                 pos[k] = pget(k, 0) + c
-            zero += zc
-        if 0 in pos.values() or 0 in neg.values():
-            raise ValueError("corrupt sketch: empty bin")
-        for lanes, bins, get in ((dense[0], pos, pget), (dense[1], neg, nget)):
-            if not bins:  # dense blobs only (a long window): the bins at once
-                bins.update(lanes.counts())
-                continue
-            for k, c in lanes.counts():
-                bins[k] = get(k, 0) + c
         acc._zero = zero
         return acc
 
