@@ -348,3 +348,15 @@ def test_a_week_of_dense_hours_and_a_minute_look_up_only_the_minutes_bins() -> N
     assert merged == LatencySketch.merged(
         [*(LatencySketch.from_bytes(h).to_bytes() for h in hours), minute]
     )
+
+
+def test_a_blob_with_a_key_twice_is_not_packed() -> None:
+    """Packing sets each count in its key's lane: a key given twice (never written by
+    `to_bytes`) would keep one count, so the blob is refused (read without packing, where
+    a merge adds both)."""
+    header = struct.pack("<BBBQHH", 1, 2, 1, 0, 2, 0)
+    twice = header + struct.pack("<hh", 100, 100) + bytes([3, 4])
+    once = header + struct.pack("<hh", 100, 101) + bytes([3, 4])
+    packing = Packing(1, 90, 0)
+    assert packing.pack(twice) is None
+    assert packing.pack(once) == (0, (3 << 80) + (4 << 88), 0)
