@@ -199,9 +199,11 @@ class _Hour:
         return rest, (first, end) not in self.spans
 
     def covers(self, span: HourSpan) -> bool:
-        """Whether everything the span needs was read."""
-        rest, total = self.needs(span)
-        return not rest and not total
+        """Whether everything the span needs was read (`needs` asks for nothing)."""
+        first, end, packed = span.first, span.end, self.packed
+        if not self.by_rest(span):
+            return 0 not in packed[first:end]
+        return (first, end) in self.spans and 0 not in packed[:first] and 0 not in packed[end:]
 
     def slice(self, span: HourSpan) -> Slice | None:
         """The span's minutes merged (all read), or None when none holds a value.
