@@ -189,6 +189,36 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     await compare(old, tmp_path)
 
 
+async def test_a_migrated_database_whose_first_row_is_its_newest_minute_gains_every_hour(
+    tmp_path: Path,
+) -> None:
+    """History written after the present (the benchmarks' 35 days): the backfill still reaches it.
+
+    The writer's backfill stopped at the minute of the first rollup row by
+    rowid: the newest hour here, so no older hour was ever sealed.
+    """
+    path = tmp_path / "w.db"
+    clock = await record(path, 5.5)
+    with sqlite3.connect(path) as raw:
+        raw.executescript(
+            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
+            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
+            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
+            "ALTER TABLE annotations DROP COLUMN made_at; "
+            "UPDATE rollups SET id = -id; "  # the newest minute first by rowid
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"
+        )
+        first = raw.execute("SELECT minute FROM rollups ORDER BY id LIMIT 1").fetchone()[0]
+        assert first == raw.execute("SELECT max(minute) FROM rollups").fetchone()[0]
+    async with await Store.open(path, clock=clock) as migrated:
+        rng = random.Random(1)
+        for _ in range(3):  # the writer seals a few past hours per write, newest first
+            clock.now += 20
+            await migrated.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+    assert hourly_rows(path) == 5 * 3
+    await compare(path, tmp_path)
+
+
 async def test_a_series_with_many_silent_hours_is_counted_once(tmp_path: Path) -> None:
     """Every other hour silent: the minutes between sealed hours are read as one span."""
     path = tmp_path / "w.db"
