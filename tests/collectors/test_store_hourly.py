@@ -153,6 +153,26 @@ async def test_the_trim_never_leaves_an_hour_row_over_trimmed_minutes(tmp_path: 
     await compare(path, tmp_path)
 
 
+async def three_writes(store: Store, clock: Clock) -> None:
+    """Three writes of 20 s each: the writer seals a few past hours per write, newest first."""
+    rng = random.Random(1)
+    for _ in range(3):
+        clock.now += 20
+        await store.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+
+
+def before_hourly_rollups(path: Path) -> None:
+    """Take the database back to the schema before hourly rollups (before migrations 4-7)."""
+    with sqlite3.connect(path) as raw:
+        raw.executescript(
+            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
+            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
+            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
+            "ALTER TABLE annotations DROP COLUMN made_at; "
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"
+        )
+
+
 async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     tmp_path: Path,
 ) -> None:
@@ -162,14 +182,7 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     old = tmp_path / "old.db"
     with sqlite3.connect(path) as raw, sqlite3.connect(old) as out:
         raw.backup(out)
-    with sqlite3.connect(old) as raw:
-        raw.executescript(
-            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
-            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
-            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
-            "ALTER TABLE annotations DROP COLUMN made_at; "
-            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"  # before 4 (hourly), 5, 6, 7
-        )
+    before_hourly_rollups(old)
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates
         await Store.open(path, readonly=True) as sealed,
@@ -181,10 +194,7 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
                 await migrated.window_stats(series, start, end),
                 await sealed.window_stats(series, start, end),
             )
-        rng = random.Random(1)
-        for _ in range(3):  # the writer seals a few past hours per write, newest first
-            clock.now += 20
-            await migrated.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+        await three_writes(migrated, clock)
     assert hourly_rows(old) == 5 * 3
     await compare(old, tmp_path)
 
@@ -199,22 +209,13 @@ async def test_a_migrated_database_whose_first_row_is_its_newest_minute_gains_ev
     """
     path = tmp_path / "w.db"
     clock = await record(path, 5.5)
+    before_hourly_rollups(path)
     with sqlite3.connect(path) as raw:
-        raw.executescript(
-            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
-            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
-            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
-            "ALTER TABLE annotations DROP COLUMN made_at; "
-            "UPDATE rollups SET id = -id; "  # the newest minute first by rowid
-            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"
-        )
+        raw.execute("UPDATE rollups SET id = -id")  # the newest minute first by rowid
         first = raw.execute("SELECT minute FROM rollups ORDER BY id LIMIT 1").fetchone()[0]
         assert first == raw.execute("SELECT max(minute) FROM rollups").fetchone()[0]
     async with await Store.open(path, clock=clock) as migrated:
-        rng = random.Random(1)
-        for _ in range(3):  # the writer seals a few past hours per write, newest first
-            clock.now += 20
-            await migrated.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+        await three_writes(migrated, clock)
     assert hourly_rows(path) == 5 * 3
     await compare(path, tmp_path)
 
