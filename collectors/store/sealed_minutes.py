@@ -67,8 +67,8 @@ _Packed = tuple[int, int, int]
 _Total = tuple[int, float, float]
 """Some minutes' count, minimum and maximum (what a span read as the hour less the rest takes
 of its own minutes)."""
-_SPANS_KEPT: Final = 4
-"""Totals of spans kept per hour: a window read again in the same minute, both of its edges."""
+_SPANS_KEPT: Final = 16
+"""Totals of spans kept per hour: a window stepped back and forth a few slots, both edges."""
 
 _HAS_ROW = "EXISTS (SELECT 1 FROM rollups_hourly AS h WHERE h.series_id = s.id AND h.hour = ?)"
 _TOTALS = (
@@ -176,6 +176,27 @@ class _Hour:
             self.spans.clear()
         self.spans[span.first, span.end] = total
 
+    def total(self, span: HourSpan) -> _Total | None:
+        """The total of the span's own minutes, if known: kept, or made of a kept one inside it.
+
+        With the minutes around the kept one, read whole: a window stepped back
+        a minute at a time grows its span by one minute read already.
+        """
+        first, end, packed = span.first, span.end, self.packed
+        found = self.spans.get((first, end))
+        if found is not None:
+            return found
+        for (inner_first, inner_end), (count, low, high) in self.spans.items():
+            if first <= inner_first and inner_end <= end:
+                around = [*range(first, inner_first), *range(inner_end, end)]
+                if all(packed[offset] for offset in around):
+                    return (
+                        count + sum(self.counts[offset] for offset in around),
+                        min([low, *(self.lows[offset] for offset in around)]),
+                        max([high, *(self.highs[offset] for offset in around)]),
+                    )
+        return None
+
     def empty(self, offset: int) -> None:
         """The minute at `offset` has no row: read and packed as nothing."""
         self.put(offset, (0, 0, 0, 0.0, math.inf, -math.inf), (0, 0, 0))
@@ -196,14 +217,14 @@ class _Hour:
         if not self.by_rest(span):
             return [o for o in range(first, end) if not packed[o]], False
         rest = [o for o in (*range(first), *range(end, 60)) if not packed[o]]
-        return rest, (first, end) not in self.spans
+        return rest, self.total(span) is None
 
     def covers(self, span: HourSpan) -> bool:
         """Whether everything the span needs was read (`needs` asks for nothing)."""
         first, end, packed = span.first, span.end, self.packed
         if not self.by_rest(span):
             return 0 not in packed[first:end]
-        return (first, end) in self.spans and 0 not in packed[:first] and 0 not in packed[end:]
+        return 0 not in packed[:first] and 0 not in packed[end:] and self.total(span) is not None
 
     def slice(self, span: HourSpan) -> Slice | None:
         """The span's minutes merged (all read), or None when none holds a value.
@@ -221,7 +242,9 @@ class _Hour:
             blob = self.packing.blob(zero, pos, neg)
             lows, highs = self.lows[first:end], self.highs[first:end]
             return Slice(count, self.totals[first:end], min(lows), max(highs), blob)
-        count, low, high = self.spans[first, end]
+        total = self.total(span)
+        assert total is not None  # covered: read or kept
+        count, low, high = total
         if count + sum(self.counts[:first]) + sum(self.counts[end:]) != self.mark[0]:
             raise _Broken
         if not count:

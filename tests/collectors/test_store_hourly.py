@@ -535,6 +535,33 @@ async def test_most_of_an_hour_sends_one_total_of_its_own_minutes_not_their_rows
                 assert_same(stats, await theirs.window_stats([one], start, end))
 
 
+async def test_a_window_stepped_back_a_minute_makes_its_total_of_one_kept_and_a_minute_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewind's `[` on an hour's window: its first hour grows by a minute read already.
+
+    From 01:20-02:20 to 01:19-02:19, the span 01:19-02:00 is the total of
+    01:20-02:00 (kept) and the minute 01:19 (read whole as one of the other
+    minutes): no total is asked again, only the hours' rows (checked).
+    """
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    sent = count_rows_read(monkeypatch)
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(minutes_only(path, tmp_path), readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for minute in (20, 19, 18):
+            end = BASE + 2 * HOUR + minute * 60
+            sent.clear()
+            each = await mine.window_stats_each(series, end - HOUR, end)
+            if minute < 20:  # per series: its oldest raw sample, the two hours' rows
+                assert sum(sent) == 3 * (1 + 2)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
+
+
 async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
     tmp_path: Path,
 ) -> None:
