@@ -304,8 +304,8 @@ class LatencySketch:
 
         """
         acc = cls()
-        pos, neg, pget, nget = acc._pos, acc._neg, acc._pos.get, acc._neg.get
         dense = (_Lanes(), _Lanes())
+        compact: list[tuple[int, array[int], array[int]]] = []
         zero = 0
         for data in blobs:
             if isinstance(data, DenseBins):
@@ -315,21 +315,23 @@ class LatencySketch:
                 zero += DenseBins.of(data).add_to(dense)
                 continue
             zc, npos, keys, counts = _compact(data)
+            if 0 in counts:
+                raise ValueError("corrupt sketch: empty bin")
+            compact.append((npos, keys, counts))
+            zero += zc
+        # The dense lanes' bins at once (in C), then the compact blobs' added to them: a week
+        # of hours and the minutes at its edge look up the minutes' bins, not every bin.
+        pos, neg = acc._pos, acc._neg
+        pos.update(dense[0].counts())
+        neg.update(dense[1].counts())
+        pget, nget = pos.get, neg.get
+        for npos, keys, counts in compact:
             if len(keys) > npos:
                 for k, c in zip(keys[npos:], counts[npos:], strict=True):
                     neg[k] = nget(k, 0) + c
                 del keys[npos:]
             for k, c in zip(keys, counts, strict=False):
                 pos[k] = pget(k, 0) + c
-            zero += zc
-        if 0 in pos.values() or 0 in neg.values():
-            raise ValueError("corrupt sketch: empty bin")
-        for lanes, bins, get in ((dense[0], pos, pget), (dense[1], neg, nget)):
-            if not bins:  # dense blobs only (a long window): the bins at once
-                bins.update(lanes.counts())
-                continue
-            for k, c in lanes.counts():
-                bins[k] = get(k, 0) + c
         acc._zero = zero
         return acc
 
@@ -410,28 +412,39 @@ class Packing:
         if data[:1] == b"\x02":  # minutes are stored compact; a dense one is read as one
             data = LatencySketch.from_bytes(data).to_bytes()
         zero, npos, keys, counts = _compact(data)  # keys ascending, the positive ones first
-        bits = 8 * self.width
         if not keys:
             return zero, 0, 0
-        if max(counts) >> bits:
+        if max(counts) >> (8 * self.width):
             return None
-        pos = neg = 0
-        if npos:
-            if keys[0] < self.pos_first:
-                return None
-            first = self.pos_first
-            whole = npos == len(keys)  # no negative bins (latencies): no copies
-            for key, count in zip(
-                keys if whole else keys[:npos], counts if whole else counts[:npos], strict=True
-            ):
-                pos += count << ((key - first) * bits)
-        if npos < len(keys):
-            if keys[npos] < self.neg_first:
-                return None
-            first = self.neg_first
-            for key, count in zip(keys[npos:], counts[npos:], strict=True):
-                neg += count << ((key - first) * bits)
+        whole = npos == len(keys)  # no negative bins (latencies): no copies
+        pos = self._lanes(
+            keys if whole else keys[:npos], counts if whole else counts[:npos], self.pos_first
+        )
+        neg = 0 if whole else self._lanes(keys[npos:], counts[npos:], self.neg_first)
+        if pos is None or neg is None:
+            return None
         return zero, pos, neg
+
+    def _lanes(self, keys: array[int], counts: array[int], first: int) -> int | None:
+        """The counts each in its key's lane from `first` up, as one integer (0 for no keys).
+
+        Each count is set in an array of lanes (not shifted into a growing
+        integer, a new integer per bin). None where a key lies below `first`
+        or is given twice (a merge would add their counts: the blob is then
+        read without packing).
+        """
+        if not keys:
+            return 0
+        if min(keys) < first:
+            return None
+        lanes = array(_COUNT_CODES[self.width], bytes((max(keys) - first + 1) * self.width))
+        for key, count in zip(keys, counts, strict=True):
+            lanes[key - first] = count
+        if sum(lanes) != sum(counts):
+            return None
+        if _SWAP:
+            lanes.byteswap()
+        return int.from_bytes(lanes, "little")
 
     def blob(self, zero: int, pos: int, neg: int) -> bytes:
         """The dense blob of packed bins (a sum of `pack` results that fits the width)."""

@@ -42,6 +42,13 @@ _UNSEALED_MINUTES = (
 )
 """The minute rollups of an hour whose series has no hourly row for it (an index search each)."""
 
+_OLDEST_MINUTE = (
+    "SELECT min((SELECT minute FROM rollups WHERE series_id = s.id ORDER BY minute LIMIT 1)) "
+    "FROM series AS s"
+)
+"""The oldest minute stored: an index end per series (the first row by rowid need not be the
+oldest: history written after the present, as the benchmarks' database is)."""
+
 _INSERT_HOUR = (
     "INSERT OR REPLACE INTO rollups_hourly (series_id, hour, count, sum, min, max, sketch) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -145,8 +152,8 @@ class HourSealer:
         floor = math.ceil(oldest_ts / 3600)
         if self._forward is None or self._backfill is None or self._oldest is None:
             self._forward, self._backfill = current - 1, current - 2
-            row = await first_row(conn, "SELECT minute FROM rollups ORDER BY id LIMIT 1")
-            self._oldest = current if row is None else int(row[0]) // 60
+            row = await first_row(conn, _OLDEST_MINUTE)
+            self._oldest = current if row is None or row[0] is None else int(row[0]) // 60
         due = {hour for hour in self._dirty if floor <= hour < current}
         self._dirty -= due | {hour for hour in self._dirty if hour < floor}
         budget = _HOURS_PER_WRITE

@@ -24,10 +24,15 @@ minute's sum is kept for the caller's exact `fsum`, and minimum and maximum are
 each minute's. A span whose own minutes would take more packing than the rest
 of its hour (a window stepped across an hour takes 53 minutes of it) has its
 bins from the rule too: the hour's row (whose dense lanes are packed bins
-already) less the other minutes, exact integer arithmetic; its count, sums,
-minimum and maximum still come from its own minute rows, read without
-packing. Where the minutes' counts do not add up to the row's, the rule does
-not hold for that hour, and the span is read from its minute rows alone.
+already) less the other minutes, exact integer arithmetic, and its sum the
+row's less theirs (one `fsum`, as exact as a whole hour's row). Its own
+minutes are never sent to Python: one total of them per series (count,
+minimum, maximum: `_TOTALS`), where the hour has a row, in the same statement
+(where it has none, their rows). The first read of a 7-day window takes 52
+minutes of its first hour: about 7,600 rows with sketches for 150 series
+before, 150 totals now. Where the minutes' counts do not add up to the row's,
+the rule does not hold for that hour, and the span is read from its minute
+rows alone.
 
 Memory: at most `_KEEP` series-hours (seven lists of sixty, about 20 kB each
 with their packed integers): about 40 MB at most.
@@ -59,6 +64,26 @@ _Row = Sequence[object]
 """A rollup row: series id, minute (or hour), count, sum, min, max, sketch."""
 _Packed = tuple[int, int, int]
 """A minute's zero count and its positive and negative bins, packed."""
+_Total = tuple[int, float, float]
+"""Some minutes' count, minimum and maximum (what a span read as the hour less the rest takes
+of its own minutes)."""
+_SPANS_KEPT: Final = 16
+"""Totals of spans kept per hour: a window stepped back and forth a few slots, both edges."""
+
+_HAS_ROW = "EXISTS (SELECT 1 FROM rollups_hourly AS h WHERE h.series_id = s.id AND h.hour = ?)"
+_TOTALS = (
+    "SELECT 1, r.series_id, r.minute, r.count, r.sum, r.min, r.max, r.sketch "
+    "FROM series AS s CROSS JOIN rollups AS r WHERE s.id IN ({marks}) AND NOT " + _HAS_ROW + " "
+    "AND r.series_id = s.id AND r.minute >= ? AND r.minute < ? UNION ALL "
+    "SELECT 2, s.id, ?, sum(r.count), 0.0, min(r.min), max(r.max), NULL "
+    "FROM series AS s CROSS JOIN rollups AS r WHERE s.id IN ({marks}) AND " + _HAS_ROW + " "
+    "AND r.series_id = s.id AND r.minute >= ? AND r.minute < ? GROUP BY s.id"
+)
+"""A span's own minutes per series: one total where the hour has a row, else their rows.
+
+`series` first (`CROSS JOIN`), so the row's existence is asked once per series,
+not once per minute.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +111,8 @@ class Slice:
 
     count: int
     totals: Sequence[float]
-    """Each minute's sum (zero where none), for the caller's exact `math.fsum`."""
+    """Sums whose `math.fsum` is the minutes' sum: each minute's (zero where none), or the
+    hour's and each other minute's negated."""
     low: float
     high: float
     blob: bytes
@@ -96,16 +122,15 @@ class Slice:
 class _Hour:
     """The minutes of one series' sealed hour read so far, checked against the hour's row.
 
-    A minute is known (its count, sum, minimum and maximum) or also packed (its
-    bins). A span whose own minutes would take more packing than the others is
-    its hour's row less the others: a step across an hour reads 53 minutes of
-    one and packs 7.
+    A minute read is kept whole: its count, sum, minimum, maximum and packed
+    bins. A span whose own minutes would take more packing than the others is
+    its hour's row less the others, with its own minutes' total (`spans`): a
+    step across an hour reads 53 minutes of one as one total and packs 7.
     """
 
     __slots__ = (
         "counts",
         "highs",
-        "known",
         "lows",
         "mark",
         "neg",
@@ -113,6 +138,7 @@ class _Hour:
         "packed",
         "packing",
         "pos",
+        "spans",
         "totals",
         "zeros",
     )
@@ -123,10 +149,10 @@ class _Hour:
         self.packing = packing
         self.own = packing.own(mark[4])  # type: ignore[arg-type]
         """The hour's own bins, packed: the sum of every minute's."""
-        self.known = bytearray(60)
-        """1 where the minute was read (with or without a row)."""
         self.packed = bytearray(60)
-        """1 where the minute's bins are packed too."""
+        """1 where the minute was read (with or without a row) and its bins packed."""
+        self.spans: dict[tuple[int, int], _Total] = {}
+        """Own minutes' totals of spans read as the hour less the rest, by offsets."""
         self.counts = [0] * 60
         self.totals = [0.0] * 60
         self.lows = [math.inf] * 60
@@ -135,19 +161,44 @@ class _Hour:
         self.pos = [0] * 60
         self.neg = [0] * 60
 
-    def put(self, offset: int, row: _Row, packed: _Packed | None) -> None:
-        """Keep the minute at `offset` in the hour: its rollup row, and its bins if packed."""
+    def put(self, offset: int, row: _Row, packed: _Packed) -> None:
+        """Keep the minute at `offset` in the hour: its rollup row and its bins packed."""
         self.counts[offset] = int(row[2])  # type: ignore[call-overload]
         self.totals[offset] = float(row[3])  # type: ignore[arg-type]
         self.lows[offset] = float(row[4])  # type: ignore[arg-type]
         self.highs[offset] = float(row[5])  # type: ignore[arg-type]
-        self.known[offset] = 1
-        if packed is not None:
-            self.zeros[offset], self.pos[offset], self.neg[offset] = packed
-            self.packed[offset] = 1
+        self.zeros[offset], self.pos[offset], self.neg[offset] = packed
+        self.packed[offset] = 1
+
+    def put_total(self, span: HourSpan, total: _Total) -> None:
+        """Keep the total of the span's own minutes (read as the hour less the rest)."""
+        if len(self.spans) >= _SPANS_KEPT:
+            self.spans.clear()
+        self.spans[span.first, span.end] = total
+
+    def total(self, span: HourSpan) -> _Total | None:
+        """The total of the span's own minutes, if known: kept, or made of a kept one inside it.
+
+        With the minutes around the kept one, read whole: a window stepped back
+        a minute at a time grows its span by one minute read already.
+        """
+        first, end, packed = span.first, span.end, self.packed
+        found = self.spans.get((first, end))
+        if found is not None:
+            return found
+        for (inner_first, inner_end), (count, low, high) in self.spans.items():
+            if first <= inner_first and inner_end <= end:
+                around = [*range(first, inner_first), *range(inner_end, end)]
+                if all(packed[offset] for offset in around):
+                    return (
+                        count + sum(self.counts[offset] for offset in around),
+                        min([low, *(self.lows[offset] for offset in around)]),
+                        max([high, *(self.highs[offset] for offset in around)]),
+                    )
+        return None
 
     def empty(self, offset: int) -> None:
-        """The minute at `offset` has no row: known and packed as nothing."""
+        """The minute at `offset` has no row: read and packed as nothing."""
         self.put(offset, (0, 0, 0, 0.0, math.inf, -math.inf), (0, 0, 0))
 
     def by_rest(self, span: HourSpan) -> bool:
@@ -160,24 +211,20 @@ class _Hour:
         own = packed[span.first : span.end].count(0)
         return bool(own) and packed[: span.first].count(0) + packed[span.end :].count(0) < own
 
-    def needs(self, span: HourSpan) -> tuple[list[int], list[int]]:
-        """The offsets to read for the span, and those of them whose bins to pack."""
-        if self.covers(span):
-            return [], []
-        inside = range(span.first, span.end)
+    def needs(self, span: HourSpan) -> tuple[list[int], bool]:
+        """The offsets to read (and pack) for the span, and whether its own minutes' total."""
+        first, end, packed = span.first, span.end, self.packed
         if not self.by_rest(span):
-            pack = [o for o in inside if not self.packed[o]]
-            return pack, pack
-        rest = [o for o in range(60) if not span.first <= o < span.end]
-        pack = [o for o in rest if not self.packed[o]]
-        return sorted([o for o in inside if not self.known[o]] + pack), pack
+            return [o for o in range(first, end) if not packed[o]], False
+        rest = [o for o in (*range(first), *range(end, 60)) if not packed[o]]
+        return rest, self.total(span) is None
 
     def covers(self, span: HourSpan) -> bool:
-        """Whether every minute the span needs was read."""
+        """Whether everything the span needs was read (`needs` asks for nothing)."""
         first, end, packed = span.first, span.end, self.packed
         if not self.by_rest(span):
             return 0 not in packed[first:end]
-        return 0 not in self.known[first:end] and 0 not in packed[:first] + packed[end:]
+        return 0 not in packed[:first] and 0 not in packed[end:] and self.total(span) is not None
 
     def slice(self, span: HourSpan) -> Slice | None:
         """The span's minutes merged (all read), or None when none holds a value.
@@ -186,22 +233,29 @@ class _Hour:
             _Broken: the hour's row is not the merge of its minutes (by counts).
         """
         first, end = span.first, span.end
-        count = sum(self.counts[first:end])
-        if not count:
-            return None
-        if self.by_rest(span):
-            if sum(self.counts) != self.mark[0]:
-                raise _Broken
-            zero, pos, neg = self.own
-            zero -= sum(self.zeros[:first]) + sum(self.zeros[end:])
-            pos -= sum(self.pos[:first]) + sum(self.pos[end:])
-            neg -= sum(self.neg[:first]) + sum(self.neg[end:])
-        else:
+        if not self.by_rest(span):
+            count = sum(self.counts[first:end])
+            if not count:
+                return None
             zero = sum(self.zeros[first:end])
             pos, neg = sum(self.pos[first:end]), sum(self.neg[first:end])
-        blob = self.packing.blob(zero, pos, neg)
-        lows, highs = self.lows[first:end], self.highs[first:end]
-        return Slice(count, self.totals[first:end], min(lows), max(highs), blob)
+            blob = self.packing.blob(zero, pos, neg)
+            lows, highs = self.lows[first:end], self.highs[first:end]
+            return Slice(count, self.totals[first:end], min(lows), max(highs), blob)
+        total = self.total(span)
+        assert total is not None  # covered: read or kept
+        count, low, high = total
+        if count + sum(self.counts[:first]) + sum(self.counts[end:]) != self.mark[0]:
+            raise _Broken
+        if not count:
+            return None
+        zero, pos, neg = self.own
+        zero -= sum(self.zeros[:first]) + sum(self.zeros[end:])
+        pos -= sum(self.pos[:first]) + sum(self.pos[end:])
+        neg -= sum(self.neg[:first]) + sum(self.neg[end:])
+        rest = [-total for total in (*self.totals[:first], *self.totals[end:]) if total]
+        totals = (float(self.mark[1]), *rest)  # type: ignore[arg-type]
+        return Slice(count, totals, low, high, self.packing.blob(zero, pos, neg))
 
 
 class _Broken(Exception):
@@ -226,15 +280,31 @@ class _Ask:
     series_id: int
     span: HourSpan
     runs: list[tuple[int, int]]
-    """Unix minute runs to read."""
-    whole: bool
-    """Whether the runs are the whole span (nothing kept was relied on)."""
+    """Unix minute runs to read whole (and pack, where the hour has a dense row)."""
+    total: bool
+    """Whether the span's own minutes are asked as one total (as rows where the hour has none)."""
+    fresh: bool
+    """Whether nothing kept was relied on: the runs and the total are all the span may need."""
+    plain: bool = False
+    """Only the span's own minute rows, nothing kept or packed: a second round, never retried."""
 
     @classmethod
-    def whole_span(cls, series_id: int, span: HourSpan) -> _Ask:
-        """Ask for every minute the span may need: its own, or its hour's when more than half."""
-        first, end = (0, 60) if span.end - span.first > 30 else (span.first, span.end)
-        return cls(series_id, span, [span.minutes(first, end)], True)
+    def afresh(cls, series_id: int, span: HourSpan) -> _Ask:
+        """Ask for all the span may need, nothing kept: its own minutes, or its hour less the rest.
+
+        The hour less the rest (the other minutes, and its own minutes' total)
+        where the span is more than half of the hour.
+        """
+        first, end = span.first, span.end
+        if end - first > 30:
+            runs = [span.minutes(a, b) for a, b in ((0, first), (end, 60)) if a < b]
+            return cls(series_id, span, runs, True, True)
+        return cls(series_id, span, [span.minutes(first, end)], False, True)
+
+    @classmethod
+    def rows_of(cls, series_id: int, span: HourSpan) -> _Ask:
+        """Ask for the span's own minute rows alone."""
+        return cls(series_id, span, [span.minutes(span.first, span.end)], False, True, True)
 
     def within(self, rows: Sequence[_Row]) -> list[_Row]:
         """The rows of the span's own minutes."""
@@ -268,50 +338,54 @@ class SealedMinutes:
         slices: dict[int, list[Slice]] = {series_id: [] for series_id in ids}
         rows: dict[int, list[_Row]] = {series_id: [] for series_id in ids}
         asks = [self._ask(series_id, span) for span in spans for series_id in ids]
-        while asks:  # twice at most: a second round reads whole spans, which never retry
-            marks, minutes = await _fetch(conn, asks)
+        while asks:  # twice at most: a second round reads plain rows, which never retry
+            marks, minutes, totals = await _fetch(conn, asks)
             jobs: list[tuple[Packing, bytes]] = []
-            fills: list[tuple[_Ask, _Hour, list[_Row], list[_Row]]] = []
+            fills: list[tuple[_Ask, _Hour, list[_Row], set[int]]] = []
             retry: list[_Ask] = []
             for ask in asks:
                 key = (ask.series_id, ask.span.hour)
                 mark, got = marks.get(key), minutes.get(key, [])
+                if ask.plain:
+                    rows[ask.series_id] += ask.within(got)
+                    continue
                 kept = self._hours.get(key)
                 if kept is not None and kept.mark != mark:
                     del self._hours[key]  # the hour changed (or lost its row) since
                     kept = None
-                if kept is None and not ask.whole:
+                if kept is None and not ask.fresh:
                     retry.append(ask)
                     continue
                 if kept is None:
                     packing = None if mark is None else Packing.of_dense(mark[4])  # type: ignore[arg-type]
                     if mark is None or packing is None:
-                        rows[ask.series_id] += ask.within(got)
+                        self._give_up(ask, got, rows, retry)  # the file's rows, as read
                         continue
                     kept = self._hours[key] = _Hour(mark, packing)
-                pack = set(kept.needs(ask.span)[1])
+                if ask.total:
+                    kept.put_total(ask.span, totals.get(key, (0, math.inf, -math.inf)))
+                pack = set(kept.needs(ask.span)[0])
                 to_pack = [row for row in got if int(row[1]) - ask.span.hour * 60 in pack]  # type: ignore[call-overload]
-                fills.append((ask, kept, got, to_pack))
+                fills.append((ask, kept, to_pack, pack))
                 jobs.extend((kept.packing, row[6]) for row in to_pack)  # type: ignore[misc]
             packed = await _packed(jobs)
             at = 0
-            for ask, kept, got, to_pack in fills:
+            for ask, kept, to_pack, pack in fills:
                 done = packed[at : at + len(to_pack)]
                 at += len(to_pack)
                 key = (ask.series_id, ask.span.hour)
                 if any(p is None for p in done):
-                    self._give_up(ask, got, rows, retry)
+                    self._give_up(ask, to_pack, rows, retry)
                     continue
-                bins = {id(row): p for row, p in zip(to_pack, done, strict=True)}
                 hour_start = ask.span.hour * 60
                 with_row = set()
-                for row in got:
+                for row, bins in zip(to_pack, done, strict=True):
                     offset = int(row[1]) - hour_start  # type: ignore[call-overload]
-                    kept.put(offset, row, bins.get(id(row)))
+                    kept.put(offset, row, bins)  # type: ignore[arg-type]
                     with_row.add(offset)
                 for first, end in ask.runs:  # minutes without a row were read too
                     for offset in range(first - hour_start, end - hour_start):
-                        if offset not in with_row:
+                        if offset in pack and offset not in with_row:
                             kept.empty(offset)
                 if not kept.covers(ask.span):  # another read replaced it meanwhile
                     retry.append(ask)
@@ -321,11 +395,11 @@ class SealedMinutes:
                 try:
                     found = kept.slice(ask.span)
                 except _Broken:
-                    self._give_up(ask, got, rows, retry)
+                    self._give_up(ask, to_pack, rows, retry)
                     continue
                 if found is not None:
                     slices[ask.series_id].append(found)
-            asks = [_Ask.whole_span(ask.series_id, ask.span) for ask in retry]
+            asks = [_Ask.rows_of(ask.series_id, ask.span) for ask in retry]
         while len(self._hours) > self._keep:
             self._hours.popitem(last=False)
         return slices, rows
@@ -333,13 +407,13 @@ class SealedMinutes:
     def _give_up(
         self, ask: _Ask, got: list[_Row], rows: dict[int, list[_Row]], retry: list[_Ask]
     ) -> None:
-        """The file broke the hourly rule for the ask's hour: do not keep it.
+        """The ask's hour is not kept (no dense row, or not the merge of its minutes).
 
-        The span's minute rows instead, or, of an ask that relied on minutes
-        kept before, a whole read again.
+        The span's minute rows instead: those read, where the ask read them all
+        (fresh, its own minutes as rows), else a plain read again.
         """
         self._hours.pop((ask.series_id, ask.span.hour), None)
-        if ask.whole:
+        if ask.fresh and not ask.total:
             rows[ask.series_id] += ask.within(got)
         else:
             retry.append(ask)
@@ -347,8 +421,9 @@ class SealedMinutes:
     def _ask(self, series_id: int, span: HourSpan) -> _Ask:
         kept = self._hours.get((series_id, span.hour))
         if kept is None:
-            return _Ask.whole_span(series_id, span)
-        return _Ask(series_id, span, _runs(span.hour, kept.needs(span)[0]), False)
+            return _Ask.afresh(series_id, span)
+        rest, total = kept.needs(span)
+        return _Ask(series_id, span, _runs(span.hour, rest), total, False)
 
 
 def _marks(ids: Sequence[int]) -> str:
@@ -357,12 +432,23 @@ def _marks(ids: Sequence[int]) -> str:
 
 async def _fetch(
     conn: aiosqlite.Connection, asks: Sequence[_Ask]
-) -> tuple[dict[tuple[int, int], tuple[object, ...]], dict[tuple[int, int], list[_Row]]]:
-    """The hourly rows of the asks' hours and the minute rows they ask for, in one statement."""
+) -> tuple[
+    dict[tuple[int, int], tuple[object, ...]],
+    dict[tuple[int, int], list[_Row]],
+    dict[tuple[int, int], _Total],
+]:
+    """The hourly rows of the asks' hours, and the minute rows and totals they ask for.
+
+    In one statement (one snapshot of the file); each by series and hour.
+    """
     by_hour: dict[int, set[int]] = {}
     by_run: dict[tuple[int, int], set[int]] = {}
+    by_total: dict[HourSpan, set[int]] = {}
     for ask in asks:
-        by_hour.setdefault(ask.span.hour, set()).add(ask.series_id)
+        if not ask.plain:
+            by_hour.setdefault(ask.span.hour, set()).add(ask.series_id)
+        if ask.total:
+            by_total.setdefault(ask.span, set()).add(ask.series_id)
         for run in ask.runs:
             by_run.setdefault(run, set()).add(ask.series_id)
     parts: list[str] = []
@@ -381,15 +467,23 @@ async def _fetch(
             f"WHERE series_id IN ({_marks(ids)}) AND minute >= ? AND minute < ?"
         )
         params += [*ids, first, end]
+    for span, members in by_total.items():
+        ids = sorted(members)
+        first, end = span.minutes(span.first, span.end)
+        parts.append(_TOTALS.format(marks=_marks(ids)))
+        params += [*ids, span.hour, first, end, span.hour, *ids, span.hour, first, end]
     marks: dict[tuple[int, int], tuple[object, ...]] = {}
     minutes: dict[tuple[int, int], list[_Row]] = {}
+    totals: dict[tuple[int, int], _Total] = {}
     for kind, *row in await conn.execute_fetchall(" UNION ALL ".join(parts), params):
         series_id, when = int(row[0]), int(row[1])
         if kind == 0:
             marks[series_id, when] = tuple(row[2:])
-        else:
+        elif kind == 1:
             minutes.setdefault((series_id, when // 60), []).append(row)
-    return marks, minutes
+        else:
+            totals[series_id, when] = (int(row[2]), float(row[4]), float(row[5]))
+    return marks, minutes, totals
 
 
 async def _packed(jobs: Sequence[tuple[Packing, bytes]]) -> list[_Packed | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -315,3 +316,47 @@ def test_a_blob_that_does_not_fit_a_packing_is_refused() -> None:
     assert packing is not None
     assert packing.pack(low) is None  # keys below its first
     assert packing.pack(sketch_of([5.0] * 300).to_bytes()) is None  # a count wider than a byte
+
+
+def test_a_week_of_dense_hours_and_a_minute_look_up_only_the_minutes_bins() -> None:
+    """Issue 16's 7-day read: the hours' bins go in at once, then the edge minutes' are added.
+
+    A week of dense hourly sketches holds hundreds of bins; merged with the
+    compact sketch of one minute at the window's edge, the merge looks up (in
+    Python) the minute's three bins, not every bin of the week.
+    """
+    rng = random.Random(7)
+    hours = []
+    for _ in range(168):
+        hour = LatencySketch()
+        hour.add_many([rng.lognormvariate(6.4, 1.5) for _ in range(200)])
+        hours.append(hour.to_dense_bytes())
+    minute = sketch_of([5.0, 600.0, 600.0, 90_000.0, -3.0]).to_bytes()
+    lookups = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal lookups
+        if event == "c_call" and getattr(arg, "__name__", "") == "get":
+            lookups += 1
+
+    sys.setprofile(profile)
+    try:
+        merged = LatencySketch.merged([*hours, minute])
+    finally:
+        sys.setprofile(None)
+    assert lookups == 4  # the minute's four bins (three positive, one negative)
+    assert merged == LatencySketch.merged(
+        [*(LatencySketch.from_bytes(h).to_bytes() for h in hours), minute]
+    )
+
+
+def test_a_blob_with_a_key_twice_is_not_packed() -> None:
+    """Packing sets each count in its key's lane: a key given twice (never written by
+    `to_bytes`) would keep one count, so the blob is refused (read without packing, where
+    a merge adds both)."""
+    header = struct.pack("<BBBQHH", 1, 2, 1, 0, 2, 0)
+    twice = header + struct.pack("<hh", 100, 100) + bytes([3, 4])
+    once = header + struct.pack("<hh", 100, 101) + bytes([3, 4])
+    packing = Packing(1, 90, 0)
+    assert packing.pack(twice) is None
+    assert packing.pack(once) == (0, (3 << 80) + (4 << 88), 0)

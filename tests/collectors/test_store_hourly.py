@@ -153,6 +153,26 @@ async def test_the_trim_never_leaves_an_hour_row_over_trimmed_minutes(tmp_path: 
     await compare(path, tmp_path)
 
 
+async def three_writes(store: Store, clock: Clock) -> None:
+    """Three writes of 20 s each: the writer seals a few past hours per write, newest first."""
+    rng = random.Random(1)
+    for _ in range(3):
+        clock.now += 20
+        await store.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+
+
+def before_hourly_rollups(path: Path) -> None:
+    """Take the database back to the schema before hourly rollups (before migrations 4-7)."""
+    with sqlite3.connect(path) as raw:
+        raw.executescript(
+            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
+            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
+            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
+            "ALTER TABLE annotations DROP COLUMN made_at; "
+            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"
+        )
+
+
 async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     tmp_path: Path,
 ) -> None:
@@ -162,14 +182,7 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
     old = tmp_path / "old.db"
     with sqlite3.connect(path) as raw, sqlite3.connect(old) as out:
         raw.backup(out)
-    with sqlite3.connect(old) as raw:
-        raw.executescript(
-            "DROP TRIGGER rollups_daily_ai; DROP TRIGGER rollups_daily_au; "
-            "DROP TRIGGER rollups_daily_ad; DROP TABLE rollups_daily; "
-            "DROP TABLE rollups_hourly; ALTER TABLE silences DROP COLUMN planned_end; "
-            "ALTER TABLE annotations DROP COLUMN made_at; "
-            f"PRAGMA user_version = {schema.SCHEMA_VERSION - 4};"  # before 4 (hourly), 5, 6, 7
-        )
+    before_hourly_rollups(old)
     async with (
         await Store.open(old, clock=clock) as migrated,  # the writer migrates
         await Store.open(path, readonly=True) as sealed,
@@ -181,12 +194,30 @@ async def test_a_migrated_database_answers_the_same_and_gains_hourly_rows(
                 await migrated.window_stats(series, start, end),
                 await sealed.window_stats(series, start, end),
             )
-        rng = random.Random(1)
-        for _ in range(3):  # the writer seals a few past hours per write, newest first
-            clock.now += 20
-            await migrated.write([SourceBatch("api", samples(clock.now - 20, clock.now, rng))])
+        await three_writes(migrated, clock)
     assert hourly_rows(old) == 5 * 3
     await compare(old, tmp_path)
+
+
+async def test_a_migrated_database_whose_first_row_is_its_newest_minute_gains_every_hour(
+    tmp_path: Path,
+) -> None:
+    """History written after the present (the benchmarks' 35 days): the backfill still reaches it.
+
+    The writer's backfill stopped at the minute of the first rollup row by
+    rowid: the newest hour here, so no older hour was ever sealed.
+    """
+    path = tmp_path / "w.db"
+    clock = await record(path, 5.5)
+    before_hourly_rollups(path)
+    with sqlite3.connect(path) as raw:
+        raw.execute("UPDATE rollups SET id = -id")  # the newest minute first by rowid
+        first = raw.execute("SELECT minute FROM rollups ORDER BY id LIMIT 1").fetchone()[0]
+        assert first == raw.execute("SELECT max(minute) FROM rollups").fetchone()[0]
+    async with await Store.open(path, clock=clock) as migrated:
+        await three_writes(migrated, clock)
+    assert hourly_rows(path) == 5 * 3
+    await compare(path, tmp_path)
 
 
 async def test_a_series_with_many_silent_hours_is_counted_once(tmp_path: Path) -> None:
@@ -457,6 +488,78 @@ async def test_most_of_an_hour_is_its_row_less_the_other_minutes(
         assert packs == 3 * (10 + 10)
         for one, stats in zip(series, each, strict=True):
             assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
+
+
+def count_rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each statement sent back from the file (one entry a statement)."""
+    import aiosqlite
+
+    sent: list[int] = []
+    fetch = aiosqlite.Connection.execute_fetchall
+
+    async def counted(self: aiosqlite.Connection, *args: Any, **kwargs: Any) -> Any:
+        rows = await fetch(self, *args, **kwargs)
+        sent.append(len(list(rows)))
+        return rows
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    return sent
+
+
+async def test_most_of_an_hour_sends_one_total_of_its_own_minutes_not_their_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16's 7-day first read: its first hour's 52 minutes came as 52 rows with sketches.
+
+    A window from 00:10 to 03:00 reads 50 minutes of its first hour as the
+    hour's row less the other 10, and its own minutes as one total per series
+    (count, minimum, maximum); a reader that keeps no merge (a writer) keeps
+    the total, and reading the window again asks the file for the hours' rows only.
+    """
+    path = tmp_path / "w.db"
+    clock = await record(path, 3.5)
+    start, end = BASE + 10 * 60, BASE + 3 * HOUR
+    sent = count_rows_read(monkeypatch)
+    async with (
+        await Store.open(path, clock=clock) as mine,
+        await Store.open(minutes_only(path, tmp_path), readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for read in range(2):
+            sent.clear()
+            each = await mine.window_stats_each(series, start, end)
+            # Per series: its oldest raw sample, the first hour's row, its other 10 minutes
+            # and the total of its 50 (the first read only), the 2 whole hours' rows.
+            assert sum(sent) == 3 * (1 + 1 + (10 + 1 if read == 0 else 0) + 2)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], start, end))
+
+
+async def test_a_window_stepped_back_a_minute_makes_its_total_of_one_kept_and_a_minute_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewind's `[` on an hour's window: its first hour grows by a minute read already.
+
+    From 01:20-02:20 to 01:19-02:19, the span 01:19-02:00 is the total of
+    01:20-02:00 (kept) and the minute 01:19 (read whole as one of the other
+    minutes): no total is asked again, only the hours' rows (checked).
+    """
+    path = tmp_path / "w.db"
+    await record(path, 3.5)
+    sent = count_rows_read(monkeypatch)
+    async with (
+        await Store.open(path, readonly=True) as mine,
+        await Store.open(minutes_only(path, tmp_path), readonly=True) as theirs,
+    ):
+        series = await mine.series(LATENCY)
+        for minute in (20, 19, 18):
+            end = BASE + 2 * HOUR + minute * 60
+            sent.clear()
+            each = await mine.window_stats_each(series, end - HOUR, end)
+            if minute < 20:  # per series: its oldest raw sample, the two hours' rows
+                assert sum(sent) == 3 * (1 + 2)
+            for one, stats in zip(series, each, strict=True):
+                assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
 
 
 async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
