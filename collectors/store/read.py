@@ -344,8 +344,12 @@ def _stats(
     if count == 0:
         empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
         return WindowStats(0, None, None, None, {}, empty)
+    # One sorted pass over the bins for the percentiles and the buckets' bounds
+    # (none asked for by a table of percentiles).
+    bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
+    estimates, below = sketch.summary(QUANTILES, bounds)
     quantiles = {}
-    for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
+    for q, value in zip(QUANTILES, estimates, strict=True):
         if value is not None:
             # The sketch's estimate can stray past the exact extremes by its error.
             quantiles[q] = min(max(value, low), high)
@@ -355,16 +359,14 @@ def _stats(
         min=low,
         max=high,
         quantiles=quantiles,
-        buckets=tuple(_bucket_counts(sketch, buckets)),
+        buckets=tuple(_bucket_counts(sketch.count, dict(zip(bounds, below, strict=True)), buckets)),
     )
 
 
-def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
-    if not buckets:  # asked for none (a table of percentiles): no second pass over the bins
-        return
-    total = sketch.count
-    bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
-    below = dict(zip(bounds, sketch.counts_below(bounds), strict=True))
+def _bucket_counts(
+    total: int, below: Mapping[float, float], buckets: Sequence[Bucket]
+) -> Iterator[BucketCount]:
+    """Each bucket's count and share, from the count of values below each of its bounds."""
     for bucket in buckets:
         below_high = total if math.isinf(bucket.high) else below[bucket.high]
         below_low = 0.0 if bucket.low <= 0 else below[bucket.low]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from ddsketch import DDSketch
 
+from collectors import sketch as sketch_module
 from collectors.sketch import LatencySketch, Packing
 
 QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 1.0)
@@ -315,3 +316,28 @@ def test_a_blob_that_does_not_fit_a_packing_is_refused() -> None:
     assert packing is not None
     assert packing.pack(low) is None  # keys below its first
     assert packing.pack(sketch_of([5.0] * 300).to_bytes()) is None  # a count wider than a byte
+
+
+def test_summary_is_the_quantiles_and_the_counts_below_from_one_sort_of_the_bins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: the distribution's window statistics sorted a sketch's bins twice, once for
+    the percentiles and once for the buckets; `summary` gives the same figures from one sort."""
+    rng = random.Random(6)
+    sketch = LatencySketch()
+    sketch.add_many([rng.lognormvariate(6.0, 1.5) for _ in range(2000)])
+    sketch.add_many([0.0] * 7 + [-rng.uniform(1, 100) for _ in range(50)])
+    bounds = [-50.0, 0.0, 1.0, 1000.0, 5000.0, math.inf]
+    qs = (0.0, 0.01, 0.5, 0.95, 1.0)
+    apart = (sketch.quantiles(qs), sketch.counts_below(bounds))
+    sorts: list[int] = []
+    running = sketch_module._running
+
+    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+        sorts.append(len(bins))
+        return running(bins)
+
+    monkeypatch.setattr(sketch_module, "_running", counted)
+    assert sketch.summary(qs, bounds) == apart
+    assert len(sorts) == 2  # the positive bins and the negative bins, once each
+    assert LatencySketch().summary(qs, bounds) == ([None] * len(qs), [0.0] * len(bounds))

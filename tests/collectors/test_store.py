@@ -9,6 +9,7 @@ from typing import Literal
 
 import pytest
 
+from collectors import sketch as sketch_module
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
 from collectors.sketch import LatencySketch
 from collectors.store import database as store_module
@@ -152,6 +153,30 @@ async def test_buckets_follow_seed_001_boundaries(store: Store) -> None:
     ]
     assert [round(b.count) for b in stats.buckets] == [80, 35, 20, 10, 4, 1]
     assert round(sum(b.percent for b in stats.buckets)) == 100
+
+
+async def test_a_window_s_percentiles_and_buckets_come_from_one_sort_of_its_bins(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the distribution panel's statistics sorted the merged sketch's bins twice
+    (percentiles, then buckets) on every step; once is enough for the same figures."""
+    ts = minute_start()
+    values = [500.0] * 80 + [1500.0] * 35 + [7000.0] * 10 + [40000.0]
+    await store.write([SourceBatch("pipeline", [latency(v, ts + 1) for v in values])])
+    series = await store.series(LATENCY)
+    before = await store.window_stats(series, ts, ts + 60)
+    sorts: list[int] = []
+    running = sketch_module._running
+
+    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+        sorts.append(len(bins))
+        return running(bins)
+
+    monkeypatch.setattr(sketch_module, "_running", counted)
+    assert await store.window_stats(series, ts, ts + 60) == before
+    assert len(sorts) == 2  # the positive and the negative bins, once each
+    assert [round(b.count) for b in before.buckets] == [80, 35, 0, 10, 0, 1]
+    assert before.quantile(0.5) == pytest.approx(500.0, rel=0.01)
 
 
 async def test_points_downsample_from_raw_and_from_rollups(store: Store) -> None:
