@@ -451,14 +451,17 @@ def _stats(
         min=low,
         max=high,
         quantiles=quantiles,
-        buckets=tuple(_bucket_counts(sketch.count, dict(zip(bounds, below, strict=True)), buckets)),
+        buckets=tuple(_bucket_counts(sketch, dict(zip(bounds, below, strict=True)), buckets)),
     )
 
 
 def _bucket_counts(
-    total: int, below: Mapping[float, float], buckets: Sequence[Bucket]
+    sketch: LatencySketch, below: Mapping[float, float], buckets: Sequence[Bucket]
 ) -> Iterator[BucketCount]:
     """Each bucket's count and share, from the count of values below each of its bounds."""
+    if not buckets:  # asked for none (a table of percentiles): the sketch is not counted
+        return
+    total = sketch.count
     for bucket in buckets:
         below_high = total if math.isinf(bucket.high) else below[bucket.high]
         below_low = 0.0 if bucket.low <= 0 else below[bucket.low]
