@@ -114,8 +114,10 @@ class KeptSlots:
     whole minutes in a window that starts on a multiple of its slot, by their
     place in time (a slot is then the same rollup minutes whichever window
     holds it), never the one a rewound view's moment falls in or any after it
-    (read partly raw, up to the moment). A change of the file's data version
-    (another connection committed) drops them all, as `KeptMerges` does.
+    (read partly raw, up to the moment); only for reads of many rollups (a
+    line over every latency series), where the rows saved outweigh the extra
+    trips. A change of the file's data version (another connection
+    committed) drops them all, as `KeptMerges` does.
 
     Args:
         lines: lines (series, way, slot length) kept at most; past it, all are dropped.
@@ -144,6 +146,11 @@ class KeptSlots:
         return found
 
 
+_KEEP_FROM: Final = 1000 * 60.0
+"""Slots are kept for reads of this many minute rollups (times 60) or more: for fewer, the
+trips to read the data version and each run of new slots cost more than the rows saved."""
+
+
 async def points_each_way(
     conn: aiosqlite.Connection,
     series: Sequence[SeriesInfo],
@@ -163,7 +170,7 @@ async def points_each_way(
     if width <= 0 or end <= start or not series:
         return [[] for _ in hows]
     step = (end - start) / width
-    if kept is None or step % 60 or start % step:
+    if kept is None or step % 60 or start % step or len(series) * width * step < _KEEP_FROM:
         return await _slots(conn, series, start, end, width, hows, raw_until)
     kept.seen(await scalar(conn, "PRAGMA data_version"))
     ids = tuple(s.id for s in series)

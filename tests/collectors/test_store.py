@@ -221,10 +221,10 @@ async def test_a_rewound_sparkline_stepped_a_slot_reads_only_the_new_slots(
     base = minute_start(-120)
     path = tmp_path / "slots.db"
     queue = "sidekiq.queue.size"
-    samples = [
-        Sample(queue, float(t % 89 + i), base + t, {"queue": q})
-        for i, q in enumerate(("default", "mailers"))
-        for t in range(0, 7200, 20)
+    samples = [  # 40 queues: enough rollups per read for a reader to keep its slots
+        Sample(queue, float(t % 89 + i), base + t, {"queue": f"q{i}"})
+        for i in range(40)
+        for t in range(0, 7200, 60)
     ]
 
     async def direct(moment: float, how: Literal["sum", "max"] = "sum") -> list[float | None]:
@@ -257,12 +257,18 @@ async def test_a_rewound_sparkline_stepped_a_slot_reads_only_the_new_slots(
             assert reads == [30, 1, 1, 1, 1, 1]
             monkeypatch.setattr(read, "_slots", slots)
             assert await stepped(reader, moments[0], "max") == await direct(moments[0], "max")
-            late = Sample(queue, 500.0, moments[0] - 600, {"queue": "default"})
+            late = Sample(queue, 5000.0, moments[0] - 600, {"queue": "q0"})
             await writer.write([SourceBatch("sidekiq", [late])])  # another connection commits
             monkeypatch.setattr(read, "_slots", counted)
             reads.clear()
             shown = await stepped(reader, moments[0])
             assert reads == [30] and shown == await direct(moments[0]) != expected[0]
+            reads.clear()
+            for moment in moments[:2]:  # two queues' slots are few rows: read whole, kept not
+                end = (math.floor(moment / 60) + 1) * 60.0
+                reader.as_of = moment
+                await reader.points(series[:2], end - 1800, end, 30, how="sum")
+            assert reads == [30, 30]
 
 
 async def test_latest_value_ignores_late_arrivals(store: Store) -> None:
