@@ -190,6 +190,32 @@ class LatencySketch:
             ValueError: if a quantile is outside [0, 1].
 
         """
+        return self.summary(qs, ())[0]
+
+    def count_below(self, bound: float) -> float:
+        """Count the values below `bound`, judging each bin by its representative value."""
+        below = sum(c for k, c in self._pos.items() if _value(k) < bound)
+        below += sum(c for k, c in self._neg.items() if -_value(k) < bound)
+        return float(below + (self._zero if bound > 0 else 0))
+
+    def counts_below(self, bounds: Sequence[float]) -> list[float]:
+        """`count_below` of each bound, from one sorted pass over the bins."""
+        return self.summary((), bounds)[1]
+
+    def summary(
+        self, qs: Sequence[float], bounds: Sequence[float]
+    ) -> tuple[list[float | None], list[float]]:
+        """`quantiles(qs)` and `counts_below(bounds)` together, from one sorted pass over the bins.
+
+        A window's statistics want both (its percentiles and its distribution's
+        buckets): the bins are sorted once for them. A bin's representative
+        value grows with its key, so each bound is a key to search for, not a
+        comparison with every bin.
+
+        Raises:
+            ValueError: if a quantile is outside [0, 1].
+
+        """
         for q in qs:
             if not 0 <= q <= 1:
                 raise ValueError(f"quantile must be between 0 and 1, got {q!r}")
@@ -212,34 +238,17 @@ class LatencySketch:
             else:
                 at = bisect.bisect_right(pos_run, rank - neg_count - self._zero)
                 found.append(_value(pos_keys[min(at, len(pos_keys) - 1)]))
-        return found
-
-    def count_below(self, bound: float) -> float:
-        """Count the values below `bound`, judging each bin by its representative value."""
-        below = sum(c for k, c in self._pos.items() if _value(k) < bound)
-        below += sum(c for k, c in self._neg.items() if -_value(k) < bound)
-        return float(below + (self._zero if bound > 0 else 0))
-
-    def counts_below(self, bounds: Sequence[float]) -> list[float]:
-        """`count_below` of each bound, from one sorted pass over the bins.
-
-        A bin's representative value grows with its key, so each bound is a key
-        to search for, not a comparison with every bin.
-        """
-        neg_keys, neg_run = _running(self._neg)
-        pos_keys, pos_run = _running(self._pos)
-        negatives = neg_run[-1] if neg_run else 0
-        found = []
+        below = []
         for bound in bounds:
             if bound > 0:  # every negative and zero, and the positive bins worth less
                 under = bisect.bisect_left(pos_keys, _first_key(bound, strict=False))
-                found.append(float(negatives + self._zero + (pos_run[under - 1] if under else 0)))
+                below.append(float(neg_count + self._zero + (pos_run[under - 1] if under else 0)))
             elif bound == 0:
-                found.append(float(negatives))
+                below.append(float(neg_count))
             else:  # the negative bins worth more than -bound
                 above = bisect.bisect_left(neg_keys, _first_key(-bound, strict=True))
-                found.append(float(negatives - (neg_run[above - 1] if above else 0)))
-        return found
+                below.append(float(neg_count - (neg_run[above - 1] if above else 0)))
+        return found, below
 
     def to_bytes(self) -> bytes:
         """Serialize to the compact, canonical blob described in the module docstring."""

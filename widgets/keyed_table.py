@@ -23,6 +23,7 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.color import Color
+from textual.css.styles import RenderStyles
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -59,6 +60,21 @@ def _shown_cell(cell: Cell, width: int | None) -> Text:
     if width is not None and text.cell_len > width:
         text.truncate(width, overflow="ellipsis")
     return text
+
+
+class _KeptStyles(RenderStyles):
+    """A component's styles with their Rich style looked up once (while a table draws)."""
+
+    def __init__(self, styles: RenderStyles) -> None:
+        node = styles.node
+        assert node is not None  # a component's styles belong to its virtual node
+        super().__init__(node, styles.base, styles.inline)
+        self._kept_style = styles.rich_style
+
+    @property
+    def rich_style(self) -> Style:
+        """The Rich style, as it was when the table began to draw."""
+        return self._kept_style
 
 
 class KeyedTable(DataTable[Text]):
@@ -108,6 +124,8 @@ class KeyedTable(DataTable[Text]):
         self._drawn: LRUCache[tuple[object, ...], tuple[Text, list[list[Segment]]]] = LRUCache(
             _DRAWN_CELLS
         )
+        self._components: dict[tuple[str, ...], RenderStyles] = {}
+        """While `render_lines` runs: the component styles looked up so far, by name."""
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -297,6 +315,20 @@ class KeyedTable(DataTable[Text]):
             return super().render_lines(crop)
         finally:
             self._drawing = None
+            self._components.clear()
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        """A component's styles (while drawing, each looked up once for every line).
+
+        DataTable asks for its header's styles on every row it draws, and
+        their Rich style is a walk up the DOM from the component's node.
+        """
+        if self._drawing is None:
+            return super().get_component_styles(*names)
+        kept = self._components.get(names)
+        if kept is None:
+            kept = self._components[names] = _KeptStyles(super().get_component_styles(*names))
+        return kept
 
     @property
     def rich_style(self) -> Style:

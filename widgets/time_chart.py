@@ -7,7 +7,8 @@ it). The line colours are the theme's `$primary` and `$accent`.
 
 A chart keeps its last few pictures by what they were drawn from (the data,
 its size, the theme and its colours, the time zone): `w` back to a window
-whose data has not changed, or a chart shown again, is not plotted again.
+whose data has not changed, or a chart shown again, is not plotted again,
+nor turned into Textual's lines again (they are kept with the picture).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from textual.app import RenderResult
 from textual.color import Color
 from textual.content import Content
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual_plotext import PlotextPlot
 
 from widgets.spark_text import latest_peak
@@ -216,6 +219,7 @@ class TimeChart(PlotextPlot):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(TimeChart.data, data)
         self._pictures: OrderedDict[Hashable, RenderResult] = OrderedDict()
+        self._lines: OrderedDict[Hashable, list[Strip]] = OrderedDict()
 
     @property
     def plot_width(self) -> int:
@@ -230,10 +234,33 @@ class TimeChart(PlotextPlot):
     def _mark_colour(self) -> tuple[int, int, int]:
         return Color.parse(self.app.theme_variables.get("foreground", "white")).rgb
 
+    def _picture_key(self) -> Hashable:
+        """What a picture is drawn from: the data, the size, the theme and colours, the zone."""
+        colours = (*(self._colour(i) for i in range(len(_LINE_COLOURS))), self._mark_colour())
+        return (self.data, self.size, self.app.theme, self.theme, colours, time.tzname)
+
+    def render_line(self, y: int) -> Strip:
+        """Line `y` of the picture, in Textual's form: kept with the picture, made once for it.
+
+        Textual turns a widget's picture into lines on every repaint (a third
+        of a chart's draw); a picture shown again has its lines already.
+        """
+        width, height = self.size
+        style = self.visual_style
+        key = (self._picture_key(), style, self.text_selection)
+        lines = self._lines.get(key)
+        if lines is None:
+            lines = Visual.to_strips(self, visualize(self, self.render()), width, height, style)
+            self._lines[key] = lines
+            if len(self._lines) > _KEPT:
+                self._lines.popitem(last=False)
+        else:
+            self._lines.move_to_end(key)
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(width, style.rich_style)
+
     def render(self) -> RenderResult:
         """Plot the data at the widget's size (or give the picture kept from the same inputs)."""
-        colours = (*(self._colour(i) for i in range(len(_LINE_COLOURS))), self._mark_colour())
-        key = (self.data, self.size, self.app.theme, self.theme, colours, time.tzname)
+        key = self._picture_key()
         picture = self._pictures.get(key)
         if picture is None:
             picture = self._plotted()

@@ -97,6 +97,7 @@ class Store:
         self._writer = Writer(conn)
         self._sealed = SealedMinutes()
         self._kept = KeptMerges() if readonly else None  # a writer's commits keep its version
+        self._slots = read.KeptSlots() if readonly else None
         self._then: tuple[tuple[float, int], list[SeriesInfo]] | None = None
         self._then_lock = asyncio.Lock()
         self._last_checkpoint = time.monotonic()
@@ -312,10 +313,12 @@ class Store:
         """A window downsampled to `width` points (None where a slot has no data).
 
         See `read.points`: several series are combined per slot by `how`.
-        While `as_of` is set, no slot holds data from after it.
+        While `as_of` is set, no slot holds data from after it. A reader keeps
+        the whole-minute slots it has read while nothing is written
+        (`read.KeptSlots`): a window stepped a slot reads only the new ones.
         """
         return await read.points(
-            self._conn, series, start, end, width, how=how, raw_until=self.as_of
+            self._conn, series, start, end, width, how=how, raw_until=self.as_of, kept=self._slots
         )
 
     async def points_each_way(
@@ -328,7 +331,7 @@ class Store:
     ) -> list[list[float | None]]:
         """`points` once per way of `hows`, from one query (`read.points_each_way`)."""
         return await read.points_each_way(
-            self._conn, series, start, end, width, hows, raw_until=self.as_of
+            self._conn, series, start, end, width, hows, raw_until=self.as_of, kept=self._slots
         )
 
     async def window_stats(

@@ -30,11 +30,12 @@ from collectors.store.model import (
     WindowStats,
     labels_match,
 )
-from collectors.store.query import first_row
+from collectors.store.query import first_row, scalar
 from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.window import KeptMerges, Merged, WindowParts, gather_window
 
 __all__ = [
+    "KeptSlots",
     "earliest",
     "points",
     "points_each_way",
@@ -87,6 +88,7 @@ async def points(
     *,
     how: Combine = "mean",
     raw_until: float | None = None,
+    kept: KeptSlots | None = None,
 ) -> list[float | None]:
     """A window downsampled to `width` points (None where a slot has no data).
 
@@ -95,10 +97,58 @@ async def points(
     adds them, e.g. the queue sizes of every queue). With `raw_until` (a
     rewound view's moment), the minute it falls in is read from its raw
     samples up to it, as one more row of that minute: its rollup also holds
-    what came after.
+    what came after. With `kept` (a read-only store), slots already read
+    are taken from it while nothing is written (see `KeptSlots`).
     """
-    (values,) = await points_each_way(conn, series, start, end, width, (how,), raw_until=raw_until)
+    (values,) = await points_each_way(
+        conn, series, start, end, width, (how,), raw_until=raw_until, kept=kept
+    )
     return values
+
+
+class KeptSlots:
+    """Slots `points` has read, kept while the file's data version stays the same.
+
+    A sparkline stepped back a slot (`[` on a rewound screen) shows the slots
+    it showed, shifted by one: only the new ones are read. Kept are slots of
+    whole minutes in a window that starts on a multiple of its slot, by their
+    place in time (a slot is then the same rollup minutes whichever window
+    holds it), never the one a rewound view's moment falls in or any after it
+    (read partly raw, up to the moment); only for reads of many rollups (a
+    line over every latency series), where the rows saved outweigh the extra
+    trips. A change of the file's data version (another connection
+    committed) drops them all, as `KeptMerges` does.
+
+    Args:
+        lines: lines (series, way, slot length) kept at most; past it, all are dropped.
+        slots: slots kept per line at most; past it, the line's are dropped.
+    """
+
+    def __init__(self, lines: int = 1024, slots: int = 4096) -> None:
+        self._most = (lines, slots)
+        self._version: int | None = None
+        self._lines: dict[tuple[tuple[int, ...], Combine, float], dict[int, float | None]] = {}
+
+    def seen(self, version: int) -> None:
+        """The file's data version, read before the slots: another one drops every slot."""
+        if version != self._version:
+            self._version = version
+            self._lines.clear()
+
+    def line(self, series: tuple[int, ...], how: Combine, step: float) -> dict[int, float | None]:
+        """The kept slots of one line, by their place in time (start / step): read and add to it."""
+        lines, slots = self._most
+        if len(self._lines) >= lines:
+            self._lines.clear()
+        found = self._lines.setdefault((series, how, step), {})
+        if len(found) >= slots:
+            found.clear()
+        return found
+
+
+_KEEP_FROM: Final = 1000 * 60.0
+"""Slots are kept for reads of this many minute rollups (times 60) or more: for fewer, the
+trips to read the data version and each run of new slots cost more than the rows saved."""
 
 
 async def points_each_way(
@@ -110,10 +160,59 @@ async def points_each_way(
     hows: Sequence[Combine],
     *,
     raw_until: float | None = None,
+    kept: KeptSlots | None = None,
 ) -> list[list[float | None]]:
-    """`points` once per way of `hows`, from one query: a chart's mean and peak lines."""
+    """`points` once per way of `hows`, from one query: a chart's mean and peak lines.
+
+    With `kept`, the slots kept already are not read again (`KeptSlots`): each
+    run of the others is read alone.
+    """
     if width <= 0 or end <= start or not series:
         return [[] for _ in hows]
+    step = (end - start) / width
+    if kept is None or step % 60 or start % step or len(series) * width * step < _KEEP_FROM:
+        return await _slots(conn, series, start, end, width, hows, raw_until)
+    kept.seen(await scalar(conn, "PRAGMA data_version"))
+    ids = tuple(s.id for s in series)
+    lines = [kept.line(ids, how, step) for how in hows]
+    first = round(start / step)
+    # Slots that end after the minute a rewound view's moment falls in are read each time.
+    settled = width if raw_until is None else int((math.floor(raw_until / 60) * 60 - start) // step)
+    found: list[list[float | None]] = [[None] * width for _ in hows]
+    missing = []
+    for slot in range(width):
+        if slot < settled and all(first + slot in line for line in lines):
+            for values, line in zip(found, lines, strict=True):
+                values[slot] = line[first + slot]
+        else:
+            missing.append(slot)
+    for run in _runs(missing):
+        lo, hi = run[0], run[-1] + 1
+        read = await _slots(
+            conn, series, start + lo * step, start + hi * step, hi - lo, hows, raw_until
+        )
+        for values, line, got in zip(found, lines, read, strict=True):
+            values[lo:hi] = got
+            line.update((first + slot, got[slot - lo]) for slot in range(lo, min(hi, settled)))
+    return found
+
+
+def _runs(slots: Sequence[int]) -> Iterator[list[int]]:
+    """Ascending slot numbers cut into runs of consecutive ones."""
+    for _, run in itertools.groupby(enumerate(slots), key=lambda pair: pair[1] - pair[0]):
+        yield [slot for _, slot in run]
+
+
+async def _slots(
+    conn: aiosqlite.Connection,
+    series: Sequence[SeriesInfo],
+    start: float,
+    end: float,
+    width: int,
+    hows: Sequence[Combine],
+    raw_until: float | None,
+) -> list[list[float | None]]:
+    """The slots of `[start, end)` read from the store, one query for every way of `hows`."""
     step = (end - start) / width
     ids = [s.id for s in series]
     marks = ",".join("?" * len(ids))
@@ -344,8 +443,12 @@ def _stats(
     if count == 0:
         empty = tuple(BucketCount(b, 0.0, 0.0) for b in buckets)
         return WindowStats(0, None, None, None, {}, empty)
+    # One sorted pass over the bins for the percentiles and the buckets' bounds
+    # (none asked for by a table of percentiles).
+    bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
+    estimates, below = sketch.summary(QUANTILES, bounds)
     quantiles = {}
-    for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
+    for q, value in zip(QUANTILES, estimates, strict=True):
         if value is not None:
             # The sketch's estimate can stray past the exact extremes by its error.
             quantiles[q] = min(max(value, low), high)
@@ -355,16 +458,17 @@ def _stats(
         min=low,
         max=high,
         quantiles=quantiles,
-        buckets=tuple(_bucket_counts(sketch, buckets)),
+        buckets=tuple(_bucket_counts(sketch, dict(zip(bounds, below, strict=True)), buckets)),
     )
 
 
-def _bucket_counts(sketch: LatencySketch, buckets: Sequence[Bucket]) -> Iterator[BucketCount]:
-    if not buckets:  # asked for none (a table of percentiles): no second pass over the bins
+def _bucket_counts(
+    sketch: LatencySketch, below: Mapping[float, float], buckets: Sequence[Bucket]
+) -> Iterator[BucketCount]:
+    """Each bucket's count and share, from the count of values below each of its bounds."""
+    if not buckets:  # asked for none (a table of percentiles): the sketch is not counted
         return
     total = sketch.count
-    bounds = [b for bucket in buckets for b in (bucket.low, bucket.high)]
-    below = dict(zip(bounds, sketch.counts_below(bounds), strict=True))
     for bucket in buckets:
         below_high = total if math.isinf(bucket.high) else below[bucket.high]
         below_low = 0.0 if bucket.low <= 0 else below[bucket.low]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from ddsketch import DDSketch
 
+from collectors import sketch as sketch_module
 from collectors.sketch import LatencySketch, Packing
 
 QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 1.0)
@@ -360,3 +361,28 @@ def test_a_blob_with_a_key_twice_is_not_packed() -> None:
     packing = Packing(1, 90, 0)
     assert packing.pack(twice) is None
     assert packing.pack(once) == (0, (3 << 80) + (4 << 88), 0)
+
+
+def test_summary_is_the_quantiles_and_the_counts_below_from_one_sort_of_the_bins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: the distribution's window statistics sorted a sketch's bins twice, once for
+    the percentiles and once for the buckets; `summary` gives the same figures from one sort."""
+    rng = random.Random(6)
+    sketch = LatencySketch()
+    sketch.add_many([rng.lognormvariate(6.0, 1.5) for _ in range(2000)])
+    sketch.add_many([0.0] * 7 + [-rng.uniform(1, 100) for _ in range(50)])
+    bounds = [-50.0, 0.0, 1.0, 1000.0, 5000.0, math.inf]
+    qs = (0.0, 0.01, 0.5, 0.95, 1.0)
+    apart = (sketch.quantiles(qs), sketch.counts_below(bounds))
+    sorts: list[int] = []
+    running = sketch_module._running
+
+    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+        sorts.append(len(bins))
+        return running(bins)
+
+    monkeypatch.setattr(sketch_module, "_running", counted)
+    assert sketch.summary(qs, bounds) == apart
+    assert len(sorts) == 2  # the positive bins and the negative bins, once each
+    assert LatencySketch().summary(qs, bounds) == ([None] * len(qs), [0.0] * len(bounds))

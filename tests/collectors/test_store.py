@@ -5,14 +5,16 @@ import random
 import sqlite3
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import aiosqlite
 import pytest
 
+from collectors import sketch as sketch_module
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
 from collectors.sketch import LatencySketch
 from collectors.store import database as store_module
-from collectors.store import rollup, schema
+from collectors.store import read, rollup, schema
 from collectors.store.database import SourceBatch, Store, StoreError
 from collectors.store.query import scalar
 from collectors.store.retention import Retention
@@ -154,6 +156,30 @@ async def test_buckets_follow_seed_001_boundaries(store: Store) -> None:
     assert round(sum(b.percent for b in stats.buckets)) == 100
 
 
+async def test_a_window_s_percentiles_and_buckets_come_from_one_sort_of_its_bins(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the distribution panel's statistics sorted the merged sketch's bins twice
+    (percentiles, then buckets) on every step; once is enough for the same figures."""
+    ts = minute_start()
+    values = [500.0] * 80 + [1500.0] * 35 + [7000.0] * 10 + [40000.0]
+    await store.write([SourceBatch("pipeline", [latency(v, ts + 1) for v in values])])
+    series = await store.series(LATENCY)
+    before = await store.window_stats(series, ts, ts + 60)
+    sorts: list[int] = []
+    running = sketch_module._running
+
+    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
+        sorts.append(len(bins))
+        return running(bins)
+
+    monkeypatch.setattr(sketch_module, "_running", counted)
+    assert await store.window_stats(series, ts, ts + 60) == before
+    assert len(sorts) == 2  # the positive and the negative bins, once each
+    assert [round(b.count) for b in before.buckets] == [80, 35, 0, 10, 0, 1]
+    assert before.quantile(0.5) == pytest.approx(500.0, rel=0.01)
+
+
 async def test_points_downsample_from_raw_and_from_rollups(store: Store) -> None:
     base = minute_start(-60)
     samples = [latency(float(minute), base + minute * 60 + 5) for minute in range(60)]
@@ -184,6 +210,65 @@ async def test_points_each_way_are_the_points_of_each_way_from_one_query(store: 
         alone = [await store.points(series, start, end, width, how=how) for how in hows]
         assert each == alone and each[0] != each[1]
     assert await store.points_each_way(series, base, base, 3, hows) == [[], [], []]
+
+
+async def test_a_rewound_sparkline_stepped_a_slot_reads_only_the_new_slots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: each `[` on the queues or incident screen read all 30 minutes of every
+    sparkline again to show one new one; a reader now reads the new slot and the moment's own
+    (read raw up to the moment), with the same figures, until another connection writes."""
+    base = minute_start(-120)
+    path = tmp_path / "slots.db"
+    queue = "sidekiq.queue.size"
+    samples = [  # 40 queues: enough rollups per read for a reader to keep its slots
+        Sample(queue, float(t % 89 + i), base + t, {"queue": f"q{i}"})
+        for i in range(40)
+        for t in range(0, 7200, 60)
+    ]
+
+    async def direct(moment: float, how: Literal["sum", "max"] = "sum") -> list[float | None]:
+        """The 30 minutes up to `moment`'s minute, as a reader that keeps nothing reads them."""
+        end = (math.floor(moment / 60) + 1) * 60.0
+        async with aiosqlite.connect(path) as conn:
+            return await read.points(conn, series, end - 1800, end, 30, how=how, raw_until=moment)
+
+    async def stepped(reader: Store, moment: float, how: Literal["sum", "max"] = "sum") -> object:
+        reader.as_of = moment
+        end = (math.floor(moment / 60) + 1) * 60.0
+        return await reader.points(series, end - 1800, end, 30, how=how)
+
+    moments = [base + 5425.0 - 60 * back for back in (0, 1, 2, 1)]  # 25 s into a minute
+    async with await Store.open(path) as writer:
+        await writer.write([SourceBatch("sidekiq", samples)])
+        series = await writer.series(queue)
+        expected = [await direct(moment) for moment in moments]
+        async with await Store.open(path, readonly=True) as reader:
+            reads: list[int] = []
+            slots = read._slots
+
+            async def counted(*args: Any) -> list[list[float | None]]:
+                reads.append(args[4])  # how many slots are read
+                return await slots(*args)
+
+            monkeypatch.setattr(read, "_slots", counted)
+            assert [await stepped(reader, moment) for moment in moments] == expected
+            # The first window whole; then each step's new slot and its moment's slot.
+            assert reads == [30, 1, 1, 1, 1, 1]
+            monkeypatch.setattr(read, "_slots", slots)
+            assert await stepped(reader, moments[0], "max") == await direct(moments[0], "max")
+            late = Sample(queue, 5000.0, moments[0] - 600, {"queue": "q0"})
+            await writer.write([SourceBatch("sidekiq", [late])])  # another connection commits
+            monkeypatch.setattr(read, "_slots", counted)
+            reads.clear()
+            shown = await stepped(reader, moments[0])
+            assert reads == [30] and shown == await direct(moments[0]) != expected[0]
+            reads.clear()
+            for moment in moments[:2]:  # two queues' slots are few rows: read whole, kept not
+                end = (math.floor(moment / 60) + 1) * 60.0
+                reader.as_of = moment
+                await reader.points(series[:2], end - 1800, end, 30, how="sum")
+            assert reads == [30, 30]
 
 
 async def test_latest_value_ignores_late_arrivals(store: Store) -> None:

@@ -346,18 +346,21 @@ async def test_the_table_of_every_series_counts_no_buckets_the_distribution_alon
     second pass over each sketch's bins) for a table that shows percentiles; now only the
     chosen series' buckets are counted, for the distribution, which still shows them."""
     counted: list[int] = []
-    count = LatencySketch.counts_below
+    summary = LatencySketch.summary
 
-    def counting(self: LatencySketch, bounds: Sequence[float]) -> list[float]:
-        counted.append(len(bounds))
-        return count(self, bounds)
+    def counting(
+        self: LatencySketch, qs: Sequence[float], bounds: Sequence[float]
+    ) -> tuple[list[float | None], list[float]]:
+        if bounds:
+            counted.append(len(bounds))
+        return summary(self, qs, bounds)
 
     app = WootwatchApp(demo_db, clock=lambda: demo_now)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         await refreshed(pilot)
         assert _table(app).row_count >= 5
-        monkeypatch.setattr(LatencySketch, "counts_below", counting)
+        monkeypatch.setattr(LatencySketch, "summary", counting)
         await pilot.press("w")
         await refreshed(pilot)
         assert len(counted) == 1

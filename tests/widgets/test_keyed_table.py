@@ -311,3 +311,34 @@ async def test_drawing_the_lines_on_view_walks_the_dom_for_the_tables_style_once
         table._clear_caches()
         assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone
         assert "1.3s" in _lines(table)[1]
+
+
+async def test_drawing_the_lines_on_view_looks_the_header_style_up_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: each `[` on the latency screen draws the table's lines; DataTable looked its
+    header's style up the DOM on every row it drew (a walk from the header's node for the
+    same answer), now once a draw, and the lines are the same."""
+    app = _Harness()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.show(_figures(200, "1.2s"))
+        await pilot.pause()
+        table.show(_figures(200, "1.3s"))
+        header = table.get_component_styles("datatable--header").node
+        walks: list[object] = []
+        style = DOMNode.rich_style.fget
+        assert style is not None
+
+        def counted(node: DOMNode) -> Any:
+            if node is header:
+                walks.append(node)
+            return style(node)
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counted))
+        table._clear_caches()
+        table._styles_cache.clear()
+        drawn = table.render_lines(table.region.reset_offset)
+        assert len(drawn) == table.size.height and len(walks) == 1
+        table._clear_caches()
+        assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone

@@ -5,12 +5,15 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rich.ansi import AnsiDecoder
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 
 from widgets.time_chart import ChartData, ChartLine, TimeChart, _decoded
 
@@ -218,3 +221,36 @@ async def test_a_new_picture_decodes_each_colour_once_not_each_run_of_cells(
         chart.data = _data([300.0 - 7 * (i % 13) for i in range(60)])
         await pilot.pause()
     assert len(decoded) < 5  # not one per line of the chart, or per run of colour
+
+
+async def test_a_picture_shown_again_is_not_turned_into_lines_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: `w` back to a window (or `]` back to a slot shown) drew the kept picture but
+    Textual turned it into lines again, a third of a chart's draw; its lines are kept with it,
+    and they are the lines Textual makes of it."""
+    first, second = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
+    chart = TimeChart(first)
+    async with _Harness(chart).run_test(size=(70, 24)) as pilot:
+        await pilot.pause()
+        chart.data = second
+        await pilot.pause()
+        turned: list[int] = []
+        turn = Visual.to_strips.__func__  # type: ignore[attr-defined]
+
+        def counted(cls: type[Visual], *args: Any, **kwargs: Any) -> list[Strip]:
+            turned.append(1)
+            return turn(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(Visual, "to_strips", classmethod(counted))
+        for data in (first, second, first):
+            chart.data = data
+            await pilot.pause()
+            assert chart.render_lines(chart.region.reset_offset)
+        assert turned == []
+        monkeypatch.undo()
+        kept = [chart.render_line(y) for y in range(chart.size.height)]
+        made = Visual.to_strips(
+            chart, visualize(chart, chart.render()), *chart.size, chart.visual_style
+        )
+        assert kept == made

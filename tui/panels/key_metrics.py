@@ -218,17 +218,18 @@ async def read_metric(
     latest = [s.last_value for s in found if s.last_value is not None]
     if not latest:
         return None
-    value: float | None
-    if spec.reduce == "p95":
-        value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
-    else:
-        value = _reduce(spec.reduce, latest)
     if alarm is not None:
-        text = alarm.value
-    elif spec.words is not None and value is not None:
-        text = spec.words[1 if value >= 0.5 else 0]
+        text = alarm.value  # the alert's own: no statistic of our own to read
     else:
-        text = format_value(value, found[0].unit)
+        value: float | None
+        if spec.reduce == "p95":
+            value = (await store.window_stats(found, now - P95_WINDOW, now)).quantile(0.95)
+        else:
+            value = _reduce(spec.reduce, latest)
+        if spec.words is not None and value is not None:
+            text = spec.words[1 if value >= 0.5 else 0]
+        else:
+            text = format_value(value, found[0].unit)
     values = await store.points(found, *window, points, how=spec.spark)
     note = "" if alarm is None else alarm.measure
     return MetricReading(spec.label, text, tuple(values), alarm is not None, note)
