@@ -49,6 +49,10 @@ class ChartPanel(LivePanel[T]):
         Textual's layout has run.
         """
         await self._laid_out()
+        return self.window_at(now, span)
+
+    def window_at(self, now: float, span: float) -> tuple[tuple[float, float], int]:
+        """`chart_window` as laid out now, without waiting: whether the window has moved."""
         points = self.spark_points(span)
         step = span / points
         end = (math.floor(now / step) + 1) * step
