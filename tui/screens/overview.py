@@ -144,7 +144,7 @@ class SourcesData:
     """The sparklines' time window."""
     sources: tuple[SourceView, ...]
     """In the order shown."""
-    updated: tuple[float | None, ...] = ()
+    updated: tuple[float | None, ...]
     """When each source last updated, in the order shown (its age moves with the clock)."""
 
 
