@@ -74,10 +74,14 @@ class ChartPanel(LivePanel[T]):
         cells = max((spark.size.width for spark in self._sparks()), default=0)
         return max(1, min(cells or default, int(span // 60)))
 
+    def laid_out(self) -> bool:
+        """Whether every sparkline has its width (a hidden panel has none to wait for)."""
+        return self.size.width == 0 or all(s.size.width for s in self._sparks())
+
     async def _laid_out(self) -> None:
         for _ in range(_LAYOUT_FRAMES):
-            if self.size.width == 0 or all(s.size.width for s in self._sparks()):
-                return  # a hidden panel has no width to wait for
+            if self.laid_out():
+                return
             if not await self.screen.wait_for_refresh():
                 return  # called from the screen's own task: waiting would block it
 

@@ -142,6 +142,8 @@ class SourcesData:
 
     window: tuple[float, float]
     """The sparklines' time window."""
+    points: int
+    """Points read per sparkline (one a cell)."""
     sources: tuple[SourceView, ...]
     """In the order shown."""
     updated: tuple[float | None, ...]
@@ -178,14 +180,17 @@ class SourcesPanel(ChartPanel[SourcesData]):
         marks = await self.note_marks(reader, window, points)
         return SourcesData(
             window,
+            points,
             tuple(_marked(view, marks.on([view.source])) for _, view, _ in ranked),
             tuple(updated for _, _, updated in ranked),
         )
 
     def tick(self, now: float) -> bool:
-        """The ages, from when each source last updated; False once the charts' slot moves."""
+        """The ages, from when each source last updated; False once the charts' slots move."""
         drawn = self._drawn
-        if drawn is None or self._failed or self.window_at(now, WINDOW)[0] != drawn.window:
+        if drawn is None or self._failed or not self.laid_out():
+            return False  # a read waits for new sparklines' widths: one point a cell
+        if self.window_at(now, WINDOW) != (drawn.window, drawn.points):
             return False
         views = tuple(
             replace(view, age=_shown_age(None if updated is None else now - updated))
