@@ -9,6 +9,8 @@ Contract:
   interval is not hammering, and an outage is sampled as densely as the rest).
   A poll waits longer only when the upstream asks for it, through the
   collector's `SourceError.retry_after` (a 429's Retry-After, a refused token).
+  With `BackoffPolicy.end_in_step` (the demo), polls are timed to *end*
+  together instead: a source whose polls take seconds still writes with the rest.
 * Every poll writes its outcome at once, in the same batch as its samples:
   `source.up` (1 or 0) at the poll's start time, the reason in the source's
   status, and whatever records a failed poll still carries
@@ -44,11 +46,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import statistics
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Final
 
+from collectors.backoff import BackoffPolicy
 from collectors.base import (
     SOURCE_UP,
     Collector,
@@ -83,38 +88,6 @@ _RETRY_EVERY: Final = 1.0
 """Seconds between attempts while the store refuses writes."""
 
 
-@dataclass(frozen=True, slots=True)
-class BackoffPolicy:
-    """When to poll a source next (one interval on, failed or not) and when it is down."""
-
-    jitter: float = 0.1
-    """Each wait is stretched or shrunk by up to this fraction, so sources drift apart."""
-    down_after: int = 3
-    """Consecutive failures after which a source is `down` rather than `stale`."""
-
-    def next_delay(self, config: SourceConfig, rng: random.Random, *, hint: float | None) -> float:
-        """Seconds from the start of the last poll to the start of the next one.
-
-        The interval, failed or not; `hint` (the upstream asked for a pause) when given.
-        """
-        if hint is not None:
-            return hint
-        return config.interval * (1 + rng.uniform(-self.jitter, self.jitter))
-
-    def after_failure(self, previous: SourceStatus, error: str, now: float) -> SourceStatus:
-        """The status a failed poll leads to."""
-        failures = previous.consecutive_failures + 1
-        state = SourceState.DOWN if failures >= self.down_after else SourceState.STALE
-        return replace(
-            previous,
-            state=state,
-            checked_at=now,
-            last_error=error,
-            consecutive_failures=failures,
-            note=None,
-        )
-
-
 def _up(value: float, ts: float) -> Sample:
     return Sample(SOURCE_UP, value, ts)
 
@@ -126,6 +99,8 @@ class _Source:
     status: SourceStatus
     retry_hint: float | None = None
     polls: int = 0
+    took: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    """How long its last polls took (`BackoffPolicy.end_in_step`)."""
 
 
 class _Queue(asyncio.Queue[SourceBatch]):
@@ -253,6 +228,7 @@ class Scheduler:
         self._after_write = after_write
         self._watchers: list[Callable[[], object]] = []
         self._closed = False
+        self._started = 0.0
         self.poll_failures: dict[tuple[str, str], int] = {}
         """Failed polls since the scheduler started, by (source, reason); read only."""
 
@@ -288,6 +264,7 @@ class Scheduler:
             How many records were not written: still pending when the final
             flush gave up after `flush_timeout`, or dropped while writes failed.
         """
+        self._started = self._monotonic()
         pollers = [
             asyncio.create_task(self._poll_forever(source), name=f"poll:{name}")
             for name, source in self._sources.items()
@@ -357,7 +334,17 @@ class Scheduler:
             except Exception:  # a bug here must not silently end this source's polling
                 log.exception("polling source %s failed; retrying", source.config.name)
                 delay = source.config.interval
-            await self._sleep(max(0.0, delay - (self._monotonic() - started)))
+            ended = self._monotonic()
+            source.took.append(ended - started)
+            if self._policy.end_in_step and source.retry_hint is None:
+                wait = self._policy.wait_in_step(
+                    source.config.interval,
+                    ended=ended - self._started,
+                    expected=statistics.fmean(source.took),
+                )
+            else:
+                wait = max(0.0, delay - (ended - started))
+            await self._sleep(wait)
 
     async def _poll(self, source: _Source) -> SourceBatch:
         config = source.config

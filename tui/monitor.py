@@ -113,10 +113,11 @@ async def _monitor(
     return EXIT_OK
 
 
-_IN_STEP = BackoffPolicy(jitter=0.0)
-"""The demo's sources poll in step (one interval, no jitter): their polls land in one
-refresh of the screen, which then draws one frame for all of them, not one per source;
-and their writes land together. Real sources keep the jitter that spreads them apart."""
+_IN_STEP = BackoffPolicy(jitter=0.0, end_in_step=True)
+"""The demo's sources poll in step (one interval, no jitter, polls timed to end together):
+their writes land together, in one refresh of the screen, which then draws one frame for
+all of them, not one per source (nor one more for Chatwoot's slower polls). Real sources
+keep the jitter that spreads them apart."""
 
 
 async def _demo(database: Path) -> int:

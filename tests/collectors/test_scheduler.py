@@ -316,3 +316,52 @@ async def test_a_write_watcher_hears_of_each_write_once_the_rules_have_run(store
     await scheduler.run_once()
     await scheduler.run_once()
     assert heard == ["rules", "written", "rules", "written"]
+
+
+class SlowCollector(FakeCollector):
+    """A source whose every poll takes `took` seconds of the fake clock (the demo's Chatwoot)."""
+
+    def __init__(self, name: str, clock: FakeTime, took: float) -> None:
+        super().__init__(name, lambda n: None)
+        self._clock, self._took = clock, took
+
+    async def collect(self) -> list[Record]:
+        await self._clock.sleep(self._took)
+        return await super().collect()
+
+
+@pytest.mark.parametrize("in_step", [True, False])
+async def test_polls_timed_to_end_in_step_write_together(store: Store, in_step: bool) -> None:
+    """Issue 16: the demo's Chatwoot poll takes seconds, so its write landed after the others
+    had been read and drawn, and the screen read and drew the round a second time. Timed to
+    end in step, each round's writes land together, and each source still polls every 10 s."""
+    clock = FakeTime(1_700_000_000.0)
+    quick = FakeCollector("quick", lambda n: None)
+    sources = {"slow": SlowCollector("slow", clock, 3.5), "quick": quick}
+    written: dict[str, list[float]] = {"slow": [], "quick": []}
+    """When each poll ended and was handed to the writer (its status's time)."""
+
+    async def record(batches: Sequence[SourceBatch]) -> None:
+        for batch in batches:
+            assert batch.status is not None
+            written[batch.source].append(batch.status.checked_at)
+
+    scheduler = Scheduler(
+        [config("slow", interval="10s"), config("quick", interval="10s")],
+        store,
+        make_collector=lambda c: sources[c.name],
+        policy=BackoffPolicy(jitter=0.0, end_in_step=in_step),
+        rng=random.Random(3),
+        after_write=record,
+        **clock.for_scheduler(),
+    )
+    await clock.run(scheduler, 120, sleepers=2)
+    rounds = list(zip(written["slow"][2:], written["quick"][2:], strict=False))
+    assert len(rounds) >= 9
+    apart = [abs(slow - quick) for slow, quick in rounds]
+    if in_step:
+        assert max(apart) < 1e-6
+    else:  # started together (up to the first poll's stagger), the slow one ends 3.5 s later
+        assert min(apart) > 3.0
+    for times in written.values():
+        assert {round(b - a, 6) for a, b in itertools.pairwise(times[2:])} == {10.0}

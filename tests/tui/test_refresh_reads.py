@@ -14,8 +14,11 @@ from collectors.alerts.book import AlertRow
 from collectors.base import SourceState, SourceStatus
 from collectors.store.database import SourceBatch, Store
 from tui.app import WootwatchApp
+from tui.screens.base import TICKS_FOR
+from tui.screens.overview import SourcesPanel
 from widgets.source_row import SourceRow
 from widgets.state_badge import StateBadge
+from widgets.vocab import updated_ago
 
 
 def _badges(app: WootwatchApp) -> dict[str, str]:
@@ -40,6 +43,32 @@ async def test_with_nothing_written_a_refresh_reads_nothing_but_the_ages_still_m
         clock[0] += 45
         await refreshed(pilot)
         assert _badges(app)["chatwoot"] == "● ok       updated 40s ago"
+
+
+async def test_with_nothing_written_the_clock_moves_the_ages_without_reading(
+    demo_db: Path, demo_now: float
+) -> None:
+    """Issue 16: with nothing written, each refresh on the clock still read the figures over
+    windows ending now (3 reads every 2 s) to move the ages. The ages now move from the last
+    read's update times; those figures are read again `TICKS_FOR` seconds on (or at a write)."""
+    clock = [demo_now]
+    app = WootwatchApp(demo_db, clock=lambda: clock[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await refreshed(pilot)
+        await refreshed(pilot)
+        clock[0] = app.screen.query_one(SourcesPanel).window[1] + 0.5  # a new chart slot
+        await refreshed(pilot)
+        updated = (await app.reader.source_statuses())["chatwoot"].last_success
+        assert updated is not None
+        before = app.reader.reads
+        for _ in range(4):
+            clock[0] += 2.4
+            await refreshed(pilot)
+            assert app.reader.reads == before
+            assert _badges(app)["chatwoot"].endswith(updated_ago(clock[0] - updated))
+        clock[0] += TICKS_FOR - 4 * 2.4 + 0.1
+        await refreshed(pilot)
+        assert app.reader.reads > before
 
 
 async def test_a_write_is_on_screen_at_the_next_refresh(demo_db: Path, demo_now: float) -> None:

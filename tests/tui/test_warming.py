@@ -148,13 +148,20 @@ async def test_a_key_pressed_while_warming_is_answered_and_its_screen_leaves_the
         assert warm_app.current_mode == mode, "warming never switches"
 
 
-async def test_warmed_screens_read_nothing_while_hidden(warm_app: WootwatchApp) -> None:
+async def test_warmed_screens_read_nothing_while_hidden(
+    warm_app: WootwatchApp, demo_db: Path, demo_now: float
+) -> None:
     async with warm_app.run_test(size=(120, 40)) as pilot:
         await _warmed(pilot)
         hidden = [_gathers(_screen(warm_app, mode)) for mode in warm_app.warming.warmed]
         on_view = _gathers(_screen(warm_app, "overview"))
-        for _ in range(3):
-            await refreshed(pilot)  # what the app's refresh timer does
+        for n in range(3):  # a collector's write, then what the app's refresh timer does
+            with sqlite3.connect(demo_db) as conn:
+                conn.execute(
+                    "INSERT INTO samples (series_id, ts, value) VALUES (1, ?, 1.0)",
+                    (demo_now - 1 - n,),
+                )
+            await refreshed(pilot)
         assert on_view and all(not reads for reads in hidden)
 
 

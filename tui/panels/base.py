@@ -10,6 +10,8 @@ them all in one batch, so a refresh is one frame on the terminal, and:
 * `present` runs only when the gathered data differs from the last drawn, so
   a chart whose data has not changed is not redrawn and sends nothing to the
   terminal;
+* with nothing written since the screen's last read, a panel that says
+  what in it moves with time alone (`tick`) redraws that, reading nothing;
 * a panel not mounted yet reads nothing and shows nothing: a screen is on
   view (`App.switch_mode`) before its panels have composed their widgets,
   and a refresh in that moment would not find them. The next refresh reads it.
@@ -122,6 +124,18 @@ class LivePanel(Vertical, Generic[T]):
         if self._failed:
             self._failed = False
             self.query_one(".panel-error", Static).display = False
+
+    def tick(self, now: float) -> bool:
+        """Redraw what moves with time alone (`now`) from the data last drawn; no read.
+
+        The screen calls it instead of a read when nothing was written since its
+        last one (`LiveScreen.refresh_from`).
+
+        Returns:
+            False when the panel must be read instead: the default, so a panel
+            says what in it moves with time before a read is spared.
+        """
+        return False
 
     async def refresh_from(self, reader: StoreReader) -> None:
         """Read and show at once (a panel's own reload; the screen batches its panels)."""

@@ -49,6 +49,10 @@ class ChartPanel(LivePanel[T]):
         Textual's layout has run.
         """
         await self._laid_out()
+        return self.window_at(now, span)
+
+    def window_at(self, now: float, span: float) -> tuple[tuple[float, float], int]:
+        """`chart_window` as laid out now, without waiting: whether the window has moved."""
         points = self.spark_points(span)
         step = span / points
         end = (math.floor(now / step) + 1) * step
@@ -70,10 +74,14 @@ class ChartPanel(LivePanel[T]):
         cells = max((spark.size.width for spark in self._sparks()), default=0)
         return max(1, min(cells or default, int(span // 60)))
 
+    def laid_out(self) -> bool:
+        """Whether every sparkline has its width (a hidden panel has none to wait for)."""
+        return self.size.width == 0 or all(s.size.width for s in self._sparks())
+
     async def _laid_out(self) -> None:
         for _ in range(_LAYOUT_FRAMES):
-            if self.size.width == 0 or all(s.size.width for s in self._sparks()):
-                return  # a hidden panel has no width to wait for
+            if self.laid_out():
+                return
             if not await self.screen.wait_for_refresh():
                 return  # called from the screen's own task: waiting would block it
 

@@ -104,6 +104,10 @@ class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
             for alert in firing
         )
 
+    def tick(self, now: float) -> bool:
+        """Nothing here moves with time alone: an alert fires until a write says otherwise."""
+        return True
+
     def present(self, data: tuple[FiringLine, ...]) -> None:
         """Write the list; the title only when its count changed (setting it redraws the panel)."""
         title = f"Firing alerts ({len(data)})"

@@ -43,6 +43,10 @@ NATURAL_STEP = 60.0
 RECENT = 2.0
 """Seconds a screen's read stays current on a switch back when nothing was written since
 (at most the app's refresh interval): the default refresh, how old the screen on view gets."""
+TICKS_FOR = 10.0
+"""Seconds after a read during which, with nothing written since, a refresh only redraws what
+moves with time alone (`LivePanel.tick`: ages), reading nothing. A figure read over a window
+ending now (a p95 of the last 5 minutes) moves at the next write, or this long after the read."""
 
 
 class LiveScreen(Screen[None]):
@@ -60,6 +64,8 @@ class LiveScreen(Screen[None]):
     """The last read: the database's data version, the moment on view (None: live), the time."""
     _resumed = False
     """Whether the next read is the one of coming back into view."""
+    _as_of_said: str | None = None
+    """What the tab bar said of the moment on view at the last read (None: live)."""
 
     def on_mount(self) -> None:
         """Note every move of the app's focus while the screen is away."""
@@ -156,6 +162,9 @@ class LiveScreen(Screen[None]):
         view, and under `RECENT` seconds old (as current as the screen on view
         is kept by the app's refreshes). A screen put on view before its
         widgets are mounted is not read: its resume reads it once it is built.
+        With nothing written since a read under `TICKS_FOR` seconds old, the
+        panels that can (`LivePanel.tick`) redraw what moves with time, and
+        nothing is read.
         """
         resumed, self._resumed = self._resumed, False
         read_at = (await reader.store.data_version(), reader.as_of, self.live_now(time.time()))
@@ -164,43 +173,55 @@ class LiveScreen(Screen[None]):
         if (resumed and self._current(read_at)) or not self.query_children(ScreenTabs):
             return
         panels = list(self.walk_children(LivePanel))
+        if self._unchanged(read_at, TICKS_FOR) and not any(p.turn.locked() for p in panels):
+            with self.app.batch_update():
+                if all([panel.tick(reader.now()) for panel in panels]):  # every one ticks
+                    self._show_status(reader, self._as_of_said)
+                    return
         async with contextlib.AsyncExitStack() as turns:
             for panel in panels:
                 await turns.enter_async_context(panel.turn)
             # Together: one panel's Python work (merging sketches) overlaps another's queries.
             reads = await asyncio.gather(*(panel.read(reader) for panel in panels))
             as_of = await self._as_of(reader)
-            writing = reader.store.has_writer() or as_of is not None
-            trouble = (
-                reader.store.writer_health().describe(reader.now())
-                if writing and as_of is None
-                else None
-            )
-            # To the minute: a clock ticking on the top line every refresh would
-            # make every frame span the whole screen (Textual redraws the box
-            # around all changed regions), for a figure the badges give better.
-            stamp = time.strftime("%H:%M", time.localtime(reader.now()))
             with self.app.batch_update():
-                tabs = self.query_one(ScreenTabs)
-                tabs.status = f"{inert(reader.path.name)} · {stamp}"
-                tabs.as_of = as_of or ""
-                warning = self.query_one("#writer-warning", Static)
-                text = trouble or NO_WRITER
-                if text != self._warning:
-                    self._warning = text
-                    warning.update(text)
-                warning.set_class(trouble is not None or not writing, "shown")
+                self._show_status(reader, as_of)
                 for panel, read in zip(panels, reads, strict=True):
                     panel.show(read)
-            self._read_at = read_at
+            self._read_at, self._as_of_said = read_at, as_of
+
+    def _show_status(self, reader: StoreReader, as_of: str | None) -> None:
+        """The tab bar's status and moment, and the warning when no collector is writing."""
+        writing = reader.store.has_writer() or as_of is not None
+        trouble = (
+            reader.store.writer_health().describe(reader.now())
+            if writing and as_of is None
+            else None
+        )
+        # To the minute: a clock ticking on the top line every refresh would
+        # make every frame span the whole screen (Textual redraws the box
+        # around all changed regions), for a figure the badges give better.
+        stamp = time.strftime("%H:%M", time.localtime(reader.now()))
+        tabs = self.query_one(ScreenTabs)
+        tabs.status = f"{inert(reader.path.name)} · {stamp}"
+        tabs.as_of = as_of or ""
+        warning = self.query_one("#writer-warning", Static)
+        text = trouble or NO_WRITER
+        if text != self._warning:
+            self._warning = text
+            warning.update(text)
+        warning.set_class(trouble is not None or not writing, "shown")
 
     def _current(self, now: tuple[int, float | None, float]) -> bool:
         """Whether the last read is still current at `now` (data version, moment, time)."""
+        return self._unchanged(now, min(RECENT, float(getattr(self.app, "refresh_every", RECENT))))
+
+    def _unchanged(self, now: tuple[int, float | None, float], within: float) -> bool:
+        """Whether nothing was written nor the moment moved since a read under `within` s ago."""
         if self._read_at is None:
             return False
         version, as_of, at = self._read_at
-        recent = min(RECENT, float(getattr(self.app, "refresh_every", RECENT)))
-        return (version, as_of) == now[:2] and 0 <= now[2] - at < recent
+        return (version, as_of) == now[:2] and 0 <= now[2] - at < within
 
     async def _as_of(self, reader: StoreReader) -> str | None:
         """What the tab bar says of a rewound view (`⏪ as of 03:12:00`), or None when live."""

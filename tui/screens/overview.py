@@ -38,7 +38,7 @@ from collectors.store.database import SeriesInfo, Store
 from tui.data.reader import StoreReader
 from tui.data.source_badge import worst_of_checks
 from tui.data.thresholds import Limit
-from tui.panels.base import LivePanel
+from tui.panels.base import LivePanel, PanelRead
 from tui.panels.chart_panel import ChartPanel
 from tui.panels.firing import FiringPanel
 from tui.panels.key_metrics import (
@@ -131,6 +131,10 @@ class AlertStrip(LivePanel[StripData]):
         counts = self.query_one(SeverityCounts)
         counts.counts, counts.pending = data.counts, data.pending_alerts
 
+    def tick(self, now: float) -> bool:
+        """Nothing here moves with time alone: firing and pending alerts, a count."""
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class SourcesData:
@@ -138,8 +142,12 @@ class SourcesData:
 
     window: tuple[float, float]
     """The sparklines' time window."""
+    points: int
+    """Points read per sparkline (one a cell)."""
     sources: tuple[SourceView, ...]
     """In the order shown."""
+    updated: tuple[float | None, ...]
+    """When each source last updated, in the order shown (its age moves with the clock)."""
 
 
 class SourcesPanel(ChartPanel[SourcesData]):
@@ -157,7 +165,7 @@ class SourcesPanel(ChartPanel[SourcesData]):
         store = reader.store
         by_source = await series_by_source(store)
         targets = alert_targets(await firing_alerts(reader, now), reader.rules)
-        ranked = []
+        ranked: list[tuple[tuple[float, int, str], SourceView, float | None]] = []
         for name, status in (await reader.source_statuses()).items():
             rank, metrics = await _source_metrics(
                 store, name, by_source.get(name, []), targets, window, points, now
@@ -167,12 +175,29 @@ class SourcesPanel(ChartPanel[SourcesData]):
             )
             view = SourceView(name, state, _age(status, now), detail, metrics)
             order = _NO_DATA_ORDER if status.no_data else _STATE_ORDER.get(SourceState(state), 0)
-            ranked.append(((order, rank, name), view))
-        ranked.sort(key=lambda pair: pair[0])
+            ranked.append(((order, rank, name), view, status.last_success))
+        ranked.sort(key=lambda ranking: ranking[0])
         marks = await self.note_marks(reader, window, points)
         return SourcesData(
-            window, tuple(_marked(view, marks.on([view.source])) for _, view in ranked)
+            window,
+            points,
+            tuple(_marked(view, marks.on([view.source])) for _, view, _ in ranked),
+            tuple(updated for _, _, updated in ranked),
         )
+
+    def tick(self, now: float) -> bool:
+        """The ages, from when each source last updated; False once the charts' slots move."""
+        drawn = self._drawn
+        if drawn is None or self._failed or not self.laid_out():
+            return False  # a read waits for new sparklines' widths: one point a cell
+        if self.window_at(now, WINDOW) != (drawn.window, drawn.points):
+            return False
+        views = tuple(
+            replace(view, age=_shown_age(None if updated is None else now - updated))
+            for view, updated in zip(drawn.sources, drawn.updated, strict=True)
+        )
+        self.show(PanelRead(data=replace(drawn, sources=views)))
+        return True
 
     def present(self, data: SourcesData) -> None:
         """Update the rows in place; mount, remove or move only the ones that changed."""
@@ -232,7 +257,15 @@ async def _source_metrics(
 
 
 def _age(status: SourceStatus, now: float) -> float | None:
-    return None if status.last_success is None else now - status.last_success
+    return _shown_age(None if status.last_success is None else now - status.last_success)
+
+
+def _shown_age(age: float | None) -> float | None:
+    """The age in the steps its badge shows (`vocab.ago`): a refresh within a step draws nothing."""
+    if age is None:
+        return None
+    step = 10.0 if age < 60 else 60.0
+    return age // step * step
 
 
 def _detail(status: SourceStatus) -> str:
