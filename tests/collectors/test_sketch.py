@@ -9,9 +9,9 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from _sketch_sorts import count_sorts
 from ddsketch import DDSketch
 
-from collectors import sketch as sketch_module
 from collectors.sketch import LatencySketch, Packing
 
 QUANTILES = (0.0, 0.5, 0.9, 0.95, 0.99, 1.0)
@@ -375,14 +375,7 @@ def test_summary_is_the_quantiles_and_the_counts_below_from_one_sort_of_the_bins
     bounds = [-50.0, 0.0, 1.0, 1000.0, 5000.0, math.inf]
     qs = (0.0, 0.01, 0.5, 0.95, 1.0)
     apart = (sketch.quantiles(qs), sketch.counts_below(bounds))
-    sorts: list[int] = []
-    running = sketch_module._running
-
-    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
-        sorts.append(len(bins))
-        return running(bins)
-
-    monkeypatch.setattr(sketch_module, "_running", counted)
+    sorts = count_sorts(monkeypatch)
     assert sketch.summary(qs, bounds) == apart
     assert len(sorts) == 2  # the positive bins and the negative bins, once each
     assert LatencySketch().summary(qs, bounds) == ([None] * len(qs), [0.0] * len(bounds))

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import aiosqlite
 import pytest
+from _sketch_sorts import count_sorts
 
-from collectors import sketch as sketch_module
 from collectors.base import LogEvent, Sample, SourceState, SourceStatus
 from collectors.sketch import LatencySketch
 from collectors.store import database as store_module
@@ -166,14 +166,7 @@ async def test_a_window_s_percentiles_and_buckets_come_from_one_sort_of_its_bins
     await store.write([SourceBatch("pipeline", [latency(v, ts + 1) for v in values])])
     series = await store.series(LATENCY)
     before = await store.window_stats(series, ts, ts + 60)
-    sorts: list[int] = []
-    running = sketch_module._running
-
-    def counted(bins: dict[int, int]) -> tuple[list[int], list[int]]:
-        sorts.append(len(bins))
-        return running(bins)
-
-    monkeypatch.setattr(sketch_module, "_running", counted)
+    sorts = count_sorts(monkeypatch)
     assert await store.window_stats(series, ts, ts + 60) == before
     assert len(sorts) == 2  # the positive and the negative bins, once each
     assert [round(b.count) for b in before.buckets] == [80, 35, 0, 10, 0, 1]
