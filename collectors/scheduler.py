@@ -386,7 +386,7 @@ class Scheduler:
             await self._wake_writer.wait()
             self._wake_writer.clear()
             try:
-                written = await self._flush()
+                written = await self._flush(until_stopping=True)
             except Exception:  # a bug here must not silently end all writing
                 log.exception("writing to the store failed")
                 written = False
@@ -399,16 +399,21 @@ class Scheduler:
                     await asyncio.wait_for(self._stopping.wait(), _RETRY_EVERY)
                 self._wake_writer.set()
 
-    async def _flush(self, deadline: float | None = None) -> bool:
+    async def _flush(self, deadline: float | None = None, *, until_stopping: bool = False) -> bool:
         """Write everything queued, a chunk per transaction, oldest first.
 
         Returns False when the store refused a chunk (it and the rest stay
         pending, for retry), or when `deadline` (monotonic) passed first.
+        `until_stopping` ends it early, between chunks, once `stop()` is asked:
+        the final flush, bounded by its timeout, writes the rest, so a Ctrl-C
+        during a long backlog (a first poll's backfill) is not held up by it.
         """
         self._outbox.gather()
         while self._outbox.pending:
             if deadline is not None and self._monotonic() >= deadline:
                 return False
+            if until_stopping and self._stopping.is_set():
+                return True
             chunk = self._outbox.next_chunk(self._write_chunk)
             unwritten = await self._write_chunk_of(chunk)
             self._outbox.written(len(chunk) - len(unwritten))

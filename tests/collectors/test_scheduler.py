@@ -258,6 +258,43 @@ async def test_stopping_flushes_what_was_collected(store: Store) -> None:
     assert source.closed
 
 
+async def test_a_stop_during_a_long_backlog_waits_for_the_flush_timeout_not_the_backlog(
+    store: Store,
+) -> None:
+    """Ctrl-C while the first polls' backfill is queued: the writer stops between chunks
+    and the final flush, bounded by its timeout (none here), decides what is written."""
+    names = [f"part{i}" for i in range(10)]
+    sources = {
+        name: FakeCollector(
+            name, lambda n, name=name: [Sample(f"{name}.value", 1.0, time.time())] * 500
+        )
+        for name in names
+    }
+    chunks: list[list[str]] = []
+
+    async def stop_after_the_first_chunk(batches: Sequence[SourceBatch]) -> None:
+        chunks.append([batch.source for batch in batches])
+        scheduler.stop()
+
+    async def start_at_once(seconds: float) -> None:
+        await asyncio.sleep(0 if seconds < 1 else seconds)  # the start's spread, not the hour
+
+    scheduler = Scheduler(
+        [config(name, interval="1h") for name in names],
+        store,
+        make_collector=lambda c: sources[c.name],
+        sleep=start_at_once,
+        after_write=stop_after_the_first_chunk,
+        write_chunk=500,
+        flush_timeout=0.0,
+    )
+    lost = await scheduler.run()
+    assert len(chunks) == 1 and len(chunks[0]) == 1
+    assert lost == 9 * 501  # each poll's 500 samples and its status; said on stderr
+    written = [s for name in names for s in await store.series(f"{name}.value")]
+    assert len(written) == 1
+
+
 async def test_writes_refused_by_a_full_disk_are_kept_and_retried(store: Store) -> None:
     def many(n: int) -> list[Record]:
         return [Sample("api.value", float(i), time.time()) for i in range(3000)]

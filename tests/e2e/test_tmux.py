@@ -123,8 +123,17 @@ class Tmux:
             if found(shown):
                 return shown
             if time.monotonic() > deadline:
-                raise AssertionError(f"not found within {DEADLINE} s; the pane shows:\n{shown}")
+                raise AssertionError(
+                    f"not found within {DEADLINE} s; the pane shows:\n{shown}{self._log_tail()}"
+                )
             time.sleep(0.1)
+
+    def _log_tail(self) -> str:
+        """The end of wootwatch's log file in this home, to tell a hang from a slow start."""
+        log = Path(self._env["XDG_STATE_HOME"]) / "wootwatch" / "wootwatch.log"
+        if not log.exists():
+            return ""
+        return "\nwootwatch.log ends:\n" + "\n".join(log.read_text().splitlines()[-15:])
 
     def wait_for_title(self, title: str, pane: str | None = None) -> str:
         """Wait for the tab bar to mark the screen called `title` as the one on view."""
