@@ -20,6 +20,7 @@ first undoes the screen switches made since the rewind, then returns to live.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -171,6 +172,8 @@ class WootwatchApp(App[None]):
         self._next_read: Timer | None = None
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
+        self.first_frame = asyncio.Event()
+        """Set once the first frame is on the terminal (the live view then starts collecting)."""
         self._came_from: list[str] = []
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
@@ -194,6 +197,7 @@ class WootwatchApp(App[None]):
 
     async def on_mount(self) -> None:
         """Open the database, apply the theme, start the refresh timer."""
+        self.call_after_refresh(self.first_frame.set)
         self.theme = theme_for(self._theme_name).name
         try:
             self._reader = await StoreReader.open(
