@@ -182,6 +182,7 @@ class WootwatchApp(App[None]):
         self.warming = self._quick.warming
         for palette in THEMES.values():
             self.register_theme(palette)
+        self.theme = theme_for(theme).name
 
     @property
     def reader(self) -> StoreReader:
@@ -198,7 +199,6 @@ class WootwatchApp(App[None]):
     async def on_mount(self) -> None:
         """Open the database, apply the theme, start the refresh timer."""
         self.call_after_refresh(self.first_frame.set)
-        self.theme = theme_for(self._theme_name).name
         try:
             self._reader = await StoreReader.open(
                 self.db, clock=self.clock, rules=self._rules, redact=Redactor(self._secrets)
