@@ -158,7 +158,6 @@ class WootwatchApp(App[None]):
         """Wall-clock time as the screens see it."""
         self.failure: str | None = None
         """Why the app could not start (the database cannot be read), else None."""
-        self._theme_name = theme
         self._greeting = greeting
         self._secrets = tuple(secrets)
         self._rules = tuple(rules)
@@ -197,7 +196,7 @@ class WootwatchApp(App[None]):
         return self._refreshing
 
     async def on_mount(self) -> None:
-        """Open the database, apply the theme, start the refresh timer."""
+        """Open the database and read it for the screen on view."""
         self.call_after_refresh(self.first_frame.set)
         try:
             self._reader = await StoreReader.open(
