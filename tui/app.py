@@ -55,7 +55,6 @@ from tui.messages import RewindTo, ShowLogs
 from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
-from tui.screens.logs import LogsScreen
 from tui.switching import QuickSwitch
 
 __all__ = ["GREETING_SECONDS", "WootwatchApp"]
@@ -163,7 +162,7 @@ class WootwatchApp(App[None]):
         self._rules = tuple(rules)
         self._remote_logs = remote_logs
         if remote_logs is not None:
-            self._modes["logs"] = lambda: LogsScreen(remote=remote_logs)
+            self._modes["logs"] = lambda: SCREENS["logs"](remote=remote_logs)
         self._reader: StoreReader | None = None
         self._refreshing = False
         self._again = False
@@ -429,6 +428,8 @@ class WootwatchApp(App[None]):
 
     def on_show_logs(self, message: ShowLogs) -> None:
         """Switch to the logs screen, hand it the window, and say what it shows."""
+        from tui.screens.logs import LogsScreen  # a screen's module loads when it is first made
+
         self.switch_mode("logs")
         screen = self.screen
         if not isinstance(screen, LogsScreen):
