@@ -169,17 +169,17 @@ def _drain(fd: int, into: list[bytes]) -> None:
 def test_the_demo_draws_the_overview_before_loading_other_screens_or_collectors(
     tmp_path: Path,
 ) -> None:
-    """The first frame waits for no other screen and no collector: they load after it.
+    """The first frame waits for no other screen, collector or exporter: they load after it.
 
     The other screens are built by warming once it is on view (`tui.warming`), the
     collectors with their clients (redis-py for Sidekiq, httpx's transport) by the live
-    view once it is drawn (`tui.monitor`).
+    view once it is drawn (`tui.monitor`), the exporters on the first `e`.
     """
-    loaded = _modules_at_first_frame(["--demo"], tmp_path)
+    loaded = set(_modules_at_first_frame(["--demo"], tmp_path))
     assert "tui.screens.overview" in loaded
-    screens = [m for m in loaded if m.startswith("tui.screens.")]
     later = {"tui.screens." + s for s in ("latency", "sla", "queues", "alerts", "logs", "incident")}
-    assert later & set(screens) == set()
+    later |= {"tui.dialogs.export", "tui.export.gather", "tui.export.markdown"}
+    assert later & loaded == set()
     assert [m for m in loaded if m.split(".")[0] in {"redis", "httpcore", "plotext"}] == []
 
 

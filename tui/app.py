@@ -45,7 +45,6 @@ from tui.data.pacing import Pacing
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.data.rewind import step_moment
-from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog, key_rows
 from tui.dialogs.note import NoteDialog
 from tui.dialogs.pin import PinDialog
@@ -416,6 +415,8 @@ class WootwatchApp(App[None]):
 
         While rewound, the snapshot is as of the moment on view (`export --at`).
         """
+        from tui.dialogs.export import ExportDialog  # the exporters load on the first export
+
         self.push_screen(
             ExportDialog(
                 self.db,
