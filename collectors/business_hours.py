@@ -291,7 +291,7 @@ def _clock(value: object) -> str:
 class BusinessHours(BaseModel):
     """When people are at work: SLA timers and some rules count only these hours."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str = "UTC"
     """IANA time zone the hours are in, e.g. `Europe/Berlin`."""

@@ -99,7 +99,7 @@ _HOURS_PER_MONTH: Final = 730.0
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MetricEntry(_Entry):

@@ -4,8 +4,11 @@
 database the same way; `Runtime.open` is that way. A collecting runtime opens
 the store as its one writer, the alert engine on it (with the notify sinks the
 config asks for) and a scheduler whose writes the engine evaluates; an attached
-runtime opens the store read-only and nothing else. `aclose` closes the engine
-and then the store, so the engine's last rows commit first.
+runtime opens the store read-only and nothing else. A live view opens it with
+`collectors_later`: the scheduler, with every collector (their clients and the
+libraries those import), is built by `build_scheduler` once the view has drawn
+its first frame. `aclose` closes the engine and then the store, so the
+engine's last rows commit first.
 
 Nothing here is built per caller, and nothing here imports Textual, the
 demo's fakes or boto3 (a source's module loads when its collector is made).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from collectors.alerts.engine import AlertEngine
@@ -49,7 +53,9 @@ class Runtime:
         self.engine = engine
         """The rules evaluated after each write; None when attached."""
         self.scheduler = scheduler
-        """The sources' polls; None when attached."""
+        """The sources' polls; None when attached, or until `build_scheduler` when opened
+        with `collectors_later`."""
+        self._make_scheduler: Callable[[], Scheduler] | None = None
 
     @classmethod
     async def open(
@@ -62,6 +68,7 @@ class Runtime:
         retention: Retention | None = None,
         make_collector: Callable[[SourceConfig], Collector] | None = None,
         policy: BackoffPolicy | None = None,
+        collectors_later: bool = False,
     ) -> Runtime:
         """The writer of `database`, the alert engine on it and the scheduler of `sources`.
 
@@ -74,6 +81,7 @@ class Runtime:
             make_collector: builds a source's collector (the demo's fakes); default
                 the registry's class.
             policy: when to poll next and when a source is down; default the scheduler's.
+            collectors_later: build no collector yet: `build_scheduler` does.
 
         Raises:
             StoreError: the database cannot be opened for writing.
@@ -84,15 +92,31 @@ class Runtime:
             engine = await AlertEngine.open(rules, store, notify, sources=sources)
             stack.push_async_callback(engine.aclose)
             log.info("checking %d alert rules after each write", len(rules))
-            scheduler = Scheduler(
+            runtime = cls(store, engine)
+            runtime._make_scheduler = partial(
+                Scheduler,
                 sources,
                 store,
                 after_write=engine.after_write,
                 make_collector=make_collector,
                 policy=policy,
             )
+            if not collectors_later:
+                runtime.build_scheduler()
             stack.pop_all()
-        return cls(store, engine, scheduler)
+        return runtime
+
+    def build_scheduler(self) -> Scheduler:
+        """The scheduler and its collectors: built on the first call, then the same one.
+
+        Raises:
+            RuntimeError: the runtime is attached: it collects nothing.
+        """
+        if self.scheduler is None:
+            if self._make_scheduler is None:
+                raise RuntimeError("an attached runtime has no collectors")
+            self.scheduler = self._make_scheduler()
+        return self.scheduler
 
     @classmethod
     async def attach(cls, database: Path) -> Runtime:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import ast
+import fcntl
 import json
+import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +115,72 @@ def test_alerts_on_a_small_database_reads_no_config_models(tmp_path: Path) -> No
     assert code == 0
     assert "collectors.alerts.book" in modules
     assert [m for m in modules if m.split(".")[0] in {"pydantic", "httpx", "redis", "yaml"}] == []
+
+
+def _modules_at_first_frame(argv: list[str], tmp_path: Path) -> list[str]:
+    """Run `wootwatch ARGV` in a 120x40 pseudo-terminal; the modules loaded at its first frame.
+
+    The process leaves as the frame holding the overview's tab is handed to the terminal.
+    """
+    dump = tmp_path / "modules.json"
+    code = (
+        "import json, os, sys\n"
+        "from textual.drivers.linux_driver import LinuxDriver\n"
+        "write = LinuxDriver.write\n"
+        "def first_frame(self, data):\n"
+        "    write(self, data)\n"
+        "    if '1 Overview' in data:\n"
+        f"        open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n"
+        "        os._exit(0)\n"
+        "LinuxDriver.write = first_frame\n"
+        "from tui.cli import main\n"
+        f"main({argv!r})\n"
+    )
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env
+    ) as proc:
+        os.close(slave)
+        shown: list[bytes] = []
+        reader = threading.Thread(target=_drain, args=(master, shown), daemon=True)
+        reader.start()
+        proc.wait(timeout=60)
+        reader.join(5)
+    os.close(master)
+    assert dump.exists(), b"".join(shown)[-2000:].decode(errors="replace")
+    loaded: list[str] = json.loads(dump.read_text())
+    return loaded
+
+
+def _drain(fd: int, into: list[bytes]) -> None:
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the process has gone
+            return
+        if not chunk:
+            return
+        into.append(chunk)
+
+
+def test_the_demo_draws_the_overview_before_loading_other_screens_or_collectors(
+    tmp_path: Path,
+) -> None:
+    """The first frame waits for no other screen, collector or exporter: they load after it.
+
+    The other screens are built by warming once it is on view (`tui.warming`), the
+    collectors with their clients (redis-py for Sidekiq, httpx's transport) by the live
+    view once it is drawn (`tui.monitor`), the exporters on the first `e`.
+    """
+    loaded = set(_modules_at_first_frame(["--demo"], tmp_path))
+    assert "tui.screens.overview" in loaded
+    later = {"tui.screens." + s for s in ("latency", "sla", "queues", "alerts", "logs", "incident")}
+    later |= {"tui.dialogs.export", "tui.export.gather", "tui.export.markdown"}
+    assert later & loaded == set()
+    assert [m for m in loaded if m.split(".")[0] in {"redis", "httpcore", "plotext"}] == []
 
 
 def _imports(path: Path, modules: set[str]) -> set[str]:

@@ -20,6 +20,7 @@ first undoes the screen switches made since the rewind, then returns to live.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -44,7 +45,6 @@ from tui.data.pacing import Pacing
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import RemoteLogs
 from tui.data.rewind import step_moment
-from tui.dialogs.export import ExportDialog
 from tui.dialogs.keys import KeysDialog, key_rows
 from tui.dialogs.note import NoteDialog
 from tui.dialogs.pin import PinDialog
@@ -54,7 +54,6 @@ from tui.messages import RewindTo, ShowLogs
 from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.base import LiveScreen
-from tui.screens.logs import LogsScreen
 from tui.switching import QuickSwitch
 
 __all__ = ["GREETING_SECONDS", "WootwatchApp"]
@@ -157,13 +156,12 @@ class WootwatchApp(App[None]):
         """Wall-clock time as the screens see it."""
         self.failure: str | None = None
         """Why the app could not start (the database cannot be read), else None."""
-        self._theme_name = theme
         self._greeting = greeting
         self._secrets = tuple(secrets)
         self._rules = tuple(rules)
         self._remote_logs = remote_logs
         if remote_logs is not None:
-            self._modes["logs"] = lambda: LogsScreen(remote=remote_logs)
+            self._modes["logs"] = lambda: SCREENS["logs"](remote=remote_logs)
         self._reader: StoreReader | None = None
         self._refreshing = False
         self._again = False
@@ -171,6 +169,8 @@ class WootwatchApp(App[None]):
         self._next_read: Timer | None = None
         self.refreshes = 0
         """How many screen refreshes have completed (tests wait on it)."""
+        self.first_frame = asyncio.Event()
+        """Set once the first frame is on the terminal (the live view then starts collecting)."""
         self._came_from: list[str] = []
         """The screens left by a switch, newest last: Escape goes back through them."""
         self._rewound_at_depth = 0
@@ -179,6 +179,7 @@ class WootwatchApp(App[None]):
         self.warming = self._quick.warming
         for palette in THEMES.values():
             self.register_theme(palette)
+        self.theme = theme_for(theme).name
 
     @property
     def reader(self) -> StoreReader:
@@ -193,8 +194,8 @@ class WootwatchApp(App[None]):
         return self._refreshing
 
     async def on_mount(self) -> None:
-        """Open the database, apply the theme, start the refresh timer."""
-        self.theme = theme_for(self._theme_name).name
+        """Open the database and read it for the screen on view."""
+        self.call_after_refresh(self.first_frame.set)
         try:
             self._reader = await StoreReader.open(
                 self.db, clock=self.clock, rules=self._rules, redact=Redactor(self._secrets)
@@ -414,6 +415,8 @@ class WootwatchApp(App[None]):
 
         While rewound, the snapshot is as of the moment on view (`export --at`).
         """
+        from tui.dialogs.export import ExportDialog  # the exporters load on the first export
+
         self.push_screen(
             ExportDialog(
                 self.db,
@@ -426,6 +429,8 @@ class WootwatchApp(App[None]):
 
     def on_show_logs(self, message: ShowLogs) -> None:
         """Switch to the logs screen, hand it the window, and say what it shows."""
+        from tui.screens.logs import LogsScreen  # a screen's module loads when it is first made
+
         self.switch_mode("logs")
         screen = self.screen
         if not isinstance(screen, LogsScreen):

@@ -119,6 +119,11 @@ class LiveView:
         if self.app is not None:
             self.app.written()
 
+    async def drawn(self) -> None:
+        """Return once the view is on the terminal: the TUI's first frame; the summary at once."""
+        if self.app is not None:
+            await self.app.first_frame.wait()
+
     def start(self) -> asyncio.Task[None]:
         """Start the view; the task ends when the view does (the user quit, or it failed)."""
         if self.app is not None:

@@ -3,12 +3,19 @@
 The collectors (unless attached) run in this process beside the live view;
 the first stop signal ends the view, gives the terminal back, then flushes
 the collectors' pending writes before the store closes.
+
+The view is drawn first: the collectors (their clients, the libraries those
+import, their first polls and the demo's hour of backfill) are built and
+started once its first frame is on the terminal, and cyclic garbage
+collection, off since the command line started the live view (`tui.cli`),
+is turned on then.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import tempfile
 from collections.abc import Callable
@@ -76,11 +83,13 @@ async def _monitor(
     async with (
         await Runtime.attach(db)
         if attach
-        else await open_runtime(config, db, make_collector=make_collector, policy=policy)
+        else await open_runtime(
+            config, db, make_collector=make_collector, policy=policy, collectors_later=True
+        )
     ) as runtime:
-        store, scheduler = runtime.store, runtime.scheduler
+        store = runtime.store
         with Shutdown() as shutdown:
-            collecting = [asyncio.create_task(scheduler.run())] if scheduler else []
+            collecting: list[asyncio.Task[int]] = []
             view = LiveView(
                 store,
                 refresh=config.refresh,
@@ -92,10 +101,12 @@ async def _monitor(
                 greeting=greeting,
             )
             showing = view.start()
-            if scheduler is not None:
-                scheduler.watch_writes(view.written)
             bell = asyncio.create_task(_ring_bell(config, store.path, view.terminal))
             try:
+                if await _drawn(view, showing, shutdown) and not attach:
+                    scheduler = runtime.build_scheduler()
+                    scheduler.watch_writes(view.written)
+                    collecting.append(asyncio.create_task(scheduler.run()))
                 await shutdown.wait(showing, *collecting)
                 view.raise_for_failure()
             finally:
@@ -104,13 +115,27 @@ async def _monitor(
                 bell.cancel()
                 await asyncio.gather(bell, return_exceptions=True)
                 # Whatever ended the wait, the collectors flush before the store closes.
-                if scheduler is not None:
-                    scheduler.stop()
+                if runtime.scheduler is not None:
+                    runtime.scheduler.stop()
                     lost = sum(await asyncio.gather(*collecting))
     if lost:
         print(f"wootwatch: stopped; {lost} records could not be written", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+async def _drawn(view: LiveView, showing: asyncio.Task[None], shutdown: Shutdown) -> bool:
+    """Wait for the view's first frame; False if the view ended or a signal came first.
+
+    Garbage collection is on again from here, whichever came first.
+    """
+    drawn = asyncio.create_task(view.drawn())
+    try:
+        await shutdown.wait(showing, drawn)
+    finally:
+        drawn.cancel()
+        gc.enable()
+    return drawn.done() and not drawn.cancelled() and not showing.done()
 
 
 _IN_STEP = BackoffPolicy(jitter=0.0, end_in_step=True)

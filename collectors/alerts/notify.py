@@ -118,7 +118,7 @@ BELL_KINDS: Final = frozenset({"firing", "escalated", "repeat", "ack_expired", "
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BellConfig(_Model):

@@ -22,7 +22,7 @@ __all__ = ["ChatwootConfig"]
 class ChatwootConfig(SourceConfig):
     """One Chatwoot account, read through its REST API with a user's access token."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     series_prefixes: ClassVar[tuple[str, ...]] = ("chatwoot.",)
     type: Literal["chatwoot"] = "chatwoot"

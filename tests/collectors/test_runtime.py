@@ -8,7 +8,8 @@ import pytest
 
 from collectors.alerts.book import AlertBook
 from collectors.alerts.rules import effective_rules
-from collectors.demo import DemoConfig
+from collectors.base import Collector, SourceConfig
+from collectors.demo import DemoCollector, DemoConfig
 from collectors.errors import StoreError
 from collectors.runtime import Runtime
 from collectors.store.database import Store
@@ -41,3 +42,30 @@ async def test_an_attached_runtime_only_reads(tmp_path: Path) -> None:
         assert runtime.store.readonly
         async with await Store.open(db) as writer:  # a reader holds no writer lock
             assert writer.path == db
+
+
+async def test_collectors_later_builds_no_collector_until_the_scheduler_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    """The live view draws its first frame before any collector (client, import) is made."""
+    built: list[str] = []
+
+    def make(config: SourceConfig) -> Collector:
+        built.append(config.name)
+        return DemoCollector(config)
+
+    sources = [DemoConfig(name="sidekiq", part="sidekiq")]
+    async with await Runtime.open(
+        tmp_path / "wootwatch.db",
+        sources=sources,
+        rules=[],
+        make_collector=make,
+        collectors_later=True,
+    ) as runtime:
+        assert (runtime.scheduler, built) == (None, [])
+        scheduler = runtime.build_scheduler()
+        assert built == ["sidekiq"] and runtime.scheduler is scheduler
+        assert runtime.build_scheduler() is scheduler and built == ["sidekiq"]
+    async with await Runtime.attach(tmp_path / "wootwatch.db") as attached:
+        with pytest.raises(RuntimeError):
+            attached.build_scheduler()

@@ -20,11 +20,12 @@ from tui.screens.base import LiveScreen
 async def test_keys_one_to_seven_switch_between_the_screens(demo_app: WootwatchApp) -> None:
     async with demo_app.run_test(size=(120, 40)) as pilot:
         await refreshed(pilot)
-        for key, screen_class in enumerate(SCREENS.values(), start=1):
+        for key, mode in enumerate(SCREENS.values(), start=1):
             await pilot.press(str(key))
-            assert type(demo_app.screen) is screen_class
+            assert type(demo_app.screen) is mode.screen_class
+            assert demo_app.screen.TITLE == mode.TITLE
         await pilot.press("1")
-        assert type(demo_app.screen) is SCREENS["overview"]
+        assert type(demo_app.screen) is SCREENS["overview"].screen_class
 
 
 async def test_p_pins_the_first_firing_alerts_start_for_every_process(

@@ -166,7 +166,7 @@ async def test_l_opens_the_logs_of_the_minute_of_the_slowest_message(
         await refreshed(pilot)
         await pilot.press("l")
         await pilot.pause()
-        assert type(app.screen) is SCREENS["logs"]
+        assert type(app.screen) is SCREENS["logs"].screen_class
     (show,) = asked
     info = await _series(demo_db, "pipeline.latency_ms")
     with contextlib.closing(sqlite3.connect(demo_db)) as conn:

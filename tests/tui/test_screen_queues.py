@@ -107,7 +107,7 @@ async def test_picking_a_sparkline_slot_opens_the_logs_of_that_minute(
         assert screen.focused is first_alarm.query_one(SparkLine)
         await pilot.press("enter")  # the cursor starts on the peak: the incident now
         await pilot.pause()
-        assert type(demo_app.screen) is SCREENS["logs"]
+        assert type(demo_app.screen) is SCREENS["logs"].screen_class
     assert posted and all(message is posted[0] for message in posted)  # one, seen bubbling
     end_of_window = (math.floor(demo_now / 60) + 1) * 60
     picked = posted[0]

@@ -37,8 +37,12 @@ async def open_runtime(
     *,
     make_collector: Callable[[SourceConfig], Collector] | None = None,
     policy: BackoffPolicy | None = None,
+    collectors_later: bool = False,
 ) -> Runtime:
-    """The store, alert engine and scheduler the config asks for, writing `db`."""
+    """The store, alert engine and scheduler the config asks for, writing `db`.
+
+    With `collectors_later`, the scheduler is built by `Runtime.build_scheduler`.
+    """
     return await Runtime.open(
         db,
         sources=config.enabled_sources,
@@ -47,6 +51,7 @@ async def open_runtime(
         retention=config.retention,
         make_collector=make_collector,
         policy=policy,
+        collectors_later=collectors_later,
     )
 
 

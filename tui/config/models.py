@@ -108,7 +108,7 @@ else:
 class WootwatchConfig(BaseModel):
     """The whole config file; every key is optional."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     database: Path = Field(default=DEFAULT_DATABASE, validate_default=True)
     """The SQLite store; `~` is expanded and a relative path is relative to the config file."""

@@ -41,6 +41,7 @@ from tui.panels.alert_lines import (
     silence_row,
 )
 from tui.panels.base import LivePanel
+from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from tui.screens.text_filter import FilteredScreen
 from widgets.alert_table import AlertTable
@@ -275,7 +276,7 @@ class AlertsScreen(FilteredScreen, AlertActionsScreen):
     | tab | move between the alerts and the silences |
     """
 
-    TITLE = "Alerts"
+    TITLE = SCREENS["alerts"].TITLE
     AUTO_FOCUS = "#alert-table"
     # Not DEFAULT_CSS: the shared stylesheet's `LivePanel { height: auto }` would win.
     CSS = """

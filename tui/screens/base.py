@@ -1,10 +1,11 @@
 """The base of every wootwatch screen: a tab bar, live panels, the footer.
 
 The tab bar names the app's modes (`App.MODES`, the registry
-`tui.screens.SCREENS` in key order) by key (`1 Overview  2 Latency …`) with
-the one on view marked; the footer (`KeyFooter`) starts with the keys that
-work everywhere (`?` keys, `q` quit, `1234567` screens), then the screen's own. A `LiveScreen`
-is refreshed by the app (`WootwatchApp.refresh_now`) while it is on view:
+`tui.screens.SCREENS` in key order, whose entries name screens not imported yet)
+by key (`1 Overview  2 Latency …`) with the one on view marked; the footer
+(`KeyFooter`) starts with the keys that work everywhere (`?` keys, `q` quit,
+`1234567` screens), then the screen's own. A `LiveScreen` is refreshed by the
+app (`WootwatchApp.refresh_now`) while it is on view:
 the tab bar's status first (the database, the minute of the last read), the
 warning when no collector is writing the database, then each `LivePanel`.
 Coming back into view, a screen skips Textual's full restyle when nothing its
@@ -29,6 +30,7 @@ from tui.data.reader import StoreReader
 from tui.data.rewind import as_of_label
 from tui.panels.base import LivePanel
 from tui.panels.chart_panel import ChartPanel
+from tui.screens import LazyScreen
 from tui.screens.restyle import AwayStyles
 from widgets.key_footer import KeyFooter
 from widgets.screen_tabs import ScreenTabs
@@ -82,11 +84,15 @@ class LiveScreen(Screen[None]):
             (mode, str(key), getattr(screen, "TITLE", None) or mode)
             for key, (mode, screen) in enumerate(modes.items(), start=1)
         ]
-        current = next((mode for mode, screen in modes.items() if screen is type(self)), "")
+        current = next((mode for mode, made in modes.items() if self._made_by(made)), "")
         yield ScreenTabs(tabs, current, id="top-bar")
         yield Static(NO_WRITER, id="writer-warning", markup=False)
         yield from self.compose_panels()
         yield KeyFooter()
+
+    def _made_by(self, made: object) -> bool:
+        """Whether `made`, one of the app's modes (a class, a `LazyScreen`), makes this screen."""
+        return made is type(self) or (isinstance(made, LazyScreen) and made.makes(type(self)))
 
     def compose_panels(self) -> ComposeResult:
         """The screen's panels and widgets."""

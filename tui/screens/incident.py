@@ -50,6 +50,7 @@ from tui.panels.key_metrics import (
 )
 from tui.panels.text_list import TextListPanel
 from tui.panels.timeline import TimelinePanel
+from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from widgets.metric_grid import MetricGrid
 from widgets.metric_row import MetricReading
@@ -225,7 +226,7 @@ class IncidentScreen(AlertActionsScreen):
     | a / s / h | acknowledge, silence, history of the alert chosen in the firing list |
     """
 
-    TITLE = "Incident"
+    TITLE = SCREENS["incident"].TITLE
     LOOKBACK = WINDOW
     CSS = """
     IncidentScreen #incident-clock {

@@ -21,6 +21,7 @@ from tui.data.latency_series import PHASE_TARGETS_MS, LatencySeries, latency_ser
 from tui.data.reader import StoreReader
 from tui.data.timeline import annotation_marks
 from tui.messages import ShowLogs
+from tui.screens import SCREENS
 from tui.screens.windowed import WindowedPanel, WindowedScreen, WindowView
 from widgets.keyed_table import KeyedTable, Row
 from widgets.latency_bars import BarRow, LatencyBars
@@ -269,7 +270,7 @@ class LatencyScreen(WindowedScreen):
     | tab | focus the page, to scroll it with the arrows (at 80x24 the chart is below) |
     """
 
-    TITLE = "Latency"
+    TITLE = SCREENS["latency"].TITLE
     AUTO_FOCUS = "#series-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "next_series", "Series"),

@@ -36,6 +36,7 @@ from tui.data.log_view import LogView
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import NO_REMOTE, RemoteLine, RemoteLogs
 from tui.panels.base import LivePanel
+from tui.screens import SCREENS
 from tui.screens.base import LiveScreen
 from widgets.log_pane import LogLine, LogPane
 
@@ -273,7 +274,7 @@ class LogsScreen(LiveScreen):
     | up / down / pageup / pagedown / home / end | scroll the lines (end resumes follow) |
     """
 
-    TITLE = "Logs"
+    TITLE = SCREENS["logs"].TITLE
     AUTO_FOCUS = "#log-pane"
     CSS = """
     LogsScreen #logs-panel {

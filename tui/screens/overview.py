@@ -51,6 +51,7 @@ from tui.panels.key_metrics import (
     read_metric,
     series_by_source,
 )
+from tui.screens import SCREENS
 from tui.screens.alert_actions import AlertActionsScreen
 from widgets.backlog_banner import BacklogBanner
 from widgets.metric_row import MetricReading
@@ -283,7 +284,7 @@ class OverviewScreen(AlertActionsScreen):
     | a / s / h | acknowledge, silence, history of the alert chosen in the firing list |
     """
 
-    TITLE = "Overview"
+    TITLE = SCREENS["overview"].TITLE
     LOOKBACK = WINDOW
     CSS = """
     OverviewScreen #alert-strip {

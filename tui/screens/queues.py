@@ -55,6 +55,7 @@ from tui.data.reader import StoreReader
 from tui.data.timeline import NoteMarks, annotation_marks
 from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
+from tui.screens import SCREENS
 from tui.screens.text_filter import FilteredScreen
 from widgets.queue_row import QueueHeader, QueueLine, QueueRow
 from widgets.reading_cell import Level, Reading, ReadingCell
@@ -422,7 +423,7 @@ class QueuesScreen(FilteredScreen):
     | escape | back to the screen before |
     """
 
-    TITLE = "Queues"
+    TITLE = SCREENS["queues"].TITLE
     LOOKBACK = WINDOW
     AUTO_FOCUS = "#queue-scroll"  # not the filter box, which is first
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -42,6 +42,7 @@ from tui.data.reader import StoreReader
 from tui.data.thresholds import Limit, gauge_bands
 from tui.data.timeline import annotation_marks
 from tui.data.windows import Span
+from tui.screens import SCREENS
 from tui.screens.windowed import WindowedPanel, WindowedScreen
 from widgets.keyed_table import Cell, KeyedTable
 from widgets.latency_bars import BarRow, LatencyBars
@@ -339,7 +340,7 @@ class SlaScreen(WindowedScreen):
     | tab | focus the breach list, to move through it with the arrows |
     """
 
-    TITLE = "SLA"
+    TITLE = SCREENS["sla"].TITLE
     AUTO_FOCUS = "#sla-body"
     CSS: ClassVar[str] = """
     SlaScreen #compliance-chart {
