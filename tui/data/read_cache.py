@@ -3,8 +3,9 @@
 A span is settled when it ends at a whole minute already past (see
 `tui.data.windows`): its statistics are a merge of finished minute rollups and
 stay the same until the window moves on a minute. So is any span of a rewound
-view that ends at a whole minute no later than its moment (every window `[`
-and `]` step to): a view stepped back and forth shows the windows it showed.
+view that ends no later than its moment, a moment already past: a view stepped
+back and forth with `[` and `]` shows the windows it showed without reading
+them again.
 Reads of other spans go straight to the store.
 
 Other reads a screen's panels share (which series there are, a chart's
@@ -177,11 +178,11 @@ class ReadCache:
 
 
 def _settled(store: Store, span: Span) -> bool:
-    """Whether a read of `span` stays the same: settled, or a rewound view's finished minutes.
+    """Whether a read of `span` stays the same: settled, or a rewound view's past.
 
-    A rewound store's moment is in the past, so a span ending at a whole minute
-    no later than it is a merge of finished minute rollups, as a settled one is
-    (and its reads do not depend on the moment: its chart slots end before it).
+    A rewound store's moment is in the past (the app never rewinds to now or
+    later), so a span ending no later than it is over, as a settled one is; and
+    its reads do not depend on the moment (its chart slots end at or before it).
     """
     moment = store.as_of
-    return span.settled or (moment is not None and span.end <= moment and span.end % 60 == 0)
+    return span.settled or (moment is not None and span.end <= moment)
