@@ -33,9 +33,9 @@ from tui.data.windows import Span
 
 __all__ = ["ReadCache"]
 
-_KEEP: Final = 4096
+_KEEP: Final = 2048
 """Reads kept, least recently used dropped first: a screen's series (150, under 1 kB each) at
-four windows each, or at the dozen or more moments a rewound view is stepped through."""
+four windows each, or at the dozen moments a rewound view is stepped through."""
 _KEEP_CURRENT: Final = 64
 """Reads kept until the file changes, least recently used dropped first."""
 
