@@ -16,6 +16,9 @@ query here fills little of it), each bound stated where it is kept:
   at most, about 20 kB each: 40 MB at most;
 * `HourBins` (store/hour_bins.py): 8192 decoded hourly sketches at most, about
   2 kB each with the blob they were read from: 16 MB at most.
+* `KeptHours` (store/kept_hours.py, a read-only store's, while nothing is
+  written): 8192 whole hours' rows at most, their decoded sketches shared with
+  `HourBins` while both keep them: 16 MB at most;
 
 `--kept DB` measures both after 24-hour reads of every latency series of DB:
 on the rewind benchmark's big.db (146 series; measured at schema 6, hourly rows only),

@@ -5,7 +5,9 @@ grown to 200 series, 35 days of minute rollups, a full day of raw samples),
 built once and kept under /tmp/wootwatch-bench-cache-schema<N> (per schema version).
 
 Measured, in Textual's headless `run_test` at 120x40, on `WootwatchApp` reading
-the database as `--attach` does, its clock running from the demo's now: each
+the database as `--attach` does (`freeze_gc` and `warm` as the terminal's TUI
+runs it, the presses begun once warming has built the screens, as in
+`screen_switch.py`), its clock running from the demo's now: each
 screen with a chart or sparklines (overview, latency at 1h and 24h, SLA,
 queues, incident) is rewound to a moment (`RewindTo`), six hours back (raw
 samples) and again twenty days back (rollups only), then stepped `[` back and
@@ -59,11 +61,14 @@ async def _rewound(app: WootwatchApp, moment: float) -> None:
 async def measure(db: Path, now: float, steps: int) -> dict[str, list[float]]:
     """Open the TUI on `db` (its clock running from `now`); seconds per press, by screen."""
     offset = now - time.time()
-    app = WootwatchApp(db, refresh=3600.0, clock=lambda: time.time() + offset)
+    app = WootwatchApp(
+        db, refresh=3600.0, clock=lambda: time.time() + offset, freeze_gc=True, warm=True
+    )  # as the terminal's TUI runs
     took: dict[str, list[float]] = {}
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         while app.refreshes == 0:
             await asyncio.sleep(0.01)
+        await app.warming.wait()
         for name, key, windows in SCREENS:
             await _frame(app, pilot, key)
             for _ in range(windows):

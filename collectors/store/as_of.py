@@ -30,6 +30,7 @@ import aiosqlite
 
 from collectors.base import SourceState, SourceStatus
 from collectors.store.model import SeriesInfo
+from collectors.store.query import first_row
 
 __all__ = ["oldest_raw", "series_as_of", "statuses_as_of"]
 
@@ -64,23 +65,24 @@ ORDER BY h.source
 
 
 async def series_as_of(conn: aiosqlite.Connection, moment: float) -> list[SeriesInfo]:
-    """`read.series` of every series as it stood at `moment` (see the module's contract)."""
+    """`read.series` of every series as it stood at `moment` (see the module's contract).
+
+    In one trip to aiosqlite's thread: a cursor fetches a row per trip, and a
+    rewound view steps to a new moment on every `[` (200 series, 200 trips).
+    """
     found = []
-    async with conn.execute(_SERIES_AS_OF, (moment, math.floor(moment / 60))) as cursor:
-        async for row in cursor:
-            row_labels: dict[str, str] = json.loads(row[3])
-            raw_ts, raw_value, minute, mean = row[5], row[6], row[7], row[8]
-            minute_end = None if minute is None else (minute + 1) * 60.0
-            last_ts: float | None
-            if raw_ts is not None and (minute_end is None or raw_ts >= minute_end):
-                last_ts, last_value, from_rollup = float(raw_ts), raw_value, False
-            else:
-                last_ts, last_value, from_rollup = minute_end, mean, True
-            found.append(
-                SeriesInfo(
-                    row[0], row[1], row[2], row_labels, row[4], last_ts, last_value, from_rollup
-                )
-            )
+    for row in await conn.execute_fetchall(_SERIES_AS_OF, (moment, math.floor(moment / 60))):
+        row_labels: dict[str, str] = json.loads(row[3])
+        raw_ts, raw_value, minute, mean = row[5], row[6], row[7], row[8]
+        minute_end = None if minute is None else (minute + 1) * 60.0
+        last_ts: float | None
+        if raw_ts is not None and (minute_end is None or raw_ts >= minute_end):
+            last_ts, last_value, from_rollup = float(raw_ts), raw_value, False
+        else:
+            last_ts, last_value, from_rollup = minute_end, mean, True
+        found.append(
+            SeriesInfo(row[0], row[1], row[2], row_labels, row[4], last_ts, last_value, from_rollup)
+        )
     return found
 
 
@@ -93,24 +95,24 @@ async def statuses_as_of(conn: aiosqlite.Connection, moment: float) -> dict[str,
     source's last success is the moment itself.
     """
     statuses = {}
-    async with conn.execute(_STATUSES_AS_OF, (moment,)) as cursor:
-        async for name, _ts, state, error, failures, success, note, latest in cursor:
-            same_episode = bool(latest)
-            if SourceState(state) is SourceState.OK:
-                last_success: float | None = moment
-            elif same_episode and success is not None and success <= moment:
-                last_success = success
-            else:
-                last_success = None
-            statuses[name] = SourceStatus(
-                source=name,
-                state=SourceState(state),
-                checked_at=moment,
-                last_success=last_success,
-                last_error=error,
-                consecutive_failures=failures,
-                note=note if same_episode else None,
-            )
+    rows = await conn.execute_fetchall(_STATUSES_AS_OF, (moment,))
+    for name, _ts, state, error, failures, success, note, latest in rows:
+        same_episode = bool(latest)
+        if SourceState(state) is SourceState.OK:
+            last_success: float | None = moment
+        elif same_episode and success is not None and success <= moment:
+            last_success = success
+        else:
+            last_success = None
+        statuses[name] = SourceStatus(
+            source=name,
+            state=SourceState(state),
+            checked_at=moment,
+            last_success=last_success,
+            last_error=error,
+            consecutive_failures=failures,
+            note=note if same_episode else None,
+        )
     return statuses
 
 
@@ -120,8 +122,7 @@ async def oldest_raw(conn: aiosqlite.Connection) -> float | None:
     The minimum of each series' oldest sample (an index seek each), not a
     scan: a late revision may have written an older sample at a newer row.
     """
-    async with conn.execute(
-        "SELECT min((SELECT min(ts) FROM samples WHERE series_id = series.id)) FROM series"
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await first_row(
+        conn, "SELECT min((SELECT min(ts) FROM samples WHERE series_id = series.id)) FROM series"
+    )
     return None if row is None or row[0] is None else float(row[0])

@@ -187,14 +187,16 @@ class _Hour:
         if found is not None:
             return found
         for (inner_first, inner_end), (count, low, high) in self.spans.items():
+            # Slices, not a loop over the minutes: asked four times a read, per series and edge.
             if first <= inner_first and inner_end <= end:
-                around = [*range(first, inner_first), *range(inner_end, end)]
-                if all(packed[offset] for offset in around):
-                    return (
-                        count + sum(self.counts[offset] for offset in around),
-                        min([low, *(self.lows[offset] for offset in around)]),
-                        max([high, *(self.highs[offset] for offset in around)]),
-                    )
+                if 0 in packed[first:inner_first] or 0 in packed[inner_end:end]:
+                    continue
+                counts, lows, highs = self.counts, self.lows, self.highs
+                return (
+                    count + sum(counts[first:inner_first]) + sum(counts[inner_end:end]),
+                    min(low, *lows[first:inner_first], *lows[inner_end:end]),
+                    max(high, *highs[first:inner_first], *highs[inner_end:end]),
+                )
         return None
 
     def empty(self, offset: int) -> None:

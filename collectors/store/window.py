@@ -24,7 +24,8 @@ A reader may keep what the rollups of each group's window merged to
 drops them all. A window read again with the same whole minutes (an hour's
 window stepped a few seconds, a screen's window shown again) then reads only
 its raw edges. A writer's own commits do not change its `data_version`: only a
-read-only store keeps merges.
+read-only store keeps merges. It keeps whole hours' rows the same way
+(`KeptHours`): a window stepped a slot reads only the hours entering it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from typing import Any, Final
 import aiosqlite
 
 from collectors.sketch import LatencySketch
+from collectors.store.hour_bins import HourBins
+from collectors.store.kept_hours import KeptHours
 from collectors.store.sealed_minutes import HourSpan, SealedMinutes, Slice
 
 __all__ = ["KeptMerges", "Merged", "WindowParts", "gather_window"]
@@ -79,6 +82,8 @@ class KeptMerges:
         self._keep = keep
         self._version: int | None = None
         self._kept: OrderedDict[_MergeKey, Merged] = OrderedDict()
+        self.hours = KeptHours()
+        """Whole hours' rows read under the same data version (dropped with the merges)."""
 
     def seen(self, version: int) -> None:
         """The file's data version, read now: what was kept under another one is dropped.
@@ -86,6 +91,7 @@ class KeptMerges:
         Read before the rows a merge is made of: a commit in between changes
         the version the next read sees, so a merge is never kept past a write.
         """
+        self.hours.seen(version)
         if version != self._version:
             self._version = version
             self._kept.clear()
@@ -196,7 +202,8 @@ async def gather_window(
     rollups: dict[tuple[_Range, int], list[Sequence[object]]] = {}
     slices: dict[tuple[_Range, int], list[Slice]] = {}
     for minutes, ids in by_minutes.items():
-        read, merged = await _rollups(conn, sorted(ids), minutes, sealed)
+        hours = None if kept is None else (kept.hours, version)
+        read, merged = await _rollups(conn, sorted(ids), minutes, sealed, hours)
         for series_id, rows in read.items():
             rollups[minutes, series_id] = rows
             slices[minutes, series_id] = merged[series_id]
@@ -240,12 +247,18 @@ async def _oldest_raw(
 
 
 async def _rollups(
-    conn: aiosqlite.Connection, ids: Sequence[int], minutes: _Range, sealed: SealedMinutes
+    conn: aiosqlite.Connection,
+    ids: Sequence[int],
+    minutes: _Range,
+    sealed: SealedMinutes,
+    kept: tuple[KeptHours, int] | None,
 ) -> tuple[dict[int, list[Sequence[object]]], dict[int, list[Slice]]]:
     """Each series' rollups over the minutes: rows and slices.
 
     Rows of the whole hours (hourly where sealed, else per minute), slices of
-    the hours covered in part (or their minute rows where not sealed).
+    the hours covered in part (or their minute rows where not sealed). With
+    `kept` (a read-only store's, and the data version read), whole hours kept
+    are not read again.
     """
     first_hour, end_hour = math.ceil(minutes[0] / 60), minutes[1] // 60
     lead_end = min(first_hour * 60, minutes[1])
@@ -256,11 +269,11 @@ async def _rollups(
     # Each series' whole hours read from a daily or an hourly row.
     covered: dict[int, set[int]] = {series_id: set() for series_id in ids}
     if first_hour < end_hour:
-        days, hours = await _whole(conn, ids, first_hour, end_hour)
+        days, hours = await _whole(conn, ids, (first_hour, end_hour), sealed.hours, kept)
         for row in days:
             found[row[0]].append(row)
             covered[row[0]].update(range(row[1] * 24, row[1] * 24 + 24))
-        for row in sealed.hours.decoded(hours):
+        for row in hours:
             found[row[0]].append(row)
             covered[row[0]].add(row[1])
     # The minutes still to read, per series; series missing the same ranges share a query.
@@ -284,54 +297,78 @@ async def _rollups(
 
 
 async def _whole(
-    conn: aiosqlite.Connection, ids: Sequence[int], first_hour: int, end_hour: int
-) -> tuple[list[Any], list[Any]]:
-    """The rows of the whole hours `[first_hour, end_hour)`: daily where sealed, else hourly.
+    conn: aiosqlite.Connection,
+    ids: Sequence[int],
+    hours: _Range,
+    bins: HourBins,
+    kept: tuple[KeptHours, int] | None,
+) -> tuple[list[Any], Sequence[Sequence[Any]]]:
+    """The rows of the whole `hours`: daily where sealed, else hourly (their sketches decoded).
 
     The daily rows of the whole days inside and the hourly rows of the other
     hours, in one statement (one snapshot of the file): an hour of a whole day
-    is read where its series has no row for that day.
+    is read where its series has no row for that day. Without a whole day
+    inside, and with `kept`, only the hours not kept are read.
     """
+    first_hour, end_hour = hours
     first_day, end_day = -(-first_hour // 24), end_hour // 24
-    marks = _marks(ids)
-    hourly = (
-        "SELECT 1, series_id, hour, count, sum, min, max, sketch FROM rollups_hourly "
-        f"WHERE series_id IN ({marks}) AND hour >= ? AND hour < ?"
-    )
     if first_day >= end_day:
-        sql, params = hourly, [*ids, first_hour, end_hour]
-    else:
-        # The hours of the whole days without a row: a search per series and day.
-        sql = (
-            "WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?) "
-            "SELECT 0, series_id, day, count, sum, min, max, sketch FROM rollups_daily "
-            f"WHERE series_id IN ({marks}) AND day >= ? AND day < ? "
-            f"UNION ALL {hourly} UNION ALL {hourly} UNION ALL "
-            "SELECT 1, h.series_id, h.hour, h.count, h.sum, h.min, h.max, h.sketch "
-            "FROM series AS s, d, rollups_hourly AS h "
-            f"WHERE s.id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM rollups_daily AS x "
-            "WHERE x.series_id = s.id AND x.day = d.day) "
-            "AND h.series_id = s.id AND h.hour >= d.day * 24 AND h.hour < d.day * 24 + 24"
-        )
-        params = [
-            first_day,
-            end_day - 1,
-            *ids,
-            first_day,
-            end_day,
-            *ids,
-            first_hour,
-            first_day * 24,
-            *ids,
-            end_day * 24,
-            end_hour,
-            *ids,
-        ]
+        if kept is None:
+            return [], bins.decoded(await _hourly(conn, ids, [hours]))
+
+        async def fetch(runs: Sequence[_Range]) -> Sequence[Sequence[Any]]:
+            return bins.decoded(await _hourly(conn, ids, runs))
+
+        return [], await kept[0].read(kept[1], ids, hours, fetch)
+    marks = _marks(ids)
+    hourly = _HOURLY.format(marks=marks)
+    # The hours of the whole days without a row: a search per series and day.
+    sql = (
+        "WITH RECURSIVE d(day) AS (SELECT ? UNION ALL SELECT day + 1 FROM d WHERE day < ?) "
+        "SELECT 0, series_id, day, count, sum, min, max, sketch FROM rollups_daily "
+        f"WHERE series_id IN ({marks}) AND day >= ? AND day < ? "
+        f"UNION ALL {hourly} UNION ALL {hourly} UNION ALL "
+        "SELECT 1, h.series_id, h.hour, h.count, h.sum, h.min, h.max, h.sketch "
+        "FROM series AS s, d, rollups_hourly AS h "
+        f"WHERE s.id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM rollups_daily AS x "
+        "WHERE x.series_id = s.id AND x.day = d.day) "
+        "AND h.series_id = s.id AND h.hour >= d.day * 24 AND h.hour < d.day * 24 + 24"
+    )
+    params = [
+        first_day,
+        end_day - 1,
+        *ids,
+        first_day,
+        end_day,
+        *ids,
+        first_hour,
+        first_day * 24,
+        *ids,
+        end_day * 24,
+        end_hour,
+        *ids,
+    ]
     days: list[Any] = []
-    hours: list[Any] = []
+    found: list[Any] = []
     for kind, *row in await conn.execute_fetchall(sql, params):
-        (hours if kind else days).append(row)
-    return days, hours
+        (found if kind else days).append(row)
+    return days, bins.decoded(found)
+
+
+_HOURLY: Final = (
+    "SELECT 1, series_id, hour, count, sum, min, max, sketch FROM rollups_hourly "
+    "WHERE series_id IN ({marks}) AND hour >= ? AND hour < ?"
+)
+
+
+async def _hourly(
+    conn: aiosqlite.Connection, ids: Sequence[int], runs: Sequence[_Range]
+) -> list[Sequence[Any]]:
+    """The hourly rows of `ids` over runs of hours, in one statement."""
+    one = _HOURLY.format(marks=_marks(ids))
+    params = [value for first, end in runs for value in (*ids, first, end)]
+    rows = await conn.execute_fetchall(" UNION ALL ".join([one] * len(runs)), params)
+    return [row[1:] for row in rows]
 
 
 def _missing(first_hour: int, end_hour: int, covered: set[int]) -> tuple[_Range, ...]:

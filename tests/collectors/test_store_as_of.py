@@ -9,6 +9,7 @@ import pytest
 from fakes.demo_history import ManualClock
 
 from collectors.base import Sample, SourceState, SourceStatus
+from collectors.store.as_of import oldest_raw, series_as_of, statuses_as_of
 from collectors.store.database import SourceBatch, Store
 from collectors.store.retention import Retention
 
@@ -148,3 +149,21 @@ async def test_panels_asking_at_once_at_one_moment_share_one_read(recording: Pat
         store.as_of = B + 235
         assert [s.last_value for s in await store.series(QUEUE)] == [23.0]
         assert len(reads) == 2
+
+
+async def test_each_as_of_read_is_one_trip_to_the_database_thread(recording: Path) -> None:
+    """A rewound view reads every series and source at each `[`: one trip each, not one a row."""
+    async with await Store.open(recording, readonly=True) as store:
+        conn = store._conn
+        run = conn._execute
+        trips: list[object] = []
+
+        async def counted(fn: object, *args: object, **kwargs: object) -> object:
+            trips.append(fn)
+            return await run(fn, *args, **kwargs)
+
+        conn._execute = counted  # type: ignore[method-assign]
+        assert len(await series_as_of(conn, B + 245)) == 2
+        assert len(await statuses_as_of(conn, B + 250)) == 2
+        assert await oldest_raw(conn) == B + 180
+        assert len(trips) == 3

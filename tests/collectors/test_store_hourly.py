@@ -587,3 +587,37 @@ async def test_an_hour_row_that_is_not_its_minutes_merge_is_not_subtracted_from(
             each = await mine.window_stats_each(series, end - HOUR, end)
             for one, stats in zip(series, each, strict=True):
                 assert_same(stats, await theirs.window_stats([one], end - HOUR, end))
+
+
+async def test_a_reader_stepping_a_window_back_reads_only_the_whole_hours_entering_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: `[` on a rewound 24-hour view; the whole hours read at the last step are kept.
+
+    Until another connection writes: then every hour is read again.
+    """
+    from collectors.store import window
+
+    path = tmp_path / "w.db"
+    clock = await record(path, 6.5)
+    read: list[int] = []
+    hourly = window._hourly
+
+    async def counted(*args: Any) -> Any:
+        rows = await hourly(*args)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(window, "_hourly", counted)
+    ends = [BASE + 5 * HOUR + 10 - 15 * 60 * k for k in range(6)]
+    async with await Store.open(path, readonly=True) as reader:
+        series = await reader.series(LATENCY)
+        for end in ends:
+            await reader.window_stats_each(series, end - 3 * HOUR, end)
+        # Hours 3-4 of 3 series, then hour 2 enters at the second step, hour 1 at the sixth.
+        assert read == [6, 3, 3]
+        async with await Store.open(path, clock=clock) as writer:
+            late = [Sample(LATENCY, 1.0, BASE + 6 * HOUR + 5, {"endpoint": "e0"}, "ms")]
+            await writer.write([SourceBatch("api", late)])
+        await reader.window_stats_each(series, ends[-1] - 3 * HOUR, ends[-1])
+        assert read[3:] == [6]

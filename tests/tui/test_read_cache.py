@@ -35,6 +35,32 @@ async def test_a_settled_span_is_read_once_and_a_live_one_every_time(tmp_path: P
         assert (await cache.window_stats(store, [series], later)).count == 2
 
 
+async def test_a_rewound_views_spans_up_to_its_moment_are_kept(tmp_path: Path) -> None:
+    """`[` then `]` on a rewound view: a window shown again is not read again (issue 18)."""
+    clock = ManualClock(START)
+    cache = ReadCache()
+    async with await Store.open(tmp_path / "db.sqlite", clock=clock) as store:
+        await store.write([SourceBatch("s", [Sample("x.ms", 10.0, START + 60, {}, "ms")])])
+        (series,) = await store.series("x.ms")
+        store.as_of = START + 1795.5  # rewound, mid-minute (a moment typed in, or a pin)
+        window, to_moment = Span(START, START + 1740), Span(START + 15.5, START + 1795.5)
+        first = await cache.window_stats(store, [series], window)
+        points = await cache.points(store, [series], window, 29)
+        up_to = await cache.window_stats(store, [series], to_moment)
+        clock.now = START + 120
+        await store.write([SourceBatch("s", [Sample("x.ms", 30.0, START + 120, {}, "ms")])])
+        assert await cache.window_stats(store, [series], window) is first
+        assert await cache.points(store, [series], window, 29) is points
+        assert await cache.window_stats(store, [series], to_moment) is up_to
+        store.as_of = START + 1700  # the window ends after the moment: read
+        assert (await cache.window_stats(store, [series], window)).count == 2
+        store.as_of = None  # live: a span not settled is read every time
+        assert (await cache.window_stats(store, [series], Span(START, START + 1860))).count == 2
+        clock.now = START + 130
+        await store.write([SourceBatch("s", [Sample("x.ms", 50.0, START + 130, {}, "ms")])])
+        assert (await cache.window_stats(store, [series], Span(START, START + 1860))).count == 3
+
+
 async def test_a_current_read_is_shared_and_kept_until_another_connection_writes(
     tmp_path: Path,
 ) -> None:

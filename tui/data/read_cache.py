@@ -2,8 +2,11 @@
 
 A span is settled when it ends at a whole minute already past (see
 `tui.data.windows`): its statistics are a merge of finished minute rollups and
-stay the same until the window moves on a minute. Reads of other spans go
-straight to the store.
+stay the same until the window moves on a minute. So is any span of a rewound
+view that ends no later than its moment, a moment already past: a view stepped
+back and forth with `[` and `]` shows the windows it showed without reading
+them again.
+Reads of other spans go straight to the store.
 
 Other reads a screen's panels share (which series there are, a chart's
 annotations) are kept while nothing is written to the file (`current`): the
@@ -30,8 +33,9 @@ from tui.data.windows import Span
 
 __all__ = ["ReadCache"]
 
-_KEEP: Final = 1024
-"""Reads kept, least recently used dropped first: a screen's series (150), four windows each."""
+_KEEP: Final = 2048
+"""Reads kept, least recently used dropped first: a screen's series (150, under 1 kB each) at
+four windows each, or at the dozen moments a rewound view is stepped through."""
 _KEEP_CURRENT: Final = 64
 """Reads kept until the file changes, least recently used dropped first."""
 
@@ -102,11 +106,12 @@ class ReadCache:
     ) -> WindowStats:
         """`Store.window_stats` over the span, kept when the span is settled."""
         key = ("stats", tuple(s.id for s in series), span, tuple(buckets))
-        found = self._get(key) if span.settled else None
+        settled = _settled(store, span)
+        found = self._get(key) if settled else None
         if isinstance(found, WindowStats):
             return found
         stats = await store.window_stats(series, span.start, span.end, buckets=buckets)
-        if span.settled:
+        if settled:
             self._put(key, stats)
         return stats
 
@@ -123,7 +128,8 @@ class ReadCache:
         Only the series not kept are read, all in one pass.
         """
         keys = [("stats", (s.id,), span, tuple(buckets)) for s in series]
-        found = [self._get(key) if span.settled else None for key in keys]
+        settled = _settled(store, span)
+        found = [self._get(key) if settled else None for key in keys]
         missing = [i for i, stats in enumerate(found) if not isinstance(stats, WindowStats)]
         if missing:
             read = await store.window_stats_each(
@@ -131,7 +137,7 @@ class ReadCache:
             )
             for i, stats in zip(missing, read, strict=True):
                 found[i] = stats
-                if span.settled:
+                if settled:
                     self._put(keys[i], stats)
         return [stats for stats in found if isinstance(stats, WindowStats)]
 
@@ -158,13 +164,25 @@ class ReadCache:
     ) -> list[tuple[float | None, ...]]:
         """`Store.points_each_way` over the span (one query), each way kept as `points` keeps it."""
         keys = [("points", tuple(s.id for s in series), span, width, how) for how in hows]
-        found = [self._get(key) if span.settled else None for key in keys]
+        settled = _settled(store, span)
+        found = [self._get(key) if settled else None for key in keys]
         kept = [points for points in found if isinstance(points, tuple)]
         if len(kept) == len(keys):
             return kept
         each = await store.points_each_way(series, span.start, span.end, width, hows)
         read = [tuple(points) for points in each]
-        if span.settled:
+        if settled:
             for key, points in zip(keys, read, strict=True):
                 self._put(key, points)
         return read
+
+
+def _settled(store: Store, span: Span) -> bool:
+    """Whether a read of `span` stays the same: settled, or a rewound view's past.
+
+    A rewound store's moment is in the past (the app never rewinds to now or
+    later), so a span ending no later than it is over, as a settled one is; and
+    its reads do not depend on the moment (its chart slots end at or before it).
+    """
+    moment = store.as_of
+    return span.settled or (moment is not None and span.end <= moment)
