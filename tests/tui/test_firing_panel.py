@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from _pilot import DrawCount, Holding
+from _pilot import DrawCount, Holding, LayoutCount
 
 from tui.panels.base import PanelRead
 from tui.panels.firing import FiringLine, FiringPanel
+from widgets.line_list import LineList
 
 
 def _line(value: str, alert_id: int = 7) -> FiringLine:
@@ -27,3 +28,17 @@ async def test_a_new_value_redraws_its_line_not_the_panel() -> None:
         panel.show(PanelRead(data=(_line("2.6 s"), _line("1.0 s", alert_id=8))))
         await pilot.pause()
         assert panel.border_title == "Firing alerts (2)"
+
+
+async def test_a_new_alert_lengthens_the_list_in_one_layout() -> None:
+    """The list fills the panel: a new alert adds a line to it without resizing it, so no
+    scrollbar is shown for a moment (taken away by the layout after: two more layouts)."""
+    panel = FiringPanel("Firing alerts", id="firing")
+    async with Holding(panel).run_test(size=(100, 20)) as pilot:
+        panel.show(PanelRead(data=(_line("2.4 s"),)))
+        await pilot.pause()
+        layouts = LayoutCount(pilot.app.screen)
+        panel.show(PanelRead(data=(_line("2.4 s"), _line("1.0 s", alert_id=8))))
+        await pilot.pause()
+        assert layouts.count == 1
+        assert panel.query_one(LineList).keys == ["7", "8"]
