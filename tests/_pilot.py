@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 
 from tui.app import WootwatchApp
@@ -55,6 +56,20 @@ class DrawCount:
             return render()
 
         setattr(widget, "render", counted)  # noqa: B010 (mypy refuses assigning a method)
+
+
+class LayoutCount:
+    """How often a screen is laid out: wraps the screen's own `_refresh_layout`, in place."""
+
+    def __init__(self, screen: Screen[Any]) -> None:
+        self.count = 0
+        refresh_layout = screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            self.count += 1
+            refresh_layout(*args, **kwargs)
+
+        setattr(screen, "_refresh_layout", counted)  # noqa: B010 (mypy refuses assigning a method)
 
 
 class Holding(App[None]):

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from collectors.inert import inert
+from widgets.sized import SizedByLayout
 from widgets.spark_line import SparkLine
 
 __all__ = ["ALARM_MARK", "MetricReading", "MetricRow"]
@@ -36,6 +37,10 @@ class MetricReading:
     """What the number is when it differs from the label, e.g. `p95 5m` for an alert's value."""
     marks: tuple[int, ...] = ()
     """Indices into `values` of the slots an annotation fell in (marked on the sparkline)."""
+
+
+class _MetricText(SizedByLayout, Static):
+    """The label, value and note of a `MetricRow`: a note resizes it and its sparkline once."""
 
 
 class MetricRow(Widget):
@@ -112,7 +117,7 @@ class MetricRow(Widget):
 
     def compose(self) -> ComposeResult:
         """Label and value in one text (one widget fewer to draw per frame), sparkline."""
-        yield Static("", classes="metric-text")
+        yield _MetricText("", classes="metric-text")
         yield SparkLine(
             self.reading.values,
             low=0.0,

@@ -11,14 +11,14 @@ from textual.app import RenderResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 
+from widgets.sized import SizedByLayout
 from widgets.spark_text import latest_peak, resample, sparkline
 
 __all__ = ["SparkLine"]
 
 
-class SparkLine(Widget, can_focus=True):
+class SparkLine(SizedByLayout, can_focus=True):
     """A sparkline over a time window, one cell per slot; None slots are gaps.
 
     Focus it and the cursor sits on the highest slot: Enter picks it (for

@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from _pilot import after, refreshed
+from _pilot import LayoutCount, after, refreshed
 from _tuned import tuned_rules
 from textual.message import Message
 from textual.pilot import Pilot
@@ -275,22 +275,14 @@ async def test_new_figures_under_an_unchanged_status_lay_out_nothing(
         panel = screen.query_one(SidekiqPanel)
         drawn = panel._drawn
         assert drawn is not None
-        layouts = 0
-        refresh_layout = screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCount(screen)
         lines = tuple(
             replace(line, depth=replace(line.depth, text=str(k)))
             for k, line in enumerate(drawn.table.lines)
         )
         panel.present(replace(drawn, table=replace(drawn.table, lines=lines)))
         await pilot.pause()
-        assert layouts == 0
+        assert layouts.count == 0
         assert [row.line.depth.text for row in _rows(screen, SidekiqPanel).values()][:2] == [
             "0",
             "1",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from _pilot import LayoutCount
 from textual.app import App, ComposeResult
 
 from widgets.metric_grid import MetricGrid
@@ -59,3 +60,19 @@ async def test_labels_and_values_are_drawn_inert() -> None:
         text = str(row.query_one(".metric-text").render())
         assert text[:11].rstrip() == "[b]x␛[2J"
         assert text[11:].strip() == "␇[/b]"
+
+
+async def test_a_note_lays_the_screen_out_once() -> None:
+    """An alert on a number notes it: its text widens and its sparkline narrows, in one
+    layout of the screen, not a second one for their new sizes (30-45 ms each on the demo)."""
+    app = _Harness()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        spark = app.query(MetricRow).first().query_one(SparkLine)
+        width = spark.size.width
+        layouts = LayoutCount(app.screen)
+        noted = MetricReading("n0", "0", (1.0, 2.0, 0.0), alarm=True, note="p95 5m")
+        app.query_one(MetricGrid).readings = (noted, *_readings(5)[1:])
+        await pilot.pause()
+        assert layouts.count == 1
+        assert spark.size.width == width - len(" p95 5m")

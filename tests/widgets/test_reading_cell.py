@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from _pilot import LayoutCount
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -46,21 +47,13 @@ async def test_a_new_value_lays_out_nothing_and_a_wider_mark_is_laid_out_whole()
     async with app.run_test() as pilot:
         cell = app.query_one(ReadingCell)
         await pilot.pause()
-        layouts = 0
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            nonlocal layouts
-            layouts += 1
-            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
-
-        app.screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = LayoutCount(app.screen)
         cell.reading = Reading("140", (1.0, 40.0))
         await pilot.pause()
         cell.reading = Reading("141", (40.0, 1.0))
         await pilot.pause()
-        assert layouts == 0 and _text(cell, "value") == "141"
+        assert layouts.count == 0 and _text(cell, "value") == "141"
         cell.reading = Reading("142", (1.0,), "error", "✖ deep")
         await pilot.pause()
-        assert layouts
+        assert layouts.count
         assert cell.query_one(".reading-cell--mark", Static).region.width == len("✖ deep")

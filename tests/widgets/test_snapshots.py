@@ -293,7 +293,7 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_every_widget_module_has_a_snapshot() -> None:
     root = Path(__file__).resolve().parents[2] / "widgets"
-    plain = {"__init__", "vocab", "lines", "spark_text", "motion"}  # helpers, no widget
+    plain = {"__init__", "vocab", "lines", "spark_text", "motion", "sized"}  # helpers, no widget
     assert {p.stem for p in root.glob("*.py")} - plain == set(CASES)
 
 

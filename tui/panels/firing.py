@@ -53,6 +53,11 @@ class FiringPanel(LivePanel[tuple[FiringLine, ...]]):
     """
 
     DEFAULT_CSS = """
+    /* Filling the panel, a list given one more alert is not resized: sized to its
+       lines, it showed a scrollbar until the next layout took it away (two more). */
+    FiringPanel > LineList {
+        height: 1fr;
+    }
     FiringPanel > .firing--critical {
         color: $error;
         text-style: bold reverse;
