@@ -428,19 +428,12 @@ class WootwatchApp(App[None]):
         )
 
     def on_show_logs(self, message: ShowLogs) -> None:
-        """Switch to the logs screen, hand it the window, and say what it shows."""
+        """Switch to the logs screen and hand it the window (it says what it shows)."""
         from tui.screens.logs import LogsScreen  # a screen's module loads when it is first made
 
         self.switch_mode("logs")
-        screen = self.screen
-        if not isinstance(screen, LogsScreen):
-            return
-        cleared = screen.show_window(message.start, message.end, message.query)
-        start, end = (time.strftime("%H:%M", time.localtime(t)) for t in message.window)
-        said = f"Logs of {start}–{end} from the chart"
-        if cleared:
-            said += f"; the search ‘{inert(cleared)}’ was cleared"
-        self.notify(f"{said}. Esc goes back.", title="Spike", markup=False)
+        if isinstance(self.screen, LogsScreen):
+            self.screen.show_spike(message)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Screens, themes and incident actions in the command palette."""

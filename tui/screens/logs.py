@@ -35,6 +35,7 @@ from collectors.store.log_search import LogMatch, LogQueryError
 from tui.data.log_view import LogView
 from tui.data.reader import StoreReader
 from tui.data.remote_logs import NO_REMOTE, RemoteLine, RemoteLogs
+from tui.messages import ShowLogs
 from tui.panels.base import LivePanel
 from tui.screens import SCREENS
 from tui.screens.base import LiveScreen
@@ -319,14 +320,15 @@ class LogsScreen(LiveScreen):
         """The one logs panel."""
         yield LogsPanel(self.view, remote=self._remote, id="logs-panel")
 
-    def show_window(self, start: float, end: float, query: str | None = None) -> str:
-        """Show the lines of `[start, end)` (a spike picked on a chart), with `query` if given.
-
-        Returns the search it cleared ("" for none).
-        """
-        cleared = self.view.show_spike(start, end, query)
+    def show_spike(self, spike: ShowLogs) -> None:
+        """Show the lines of a window picked on a chart (with its query if any), and say so."""
+        cleared = self.view.show_spike(spike.start, spike.end, spike.query)
         self._changed()
-        return cleared
+        start, end = (time.strftime("%H:%M", time.localtime(t)) for t in spike.window)
+        said = f"Logs of {start}–{end} from the chart"
+        if cleared:
+            said += f"; the search ‘{inert(cleared)}’ was cleared"
+        self.notify(f"{said}. Esc goes back.", title="Spike", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`c` is offered only while a spike's window is shown."""
