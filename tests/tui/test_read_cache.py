@@ -35,30 +35,36 @@ async def test_a_settled_span_is_read_once_and_a_live_one_every_time(tmp_path: P
         assert (await cache.window_stats(store, [series], later)).count == 2
 
 
-async def test_a_rewound_views_spans_up_to_its_moment_are_kept(tmp_path: Path) -> None:
-    """`[` then `]` on a rewound view: a window shown again is not read again (issue 18)."""
+async def test_a_rewound_views_spans_up_to_its_moment_are_kept_until_a_write(
+    tmp_path: Path,
+) -> None:
+    """`[` then `]` on a rewound view: a window shown again is not read again (issue 18),
+    until a write, which may bring late data from before the moment."""
     clock = ManualClock(START)
+    path = tmp_path / "db.sqlite"
     cache = ReadCache()
-    async with await Store.open(tmp_path / "db.sqlite", clock=clock) as store:
-        await store.write([SourceBatch("s", [Sample("x.ms", 10.0, START + 60, {}, "ms")])])
-        (series,) = await store.series("x.ms")
-        store.as_of = START + 1795.5  # rewound, mid-minute (a moment typed in, or a pin)
-        window, to_moment = Span(START, START + 1740), Span(START + 15.5, START + 1795.5)
-        first = await cache.window_stats(store, [series], window)
-        points = await cache.points(store, [series], window, 29)
-        up_to = await cache.window_stats(store, [series], to_moment)
-        clock.now = START + 120
-        await store.write([SourceBatch("s", [Sample("x.ms", 30.0, START + 120, {}, "ms")])])
-        assert await cache.window_stats(store, [series], window) is first
-        assert await cache.points(store, [series], window, 29) is points
-        assert await cache.window_stats(store, [series], to_moment) is up_to
-        store.as_of = START + 1700  # the window ends after the moment: read
-        assert (await cache.window_stats(store, [series], window)).count == 2
-        store.as_of = None  # live: a span not settled is read every time
-        assert (await cache.window_stats(store, [series], Span(START, START + 1860))).count == 2
-        clock.now = START + 130
-        await store.write([SourceBatch("s", [Sample("x.ms", 50.0, START + 130, {}, "ms")])])
-        assert (await cache.window_stats(store, [series], Span(START, START + 1860))).count == 3
+    async with await Store.open(path, clock=clock) as writer:
+        await writer.write([SourceBatch("s", [Sample("x.ms", 10.0, START + 60, {}, "ms")])])
+        async with await Store.open(path, readonly=True) as store:
+            (series,) = await store.series("x.ms")
+            store.as_of = START + 1795.5  # rewound, mid-minute (a moment typed in, or a pin)
+            window, to_moment = Span(START, START + 1740), Span(START + 15.5, START + 1795.5)
+            await cache.check(store)
+            first = await cache.window_stats(store, [series], window)
+            points = await cache.points(store, [series], window, 29)
+            up_to = await cache.window_stats(store, [series], to_moment)
+            await cache.check(store)  # the next step: nothing written since
+            assert await cache.window_stats(store, [series], window) is first
+            assert await cache.points(store, [series], window, 29) is points
+            assert await cache.window_stats(store, [series], to_moment) is up_to
+            clock.now = START + 120  # a poll's samples, written late
+            await writer.write([SourceBatch("s", [Sample("x.ms", 30.0, START + 120, {}, "ms")])])
+            await cache.check(store)
+            assert (await cache.window_stats(store, [series], window)).count == 2
+            assert (await cache.points(store, [series], window, 29))[2] == 30.0
+            store.as_of = START + 1700  # the window ends after the moment: read every time
+            await writer.write([SourceBatch("s", [Sample("x.ms", 50.0, START + 130, {}, "ms")])])
+            assert (await cache.window_stats(store, [series], window)).count == 3
 
 
 async def test_a_current_read_is_shared_and_kept_until_another_connection_writes(

@@ -2,10 +2,11 @@
 
 A span is settled when it ends at a whole minute already past (see
 `tui.data.windows`): its statistics are a merge of finished minute rollups and
-stay the same until the window moves on a minute. So is any span of a rewound
-view that ends no later than its moment, a moment already past: a view stepped
-back and forth with `[` and `]` shows the windows it showed without reading
-them again.
+stay the same until the window moves on a minute. A span of a rewound view
+that ends no later than its moment, a moment already past, is kept until the
+file changes: a view stepped back and forth with `[` and `]` shows the windows
+it showed without reading them again, and a write (late data, timestamped
+before the moment, can still land) has them read anew.
 Reads of other spans go straight to the store.
 
 Other reads a screen's panels share (which series there are, a chart's
@@ -96,6 +97,22 @@ class ReadCache:
         if len(self._kept) > _KEEP:
             self._kept.popitem(last=False)
 
+    def _kept_key(self, store: Store, span: Span, read: tuple[object, ...]) -> Hashable | None:
+        """The key a read of `span` is kept under, or None when it is read every time.
+
+        A settled span's read stays the same. So does a rewound view's span that
+        ends no later than its moment (the app never rewinds to now or later, and
+        such a span's chart slots end at or before it) while the file is unchanged:
+        it is kept under the data version `check` last read, so a write has it
+        read anew and the kept one ages out.
+        """
+        if span.settled:
+            return (*read, span)
+        moment = store.as_of
+        if moment is not None and span.end <= moment:
+            return (*read, span, self._version)
+        return None
+
     async def window_stats(
         self,
         store: Store,
@@ -105,13 +122,12 @@ class ReadCache:
         buckets: Sequence[Bucket] = DEFAULT_LATENCY_BUCKETS_MS,
     ) -> WindowStats:
         """`Store.window_stats` over the span, kept when the span is settled."""
-        key = ("stats", tuple(s.id for s in series), span, tuple(buckets))
-        settled = _settled(store, span)
-        found = self._get(key) if settled else None
+        key = self._kept_key(store, span, ("stats", tuple(s.id for s in series), tuple(buckets)))
+        found = self._get(key) if key is not None else None
         if isinstance(found, WindowStats):
             return found
         stats = await store.window_stats(series, span.start, span.end, buckets=buckets)
-        if settled:
+        if key is not None:
             self._put(key, stats)
         return stats
 
@@ -127,9 +143,8 @@ class ReadCache:
 
         Only the series not kept are read, all in one pass.
         """
-        keys = [("stats", (s.id,), span, tuple(buckets)) for s in series]
-        settled = _settled(store, span)
-        found = [self._get(key) if settled else None for key in keys]
+        keys = [self._kept_key(store, span, ("stats", (s.id,), tuple(buckets))) for s in series]
+        found = [self._get(key) if key is not None else None for key in keys]
         missing = [i for i, stats in enumerate(found) if not isinstance(stats, WindowStats)]
         if missing:
             read = await store.window_stats_each(
@@ -137,8 +152,9 @@ class ReadCache:
             )
             for i, stats in zip(missing, read, strict=True):
                 found[i] = stats
-                if settled:
-                    self._put(keys[i], stats)
+                key = keys[i]
+                if key is not None:
+                    self._put(key, stats)
         return [stats for stats in found if isinstance(stats, WindowStats)]
 
     async def points(
@@ -163,26 +179,15 @@ class ReadCache:
         hows: Sequence[Combine],
     ) -> list[tuple[float | None, ...]]:
         """`Store.points_each_way` over the span (one query), each way kept as `points` keeps it."""
-        keys = [("points", tuple(s.id for s in series), span, width, how) for how in hows]
-        settled = _settled(store, span)
-        found = [self._get(key) if settled else None for key in keys]
+        ids = tuple(s.id for s in series)
+        keys = [self._kept_key(store, span, ("points", ids, width, how)) for how in hows]
+        found = [self._get(key) if key is not None else None for key in keys]
         kept = [points for points in found if isinstance(points, tuple)]
         if len(kept) == len(keys):
             return kept
         each = await store.points_each_way(series, span.start, span.end, width, hows)
         read = [tuple(points) for points in each]
-        if settled:
-            for key, points in zip(keys, read, strict=True):
+        for key, points in zip(keys, read, strict=True):
+            if key is not None:
                 self._put(key, points)
         return read
-
-
-def _settled(store: Store, span: Span) -> bool:
-    """Whether a read of `span` stays the same: settled, or a rewound view's past.
-
-    A rewound store's moment is in the past (the app never rewinds to now or
-    later), so a span ending no later than it is over, as a settled one is; and
-    its reads do not depend on the moment (its chart slots end at or before it).
-    """
-    moment = store.as_of
-    return span.settled or (moment is not None and span.end <= moment)
