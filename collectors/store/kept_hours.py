@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
+from collectors.store.runs import consecutive_runs
+
 __all__ = ["KeptHours"]
 
 _KEEP: Final = 8192
@@ -95,15 +97,11 @@ class KeptHours:
     def _missing(self, ids: Sequence[int], first: int, end: int) -> list[_Range]:
         """The runs of hours in `[first, end)` not kept for every one of `ids`."""
         rows = self._rows
-        runs: list[_Range] = []
-        for hour in range(first, end):
-            if all((series_id, hour) in rows for series_id in ids):
-                continue
-            if runs and runs[-1][1] == hour:
-                runs[-1] = (runs[-1][0], hour + 1)
-            else:
-                runs.append((hour, hour + 1))
-        return runs
+        return consecutive_runs(
+            hour
+            for hour in range(first, end)
+            if not all((series_id, hour) in rows for series_id in ids)
+        )
 
     def _put(self, ids: Sequence[int], runs: Sequence[_Range], rows: Sequence[_Row]) -> None:
         """Keep the rows read for the hours `runs` of `ids`; a series-hour without one has none."""

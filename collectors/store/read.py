@@ -31,6 +31,7 @@ from collectors.store.model import (
     labels_match,
 )
 from collectors.store.query import first_row, scalar
+from collectors.store.runs import consecutive_runs
 from collectors.store.sealed_minutes import SealedMinutes
 from collectors.store.window import KeptMerges, Merged, WindowParts, gather_window
 
@@ -186,8 +187,7 @@ async def points_each_way(
                 values[slot] = line[first + slot]
         else:
             missing.append(slot)
-    for run in _runs(missing):
-        lo, hi = run[0], run[-1] + 1
+    for lo, hi in consecutive_runs(missing):
         read = await _slots(
             conn, series, start + lo * step, start + hi * step, hi - lo, hows, raw_until
         )
@@ -195,12 +195,6 @@ async def points_each_way(
             values[lo:hi] = got
             line.update((first + slot, got[slot - lo]) for slot in range(lo, min(hi, settled)))
     return found
-
-
-def _runs(slots: Sequence[int]) -> Iterator[list[int]]:
-    """Ascending slot numbers cut into runs of consecutive ones."""
-    for _, run in itertools.groupby(enumerate(slots), key=lambda pair: pair[1] - pair[0]):
-        yield [slot for _, slot in run]
 
 
 async def _slots(

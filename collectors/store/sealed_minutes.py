@@ -51,6 +51,7 @@ import aiosqlite
 
 from collectors.sketch import Packing
 from collectors.store.hour_bins import HourBins
+from collectors.store.runs import consecutive_runs
 
 __all__ = ["HourSpan", "SealedMinutes", "Slice"]
 
@@ -264,15 +265,9 @@ class _Broken(Exception):
     """An hour's row does not add up to its minutes: read its span from the minutes."""
 
 
-def _runs(hour: int, offsets: Sequence[int]) -> list[tuple[int, int]]:
+def _minute_runs(hour: int, offsets: Sequence[int]) -> list[tuple[int, int]]:
     """Ascending offsets of an hour as runs of unix minutes `[first, end)`."""
-    runs: list[tuple[int, int]] = []
-    for offset in offsets:
-        if runs and runs[-1][1] == offset:
-            runs[-1] = (runs[-1][0], offset + 1)
-        else:
-            runs.append((offset, offset + 1))
-    return [(hour * 60 + first, hour * 60 + end) for first, end in runs]
+    return [(hour * 60 + first, hour * 60 + end) for first, end in consecutive_runs(offsets)]
 
 
 @dataclass(slots=True)
@@ -425,7 +420,7 @@ class SealedMinutes:
         if kept is None:
             return _Ask.afresh(series_id, span)
         rest, total = kept.needs(span)
-        return _Ask(series_id, span, _runs(span.hour, rest), total, False)
+        return _Ask(series_id, span, _minute_runs(span.hour, rest), total, False)
 
 
 def _marks(ids: Sequence[int]) -> str:
