@@ -4,7 +4,7 @@ import dataclasses
 import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from rich.ansi import AnsiDecoder
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 
@@ -158,6 +159,26 @@ async def test_a_theme_change_redraws_the_chart_in_the_new_colours() -> None:
     assert str(dark) == str(light) and dark.spans != light.spans
 
 
+_FIRST, _SECOND = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
+"""Two pictures a chart shows in turn (`w` to a window and back, `[` then `]`)."""
+
+
+async def _shown_again(
+    pilot: Pilot[None], chart: TimeChart, start_counting: Callable[[], object]
+) -> list[list[Strip]]:
+    """Show `_SECOND` after `_FIRST`, start counting, then show each again; the lines drawn."""
+    await pilot.pause()
+    chart.data = _SECOND
+    await pilot.pause()
+    start_counting()
+    drawn = []
+    for data in (_FIRST, _SECOND, _FIRST):
+        chart.data = data
+        await pilot.pause()
+        drawn.append(chart.render_lines(chart.region.reset_offset))
+    return drawn
+
+
 async def test_a_picture_shown_again_is_handed_to_textual_as_drawn_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -169,16 +190,11 @@ async def test_a_picture_shown_again_is_handed_to_textual_as_drawn_before(
         turned.append(1)
         return turn(*args, **kwargs)  # type: ignore[arg-type]
 
-    first, second = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
-    chart = TimeChart(first)
+    chart = TimeChart(_FIRST)
     async with _Harness(chart).run_test(size=(70, 24)) as pilot:
-        await pilot.pause()
-        chart.data = second
-        await pilot.pause()
-        monkeypatch.setattr(Content, "from_rich_text", counted)
-        for data in (first, second, first):
-            chart.data = data
-            await pilot.pause()
+        await _shown_again(
+            pilot, chart, lambda: monkeypatch.setattr(Content, "from_rich_text", counted)
+        )
         assert turned == []
 
 
@@ -229,24 +245,19 @@ async def test_a_picture_shown_again_is_not_turned_into_lines_again(
     """Issue 16: `w` back to a window (or `]` back to a slot shown) drew the kept picture but
     Textual turned it into lines again, a third of a chart's draw; its lines are kept with it,
     and they are the lines Textual makes of it."""
-    first, second = _data([100.0, 200.0, 300.0] * 20), _data([900.0, 50.0] * 30)
-    chart = TimeChart(first)
+    turned: list[int] = []
+    turn = Visual.to_strips.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Visual], *args: Any, **kwargs: Any) -> list[Strip]:
+        turned.append(1)
+        return turn(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    chart = TimeChart(_FIRST)
     async with _Harness(chart).run_test(size=(70, 24)) as pilot:
-        await pilot.pause()
-        chart.data = second
-        await pilot.pause()
-        turned: list[int] = []
-        turn = Visual.to_strips.__func__  # type: ignore[attr-defined]
-
-        def counted(cls: type[Visual], *args: Any, **kwargs: Any) -> list[Strip]:
-            turned.append(1)
-            return turn(cls, *args, **kwargs)  # type: ignore[no-any-return]
-
-        monkeypatch.setattr(Visual, "to_strips", classmethod(counted))
-        for data in (first, second, first):
-            chart.data = data
-            await pilot.pause()
-            assert chart.render_lines(chart.region.reset_offset)
+        drawn = await _shown_again(
+            pilot, chart, lambda: monkeypatch.setattr(Visual, "to_strips", classmethod(counted))
+        )
+        assert all(drawn)
         assert turned == []
         monkeypatch.undo()
         kept = [chart.render_line(y) for y in range(chart.size.height)]
