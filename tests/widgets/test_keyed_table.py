@@ -283,25 +283,35 @@ async def test_a_table_of_new_figures_draws_no_cell_the_general_way(
         assert general == []
 
 
-async def test_drawing_the_lines_on_view_walks_the_dom_for_the_tables_style_once(
-    monkeypatch: pytest.MonkeyPatch,
+_STYLED_NODES = {
+    "table": lambda table: table,
+    "header": lambda table: table.get_component_styles("datatable--header").node,
+}
+"""Whose style a draw looks up: the table's own, its header's component."""
+
+
+@pytest.mark.parametrize("whose", list(_STYLED_NODES))
+async def test_drawing_the_lines_on_view_walks_the_dom_once_for_each_style(
+    monkeypatch: pytest.MonkeyPatch, whose: str
 ) -> None:
-    """Issue 16: each `w` draws the table's lines; DataTable looked its style up the DOM on
-    every line (14 walks for the same answer), now once a draw, and the lines are the same."""
+    """Issues 16 and 18: each `w` or `[` draws the table's lines; DataTable looked its style
+    (14 walks for the same answer) and its header's (a walk from the header's node for each
+    row drawn) up the DOM on every line, now once a draw each, and the lines are the same."""
     app = _Harness()
     async with app.run_test(size=(60, 16)) as pilot:
         table = app.query_one(KeyedTable)
         table.show(_figures(200, "1.2s"))
         await pilot.pause()
         table.show(_figures(200, "1.3s"))
+        node = _STYLED_NODES[whose](table)
         walks: list[object] = []
         style = DOMNode.rich_style.fget
         assert style is not None
 
-        def counted(node: DOMNode) -> Any:
-            if node is table:
-                walks.append(node)
-            return style(node)
+        def counted(looked_up: DOMNode) -> Any:
+            if looked_up is node:
+                walks.append(looked_up)
+            return style(looked_up)
 
         monkeypatch.setattr(DOMNode, "rich_style", property(counted))
         table._clear_caches()
@@ -311,34 +321,3 @@ async def test_drawing_the_lines_on_view_walks_the_dom_for_the_tables_style_once
         table._clear_caches()
         assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone
         assert "1.3s" in _lines(table)[1]
-
-
-async def test_drawing_the_lines_on_view_looks_the_header_style_up_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Issue 18: each `[` on the latency screen draws the table's lines; DataTable looked its
-    header's style up the DOM on every row it drew (a walk from the header's node for the
-    same answer), now once a draw, and the lines are the same."""
-    app = _Harness()
-    async with app.run_test(size=(60, 16)) as pilot:
-        table = app.query_one(KeyedTable)
-        table.show(_figures(200, "1.2s"))
-        await pilot.pause()
-        table.show(_figures(200, "1.3s"))
-        header = table.get_component_styles("datatable--header").node
-        walks: list[object] = []
-        style = DOMNode.rich_style.fget
-        assert style is not None
-
-        def counted(node: DOMNode) -> Any:
-            if node is header:
-                walks.append(node)
-            return style(node)
-
-        monkeypatch.setattr(DOMNode, "rich_style", property(counted))
-        table._clear_caches()
-        table._styles_cache.clear()
-        drawn = table.render_lines(table.region.reset_offset)
-        assert len(drawn) == table.size.height and len(walks) == 1
-        table._clear_caches()
-        assert [list(line) for line in drawn] == _drawn(table)  # each line drawn alone
